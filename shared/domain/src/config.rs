@@ -1,0 +1,634 @@
+//! A campaign's configuration: the wire form ([`CampaignSpec`]) and the validated form
+//! ([`CampaignConfig`]). Parse, don't validate: once a `CampaignConfig` exists, every value in
+//! it is within its limits, and the rest of the system does not check again.
+//!
+//! Every field of the spec has a documented default, so a minimal request is just a name and
+//! an agent. Validation reports every bad field at once, by its dotted path.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::AgentId;
+use crate::pacing::Pacing;
+use crate::phone::{DefaultRegion, E164};
+use crate::retry::{RetryPolicy, RetryableOutcome};
+use crate::window::{LocalRange, WeeklyWindow};
+
+/// Longest campaign name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+/// Most concurrent calls one campaign may ask for.
+pub const MAX_CONCURRENT_CALLS: u32 = 1000;
+/// Most calls per hour one campaign may ask for.
+pub const MAX_CALLS_PER_HOUR: u32 = 100_000;
+/// Shortest allowed maximum call duration, in seconds.
+pub const MIN_CALL_SECONDS: u32 = 30;
+/// Longest allowed maximum call duration, in seconds (4 hours, as Twilio's TimeLimit).
+pub const MAX_CALL_SECONDS: u32 = 4 * 3600;
+
+/// Weekday keys of the window, Monday first.
+pub const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The campaign configuration as it travels on the wire and is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSpec {
+    /// Shown in lists; 1-200 characters.
+    pub name: String,
+    /// Free text; up to 2000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The agent that makes the calls; must be in Outbound or Hybrid mode to launch.
+    pub agent_id: String,
+    /// When calls may be made.
+    #[serde(default)]
+    pub schedule: ScheduleSpec,
+    /// How fast.
+    #[serde(default)]
+    pub pacing: PacingSpec,
+    /// Retries.
+    #[serde(default)]
+    pub retry: RetrySpec,
+    /// What happens on the call.
+    #[serde(default)]
+    pub call_handling: CallHandlingSpec,
+    /// Region for numbers without a country code (ISO 3166-1 alpha-2). Default `US`.
+    #[serde(default = "default_region")]
+    pub default_region: String,
+    /// Whether a lead needs `consent` = yes in its row to be called. Default false.
+    #[serde(default)]
+    pub consent_required: bool,
+}
+
+fn default_region() -> String {
+    "US".into()
+}
+
+/// One range of a day, as `HH:MM` texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeSpec {
+    /// Start, `HH:MM`, inclusive.
+    pub start: String,
+    /// End, `HH:MM` (`24:00` allowed), exclusive.
+    pub end: String,
+}
+
+/// When calls may be made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// Local-time ranges per weekday (`monday` .. `sunday`) in the contact's time zone.
+    /// A missing day has no calls. Default: Monday-Friday 09:00-18:00.
+    #[serde(default = "default_window")]
+    pub window: BTreeMap<String, Vec<RangeSpec>>,
+    /// No calls before this instant (RFC 3339). Default: as soon as launched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// No calls from this instant on (RFC 3339). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+fn default_window() -> BTreeMap<String, Vec<RangeSpec>> {
+    WEEKDAYS[..5]
+        .iter()
+        .map(|day| {
+            (
+                (*day).to_owned(),
+                vec![RangeSpec {
+                    start: "09:00".into(),
+                    end: "18:00".into(),
+                }],
+            )
+        })
+        .collect()
+}
+
+impl Default for ScheduleSpec {
+    fn default() -> Self {
+        Self {
+            window: default_window(),
+            starts_at: None,
+            ends_at: None,
+        }
+    }
+}
+
+/// How fast the campaign calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacingSpec {
+    /// Calls in progress at once, 1-1000. Default 5.
+    #[serde(default = "default_concurrency")]
+    pub max_concurrent_calls: u32,
+    /// Calls started in any rolling hour, 1-100000. Default 100.
+    #[serde(default = "default_per_hour")]
+    pub calls_per_hour: u32,
+}
+
+fn default_concurrency() -> u32 {
+    5
+}
+
+fn default_per_hour() -> u32 {
+    100
+}
+
+impl Default for PacingSpec {
+    fn default() -> Self {
+        Self {
+            max_concurrent_calls: default_concurrency(),
+            calls_per_hour: default_per_hour(),
+        }
+    }
+}
+
+/// Retry settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Retries after the first attempt, 0-5. Default 2.
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    /// Minutes between an attempt and its retry, 1-43200. Default 60.
+    #[serde(default = "default_delay")]
+    pub delay_minutes: u32,
+    /// Which outcomes are retried. Default: no answer and busy.
+    #[serde(default = "default_retry_on")]
+    pub retry_on: Vec<RetryableOutcome>,
+}
+
+fn default_retries() -> u32 {
+    2
+}
+
+fn default_delay() -> u32 {
+    60
+}
+
+fn default_retry_on() -> Vec<RetryableOutcome> {
+    vec![RetryableOutcome::NoAnswer, RetryableOutcome::Busy]
+}
+
+impl Default for RetrySpec {
+    fn default() -> Self {
+        Self {
+            max_retries: default_retries(),
+            delay_minutes: default_delay(),
+            retry_on: default_retry_on(),
+        }
+    }
+}
+
+/// What to do when a machine answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoicemailAction {
+    /// End the call.
+    HangUp,
+    /// Leave the agent's voicemail message, then end the call.
+    LeaveMessage,
+}
+
+/// Call handling settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallHandlingSpec {
+    /// Longest call, in seconds, 30-14400. Default 600.
+    #[serde(default = "default_max_seconds")]
+    pub max_call_seconds: u32,
+    /// Detect answering machines. Default true.
+    #[serde(default = "default_true")]
+    pub voicemail_detection: bool,
+    /// What to do on a machine; needs detection. Default hang up.
+    #[serde(default = "default_voicemail_action")]
+    pub voicemail_action: VoicemailAction,
+    /// Where the agent transfers a call when asked (any format; normalized). Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_number: Option<String>,
+}
+
+fn default_max_seconds() -> u32 {
+    600
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_voicemail_action() -> VoicemailAction {
+    VoicemailAction::HangUp
+}
+
+impl Default for CallHandlingSpec {
+    fn default() -> Self {
+        Self {
+            max_call_seconds: default_max_seconds(),
+            voicemail_detection: true,
+            voicemail_action: VoicemailAction::HangUp,
+            transfer_number: None,
+        }
+    }
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// Dotted path, such as `pacing.max_concurrent_calls`.
+    pub field: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+/// Every invalid field of a spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid campaign configuration: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+pub struct InvalidConfig(pub Vec<FieldError>);
+
+/// Voicemail handling, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Voicemail {
+    /// No detection: a machine is treated as a person.
+    NotDetected,
+    /// Detect machines and act.
+    Detect(VoicemailAction),
+}
+
+/// Call handling, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallHandling {
+    /// Longest call.
+    pub max_call_duration: Duration,
+    /// Machine detection and what to do on one.
+    pub voicemail: Voicemail,
+    /// Transfer destination.
+    pub transfer_number: Option<E164>,
+}
+
+/// A validated campaign configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignConfig {
+    /// 1-200 characters, trimmed.
+    pub name: String,
+    /// Optional text.
+    pub description: Option<String>,
+    /// The calling agent.
+    pub agent: AgentId,
+    /// Weekly window in the contact's local time.
+    pub window: WeeklyWindow,
+    /// First instant calls may be made.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Instant calls must stop.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Pacing.
+    pub pacing: Pacing,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Call handling.
+    pub call_handling: CallHandling,
+    /// Region for national-format numbers.
+    pub default_region: DefaultRegion,
+    /// Leads need consent.
+    pub consent_required: bool,
+    /// The spec this was parsed from, normalized; what is stored and returned.
+    spec: CampaignSpec,
+}
+
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn add(&mut self, field: impl Into<String>, message: impl ToString) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        });
+    }
+
+    fn check<T, E: ToString>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        result.map_err(|e| self.add(field, e)).ok()
+    }
+}
+
+impl CampaignConfig {
+    /// Validates a spec, reporting every bad field.
+    pub fn parse(spec: CampaignSpec) -> Result<Self, InvalidConfig> {
+        let mut errors = Errors(Vec::new());
+
+        let name = spec.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            errors.add("name", format!("must be 1-{MAX_NAME_CHARS} characters"));
+        }
+        let description = spec
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
+        if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
+            errors.add(
+                "description",
+                format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+            );
+        }
+        let agent = errors.check("agent_id", AgentId::parse(spec.agent_id.clone()));
+
+        let window = parse_window(&spec.schedule.window, &mut errors);
+        if let (Some(start), Some(end)) = (spec.schedule.starts_at, spec.schedule.ends_at)
+            && end <= start
+        {
+            errors.add("schedule.ends_at", "must be after schedule.starts_at");
+        }
+
+        let pacing = Pacing {
+            max_concurrent_calls: spec.pacing.max_concurrent_calls,
+            calls_per_hour: spec.pacing.calls_per_hour,
+        };
+        if !(1..=MAX_CONCURRENT_CALLS).contains(&pacing.max_concurrent_calls) {
+            errors.add(
+                "pacing.max_concurrent_calls",
+                format!("must be 1-{MAX_CONCURRENT_CALLS}"),
+            );
+        }
+        if !(1..=MAX_CALLS_PER_HOUR).contains(&pacing.calls_per_hour) {
+            errors.add(
+                "pacing.calls_per_hour",
+                format!("must be 1-{MAX_CALLS_PER_HOUR}"),
+            );
+        }
+
+        let retry = match RetryPolicy::new(
+            spec.retry.max_retries,
+            Duration::minutes(i64::from(spec.retry.delay_minutes)),
+            spec.retry.retry_on.iter().copied(),
+        ) {
+            Ok(policy) => Some(policy),
+            Err(crate::retry::InvalidRetryPolicy::TooManyRetries(_)) => {
+                errors.add("retry.max_retries", "must be 0-5");
+                None
+            }
+            Err(crate::retry::InvalidRetryPolicy::DelayOutOfRange(_)) => {
+                errors.add("retry.delay_minutes", "must be 1-43200 (30 days)");
+                None
+            }
+        };
+
+        let region = errors.check("default_region", DefaultRegion::parse(&spec.default_region));
+
+        let handling = &spec.call_handling;
+        if !(MIN_CALL_SECONDS..=MAX_CALL_SECONDS).contains(&handling.max_call_seconds) {
+            errors.add(
+                "call_handling.max_call_seconds",
+                format!("must be {MIN_CALL_SECONDS}-{MAX_CALL_SECONDS}"),
+            );
+        }
+        let voicemail = match (handling.voicemail_detection, handling.voicemail_action) {
+            (false, VoicemailAction::LeaveMessage) => {
+                errors.add(
+                    "call_handling.voicemail_action",
+                    "leave_message needs voicemail_detection",
+                );
+                Voicemail::NotDetected
+            }
+            (false, VoicemailAction::HangUp) => Voicemail::NotDetected,
+            (true, action) => Voicemail::Detect(action),
+        };
+        let transfer_number = match (&handling.transfer_number, region) {
+            (Some(raw), Some(region)) => errors
+                .check(
+                    "call_handling.transfer_number",
+                    E164::normalize(raw, region),
+                )
+                .map(|n| n.e164),
+            _ => None,
+        };
+
+        if !errors.0.is_empty() {
+            return Err(InvalidConfig(errors.0));
+        }
+        let (Some(agent), Some(window), Some(retry), Some(default_region)) =
+            (agent, window, retry, region)
+        else {
+            return Err(InvalidConfig(vec![FieldError {
+                field: "".into(),
+                message: "invalid configuration".into(),
+            }]));
+        };
+        let mut normalized = spec.clone();
+        normalized.name = name.clone();
+        normalized.description = description.map(str::to_owned);
+        normalized.default_region = default_region.code();
+        normalized.call_handling.transfer_number = transfer_number.as_ref().map(|n| n.to_string());
+        Ok(Self {
+            name,
+            description: description.map(str::to_owned),
+            agent,
+            window,
+            starts_at: spec.schedule.starts_at,
+            ends_at: spec.schedule.ends_at,
+            pacing,
+            retry,
+            call_handling: CallHandling {
+                max_call_duration: Duration::seconds(i64::from(handling.max_call_seconds)),
+                voicemail,
+                transfer_number,
+            },
+            default_region,
+            consent_required: spec.consent_required,
+            spec: normalized,
+        })
+    }
+
+    /// The normalized spec: what is stored and what the API returns.
+    pub fn spec(&self) -> &CampaignSpec {
+        &self.spec
+    }
+}
+
+fn parse_window(
+    days: &BTreeMap<String, Vec<RangeSpec>>,
+    errors: &mut Errors,
+) -> Option<WeeklyWindow> {
+    let mut parsed: [Vec<LocalRange>; 7] = Default::default();
+    let before = errors.0.len();
+    for (key, ranges) in days {
+        let Some(index) = WEEKDAYS.iter().position(|d| d.eq_ignore_ascii_case(key)) else {
+            errors.add(
+                format!("schedule.window.{key}"),
+                "unknown day: expected monday..sunday",
+            );
+            continue;
+        };
+        for (i, range) in ranges.iter().enumerate() {
+            let field = format!("schedule.window.{key}[{i}]");
+            if let Some(r) = errors.check(&field, LocalRange::parse(&range.start, &range.end)) {
+                parsed[index].push(r);
+            }
+        }
+    }
+    if errors.0.len() != before {
+        return None;
+    }
+    let window = errors.check("schedule.window", WeeklyWindow::new(parsed))?;
+    if window.is_closed() {
+        errors.add("schedule.window", "has no calling hours on any day");
+        return None;
+    }
+    Some(window)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn minimal() -> CampaignSpec {
+        serde_json::from_str(r#"{"name":"Spring renewals","agent_id":"agent-1"}"#).unwrap()
+    }
+
+    #[test]
+    fn a_name_and_an_agent_are_enough_and_defaults_fill_the_rest() {
+        let config = CampaignConfig::parse(minimal()).unwrap();
+        assert_eq!(
+            config.pacing,
+            Pacing {
+                max_concurrent_calls: 5,
+                calls_per_hour: 100
+            }
+        );
+        assert_eq!(config.retry.max_retries(), 2);
+        assert_eq!(config.retry.delay(), Duration::minutes(60));
+        assert_eq!(config.default_region, DefaultRegion::us());
+        assert_eq!(
+            config.window.day(0),
+            &[LocalRange::parse("09:00", "18:00").unwrap()]
+        );
+        assert!(config.window.day(5).is_empty());
+        assert_eq!(
+            config.call_handling.voicemail,
+            Voicemail::Detect(VoicemailAction::HangUp)
+        );
+        assert!(!config.consent_required);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let mut spec = minimal();
+        spec.name = "  ".into();
+        spec.agent_id = "no spaces allowed".into();
+        spec.pacing.max_concurrent_calls = 0;
+        spec.pacing.calls_per_hour = 1_000_000;
+        spec.retry.max_retries = 9;
+        spec.default_region = "ZZ".into();
+        spec.call_handling.max_call_seconds = 5;
+        spec.call_handling.voicemail_detection = false;
+        spec.call_handling.voicemail_action = VoicemailAction::LeaveMessage;
+        spec.schedule.window.insert("funday".into(), vec![]);
+        spec.schedule.window.insert(
+            "monday".into(),
+            vec![RangeSpec {
+                start: "18:00".into(),
+                end: "09:00".into(),
+            }],
+        );
+        let err = CampaignConfig::parse(spec).unwrap_err();
+        let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "name",
+                "agent_id",
+                "schedule.window.funday",
+                "schedule.window.monday[0]",
+                "pacing.max_concurrent_calls",
+                "pacing.calls_per_hour",
+                "retry.max_retries",
+                "default_region",
+                "call_handling.max_call_seconds",
+                "call_handling.voicemail_action",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_end_before_the_start_is_refused() {
+        let mut spec = minimal();
+        spec.schedule.starts_at = Some("2026-06-10T00:00:00Z".parse().unwrap());
+        spec.schedule.ends_at = Some("2026-06-09T00:00:00Z".parse().unwrap());
+        let err = CampaignConfig::parse(spec).unwrap_err();
+        assert_eq!(err.0[0].field, "schedule.ends_at");
+    }
+
+    #[test]
+    fn a_window_with_no_hours_is_refused() {
+        let mut spec = minimal();
+        spec.schedule.window.clear();
+        assert_eq!(
+            CampaignConfig::parse(spec).unwrap_err().0[0].field,
+            "schedule.window"
+        );
+    }
+
+    #[test]
+    fn the_transfer_number_is_normalized_with_the_default_region() {
+        let mut spec = minimal();
+        spec.call_handling.transfer_number = Some("(415) 555-2671".into());
+        let config = CampaignConfig::parse(spec).unwrap();
+        assert_eq!(
+            config
+                .call_handling
+                .transfer_number
+                .as_ref()
+                .unwrap()
+                .as_str(),
+            "+14155552671"
+        );
+        assert_eq!(
+            config.spec().call_handling.transfer_number.as_deref(),
+            Some("+14155552671")
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_rather_than_ignored() {
+        let err = serde_json::from_str::<CampaignSpec>(r#"{"name":"x","agent_id":"a","pacin":{}}"#);
+        assert!(err.is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// What is stored (the normalized spec) parses back to the same configuration.
+        #[test]
+        fn a_parsed_config_round_trips_through_its_spec(
+            concurrency in 1u32..=1000, per_hour in 1u32..=100_000, retries in 0u32..=5,
+            delay in 1u32..=43_200, seconds in 30u32..=14_400, start_hour in 0u16..23, len in 1u16..10,
+        ) {
+            let mut spec = minimal();
+            spec.pacing = PacingSpec { max_concurrent_calls: concurrency, calls_per_hour: per_hour };
+            spec.retry.max_retries = retries;
+            spec.retry.delay_minutes = delay;
+            spec.call_handling.max_call_seconds = seconds;
+            let end = (start_hour + len).min(24);
+            spec.schedule.window.insert(
+                "saturday".into(),
+                vec![RangeSpec { start: format!("{start_hour:02}:00"), end: format!("{end:02}:00") }],
+            );
+            let config = CampaignConfig::parse(spec).unwrap();
+            let json = serde_json::to_string(config.spec()).unwrap();
+            let again = CampaignConfig::parse(serde_json::from_str(&json).unwrap()).unwrap();
+            prop_assert_eq!(again, config);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Identifiers. Every id is an opaque, validated token; the lead id is derived from the campaign
+//! and the normalized number so that importing the same number twice addresses the same item.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::phone::E164;
+
+/// Why a string is not an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} id: must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'")]
+pub struct InvalidId {
+    /// Which id was expected ("campaign", "tenant", ...).
+    pub kind: &'static str,
+}
+
+fn valid_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id; the characters allowed are safe in keys, URLs and logs.
+            pub fn parse(s: impl Into<String>) -> Result<Self, InvalidId> {
+                let s = s.into();
+                if valid_token(&s) { Ok(Self(s)) } else { Err(InvalidId { kind: $kind }) }
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, InvalidId> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A customer account; every item in the store is scoped by it.
+    TenantId,
+    "tenant"
+);
+id_type!(
+    /// A campaign within a tenant.
+    CampaignId,
+    "campaign"
+);
+id_type!(
+    /// An AI voice agent within a tenant.
+    AgentId,
+    "agent"
+);
+id_type!(
+    /// One CSV import job.
+    ImportId,
+    "import"
+);
+id_type!(
+    /// An API key's public id (the secret itself is never stored).
+    ApiKeyId,
+    "api key"
+);
+id_type!(
+    /// A lead: derived from the campaign and the number by [`LeadId::derive`].
+    LeadId,
+    "lead"
+);
+
+impl LeadId {
+    /// The lead id for a number in a campaign: the first 96 bits of
+    /// SHA-256(campaign id, E.164), in hex. Deterministic, so a re-import addresses the existing
+    /// lead (dedupe is a conditional put), and opaque, so ids in URLs and logs carry no number.
+    pub fn derive(campaign: &CampaignId, number: &E164) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(campaign.as_str().as_bytes());
+        hasher.update([0u8]);
+        hasher.update(number.as_str().as_bytes());
+        let digest = hasher.finalize();
+        let mut hex = String::with_capacity(24);
+        for byte in &digest[..12] {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        Self(hex)
+    }
+
+    /// A stable shard number in `0..shards` for spreading this lead's index entries.
+    pub fn shard(&self, shards: u8) -> u8 {
+        let prefix = u32::from_str_radix(self.0.get(..6).unwrap_or("0"), 16).unwrap_or_else(|_| {
+            self.0.bytes().fold(0u32, |acc, b| {
+                acc.wrapping_mul(31).wrapping_add(u32::from(b))
+            })
+        });
+        (prefix % u32::from(shards.max(1))) as u8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_accept_url_safe_tokens_and_refuse_everything_else() {
+        assert!(CampaignId::parse("01JCZ9Q3N8-abc_def").is_ok());
+        for bad in ["", "a/b", "a b", "é", &"x".repeat(65), "a#b"] {
+            assert_eq!(
+                CampaignId::parse(bad),
+                Err(InvalidId { kind: "campaign" }),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_same_number_in_the_same_campaign_always_gets_the_same_lead_id() {
+        let c = CampaignId::parse("c1").unwrap();
+        let n = E164::parse_strict("+14155552671").unwrap();
+        assert_eq!(LeadId::derive(&c, &n), LeadId::derive(&c, &n));
+        let other = CampaignId::parse("c2").unwrap();
+        assert_ne!(LeadId::derive(&c, &n), LeadId::derive(&other, &n));
+        assert_eq!(LeadId::derive(&c, &n).as_str().len(), 24);
+    }
+
+    #[test]
+    fn lead_shards_are_spread_and_in_range() {
+        let c = CampaignId::parse("c").unwrap();
+        let mut seen = [0u32; 8];
+        for i in 0..8000u32 {
+            let n = E164::parse_strict(&format!("+1415555{:04}", i % 10000)).unwrap();
+            let shard = LeadId::derive(&c, &n).shard(8);
+            seen[usize::from(shard)] += 1;
+        }
+        assert!(seen.iter().all(|&count| count > 800), "{seen:?}");
+    }
+}

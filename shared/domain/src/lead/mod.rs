@@ -1,0 +1,504 @@
+//! A lead: who to call (fixed at import) and where it is in its life (changes with each step).
+//!
+//! Every transition checks its precondition, bumps the version, and keeps one invariant: every
+//! non-final lead has a deadline ([`LeadState::due`]) after which the tick acts on it by itself,
+//! so no lead can get stuck. The store writes the new state on the condition that the version is
+//! still the one the transition started from, so a stale writer is refused.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ImportId, LeadId};
+use crate::phone::E164;
+use crate::retry::{AttemptReport, NextStep, Outcome, RetryPolicy};
+use crate::status::{LeadStatus, TransitionError};
+use crate::window::{LeadLocation, Subdivision};
+
+/// Call start times remembered for daily caps (the strictest cap is 3 per 24 hours).
+pub const REMEMBERED_STARTS: usize = 5;
+
+/// Who to call; fixed when the lead is imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// The number, normalized.
+    pub phone: E164,
+    /// Name from the CSV (`name`, or `first_name` + `last_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email from the CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Company from the CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// The explicit time zone from the CSV, which replaces the number's candidate zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<Tz>,
+    /// The address state from the CSV; its rules apply on top of the area code's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Subdivision>,
+    /// Consent from the CSV; `None` when the column is absent or empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<bool>,
+    /// Every other column, for the agent to personalize the call.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
+}
+
+impl Contact {
+    /// Where the contact may be, for the calling window.
+    pub fn location(&self) -> LeadLocation {
+        LeadLocation::of(&self.phone, self.timezone, self.state.as_ref())
+    }
+}
+
+/// Where the lead came from: which import and which line. A retried import chunk recognises
+/// the leads it already wrote by this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSource {
+    /// The import job.
+    pub import_id: ImportId,
+    /// 1-based line of the row in the file (the header is line 1).
+    pub line: u64,
+}
+
+/// Why a lead was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A user skipped it.
+    Manual,
+    /// The number is on the tenant's Do-Not-Call list.
+    DoNotCall,
+    /// The campaign requires consent and the lead has none.
+    NoConsent,
+    /// The campaign ended (end date, completion or cancellation) before the lead finished.
+    CampaignEnded,
+    /// The calling window never opens for this lead within the campaign.
+    WindowNeverOpens,
+    /// The lead's time zone cannot be known.
+    UnknownTimeZone,
+}
+
+impl SkipReason {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::DoNotCall => "do_not_call",
+            Self::NoConsent => "no_consent",
+            Self::CampaignEnded => "campaign_ended",
+            Self::WindowNeverOpens => "window_never_opens",
+            Self::UnknownTimeZone => "unknown_time_zone",
+        }
+    }
+}
+
+/// A lease: the tick handed the lead to the queue; only the holder of the token may call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// Unique per lease.
+    pub token: String,
+    /// The lease lapses here and the lead may be offered again.
+    pub until: DateTime<Utc>,
+}
+
+/// The call in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveCall {
+    /// The attempt number (1-based).
+    pub attempt: u8,
+    /// When the dialer committed to the call.
+    pub started_at: DateTime<Utc>,
+    /// If no outcome arrives by then, the tick reconciles the call.
+    pub deadline: DateTime<Utc>,
+    /// The provider's id, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_call_id: Option<String>,
+}
+
+/// One finished attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// The attempt number (1-based).
+    pub attempt: u8,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When its outcome was applied.
+    pub ended_at: DateTime<Utc>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Talk time in seconds.
+    pub duration_seconds: u32,
+    /// The provider's call id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_call_id: Option<String>,
+    /// The agent's disposition (interested, not interested, ...), if it reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+}
+
+/// Which deadline a non-final lead is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DueKind {
+    /// Due to be dialed (first call, retry, callback) or its lease lapses.
+    Dial,
+    /// A call's outcome is due; past it the call is reconciled.
+    CallDeadline,
+}
+
+/// The mutable part of a lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadState {
+    /// Public status.
+    pub status: LeadStatus,
+    /// Bumped by every transition; writes are conditional on it.
+    pub version: u64,
+    /// Attempts started.
+    pub attempts: u8,
+    /// Retries scheduled so far.
+    pub retries_used: u8,
+    /// Callbacks scheduled so far.
+    pub callbacks_used: u8,
+    /// When a Pending or Scheduled lead may next be called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_call_at: Option<DateTime<Utc>>,
+    /// The queue lease, while a dialer holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
+    /// The call in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<ActiveCall>,
+    /// Finished attempts, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<AttemptRecord>,
+    /// Why the lead was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<SkipReason>,
+    /// Recent call starts, newest last, for daily call caps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_starts: Vec<DateTime<Utc>>,
+}
+
+fn refused(status: LeadStatus, action: &'static str) -> TransitionError {
+    TransitionError {
+        entity: "lead",
+        status: status.as_str(),
+        action,
+    }
+}
+
+impl LeadState {
+    /// A new lead, due at `due_at`.
+    pub fn new(due_at: DateTime<Utc>) -> Self {
+        Self {
+            status: LeadStatus::Pending,
+            version: 1,
+            attempts: 0,
+            retries_used: 0,
+            callbacks_used: 0,
+            next_call_at: Some(due_at),
+            lease: None,
+            call: None,
+            log: Vec::new(),
+            skip_reason: None,
+            recent_starts: Vec::new(),
+        }
+    }
+
+    /// The deadline of a non-final lead and what it is for; `None` once final.
+    pub fn due(&self) -> Option<(DueKind, DateTime<Utc>)> {
+        match self.status {
+            LeadStatus::Pending | LeadStatus::Scheduled => {
+                let at = self.lease.as_ref().map(|l| l.until).or(self.next_call_at)?;
+                Some((DueKind::Dial, at))
+            }
+            LeadStatus::Calling => self
+                .call
+                .as_ref()
+                .map(|c| (DueKind::CallDeadline, c.deadline)),
+            LeadStatus::Completed | LeadStatus::Failed | LeadStatus::Skipped => None,
+        }
+    }
+
+    /// Whether a tick may lease the lead at `now`.
+    pub fn is_due_for_dial(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.due(), Some((DueKind::Dial, at)) if at <= now)
+    }
+
+    fn bump(&mut self) {
+        self.version += 1;
+    }
+
+    /// The tick hands the lead to the queue until `until`.
+    pub fn lease(
+        &mut self,
+        token: String,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        if !self.status.is_dialable() || !self.is_due_for_dial(now) {
+            return Err(refused(self.status, "lease"));
+        }
+        self.lease = Some(Lease { token, until });
+        self.bump();
+        Ok(())
+    }
+
+    /// The lead may not be called before `at` (window closed, daily cap): drop any lease.
+    pub fn defer(&mut self, at: DateTime<Utc>) -> Result<(), TransitionError> {
+        if !self.status.is_dialable() {
+            return Err(refused(self.status, "defer"));
+        }
+        self.lease = None;
+        self.next_call_at = Some(at);
+        self.bump();
+        Ok(())
+    }
+
+    /// The holder of the lease commits to calling: the lead is Calling until `deadline`.
+    pub fn start_call(
+        &mut self,
+        token: &str,
+        now: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    ) -> Result<u8, TransitionError> {
+        let holds_lease = self.lease.as_ref().is_some_and(|l| l.token == token);
+        if !self.status.is_dialable() || !holds_lease {
+            return Err(refused(self.status, "start a call for"));
+        }
+        self.attempts += 1;
+        self.status = LeadStatus::Calling;
+        self.lease = None;
+        self.next_call_at = None;
+        self.call = Some(ActiveCall {
+            attempt: self.attempts,
+            started_at: now,
+            deadline,
+            provider_call_id: None,
+        });
+        self.recent_starts.push(now);
+        if self.recent_starts.len() > REMEMBERED_STARTS {
+            self.recent_starts.remove(0);
+        }
+        self.bump();
+        Ok(self.attempts)
+    }
+
+    fn calling(&self, attempt: u8, action: &'static str) -> Result<&ActiveCall, TransitionError> {
+        match &self.call {
+            Some(call) if self.status == LeadStatus::Calling && call.attempt == attempt => Ok(call),
+            _ => Err(refused(self.status, action)),
+        }
+    }
+
+    /// Records the provider's id for the call in progress.
+    pub fn record_call_id(
+        &mut self,
+        attempt: u8,
+        provider_call_id: String,
+    ) -> Result<(), TransitionError> {
+        self.calling(attempt, "record a call id for")?;
+        if let Some(call) = self.call.as_mut() {
+            call.provider_call_id = Some(provider_call_id);
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// Moves the call's deadline (e.g. to reconcile an uncertain call creation soon).
+    pub fn extend_call(
+        &mut self,
+        attempt: u8,
+        deadline: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        self.calling(attempt, "extend the call of")?;
+        if let Some(call) = self.call.as_mut() {
+            call.deadline = deadline;
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// The provider certainly did not place the call (rate limited, unavailable): undo the
+    /// attempt, which does not count, and try again at `retry_at`.
+    pub fn release_call(
+        &mut self,
+        attempt: u8,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        self.calling(attempt, "release the call of")?;
+        self.attempts -= 1;
+        self.status = if self.attempts == 0 {
+            LeadStatus::Pending
+        } else {
+            LeadStatus::Scheduled
+        };
+        self.call = None;
+        self.recent_starts.pop();
+        self.next_call_at = Some(retry_at);
+        self.bump();
+        Ok(())
+    }
+
+    /// Applies the outcome of `attempt`. `campaign_running` is false when the campaign has
+    /// ended or been cancelled: then a lead that would be retried is skipped instead.
+    pub fn finish_attempt(
+        &mut self,
+        attempt: u8,
+        report: &AttemptReport,
+        details: AttemptDetails,
+        policy: &RetryPolicy,
+        campaign_running: bool,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptRecord, TransitionError> {
+        let call = self.calling(attempt, "finish an attempt of")?.clone();
+        let history = crate::retry::AttemptHistory {
+            retries_used: self.retries_used,
+            callbacks_used: self.callbacks_used,
+        };
+        let record = AttemptRecord {
+            attempt,
+            started_at: call.started_at,
+            ended_at: now,
+            outcome: report.outcome,
+            duration_seconds: details.duration_seconds,
+            provider_call_id: details.provider_call_id.or(call.provider_call_id),
+            disposition: details.disposition,
+        };
+        self.call = None;
+        match policy.decide(report, history, now) {
+            NextStep::Finish(status) => self.status = status,
+            NextStep::RetryAt(_) | NextStep::CallbackAt(_) if !campaign_running => {
+                self.status = LeadStatus::Skipped;
+                self.skip_reason = Some(SkipReason::CampaignEnded);
+            }
+            NextStep::RetryAt(at) => {
+                self.status = LeadStatus::Scheduled;
+                self.retries_used += 1;
+                self.next_call_at = Some(at);
+            }
+            NextStep::CallbackAt(at) => {
+                self.status = LeadStatus::Scheduled;
+                self.callbacks_used += 1;
+                self.next_call_at = Some(at);
+            }
+        }
+        self.log.push(record.clone());
+        self.bump();
+        Ok(record)
+    }
+
+    /// Skips a lead that is not final and not on a call.
+    pub fn skip(&mut self, reason: SkipReason) -> Result<(), TransitionError> {
+        if !self.status.is_dialable() {
+            return Err(refused(self.status, "skip"));
+        }
+        self.status = LeadStatus::Skipped;
+        self.skip_reason = Some(reason);
+        self.lease = None;
+        self.next_call_at = None;
+        self.bump();
+        Ok(())
+    }
+
+    /// The last finished attempt's outcome.
+    pub fn last_outcome(&self) -> Option<Outcome> {
+        self.log.last().map(|r| r.outcome)
+    }
+
+    /// A call's deadline: its maximum duration plus time for ringing and the provider's report.
+    pub fn call_deadline(now: DateTime<Utc>, max_call: Duration) -> DateTime<Utc> {
+        now + max_call + Duration::minutes(5)
+    }
+}
+
+/// Facts the provider reports with an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AttemptDetails {
+    /// Talk time.
+    pub duration_seconds: u32,
+    /// The provider's call id.
+    pub provider_call_id: Option<String>,
+    /// The agent's disposition.
+    pub disposition: Option<String>,
+}
+
+/// A whole lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    /// Derived from the campaign and the number.
+    pub id: LeadId,
+    /// Who to call.
+    pub contact: Contact,
+    /// Where it came from.
+    pub source: ImportSource,
+    /// Where it is.
+    pub state: LeadState,
+}
+
+/// How a transition moves the campaign's counters. Applied in the same transaction as the
+/// lead's write, so counters always equal what the leads say.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CounterDelta {
+    /// Change per lead status (index = position in [`LeadStatus::ALL`]).
+    pub by_status: [i64; 6],
+    /// Attempts started.
+    pub attempts_started: i64,
+    /// Outcome counts.
+    pub outcomes: BTreeMap<Outcome, i64>,
+    /// Talk seconds.
+    pub talk_seconds: i64,
+    /// Calls in progress (the concurrency slot).
+    pub in_flight: i64,
+}
+
+impl CounterDelta {
+    /// The delta from `before` to `after`, with the finished attempt if there was one.
+    pub fn between(
+        before: &LeadState,
+        after: &LeadState,
+        finished: Option<&AttemptRecord>,
+    ) -> Self {
+        let mut delta = Self::default();
+        if before.status != after.status {
+            delta.by_status[status_index(before.status)] -= 1;
+            delta.by_status[status_index(after.status)] += 1;
+        }
+        delta.attempts_started = i64::from(after.attempts) - i64::from(before.attempts);
+        let was_calling = before.status == LeadStatus::Calling;
+        let is_calling = after.status == LeadStatus::Calling;
+        delta.in_flight = i64::from(is_calling) - i64::from(was_calling);
+        if let Some(record) = finished {
+            *delta.outcomes.entry(record.outcome).or_default() += 1;
+            delta.talk_seconds = i64::from(record.duration_seconds);
+        }
+        delta
+    }
+
+    /// A new lead.
+    pub fn imported(count: i64) -> Self {
+        let mut delta = Self::default();
+        delta.by_status[status_index(LeadStatus::Pending)] = count;
+        delta
+    }
+
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Position of a status in [`LeadStatus::ALL`].
+pub fn status_index(status: LeadStatus) -> usize {
+    LeadStatus::ALL
+        .iter()
+        .position(|s| *s == status)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,34 @@
+//! The campaign engine's pure domain: everything that can be decided from plain values.
+//!
+//! No AWS, no async runtime, no network or file I/O lives here, so this crate compiles in
+//! seconds and carries most of the unit and property tests. The adapters crate persists what
+//! this crate decides; the Lambda handlers glue the two together.
+//!
+//! | module | what it decides |
+//! |---|---|
+//! | [`ids`] | identifiers, including the lead id derived from the campaign and the E.164 number |
+//! | [`status`] | campaign and lead statuses and which actions move them |
+//! | [`config`] | a campaign's validated configuration (parse, don't validate) |
+//! | [`phone`] | E.164 normalization, candidate time zones and NANP area-code states |
+//! | [`legal`] | the versioned table of legal calling hours (federal and state) |
+//! | [`holidays`] | the holidays those rules refer to |
+//! | [`window`] | whether a lead may be called now, and if not, when it may next be |
+//! | [`retry`] | what an attempt's outcome means for the lead: finish, retry or call back |
+//! | [`pacing`] | how many leads a tick may start and when within the minute |
+//! | [`plan`] | plan limits on live campaigns |
+//! | [`lead`] | a lead's state and its transitions |
+
+pub mod config;
+pub mod holidays;
+pub mod ids;
+pub mod lead;
+pub mod legal;
+pub mod pacing;
+pub mod phone;
+pub mod plan;
+pub mod retry;
+pub mod status;
+pub mod window;
+
+pub use chrono;
+pub use chrono_tz;

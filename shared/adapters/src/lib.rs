@@ -1,1 +1,9 @@
-//! placeholder
+//! Adapters behind the engine's ports: the DynamoDB store, and (in later modules) the SQS
+//! queue, S3 blobs, EventBridge Scheduler and voice providers. Everything here talks to AWS
+//! through the official AWS SDK for Rust; nothing here decides policy (that is `domain`).
+
+pub mod aws;
+pub mod ports;
+pub mod store;
+
+pub use store::DynamoStore;

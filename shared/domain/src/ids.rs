@@ -95,6 +95,37 @@ id_type!(
     "lead"
 );
 
+/// A campaign together with its tenant: everything is addressed through the tenant, so an id of
+/// another tenant's campaign simply finds nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CampaignRef {
+    /// The owner.
+    pub tenant: TenantId,
+    /// The campaign.
+    pub campaign: CampaignId,
+}
+
+impl fmt::Display for CampaignRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.tenant, self.campaign)
+    }
+}
+
+/// A lead within its campaign and tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LeadRef {
+    /// The campaign.
+    pub campaign: CampaignRef,
+    /// The lead.
+    pub lead: LeadId,
+}
+
+impl fmt::Display for LeadRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.campaign, self.lead)
+    }
+}
+
 impl LeadId {
     /// The lead id for a number in a campaign: the first 96 bits of
     /// SHA-256(campaign id, E.164), in hex. Deterministic, so a re-import addresses the existing

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every check and test, from a fresh clone, installing what it needs:
+#   - the Python virtualenv with the local AWS emulator (moto server, pinned);
+#   - cargo-nextest if the machine lacks it;
+# then format check, clippy (-D warnings), the domain crate's dependency check, and every
+# test (unit, property and integration against the emulator) with cargo nextest.
+#
+# Usage: ./infra/test.sh [extra nextest args]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python environment (moto server)"
+./infra/python-env.sh
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  step "Installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+step "Format"
+cargo fmt --all -- --check
+
+step "Clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "The domain crate stays pure (no AWS, async runtime or network crates)"
+impure="$(cargo tree -p domain -e normal --prefix none --locked | grep -E '^(aws-|tokio|hyper|reqwest|h2 |rustls|mio )' || true)"
+if [[ -n "$impure" ]]; then
+  echo "domain depends on: $impure" >&2
+  exit 1
+fi
+
+step "Local AWS emulator"
+export EMULATOR_STATE="$root/.local/emulator-test"
+emulator_env="$(./infra/emulator.sh start)"
+eval "$emulator_env"
+trap './infra/emulator.sh stop' EXIT
+
+step "Tests"
+cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -1,0 +1,199 @@
+//! A campaign's counters and pacing state (`C#{tenant}#{campaign}` / `STATS`).
+//!
+//! Status counts, attempts, outcomes and talk time move in the same transaction as the lead
+//! transitions that cause them. `in_flight` is the concurrency semaphore; `hour_starts` with
+//! one `m_{epoch minute}` attribute per minute is the rolling-hour window: a dialer adds a
+//! start to both, and [`DynamoStore::roll_hour_window`] subtracts a minute once it is wholly
+//! more than an hour old. A minute leaves the count late, never early, so the count can only
+//! overstate starts in the last hour: the cap is never exceeded.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use domain::ids::CampaignRef;
+use domain::lead::status_index;
+use domain::pacing::{MINUTES_PER_HOUR, PacingState};
+use domain::retry::Outcome;
+use domain::status::LeadStatus;
+
+use super::keys;
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+
+/// A campaign's counters as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CampaignCounters {
+    /// Leads per status (index = position in [`LeadStatus::ALL`]).
+    pub by_status: [i64; 6],
+    /// Attempts started.
+    pub attempts: i64,
+    /// Talk seconds.
+    pub talk_seconds: i64,
+    /// Attempts per outcome.
+    pub outcomes: BTreeMap<Outcome, i64>,
+    /// Calls in progress.
+    pub in_flight: i64,
+    /// Starts in the rolling hour (see the module docs).
+    pub hour_starts: i64,
+    /// Starts per epoch minute still inside `hour_starts`.
+    pub minute_starts: BTreeMap<i64, i64>,
+}
+
+impl CampaignCounters {
+    /// Leads in a status.
+    pub fn count(&self, status: LeadStatus) -> i64 {
+        self.by_status[status_index(status)]
+    }
+
+    /// All leads.
+    pub fn total(&self) -> i64 {
+        self.by_status.iter().sum()
+    }
+
+    /// Leads not yet final.
+    pub fn open(&self) -> i64 {
+        LeadStatus::ALL
+            .iter()
+            .filter(|s| !s.is_final())
+            .map(|s| self.count(*s))
+            .sum()
+    }
+
+    /// The pacing inputs.
+    pub fn pacing_state(&self) -> PacingState {
+        PacingState {
+            in_flight: u32::try_from(self.in_flight.max(0)).unwrap_or(u32::MAX),
+            started_last_hour: u32::try_from(self.hour_starts.max(0)).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn decode(item: &std::collections::HashMap<String, AttributeValue>) -> Self {
+        let num = |v: &AttributeValue| {
+            v.as_n()
+                .ok()
+                .and_then(|n| n.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        let mut out = Self::default();
+        for (name, value) in item {
+            if let Some(status) = name.strip_prefix("n_").and_then(LeadStatus::parse) {
+                out.by_status[status_index(status)] = num(value);
+            } else if let Some(outcome) = name.strip_prefix("o_").and_then(Outcome::parse) {
+                out.outcomes.insert(outcome, num(value));
+            } else if let Some(minute) = name.strip_prefix("m_").and_then(|m| m.parse::<i64>().ok())
+            {
+                out.minute_starts.insert(minute, num(value));
+            } else {
+                match name.as_str() {
+                    "attempts" => out.attempts = num(value),
+                    "talk_seconds" => out.talk_seconds = num(value),
+                    "in_flight" => out.in_flight = num(value),
+                    "hour_starts" => out.hour_starts = num(value),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
+
+impl DynamoStore {
+    /// Reads a campaign's counters (strongly consistent; one item, whatever the campaign size).
+    pub async fn counters(&self, c: &CampaignRef) -> Result<CampaignCounters, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(c)))
+            .key(keys::SK, s(keys::STATS_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(out
+            .item
+            .as_ref()
+            .map(CampaignCounters::decode)
+            .unwrap_or_default())
+    }
+
+    /// Adds freshly imported leads to the Pending count.
+    pub async fn add_imported(&self, c: &CampaignRef, count: i64) -> Result<(), StoreError> {
+        if count == 0 {
+            return Ok(());
+        }
+        let attr = format!("n_{}", LeadStatus::Pending.as_str());
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(c)))
+            .key(keys::SK, s(keys::STATS_SK))
+            .update_expression("ADD #n :count")
+            .expression_attribute_names("#n", attr)
+            .expression_attribute_values(":count", n(count))
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(())
+    }
+
+    /// Drops from the rolling-hour count every minute wholly more than an hour before `now`,
+    /// given the counters just read. One conditional write: if another tick rolled the same
+    /// minutes first, this one is refused and changes nothing. Returns the minutes dropped.
+    pub async fn roll_hour_window(
+        &self,
+        c: &CampaignRef,
+        counters: &CampaignCounters,
+        now: DateTime<Utc>,
+    ) -> Result<usize, WriteError> {
+        let now_minute = now.timestamp().div_euclid(60);
+        // Minute k holds starts in [k, k+1); all of them are more than an hour old once
+        // now >= k + 1 + 60.
+        let stale: Vec<(i64, i64)> = counters
+            .minute_starts
+            .iter()
+            .filter(|(minute, _)| **minute + 1 + MINUTES_PER_HOUR <= now_minute)
+            .map(|(m, v)| (*m, *v))
+            .collect();
+        if stale.is_empty() {
+            return Ok(0);
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(c)))
+            .key(keys::SK, s(keys::STATS_SK));
+        let mut removes = Vec::new();
+        let mut conditions = Vec::new();
+        let mut total = 0;
+        for (i, (minute, count)) in stale.iter().enumerate() {
+            request = request
+                .expression_attribute_names(format!("#m{i}"), keys::minute_attr(*minute))
+                .expression_attribute_values(format!(":c{i}"), n(*count));
+            removes.push(format!("#m{i}"));
+            conditions.push(format!("#m{i} = :c{i}"));
+            total += count;
+        }
+        let result = request
+            .update_expression(format!(
+                "REMOVE {} ADD hour_starts :drop",
+                removes.join(", ")
+            ))
+            .condition_expression(conditions.join(" AND "))
+            .expression_attribute_values(":drop", n(-total))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(stale.len()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Conflict))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Key builders: the only place key formats are written down in code. See the table in
+//! [`super`] for which access pattern each serves.
+
+use chrono::{DateTime, Utc};
+use domain::ids::{AgentId, ApiKeyId, CampaignRef, ImportId, LeadId, LeadRef, TenantId};
+use domain::lead::DueKind;
+use domain::phone::E164;
+use domain::status::LeadStatus;
+
+/// Partition key attribute.
+pub const PK: &str = "pk";
+/// Sort key attribute.
+pub const SK: &str = "sk";
+/// The due index.
+pub const DUE_INDEX: &str = "due";
+/// Due index partition key attribute.
+pub const DUE_PK: &str = "due_pk";
+/// Due index sort key attribute (epoch milliseconds).
+pub const DUE_AT: &str = "due_at";
+/// The by-status index.
+pub const STATUS_INDEX: &str = "by_status";
+/// By-status partition key attribute.
+pub const STATUS_PK: &str = "status_pk";
+/// By-status sort key attribute.
+pub const STATUS_SK: &str = "status_sk";
+/// TTL attribute.
+pub const EXPIRES_AT: &str = "expires_at";
+
+/// Leads of a campaign are spread over this many partitions (and index partitions), so a
+/// large import or a busy campaign stays far below DynamoDB's per-partition write limit.
+pub const LEAD_SHARDS: u8 = 8;
+
+/// The tenant's own items: the tenant, its keys, agents and campaigns.
+pub fn tenant_pk(tenant: &TenantId) -> String {
+    format!("T#{tenant}")
+}
+
+/// Sort key of the tenant item.
+pub const TENANT_SK: &str = "TENANT";
+
+/// Sort key of an agent.
+pub fn agent_sk(agent: &AgentId) -> String {
+    format!("AGENT#{agent}")
+}
+
+/// Sort key of a campaign's configuration and status.
+pub fn campaign_sk(campaign: &domain::ids::CampaignId) -> String {
+    format!("CAMPAIGN#{campaign}")
+}
+
+/// Sort key of an API key's listing entry.
+pub fn api_key_sk(key: &ApiKeyId) -> String {
+    format!("APIKEY#{key}")
+}
+
+/// Partition of an API key looked up by the hash of its secret.
+pub fn api_key_hash_pk(secret_hash: &str) -> String {
+    format!("KEY#{secret_hash}")
+}
+
+/// The campaign's operational partition: counters, hourly counters, import jobs.
+pub fn campaign_pk(c: &CampaignRef) -> String {
+    format!("C#{}#{}", c.tenant, c.campaign)
+}
+
+/// Counters and pacing state of a campaign.
+pub const STATS_SK: &str = "STATS";
+
+/// Hourly analytics counters.
+pub fn hour_sk(hour_start: DateTime<Utc>) -> String {
+    format!("HOUR#{}", hour_start.format("%Y-%m-%dT%H"))
+}
+
+/// An import job.
+pub fn import_sk(import: &ImportId) -> String {
+    format!("IMPORT#{import}")
+}
+
+/// A lead's partition: the campaign's shard that holds it.
+pub fn lead_pk(c: &CampaignRef, shard: u8) -> String {
+    format!("L#{}#{}#{shard}", c.tenant, c.campaign)
+}
+
+/// A lead's key.
+pub fn lead_key(lead: &LeadRef) -> (String, String) {
+    (
+        lead_pk(&lead.campaign, lead.lead.shard(LEAD_SHARDS)),
+        lead.lead.to_string(),
+    )
+}
+
+/// The due index partition a lead belongs to for a kind of deadline. Call deadlines are few
+/// (at most the concurrency) and live in one partition; dial deadlines are sharded.
+pub fn due_pk(c: &CampaignRef, kind: DueKind, lead: &LeadId) -> String {
+    match kind {
+        DueKind::Dial => due_shard_pk(c, kind, lead.shard(LEAD_SHARDS)),
+        DueKind::CallDeadline => due_shard_pk(c, kind, 0),
+    }
+}
+
+/// A due index partition.
+pub fn due_shard_pk(c: &CampaignRef, kind: DueKind, shard: u8) -> String {
+    let kind = match kind {
+        DueKind::Dial => "dial",
+        DueKind::CallDeadline => "call",
+    };
+    format!("D#{}#{}#{kind}#{shard}", c.tenant, c.campaign)
+}
+
+/// The by-status index partition of a lead.
+pub fn status_pk(c: &CampaignRef, status: LeadStatus, shard: u8) -> String {
+    format!("S#{}#{}#{}#{shard}", c.tenant, c.campaign, status.as_str())
+}
+
+/// A tenant's Do-Not-Call list.
+pub fn dnc_pk(tenant: &TenantId) -> String {
+    format!("DNC#{tenant}")
+}
+
+/// A number on the list.
+pub fn dnc_sk(number: &E164) -> String {
+    number.to_string()
+}
+
+/// A provider account's calls-per-second token bucket for one second.
+pub fn cps_pk(account: &str, epoch_second: i64) -> String {
+    format!("CPS#{account}#{epoch_second}")
+}
+
+/// Sort key of a CPS bucket.
+pub const CPS_SK: &str = "CPS";
+
+/// The attribute counting rolling-hour starts in one minute.
+pub fn minute_attr(epoch_minute: i64) -> String {
+    format!("m_{epoch_minute}")
+}

@@ -1,0 +1,169 @@
+//! The DynamoDB store: one table, every state change a conditional write.
+//!
+//! # Key design
+//!
+//! Everything lives in one table with a string partition key `pk` and sort key `sk`, two
+//! global secondary indexes, and a TTL attribute `expires_at`. Every key a request can reach
+//! starts with the caller's tenant, so another tenant's ids address nothing (isolation by
+//! construction, not by filtering).
+//!
+//! | access pattern | key / index |
+//! |---|---|
+//! | tenant (plan, live campaign count) | `pk = T#{tenant}`, `sk = TENANT` |
+//! | API key by hash of its secret | `pk = KEY#{sha256}`, `sk = KEY` |
+//! | API keys of a tenant | `pk = T#{tenant}`, `sk` begins with `APIKEY#` |
+//! | agent; agents of a tenant | `pk = T#{tenant}`, `sk = AGENT#{agent}` / begins with `AGENT#` |
+//! | campaign config + status; campaigns of a tenant | `pk = T#{tenant}`, `sk = CAMPAIGN#{campaign}` / begins with `CAMPAIGN#` |
+//! | campaign counters, in-flight calls, rolling-hour starts | `pk = C#{tenant}#{campaign}`, `sk = STATS` |
+//! | hourly analytics counters | `pk = C#{tenant}#{campaign}`, `sk = HOUR#{yyyy-mm-ddThh}` |
+//! | import jobs of a campaign | `pk = C#{tenant}#{campaign}`, `sk = IMPORT#{import}` |
+//! | lead by id (id = hash of campaign + E.164: dedupe is a conditional put) | `pk = L#{tenant}#{campaign}#{shard}`, `sk = {lead}`; shard = lead id mod 8 |
+//! | leads of a campaign, paged | Query each of the 8 shard partitions in turn |
+//! | leads by status, paged | GSI `by_status`: `status_pk = S#{tenant}#{campaign}#{status}#{shard}`, `status_sk = {lead}` |
+//! | due leads, in due order (sparse: final leads carry no key) | GSI `due`: `due_pk = D#{tenant}#{campaign}#dial#{shard}` or `…#call#0`, `due_at` = epoch ms |
+//! | Do-Not-Call entry; a tenant's list | `pk = DNC#{tenant}`, `sk = {E.164}` |
+//! | provider calls-per-second bucket (TTL) | `pk = CPS#{account}#{epoch second}`, `sk = CPS` |
+//!
+//! **The due index is the engine's clock.** Every lead that is not final has exactly one entry:
+//! Pending/Scheduled leads are due (`dial`) at their next call time or, while leased, when the
+//! lease lapses; Calling leads are due (`call`) at their call deadline. A tick therefore reads
+//! only what is due (cost grows with due leads, not with the campaign), lapsed leases come back
+//! by themselves, and a call whose report never came surfaces at its deadline. Nothing can be
+//! stuck: a non-final lead without a due entry cannot be written ([`LeadState::due`]).
+//!
+//! **Writes.** Every lead transition is written on the condition that the lead's `version` is
+//! the one the transition was computed from; a stale writer is refused. Transitions that move
+//! counters write the lead and the campaign's `STATS` item in one transaction, together with
+//! any guard: the campaign still Active, the number not on the DNC list, a free concurrency
+//! slot and rolling-hour budget, a provider calls-per-second token. A transition that moves no
+//! counter and has no guard is a single conditional `UpdateItem`.
+//!
+//! **Limits.** Lead partitions and index partitions are sharded 8 ways per campaign, keeping
+//! imports and ticks far below 1,000 WCU/s per partition; transactions hold at most 7 items;
+//! items stay far below 400 KB (a lead keeps at most 9 attempt records).
+//!
+//! [`LeadState::due`]: domain::lead::LeadState::due
+
+mod campaigns;
+mod counters;
+mod dnc;
+pub mod keys;
+mod leads;
+
+pub use campaigns::{CampaignRecord, NewCampaign};
+pub use counters::CampaignCounters;
+pub use leads::{CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadWrite, PacingGuard};
+
+use aws_sdk_dynamodb::Client;
+
+/// Why a store request failed (not a refusal: a failure to talk to DynamoDB, or bad data).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The request failed (boxed: the SDK's error is large and this travels in every Result).
+    #[error("DynamoDB request failed")]
+    Aws(#[source] Box<aws_sdk_dynamodb::Error>),
+    /// An item could not be read back into its type.
+    #[error("stored item {key} is malformed: {reason}")]
+    Corrupt {
+        /// The item's key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    /// Whether retrying the same request may succeed: throttling, service and network
+    /// errors are; a request the service rejected as invalid or a missing table are not.
+    pub fn is_retryable(&self) -> bool {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        match self {
+            Self::Aws(err) => {
+                !matches!(
+                    **err,
+                    aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
+                        | aws_sdk_dynamodb::Error::ResourceNotFoundException(_)
+                        | aws_sdk_dynamodb::Error::ItemCollectionSizeLimitExceededException(_)
+                ) && err.code() != Some("ValidationException")
+            }
+            Self::Corrupt { .. } => false,
+        }
+    }
+}
+
+/// Converts any SDK operation error into a [`StoreError`], keeping the cause.
+pub(crate) fn aws<E, R>(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
+where
+    aws_sdk_dynamodb::Error: From<aws_sdk_dynamodb::error::SdkError<E, R>>,
+{
+    StoreError::Aws(Box::new(aws_sdk_dynamodb::Error::from(err)))
+}
+
+/// A conditional write that was refused, and which condition refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The lead changed since the transition was computed (or does not exist).
+    #[error("the lead changed since it was read")]
+    Stale,
+    /// The campaign is not in the required status.
+    #[error("the campaign is not in the required status")]
+    CampaignStatus,
+    /// The number is on the tenant's Do-Not-Call list.
+    #[error("the number is on the Do-Not-Call list")]
+    DoNotCall,
+    /// The campaign's concurrency or rolling-hour budget is used up.
+    #[error("the campaign's pacing limit is reached")]
+    Pacing,
+    /// The provider account's calls-per-second budget for this second is used up.
+    #[error("the provider's calls-per-second limit is reached for this second")]
+    ProviderRate,
+    /// Another transaction touched the same items at the same moment; retry.
+    #[error("a concurrent transaction conflicted")]
+    Conflict,
+}
+
+/// A transition write that did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A condition refused it; nothing was written.
+    #[error("write refused: {0}")]
+    Refused(Refusal),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The DynamoDB store.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// A store on `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+pub(crate) fn s(value: impl Into<String>) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl ToString) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::N(value.to_string())
+}

@@ -1,0 +1,244 @@
+use adapters::store::{CpsGuard, Guards, PacingGuard, Refusal, WriteError};
+use domain::status::{CampaignStatus, LeadStatus};
+
+use crate::counters::lease_and_start;
+use crate::support::*;
+
+fn pacing(max_concurrent: u32, calls_per_hour: u32) -> Option<PacingGuard> {
+    Some(PacingGuard {
+        max_concurrent,
+        calls_per_hour,
+        epoch_minute: t0().timestamp() / 60,
+    })
+}
+
+#[tokio::test]
+async fn a_call_beyond_the_concurrency_limit_is_refused() {
+    let f = fixture("concurrency").await;
+    let mut results = Vec::new();
+    for i in 0..3 {
+        let l = lead(&f.campaign, i, t0());
+        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+        results.push(
+            lease_and_start(
+                &f,
+                &l,
+                Guards {
+                    pacing: pacing(2, 100),
+                    ..Guards::default()
+                },
+            )
+            .await,
+        );
+    }
+    assert!(results[0].is_ok() && results[1].is_ok());
+    assert!(
+        matches!(results[2], Err(WriteError::Refused(Refusal::Pacing))),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(f.store.counters(&f.campaign).await.unwrap().in_flight, 2);
+}
+
+#[tokio::test]
+async fn a_call_beyond_the_hourly_cap_is_refused() {
+    let f = fixture("hourly").await;
+    let mut outcomes = Vec::new();
+    for i in 0..3 {
+        let l = lead(&f.campaign, i, t0());
+        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+        outcomes.push(
+            lease_and_start(
+                &f,
+                &l,
+                Guards {
+                    pacing: pacing(50, 2),
+                    ..Guards::default()
+                },
+            )
+            .await
+            .is_ok(),
+        );
+    }
+    assert_eq!(outcomes, vec![true, true, false]);
+    assert_eq!(f.store.counters(&f.campaign).await.unwrap().hour_starts, 2);
+}
+
+#[tokio::test]
+async fn concurrent_starts_never_overfill_the_concurrency_limit() {
+    let f = fixture("race").await;
+    let leads: Vec<_> = (0..10).map(|i| lead(&f.campaign, i, t0())).collect();
+    for l in &leads {
+        f.store.insert_lead(&f.campaign, l).await.unwrap();
+    }
+    let starts = leads.iter().map(|l| {
+        lease_and_start(
+            &f,
+            l,
+            Guards {
+                pacing: pacing(3, 1000),
+                ..Guards::default()
+            },
+        )
+    });
+    let results = futures::future::join_all(starts).await;
+    let started = results.iter().filter(|r| r.is_ok()).count();
+    // Conflicting transactions may be refused as conflicts; never more than the limit start.
+    assert!((1..=3).contains(&started), "{started}");
+    let counters = f.store.counters(&f.campaign).await.unwrap();
+    assert_eq!(counters.in_flight, started as i64);
+    assert_eq!(counters.count(LeadStatus::Calling), started as i64);
+}
+
+#[tokio::test]
+async fn a_number_on_the_dnc_list_cannot_be_moved_to_calling() {
+    let f = fixture("dnc").await;
+    let l = lead(&f.campaign, 5, t0());
+    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    f.store
+        .add_dnc(&f.campaign.tenant, &l.contact.phone, "api", t0())
+        .await
+        .unwrap();
+    let guards = Guards {
+        not_on_dnc: Some(l.contact.phone.clone()),
+        ..Guards::default()
+    };
+    let result = lease_and_start(&f, &l, guards).await;
+    assert!(
+        matches!(result, Err(WriteError::Refused(Refusal::DoNotCall))),
+        "{result:?}"
+    );
+
+    // Removed from the list, it may be called.
+    f.store
+        .remove_dnc(&f.campaign.tenant, &l.contact.phone)
+        .await
+        .unwrap();
+    assert!(
+        !f.store
+            .is_dnc(&f.campaign.tenant, &l.contact.phone)
+            .await
+            .unwrap()
+    );
+    let stored = f
+        .store
+        .get_lead(&reference(&f.campaign, &l))
+        .await
+        .unwrap()
+        .unwrap();
+    let guards = Guards {
+        not_on_dnc: Some(l.contact.phone.clone()),
+        ..Guards::default()
+    };
+    assert!(lease_and_start_from(&f, stored, guards).await.is_ok());
+}
+
+async fn lease_and_start_from(
+    f: &Fixture,
+    lead: domain::lead::Lead,
+    guards: Guards,
+) -> Result<(), WriteError> {
+    // The lead already holds a lease from the refused attempt ("tok"); start with it.
+    let key = reference(&f.campaign, &lead);
+    let mut calling = lead.state.clone();
+    calling.start_call("tok", t0(), t0() + minutes(15)).unwrap();
+    let delta = domain::lead::CounterDelta::between(&lead.state, &calling, None);
+    f.store
+        .write_transition(adapters::store::LeadWrite {
+            lead: &key,
+            expected_version: lead.state.version,
+            state: &calling,
+            counters: &delta,
+            guards,
+        })
+        .await
+}
+
+#[tokio::test]
+async fn the_provider_rate_token_allows_only_the_limit_per_second() {
+    let f = fixture("cps").await;
+    let second = t0().timestamp();
+    let mut outcomes = Vec::new();
+    for i in 0..3 {
+        let l = lead(&f.campaign, i, t0());
+        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+        let guards = Guards {
+            provider_rate: Some(CpsGuard {
+                account: "acct".into(),
+                epoch_second: second,
+                limit: 2,
+            }),
+            ..Guards::default()
+        };
+        outcomes.push(lease_and_start(&f, &l, guards).await);
+    }
+    assert!(outcomes[0].is_ok() && outcomes[1].is_ok());
+    assert!(matches!(
+        outcomes[2],
+        Err(WriteError::Refused(Refusal::ProviderRate))
+    ));
+    // The next second has a fresh budget.
+    let l = lead(&f.campaign, 7, t0());
+    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    let guards = Guards {
+        provider_rate: Some(CpsGuard {
+            account: "acct".into(),
+            epoch_second: second + 1,
+            limit: 2,
+        }),
+        ..Guards::default()
+    };
+    assert!(lease_and_start(&f, &l, guards).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_call_cannot_start_unless_the_campaign_is_in_the_required_status() {
+    let f = fixture("status").await;
+    let l = lead(&f.campaign, 6, t0());
+    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    f.store
+        .set_campaign_status(
+            &f.campaign,
+            CampaignStatus::Draft,
+            CampaignStatus::Active,
+            t0(),
+        )
+        .await
+        .unwrap();
+    let guards = Guards {
+        campaign_status: Some(CampaignStatus::Active),
+        ..Guards::default()
+    };
+    assert!(lease_and_start(&f, &l, guards.clone()).await.is_ok());
+
+    f.store
+        .set_campaign_status(
+            &f.campaign,
+            CampaignStatus::Active,
+            CampaignStatus::Paused,
+            t0(),
+        )
+        .await
+        .unwrap();
+    let other = lead(&f.campaign, 8, t0());
+    f.store.insert_lead(&f.campaign, &other).await.unwrap();
+    let refused = lease_and_start(&f, &other, guards).await;
+    assert!(matches!(
+        refused,
+        Err(WriteError::Refused(Refusal::CampaignStatus))
+    ));
+    // The status change itself is conditional too.
+    let stale = f
+        .store
+        .set_campaign_status(
+            &f.campaign,
+            CampaignStatus::Active,
+            CampaignStatus::Paused,
+            t0(),
+        )
+        .await;
+    assert!(matches!(
+        stale,
+        Err(WriteError::Refused(Refusal::CampaignStatus))
+    ));
+}

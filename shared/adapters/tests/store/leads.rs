@@ -1,0 +1,240 @@
+use adapters::store::{Guards, InsertOutcome, LeadWrite};
+use adapters::store::{Refusal, WriteError};
+use domain::lead::{CounterDelta, DueKind};
+use domain::status::LeadStatus;
+
+use crate::support::*;
+
+async fn write(
+    f: &Fixture,
+    lead: &domain::lead::Lead,
+    before: u64,
+    state: &domain::lead::LeadState,
+) -> Result<(), WriteError> {
+    let key = reference(&f.campaign, lead);
+    let delta = CounterDelta::default();
+    f.store
+        .write_transition(LeadWrite {
+            lead: &key,
+            expected_version: before,
+            state,
+            counters: &delta,
+            guards: Guards::default(),
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_stale_writers_conditional_transition_is_refused() {
+    let f = fixture("stale").await;
+    let lead = lead(&f.campaign, 1, t0());
+    f.store.insert_lead(&f.campaign, &lead).await.unwrap();
+
+    // Two writers read version 1 and compute different transitions.
+    let mut leased = lead.state.clone();
+    leased
+        .lease("tick-a".into(), t0(), t0() + minutes(3))
+        .unwrap();
+    let mut deferred = lead.state.clone();
+    deferred.defer(t0() + minutes(60)).unwrap();
+
+    write(&f, &lead, 1, &leased).await.unwrap();
+    let refused = write(&f, &lead, 1, &deferred).await;
+    assert!(
+        matches!(refused, Err(WriteError::Refused(Refusal::Stale))),
+        "{refused:?}"
+    );
+
+    let stored = f
+        .store
+        .get_lead(&reference(&f.campaign, &lead))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state, leased, "the first writer's state stands");
+}
+
+#[tokio::test]
+async fn of_many_concurrent_claimers_of_one_lead_exactly_one_wins() {
+    let f = fixture("claim").await;
+    let lead = lead(&f.campaign, 2, t0());
+    f.store.insert_lead(&f.campaign, &lead).await.unwrap();
+
+    let attempts = (0..8).map(|i| {
+        let mut state = lead.state.clone();
+        state
+            .lease(format!("tick-{i}"), t0(), t0() + minutes(3))
+            .unwrap();
+        let f = &f;
+        let lead = &lead;
+        async move { write(f, lead, 1, &state).await.map(|()| state) }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for loser in results.iter().filter(|r| r.is_err()) {
+        assert!(matches!(loser, Err(WriteError::Refused(Refusal::Stale))));
+    }
+    let stored = f
+        .store
+        .get_lead(&reference(&f.campaign, &lead))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&stored.state, winners[0]);
+}
+
+#[tokio::test]
+async fn putting_a_lead_that_exists_does_not_overwrite_it() {
+    let f = fixture("dedupe").await;
+    let original = lead(&f.campaign, 3, t0());
+    assert_eq!(
+        f.store.insert_lead(&f.campaign, &original).await.unwrap(),
+        InsertOutcome::Inserted
+    );
+
+    // The lead makes progress...
+    let mut calling = original.state.clone();
+    calling.lease("t".into(), t0(), t0() + minutes(3)).unwrap();
+    write(&f, &original, 1, &calling).await.unwrap();
+    let before = calling.version;
+    calling.start_call("t", t0(), t0() + minutes(15)).unwrap();
+    write(&f, &original, before, &calling).await.unwrap();
+
+    // ...then the same number is imported again, from another file.
+    let mut again = lead(&f.campaign, 3, t0());
+    again.source.import_id = domain::ids::ImportId::parse("imp-2").unwrap();
+    again.contact.name = Some("Someone else".into());
+    let outcome = f.store.insert_lead(&f.campaign, &again).await.unwrap();
+    assert_eq!(
+        outcome,
+        InsertOutcome::Exists {
+            source: original.source.clone()
+        }
+    );
+
+    let stored = f
+        .store
+        .get_lead(&reference(&f.campaign, &original))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state.status, LeadStatus::Calling);
+    assert_eq!(stored.state.attempts, 1);
+    assert_eq!(stored.contact.name.as_deref(), Some("Lead 3"));
+}
+
+#[tokio::test]
+async fn the_due_index_returns_only_due_leads_in_due_order() {
+    let f = fixture("due").await;
+    // Leads due at -50, -40, ..., +40 minutes, inserted out of order, across shards.
+    let offsets = [20, -10, -50, 40, -30, 0, -20, 10, -40, 30];
+    for (i, offset) in offsets.iter().enumerate() {
+        let l = lead(&f.campaign, i as u32, t0() + minutes(*offset));
+        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    }
+    let due = f
+        .store
+        .due_leads(&f.campaign, DueKind::Dial, t0(), 100, 0)
+        .await
+        .unwrap();
+    let due_at: Vec<i64> = due
+        .iter()
+        .map(|l| (l.state.next_call_at.unwrap() - t0()).num_minutes())
+        .collect();
+    assert_eq!(due_at, vec![-50, -40, -30, -20, -10, 0]);
+
+    // A limit takes the earliest of what it reads, still in order.
+    let first_two = f
+        .store
+        .due_leads(&f.campaign, DueKind::Dial, t0(), 2, 0)
+        .await
+        .unwrap();
+    assert_eq!(first_two.len(), 2);
+    assert!(first_two[0].state.next_call_at <= first_two[1].state.next_call_at);
+
+    // Nothing is due for calls-in-progress deadlines.
+    assert!(
+        f.store
+            .due_leads(&f.campaign, DueKind::CallDeadline, t0(), 100, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_claimed_lead_leaves_the_due_index_until_its_lease_lapses_and_a_finished_one_for_good() {
+    let f = fixture("lease").await;
+    let l = lead(&f.campaign, 4, t0());
+    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    let due_now = |at| {
+        let f = &f;
+        async move {
+            f.store
+                .due_leads(&f.campaign, DueKind::Dial, at, 10, 0)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(due_now(t0()).await, 1);
+
+    let mut state = l.state.clone();
+    state.lease("t".into(), t0(), t0() + minutes(3)).unwrap();
+    write(&f, &l, 1, &state).await.unwrap();
+    assert_eq!(
+        due_now(t0() + minutes(2)).await,
+        0,
+        "leased: not offered again"
+    );
+    assert_eq!(
+        due_now(t0() + minutes(3)).await,
+        1,
+        "lease lapsed: offered again"
+    );
+
+    // On a call it is due only as a call deadline.
+    let v = state.version;
+    state
+        .start_call("t", t0() + minutes(1), t0() + minutes(16))
+        .unwrap();
+    write(&f, &l, v, &state).await.unwrap();
+    assert_eq!(due_now(t0() + minutes(60)).await, 0);
+    let overdue = f
+        .store
+        .due_leads(
+            &f.campaign,
+            DueKind::CallDeadline,
+            t0() + minutes(16),
+            10,
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(overdue.len(), 1);
+
+    // Finished: gone from every part of the index.
+    let v = state.version;
+    let policy = domain::retry::RetryPolicy::new(0, chrono::Duration::hours(1), []).unwrap();
+    state
+        .finish_attempt(
+            1,
+            &domain::retry::AttemptReport::of(domain::retry::Outcome::Completed),
+            Default::default(),
+            &policy,
+            true,
+            t0() + minutes(5),
+        )
+        .unwrap();
+    write(&f, &l, v, &state).await.unwrap();
+    let far = t0() + minutes(100_000);
+    assert_eq!(due_now(far).await, 0);
+    assert!(
+        f.store
+            .due_leads(&f.campaign, DueKind::CallDeadline, far, 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

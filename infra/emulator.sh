@@ -21,7 +21,7 @@ start() {
     port="$(cat "$state/port")"
   else
     port="$(free_port)"
-    nohup "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/server.log" 2>&1 &
+    nohup "$root/.venv/bin/python" "$root/infra/moto_server.py" -H 127.0.0.1 -p "$port" >"$state/server.log" 2>&1 &
     echo $! >"$state/pid"
     echo "$port" >"$state/port"
   fi

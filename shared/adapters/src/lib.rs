@@ -4,6 +4,8 @@
 
 pub mod aws;
 pub mod ports;
+pub mod queue;
 pub mod store;
+pub mod voice;
 
 pub use store::DynamoStore;

@@ -1,0 +1,483 @@
+//! The simulated phone network: a voice provider for local runs and load tests.
+//!
+//! It answers `place_call` like a provider, decides each call's fate from a seeded random mix
+//! (answered with a duration, no answer, busy, voicemail, failure, opt-out, callback request),
+//! and later delivers signed webhooks to the call's callback URL, exactly as a real provider
+//! would, after (virtual) delays. It can inject faults: duplicated, lost, late and
+//! out-of-order webhooks, and 429 / 503 / timeouts on call creation (a timeout may or may not
+//! have created the call). It records every call it was asked to place, so tests can check
+//! the promises from the network's side: calls per (lead, attempt), concurrency, rates.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use domain::config::{Voicemail, VoicemailAction};
+use domain::lead::AttemptDetails;
+use domain::phone::E164;
+use domain::retry::{AttemptReport, Outcome};
+use hmac::{Hmac, KeyInit, Mac};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::{
+    CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
+    PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
+};
+use crate::ports::Clock;
+
+/// Header carrying `t={unix seconds},v1={hex hmac}`.
+pub const SIGNATURE_HEADER: &str = "x-simulator-signature";
+/// Signatures older (or newer) than this are refused as replays.
+pub const REPLAY_WINDOW: Duration = Duration::minutes(5);
+
+/// Relative weights of call fates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeMix {
+    /// Answered, conversation completed.
+    pub completed: f64,
+    /// Rang out.
+    pub no_answer: f64,
+    /// Busy.
+    pub busy: f64,
+    /// Machine answered.
+    pub voicemail: f64,
+    /// Network or carrier failure.
+    pub failed: f64,
+    /// Person asked not to be called again.
+    pub opted_out: f64,
+    /// Person asked to be called back.
+    pub callback: f64,
+}
+
+impl Default for OutcomeMix {
+    fn default() -> Self {
+        Self { completed: 0.45, no_answer: 0.20, busy: 0.08, voicemail: 0.12, failed: 0.05, opted_out: 0.04, callback: 0.06 }
+    }
+}
+
+/// Fault probabilities (each 0..=1).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FaultMix {
+    /// A final webhook is never delivered.
+    pub lose_webhook: f64,
+    /// A final webhook is delivered twice.
+    pub duplicate_webhook: f64,
+    /// A final webhook arrives 1-30 minutes late.
+    pub late_webhook: f64,
+    /// A progress webhook arrives after the final one.
+    pub out_of_order: f64,
+    /// Call creation answers 429 (no call).
+    pub rate_limited: f64,
+    /// Call creation answers 503 (no call).
+    pub unavailable: f64,
+    /// Call creation times out before the call is created.
+    pub timeout_without_call: f64,
+    /// Call creation times out after the call was created.
+    pub timeout_with_call: f64,
+}
+
+impl FaultMix {
+    /// Every fault, at rates that make each happen many times in a few thousand calls.
+    pub fn hostile() -> Self {
+        Self {
+            lose_webhook: 0.05,
+            duplicate_webhook: 0.10,
+            late_webhook: 0.05,
+            out_of_order: 0.10,
+            rate_limited: 0.05,
+            unavailable: 0.03,
+            timeout_without_call: 0.02,
+            timeout_with_call: 0.02,
+        }
+    }
+}
+
+/// Simulator settings.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// The simulated account.
+    pub account: ProviderAccount,
+    /// Secret for webhook signatures.
+    pub webhook_secret: String,
+    /// Fates.
+    pub outcomes: OutcomeMix,
+    /// Faults.
+    pub faults: FaultMix,
+}
+
+impl SimulatorConfig {
+    /// A well-behaved network with the default outcome mix.
+    pub fn new(seed: u64, webhook_secret: impl Into<String>) -> Self {
+        Self {
+            seed,
+            account: ProviderAccount { id: "simulator".into(), calls_per_second: 10 },
+            webhook_secret: webhook_secret.into(),
+            outcomes: OutcomeMix::default(),
+            faults: FaultMix::default(),
+        }
+    }
+}
+
+/// One call the network was asked to place and did place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedCall {
+    /// Our reference.
+    pub reference: CallReference,
+    /// Its id.
+    pub provider_call_id: String,
+    /// The number.
+    pub to: E164,
+    /// When the network received the request (the call starts).
+    pub placed_at: DateTime<Utc>,
+    /// When the call ends.
+    pub ends_at: DateTime<Utc>,
+    /// How it ends.
+    pub report: AttemptReport,
+    /// Talk time etc.
+    pub details: AttemptDetails,
+}
+
+/// The JSON body of a simulator webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatorEvent {
+    /// The call.
+    pub call_id: String,
+    /// `ringing`, `answered` or `ended`.
+    pub event: String,
+    /// For `ended`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// Talk seconds.
+    #[serde(default)]
+    pub duration_seconds: u32,
+    /// For callbacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_at: Option<DateTime<Utc>>,
+    /// Whether the agent left its voicemail message.
+    #[serde(default)]
+    pub voicemail_left: bool,
+    /// The agent's disposition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    url: String,
+    body: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct State {
+    rng: StdRng,
+    calls: Vec<SimulatedCall>,
+    by_reference: HashMap<CallReference, usize>,
+    outbox: BinaryHeap<Reverse<(DateTime<Utc>, u64)>>,
+    pending: HashMap<u64, Pending>,
+    seq: u64,
+    create_requests: u64,
+}
+
+/// The simulated phone network.
+pub struct Simulator {
+    config: SimulatorConfig,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("account", &self.config.account).finish_non_exhaustive()
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn sign(secret: &str, timestamp: i64, url: &str, body: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(url.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+impl Simulator {
+    /// A network on `clock`.
+    pub fn new(config: SimulatorConfig, clock: Arc<dyn Clock>) -> Self {
+        let rng = StdRng::seed_from_u64(config.seed);
+        Self {
+            config,
+            clock,
+            state: Mutex::new(State {
+                rng,
+                calls: Vec::new(),
+                by_reference: HashMap::new(),
+                outbox: BinaryHeap::new(),
+                pending: HashMap::new(),
+                seq: 0,
+                create_requests: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every call placed so far.
+    pub fn calls(&self) -> Vec<SimulatedCall> {
+        self.lock().calls.clone()
+    }
+
+    /// How many create-call requests arrived (placed or not).
+    pub fn create_requests(&self) -> u64 {
+        self.lock().create_requests
+    }
+
+    /// When the next webhook is due, if any.
+    pub fn next_delivery(&self) -> Option<DateTime<Utc>> {
+        self.lock().outbox.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// Takes the webhooks due at `now`, signed now, in delivery order.
+    pub fn take_due(&self, now: DateTime<Utc>) -> Vec<WebhookRequest> {
+        let mut state = self.lock();
+        let mut out = Vec::new();
+        while let Some(Reverse((at, seq))) = state.outbox.peek().copied() {
+            if at > now {
+                break;
+            }
+            state.outbox.pop();
+            if let Some(p) = state.pending.remove(&seq) {
+                out.push(self.signed(p.url, p.body, now));
+            }
+        }
+        out
+    }
+
+    /// A signed webhook, as the network would send it at `now` (also used by tests to forge
+    /// and tamper with deliveries).
+    pub fn signed(&self, url: String, body: Vec<u8>, now: DateTime<Utc>) -> WebhookRequest {
+        let timestamp = now.timestamp();
+        let signature = sign(&self.config.webhook_secret, timestamp, &url, &body);
+        let mut headers = BTreeMap::new();
+        headers.insert("content-type".into(), "application/json".into());
+        headers.insert(SIGNATURE_HEADER.into(), format!("t={timestamp},v1={signature}"));
+        WebhookRequest { url, headers, body }
+    }
+
+    fn fate(&self, state: &mut State, request: &CallRequest) -> (AttemptReport, AttemptDetails, Duration) {
+        let mix = &self.config.outcomes;
+        let weights = [
+            (Outcome::Completed, mix.completed),
+            (Outcome::NoAnswer, mix.no_answer),
+            (Outcome::Busy, mix.busy),
+            (Outcome::Voicemail, mix.voicemail),
+            (Outcome::Failed, mix.failed),
+            (Outcome::OptedOut, mix.opted_out),
+            (Outcome::CallbackRequested, mix.callback),
+        ];
+        let total: f64 = weights.iter().map(|(_, w)| w.max(0.0)).sum();
+        let mut pick = state.rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
+        let mut outcome = Outcome::Completed;
+        for (o, w) in weights {
+            if pick < w.max(0.0) {
+                outcome = o;
+                break;
+            }
+            pick -= w.max(0.0);
+        }
+        let max_talk = request.max_duration.as_secs().max(1) as u32;
+        let rng = &mut state.rng;
+        let (ring, talk) = match outcome {
+            Outcome::Completed => (rng.random_range(3..20), rng.random_range(30..400).min(max_talk)),
+            Outcome::NoAnswer => (rng.random_range(25..40), 0),
+            Outcome::Busy => (rng.random_range(1..4), 0),
+            Outcome::Voicemail => (rng.random_range(15..30), rng.random_range(10..40).min(max_talk)),
+            Outcome::Failed => (rng.random_range(1..5), 0),
+            Outcome::OptedOut => (rng.random_range(3..15), rng.random_range(5..60).min(max_talk)),
+            _ => (rng.random_range(3..15), rng.random_range(20..90).min(max_talk)),
+        };
+        let voicemail_left = outcome == Outcome::Voicemail
+            && request.voicemail == Voicemail::Detect(VoicemailAction::LeaveMessage);
+        let callback_at = (outcome == Outcome::CallbackRequested)
+            .then(|| self.clock.now() + Duration::minutes(rng.random_range(60..(48 * 60))));
+        let disposition = match outcome {
+            Outcome::Completed => Some(if rng.random_bool(0.4) { "interested" } else { "not_interested" }),
+            Outcome::OptedOut => Some("opted_out"),
+            Outcome::CallbackRequested => Some("callback"),
+            _ => None,
+        };
+        let report = AttemptReport { outcome, callback_at, voicemail_left };
+        let details = AttemptDetails {
+            duration_seconds: talk,
+            provider_call_id: None,
+            disposition: disposition.map(str::to_owned),
+        };
+        (report, details, Duration::seconds(i64::from(ring + talk)))
+    }
+
+    fn schedule(&self, state: &mut State, at: DateTime<Utc>, url: &str, event: &SimulatorEvent) {
+        state.seq += 1;
+        let seq = state.seq;
+        let body = serde_json::to_vec(event).unwrap_or_default();
+        state.pending.insert(seq, Pending { url: url.to_owned(), body });
+        state.outbox.push(Reverse((at, seq)));
+    }
+
+    fn create(&self, state: &mut State, request: &CallRequest, now: DateTime<Utc>) -> String {
+        let provider_call_id = format!("SIM{:08}", state.calls.len() + 1);
+        let (report, mut details, length) = self.fate(state, request);
+        details.provider_call_id = Some(provider_call_id.clone());
+        let ends_at = now + length;
+        let faults = self.config.faults.clone();
+        let url = request.callback_url.as_str();
+        let progress = |event: &str| SimulatorEvent {
+            call_id: provider_call_id.clone(),
+            event: event.into(),
+            outcome: None,
+            duration_seconds: 0,
+            callback_at: None,
+            voicemail_left: false,
+            disposition: None,
+        };
+        let ended = SimulatorEvent {
+            call_id: provider_call_id.clone(),
+            event: "ended".into(),
+            outcome: Some(report.outcome),
+            duration_seconds: details.duration_seconds,
+            callback_at: report.callback_at,
+            voicemail_left: report.voicemail_left,
+            disposition: details.disposition.clone(),
+        };
+        self.schedule(state, now + Duration::seconds(1), url, &progress("ringing"));
+        let delivery = ends_at + Duration::seconds(state.rng.random_range(1..5));
+        if !state.rng.random_bool(faults.lose_webhook) {
+            let at = if state.rng.random_bool(faults.late_webhook) {
+                delivery + Duration::minutes(state.rng.random_range(1..30))
+            } else {
+                delivery
+            };
+            self.schedule(state, at, url, &ended);
+            if state.rng.random_bool(faults.duplicate_webhook) {
+                let again = at + Duration::seconds(state.rng.random_range(0..120));
+                self.schedule(state, again, url, &ended);
+            }
+            if state.rng.random_bool(faults.out_of_order) {
+                let after = at + Duration::seconds(state.rng.random_range(1..30));
+                self.schedule(state, after, url, &progress("answered"));
+            }
+        }
+        let call = SimulatedCall {
+            reference: request.reference.clone(),
+            provider_call_id: provider_call_id.clone(),
+            to: request.to.clone(),
+            placed_at: now,
+            ends_at,
+            report,
+            details,
+        };
+        state.by_reference.insert(call.reference.clone(), state.calls.len());
+        state.calls.push(call);
+        provider_call_id
+    }
+}
+
+#[async_trait]
+impl VoiceProvider for Simulator {
+    fn account(&self) -> &ProviderAccount {
+        &self.config.account
+    }
+
+    async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        state.create_requests += 1;
+        let faults = self.config.faults.clone();
+        if state.rng.random_bool(faults.rate_limited) {
+            return Err(PlaceCallError::RateLimited { retry_after: Some(StdDuration::from_secs(1)) });
+        }
+        if state.rng.random_bool(faults.unavailable) {
+            return Err(PlaceCallError::Unavailable);
+        }
+        if state.rng.random_bool(faults.timeout_without_call) {
+            return Err(PlaceCallError::Uncertain);
+        }
+        let provider_call_id = self.create(&mut state, request, now);
+        if state.rng.random_bool(faults.timeout_with_call) {
+            return Err(PlaceCallError::Uncertain);
+        }
+        Ok(PlacedCall { provider_call_id })
+    }
+
+    fn parse_webhook(&self, request: &WebhookRequest, now: DateTime<Utc>) -> Result<CallEvent, WebhookError> {
+        let header = request.header(SIGNATURE_HEADER).ok_or(WebhookError::BadSignature)?;
+        let mut timestamp = None;
+        let mut signature = None;
+        for part in header.split(',') {
+            match part.trim().split_once('=') {
+                Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+                Some(("v1", v)) => signature = hex::decode(v).ok(),
+                _ => {}
+            }
+        }
+        let (timestamp, signature) = timestamp.zip(signature).ok_or(WebhookError::BadSignature)?;
+        let sent = DateTime::from_timestamp(timestamp, 0).ok_or(WebhookError::BadSignature)?;
+        if (now - sent).abs() > REPLAY_WINDOW {
+            return Err(WebhookError::BadSignature);
+        }
+        let mut mac = HmacSha256::new_from_slice(self.config.webhook_secret.as_bytes())
+            .map_err(|_| WebhookError::BadSignature)?;
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(request.url.as_bytes());
+        mac.update(b".");
+        mac.update(&request.body);
+        mac.verify_slice(&signature).map_err(|_| WebhookError::BadSignature)?;
+        let event: SimulatorEvent =
+            serde_json::from_slice(&request.body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        let kind = match (event.event.as_str(), event.outcome) {
+            ("ended", Some(outcome)) => CallEventKind::Ended {
+                report: AttemptReport { outcome, callback_at: event.callback_at, voicemail_left: event.voicemail_left },
+                details: AttemptDetails {
+                    duration_seconds: event.duration_seconds,
+                    provider_call_id: Some(event.call_id.clone()),
+                    disposition: event.disposition,
+                },
+            },
+            ("ended", None) => return Err(WebhookError::Malformed("an ended event needs an outcome".into())),
+            (other, _) => CallEventKind::Progress(other.to_owned()),
+        };
+        Ok(CallEvent { provider_call_id: event.call_id, kind })
+    }
+
+    async fn lookup_call(
+        &self,
+        reference: &CallReference,
+        _provider_call_id: Option<&str>,
+        _to: &E164,
+    ) -> Result<CallLookup, LookupError> {
+        let now = self.clock.now();
+        let state = self.lock();
+        let Some(call) = state.by_reference.get(reference).and_then(|i| state.calls.get(*i)) else {
+            return Ok(CallLookup::NotFound);
+        };
+        if now < call.ends_at {
+            return Ok(CallLookup::InProgress { provider_call_id: call.provider_call_id.clone() });
+        }
+        Ok(CallLookup::Ended { report: call.report.clone(), details: call.details.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests;

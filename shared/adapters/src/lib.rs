@@ -3,8 +3,10 @@
 //! through the official AWS SDK for Rust; nothing here decides policy (that is `domain`).
 
 pub mod aws;
+pub mod metrics;
 pub mod ports;
 pub mod queue;
+pub mod schedules;
 pub mod store;
 pub mod voice;
 

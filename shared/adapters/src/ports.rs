@@ -11,7 +11,11 @@ use domain::lead::{DueKind, Lead};
 use domain::phone::E164;
 use domain::status::CampaignStatus;
 
-use crate::store::{CampaignCounters, CampaignRecord, DynamoStore, LeadWrite, StoreError, WriteError};
+use domain::ids::AgentId;
+
+use crate::store::{
+    AgentRecord, CampaignCounters, CampaignRecord, DynamoStore, LeadWrite, StoreError, WriteError,
+};
 
 /// The time. Everything that depends on the time asks this, so tests and the local runner can
 /// run hours of a campaign in seconds.
@@ -73,7 +77,11 @@ pub struct ScaledClock {
 impl ScaledClock {
     /// Starts at `origin`, running `speed` times real time.
     pub fn new(origin: DateTime<Utc>, speed: f64) -> Self {
-        Self { origin_real: std::time::Instant::now(), origin_virtual: origin, speed: speed.max(0.001) }
+        Self {
+            origin_real: std::time::Instant::now(),
+            origin_virtual: origin,
+            speed: speed.max(0.001),
+        }
     }
 
     /// How many times faster than real time.
@@ -123,6 +131,48 @@ pub trait CampaignReader: Send + Sync {
     async fn campaign(&self, campaign: &CampaignRef) -> Result<Option<CampaignRecord>, StoreError>;
 }
 
+/// Reads a campaign together with its counters, in one request.
+#[async_trait]
+pub trait CampaignSnapshot: Send + Sync {
+    /// The campaign (if the tenant has it) and its counters.
+    async fn campaign_with_counters(
+        &self,
+        campaign: &CampaignRef,
+    ) -> Result<(Option<CampaignRecord>, CampaignCounters), StoreError>;
+}
+
+#[async_trait]
+impl CampaignSnapshot for DynamoStore {
+    async fn campaign_with_counters(
+        &self,
+        campaign: &CampaignRef,
+    ) -> Result<(Option<CampaignRecord>, CampaignCounters), StoreError> {
+        DynamoStore::campaign_with_counters(self, campaign).await
+    }
+}
+
+/// Reads an agent.
+#[async_trait]
+pub trait AgentReader: Send + Sync {
+    /// The agent, if the tenant has it.
+    async fn agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Option<AgentRecord>, StoreError>;
+}
+
+#[async_trait]
+impl AgentReader for DynamoStore {
+    async fn agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Option<AgentRecord>, StoreError> {
+        self.get_agent(tenant, agent).await
+    }
+}
+
 /// Moves a campaign's status.
 #[async_trait]
 pub trait CampaignStatusWriter: Send + Sync {
@@ -147,7 +197,7 @@ pub trait Counters: Send + Sync {
         campaign: &CampaignRef,
         counters: &CampaignCounters,
         now: DateTime<Utc>,
-    ) -> Result<usize, WriteError>;
+    ) -> Result<i64, WriteError>;
 }
 
 /// Reads due leads from the due index.
@@ -182,7 +232,13 @@ pub trait LeadTransitions: Send + Sync {
 #[async_trait]
 pub trait DoNotCall: Send + Sync {
     /// Adds a number.
-    async fn add_dnc(&self, tenant: &TenantId, number: &E164, source: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn add_dnc(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Whether a number is on the list.
     async fn is_dnc(&self, tenant: &TenantId, number: &E164) -> Result<bool, StoreError>;
 }
@@ -218,7 +274,7 @@ impl Counters for DynamoStore {
         campaign: &CampaignRef,
         counters: &CampaignCounters,
         now: DateTime<Utc>,
-    ) -> Result<usize, WriteError> {
+    ) -> Result<i64, WriteError> {
         DynamoStore::roll_hour_window(self, campaign, counters, now).await
     }
 }
@@ -253,7 +309,13 @@ impl LeadTransitions for DynamoStore {
 
 #[async_trait]
 impl DoNotCall for DynamoStore {
-    async fn add_dnc(&self, tenant: &TenantId, number: &E164, source: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn add_dnc(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         DynamoStore::add_dnc(self, tenant, number, source, now).await
     }
 
@@ -268,7 +330,9 @@ mod tests {
 
     #[test]
     fn a_manual_clock_moves_only_forward_and_only_when_told() {
-        let t = DateTime::parse_from_rfc3339("2026-06-10T15:00:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-06-10T15:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let clock = ManualClock::at(t);
         assert_eq!(clock.now(), t);
         clock.advance(Duration::seconds(30));
@@ -279,11 +343,16 @@ mod tests {
 
     #[test]
     fn a_scaled_clock_runs_faster_than_real_time() {
-        let t = DateTime::parse_from_rfc3339("2026-06-10T15:00:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-06-10T15:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let clock = ScaledClock::new(t, 3600.0);
         std::thread::sleep(std::time::Duration::from_millis(20));
         let elapsed = clock.now() - t;
         assert!(elapsed >= Duration::seconds(60), "{elapsed}");
-        assert_eq!(clock.real(std::time::Duration::from_secs(3600)), std::time::Duration::from_secs(1));
+        assert_eq!(
+            clock.real(std::time::Duration::from_secs(3600)),
+            std::time::Duration::from_secs(1)
+        );
     }
 }

@@ -53,7 +53,11 @@ pub struct SqsQueue {
 impl SqsQueue {
     /// A queue at `url`.
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into(), delay_scale: 1.0 }
+        Self {
+            client,
+            url: url.into(),
+            delay_scale: 1.0,
+        }
     }
 
     /// Scales delays (the local runner's virtual clock).
@@ -84,7 +88,9 @@ impl MessageQueue for SqsQueue {
         for chunk in messages.chunks(10) {
             let mut batch = self.client.send_message_batch().queue_url(&self.url);
             for (i, message) in chunk.iter().enumerate() {
-                let delay = (message.delay.as_secs_f64() * self.delay_scale).round().min(MAX_DELAY_SECONDS);
+                let delay = (message.delay.as_secs_f64() * self.delay_scale)
+                    .round()
+                    .min(MAX_DELAY_SECONDS);
                 let entry = SendMessageBatchRequestEntry::builder()
                     .id(i.to_string())
                     .message_body(&message.body)
@@ -93,7 +99,10 @@ impl MessageQueue for SqsQueue {
                     .map_err(|e| QueueError::Invalid(e.to_string()))?;
                 batch = batch.entries(entry);
             }
-            let out = batch.send().await.map_err(|e| QueueError::Aws(Box::new(e.into())))?;
+            let out = batch
+                .send()
+                .await
+                .map_err(|e| QueueError::Aws(Box::new(e.into())))?;
             failed += out.failed.len();
         }
         if failed > 0 {

@@ -6,11 +6,13 @@
 //!
 //! | module | what it decides |
 //! |---|---|
+//! | [`agent`] | AI voice agents and the voice settings a call needs |
 //! | [`ids`] | identifiers, including the lead id derived from the campaign and the E.164 number |
 //! | [`status`] | campaign and lead statuses and which actions move them |
 //! | [`config`] | a campaign's validated configuration (parse, don't validate) |
 //! | [`phone`] | E.164 normalization, candidate time zones and NANP area-code states |
 //! | [`legal`] | the versioned table of legal calling hours (federal and state) |
+//! | [`eligibility`] | whether a due lead may be dialed now (consent, window, daily caps) |
 //! | [`holidays`] | the holidays those rules refer to |
 //! | [`window`] | whether a lead may be called now, and if not, when it may next be |
 //! | [`retry`] | what an attempt's outcome means for the lead: finish, retry or call back |
@@ -18,7 +20,9 @@
 //! | [`plan`] | plan limits on live campaigns |
 //! | [`lead`] | a lead's state and its transitions |
 
+pub mod agent;
 pub mod config;
+pub mod eligibility;
 pub mod holidays;
 pub mod ids;
 pub mod lead;

@@ -1,7 +1,7 @@
 //! Campaign configuration and status (`T#{tenant}` / `CAMPAIGN#{id}`), created together with
 //! the campaign's counters item.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use domain::config::CampaignSpec;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
@@ -9,7 +9,7 @@ use domain::status::CampaignStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
 
 /// A campaign as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +150,77 @@ impl DynamoStore {
             .transpose()
     }
 
+    /// Reads a campaign and its counters in one request (strongly consistent): what a tick
+    /// needs first, for the price of one read.
+    pub async fn campaign_with_counters(
+        &self,
+        c: &CampaignRef,
+    ) -> Result<(Option<CampaignRecord>, super::CampaignCounters), StoreError> {
+        use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+        use std::collections::HashMap;
+        let key = |pk: String, sk: String| -> HashMap<String, AttributeValue> {
+            HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
+        };
+        let meta_key = key(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign));
+        let stats_key = key(keys::campaign_pk(c), keys::STATS_SK.into());
+        let request = KeysAndAttributes::builder()
+            .keys(meta_key.clone())
+            .keys(stats_key.clone())
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Corrupt {
+                key: c.to_string(),
+                reason: e.to_string(),
+            })?;
+        let mut pending = HashMap::from([(self.table.clone(), request)]);
+        let mut found = Vec::new();
+        // BatchGetItem may return some keys as unprocessed; ask again for those.
+        for _ in 0..5 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(aws)?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
+                Some(unprocessed) => pending = unprocessed,
+                None => break,
+            }
+        }
+        let mut record = None;
+        let mut counters = super::CampaignCounters::default();
+        for item in found {
+            let sk = item
+                .get(keys::SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if sk == keys::STATS_SK {
+                counters = super::CampaignCounters::decode(&item);
+            } else {
+                record = Some(
+                    serde_dynamo::from_item::<_, CampaignItem>(item)
+                        .map(|i| i.record)
+                        .map_err(|e| StoreError::Corrupt {
+                            key: c.to_string(),
+                            reason: e.to_string(),
+                        })?,
+                );
+            }
+        }
+        Ok((record, counters))
+    }
+
     /// Moves a campaign from one status to another, refused if it is no longer in `from`.
+    ///
+    /// When the move makes the campaign live (Draft -> Scheduled/Active) the tenant's live
+    /// count goes up in the same transaction, on the condition that the plan allows one more;
+    /// when it ends a live campaign (-> Completed/Cancelled) the count goes down. So the plan
+    /// limit holds under any number of concurrent launches.
     pub async fn set_campaign_status(
         &self,
         c: &CampaignRef,
@@ -158,9 +228,7 @@ impl DynamoStore {
         to: CampaignStatus,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
-        let result = self
-            .client
-            .update_item()
+        let status = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
             .key(keys::SK, s(keys::campaign_sk(&c.campaign)))
@@ -170,18 +238,74 @@ impl DynamoStore {
             .expression_attribute_values(":to", s(to.as_str()))
             .expression_attribute_values(":from", s(from.as_str()))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .build()
+            .map_err(|e| StoreError::Corrupt {
+                key: c.to_string(),
+                reason: e.to_string(),
+            })?;
+        let live_change = i32::from(to.is_live()) - i32::from(from.is_live());
+        if live_change == 0 {
+            let result = self
+                .client
+                .update_item()
+                .table_name(status.table_name())
+                .set_key(Some(status.key().clone()))
+                .update_expression(status.update_expression())
+                .set_condition_expression(status.condition_expression().map(str::to_owned))
+                .set_expression_attribute_names(status.expression_attribute_names().cloned())
+                .set_expression_attribute_values(status.expression_attribute_values().cloned())
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Err(WriteError::Refused(Refusal::CampaignStatus))
+                }
+                Err(err) => Err(WriteError::Store(aws(err))),
+            };
+        }
+        let mut tenant = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
+            .key(keys::SK, s(keys::TENANT_SK))
+            .update_expression("ADD live_campaigns :change")
+            .expression_attribute_values(":change", n(live_change));
+        tenant = if live_change > 0 {
+            tenant.condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(live_limit) OR live_campaigns < live_limit)",
+            )
+        } else {
+            tenant.condition_expression("attribute_exists(pk)")
+        };
+        let tenant = tenant.build().map_err(|e| StoreError::Corrupt {
+            key: c.to_string(),
+            reason: e.to_string(),
+        })?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(status).build())
+            .transact_items(TransactWriteItem::builder().update(tenant).build())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::CampaignStatus))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) =
+            err.as_service_error()
+        {
+            let codes: Vec<Option<&str>> = e.cancellation_reasons().iter().map(|r| r.code()).collect();
+            return Err(WriteError::Refused(match codes.as_slice() {
+                [Some("ConditionalCheckFailed"), ..] => Refusal::CampaignStatus,
+                [_, Some("ConditionalCheckFailed")] => Refusal::PlanLimit,
+                _ => Refusal::Conflict,
+            }));
         }
+        Err(WriteError::Store(aws(err)))
     }
 }

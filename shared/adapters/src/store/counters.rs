@@ -67,7 +67,7 @@ impl CampaignCounters {
         }
     }
 
-    fn decode(item: &std::collections::HashMap<String, AttributeValue>) -> Self {
+    pub(crate) fn decode(item: &std::collections::HashMap<String, AttributeValue>) -> Self {
         let num = |v: &AttributeValue| {
             v.as_n()
                 .ok()
@@ -139,13 +139,13 @@ impl DynamoStore {
 
     /// Drops from the rolling-hour count every minute wholly more than an hour before `now`,
     /// given the counters just read. One conditional write: if another tick rolled the same
-    /// minutes first, this one is refused and changes nothing. Returns the minutes dropped.
+    /// minutes first, this one is refused and changes nothing. Returns the starts dropped.
     pub async fn roll_hour_window(
         &self,
         c: &CampaignRef,
         counters: &CampaignCounters,
         now: DateTime<Utc>,
-    ) -> Result<usize, WriteError> {
+    ) -> Result<i64, WriteError> {
         let now_minute = now.timestamp().div_euclid(60);
         // Minute k holds starts in [k, k+1); all of them are more than an hour old once
         // now >= k + 1 + 60.
@@ -185,7 +185,7 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(stale.len()),
+            Ok(_) => Ok(total),
             Err(err)
                 if err
                     .as_service_error()

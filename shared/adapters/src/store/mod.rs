@@ -17,8 +17,8 @@
 //! | campaign counters, in-flight calls, rolling-hour starts | `pk = C#{tenant}#{campaign}`, `sk = STATS` |
 //! | hourly analytics counters | `pk = C#{tenant}#{campaign}`, `sk = HOUR#{yyyy-mm-ddThh}` |
 //! | import jobs of a campaign | `pk = C#{tenant}#{campaign}`, `sk = IMPORT#{import}` |
-//! | lead by id (id = hash of campaign + E.164: dedupe is a conditional put) | `pk = L#{tenant}#{campaign}#{shard}`, `sk = {lead}`; shard = lead id mod 8 |
-//! | leads of a campaign, paged | Query each of the 8 shard partitions in turn |
+//! | lead by id (id = hash of campaign + E.164: dedupe is a conditional put) | `pk = L#{tenant}#{campaign}#{shard}`, `sk = {lead}`; shard = lead id mod 4 |
+//! | leads of a campaign, paged | Query each of the 4 shard partitions in turn |
 //! | leads by status, paged | GSI `by_status`: `status_pk = S#{tenant}#{campaign}#{status}#{shard}`, `status_sk = {lead}` |
 //! | due leads, in due order (sparse: final leads carry no key) | GSI `due`: `due_pk = D#{tenant}#{campaign}#dial#{shard}` or `…#call#0`, `due_at` = epoch ms |
 //! | Do-Not-Call entry; a tenant's list | `pk = DNC#{tenant}`, `sk = {E.164}` |
@@ -38,21 +38,27 @@
 //! slot and rolling-hour budget, a provider calls-per-second token. A transition that moves no
 //! counter and has no guard is a single conditional `UpdateItem`.
 //!
-//! **Limits.** Lead partitions and index partitions are sharded 8 ways per campaign, keeping
-//! imports and ticks far below 1,000 WCU/s per partition; transactions hold at most 7 items;
+//! **Limits.** Lead partitions and index partitions are sharded 4 ways per campaign, keeping
+//! imports and ticks below 1,000 WCU/s per partition (4,000 lead writes/s per campaign); transactions hold at most 7 items;
 //! items stay far below 400 KB (a lead keeps at most 9 attempt records).
 //!
 //! [`LeadState::due`]: domain::lead::LeadState::due
 
+mod agents;
 mod campaigns;
 mod counters;
 mod dnc;
 pub mod keys;
 mod leads;
+mod tenants;
 
+pub use agents::AgentRecord;
 pub use campaigns::{CampaignRecord, NewCampaign};
 pub use counters::CampaignCounters;
-pub use leads::{CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadWrite, PacingGuard};
+pub use leads::{
+    CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadWrite, PacingGuard,
+};
+pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::Client;
 
@@ -117,6 +123,9 @@ pub enum Refusal {
     /// The provider account's calls-per-second budget for this second is used up.
     #[error("the provider's calls-per-second limit is reached for this second")]
     ProviderRate,
+    /// The tenant's plan allows no more live campaigns.
+    #[error("the plan's limit on live campaigns is reached")]
+    PlanLimit,
     /// Another transaction touched the same items at the same moment; retry.
     #[error("a concurrent transaction conflicted")]
     Conflict,

@@ -33,7 +33,10 @@ pub struct CallReference {
 impl CallReference {
     /// The path segments after the webhook prefix: `{tenant}/{campaign}/{lead}/{attempt}`.
     pub fn path(&self) -> String {
-        format!("{}/{}/{}/{}", self.campaign.tenant, self.campaign.campaign, self.lead, self.attempt)
+        format!(
+            "{}/{}/{}/{}",
+            self.campaign.tenant, self.campaign.campaign, self.lead, self.attempt
+        )
     }
 
     /// Parses [`CallReference::path`] segments.
@@ -206,7 +209,11 @@ pub trait VoiceProvider: Send + Sync {
     async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError>;
 
     /// Verifies a webhook's signature and parses it.
-    fn parse_webhook(&self, request: &WebhookRequest, now: DateTime<Utc>) -> Result<CallEvent, WebhookError>;
+    fn parse_webhook(
+        &self,
+        request: &WebhookRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CallEvent, WebhookError>;
 
     /// Looks a call up, by the provider's id when known, else by our reference and number.
     async fn lookup_call(

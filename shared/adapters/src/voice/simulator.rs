@@ -57,7 +57,15 @@ pub struct OutcomeMix {
 
 impl Default for OutcomeMix {
     fn default() -> Self {
-        Self { completed: 0.45, no_answer: 0.20, busy: 0.08, voicemail: 0.12, failed: 0.05, opted_out: 0.04, callback: 0.06 }
+        Self {
+            completed: 0.45,
+            no_answer: 0.20,
+            busy: 0.08,
+            voicemail: 0.12,
+            failed: 0.05,
+            opted_out: 0.04,
+            callback: 0.06,
+        }
     }
 }
 
@@ -118,7 +126,10 @@ impl SimulatorConfig {
     pub fn new(seed: u64, webhook_secret: impl Into<String>) -> Self {
         Self {
             seed,
-            account: ProviderAccount { id: "simulator".into(), calls_per_second: 10 },
+            account: ProviderAccount {
+                id: "simulator".into(),
+                calls_per_second: 10,
+            },
             webhook_secret: webhook_secret.into(),
             outcomes: OutcomeMix::default(),
             faults: FaultMix::default(),
@@ -195,7 +206,9 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("account", &self.config.account).finish_non_exhaustive()
+        f.debug_struct("Simulator")
+            .field("account", &self.config.account)
+            .finish_non_exhaustive()
     }
 }
 
@@ -272,11 +285,18 @@ impl Simulator {
         let signature = sign(&self.config.webhook_secret, timestamp, &url, &body);
         let mut headers = BTreeMap::new();
         headers.insert("content-type".into(), "application/json".into());
-        headers.insert(SIGNATURE_HEADER.into(), format!("t={timestamp},v1={signature}"));
+        headers.insert(
+            SIGNATURE_HEADER.into(),
+            format!("t={timestamp},v1={signature}"),
+        );
         WebhookRequest { url, headers, body }
     }
 
-    fn fate(&self, state: &mut State, request: &CallRequest) -> (AttemptReport, AttemptDetails, Duration) {
+    fn fate(
+        &self,
+        state: &mut State,
+        request: &CallRequest,
+    ) -> (AttemptReport, AttemptDetails, Duration) {
         let mix = &self.config.outcomes;
         let weights = [
             (Outcome::Completed, mix.completed),
@@ -300,25 +320,45 @@ impl Simulator {
         let max_talk = request.max_duration.as_secs().max(1) as u32;
         let rng = &mut state.rng;
         let (ring, talk) = match outcome {
-            Outcome::Completed => (rng.random_range(3..20), rng.random_range(30..400).min(max_talk)),
+            Outcome::Completed => (
+                rng.random_range(3..20),
+                rng.random_range(30..400).min(max_talk),
+            ),
             Outcome::NoAnswer => (rng.random_range(25..40), 0),
             Outcome::Busy => (rng.random_range(1..4), 0),
-            Outcome::Voicemail => (rng.random_range(15..30), rng.random_range(10..40).min(max_talk)),
+            Outcome::Voicemail => (
+                rng.random_range(15..30),
+                rng.random_range(10..40).min(max_talk),
+            ),
             Outcome::Failed => (rng.random_range(1..5), 0),
-            Outcome::OptedOut => (rng.random_range(3..15), rng.random_range(5..60).min(max_talk)),
-            _ => (rng.random_range(3..15), rng.random_range(20..90).min(max_talk)),
+            Outcome::OptedOut => (
+                rng.random_range(3..15),
+                rng.random_range(5..60).min(max_talk),
+            ),
+            _ => (
+                rng.random_range(3..15),
+                rng.random_range(20..90).min(max_talk),
+            ),
         };
         let voicemail_left = outcome == Outcome::Voicemail
             && request.voicemail == Voicemail::Detect(VoicemailAction::LeaveMessage);
         let callback_at = (outcome == Outcome::CallbackRequested)
             .then(|| self.clock.now() + Duration::minutes(rng.random_range(60..(48 * 60))));
         let disposition = match outcome {
-            Outcome::Completed => Some(if rng.random_bool(0.4) { "interested" } else { "not_interested" }),
+            Outcome::Completed => Some(if rng.random_bool(0.4) {
+                "interested"
+            } else {
+                "not_interested"
+            }),
             Outcome::OptedOut => Some("opted_out"),
             Outcome::CallbackRequested => Some("callback"),
             _ => None,
         };
-        let report = AttemptReport { outcome, callback_at, voicemail_left };
+        let report = AttemptReport {
+            outcome,
+            callback_at,
+            voicemail_left,
+        };
         let details = AttemptDetails {
             duration_seconds: talk,
             provider_call_id: None,
@@ -331,7 +371,13 @@ impl Simulator {
         state.seq += 1;
         let seq = state.seq;
         let body = serde_json::to_vec(event).unwrap_or_default();
-        state.pending.insert(seq, Pending { url: url.to_owned(), body });
+        state.pending.insert(
+            seq,
+            Pending {
+                url: url.to_owned(),
+                body,
+            },
+        );
         state.outbox.push(Reverse((at, seq)));
     }
 
@@ -387,7 +433,9 @@ impl Simulator {
             report,
             details,
         };
-        state.by_reference.insert(call.reference.clone(), state.calls.len());
+        state
+            .by_reference
+            .insert(call.reference.clone(), state.calls.len());
         state.calls.push(call);
         provider_call_id
     }
@@ -405,7 +453,9 @@ impl VoiceProvider for Simulator {
         state.create_requests += 1;
         let faults = self.config.faults.clone();
         if state.rng.random_bool(faults.rate_limited) {
-            return Err(PlaceCallError::RateLimited { retry_after: Some(StdDuration::from_secs(1)) });
+            return Err(PlaceCallError::RateLimited {
+                retry_after: Some(StdDuration::from_secs(1)),
+            });
         }
         if state.rng.random_bool(faults.unavailable) {
             return Err(PlaceCallError::Unavailable);
@@ -420,8 +470,14 @@ impl VoiceProvider for Simulator {
         Ok(PlacedCall { provider_call_id })
     }
 
-    fn parse_webhook(&self, request: &WebhookRequest, now: DateTime<Utc>) -> Result<CallEvent, WebhookError> {
-        let header = request.header(SIGNATURE_HEADER).ok_or(WebhookError::BadSignature)?;
+    fn parse_webhook(
+        &self,
+        request: &WebhookRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CallEvent, WebhookError> {
+        let header = request
+            .header(SIGNATURE_HEADER)
+            .ok_or(WebhookError::BadSignature)?;
         let mut timestamp = None;
         let mut signature = None;
         for part in header.split(',') {
@@ -443,22 +499,34 @@ impl VoiceProvider for Simulator {
         mac.update(request.url.as_bytes());
         mac.update(b".");
         mac.update(&request.body);
-        mac.verify_slice(&signature).map_err(|_| WebhookError::BadSignature)?;
-        let event: SimulatorEvent =
-            serde_json::from_slice(&request.body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        mac.verify_slice(&signature)
+            .map_err(|_| WebhookError::BadSignature)?;
+        let event: SimulatorEvent = serde_json::from_slice(&request.body)
+            .map_err(|e| WebhookError::Malformed(e.to_string()))?;
         let kind = match (event.event.as_str(), event.outcome) {
             ("ended", Some(outcome)) => CallEventKind::Ended {
-                report: AttemptReport { outcome, callback_at: event.callback_at, voicemail_left: event.voicemail_left },
+                report: AttemptReport {
+                    outcome,
+                    callback_at: event.callback_at,
+                    voicemail_left: event.voicemail_left,
+                },
                 details: AttemptDetails {
                     duration_seconds: event.duration_seconds,
                     provider_call_id: Some(event.call_id.clone()),
                     disposition: event.disposition,
                 },
             },
-            ("ended", None) => return Err(WebhookError::Malformed("an ended event needs an outcome".into())),
+            ("ended", None) => {
+                return Err(WebhookError::Malformed(
+                    "an ended event needs an outcome".into(),
+                ));
+            }
             (other, _) => CallEventKind::Progress(other.to_owned()),
         };
-        Ok(CallEvent { provider_call_id: event.call_id, kind })
+        Ok(CallEvent {
+            provider_call_id: event.call_id,
+            kind,
+        })
     }
 
     async fn lookup_call(
@@ -469,13 +537,22 @@ impl VoiceProvider for Simulator {
     ) -> Result<CallLookup, LookupError> {
         let now = self.clock.now();
         let state = self.lock();
-        let Some(call) = state.by_reference.get(reference).and_then(|i| state.calls.get(*i)) else {
+        let Some(call) = state
+            .by_reference
+            .get(reference)
+            .and_then(|i| state.calls.get(*i))
+        else {
             return Ok(CallLookup::NotFound);
         };
         if now < call.ends_at {
-            return Ok(CallLookup::InProgress { provider_call_id: call.provider_call_id.clone() });
+            return Ok(CallLookup::InProgress {
+                provider_call_id: call.provider_call_id.clone(),
+            });
         }
-        Ok(CallLookup::Ended { report: call.report.clone(), details: call.details.clone() })
+        Ok(CallLookup::Ended {
+            report: call.report.clone(),
+            details: call.details.clone(),
+        })
     }
 }
 

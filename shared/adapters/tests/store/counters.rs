@@ -25,7 +25,9 @@ pub async fn lease_and_start(
         })
         .await?;
     let mut calling = leased.clone();
-    calling.start_call("tok", t0(), t0() + minutes(15)).unwrap();
+    calling
+        .start_call("tok", "sim", t0(), t0() + minutes(15))
+        .unwrap();
     let delta = CounterDelta::between(&leased, &calling, None);
     f.store
         .write_transition(LeadWrite {

@@ -141,7 +141,9 @@ async fn lease_and_start_from(
     // The lead already holds a lease from the refused attempt ("tok"); start with it.
     let key = reference(&f.campaign, &lead);
     let mut calling = lead.state.clone();
-    calling.start_call("tok", t0(), t0() + minutes(15)).unwrap();
+    calling
+        .start_call("tok", "sim", t0(), t0() + minutes(15))
+        .unwrap();
     let delta = domain::lead::CounterDelta::between(&lead.state, &calling, None);
     f.store
         .write_transition(adapters::store::LeadWrite {

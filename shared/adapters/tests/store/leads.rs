@@ -98,7 +98,9 @@ async fn putting_a_lead_that_exists_does_not_overwrite_it() {
     calling.lease("t".into(), t0(), t0() + minutes(3)).unwrap();
     write(&f, &original, 1, &calling).await.unwrap();
     let before = calling.version;
-    calling.start_call("t", t0(), t0() + minutes(15)).unwrap();
+    calling
+        .start_call("t", "sim", t0(), t0() + minutes(15))
+        .unwrap();
     write(&f, &original, before, &calling).await.unwrap();
 
     // ...then the same number is imported again, from another file.
@@ -197,7 +199,7 @@ async fn a_claimed_lead_leaves_the_due_index_until_its_lease_lapses_and_a_finish
     // On a call it is due only as a call deadline.
     let v = state.version;
     state
-        .start_call("t", t0() + minutes(1), t0() + minutes(16))
+        .start_call("t", "sim", t0() + minutes(1), t0() + minutes(16))
         .unwrap();
     write(&f, &l, v, &state).await.unwrap();
     assert_eq!(due_now(t0() + minutes(60)).await, 0);

@@ -30,6 +30,13 @@ pub async fn fixture(label: &str) -> Fixture {
         tenant: TenantId::parse("tenant-a").unwrap(),
         campaign: CampaignId::parse("camp-1").unwrap(),
     };
+    let tenant = adapters::store::TenantRecord::new(
+        campaign.tenant.clone(),
+        "Tenant A",
+        domain::plan::Plan::Professional,
+        t0(),
+    );
+    store.create_tenant(&tenant).await.unwrap();
     let spec: CampaignSpec =
         serde_json::from_str(r#"{"name":"Test","agent_id":"agent-1"}"#).unwrap();
     store

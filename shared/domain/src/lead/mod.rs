@@ -111,6 +111,8 @@ pub struct Lease {
 pub struct ActiveCall {
     /// The attempt number (1-based).
     pub attempt: u8,
+    /// The voice provider carrying the call (where to look it up).
+    pub provider: String,
     /// When the dialer committed to the call.
     pub started_at: DateTime<Utc>,
     /// If no outcome arrives by then, the tick reconciles the call.
@@ -263,6 +265,7 @@ impl LeadState {
     pub fn start_call(
         &mut self,
         token: &str,
+        provider: &str,
         now: DateTime<Utc>,
         deadline: DateTime<Utc>,
     ) -> Result<u8, TransitionError> {
@@ -276,6 +279,7 @@ impl LeadState {
         self.next_call_at = None;
         self.call = Some(ActiveCall {
             attempt: self.attempts,
+            provider: provider.to_owned(),
             started_at: now,
             deadline,
             provider_call_id: None,

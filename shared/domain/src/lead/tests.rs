@@ -22,7 +22,7 @@ fn calling() -> LeadState {
     let mut lead = LeadState::new(t0());
     lead.lease("tok".into(), t0(), t0() + Duration::minutes(3))
         .unwrap();
-    lead.start_call("tok", t0(), t0() + Duration::minutes(15))
+    lead.start_call("tok", "sim", t0(), t0() + Duration::minutes(15))
         .unwrap();
     lead
 }
@@ -43,7 +43,7 @@ fn a_lead_goes_from_pending_through_a_lease_and_a_call_to_completed() {
         Some((DueKind::Dial, t0() + Duration::minutes(3)))
     );
     let attempt = lead
-        .start_call("tok", t0(), t0() + Duration::minutes(15))
+        .start_call("tok", "sim", t0(), t0() + Duration::minutes(15))
         .unwrap();
     assert_eq!((attempt, lead.status), (1, LeadStatus::Calling));
     assert_eq!(
@@ -78,15 +78,19 @@ fn only_the_lease_holder_can_start_the_call() {
         .unwrap();
     let err = lead
         .clone()
-        .start_call("someone-else", t0(), t0())
+        .start_call("someone-else", "sim", t0(), t0())
         .unwrap_err();
     assert_eq!(err.to_string(), "cannot start a call for a pending lead");
     // After the lease lapses, a new lease replaces the token.
     let later = t0() + Duration::minutes(4);
     lead.lease("second".into(), later, later + Duration::minutes(3))
         .unwrap();
-    assert!(lead.clone().start_call("first", later, later).is_err());
-    assert!(lead.start_call("second", later, later).is_ok());
+    assert!(
+        lead.clone()
+            .start_call("first", "sim", later, later)
+            .is_err()
+    );
+    assert!(lead.start_call("second", "sim", later, later).is_ok());
 }
 
 #[test]
@@ -185,7 +189,7 @@ fn counter_deltas_follow_status_changes_and_the_concurrency_slot() {
         "a lease changes no counter"
     );
     let leased = after.clone();
-    after.start_call("tok", t0(), t0()).unwrap();
+    after.start_call("tok", "sim", t0(), t0()).unwrap();
     let delta = CounterDelta::between(&leased, &after, None);
     assert_eq!(delta.in_flight, 1);
     assert_eq!(delta.attempts_started, 1);
@@ -249,7 +253,7 @@ proptest! {
             let mut finished = None;
             let result = match step {
                 Step::Lease(k) => lead.lease(format!("t{k}"), now, now + Duration::minutes(3)),
-                Step::Start(k) => lead.start_call(&format!("t{k}"), now, now + Duration::minutes(15)).map(|_| ()),
+                Step::Start(k) => lead.start_call(&format!("t{k}"), "sim", now, now + Duration::minutes(15)).map(|_| ()),
                 Step::Defer(m) => lead.defer(now + Duration::minutes(m)),
                 Step::Finish { attempt, outcome, running } => {
                     let report = AttemptReport { outcome, callback_at: Some(now + Duration::hours(3)), voicemail_left: false };

@@ -6,15 +6,24 @@ use super::*;
 use crate::ports::ManualClock;
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-06-10T15:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-06-10T15:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn request(attempt: u8) -> CallRequest {
     let to = E164::parse_strict("+12125550100").unwrap();
-    let campaign = CampaignRef { tenant: TenantId::parse("t").unwrap(), campaign: CampaignId::parse("c").unwrap() };
+    let campaign = CampaignRef {
+        tenant: TenantId::parse("t").unwrap(),
+        campaign: CampaignId::parse("c").unwrap(),
+    };
     let lead = LeadId::derive(&campaign.campaign, &to);
     CallRequest {
-        reference: CallReference { campaign, lead, attempt },
+        reference: CallReference {
+            campaign,
+            lead,
+            attempt,
+        },
         to,
         from: E164::parse_strict("+14155550100").unwrap(),
         agent_ref: "agent".into(),
@@ -45,9 +54,14 @@ async fn a_placed_call_reports_its_end_to_the_callback_url_signed() {
     let placed = sim.place_call(&request(1)).await.unwrap();
     let deliveries = run_to_end(&sim, &clock);
     assert!(deliveries.iter().all(|d| d.url == request(1).callback_url));
-    let events: Vec<CallEvent> =
-        deliveries.iter().map(|d| sim.parse_webhook(d, clock.now()).unwrap()).collect();
-    let ended: Vec<_> = events.iter().filter(|e| matches!(e.kind, CallEventKind::Ended { .. })).collect();
+    let events: Vec<CallEvent> = deliveries
+        .iter()
+        .map(|d| sim.parse_webhook(d, clock.now()).unwrap())
+        .collect();
+    let ended: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e.kind, CallEventKind::Ended { .. }))
+        .collect();
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].provider_call_id, placed.provider_call_id);
     assert_eq!(sim.calls().len(), 1);
@@ -62,23 +76,39 @@ async fn tampered_wrong_key_missing_and_replayed_signatures_are_refused() {
 
     let mut tampered = delivery.clone();
     tampered.body = br#"{"call_id":"SIM00000001","event":"ended","outcome":"completed"}"#.to_vec();
-    assert_eq!(sim.parse_webhook(&tampered, clock.now()), Err(WebhookError::BadSignature));
+    assert_eq!(
+        sim.parse_webhook(&tampered, clock.now()),
+        Err(WebhookError::BadSignature)
+    );
 
     let mut other_url = delivery.clone();
-    other_url.url.push_str("9");
-    assert_eq!(sim.parse_webhook(&other_url, clock.now()), Err(WebhookError::BadSignature));
+    other_url.url.push('9');
+    assert_eq!(
+        sim.parse_webhook(&other_url, clock.now()),
+        Err(WebhookError::BadSignature)
+    );
 
     let mut missing = delivery.clone();
     missing.headers.remove(SIGNATURE_HEADER);
-    assert_eq!(sim.parse_webhook(&missing, clock.now()), Err(WebhookError::BadSignature));
+    assert_eq!(
+        sim.parse_webhook(&missing, clock.now()),
+        Err(WebhookError::BadSignature)
+    );
 
     let mut wrong_key_config = SimulatorConfig::new(2, "another secret");
     wrong_key_config.faults = FaultMix::default();
     let wrong_key = Simulator::new(wrong_key_config, Arc::new(clock.clone()));
-    assert_eq!(wrong_key.parse_webhook(&delivery, clock.now()), Err(WebhookError::BadSignature));
+    assert_eq!(
+        wrong_key.parse_webhook(&delivery, clock.now()),
+        Err(WebhookError::BadSignature)
+    );
 
     let later = clock.now() + Duration::minutes(6);
-    assert_eq!(sim.parse_webhook(&delivery, later), Err(WebhookError::BadSignature), "replayed");
+    assert_eq!(
+        sim.parse_webhook(&delivery, later),
+        Err(WebhookError::BadSignature),
+        "replayed"
+    );
 }
 
 #[tokio::test]
@@ -105,22 +135,44 @@ async fn creation_faults_say_whether_a_call_may_exist() {
         faults
     };
     let (sim, _) = simulator(only(|f| f.rate_limited = 1.0), 3);
-    assert!(matches!(sim.place_call(&request(1)).await, Err(PlaceCallError::RateLimited { .. })));
+    assert!(matches!(
+        sim.place_call(&request(1)).await,
+        Err(PlaceCallError::RateLimited { .. })
+    ));
     assert!(sim.calls().is_empty());
 
     let (sim, _) = simulator(only(|f| f.timeout_without_call = 1.0), 3);
-    assert_eq!(sim.place_call(&request(1)).await, Err(PlaceCallError::Uncertain));
+    assert_eq!(
+        sim.place_call(&request(1)).await,
+        Err(PlaceCallError::Uncertain)
+    );
     assert!(sim.calls().is_empty());
 
     let (sim, clock) = simulator(only(|f| f.timeout_with_call = 1.0), 3);
-    assert_eq!(sim.place_call(&request(1)).await, Err(PlaceCallError::Uncertain));
-    assert_eq!(sim.calls().len(), 1, "the call exists although the answer was lost");
+    assert_eq!(
+        sim.place_call(&request(1)).await,
+        Err(PlaceCallError::Uncertain)
+    );
+    assert_eq!(
+        sim.calls().len(),
+        1,
+        "the call exists although the answer was lost"
+    );
     let r = request(1);
-    assert!(matches!(sim.lookup_call(&r.reference, None, &r.to).await, Ok(CallLookup::InProgress { .. })));
+    assert!(matches!(
+        sim.lookup_call(&r.reference, None, &r.to).await,
+        Ok(CallLookup::InProgress { .. })
+    ));
     clock.advance(Duration::hours(2));
-    assert!(matches!(sim.lookup_call(&r.reference, None, &r.to).await, Ok(CallLookup::Ended { .. })));
+    assert!(matches!(
+        sim.lookup_call(&r.reference, None, &r.to).await,
+        Ok(CallLookup::Ended { .. })
+    ));
     let unknown = request(2);
-    assert_eq!(sim.lookup_call(&unknown.reference, None, &unknown.to).await, Ok(CallLookup::NotFound));
+    assert_eq!(
+        sim.lookup_call(&unknown.reference, None, &unknown.to).await,
+        Ok(CallLookup::NotFound)
+    );
 }
 
 #[tokio::test]
@@ -128,27 +180,44 @@ async fn lost_duplicated_and_out_of_order_webhooks_happen_when_asked_for() {
     let ended = |deliveries: &[WebhookRequest], sim: &Simulator, now| {
         deliveries
             .iter()
-            .filter(|d| matches!(sim.parse_webhook(d, now).unwrap().kind, CallEventKind::Ended { .. }))
+            .filter(|d| {
+                matches!(
+                    sim.parse_webhook(d, now).unwrap().kind,
+                    CallEventKind::Ended { .. }
+                )
+            })
             .count()
     };
-    let mut lose = FaultMix::default();
-    lose.lose_webhook = 1.0;
+    let lose = FaultMix {
+        lose_webhook: 1.0,
+        ..FaultMix::default()
+    };
     let (sim, clock) = simulator(lose, 4);
     sim.place_call(&request(1)).await.unwrap();
     let d = run_to_end(&sim, &clock);
     assert_eq!(ended(&d, &sim, clock.now()), 0);
 
-    let mut dup = FaultMix::default();
-    dup.duplicate_webhook = 1.0;
-    dup.out_of_order = 1.0;
+    let dup = FaultMix {
+        duplicate_webhook: 1.0,
+        out_of_order: 1.0,
+        ..FaultMix::default()
+    };
     let (sim, clock) = simulator(dup, 4);
     sim.place_call(&request(1)).await.unwrap();
     let d = run_to_end(&sim, &clock);
     assert_eq!(ended(&d, &sim, clock.now()), 2);
-    let kinds: Vec<CallEventKind> = d.iter().map(|w| sim.parse_webhook(w, clock.now()).unwrap().kind).collect();
-    let first_end = kinds.iter().position(|k| matches!(k, CallEventKind::Ended { .. })).unwrap();
+    let kinds: Vec<CallEventKind> = d
+        .iter()
+        .map(|w| sim.parse_webhook(w, clock.now()).unwrap().kind)
+        .collect();
+    let first_end = kinds
+        .iter()
+        .position(|k| matches!(k, CallEventKind::Ended { .. }))
+        .unwrap();
     assert!(
-        kinds[first_end..].iter().any(|k| matches!(k, CallEventKind::Progress(_))),
+        kinds[first_end..]
+            .iter()
+            .any(|k| matches!(k, CallEventKind::Progress(_))),
         "a progress event after the end: {kinds:?}"
     );
 }

@@ -1,0 +1,168 @@
+//! Agents (`T#{tenant}` / `AGENT#{id}`).
+
+use chrono::{DateTime, Utc};
+use domain::agent::AgentSpec;
+use domain::ids::{AgentId, TenantId};
+use serde::{Deserialize, Serialize};
+
+use super::keys;
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+
+/// An agent as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Id.
+    pub id: AgentId,
+    /// Normalized settings.
+    pub spec: AgentSpec,
+    /// Bumped by every change.
+    pub version: u64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AgentItem {
+    pk: String,
+    sk: String,
+    kind: String,
+    #[serde(flatten)]
+    record: AgentRecord,
+}
+
+fn decode(
+    item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+) -> Result<AgentRecord, StoreError> {
+    let key = item
+        .get(keys::SK)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    serde_dynamo::from_item::<_, AgentItem>(item)
+        .map(|i| i.record)
+        .map_err(|e| StoreError::Corrupt {
+            key,
+            reason: e.to_string(),
+        })
+}
+
+impl DynamoStore {
+    /// Writes an agent: a new one (`expected_version` = None) or a change of the version read.
+    pub async fn put_agent(
+        &self,
+        record: &AgentRecord,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError> {
+        let item = AgentItem {
+            pk: keys::tenant_pk(&record.tenant),
+            sk: keys::agent_sk(&record.id),
+            kind: "agent".into(),
+            record: record.clone(),
+        };
+        let item = serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt {
+            key: record.id.to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        request = match expected_version {
+            None => request.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(v)),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
+    /// Reads an agent of a tenant.
+    pub async fn get_agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Option<AgentRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant)))
+            .key(keys::SK, s(keys::agent_sk(agent)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        out.item.map(decode).transpose()
+    }
+
+    /// Every agent of a tenant.
+    pub async fn list_agents(&self, tenant: &TenantId) -> Result<Vec<AgentRecord>, StoreError> {
+        let mut agents = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::tenant_pk(tenant)))
+                .expression_attribute_values(":prefix", s("AGENT#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(aws)?;
+            for item in out.items.unwrap_or_default() {
+                agents.push(decode(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(agents);
+            }
+        }
+    }
+
+    /// Deletes an agent if it still has the version read.
+    pub async fn delete_agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        expected_version: u64,
+    ) -> Result<(), WriteError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant)))
+            .key(keys::SK, s(keys::agent_sk(agent)))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+}

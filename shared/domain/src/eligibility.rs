@@ -1,0 +1,187 @@
+//! Whether a lead may be dialed now: consent, the permitted window and daily call caps.
+//! The tick screens due leads with this before leasing them, and the dialer screens again at
+//! the last moment (configuration or time may have moved on).
+
+use chrono::{DateTime, Utc};
+
+use crate::config::CampaignConfig;
+use crate::lead::{Lead, SkipReason};
+use crate::legal::RuleSet;
+use crate::retry::earliest_within_daily_cap;
+use crate::window::{CallingPolicy, NeverReason, Subdivision, WindowDecision};
+
+/// What to do with a due lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// It may be called now.
+    Dial,
+    /// Not before this instant.
+    Defer(DateTime<Utc>),
+    /// Never in this campaign.
+    Skip(SkipReason),
+}
+
+/// The calling policy of a campaign.
+pub fn policy(config: &CampaignConfig) -> CallingPolicy<'_> {
+    CallingPolicy {
+        weekly: &config.window,
+        starts_at: config.starts_at,
+        ends_at: config.ends_at,
+        rules: RuleSet::current(),
+    }
+}
+
+/// Screens a lead for dialing at `now`.
+pub fn screen(lead: &Lead, config: &CampaignConfig, now: DateTime<Utc>) -> Screen {
+    if config.consent_required && lead.contact.consent != Some(true) {
+        return Screen::Skip(SkipReason::NoConsent);
+    }
+    let location = lead.contact.location();
+    let mut at = now;
+    // The window and the daily cap push each other forward; a few rounds settle it.
+    for _ in 0..8 {
+        match policy(config).evaluate(&location, at) {
+            WindowDecision::Never(reason) => return Screen::Skip(skip_reason(reason)),
+            WindowDecision::OpensAt(t) => {
+                at = t;
+                continue;
+            }
+            WindowDecision::Open { .. } => {}
+        }
+        let cap = RuleSet::current()
+            .max_calls_per_24h(location.subdivisions.iter().map(Subdivision::as_str));
+        let capped = cap.map_or(at, |cap| {
+            earliest_within_daily_cap(&lead.state.recent_starts, cap, at)
+        });
+        if capped == at {
+            return if at == now {
+                Screen::Dial
+            } else {
+                Screen::Defer(at)
+            };
+        }
+        at = capped;
+    }
+    Screen::Defer(at)
+}
+
+fn skip_reason(reason: NeverReason) -> SkipReason {
+    match reason {
+        NeverReason::UnknownTimeZone => SkipReason::UnknownTimeZone,
+        NeverReason::CampaignEnded => SkipReason::CampaignEnded,
+        NeverReason::WindowNeverOpens => SkipReason::WindowNeverOpens,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::config::CampaignSpec;
+    use crate::ids::{CampaignId, ImportId, LeadId};
+    use crate::lead::{Contact, ImportSource, LeadState};
+    use crate::phone::E164;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn config(consent_required: bool) -> CampaignConfig {
+        let mut spec: CampaignSpec =
+            serde_json::from_str(r#"{"name":"x","agent_id":"a"}"#).unwrap();
+        spec.consent_required = consent_required;
+        CampaignConfig::parse(spec).unwrap()
+    }
+
+    fn lead(number: &str, consent: Option<bool>) -> Lead {
+        let phone = E164::parse_strict(number).unwrap();
+        Lead {
+            id: LeadId::derive(&CampaignId::parse("c").unwrap(), &phone),
+            contact: Contact {
+                phone,
+                name: None,
+                email: None,
+                company: None,
+                timezone: None,
+                state: None,
+                consent,
+                custom: Default::default(),
+            },
+            source: ImportSource {
+                import_id: ImportId::parse("i").unwrap(),
+                line: 2,
+            },
+            state: LeadState::new(utc("2026-06-10T00:00:00Z")),
+        }
+    }
+
+    #[test]
+    fn a_lead_inside_its_window_may_be_dialed() {
+        // Wednesday 10:00 in New York; the default window is weekdays 09-18.
+        assert_eq!(
+            screen(
+                &lead("+12125550100", None),
+                &config(false),
+                utc("2026-06-10T14:00:00Z")
+            ),
+            Screen::Dial
+        );
+    }
+
+    #[test]
+    fn a_lead_outside_its_window_is_deferred_to_the_opening() {
+        // 08:00 in Los Angeles: opens at 09:00 PDT.
+        let d = screen(
+            &lead("+12135550100", None),
+            &config(false),
+            utc("2026-06-10T15:00:00Z"),
+        );
+        assert_eq!(d, Screen::Defer(utc("2026-06-10T16:00:00Z")));
+    }
+
+    #[test]
+    fn a_lead_without_consent_is_skipped_when_consent_is_required() {
+        let now = utc("2026-06-10T14:00:00Z");
+        assert_eq!(
+            screen(&lead("+12125550100", None), &config(true), now),
+            Screen::Skip(SkipReason::NoConsent)
+        );
+        assert_eq!(
+            screen(&lead("+12125550100", Some(false)), &config(true), now),
+            Screen::Skip(SkipReason::NoConsent)
+        );
+        assert_eq!(
+            screen(&lead("+12125550100", Some(true)), &config(true), now),
+            Screen::Dial
+        );
+    }
+
+    #[test]
+    fn a_florida_number_called_three_times_today_waits_a_day() {
+        let now = utc("2026-06-10T15:00:00Z"); // 11:00 EDT
+        let mut l = lead("+13055550100", None);
+        l.state.recent_starts = vec![
+            now - Duration::hours(5),
+            now - Duration::hours(3),
+            now - Duration::hours(1),
+        ];
+        // The oldest call leaves the 24 hours at 10:00Z the next day (06:00 EDT), before the
+        // window opens (09:00 EDT = 13:00Z): the window decides.
+        assert_eq!(
+            screen(&l, &config(false), now),
+            Screen::Defer(utc("2026-06-11T13:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_lead_whose_zone_is_unknown_is_skipped() {
+        // +800 is the international freephone code: no time zone.
+        let mut l = lead("+80012345678", None);
+        l.contact.timezone = None;
+        assert_eq!(
+            screen(&l, &config(false), utc("2026-06-10T15:00:00Z")),
+            Screen::Skip(SkipReason::UnknownTimeZone)
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! The dispatch engine: what happens each minute for a campaign (the [`tick`]), what happens
+//! to each queued lead ([`dial`]), and what happens when a provider reports a call
+//! ([`events`]). Handlers depend only on ports, so the same code runs in Lambda, in the local
+//! runner, and in tests that inject crashes between every pair of steps.
+//!
+//! How the promises are kept:
+//! - **Never double-dial.** Only the holder of a lead's current lease can move it to Calling,
+//!   by a write conditional on the lead's version; a provider call happens only after that
+//!   write. A redelivered message finds the version moved and stops. A call whose creation
+//!   answer was lost is looked up before anything else happens to that attempt.
+//! - **Never outside the window / never a DNC number.** Screened by the tick, screened again by
+//!   the dialer, and the DNC check is a condition of the very write that starts the call.
+//! - **Pacing.** The concurrency slot, the rolling-hour budget and the provider's per-second
+//!   token are conditions of that same write; the tick's budget only avoids wasted leases.
+//! - **No lead stuck.** Every non-final lead is in the due index with a deadline; the tick acts
+//!   on what is past due (lapsed leases, overdue calls, campaigns that ended).
+//! - **Counters tell the truth.** Every transition moves the counters in the same transaction.
+
+pub mod dial;
+pub mod events;
+pub mod messages;
+mod moves;
+mod outcome;
+pub mod tick;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use adapters::ports::{AgentReader, CampaignReader, Clock, Faults, InjectedCrash};
+use adapters::queue::MessageQueue;
+use adapters::schedules::Schedules;
+use adapters::store::{AgentRecord, CampaignRecord, StoreError, WriteError};
+use adapters::voice::VoiceProvider;
+use domain::config::CampaignConfig;
+use domain::ids::{AgentId, CampaignRef, TenantId};
+
+/// Tunables, with defaults suited to Lambda.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base of callback URLs: `{base}/v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}`.
+    pub webhook_base_url: String,
+    /// How long a lease outlives the lead's planned start before it lapses.
+    pub lease_grace: chrono::Duration,
+    /// Overdue calls reconciled per tick.
+    pub reconcile_batch: usize,
+    /// Leads skipped per tick once a campaign has ended.
+    pub drain_batch: usize,
+    /// Concurrent store writes within one handler.
+    pub write_concurrency: usize,
+    /// How long a cached campaign (for webhooks) is trusted.
+    pub campaign_cache_ttl: chrono::Duration,
+}
+
+impl Settings {
+    /// Defaults with a webhook base URL.
+    pub fn new(webhook_base_url: impl Into<String>) -> Self {
+        Self {
+            webhook_base_url: webhook_base_url.into().trim_end_matches('/').to_owned(),
+            lease_grace: chrono::Duration::minutes(2),
+            reconcile_batch: 100,
+            drain_batch: 500,
+            write_concurrency: 16,
+            campaign_cache_ttl: chrono::Duration::seconds(30),
+        }
+    }
+}
+
+/// The voice providers by name (`simulator`, `twilio`, `http`).
+#[derive(Clone, Default)]
+pub struct Providers(HashMap<String, Arc<dyn VoiceProvider>>);
+
+impl Providers {
+    /// Registers a provider under a name.
+    pub fn with(mut self, name: &str, provider: Arc<dyn VoiceProvider>) -> Self {
+        self.0.insert(name.to_owned(), provider);
+        self
+    }
+
+    /// A provider by name.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn VoiceProvider>> {
+        self.0.get(name)
+    }
+}
+
+impl std::fmt::Debug for Providers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+/// Everything the handlers use.
+pub struct Engine<S> {
+    /// The store.
+    pub store: Arc<S>,
+    /// The dial queue.
+    pub queue: Arc<dyn MessageQueue>,
+    /// Voice providers.
+    pub providers: Providers,
+    /// Campaign tick schedules.
+    pub schedules: Arc<dyn Schedules>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Crash injection (none in production).
+    pub faults: Arc<dyn Faults>,
+    /// Tunables.
+    pub settings: Settings,
+    cache: CampaignCache,
+    agents: AgentCache,
+}
+
+/// Agents cached by (tenant, agent) for the cache TTL.
+type AgentCache = Mutex<HashMap<(TenantId, AgentId), (chrono::DateTime<chrono::Utc>, AgentRecord)>>;
+
+impl<S> Engine<S> {
+    /// Assembles an engine.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<S>,
+        queue: Arc<dyn MessageQueue>,
+        providers: Providers,
+        schedules: Arc<dyn Schedules>,
+        clock: Arc<dyn Clock>,
+        faults: Arc<dyn Faults>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            queue,
+            providers,
+            schedules,
+            clock,
+            faults,
+            settings,
+            cache: CampaignCache::default(),
+            agents: Mutex::default(),
+        }
+    }
+
+    fn crash_point(&self, point: &'static str) -> Result<(), EngineError> {
+        self.faults.crash_point(point).map_err(EngineError::Crash)
+    }
+
+    fn provider(&self, name: &str) -> Result<&Arc<dyn VoiceProvider>, EngineError> {
+        self.providers
+            .get(name)
+            .ok_or_else(|| EngineError::UnknownProvider(name.to_owned()))
+    }
+}
+
+/// A handler failure: the event should be retried (the message stays on the queue, the
+/// webhook answers 5xx so the provider retries, the next tick runs again).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A write failed (not a refusal the handler knows how to handle).
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The queue failed.
+    #[error(transparent)]
+    Queue(#[from] adapters::queue::QueueError),
+    /// The scheduler failed.
+    #[error(transparent)]
+    Schedule(#[from] adapters::schedules::ScheduleError),
+    /// A stored campaign no longer parses (a bug or a manual edit).
+    #[error("campaign {0} has an invalid stored configuration")]
+    InvalidCampaign(CampaignRef),
+    /// A campaign's agent names a provider this deployment does not have.
+    #[error("no voice provider named {0}")]
+    UnknownProvider(String),
+    /// A test injected a crash.
+    #[error(transparent)]
+    Crash(#[from] InjectedCrash),
+}
+
+/// A campaign's record and parsed configuration.
+#[derive(Debug, Clone)]
+pub struct LoadedCampaign {
+    /// As stored.
+    pub record: CampaignRecord,
+    /// Parsed.
+    pub config: Arc<CampaignConfig>,
+}
+
+/// Campaign configurations cached per (campaign, config version): a dialer or webhook in a
+/// warm Lambda container does not read the campaign for every lead.
+#[derive(Default)]
+struct CampaignCache(Mutex<HashMap<CampaignRef, (chrono::DateTime<chrono::Utc>, LoadedCampaign)>>);
+
+impl<S> Engine<S> {
+    /// Parses a stored campaign and remembers it.
+    pub(crate) fn remember(&self, record: CampaignRecord) -> Result<LoadedCampaign, EngineError> {
+        let campaign = record.reference();
+        let config = CampaignConfig::parse(record.spec.clone())
+            .map_err(|_| EngineError::InvalidCampaign(campaign.clone()))?;
+        let loaded = LoadedCampaign {
+            record,
+            config: Arc::new(config),
+        };
+        let mut cache = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(campaign, (self.clock.now(), loaded.clone()));
+        Ok(loaded)
+    }
+}
+
+impl<S: AgentReader> Engine<S> {
+    /// The agent, cached for the campaign cache's TTL.
+    pub(crate) async fn agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Option<AgentRecord>, EngineError> {
+        let key = (tenant.clone(), agent.clone());
+        {
+            let agents = self.agents.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, record)) = agents.get(&key)
+                && self.clock.now() - *at < self.settings.campaign_cache_ttl
+            {
+                return Ok(Some(record.clone()));
+            }
+        }
+        let record = self.store.agent(tenant, agent).await?;
+        if let Some(record) = &record {
+            let mut agents = self.agents.lock().unwrap_or_else(|e| e.into_inner());
+            agents.insert(key, (self.clock.now(), record.clone()));
+        }
+        Ok(record)
+    }
+}
+
+impl<S: CampaignReader> Engine<S> {
+    /// The campaign, fresh from the store.
+    pub async fn load_campaign(
+        &self,
+        campaign: &CampaignRef,
+    ) -> Result<Option<LoadedCampaign>, EngineError> {
+        match self.store.campaign(campaign).await? {
+            Some(record) => self.remember(record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The campaign from the cache when it has `version` (any version if `None`) and is younger
+    /// than the cache TTL; else from the store.
+    pub async fn cached_campaign(
+        &self,
+        campaign: &CampaignRef,
+        version: Option<u64>,
+    ) -> Result<Option<LoadedCampaign>, EngineError> {
+        {
+            let cache = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, loaded)) = cache.get(campaign) {
+                let fresh = self.clock.now() - *at < self.settings.campaign_cache_ttl;
+                let right_version = version.is_none_or(|v| v == loaded.record.config_version);
+                if fresh && right_version {
+                    return Ok(Some(loaded.clone()));
+                }
+            }
+        }
+        self.load_campaign(campaign).await
+    }
+}
+
+/// Runs futures with at most `limit` at once, in order of completion.
+pub(crate) async fn bounded<F, T>(limit: usize, futures: impl IntoIterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T>,
+{
+    use futures::StreamExt;
+    futures::stream::iter(futures)
+        .buffer_unordered(limit.max(1))
+        .collect()
+        .await
+}
+
+/// The delay of a real duration as `std::time::Duration`, never negative.
+pub(crate) fn std_duration(d: chrono::Duration) -> Duration {
+    d.to_std().unwrap_or(Duration::ZERO)
+}

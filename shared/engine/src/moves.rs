@@ -1,0 +1,68 @@
+//! Single-lead moves shared by the tick and the dialer.
+
+use adapters::ports::LeadTransitions;
+use adapters::store::{Guards, LeadWrite, Refusal, WriteError};
+use chrono::{DateTime, Utc};
+use domain::ids::{CampaignRef, LeadRef};
+use domain::lead::{CounterDelta, Lead, LeadState, SkipReason};
+
+use crate::{Engine, EngineError};
+
+impl<S: LeadTransitions> Engine<S> {
+    /// Moves a lead to its next opening. Returns whether it moved (a stale read does not).
+    pub(crate) async fn defer(
+        &self,
+        campaign: &CampaignRef,
+        lead: Lead,
+        at: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let mut state = lead.state.clone();
+        if state.defer(at).is_err() {
+            return Ok(false);
+        }
+        self.write_simple(campaign, &lead, &state, Guards::default())
+            .await
+    }
+
+    /// Skips a lead (with its counters). Returns whether it moved.
+    pub(crate) async fn skip(
+        &self,
+        campaign: &CampaignRef,
+        lead: Lead,
+        reason: SkipReason,
+    ) -> Result<bool, EngineError> {
+        let mut state = lead.state.clone();
+        if state.skip(reason).is_err() {
+            return Ok(false);
+        }
+        self.write_simple(campaign, &lead, &state, Guards::default())
+            .await
+    }
+
+    /// Writes `state` over `lead` with the counters it moves; `false` when refused as stale.
+    pub(crate) async fn write_simple(
+        &self,
+        campaign: &CampaignRef,
+        lead: &Lead,
+        state: &LeadState,
+        guards: Guards,
+    ) -> Result<bool, EngineError> {
+        let key = LeadRef {
+            campaign: campaign.clone(),
+            lead: lead.id.clone(),
+        };
+        let delta = CounterDelta::between(&lead.state, state, None);
+        let write = LeadWrite {
+            lead: &key,
+            expected_version: lead.state.version,
+            state,
+            counters: &delta,
+            guards,
+        };
+        match self.store.write_transition(write).await {
+            Ok(()) => Ok(true),
+            Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+}

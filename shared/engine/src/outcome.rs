@@ -1,0 +1,121 @@
+//! Applying a call's outcome to its lead: shared by webhooks and by the tick's reconciliation
+//! of calls whose report never came.
+
+use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
+use adapters::store::{Guards, HourlyIncrement, LeadWrite, Refusal, WriteError};
+use adapters::voice::CallReference;
+use chrono::{DateTime, DurationRound, Utc};
+use domain::ids::LeadRef;
+use domain::lead::{AttemptDetails, CounterDelta};
+use domain::retry::{AttemptReport, Outcome};
+use domain::status::{CampaignStatus, LeadStatus};
+
+use crate::{Engine, EngineError, LoadedCampaign};
+
+/// What applying an outcome did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The lead moved to this status.
+    Applied(LeadStatus),
+    /// Nothing to do: a duplicate, a late report for an attempt already settled, an unknown lead.
+    Ignored(&'static str),
+}
+
+/// Whether a campaign still schedules retries and callbacks: not once it is completed or
+/// cancelled, nor past its end.
+pub(crate) fn is_running(campaign: &LoadedCampaign, now: DateTime<Utc>) -> bool {
+    !matches!(
+        campaign.record.status,
+        CampaignStatus::Completed | CampaignStatus::Cancelled
+    ) && campaign.config.ends_at.is_none_or(|end| now < end)
+}
+
+/// The hour (UTC) an instant falls in.
+pub(crate) fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
+}
+
+impl<S> Engine<S>
+where
+    S: CampaignReader + LeadReader + LeadTransitions,
+{
+    /// Applies `report` to the attempt `reference` names, exactly once: the write is
+    /// conditional on the lead still being on that call at the version read, and moves the
+    /// counters, releases the concurrency slot, and (for an opt-out) puts the number on the
+    /// tenant's Do-Not-Call list, all in one transaction.
+    pub(crate) async fn apply_outcome(
+        &self,
+        reference: &CallReference,
+        report: &AttemptReport,
+        details: &AttemptDetails,
+    ) -> Result<Applied, EngineError> {
+        let key = LeadRef {
+            campaign: reference.campaign.clone(),
+            lead: reference.lead.clone(),
+        };
+        // A concurrent duplicate may win the race; re-read and look again.
+        for _ in 0..4 {
+            let now = self.clock.now();
+            let Some(lead) = self.store.lead(&key).await? else {
+                return Ok(Applied::Ignored("unknown lead"));
+            };
+            let on_this_call = lead.state.status == LeadStatus::Calling
+                && lead
+                    .state
+                    .call
+                    .as_ref()
+                    .is_some_and(|c| c.attempt == reference.attempt);
+            if !on_this_call {
+                return Ok(Applied::Ignored("the attempt is already settled"));
+            }
+            let Some(campaign) = self.cached_campaign(&reference.campaign, None).await? else {
+                return Ok(Applied::Ignored("unknown campaign"));
+            };
+            let mut next = lead.state.clone();
+            let record = match next.finish_attempt(
+                reference.attempt,
+                report,
+                details.clone(),
+                &campaign.config.retry,
+                is_running(&campaign, now),
+                now,
+            ) {
+                Ok(record) => record,
+                Err(_) => return Ok(Applied::Ignored("the attempt is already settled")),
+            };
+            let delta = CounterDelta::between(&lead.state, &next, Some(&record));
+            let guards = Guards {
+                add_to_dnc: (report.outcome == Outcome::OptedOut)
+                    .then(|| lead.contact.phone.clone()),
+                hourly: Some(HourlyIncrement {
+                    hour: hour_of(record.started_at),
+                    started: 0,
+                    connected: i64::from(report.outcome.connected()),
+                    talk_seconds: i64::from(record.duration_seconds),
+                }),
+                ..Guards::default()
+            };
+            self.crash_point("outcome.before_write")?;
+            let write = LeadWrite {
+                lead: &key,
+                expected_version: lead.state.version,
+                state: &next,
+                counters: &delta,
+                guards,
+            };
+            match self.store.write_transition(write).await {
+                Ok(()) => {
+                    tracing::info!(lead = %key, attempt = reference.attempt, outcome = report.outcome.as_str(), status = next.status.as_str(), "outcome applied");
+                    return Ok(Applied::Applied(next.status));
+                }
+                Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => continue,
+                Err(WriteError::Refused(other)) => {
+                    tracing::warn!(lead = %key, refusal = %other, "outcome refused");
+                    return Ok(Applied::Ignored("refused"));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(EngineError::Write(WriteError::Refused(Refusal::Conflict)))
+    }
+}

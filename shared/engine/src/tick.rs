@@ -1,0 +1,502 @@
+//! The tick: once a minute per running campaign (an EventBridge Scheduler schedule).
+//!
+//! Steps, each safe to repeat or to interrupt (the next tick picks up where this one died):
+//! 1. Load the campaign; a Scheduled one becomes Active at its start.
+//! 2. Read the counters; forget rolling-hour minutes older than an hour.
+//! 3. Reconcile calls past their deadline (look them up; apply what the provider says).
+//! 4. A campaign past its end, completed or cancelled drains: its open leads are skipped
+//!    (reason: campaign ended) and, once no lead is open or on a call, its schedule is deleted.
+//! 5. Otherwise compute the minute's budget, read only due leads, defer those whose window is
+//!    closed to its next opening, skip those that can never be called, lease the rest by
+//!    conditional writes and enqueue them with delays spread over the minute.
+//! 6. A campaign with no open lead left completes.
+
+use adapters::ports::{
+    AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DueLeads,
+    LeadReader, LeadTransitions,
+};
+use adapters::store::{CampaignCounters, Guards, LeadWrite, WriteError};
+use adapters::voice::{CallLookup, CallReference};
+use chrono::{DateTime, Duration, Utc};
+use domain::eligibility::{Screen, screen};
+use domain::ids::{CampaignRef, LeadRef};
+use domain::lead::{CounterDelta, DueKind, Lead, SkipReason};
+use domain::pacing::{ProviderLimit, spread_over_minute};
+use domain::retry::{AttemptReport, Outcome};
+use domain::status::{CampaignStatus, LeadStatus};
+
+use crate::messages::{CallSettings, DialMessage};
+use crate::{Engine, EngineError, LoadedCampaign, bounded};
+
+/// The store capabilities the tick uses.
+pub trait TickStore:
+    CampaignSnapshot
+    + CampaignReader
+    + CampaignStatusWriter
+    + Counters
+    + DueLeads
+    + LeadReader
+    + LeadTransitions
+    + AgentReader
+{
+}
+
+impl<T> TickStore for T where
+    T: CampaignSnapshot
+        + CampaignReader
+        + CampaignStatusWriter
+        + Counters
+        + DueLeads
+        + LeadReader
+        + LeadTransitions
+        + AgentReader
+{
+}
+
+/// What a tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// The campaign's status after the tick (`None`: no such campaign).
+    pub status: Option<CampaignStatus>,
+    /// Scheduled -> Active.
+    pub started: bool,
+    /// Overdue calls settled.
+    pub reconciled: usize,
+    /// Leads skipped.
+    pub skipped: usize,
+    /// Leads moved to their next opening.
+    pub deferred: usize,
+    /// Leads leased and enqueued.
+    pub enqueued: usize,
+    /// Active -> Completed.
+    pub completed: bool,
+    /// The schedule was deleted (drained or gone).
+    pub schedule_deleted: bool,
+}
+
+/// How far ahead "any time" is, for draining.
+const FOREVER: Duration = Duration::days(365 * 100);
+
+impl<S: TickStore> Engine<S> {
+    /// Runs one tick of a campaign.
+    #[tracing::instrument(skip(self), fields(campaign = %campaign))]
+    pub async fn tick(&self, campaign: &CampaignRef) -> Result<TickReport, EngineError> {
+        let now = self.clock.now();
+        let mut report = TickReport::default();
+        let (record, mut counters) = self.store.campaign_with_counters(campaign).await?;
+        let Some(record) = record else {
+            self.schedules.delete(campaign).await?;
+            report.schedule_deleted = true;
+            return Ok(report);
+        };
+        let mut loaded = self.remember(record)?;
+        self.crash_point("tick.after_load")?;
+        report.status = Some(loaded.record.status);
+        match loaded.record.status {
+            CampaignStatus::Draft | CampaignStatus::Paused => return Ok(report),
+            CampaignStatus::Scheduled => {
+                if loaded.config.starts_at.is_some_and(|start| now < start) {
+                    return Ok(report);
+                }
+                match self
+                    .store
+                    .set_campaign_status(
+                        campaign,
+                        CampaignStatus::Scheduled,
+                        CampaignStatus::Active,
+                        now,
+                    )
+                    .await
+                {
+                    Ok(()) => report.started = true,
+                    Err(WriteError::Refused(_)) => return Ok(report),
+                    Err(err) => return Err(err.into()),
+                }
+                loaded.record.status = CampaignStatus::Active;
+                report.status = Some(CampaignStatus::Active);
+            }
+            CampaignStatus::Active | CampaignStatus::Completed | CampaignStatus::Cancelled => {}
+        }
+
+        self.roll_hour(campaign, &mut counters, now).await?;
+        if counters.count(LeadStatus::Calling) > 0 {
+            report.reconciled = self.reconcile_overdue(&loaded, now).await?;
+        }
+        self.crash_point("tick.after_reconcile")?;
+
+        let ended = loaded.config.ends_at.is_some_and(|end| now >= end);
+        if ended || loaded.record.status.is_final() {
+            return self.drain(&loaded, now, report).await;
+        }
+        if loaded.record.status != CampaignStatus::Active {
+            return Ok(report);
+        }
+
+        self.dial_due(&loaded, &counters, now, &mut report).await?;
+        self.crash_point("tick.after_enqueue")?;
+
+        if counters.open() == 0 && counters.total() > 0 && self.nothing_open(campaign, now).await? {
+            match self
+                .store
+                .set_campaign_status(
+                    campaign,
+                    CampaignStatus::Active,
+                    CampaignStatus::Completed,
+                    now,
+                )
+                .await
+            {
+                Ok(()) | Err(WriteError::Refused(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+            self.schedules.delete(campaign).await?;
+            report.completed = true;
+            report.schedule_deleted = true;
+            report.status = Some(CampaignStatus::Completed);
+        }
+        Ok(report)
+    }
+
+    async fn roll_hour(
+        &self,
+        campaign: &CampaignRef,
+        counters: &mut CampaignCounters,
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        match self.store.roll_hour_window(campaign, counters, now).await {
+            Ok(dropped) => {
+                counters.hour_starts -= dropped;
+                Ok(())
+            }
+            // Another tick rolled first: read what it left.
+            Err(WriteError::Refused(_)) => {
+                *counters = self.store.counters(campaign).await?;
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Whether the due index holds no lead at all (nothing dialable, nothing on a call).
+    async fn nothing_open(
+        &self,
+        campaign: &CampaignRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let far = now + FOREVER;
+        Ok(self
+            .store
+            .due_leads(campaign, DueKind::Dial, far, 1, 0)
+            .await?
+            .is_empty()
+            && self
+                .store
+                .due_leads(campaign, DueKind::CallDeadline, far, 1, 0)
+                .await?
+                .is_empty())
+    }
+
+    /// Skips the open leads of an ended campaign, a batch per tick; deletes the schedule once
+    /// no lead is open or on a call.
+    async fn drain(
+        &self,
+        loaded: &LoadedCampaign,
+        now: DateTime<Utc>,
+        mut report: TickReport,
+    ) -> Result<TickReport, EngineError> {
+        let campaign = loaded.record.reference();
+        if loaded.record.status == CampaignStatus::Active {
+            match self
+                .store
+                .set_campaign_status(
+                    &campaign,
+                    CampaignStatus::Active,
+                    CampaignStatus::Completed,
+                    now,
+                )
+                .await
+            {
+                Ok(()) => {
+                    report.completed = true;
+                    report.status = Some(CampaignStatus::Completed);
+                }
+                Err(WriteError::Refused(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let batch = self.settings.drain_batch;
+        let open = self
+            .store
+            .due_leads(
+                &campaign,
+                DueKind::Dial,
+                now + FOREVER,
+                batch,
+                shard_of(now),
+            )
+            .await?;
+        let count = open.len();
+        let skips = open
+            .into_iter()
+            .map(|lead| self.skip(&campaign, lead, SkipReason::CampaignEnded));
+        for result in bounded(self.settings.write_concurrency, skips).await {
+            if result? {
+                report.skipped += 1;
+            }
+        }
+        self.crash_point("tick.after_drain")?;
+        if count < batch && self.nothing_open(&campaign, now).await? {
+            self.schedules.delete(&campaign).await?;
+            report.schedule_deleted = true;
+        }
+        Ok(report)
+    }
+
+    /// Leases the minute's due leads and enqueues them.
+    async fn dial_due(
+        &self,
+        loaded: &LoadedCampaign,
+        counters: &CampaignCounters,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let campaign = loaded.record.reference();
+        let config = &loaded.config;
+        if counters.count(LeadStatus::Pending) + counters.count(LeadStatus::Scheduled) == 0 {
+            return Ok(());
+        }
+        let Some(agent) = self.agent(&campaign.tenant, &config.agent).await? else {
+            tracing::error!(%campaign, agent = %config.agent, "the campaign's agent does not exist; not dialing");
+            return Ok(());
+        };
+        let provider = self.provider(&agent.spec.provider)?;
+        let limit = ProviderLimit {
+            calls_per_second: provider.account().calls_per_second,
+        };
+        let budget = config.pacing.budget(counters.pacing_state(), limit) as usize;
+        if budget == 0 {
+            return Ok(());
+        }
+        // Read more than the budget: some due leads turn out to be outside their window.
+        let read = (budget * 2).clamp(10, 1200);
+        let due = self
+            .store
+            .due_leads(&campaign, DueKind::Dial, now, read, shard_of(now))
+            .await?;
+        let mut dialable = Vec::new();
+        let mut others = Vec::new();
+        for lead in due {
+            match screen(&lead, config, now) {
+                Screen::Dial if dialable.len() < budget => dialable.push(lead),
+                Screen::Dial => {}
+                Screen::Defer(at) => others.push((lead, Some(at), None)),
+                Screen::Skip(reason) => others.push((lead, None, Some(reason))),
+            }
+        }
+        let moves = others.into_iter().map(|(lead, defer, skip)| {
+            let campaign = &campaign;
+            async move {
+                match (defer, skip) {
+                    (Some(at), _) => self
+                        .defer(campaign, lead, at)
+                        .await
+                        .map(|moved| (moved, false)),
+                    (_, Some(reason)) => self
+                        .skip(campaign, lead, reason)
+                        .await
+                        .map(|moved| (false, moved)),
+                    _ => Ok((false, false)),
+                }
+            }
+        });
+        for result in bounded(self.settings.write_concurrency, moves).await {
+            let (deferred, skipped) = result?;
+            report.deferred += usize::from(deferred);
+            report.skipped += usize::from(skipped);
+        }
+        self.crash_point("tick.after_screen")?;
+
+        let call = CallSettings {
+            provider: agent.spec.provider.clone(),
+            from: domain::phone::E164::parse_strict(&agent.spec.caller_number)
+                .map_err(|_| EngineError::InvalidCampaign(campaign.clone()))?,
+            agent_ref: agent.spec.provider_agent_ref.clone(),
+            voicemail_message: agent.spec.voicemail_message.clone(),
+        };
+        let offsets = spread_over_minute(dialable.len() as u32);
+        let leases = dialable.into_iter().zip(offsets).map(|(lead, offset)| {
+            let campaign = &campaign;
+            let call = &call;
+            async move {
+                let start = now + Duration::from_std(offset).unwrap_or_default();
+                let mut state = lead.state.clone();
+                let token = ulid::Ulid::generate().to_string();
+                if state
+                    .lease(token, now, start + self.settings.lease_grace)
+                    .is_err()
+                {
+                    return Ok(None);
+                }
+                let key = LeadRef {
+                    campaign: campaign.clone(),
+                    lead: lead.id.clone(),
+                };
+                let none = CounterDelta::default();
+                let write = LeadWrite {
+                    lead: &key,
+                    expected_version: lead.state.version,
+                    state: &state,
+                    counters: &none,
+                    guards: Guards::default(),
+                };
+                match self.store.write_transition(write).await {
+                    Ok(()) => {
+                        let message = DialMessage {
+                            campaign: campaign.clone(),
+                            config_version: loaded.record.config_version,
+                            lead: Lead { state, ..lead },
+                            call: call.clone(),
+                            not_before: start,
+                        };
+                        Ok(Some((message, offset)))
+                    }
+                    Err(WriteError::Refused(_)) => Ok(None),
+                    Err(err) => Err(EngineError::from(err)),
+                }
+            }
+        });
+        let mut outgoing = Vec::new();
+        for result in bounded(self.settings.write_concurrency, leases).await {
+            if let Some((message, delay)) = result? {
+                let body = serde_json::to_string(&message).unwrap_or_default();
+                outgoing.push(adapters::queue::Outgoing { body, delay });
+            }
+        }
+        self.crash_point("tick.after_leases")?;
+        report.enqueued = outgoing.len();
+        if !outgoing.is_empty() {
+            // Leases not enqueued (a crash here, a queue failure) lapse and are offered again.
+            self.queue.send(outgoing).await?;
+        }
+        Ok(())
+    }
+
+    /// Settles calls past their deadline: what the provider says, or an unknown outcome.
+    async fn reconcile_overdue(
+        &self,
+        loaded: &LoadedCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<usize, EngineError> {
+        let campaign = loaded.record.reference();
+        let overdue = self
+            .store
+            .due_leads(
+                &campaign,
+                DueKind::CallDeadline,
+                now,
+                self.settings.reconcile_batch,
+                0,
+            )
+            .await?;
+        let work = overdue
+            .into_iter()
+            .map(|lead| self.reconcile(&campaign, loaded, lead, now));
+        let mut settled = 0;
+        for result in bounded(self.settings.write_concurrency, work).await {
+            settled += usize::from(result?);
+        }
+        Ok(settled)
+    }
+
+    async fn reconcile(
+        &self,
+        campaign: &CampaignRef,
+        loaded: &LoadedCampaign,
+        lead: Lead,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let Some(call) = lead
+            .state
+            .call
+            .clone()
+            .filter(|_| lead.state.status == LeadStatus::Calling)
+        else {
+            return Ok(false);
+        };
+        let reference = CallReference {
+            campaign: campaign.clone(),
+            lead: lead.id.clone(),
+            attempt: call.attempt,
+        };
+        let provider = self.provider(&call.provider)?;
+        let lookup = provider
+            .lookup_call(
+                &reference,
+                call.provider_call_id.as_deref(),
+                &lead.contact.phone,
+            )
+            .await;
+        self.crash_point("tick.after_lookup")?;
+        // A provider that stays unreachable does not keep the lead forever.
+        let give_up = now
+            > call.started_at + loaded.config.call_handling.max_call_duration + Duration::hours(1);
+        match lookup {
+            Ok(CallLookup::Ended { report, details }) => Ok(matches!(
+                self.apply_outcome(&reference, &report, &details).await?,
+                crate::outcome::Applied::Applied(_)
+            )),
+            Ok(CallLookup::InProgress { provider_call_id }) if !give_up => {
+                let mut state = lead.state.clone();
+                let extended = state
+                    .extend_call(call.attempt, now + Duration::minutes(2))
+                    .is_ok()
+                    && (call.provider_call_id.is_some()
+                        || state.record_call_id(call.attempt, provider_call_id).is_ok());
+                if extended {
+                    self.write_simple(campaign, &lead, &state, Guards::default())
+                        .await?;
+                }
+                Ok(false)
+            }
+            // Never created (its creation answer was lost, or the dialer died before asking):
+            // no call happened, so the attempt does not count.
+            Ok(CallLookup::NotFound) if call.provider_call_id.is_none() => {
+                let mut state = lead.state.clone();
+                if state.release_call(call.attempt, now).is_err() {
+                    return Ok(false);
+                }
+                self.write_simple(campaign, &lead, &state, Guards::default())
+                    .await
+            }
+            Err(err) if !give_up => {
+                tracing::warn!(%reference, error = %err, "call lookup failed; will retry");
+                let mut state = lead.state.clone();
+                if state
+                    .extend_call(call.attempt, now + Duration::minutes(2))
+                    .is_ok()
+                {
+                    self.write_simple(campaign, &lead, &state, Guards::default())
+                        .await?;
+                }
+                Ok(false)
+            }
+            // The provider has lost it, or we gave up waiting: the attempt's outcome is unknown.
+            _ => {
+                let report = AttemptReport::of(Outcome::Unknown);
+                let details = domain::lead::AttemptDetails {
+                    provider_call_id: call.provider_call_id.clone(),
+                    ..Default::default()
+                };
+                Ok(matches!(
+                    self.apply_outcome(&reference, &report, &details).await?,
+                    crate::outcome::Applied::Applied(_)
+                ))
+            }
+        }
+    }
+}
+
+/// Consecutive ticks start reading the due index on different shards.
+fn shard_of(now: DateTime<Utc>) -> u8 {
+    (now.timestamp().div_euclid(60) % i64::from(adapters::store::keys::LEAD_SHARDS)) as u8
+}

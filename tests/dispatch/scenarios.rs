@@ -1,0 +1,214 @@
+use chrono::{DateTime, Duration, Utc};
+use domain::config::CampaignSpec;
+use domain::lead::SkipReason;
+use domain::status::{CampaignStatus, LeadStatus};
+use system_tests::World;
+use system_tests::crash::POINTS;
+use system_tests::promises;
+use system_tests::world::{WorldConfig, contacts_in};
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn spec(json: serde_json::Value) -> CampaignSpec {
+    serde_json::from_value(json).unwrap()
+}
+
+fn all_week(start: &str, end: &str) -> serde_json::Value {
+    let day = serde_json::json!([{ "start": start, "end": end }]);
+    serde_json::json!({
+        "monday": day, "tuesday": day, "wednesday": day, "thursday": day,
+        "friday": day, "saturday": day, "sunday": day
+    })
+}
+
+/// Area codes of every US time zone, split (multi-zone) area codes, and a few states with
+/// stricter hours.
+const US_AREA_CODES: &[&str] = &[
+    "212", "305", "312", "214", "303", "602", "213", "907", "808", // one zone each
+    "850", "270", "208", "605", "701", "541", "423", "915", // split across zones
+    "317", "219", "401", "512", "617", "801", "504", "207", // states with rules
+];
+
+fn scale(default: usize) -> usize {
+    std::env::var("SIM_LEADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn run_and_check(mut world: World) -> (World, system_tests::RunStats, promises::Findings) {
+    let stats = world.run().await.expect("the run completes");
+    let findings = promises::check(&world, stats.finished)
+        .await
+        .expect("the checks run");
+    println!("stats: {stats:#?}");
+    println!("figures: {:#?}", findings.figures);
+    println!("crashes fired: {:#?}", world.crashes.fired());
+    println!("requests: {:#?}", world.requests.snapshot());
+    (world, stats, findings)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_promise_holds_under_duplicates_concurrency_crashes_and_provider_faults() {
+    // `SIM_WORLDS` independent worlds (fresh tables, different seeds) of `SIM_LEADS` leads.
+    let worlds = std::env::var("SIM_WORLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1u64);
+    let leads = scale(60);
+    let mut total_attempts = 0;
+    for w in 0..worlds {
+        let campaign = spec(serde_json::json!({
+            "name": "Under fire",
+            "agent_id": "agent-1",
+            "schedule": { "window": all_week("08:00", "21:00") },
+            "pacing": { "max_concurrent_calls": 12, "calls_per_hour": 200 },
+            "retry": { "max_retries": 2, "delay_minutes": 20, "retry_on": ["no_answer", "busy", "voicemail"] },
+            "call_handling": { "max_call_seconds": 300 }
+        }));
+        let contacts = contacts_in(US_AREA_CODES, leads);
+        let mut config =
+            WorldConfig::calm("fire", campaign, contacts, utc("2026-06-10T12:00:00Z")).hostile();
+        config.crash_probability = 0.04;
+        config.calls_per_second = 1;
+        config.seed = 42 + w;
+        let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+
+        assert!(
+            findings.violations.is_empty(),
+            "world {w}: {:#?}",
+            findings.violations
+        );
+        assert!(stats.finished, "the campaign drained: {stats:?}");
+        assert_eq!(world.status().await.unwrap(), CampaignStatus::Completed);
+        // The run really was hostile: duplicates were refused, crashes happened at every step.
+        assert!(
+            stats.dial_outcomes.get("lease lost").copied().unwrap_or(0) > 0,
+            "{stats:?}"
+        );
+        let fired = world.crashes.fired();
+        let missing: Vec<_> = POINTS.iter().filter(|p| !fired.contains_key(*p)).collect();
+        assert!(
+            missing.is_empty(),
+            "crash points never fired: {missing:?}; reached: {:?}",
+            world.crashes.reached()
+        );
+        total_attempts += stats.create_requests;
+    }
+    println!("attempts (create-call requests) over {worlds} worlds: {total_attempts}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_call_lands_outside_the_window_across_the_spring_forward_day_in_new_york() {
+    // Saturday 2026-03-07 to Tuesday 2026-03-10: clocks move forward on Sunday the 8th.
+    let campaign = spec(serde_json::json!({
+        "name": "DST",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00"), "ends_at": "2026-03-10T12:00:00Z" },
+        "pacing": { "max_concurrent_calls": 3, "calls_per_hour": 12 },
+        "retry": { "max_retries": 3, "delay_minutes": 180, "retry_on": ["no_answer", "busy", "voicemail"] },
+        "call_handling": { "max_call_seconds": 300 }
+    }));
+    let contacts = contacts_in(&["212", "718", "917", "646"], 28);
+    let mut config =
+        WorldConfig::calm("dst", campaign, contacts, utc("2026-03-07T20:00:00Z")).hostile();
+    config.crash_probability = 0.01;
+    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(stats.finished, "{stats:?}");
+    // Calls happened on the change day itself, within 08:00-21:00 EDT.
+    let on_change_day = world
+        .simulator
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.placed_at.date_naive() == chrono::NaiveDate::from_ymd_opt(2026, 3, 8).unwrap()
+        })
+        .count();
+    assert!(on_change_day > 0, "no call on the change day");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_call_lands_outside_the_window_in_any_us_zone_or_split_area_code() {
+    // Friday 17:00 in New York: the weekday window closes in the east first; the weekend
+    // is closed; Monday opens east to west.
+    let campaign = spec(serde_json::json!({
+        "name": "Every zone",
+        "agent_id": "agent-1",
+        "pacing": { "max_concurrent_calls": 8, "calls_per_hour": 120 },
+        "retry": { "max_retries": 1, "delay_minutes": 60, "retry_on": ["no_answer", "busy"] },
+        "call_handling": { "max_call_seconds": 300 }
+    }));
+    let contacts = contacts_in(US_AREA_CODES, 2 * US_AREA_CODES.len());
+    let mut config =
+        WorldConfig::calm("zones", campaign, contacts, utc("2026-06-12T21:00:00Z")).hostile();
+    config.crash_probability = 0.01;
+    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(stats.finished, "{stats:?}");
+    // Every area code was reached (or its leads skipped for a reason), none left open.
+    let leads = world.leads().await.unwrap();
+    assert!(leads.iter().all(|l| l.state.status.is_final()));
+    let called: std::collections::BTreeSet<String> = world
+        .simulator
+        .calls()
+        .iter()
+        .map(|c| c.to.as_str()[2..5].to_owned())
+        .collect();
+    assert!(
+        called.len() >= US_AREA_CODES.len() - 2,
+        "area codes called: {called:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_number_added_to_the_dnc_list_is_never_called_after_it_was_added() {
+    let campaign = spec(serde_json::json!({
+        "name": "DNC",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") },
+        "pacing": { "max_concurrent_calls": 4, "calls_per_hour": 100 },
+        "retry": { "max_retries": 3, "delay_minutes": 15, "retry_on": ["no_answer", "busy", "voicemail"] },
+        "call_handling": { "max_call_seconds": 300 }
+    }));
+    let contacts = contacts_in(&["212"], 30);
+    let mut config = WorldConfig::calm(
+        "dnc",
+        campaign,
+        contacts.clone(),
+        utc("2026-06-10T14:00:00Z"),
+    )
+    .hostile();
+    config.crash_probability = 0.01;
+    // Some numbers join the list before they can be called, some mid-campaign.
+    config.dnc_additions = contacts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 == 0)
+        .map(|(i, c)| {
+            (
+                Duration::minutes(if i < 12 { 0 } else { 7 + i as i64 }),
+                c.phone.clone(),
+            )
+        })
+        .collect();
+    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(stats.finished, "{stats:?}");
+    let leads = world.leads().await.unwrap();
+    let first = &leads
+        .iter()
+        .find(|l| l.contact.phone == contacts[0].phone)
+        .unwrap()
+        .state;
+    assert_eq!(
+        (first.status, first.skip_reason),
+        (LeadStatus::Skipped, Some(SkipReason::DoNotCall))
+    );
+    assert_eq!(
+        first.attempts, 0,
+        "added before the first tick: never called"
+    );
+}

@@ -1,0 +1,16 @@
+//! A discrete-event harness for the dispatch engine: the real engine, the real DynamoDB and SQS
+//! (the local emulator, through the AWS SDK), the simulated phone network, and a virtual clock
+//! that jumps from event to event. It plays the parts AWS plays in the cloud: EventBridge
+//! Scheduler (a tick per minute), the SQS event source (receive, invoke dialers, delete) with
+//! SQS's per-message delays kept in virtual time, and the provider's webhook deliveries.
+//!
+//! Faults it adds on top of the simulator's: every message delivered several times, several
+//! dialers working the same messages at once, ticks fired twice, and crashes injected between
+//! the steps of every handler. [`promises`] then checks DESIGN.md's promises from the
+//! network's record and the final state.
+
+pub mod crash;
+pub mod promises;
+pub mod world;
+
+pub use world::{RunStats, World, WorldConfig};

@@ -1,0 +1,297 @@
+//! DESIGN.md's promises, checked from the simulated network's record of every call it was
+//! asked to place and from the final state of the store.
+
+use std::collections::{BTreeMap, HashMap};
+
+use adapters::ports::Clock;
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use domain::config::CampaignConfig;
+use domain::lead::{Lead, status_index};
+use domain::legal::RuleSet;
+use domain::retry::Outcome;
+use domain::status::LeadStatus;
+use domain::window::{LeadLocation, Subdivision};
+
+use crate::World;
+
+/// What the checks found; empty means every promise held.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// One line per broken promise instance.
+    pub violations: Vec<String>,
+    /// Figures worth printing.
+    pub figures: BTreeMap<&'static str, i64>,
+}
+
+impl Findings {
+    fn fail(&mut self, promise: &str, detail: String) {
+        if self.violations.len() < 50 {
+            self.violations.push(format!("{promise}: {detail}"));
+        }
+    }
+}
+
+/// Checks every promise. `finished`: the run drained the campaign, so every lead must be final.
+pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
+    let mut f = Findings::default();
+    let calls = world.simulator.calls();
+    let leads = world.leads().await?;
+    let counters = world.store.counters(&world.campaign).await?;
+    let now = world.clock.now();
+    let config = &world.config;
+    let by_id: HashMap<String, &Lead> = leads.iter().map(|l| (l.id.to_string(), l)).collect();
+    f.figures.insert("calls", calls.len() as i64);
+    f.figures.insert("leads", leads.len() as i64);
+
+    // 1. Never double-dial: at most one call per (lead, attempt).
+    let mut per_attempt: BTreeMap<(String, u8), u32> = BTreeMap::new();
+    for call in &calls {
+        *per_attempt
+            .entry((call.reference.lead.to_string(), call.reference.attempt))
+            .or_default() += 1;
+    }
+    for ((lead, attempt), n) in &per_attempt {
+        if *n > 1 {
+            f.fail(
+                "double dial",
+                format!("lead {lead} attempt {attempt} was called {n} times"),
+            );
+        }
+    }
+
+    // 5. No lead lost or stuck: every non-final lead has a deadline not long past.
+    for lead in &leads {
+        match lead.state.due() {
+            None if !lead.state.status.is_final() => f.fail(
+                "stuck",
+                format!("{} is {} with no deadline", lead.id, lead.state.status),
+            ),
+            Some((_, at)) if at < now - Duration::minutes(3) => f.fail(
+                "stuck",
+                format!(
+                    "{} is {} and its deadline {at} passed (now {now})",
+                    lead.id, lead.state.status
+                ),
+            ),
+            _ => {}
+        }
+        if finished && !lead.state.status.is_final() {
+            f.fail(
+                "stuck",
+                format!(
+                    "{} is still {} after the campaign drained",
+                    lead.id, lead.state.status
+                ),
+            );
+        }
+    }
+
+    // 4. No leaked pacing slot.
+    let calling = leads
+        .iter()
+        .filter(|l| l.state.status == LeadStatus::Calling)
+        .count() as i64;
+    if counters.in_flight != calling {
+        f.fail(
+            "leaked slot",
+            format!(
+                "in_flight = {} but {calling} leads are calling",
+                counters.in_flight
+            ),
+        );
+    }
+
+    // 4. Concurrency, rolling hour and provider CPS, from the network's timestamps.
+    let mut edges: Vec<(DateTime<Utc>, i32)> = calls
+        .iter()
+        .flat_map(|c| [(c.placed_at, 1), (c.ends_at, -1)])
+        .collect();
+    edges.sort_by_key(|(t, d)| (*t, *d));
+    let (mut live, mut peak) = (0i64, 0i64);
+    for (_, d) in edges {
+        live += i64::from(d);
+        peak = peak.max(live);
+    }
+    f.figures.insert("peak_concurrency", peak);
+    if peak > i64::from(config.pacing.max_concurrent_calls) {
+        f.fail(
+            "pacing",
+            format!(
+                "{peak} calls at once, limit {}",
+                config.pacing.max_concurrent_calls
+            ),
+        );
+    }
+    let mut starts: Vec<DateTime<Utc>> = calls.iter().map(|c| c.placed_at).collect();
+    starts.sort();
+    let mut window_start = 0;
+    let mut peak_hour = 0;
+    for (i, t) in starts.iter().enumerate() {
+        while starts[window_start] <= *t - Duration::hours(1) {
+            window_start += 1;
+        }
+        peak_hour = peak_hour.max(i + 1 - window_start);
+    }
+    f.figures.insert("peak_rolling_hour", peak_hour as i64);
+    if peak_hour > config.pacing.calls_per_hour as usize {
+        f.fail(
+            "pacing",
+            format!(
+                "{peak_hour} calls in a rolling hour, cap {}",
+                config.pacing.calls_per_hour
+            ),
+        );
+    }
+    let mut per_second: BTreeMap<i64, u32> = BTreeMap::new();
+    for t in &starts {
+        *per_second.entry(t.timestamp()).or_default() += 1;
+    }
+    let peak_second = per_second.values().copied().max().unwrap_or(0);
+    f.figures
+        .insert("peak_calls_per_second", i64::from(peak_second));
+    let cps = world.simulator_cps();
+    if peak_second > cps {
+        f.fail(
+            "pacing",
+            format!("{peak_second} calls started in one second, provider limit {cps}"),
+        );
+    }
+
+    // 8. Counters tell the truth.
+    for status in LeadStatus::ALL {
+        let actual = leads.iter().filter(|l| l.state.status == status).count() as i64;
+        if counters.by_status[status_index(status)] != actual {
+            f.fail(
+                "counters",
+                format!(
+                    "{status}: counter {} but {actual} leads",
+                    counters.by_status[status_index(status)]
+                ),
+            );
+        }
+    }
+    let attempts: i64 = leads.iter().map(|l| i64::from(l.state.attempts)).sum();
+    if counters.attempts != attempts {
+        f.fail(
+            "counters",
+            format!(
+                "attempts counter {} but leads made {attempts}",
+                counters.attempts
+            ),
+        );
+    }
+    let mut outcomes: BTreeMap<Outcome, i64> = BTreeMap::new();
+    let mut talk = 0i64;
+    for record in leads.iter().flat_map(|l| &l.state.log) {
+        *outcomes.entry(record.outcome).or_default() += 1;
+        talk += i64::from(record.duration_seconds);
+    }
+    let stored: BTreeMap<Outcome, i64> = counters
+        .outcomes
+        .iter()
+        .filter(|(_, n)| **n != 0)
+        .map(|(o, n)| (*o, *n))
+        .collect();
+    if stored != outcomes {
+        f.fail(
+            "counters",
+            format!("outcome counters {stored:?} but attempt logs say {outcomes:?}"),
+        );
+    }
+    if counters.talk_seconds != talk {
+        f.fail(
+            "counters",
+            format!("talk seconds {} but logs say {talk}", counters.talk_seconds),
+        );
+    }
+
+    // 3. Never a DNC number: nothing placed after the number joined the list (by the API or
+    // by an opt-out during a call).
+    let mut dnc: Vec<(String, DateTime<Utc>)> = world
+        .dnc_added
+        .iter()
+        .map(|(n, t)| (n.to_string(), *t))
+        .collect();
+    for lead in &leads {
+        for record in &lead.state.log {
+            if record.outcome == Outcome::OptedOut {
+                dnc.push((lead.contact.phone.to_string(), record.ended_at));
+            }
+        }
+    }
+    f.figures.insert("dnc_numbers", dnc.len() as i64);
+    for (number, since) in &dnc {
+        for call in calls
+            .iter()
+            .filter(|c| c.to.as_str() == number && c.placed_at > *since)
+        {
+            f.fail(
+                "dnc",
+                format!(
+                    "{number} was called at {} after joining the list at {since}",
+                    call.placed_at
+                ),
+            );
+        }
+    }
+
+    // 2. Never outside the window: each call's start, read on every zone's local clock.
+    for call in &calls {
+        let Some(lead) = by_id.get(call.reference.lead.as_str()) else {
+            f.fail(
+                "unknown lead",
+                format!(
+                    "the network called {} for a lead the store does not have",
+                    call.reference
+                ),
+            );
+            continue;
+        };
+        let location = lead.contact.location();
+        if !permitted(config, &location, call.placed_at) {
+            f.fail(
+                "window",
+                format!(
+                    "{} ({:?}) called at {}",
+                    lead.contact.phone, location.zones, call.placed_at
+                ),
+            );
+        }
+    }
+    Ok(f)
+}
+
+/// Whether calling `location` at `at` is inside the campaign window and the legal hours in
+/// every zone, and inside the campaign dates: read directly from local clocks, independently of
+/// the engine's interval arithmetic.
+pub fn permitted(config: &CampaignConfig, location: &LeadLocation, at: DateTime<Utc>) -> bool {
+    if location.zones.is_empty()
+        || config.starts_at.is_some_and(|s| at < s)
+        || config.ends_at.is_some_and(|e| at >= e)
+    {
+        return false;
+    }
+    location.zones.iter().all(|zone| {
+        let local = at.with_timezone(zone);
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        let date = local.date_naive();
+        let weekday = date.weekday().num_days_from_monday() as usize;
+        let campaign = config
+            .window
+            .day(weekday)
+            .iter()
+            .any(|r| r.contains_minute(minute));
+        let legal = RuleSet::current()
+            .allowed_on(date, location.subdivisions.iter().map(Subdivision::as_str))
+            .is_some_and(|r| r.contains_minute(minute));
+        campaign && legal
+    })
+}
+
+impl World {
+    /// The network's calls-per-second limit.
+    pub fn simulator_cps(&self) -> u32 {
+        use adapters::voice::VoiceProvider;
+        self.simulator.account().calls_per_second
+    }
+}

@@ -21,7 +21,9 @@ pub mod events;
 pub mod messages;
 mod moves;
 mod outcome;
+pub mod providers;
 pub mod tick;
+pub mod wiring;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

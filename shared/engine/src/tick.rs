@@ -54,7 +54,7 @@ impl<T> TickStore for T where
 }
 
 /// What a tick did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TickReport {
     /// The campaign's status after the tick (`None`: no such campaign).
     pub status: Option<CampaignStatus>,

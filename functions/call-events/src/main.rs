@@ -1,0 +1,13 @@
+use std::sync::Arc;
+
+use engine::wiring::{AppConfig, build_engine, init_tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let config = AppConfig::from_env()?;
+    let sdk = adapters::aws::load_config().await;
+    let providers = engine::providers::from_env(&sdk).await?;
+    let engine = Arc::new(build_engine(&config, &sdk, providers));
+    lambda_http::run(call_events::router(engine)).await
+}

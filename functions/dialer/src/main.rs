@@ -1,0 +1,24 @@
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use engine::wiring::{AppConfig, build_engine, init_tracing};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let config = AppConfig::from_env()?;
+    let sdk = adapters::aws::load_config().await;
+    let providers = engine::providers::from_env(&sdk).await?;
+    let engine = Arc::new(build_engine(&config, &sdk, providers));
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let (engine, sqs, url) = (engine.clone(), sqs.clone(), config.dial_queue_url.clone());
+        async move {
+            Ok::<_, lambda_runtime::Error>(
+                dialer::handle_batch(&engine, &sqs, &url, event.payload).await,
+            )
+        }
+    }))
+    .await
+}

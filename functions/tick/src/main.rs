@@ -1,0 +1,23 @@
+use std::sync::Arc;
+
+use adapters::schedules::TickInput;
+use engine::wiring::{AppConfig, build_engine, init_tracing};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let config = AppConfig::from_env()?;
+    let sdk = adapters::aws::load_config().await;
+    let providers = engine::providers::from_env(&sdk).await?;
+    let engine = Arc::new(build_engine(&config, &sdk, providers));
+    lambda_runtime::run(service_fn(|event: LambdaEvent<TickInput>| {
+        let engine = engine.clone();
+        async move {
+            tick::handle(&engine, event.payload)
+                .await
+                .map_err(lambda_runtime::Error::from)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,138 @@
+//! Configuration from the environment (read once at cold start) and the engine built from it.
+//! Every variable read here is set by `template.yaml`; a missing one fails the cold start with
+//! its name, never a request.
+
+use std::sync::Arc;
+
+use adapters::ports::{Clock, NoFaults, SystemClock};
+use adapters::queue::SqsQueue;
+use adapters::schedules::EventBridgeSchedules;
+use adapters::store::DynamoStore;
+use aws_config::SdkConfig;
+
+use crate::{Engine, Providers, Settings};
+
+/// A required variable is missing or empty.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {0} is not set")]
+pub struct MissingVar(pub &'static str);
+
+/// Every variable the engine's functions read.
+pub const ENV_VARS: &[&str] = &[
+    "TABLE_NAME",
+    "DIAL_QUEUE_URL",
+    "SCHEDULE_GROUP",
+    "TICK_FUNCTION_ARN",
+    "SCHEDULER_ROLE_ARN",
+    "WEBHOOK_BASE_URL",
+];
+
+/// The functions' configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    /// The DynamoDB table.
+    pub table: String,
+    /// The dial queue's URL.
+    pub dial_queue_url: String,
+    /// The Scheduler group holding campaign schedules.
+    pub schedule_group: String,
+    /// The tick function's ARN (schedules' target).
+    pub tick_function_arn: String,
+    /// The role Scheduler assumes to invoke the tick.
+    pub scheduler_role_arn: String,
+    /// Public base URL of the webhook routes.
+    pub webhook_base_url: String,
+}
+
+impl AppConfig {
+    /// Reads the configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, MissingVar> {
+        let var = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(MissingVar(name))
+        };
+        Ok(Self {
+            table: var("TABLE_NAME")?,
+            dial_queue_url: var("DIAL_QUEUE_URL")?,
+            schedule_group: var("SCHEDULE_GROUP")?,
+            tick_function_arn: var("TICK_FUNCTION_ARN")?,
+            scheduler_role_arn: var("SCHEDULER_ROLE_ARN")?,
+            webhook_base_url: var("WEBHOOK_BASE_URL")?,
+        })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, MissingVar> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// The engine on AWS with the system clock.
+pub fn build_engine(
+    config: &AppConfig,
+    sdk: &SdkConfig,
+    providers: Providers,
+) -> Engine<DynamoStore> {
+    build_engine_with(config, sdk, providers, Arc::new(SystemClock), 1.0)
+}
+
+/// The engine on AWS with another clock (the local runner's virtual clock), SQS delays scaled
+/// by `delay_scale` real seconds per virtual second.
+pub fn build_engine_with(
+    config: &AppConfig,
+    sdk: &SdkConfig,
+    providers: Providers,
+    clock: Arc<dyn Clock>,
+    delay_scale: f64,
+) -> Engine<DynamoStore> {
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        &config.table,
+    ));
+    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dial_queue_url)
+        .with_delay_scale(delay_scale);
+    let schedules = EventBridgeSchedules::new(
+        aws_sdk_scheduler::Client::new(sdk),
+        &config.schedule_group,
+        &config.tick_function_arn,
+        &config.scheduler_role_arn,
+    );
+    Engine::new(
+        store,
+        Arc::new(queue),
+        providers,
+        Arc::new(schedules),
+        clock,
+        Arc::new(NoFaults),
+        Settings::new(&config.webhook_base_url),
+    )
+}
+
+/// JSON logs for Lambda (CloudWatch), honouring `RUST_LOG`; quiet by default in tests.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .without_time()
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let mut env: HashMap<&str, &str> = ENV_VARS.iter().map(|v| (*v, "x")).collect();
+        assert!(AppConfig::from_lookup(|k| env.get(k).map(|v| v.to_string())).is_ok());
+        env.insert("WEBHOOK_BASE_URL", " ");
+        let err = AppConfig::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
+        assert_eq!(err, MissingVar("WEBHOOK_BASE_URL"));
+    }
+}

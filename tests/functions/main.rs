@@ -1,0 +1,186 @@
+//! Lambda wiring: each function's handler fed the event JSON its trigger sends (Scheduler
+//! input, SQS batch, API Gateway HTTP API v2), against the local AWS emulator.
+
+use adapters::ports::Clock;
+use aws_lambda_events::event::sqs::SqsEvent;
+use chrono::{DateTime, Duration, Utc};
+use domain::config::CampaignSpec;
+use domain::status::LeadStatus;
+use http_body_util::BodyExt;
+use system_tests::World;
+use system_tests::world::{WorldConfig, contacts_in};
+use tower::ServiceExt;
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+async fn world(label: &str, leads: usize) -> World {
+    let spec: CampaignSpec = serde_json::from_value(serde_json::json!({
+        "name": "Wiring", "agent_id": "agent-1",
+        "pacing": { "max_concurrent_calls": 10, "calls_per_hour": 100 }
+    }))
+    .unwrap();
+    // Wednesday 10:00 in New York.
+    let config = WorldConfig::calm(
+        label,
+        spec,
+        contacts_in(&["212"], leads),
+        utc("2026-06-10T14:00:00Z"),
+    );
+    World::build(config).await.unwrap()
+}
+
+/// Receives every visible dial message as a Lambda SQS event.
+async fn sqs_event(world: &World) -> SqsEvent {
+    let url = world.env.resources.name("DialQueue").unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&world.env.config);
+    let template: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/sqs-event.json")).unwrap();
+    let mut records = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            let mut record = template["Records"][0].clone();
+            record["messageId"] = m.message_id.unwrap().into();
+            record["receiptHandle"] = m.receipt_handle.unwrap().into();
+            record["body"] = m.body.unwrap().into();
+            records.push(record);
+        }
+    }
+    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+}
+
+#[tokio::test]
+async fn a_scheduler_event_runs_the_tick_and_an_sqs_batch_runs_the_dialers() {
+    let world = world("wiring", 4).await;
+    let input =
+        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap();
+    let report = tick::handle(&world.engine, input).await.unwrap();
+    assert_eq!(report.enqueued, 4, "{report:?}");
+
+    let mut event = sqs_event(&world).await;
+    assert_eq!(event.records.len(), 4);
+    // One malformed record rides along: it is reported as failed, the rest succeed.
+    let mut bad = event.records[0].clone();
+    bad.message_id = Some("poison".into());
+    bad.body = Some("{not json".into());
+    event.records.push(bad);
+    // Past every planned start.
+    world.clock.set(world.clock.now() + Duration::seconds(61));
+    let sqs = aws_sdk_sqs::Client::new(&world.env.config);
+    let url = world.env.resources.name("DialQueue").unwrap();
+    let response = dialer::handle_batch(&world.engine, &sqs, url, event).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, vec!["poison"]);
+    assert_eq!(world.simulator.calls().len(), 4);
+}
+
+#[tokio::test]
+async fn a_record_that_arrives_before_its_planned_start_is_delayed_not_lost() {
+    let world = world("early", 3).await;
+    tick::handle(
+        &world.engine,
+        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap(),
+    )
+    .await
+    .unwrap();
+    let event = sqs_event(&world).await;
+    let sqs = aws_sdk_sqs::Client::new(&world.env.config);
+    let url = world.env.resources.name("DialQueue").unwrap();
+    // At the tick's instant only the first lead (offset 0 s) may start; the others wait.
+    let response = dialer::handle_batch(&world.engine, &sqs, url, event).await;
+    assert_eq!(response.batch_item_failures.len(), 2);
+    assert_eq!(world.simulator.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn an_api_gateway_webhook_event_is_verified_and_applied_through_the_router() {
+    let world = world("webhook", 1).await;
+    tick::handle(
+        &world.engine,
+        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap(),
+    )
+    .await
+    .unwrap();
+    let event = sqs_event(&world).await;
+    let sqs = aws_sdk_sqs::Client::new(&world.env.config);
+    dialer::handle_batch(
+        &world.engine,
+        &sqs,
+        world.env.resources.name("DialQueue").unwrap(),
+        event,
+    )
+    .await;
+    let call = world.simulator.calls().pop().expect("one call placed");
+
+    // The network's report, as API Gateway hands it to the Lambda function.
+    world.clock.set(call.ends_at + Duration::seconds(10));
+    let deliveries = world.simulator.take_due(world.clock.now());
+    let ended = deliveries
+        .iter()
+        .rfind(|d| String::from_utf8_lossy(&d.body).contains("\"ended\""))
+        .unwrap();
+    let path = ended.url.strip_prefix("http://engine.test").unwrap();
+    let router = call_events::router(world.engine.clone());
+
+    let send = |signature: String, body: Vec<u8>| {
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/apigw-v2-webhook.json")).unwrap();
+        event["rawPath"] = path.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["headers"]["x-simulator-signature"] = signature.into();
+        event["body"] = String::from_utf8(body).unwrap().into();
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let _ = response.into_body().collect().await;
+            status
+        }
+    };
+    let signature = ended
+        .header(adapters::voice::simulator::SIGNATURE_HEADER)
+        .unwrap()
+        .to_owned();
+    let mut tampered = ended.body.clone();
+    tampered.extend_from_slice(b" ");
+    assert_eq!(
+        send(signature.clone(), tampered).await,
+        http::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send("t=1,v1=00".into(), ended.body.clone()).await,
+        http::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(signature.clone(), ended.body.clone()).await,
+        http::StatusCode::NO_CONTENT
+    );
+    // Delivered again: applied once, answered 204 again.
+    assert_eq!(
+        send(signature, ended.body.clone()).await,
+        http::StatusCode::NO_CONTENT
+    );
+
+    let lead = world.leads().await.unwrap().pop().unwrap();
+    assert_ne!(lead.state.status, LeadStatus::Calling);
+    assert_eq!(lead.state.log.len(), 1);
+    let counters = world.store.counters(&world.campaign).await.unwrap();
+    assert_eq!(counters.in_flight, 0);
+}

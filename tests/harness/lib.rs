@@ -13,4 +13,4 @@ pub mod crash;
 pub mod promises;
 pub mod world;
 
-pub use world::{RunStats, World, WorldConfig};
+pub use world::{PhaseRequests, RunStats, World, WorldConfig};

@@ -57,6 +57,8 @@ pub struct WorldConfig {
     pub dnc_additions: Vec<(Duration, E164)>,
     /// Give up after this much virtual time.
     pub max_virtual: Duration,
+    /// Seed leads with batch writes instead of conditional puts (large benchmark campaigns).
+    pub bulk_seed: bool,
 }
 
 impl WorldConfig {
@@ -81,6 +83,7 @@ impl WorldConfig {
             calls_per_second: 5,
             dnc_additions: Vec::new(),
             max_virtual: Duration::days(14),
+            bulk_seed: false,
         }
     }
 
@@ -130,6 +133,45 @@ pub struct RunStats {
     pub virtual_elapsed: Duration,
     /// Dial messages per outcome description.
     pub dial_outcomes: BTreeMap<String, u64>,
+    /// AWS requests per phase: `tick`, `dial`, `webhook` (the engine's own), and `poll`
+    /// (SQS receive and delete: the Lambda event source's work).
+    pub requests: BTreeMap<&'static str, PhaseRequests>,
+}
+
+/// AWS requests of one phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhaseRequests {
+    /// DynamoDB write requests.
+    pub dynamodb_writes: u64,
+    /// DynamoDB read requests.
+    pub dynamodb_reads: u64,
+    /// SQS requests.
+    pub sqs: u64,
+}
+
+impl PhaseRequests {
+    fn of(counter: &RequestCounter) -> Self {
+        Self {
+            dynamodb_writes: counter.dynamodb_writes(),
+            dynamodb_reads: counter.dynamodb_reads(),
+            sqs: counter.count(
+                "sqs",
+                &[
+                    "SendMessageBatch",
+                    "SendMessage",
+                    "ReceiveMessage",
+                    "DeleteMessage",
+                    "ChangeMessageVisibility",
+                ],
+            ),
+        }
+    }
+
+    fn add_since(&mut self, before: PhaseRequests, after: PhaseRequests) {
+        self.dynamodb_writes += after.dynamodb_writes - before.dynamodb_writes;
+        self.dynamodb_reads += after.dynamodb_reads - before.dynamodb_reads;
+        self.sqs += after.sqs - before.sqs;
+    }
 }
 
 /// Multiplies every message (SQS delivers at least once; here always several times) and sends
@@ -390,15 +432,34 @@ impl World {
                 self.dnc_added.push((number, at));
             }
             if now >= next_tick {
-                if self.tick(&mut stats).await? {
+                let before = PhaseRequests::of(&self.requests);
+                let finished = self.tick(&mut stats).await?;
+                stats
+                    .requests
+                    .entry("tick")
+                    .or_default()
+                    .add_since(before, PhaseRequests::of(&self.requests));
+                if finished {
                     stats.finished = true;
                     break;
                 }
+                let before = PhaseRequests::of(&self.requests);
                 self.receive().await?;
+                stats
+                    .requests
+                    .entry("poll")
+                    .or_default()
+                    .add_since(before, PhaseRequests::of(&self.requests));
                 next_tick += Duration::minutes(1);
             }
             self.deliver_dials(&mut stats).await?;
+            let before = PhaseRequests::of(&self.requests);
             self.deliver_webhooks(&mut stats).await?;
+            stats
+                .requests
+                .entry("webhook")
+                .or_default()
+                .add_since(before, PhaseRequests::of(&self.requests));
 
             // Jump to the next event.
             let mut next = next_tick;
@@ -493,10 +554,17 @@ impl World {
                 serde_json::from_str(&p.body).expect("bodies were parsed on receipt");
             (p, engine.dial(&message).await)
         });
+        let before = PhaseRequests::of(&self.requests);
         let results: Vec<_> = futures::stream::iter(work)
             .buffer_unordered(self.settings.dialers.max(1))
             .collect()
             .await;
+        stats
+            .requests
+            .entry("dial")
+            .or_default()
+            .add_since(before, PhaseRequests::of(&self.requests));
+        let before = PhaseRequests::of(&self.requests);
         for (p, result) in results {
             stats.dial_deliveries += 1;
             match result {
@@ -525,6 +593,11 @@ impl World {
                 Err(err) => return Err(err.into()),
             }
         }
+        stats
+            .requests
+            .entry("poll")
+            .or_default()
+            .add_since(before, PhaseRequests::of(&self.requests));
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! through the official AWS SDK for Rust; nothing here decides policy (that is `domain`).
 
 pub mod aws;
+pub mod blobs;
 pub mod metrics;
 pub mod ports;
 pub mod queue;

@@ -12,6 +12,7 @@ pub const MAX_VOICEMAIL_MESSAGE: usize = 2000;
 
 /// Which calls an agent takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgentMode {
     /// Answers calls only; cannot run campaigns.
@@ -31,6 +32,7 @@ impl AgentMode {
 
 /// The agent as sent and stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgentSpec {
     /// 1-200 characters.

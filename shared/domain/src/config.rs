@@ -42,6 +42,7 @@ pub const WEEKDAYS: [&str; 7] = [
 
 /// The campaign configuration as it travels on the wire and is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CampaignSpec {
     /// Shown in lists; 1-200 characters.
@@ -77,6 +78,7 @@ fn default_region() -> String {
 
 /// One range of a day, as `HH:MM` texts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RangeSpec {
     /// Start, `HH:MM`, inclusive.
@@ -87,6 +89,7 @@ pub struct RangeSpec {
 
 /// When calls may be made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     /// Local-time ranges per weekday (`monday` .. `sunday`) in the contact's time zone.
@@ -128,6 +131,7 @@ impl Default for ScheduleSpec {
 
 /// How fast the campaign calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PacingSpec {
     /// Calls in progress at once, 1-1000. Default 5.
@@ -157,6 +161,7 @@ impl Default for PacingSpec {
 
 /// Retry settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetrySpec {
     /// Retries after the first attempt, 0-5. Default 2.
@@ -194,6 +199,7 @@ impl Default for RetrySpec {
 
 /// What to do when a machine answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VoicemailAction {
     /// End the call.
@@ -204,6 +210,7 @@ pub enum VoicemailAction {
 
 /// Call handling settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CallHandlingSpec {
     /// Longest call, in seconds, 30-14400. Default 600.
@@ -245,6 +252,7 @@ impl Default for CallHandlingSpec {
 
 /// One invalid field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Dotted path, such as `pacing.max_concurrent_calls`.
     pub field: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A tenant's subscription plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Plan {
     /// One live campaign.

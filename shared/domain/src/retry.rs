@@ -9,6 +9,7 @@ use crate::status::LeadStatus;
 
 /// How one call attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Answered by a person; the conversation ended normally.
@@ -76,6 +77,7 @@ impl Outcome {
 
 /// The outcomes a campaign may choose to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RetryableOutcome {
     /// Rang out.

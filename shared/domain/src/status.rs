@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a campaign is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignStatus {
     /// Being configured; not running.
@@ -205,6 +206,7 @@ pub struct TransitionError {
 /// Where a lead is. The public status; a lead handed to the queue also holds an internal lease
 /// (see [`crate::lead`]) while its public status stays Pending or Scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LeadStatus {
     /// Not yet called.

@@ -52,6 +52,11 @@ pub struct Settings {
     pub write_concurrency: usize,
     /// How long a cached campaign (for webhooks) is trusted.
     pub campaign_cache_ttl: chrono::Duration,
+    /// How long a cached agent is trusted (a changed caller id applies within this).
+    pub agent_cache_ttl: chrono::Duration,
+    /// Overdue calls are looked for at most this often per campaign (per warm container). A
+    /// lost report then holds its concurrency slot at most this much past its deadline.
+    pub reconcile_every: chrono::Duration,
 }
 
 impl Settings {
@@ -64,6 +69,8 @@ impl Settings {
             drain_batch: 500,
             write_concurrency: 16,
             campaign_cache_ttl: chrono::Duration::seconds(30),
+            agent_cache_ttl: chrono::Duration::minutes(5),
+            reconcile_every: chrono::Duration::minutes(2),
         }
     }
 }
@@ -109,6 +116,7 @@ pub struct Engine<S> {
     pub settings: Settings,
     cache: CampaignCache,
     agents: AgentCache,
+    reconciled: Mutex<HashMap<CampaignRef, chrono::DateTime<chrono::Utc>>>,
 }
 
 /// Agents cached by (tenant, agent) for the cache TTL.
@@ -136,6 +144,7 @@ impl<S> Engine<S> {
             settings,
             cache: CampaignCache::default(),
             agents: Mutex::default(),
+            reconciled: Mutex::default(),
         }
     }
 
@@ -192,6 +201,23 @@ pub struct LoadedCampaign {
 struct CampaignCache(Mutex<HashMap<CampaignRef, (chrono::DateTime<chrono::Utc>, LoadedCampaign)>>);
 
 impl<S> Engine<S> {
+    /// Whether this container reconciled the campaign within `reconcile_every`; if not, notes
+    /// that it is about to.
+    pub(crate) fn reconcile_due(
+        &self,
+        campaign: &CampaignRef,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        let mut last = self.reconciled.lock().unwrap_or_else(|e| e.into_inner());
+        match last.get(campaign) {
+            Some(at) if now - *at < self.settings.reconcile_every && now >= *at => false,
+            _ => {
+                last.insert(campaign.clone(), now);
+                true
+            }
+        }
+    }
+
     /// Parses a stored campaign and remembers it.
     pub(crate) fn remember(&self, record: CampaignRecord) -> Result<LoadedCampaign, EngineError> {
         let campaign = record.reference();
@@ -218,7 +244,7 @@ impl<S: AgentReader> Engine<S> {
         {
             let agents = self.agents.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((at, record)) = agents.get(&key)
-                && self.clock.now() - *at < self.settings.campaign_cache_ttl
+                && self.clock.now() - *at < self.settings.agent_cache_ttl
             {
                 return Ok(Some(record.clone()));
             }

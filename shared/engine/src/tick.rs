@@ -119,7 +119,7 @@ impl<S: TickStore> Engine<S> {
         }
 
         self.roll_hour(campaign, &mut counters, now).await?;
-        if counters.count(LeadStatus::Calling) > 0 {
+        if counters.count(LeadStatus::Calling) > 0 && self.reconcile_due(campaign, now) {
             report.reconciled = self.reconcile_overdue(&loaded, now).await?;
         }
         self.crash_point("tick.after_reconcile")?;

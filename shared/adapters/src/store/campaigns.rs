@@ -150,6 +150,148 @@ impl DynamoStore {
             .transpose()
     }
 
+    /// A page of a tenant's campaigns (newest id last), optionally of one status. `after` is the
+    /// last campaign id of the previous page.
+    pub async fn list_campaigns(
+        &self,
+        tenant: &TenantId,
+        status: Option<CampaignStatus>,
+        after: Option<&CampaignId>,
+        limit: usize,
+    ) -> Result<(Vec<CampaignRecord>, Option<CampaignId>), StoreError> {
+        let mut found = Vec::new();
+        let mut start = after.map(|id| {
+            std::collections::HashMap::from([
+                (keys::PK.to_owned(), s(keys::tenant_pk(tenant))),
+                (keys::SK.to_owned(), s(keys::campaign_sk(id))),
+            ])
+        });
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::tenant_pk(tenant)))
+                .expression_attribute_values(":prefix", s("CAMPAIGN#"))
+                .set_exclusive_start_key(start)
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+            if let Some(status) = status {
+                request = request
+                    .filter_expression("#status = :status")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":status", s(status.as_str()));
+            }
+            let out = request.send().await.map_err(aws)?;
+            for item in out.items.unwrap_or_default() {
+                let record = serde_dynamo::from_item::<_, CampaignItem>(item)
+                    .map(|i| i.record)
+                    .map_err(|e| StoreError::Corrupt {
+                        key: tenant.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                found.push(record);
+                if found.len() == limit {
+                    let next = found.last().map(|r| r.id.clone());
+                    return Ok((found, next));
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok((found, None));
+            }
+        }
+    }
+
+    /// Replaces a campaign's configuration, bumping its version, on the condition that it is
+    /// still at `expected_version` and in Draft or Paused.
+    pub async fn update_campaign_spec(
+        &self,
+        c: &CampaignRef,
+        expected_version: u64,
+        spec: &CampaignSpec,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        let spec_value =
+            serde_dynamo::to_attribute_value(spec).map_err(|e| StoreError::Corrupt {
+                key: c.to_string(),
+                reason: e.to_string(),
+            })?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
+            .key(keys::SK, s(keys::campaign_sk(&c.campaign)))
+            .update_expression("SET spec = :spec, config_version = :next, updated_at = :now")
+            .condition_expression("config_version = :v AND (#status = :draft OR #status = :paused)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":spec", spec_value)
+            .expression_attribute_values(":next", n(expected_version + 1))
+            .expression_attribute_values(":v", n(expected_version))
+            .expression_attribute_values(":draft", s(CampaignStatus::Draft.as_str()))
+            .expression_attribute_values(":paused", s(CampaignStatus::Paused.as_str()))
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
+    /// Deletes a Draft campaign and its counters. Leads it may hold stay behind, unreachable
+    /// (their keys name the deleted campaign).
+    pub async fn delete_campaign(&self, c: &CampaignRef) -> Result<(), WriteError> {
+        use aws_sdk_dynamodb::types::Delete;
+        let meta = Delete::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
+            .key(keys::SK, s(keys::campaign_sk(&c.campaign)))
+            .condition_expression("#status = :draft")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":draft", s(CampaignStatus::Draft.as_str()))
+            .build()
+            .map_err(|e| StoreError::Corrupt {
+                key: c.to_string(),
+                reason: e.to_string(),
+            })?;
+        let stats = Delete::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(c)))
+            .key(keys::SK, s(keys::STATS_SK))
+            .build()
+            .map_err(|e| StoreError::Corrupt {
+                key: c.to_string(),
+                reason: e.to_string(),
+            })?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(meta).build())
+            .transact_items(TransactWriteItem::builder().delete(stats).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::CampaignStatus))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
     /// Reads a campaign and its counters in one request (strongly consistent): what a tick
     /// needs first, for the price of one read.
     pub async fn campaign_with_counters(

@@ -59,3 +59,98 @@ impl DynamoStore {
         Ok(out.item.is_some())
     }
 }
+
+/// A number on a tenant's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DncEntry {
+    /// The number.
+    pub number: E164,
+    /// `api`, `csv` or `opt_out`.
+    pub source: String,
+    /// When it was added, if recorded.
+    pub added_at: Option<String>,
+}
+
+impl DynamoStore {
+    /// A page of a tenant's list, in number order, after `after`.
+    pub async fn list_dnc(
+        &self,
+        tenant: &TenantId,
+        after: Option<&E164>,
+        limit: usize,
+    ) -> Result<(Vec<DncEntry>, Option<E164>), StoreError> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::dnc_pk(tenant)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            request = request
+                .key_condition_expression("pk = :pk AND sk > :after")
+                .expression_attribute_values(":after", s(after.to_string()));
+        }
+        let out = request.send().await.map_err(aws)?;
+        let mut entries = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let Some(number) = text(keys::SK).and_then(|n| E164::parse_strict(&n).ok()) else {
+                continue;
+            };
+            entries.push(DncEntry {
+                number,
+                source: text("source").unwrap_or_default(),
+                added_at: text("added_at"),
+            });
+        }
+        let next = out
+            .last_evaluated_key
+            .and_then(|_| entries.last().map(|e| e.number.clone()));
+        Ok((entries, next))
+    }
+
+    /// Adds many numbers (25 per request). Idempotent.
+    pub async fn add_dnc_many(
+        &self,
+        tenant: &TenantId,
+        numbers: &[E164],
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in numbers.chunks(25) {
+            let mut requests = Vec::new();
+            for number in chunk {
+                let put = PutRequest::builder()
+                    .item(keys::PK, s(keys::dnc_pk(tenant)))
+                    .item(keys::SK, s(keys::dnc_sk(number)))
+                    .item("kind", s("dnc"))
+                    .item("source", s(source))
+                    .item("added_at", s(now.to_rfc3339()))
+                    .build()
+                    .map_err(|e| StoreError::Corrupt {
+                        key: number.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+            let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);
+            for _ in 0..8 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(aws)?;
+                pending = out.unprocessed_items.unwrap_or_default();
+                pending.retain(|_, v| !v.is_empty());
+                if pending.is_empty() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -713,3 +713,48 @@ impl DynamoStore {
         }
     }
 }
+
+#[cfg(feature = "test-support")]
+impl DynamoStore {
+    /// Writes leads with unconditional `BatchWriteItem`s, 25 at a time: for seeding benchmark
+    /// campaigns quickly. Never used by the engine (imports use conditional puts).
+    pub async fn seed_leads(
+        &self,
+        campaign: &CampaignRef,
+        leads: &[Lead],
+    ) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in leads.chunks(25) {
+            let mut requests = Vec::new();
+            for lead in chunk {
+                let item = serde_dynamo::to_item(LeadItem::new(campaign, lead)).map_err(|e| {
+                    StoreError::Corrupt {
+                        key: lead.id.to_string(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| StoreError::Corrupt {
+                        key: lead.id.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+            let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(aws)?;
+                pending = out.unprocessed_items.unwrap_or_default();
+                pending.retain(|_, v| !v.is_empty());
+            }
+        }
+        Ok(())
+    }
+}

@@ -45,16 +45,21 @@
 //! [`LeadState::due`]: domain::lead::LeadState::due
 
 mod agents;
+mod api_keys;
 mod campaigns;
 mod counters;
 mod dnc;
+mod imports;
 pub mod keys;
 mod leads;
 mod tenants;
 
 pub use agents::AgentRecord;
+pub use api_keys::ApiKeyRecord;
 pub use campaigns::{CampaignRecord, NewCampaign};
 pub use counters::CampaignCounters;
+pub use dnc::DncEntry;
+pub use imports::{ImportRecord, ImportStatus};
 pub use leads::{
     CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadWrite, PacingGuard,
 };

@@ -1,0 +1,90 @@
+//! Administration that is not a public endpoint: creating tenants and issuing, listing and
+//! revoking their API keys. Run by the `campaigns-admin` command with AWS credentials.
+
+use adapters::store::{ApiKeyRecord, DynamoStore, TenantRecord};
+use chrono::{DateTime, Utc};
+use domain::ids::{ApiKeyId, TenantId};
+use domain::plan::Plan;
+
+use crate::auth::{generate_key, hash_key};
+
+/// Why an admin operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The tenant exists.
+    #[error("tenant {0} already exists")]
+    TenantExists(TenantId),
+    /// No such tenant.
+    #[error("tenant {0} does not exist")]
+    NoTenant(TenantId),
+    /// No such key.
+    #[error("key {0} does not exist")]
+    NoKey(ApiKeyId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] adapters::store::StoreError),
+    /// A write failed.
+    #[error(transparent)]
+    Write(#[from] adapters::store::WriteError),
+}
+
+/// Creates a tenant.
+pub async fn create_tenant(
+    store: &DynamoStore,
+    id: TenantId,
+    name: &str,
+    plan: Plan,
+    now: DateTime<Utc>,
+) -> Result<TenantRecord, AdminError> {
+    let record = TenantRecord::new(id.clone(), name, plan, now);
+    match store.create_tenant(&record).await {
+        Ok(()) => Ok(record),
+        Err(adapters::store::WriteError::Refused(_)) => Err(AdminError::TenantExists(id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Issues a key; returns its record and the secret text (shown once).
+pub async fn issue_key(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<(ApiKeyRecord, String), AdminError> {
+    if store.get_tenant(tenant).await?.is_none() {
+        return Err(AdminError::NoTenant(tenant.clone()));
+    }
+    let (id, key) = generate_key();
+    let record = ApiKeyRecord {
+        id,
+        tenant: tenant.clone(),
+        label: label.to_owned(),
+        secret_hash: hash_key(&key),
+        created_at: now,
+        revoked_at: None,
+    };
+    store.create_api_key(&record).await?;
+    Ok((record, key))
+}
+
+/// A tenant's keys (hashes included, secrets never).
+pub async fn list_keys(
+    store: &DynamoStore,
+    tenant: &TenantId,
+) -> Result<Vec<ApiKeyRecord>, AdminError> {
+    Ok(store.list_api_keys(tenant).await?)
+}
+
+/// Revokes a key; requests with it are refused from then on.
+pub async fn revoke_key(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    key: &ApiKeyId,
+    now: DateTime<Utc>,
+) -> Result<ApiKeyRecord, AdminError> {
+    match store.revoke_api_key(tenant, key, now).await {
+        Ok(record) => Ok(record),
+        Err(adapters::store::WriteError::Refused(_)) => Err(AdminError::NoKey(key.clone())),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,432 @@
+//! Contacts of a campaign: uploads and imports, leads, preview and dry run.
+
+use std::collections::BTreeMap;
+
+use adapters::store::{ImportRecord, ImportStatus, LeadCursor, Refusal, WriteError};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use domain::config::CampaignConfig;
+use domain::eligibility::{Screen, screen};
+use domain::ids::{ImportId, LeadId, LeadRef};
+use domain::lead::{CounterDelta, Lead, SkipReason};
+use domain::status::LeadStatus;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::Tenant;
+use crate::campaigns::find;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ValidQuery, page_size, path_id};
+use crate::views::{
+    DryRunItem, DryRunView, ImportList, ImportView, LeadPage, LeadView, PreviewItem, PreviewView,
+    UploadView,
+};
+
+/// The object key of an upload: the importer reads tenant, campaign and import from it.
+pub fn upload_key(tenant: &str, campaign: &str, import: &str) -> String {
+    format!("imports/{tenant}/{campaign}/{import}.csv")
+}
+
+/// Issues a presigned URL to upload a CSV of contacts.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/imports", tag = "contacts", params(("campaign_id" = String, Path)),
+    responses((status = 201, body = UploadView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub(crate) async fn create_import(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(campaign_id): Path<String>,
+) -> Result<(StatusCode, Json<UploadView>), ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    if !campaign.status.accepts_contacts() {
+        return Err(ApiError::InvalidTransition {
+            entity: "campaign",
+            action: "import contacts into",
+            status: campaign.status.to_string(),
+        });
+    }
+    let now = state.clock.now();
+    let id = ImportId::parse(ulid::Ulid::generate().to_string().to_lowercase())
+        .expect("a ULID is a valid id");
+    let key = upload_key(tenant.as_str(), campaign.id.as_str(), id.as_str());
+    let record = ImportRecord {
+        id: id.clone(),
+        campaign: campaign.reference(),
+        status: ImportStatus::AwaitingUpload,
+        object_key: key.clone(),
+        object_size: 0,
+        offset: 0,
+        rows_read: 0,
+        imported: 0,
+        rejected: BTreeMap::new(),
+        repaired: BTreeMap::new(),
+        refusal: None,
+        report_key: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.put_import(&record, None).await?;
+    let ttl = state.settings.upload_url_ttl;
+    let url = state.blobs.presign_put(&key, "text/csv", ttl).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UploadView {
+            import_id: id.to_string(),
+            upload_url: url,
+            method: "PUT".into(),
+            headers: BTreeMap::from([("content-type".to_owned(), "text/csv".to_owned())]),
+            expires_at: now + Duration::from_std(ttl).unwrap_or_default(),
+            object_key: key,
+        }),
+    ))
+}
+
+async fn import_view(state: &AppState, record: ImportRecord) -> Result<ImportView, ApiError> {
+    let report_url = match &record.report_key {
+        Some(key) => Some(
+            state
+                .blobs
+                .presign_get(key, state.settings.download_url_ttl)
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(ImportView::new(record, report_url))
+}
+
+/// Lists the campaign's imports with their reports.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/imports", tag = "contacts", params(("campaign_id" = String, Path)),
+    responses((status = 200, body = ImportList), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn list_imports(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(campaign_id): Path<String>,
+) -> Result<Json<ImportList>, ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    let mut items = Vec::new();
+    for record in state.store.list_imports(&campaign.reference()).await? {
+        items.push(import_view(&state, record).await?);
+    }
+    Ok(Json(ImportList { items }))
+}
+
+/// Reads one import and its report.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/imports/{import_id}", tag = "contacts",
+    params(("campaign_id" = String, Path), ("import_id" = String, Path)),
+    responses((status = 200, body = ImportView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn get_import(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path((campaign_id, import_id)): Path<(String, String)>,
+) -> Result<Json<ImportView>, ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    let id = path_id(import_id, "import", ImportId::parse)?;
+    let record = state
+        .store
+        .get_import(&campaign.reference(), &id)
+        .await?
+        .ok_or(ApiError::NotFound("import"))?;
+    Ok(Json(import_view(&state, record).await?))
+}
+
+/// Query of the lead list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LeadQuery {
+    /// Only leads in this status.
+    status: Option<LeadStatus>,
+    /// From a previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// Page size, 1-200 (default 50).
+    limit: Option<u32>,
+}
+
+/// Lists a campaign's leads.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/leads", tag = "contacts",
+    params(("campaign_id" = String, Path), LeadQuery),
+    responses((status = 200, body = LeadPage), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn list_leads(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(campaign_id): Path<String>,
+    ValidQuery(query): ValidQuery<LeadQuery>,
+) -> Result<Json<LeadPage>, ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    let limit = page_size(query.limit)?;
+    let cursor = match query.cursor {
+        Some(c) => Some(
+            LeadCursor::decode(&c)
+                .ok_or_else(|| ApiError::field("cursor", "not a cursor from this API"))?,
+        ),
+        None => None,
+    };
+    let (leads, next) = state
+        .store
+        .list_leads(&campaign.reference(), query.status, cursor, limit)
+        .await?;
+    Ok(Json(LeadPage {
+        items: leads.into_iter().map(LeadView::from).collect(),
+        next_cursor: next.map(|c| c.encode()),
+    }))
+}
+
+async fn find_lead(
+    state: &AppState,
+    tenant: &domain::ids::TenantId,
+    campaign_id: String,
+    lead_id: String,
+) -> Result<(LeadRef, Lead), ApiError> {
+    let campaign = find(state, tenant, campaign_id).await?;
+    let id = path_id(lead_id, "lead", LeadId::parse)?;
+    let key = LeadRef {
+        campaign: campaign.reference(),
+        lead: id,
+    };
+    let lead = state
+        .store
+        .get_lead(&key)
+        .await?
+        .ok_or(ApiError::NotFound("lead"))?;
+    Ok((key, lead))
+}
+
+/// Reads a lead with its attempt history.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/leads/{lead_id}", tag = "contacts",
+    params(("campaign_id" = String, Path), ("lead_id" = String, Path)),
+    responses((status = 200, body = LeadView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn get_lead(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path((campaign_id, lead_id)): Path<(String, String)>,
+) -> Result<Json<LeadView>, ApiError> {
+    let (_, lead) = find_lead(&state, &tenant, campaign_id, lead_id).await?;
+    Ok(Json(lead.into()))
+}
+
+/// Skips a lead that is not final and not on a call.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/leads/{lead_id}/skip", tag = "contacts",
+    params(("campaign_id" = String, Path), ("lead_id" = String, Path)),
+    responses((status = 200, body = LeadView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub(crate) async fn skip_lead(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path((campaign_id, lead_id)): Path<(String, String)>,
+) -> Result<Json<LeadView>, ApiError> {
+    for _ in 0..3 {
+        let (key, lead) = find_lead(&state, &tenant, campaign_id.clone(), lead_id.clone()).await?;
+        if lead.state.status == LeadStatus::Skipped {
+            return Ok(Json(lead.into()));
+        }
+        let mut next = lead.state.clone();
+        next.skip(SkipReason::Manual)
+            .map_err(|e| ApiError::InvalidTransition {
+                entity: "lead",
+                action: e.action,
+                status: e.status.to_owned(),
+            })?;
+        let delta = CounterDelta::between(&lead.state, &next, None);
+        let write = adapters::store::LeadWrite {
+            lead: &key,
+            expected_version: lead.state.version,
+            state: &next,
+            counters: &delta,
+            guards: Default::default(),
+        };
+        match state.store.write_transition(write).await {
+            Ok(()) => {
+                return Ok(Json(
+                    Lead {
+                        state: next,
+                        ..lead
+                    }
+                    .into(),
+                ));
+            }
+            Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent_update",
+        "the lead keeps changing; retry",
+    ))
+}
+
+/// Query of preview and dry run.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SampleQuery {
+    /// How many leads, 1-200 (default 10 for a preview, 50 for a dry run).
+    limit: Option<u32>,
+}
+
+fn sample_size(limit: Option<u32>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if n >= 1 && (n as usize) <= max => Ok(n as usize),
+        Some(_) => Err(ApiError::field("limit", format!("must be 1-{max}"))),
+    }
+}
+
+fn local_text(lead: &Lead, at: DateTime<Utc>) -> Option<String> {
+    lead.contact
+        .location()
+        .zones
+        .first()
+        .map(|z| at.with_timezone(z).to_rfc3339())
+}
+
+fn zone_names(lead: &Lead) -> Vec<String> {
+    lead.contact
+        .location()
+        .zones
+        .iter()
+        .map(|z| z.name().to_owned())
+        .collect()
+}
+
+/// The first leads of the campaign, as they will be called: number, zones, local time now.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/preview", tag = "contacts",
+    params(("campaign_id" = String, Path), SampleQuery),
+    responses((status = 200, body = PreviewView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(campaign_id): Path<String>,
+    ValidQuery(query): ValidQuery<SampleQuery>,
+) -> Result<Json<PreviewView>, ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    let limit = sample_size(query.limit, 10, 200)?;
+    let (leads, _) = state
+        .store
+        .list_leads(&campaign.reference(), None, None, limit)
+        .await?;
+    let now = state.clock.now();
+    let items = leads
+        .into_iter()
+        .map(|lead| PreviewItem {
+            zones: zone_names(&lead),
+            local_time: local_text(&lead, now),
+            lead: lead.into(),
+        })
+        .collect();
+    Ok(Json(PreviewView { items }))
+}
+
+/// Assumed average attempt length for projections.
+const ASSUMED_CALL_MINUTES: f64 = 3.0;
+
+/// A sample's first dial times (or why they are blocked), and the projected completion.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/dry-run", tag = "contacts",
+    params(("campaign_id" = String, Path), SampleQuery),
+    responses((status = 200, body = DryRunView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn dry_run(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(campaign_id): Path<String>,
+    ValidQuery(query): ValidQuery<SampleQuery>,
+) -> Result<Json<DryRunView>, ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    let c = campaign.reference();
+    let config =
+        CampaignConfig::parse(campaign.spec.clone()).map_err(|e| ApiError::Validation(e.0))?;
+    let limit = sample_size(query.limit, 50, state.settings.dry_run_max_sample)?;
+    let now = state.clock.now();
+    let from = config.starts_at.map_or(now, |s| s.max(now));
+    let (leads, _) = state.store.list_leads(&c, None, None, limit).await?;
+    let mut items = Vec::new();
+    let mut zone_votes: BTreeMap<String, usize> = BTreeMap::new();
+    for lead in &leads {
+        if let Some(zone) = lead.contact.location().zones.first() {
+            *zone_votes.entry(zone.name().to_owned()).or_default() += 1;
+        }
+        let (at, blocked) = if lead.state.status.is_final() {
+            (None, Some(lead.state.status.to_string()))
+        } else if state.store.is_dnc(&tenant, &lead.contact.phone).await? {
+            (None, Some("do_not_call".to_owned()))
+        } else {
+            let due = lead.state.next_call_at.unwrap_or(from).max(from);
+            match screen(lead, &config, due) {
+                Screen::Dial => (Some(due), None),
+                Screen::Defer(t) => (Some(t), None),
+                Screen::Skip(reason) => (None, Some(reason.code().to_owned())),
+            }
+        };
+        items.push(DryRunItem {
+            id: lead.id.to_string(),
+            phone: lead.contact.phone.to_string(),
+            zones: zone_names(lead),
+            first_dial_at: at,
+            first_dial_local: at.and_then(|t| local_text(lead, t)),
+            blocked,
+        });
+    }
+    let counters = state.store.counters(&c).await?;
+    let pacing = config.pacing;
+    let attempts_per_hour = f64::from(pacing.calls_per_hour)
+        .min(f64::from(pacing.max_concurrent_calls) * 60.0 / ASSUMED_CALL_MINUTES);
+    let zone = zone_votes
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .and_then(|(z, _)| z.parse::<chrono_tz::Tz>().ok())
+        .unwrap_or(chrono_tz::Tz::America__New_York);
+    let projected = project_completion(
+        &config,
+        zone,
+        from,
+        counters.open() as f64,
+        attempts_per_hour,
+    );
+    Ok(Json(DryRunView {
+        sample_size: items.len(),
+        items,
+        open_leads: counters.open(),
+        attempts_per_hour,
+        projected_completion_at: projected,
+    }))
+}
+
+/// Walks forward an hour at a time, counting only hours the window is open in `zone`, until
+/// `remaining` attempts are made at `per_hour`. Gives up after a year or at the end date.
+fn project_completion(
+    config: &CampaignConfig,
+    zone: chrono_tz::Tz,
+    from: DateTime<Utc>,
+    remaining: f64,
+    per_hour: f64,
+) -> Option<DateTime<Utc>> {
+    if remaining <= 0.0 {
+        return Some(from);
+    }
+    if per_hour <= 0.0 {
+        return None;
+    }
+    let location = domain::window::LeadLocation {
+        zones: vec![zone],
+        subdivisions: vec![],
+    };
+    let policy = domain::eligibility::policy(config);
+    let mut left = remaining;
+    let mut t = from;
+    let step = Duration::minutes(15);
+    for _ in 0..(365 * 24 * 4) {
+        if config.ends_at.is_some_and(|e| t >= e) {
+            return None;
+        }
+        if policy.evaluate(&location, t).is_open() {
+            left -= per_hour / 4.0;
+            if left <= 0.0 {
+                return Some(t + step);
+            }
+        }
+        t += step;
+    }
+    None
+}

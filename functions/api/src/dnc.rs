@@ -1,0 +1,197 @@
+//! `/v1/dnc`: the tenant's Do-Not-Call list. It applies to every campaign of the tenant and
+//! is checked at dial time, in the same transaction that starts the call.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use domain::phone::{DefaultRegion, E164};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Tenant;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ValidJson, ValidQuery, page_size};
+use crate::views::{BulkDncResult, DncCheck, DncPage, DncView, RowRejection};
+
+/// A number to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DncRequest {
+    /// Any format with a country code, or a US national number.
+    number: String,
+}
+
+fn normalize(raw: &str, field: &str) -> Result<E164, ApiError> {
+    E164::normalize(raw, DefaultRegion::us())
+        .map(|n| n.e164)
+        .map_err(|e| ApiError::field(field, e.to_string()))
+}
+
+/// A number from the path: E.164 (`+` may be written `%2B`), or a US national number. A value
+/// that is no number at all names nothing.
+fn path_number(raw: &str) -> Result<E164, ApiError> {
+    E164::normalize(raw, DefaultRegion::us())
+        .map(|n| n.e164)
+        .map_err(|_| ApiError::NotFound("number"))
+}
+
+/// Adds a number.
+#[utoipa::path(post, path = "/v1/dnc", tag = "dnc", request_body = DncRequest,
+    responses((status = 201, body = DncView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+pub(crate) async fn add(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    ValidJson(request): ValidJson<DncRequest>,
+) -> Result<(StatusCode, Json<DncView>), ApiError> {
+    let number = normalize(&request.number, "number")?;
+    let now = state.clock.now();
+    state.store.add_dnc(&tenant, &number, "api", now).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DncView {
+            number: number.to_string(),
+            source: "api".into(),
+            added_at: Some(now.to_rfc3339()),
+        }),
+    ))
+}
+
+/// Query of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DncQuery {
+    /// From a previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// Page size, 1-200 (default 50).
+    limit: Option<u32>,
+}
+
+/// Lists the list, in number order.
+#[utoipa::path(get, path = "/v1/dnc", tag = "dnc", params(DncQuery),
+    responses((status = 200, body = DncPage), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    ValidQuery(query): ValidQuery<DncQuery>,
+) -> Result<Json<DncPage>, ApiError> {
+    let limit = page_size(query.limit)?;
+    let after = match query.cursor {
+        Some(c) => Some(
+            E164::parse_strict(&c)
+                .map_err(|_| ApiError::field("cursor", "not a cursor from this API"))?,
+        ),
+        None => None,
+    };
+    let (entries, next) = state.store.list_dnc(&tenant, after.as_ref(), limit).await?;
+    Ok(Json(DncPage {
+        items: entries
+            .into_iter()
+            .map(|e| DncView {
+                number: e.number.to_string(),
+                source: e.source,
+                added_at: e.added_at,
+            })
+            .collect(),
+        next_cursor: next.map(|n| n.to_string()),
+    }))
+}
+
+/// Whether a number is on the list.
+#[utoipa::path(get, path = "/v1/dnc/{number}", tag = "dnc", params(("number" = String, Path, description = "E.164, + encoded as %2B")),
+    responses((status = 200, body = DncCheck), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn check(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(number): Path<String>,
+) -> Result<Json<DncCheck>, ApiError> {
+    let number = path_number(&number)?;
+    let on_list = state.store.is_dnc(&tenant, &number).await?;
+    Ok(Json(DncCheck {
+        number: number.to_string(),
+        on_list,
+    }))
+}
+
+/// Removes a number (idempotent).
+#[utoipa::path(delete, path = "/v1/dnc/{number}", tag = "dnc", params(("number" = String, Path, description = "E.164, + encoded as %2B")),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(number): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let number = path_number(&number)?;
+    state.store.remove_dnc(&tenant, &number).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds every number of a CSV (`text/csv`, up to 5 MB): the `phone` column, or the first
+/// column when there is no header naming one.
+#[utoipa::path(post, path = "/v1/dnc/bulk", tag = "dnc", request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = BulkDncResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem)))]
+pub(crate) async fn bulk(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BulkDncResult>, ApiError> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("text/csv") && !content_type.starts_with("text/plain") {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected Content-Type: text/csv".into(),
+        ));
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the CSV is not UTF-8".into()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut numbers = BTreeSet::new();
+    let mut rejected = Vec::new();
+    let mut column = 0;
+    for (i, record) in reader.records().enumerate() {
+        let line = i as u64 + 1;
+        let record = record.map_err(|e| ApiError::BadRequest(format!("line {line}: {e}")))?;
+        let header_column = record.iter().position(|h| {
+            let h = h.trim().to_ascii_lowercase();
+            h == "phone" || h == "number" || h == "phone_number" || h == "phone number"
+        });
+        if i == 0
+            && let Some(pos) = header_column
+        {
+            column = pos;
+            continue;
+        }
+        let value = record.get(column).unwrap_or("").to_owned();
+        match E164::normalize(&value, DefaultRegion::us()) {
+            Ok(n) => {
+                numbers.insert(n.e164);
+            }
+            Err(e) => rejected.push(RowRejection {
+                line,
+                value,
+                reason: e.code().into(),
+            }),
+        }
+    }
+    let numbers: Vec<E164> = numbers.into_iter().collect();
+    state
+        .store
+        .add_dnc_many(&tenant, &numbers, "csv", state.clock.now())
+        .await?;
+    Ok(Json(BulkDncResult {
+        added: numbers.len() as u64,
+        rejected,
+    }))
+}

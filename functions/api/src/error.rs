@@ -1,0 +1,207 @@
+//! Errors as `application/problem+json` (RFC 9457), mapped from every layer in one place.
+//!
+//! Each problem has a stable machine-readable `code` (also in `type`, as
+//! `urn:campaigns:problem:{code}`), a `title`, the HTTP `status`, a human `detail`, and where it
+//! helps, `errors` (every invalid field) or `current_status` (for refused transitions). Internal
+//! causes are logged, never returned.
+
+use adapters::store::{Refusal, StoreError, WriteError};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::config::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:campaigns:problem:{code}`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Every invalid field, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The resource's status, for refused transitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<String>,
+}
+
+/// An API error.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No or bad credentials.
+    #[error("a valid API key is required")]
+    Unauthorized,
+    /// Nothing by that id for this tenant.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request is malformed (bad JSON, bad query).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Fields are invalid.
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// The body is larger than allowed.
+    #[error("the request body is too large")]
+    TooLarge,
+    /// The body's media type is not accepted.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// An action that the resource's status does not allow.
+    #[error("cannot {action} a {status} {entity}")]
+    InvalidTransition {
+        /// What.
+        entity: &'static str,
+        /// The refused action.
+        action: &'static str,
+        /// The current status.
+        status: String,
+    },
+    /// The state of things refuses the request (plan limit, agent in use, ...).
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        detail: String,
+    },
+    /// Something failed inside; logged, not returned.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A conflict with a code.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// One invalid field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
+            Self::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+            ),
+            Self::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+            ),
+            Self::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+            ),
+            Self::InvalidTransition { .. } => (
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                "Invalid transition",
+            ),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title) = self.parts();
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        let problem = Problem {
+            kind: format!("urn:campaigns:problem:{code}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: code.into(),
+            errors: match &self {
+                Self::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            current_status: match &self {
+                Self::InvalidTransition { status, .. } => Some(status.clone()),
+                _ => None,
+            },
+        };
+        let mut response = (status, Json(problem)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::Internal(anyhow::Error::new(err))
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::Refused(Refusal::PlanLimit) => Self::conflict(
+                "plan_limit_reached",
+                "the plan allows no more live campaigns",
+            ),
+            WriteError::Refused(Refusal::Stale | Refusal::Conflict) => Self::conflict(
+                "concurrent_update",
+                "the resource changed meanwhile; read it again and retry",
+            ),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<adapters::schedules::ScheduleError> for ApiError {
+    fn from(err: adapters::schedules::ScheduleError) -> Self {
+        Self::Internal(anyhow::Error::new(err))
+    }
+}
+
+impl From<adapters::blobs::BlobError> for ApiError {
+    fn from(err: adapters::blobs::BlobError) -> Self {
+        Self::Internal(anyhow::Error::new(err))
+    }
+}
+
+/// Any path the API does not have.
+pub async fn not_found_route() -> ApiError {
+    ApiError::NotFound("route")
+}

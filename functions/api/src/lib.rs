@@ -1,0 +1,109 @@
+//! The campaign API: JSON under `/v1`, one axum [`Router`] run by `lambda_http` in Lambda and
+//! by `axum::serve` locally.
+//!
+//! Every request but the OpenAPI document and the health check carries
+//! `Authorization: Bearer <api key>`, which names the tenant; every read and write is scoped to
+//! it through the store's keys, so another tenant's ids answer 404 (they address nothing).
+//! Errors are `application/problem+json` (RFC 9457) with a stable `code` ([`error`]).
+
+pub mod admin;
+mod agents;
+pub mod auth;
+mod campaigns;
+mod contacts;
+mod dnc;
+pub mod error;
+mod extract;
+pub mod openapi;
+mod progress;
+pub mod state;
+pub mod views;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use state::{ApiSettings, AppState};
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BODY: usize = 256 * 1024;
+/// Largest CSV body accepted by the bulk Do-Not-Call upload.
+pub const MAX_CSV_BODY: usize = 5 * 1024 * 1024;
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let json = Router::new()
+        .route("/v1/agents", post(agents::create).get(agents::list))
+        .route(
+            "/v1/agents/{agent_id}",
+            get(agents::get).put(agents::update).delete(agents::delete),
+        )
+        .route(
+            "/v1/campaigns",
+            post(campaigns::create).get(campaigns::list),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}",
+            get(campaigns::get)
+                .put(campaigns::update)
+                .delete(campaigns::delete),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/launch",
+            post(campaigns::launch),
+        )
+        .route("/v1/campaigns/{campaign_id}/pause", post(campaigns::pause))
+        .route(
+            "/v1/campaigns/{campaign_id}/resume",
+            post(campaigns::resume),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/cancel",
+            post(campaigns::cancel),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/progress",
+            get(progress::progress),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/imports",
+            post(contacts::create_import).get(contacts::list_imports),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/imports/{import_id}",
+            get(contacts::get_import),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/leads",
+            get(contacts::list_leads),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/leads/{lead_id}",
+            get(contacts::get_lead),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/leads/{lead_id}/skip",
+            post(contacts::skip_lead),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/preview",
+            get(contacts::preview),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/dry-run",
+            post(contacts::dry_run),
+        )
+        .route("/v1/dnc", post(dnc::add).get(dnc::list))
+        .route("/v1/dnc/{number}", get(dnc::check).delete(dnc::remove))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
+    let csv = Router::new()
+        .route("/v1/dnc/bulk", post(dnc::bulk))
+        .layer(DefaultBodyLimit::max(MAX_CSV_BODY));
+    Router::new()
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/v1/health", get(|| async { "ok" }))
+        .merge(json)
+        .merge(csv)
+        .fallback(error::not_found_route)
+        .with_state(state)
+}

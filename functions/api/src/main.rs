@@ -1,0 +1,33 @@
+use std::sync::Arc;
+
+use adapters::blobs::Blobs;
+use adapters::ports::SystemClock;
+use adapters::schedules::EventBridgeSchedules;
+use adapters::store::DynamoStore;
+use api::{ApiSettings, AppState};
+use engine::wiring::{AppConfig, init_tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let config = AppConfig::from_env()?;
+    let bucket =
+        std::env::var("DATA_BUCKET").map_err(|_| engine::wiring::MissingVar("DATA_BUCKET"))?;
+    let sdk = adapters::aws::load_config().await;
+    let state = AppState {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            &config.table,
+        )),
+        schedules: Arc::new(EventBridgeSchedules::new(
+            aws_sdk_scheduler::Client::new(&sdk),
+            &config.schedule_group,
+            &config.tick_function_arn,
+            &config.scheduler_role_arn,
+        )),
+        blobs: Blobs::new(adapters::aws::s3_client(&sdk), bucket),
+        clock: Arc::new(SystemClock),
+        settings: ApiSettings::default(),
+    };
+    lambda_http::run(api::router(state)).await
+}

@@ -1,0 +1,59 @@
+//! Progress from counters: one item read, whatever the campaign's size.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use domain::status::LeadStatus;
+
+use crate::AppState;
+use crate::auth::Tenant;
+use crate::campaigns::find;
+use crate::error::{ApiError, Problem};
+use crate::views::ProgressView;
+
+/// A campaign's progress: totals, success rate, average call time, counts by status.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/progress", tag = "campaigns", params(("campaign_id" = String, Path)),
+    responses((status = 200, body = ProgressView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn progress(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(campaign_id): Path<String>,
+) -> Result<Json<ProgressView>, ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    let counters = state.store.counters(&campaign.reference()).await?;
+    let finished: i64 = LeadStatus::ALL
+        .iter()
+        .filter(|s| s.is_final())
+        .map(|s| counters.count(*s))
+        .sum();
+    let completed = counters.count(LeadStatus::Completed);
+    let connected: i64 = counters
+        .outcomes
+        .iter()
+        .filter(|(o, _)| o.connected())
+        .map(|(_, n)| n)
+        .sum();
+    Ok(Json(ProgressView {
+        status: campaign.status,
+        total: counters.total(),
+        finished,
+        completed,
+        remaining: counters.open(),
+        in_flight: counters.in_flight,
+        calls_placed: counters.attempts,
+        success_rate: (finished > 0).then(|| completed as f64 / finished as f64),
+        average_call_seconds: (connected > 0)
+            .then(|| counters.talk_seconds as f64 / connected as f64),
+        by_status: LeadStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), counters.count(*s)))
+            .collect(),
+        outcomes: counters
+            .outcomes
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|(o, n)| (o.as_str().to_owned(), *n))
+            .collect::<BTreeMap<_, _>>(),
+    }))
+}

@@ -1,0 +1,45 @@
+//! What handlers share: the store, the schedules, the bucket, the clock and settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters::blobs::Blobs;
+use adapters::ports::Clock;
+use adapters::schedules::Schedules;
+use adapters::store::DynamoStore;
+
+/// Tunables.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// How long an upload URL stays valid.
+    pub upload_url_ttl: Duration,
+    /// How long a report or export URL stays valid.
+    pub download_url_ttl: Duration,
+    /// Most leads a dry run samples.
+    pub dry_run_max_sample: usize,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            upload_url_ttl: Duration::from_secs(15 * 60),
+            download_url_ttl: Duration::from_secs(60 * 60),
+            dry_run_max_sample: 200,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<DynamoStore>,
+    /// Campaign tick schedules.
+    pub schedules: Arc<dyn Schedules>,
+    /// The data bucket.
+    pub blobs: Blobs,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Tunables.
+    pub settings: ApiSettings,
+}

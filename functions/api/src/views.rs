@@ -1,0 +1,422 @@
+//! Response bodies. They show what a client needs and nothing internal (no lease tokens, no
+//! versions of internal state, no keys).
+
+use std::collections::BTreeMap;
+
+use adapters::store::{AgentRecord, CampaignRecord, ImportRecord};
+use chrono::{DateTime, Utc};
+use domain::agent::AgentSpec;
+use domain::config::CampaignSpec;
+use domain::lead::Lead;
+use domain::status::{CampaignStatus, LeadStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An agent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AgentView {
+    /// Id.
+    pub id: String,
+    /// Settings (normalized).
+    #[serde(flatten)]
+    pub spec: AgentSpec,
+    /// Bumped by every change.
+    pub version: u64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<AgentRecord> for AgentView {
+    fn from(r: AgentRecord) -> Self {
+        Self {
+            id: r.id.to_string(),
+            spec: r.spec,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Every agent of the tenant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AgentList {
+    /// Agents.
+    pub items: Vec<AgentView>,
+}
+
+/// A campaign.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CampaignView {
+    /// Id.
+    pub id: String,
+    /// Lifecycle status.
+    pub status: CampaignStatus,
+    /// Bumped by every configuration change.
+    pub config_version: u64,
+    /// The configuration (normalized, defaults filled in).
+    pub config: CampaignSpec,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CampaignRecord> for CampaignView {
+    fn from(r: CampaignRecord) -> Self {
+        Self {
+            id: r.id.to_string(),
+            status: r.status,
+            config_version: r.config_version,
+            config: r.spec,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A page of campaigns.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CampaignPage {
+    /// Campaigns.
+    pub items: Vec<CampaignView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// One finished call attempt.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AttemptView {
+    /// 1-based.
+    pub attempt: u8,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Outcome applied.
+    pub ended_at: DateTime<Utc>,
+    /// How it ended.
+    pub outcome: domain::retry::Outcome,
+    /// Talk time.
+    pub duration_seconds: u32,
+    /// The provider's call id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_call_id: Option<String>,
+    /// The agent's disposition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+}
+
+/// A lead.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeadView {
+    /// Id (derived from the campaign and the number).
+    pub id: String,
+    /// E.164.
+    pub phone: String,
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Company.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// Explicit IANA zone from the CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Address state from the CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Consent from the CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<bool>,
+    /// Custom fields for the agent.
+    pub custom: BTreeMap<String, String>,
+    /// Status.
+    pub status: LeadStatus,
+    /// Attempts started.
+    pub attempts: u8,
+    /// When it may next be called (Pending/Scheduled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_call_at: Option<DateTime<Utc>>,
+    /// Why it was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<domain::lead::SkipReason>,
+    /// The last outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_outcome: Option<domain::retry::Outcome>,
+    /// The import it came from.
+    pub import_id: String,
+    /// Its line in that file.
+    pub line: u64,
+    /// Finished attempts, oldest first.
+    pub calls: Vec<AttemptView>,
+}
+
+impl From<Lead> for LeadView {
+    fn from(l: Lead) -> Self {
+        let last_outcome = l.state.last_outcome();
+        Self {
+            id: l.id.to_string(),
+            phone: l.contact.phone.to_string(),
+            name: l.contact.name,
+            email: l.contact.email,
+            company: l.contact.company,
+            timezone: l.contact.timezone.map(|z| z.name().to_owned()),
+            state: l.contact.state.map(String::from),
+            consent: l.contact.consent,
+            custom: l.contact.custom,
+            status: l.state.status,
+            attempts: l.state.attempts,
+            next_call_at: l
+                .state
+                .next_call_at
+                .filter(|_| l.state.status.is_dialable()),
+            skip_reason: l.state.skip_reason,
+            last_outcome,
+            import_id: l.source.import_id.to_string(),
+            line: l.source.line,
+            calls: l
+                .state
+                .log
+                .into_iter()
+                .map(|r| AttemptView {
+                    attempt: r.attempt,
+                    started_at: r.started_at,
+                    ended_at: r.ended_at,
+                    outcome: r.outcome,
+                    duration_seconds: r.duration_seconds,
+                    provider_call_id: r.provider_call_id,
+                    disposition: r.disposition,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A page of leads.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeadPage {
+    /// Leads.
+    pub items: Vec<LeadView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Where to upload a CSV.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UploadView {
+    /// The import this upload becomes.
+    pub import_id: String,
+    /// Presigned URL.
+    pub upload_url: String,
+    /// Always `PUT`.
+    pub method: String,
+    /// Headers the upload must send.
+    pub headers: BTreeMap<String, String>,
+    /// The URL expires at.
+    pub expires_at: DateTime<Utc>,
+    /// The object's key in the bucket.
+    pub object_key: String,
+}
+
+/// An import and its report.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportView {
+    /// Id.
+    pub id: String,
+    /// `awaiting_upload`, `processing`, `completed` or `rejected`.
+    pub status: String,
+    /// Rows read (excluding the header).
+    pub rows_read: u64,
+    /// Leads created.
+    pub imported: u64,
+    /// Rows rejected.
+    pub rejected_total: u64,
+    /// Rows rejected by reason code.
+    pub rejected: BTreeMap<String, u64>,
+    /// Rows imported after repairing spreadsheet damage, by repair.
+    pub repaired: BTreeMap<String, u64>,
+    /// Why the whole file was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// A URL to the rejected-rows CSV (line, original values, reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_url: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ImportView {
+    /// The view of a record, with a report URL if there is a report.
+    pub fn new(r: ImportRecord, report_url: Option<String>) -> Self {
+        let status = serde_json::to_value(r.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        Self {
+            id: r.id.to_string(),
+            status,
+            rows_read: r.rows_read,
+            imported: r.imported,
+            rejected_total: r.rejected_total(),
+            rejected: r.rejected,
+            repaired: r.repaired,
+            refusal: r.refusal,
+            report_url,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A campaign's imports, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportList {
+    /// Imports.
+    pub items: Vec<ImportView>,
+}
+
+/// Progress, from counters.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProgressView {
+    /// The campaign's status.
+    pub status: CampaignStatus,
+    /// Leads in the campaign.
+    pub total: i64,
+    /// Leads in a final status (completed, failed or skipped).
+    pub finished: i64,
+    /// Leads completed (reached).
+    pub completed: i64,
+    /// Leads still to call or on a call.
+    pub remaining: i64,
+    /// Calls in progress.
+    pub in_flight: i64,
+    /// Call attempts started.
+    pub calls_placed: i64,
+    /// Completed / finished, 0-1 (absent before any lead finishes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f64>,
+    /// Average talk time of connected calls, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_call_seconds: Option<f64>,
+    /// Leads per status.
+    pub by_status: BTreeMap<String, i64>,
+    /// Attempts per outcome.
+    pub outcomes: BTreeMap<String, i64>,
+}
+
+/// A number on the Do-Not-Call list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DncView {
+    /// E.164.
+    pub number: String,
+    /// `api`, `csv` or `opt_out`.
+    pub source: String,
+    /// When it was added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
+}
+
+/// A page of the list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DncPage {
+    /// Numbers.
+    pub items: Vec<DncView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Whether a number is on the list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DncCheck {
+    /// E.164.
+    pub number: String,
+    /// On the list.
+    pub on_list: bool,
+}
+
+/// A row of a CSV that was not accepted.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RowRejection {
+    /// 1-based line in the file.
+    pub line: u64,
+    /// The value as given.
+    pub value: String,
+    /// Reason code.
+    pub reason: String,
+}
+
+/// What a bulk upload did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BulkDncResult {
+    /// Numbers added (duplicates within the file counted once).
+    pub added: u64,
+    /// Rows refused.
+    pub rejected: Vec<RowRejection>,
+}
+
+/// One lead of a preview.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PreviewItem {
+    /// The lead.
+    #[serde(flatten)]
+    pub lead: LeadView,
+    /// Every zone it may be in.
+    pub zones: Vec<String>,
+    /// Its local time now, in its first zone (RFC 3339 with offset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_time: Option<String>,
+}
+
+/// The first leads of a campaign.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PreviewView {
+    /// Leads.
+    pub items: Vec<PreviewItem>,
+}
+
+/// One lead of a dry run.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DryRunItem {
+    /// Lead id.
+    pub id: String,
+    /// E.164.
+    pub phone: String,
+    /// Every zone it may be in.
+    pub zones: Vec<String>,
+    /// When it would first be dialed (UTC), if it can be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_dial_at: Option<DateTime<Utc>>,
+    /// The same instant in the lead's (first) local zone, RFC 3339 with offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_dial_local: Option<String>,
+    /// Why it cannot be dialed: `do_not_call`, `no_consent`, `window_never_opens`,
+    /// `unknown_time_zone`, `campaign_ended`, or its final status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
+}
+
+/// A dry run: a sample's first dial times and the campaign's projected completion.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DryRunView {
+    /// Leads sampled.
+    pub sample_size: usize,
+    /// Per lead.
+    pub items: Vec<DryRunItem>,
+    /// Leads not yet final.
+    pub open_leads: i64,
+    /// Dial attempts per hour the pacing allows (assuming 3-minute calls).
+    pub attempts_per_hour: f64,
+    /// When the open leads would all have been called once, at that pace, counting only hours
+    /// the window is open (in the sample's most common zone). Absent if never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected_completion_at: Option<DateTime<Utc>>,
+}

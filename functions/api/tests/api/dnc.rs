@@ -1,0 +1,115 @@
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use domain::plan::Plan;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn numbers_are_added_checked_listed_and_removed_normalized() {
+    let app = App::spawn("dnc").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let added = app
+        .post(&key, "/v1/dnc", json!({"number": "(415) 555-2671"}))
+        .await;
+    assert_eq!(
+        (added.status, added.body["number"].as_str()),
+        (StatusCode::CREATED, Some("+14155552671"))
+    );
+    assert_eq!(
+        app.get(&key, "/v1/dnc/%2B14155552671").await.body["on_list"],
+        true
+    );
+    assert_eq!(
+        app.get(&key, "/v1/dnc/4155552671").await.body["on_list"],
+        true,
+        "a national number reads as US"
+    );
+    assert_eq!(
+        app.get(&key, "/v1/dnc/%2B14155552672").await.body["on_list"],
+        false
+    );
+    assert_problem(
+        &app.post(&key, "/v1/dnc", json!({"number": "nope"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+
+    for n in ["+12125550101", "+12125550102", "+12125550103"] {
+        app.post(&key, "/v1/dnc", json!({"number": n})).await;
+    }
+    let first = app.get(&key, "/v1/dnc?limit=2").await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    let next = first.body["next_cursor"].as_str().unwrap();
+    let second = app
+        .get(
+            &key,
+            &format!("/v1/dnc?limit=2&cursor={}", next.replace('+', "%2B")),
+        )
+        .await;
+    assert_eq!(second.body["items"].as_array().unwrap().len(), 2);
+
+    let removed = app
+        .call(&key, Method::DELETE, "/v1/dnc/%2B14155552671", None)
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&key, "/v1/dnc/%2B14155552671").await.body["on_list"],
+        false
+    );
+    assert_problem(
+        &app.get(&key, "/v1/dnc/not-a-number").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn a_csv_adds_every_valid_number_and_reports_the_rest() {
+    let app = App::spawn("dnc-bulk").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let csv =
+        "name,phone\nA,+14155552671\nB,(212) 555-0100\nC,1.41555E+10\nD,nope\nE,+14155552671\n";
+    let request = Request::post("/v1/dnc/bulk")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let r = app.send(request).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["added"], 2);
+    let reasons: Vec<(u64, &str)> = r.body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["line"].as_u64().unwrap(), x["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![(4, "phone_scientific_notation"), (5, "phone_not_a_number")]
+    );
+    assert_eq!(
+        app.get(&key, "/v1/dnc/%2B12125550100").await.body["on_list"],
+        true
+    );
+
+    let json_body = Request::post("/v1/dnc/bulk")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_problem(
+        &app.send(json_body).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    let too_big = Request::post("/v1/dnc/bulk")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "text/csv")
+        .body(Body::from("+14155552671\n".repeat(500_000)))
+        .unwrap();
+    assert_eq!(
+        app.send(too_big).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+}

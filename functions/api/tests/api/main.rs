@@ -1,0 +1,10 @@
+//! The API against the local AWS emulator, through the router (and once through the Lambda
+//! entry point's event conversion).
+
+mod agents;
+mod campaigns;
+mod contacts;
+mod dnc;
+mod isolation;
+mod support;
+mod wiring;

@@ -1,0 +1,220 @@
+use std::sync::Arc;
+
+use adapters::blobs::Blobs;
+use adapters::ports::ManualClock;
+use adapters::schedules::{EventBridgeSchedules, ScheduleInfo};
+use adapters::store::DynamoStore;
+use api::{ApiSettings, AppState};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use chrono::{DateTime, Utc};
+use domain::ids::{CampaignId, CampaignRef, ImportId, LeadId, TenantId};
+use domain::lead::{Contact, ImportSource, Lead, LeadState};
+use domain::phone::E164;
+use domain::plan::Plan;
+use http_body_util::BodyExt;
+use local_aws::TestEnv;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub fn t0() -> DateTime<Utc> {
+    // Wednesday 10:00 in New York.
+    DateTime::parse_from_rfc3339("2026-06-10T14:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub struct App {
+    pub router: Router,
+    pub store: Arc<DynamoStore>,
+    pub schedules: EventBridgeSchedules,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl App {
+    pub async fn spawn(label: &str) -> App {
+        let env = TestEnv::new(label).await.expect("local AWS emulator");
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&env.config),
+            env.table(),
+        ));
+        let schedules = EventBridgeSchedules::new(
+            aws_sdk_scheduler::Client::new(&env.config),
+            env.resources.name("TickScheduleGroup").unwrap(),
+            "arn:aws:lambda:us-east-1:123456789012:function:tick",
+            "arn:aws:iam::123456789012:role/scheduler",
+        );
+        let blobs = Blobs::new(
+            local_aws::s3_client(&env.config),
+            env.resources.name("DataBucket").unwrap(),
+        );
+        let clock = ManualClock::at(t0());
+        let state = AppState {
+            store: store.clone(),
+            schedules: Arc::new(schedules.clone()),
+            blobs,
+            clock: Arc::new(clock.clone()),
+            settings: ApiSettings::default(),
+        };
+        App {
+            router: api::router(state),
+            store,
+            schedules,
+        }
+    }
+
+    /// A tenant with a key; returns the key.
+    pub async fn tenant(&self, id: &str, plan: Plan) -> String {
+        let tenant = TenantId::parse(id).unwrap();
+        api::admin::create_tenant(&self.store, tenant.clone(), id, plan, t0())
+            .await
+            .unwrap();
+        api::admin::issue_key(&self.store, &tenant, "test", t0())
+            .await
+            .unwrap()
+            .1
+    }
+
+    pub async fn call(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = Request::builder().method(method).uri(path);
+        if !key.is_empty() {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        let body = match body {
+            Some(v) => {
+                request = request.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        Response {
+            status,
+            body,
+            content_type,
+        }
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> Response {
+        self.call(key, Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> Response {
+        self.call(key, Method::POST, path, Some(body)).await
+    }
+
+    /// An outbound agent; returns its id.
+    pub async fn agent(&self, key: &str) -> String {
+        let r = self.post(key, "/v1/agents", agent_spec("outbound")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A Draft campaign with `leads` callable leads; returns its id.
+    pub async fn campaign(&self, key: &str, tenant: &str, leads: u32) -> String {
+        let agent = self.agent(key).await;
+        let r = self.post(key, "/v1/campaigns", campaign_spec(&agent)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        self.add_leads(tenant, &id, leads).await;
+        id
+    }
+
+    /// Writes leads straight to the store (the importer's job, tested elsewhere).
+    pub async fn add_leads(&self, tenant: &str, campaign: &str, n: u32) {
+        let c = CampaignRef {
+            tenant: TenantId::parse(tenant).unwrap(),
+            campaign: CampaignId::parse(campaign).unwrap(),
+        };
+        for i in 0..n {
+            let phone = E164::parse_strict(&format!("+1212555{:04}", 1000 + i)).unwrap();
+            let lead = Lead {
+                id: LeadId::derive(&c.campaign, &phone),
+                contact: Contact {
+                    phone,
+                    name: Some(format!("Lead {i}")),
+                    email: None,
+                    company: None,
+                    timezone: None,
+                    state: None,
+                    consent: None,
+                    custom: Default::default(),
+                },
+                source: ImportSource {
+                    import_id: ImportId::parse("seed").unwrap(),
+                    line: u64::from(i) + 2,
+                },
+                state: LeadState::new(t0()),
+            };
+            self.store.insert_lead(&c, &lead).await.unwrap();
+        }
+        self.store.add_imported(&c, i64::from(n)).await.unwrap();
+    }
+
+    pub async fn schedules(&self) -> Vec<ScheduleInfo> {
+        self.schedules.list().await.unwrap()
+    }
+
+    pub async fn schedule_of(&self, tenant: &str, campaign: &str) -> Option<ScheduleInfo> {
+        let name = EventBridgeSchedules::name(&CampaignRef {
+            tenant: TenantId::parse(tenant).unwrap(),
+            campaign: CampaignId::parse(campaign).unwrap(),
+        });
+        self.schedules().await.into_iter().find(|s| s.name == name)
+    }
+}
+
+pub fn agent_spec(mode: &str) -> Value {
+    json!({
+        "name": "Ava",
+        "mode": mode,
+        "provider": "simulator",
+        "caller_number": "+1 415 555 2671",
+        "provider_agent_ref": "ava",
+        "voicemail_message": "Hi, it's Ava."
+    })
+}
+
+pub fn campaign_spec(agent: &str) -> Value {
+    json!({
+        "name": "Spring renewals",
+        "description": "Renewal reminders",
+        "agent_id": agent,
+        "pacing": { "max_concurrent_calls": 5, "calls_per_hour": 100 }
+    })
+}
+
+/// Asserts a problem document with this status and code.
+pub fn assert_problem(r: &Response, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{:?}", r.body);
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.body["code"], code, "{:?}", r.body);
+    assert_eq!(r.body["status"], status.as_u16());
+    assert_eq!(r.body["type"], format!("urn:campaigns:problem:{code}"));
+}

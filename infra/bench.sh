@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs a benchmark against a fresh local AWS emulator and prints its results table.
+#   ./infra/bench.sh dispatch     AWS requests per dial attempt and per tick
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+./infra/python-env.sh
+export EMULATOR_STATE="$root/.local/emulator-bench"
+eval "$(./infra/emulator.sh start)"
+trap './infra/emulator.sh stop' EXIT
+case "${1:-}" in
+  dispatch) cargo run -q -p system-tests --example dispatch_requests ;;
+  *) echo "usage: $0 dispatch" >&2; exit 2 ;;
+esac

@@ -1,0 +1,189 @@
+//! Import jobs (`C#{tenant}#{campaign}` / `IMPORT#{id}`): one per uploaded CSV, with its
+//! progress checkpoint and its report.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use domain::ids::{CampaignRef, ImportId};
+use serde::{Deserialize, Serialize};
+
+use super::keys;
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+
+/// Where an import is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    /// An upload URL was issued; nothing received yet.
+    AwaitingUpload,
+    /// Rows are being imported (in chunks).
+    Processing,
+    /// Every row is accounted for.
+    Completed,
+    /// The whole file was refused (wrong campaign, too large, no phone column, ...).
+    Rejected,
+}
+
+/// An import job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    /// Id.
+    pub id: ImportId,
+    /// Where.
+    pub campaign: CampaignRef,
+    /// Status.
+    pub status: ImportStatus,
+    /// The object key.
+    pub object_key: String,
+    /// Object size in bytes, once known.
+    #[serde(default)]
+    pub object_size: u64,
+    /// Byte offset of the next chunk (the checkpoint).
+    #[serde(default)]
+    pub offset: u64,
+    /// Rows read so far.
+    #[serde(default)]
+    pub rows_read: u64,
+    /// Leads imported so far.
+    #[serde(default)]
+    pub imported: u64,
+    /// Rows rejected, by reason code.
+    #[serde(default)]
+    pub rejected: BTreeMap<String, u64>,
+    /// Rows repaired (imported after fixing spreadsheet damage), by repair.
+    #[serde(default)]
+    pub repaired: BTreeMap<String, u64>,
+    /// Why the whole file was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// The rejected-rows CSV, once written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_key: Option<String>,
+    /// Bumped by each checkpoint; checkpoints are conditional on it.
+    pub version: u64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ImportRecord {
+    /// Rows rejected in all.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ImportItem {
+    pk: String,
+    sk: String,
+    kind: String,
+    #[serde(flatten)]
+    record: ImportRecord,
+}
+
+fn corrupt(key: &str, e: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+impl DynamoStore {
+    /// Writes an import job: new (`expected_version` None) or replacing the version read.
+    pub async fn put_import(
+        &self,
+        record: &ImportRecord,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError> {
+        let item = ImportItem {
+            pk: keys::campaign_pk(&record.campaign),
+            sk: keys::import_sk(&record.id),
+            kind: "import".into(),
+            record: record.clone(),
+        };
+        let item = serde_dynamo::to_item(item).map_err(|e| corrupt(record.id.as_str(), e))?;
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        request = match expected_version {
+            None => request.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(v)),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
+    /// Reads an import job.
+    pub async fn get_import(
+        &self,
+        campaign: &CampaignRef,
+        id: &ImportId,
+    ) -> Result<Option<ImportRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(campaign)))
+            .key(keys::SK, s(keys::import_sk(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, ImportItem>(item)
+                    .map(|i| i.record)
+                    .map_err(|e| corrupt(id.as_str(), e))
+            })
+            .transpose()
+    }
+
+    /// A campaign's import jobs, newest first.
+    pub async fn list_imports(
+        &self,
+        campaign: &CampaignRef,
+    ) -> Result<Vec<ImportRecord>, StoreError> {
+        let mut out_records = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::campaign_pk(campaign)))
+                .expression_attribute_values(":prefix", s("IMPORT#"))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(aws)?;
+            for item in out.items.unwrap_or_default() {
+                out_records.push(
+                    serde_dynamo::from_item::<_, ImportItem>(item)
+                        .map(|i| i.record)
+                        .map_err(|e| corrupt("import", e))?,
+                );
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out_records);
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! | module | what it decides |
 //! |---|---|
 //! | [`agent`] | AI voice agents and the voice settings a call needs |
+//! | [`import`] | reading contact CSVs: encodings, delimiters, headers, rows, limits |
 //! | [`ids`] | identifiers, including the lead id derived from the campaign and the E.164 number |
 //! | [`status`] | campaign and lead statuses and which actions move them |
 //! | [`config`] | a campaign's validated configuration (parse, don't validate) |
@@ -25,6 +26,7 @@ pub mod config;
 pub mod eligibility;
 pub mod holidays;
 pub mod ids;
+pub mod import;
 pub mod lead;
 pub mod legal;
 pub mod pacing;

@@ -154,3 +154,58 @@ impl DynamoStore {
         Ok(())
     }
 }
+
+impl DynamoStore {
+    /// Which of `numbers` are on the tenant's list: one BatchGetItem per 100 numbers.
+    pub async fn dnc_among(
+        &self,
+        tenant: &TenantId,
+        numbers: &[E164],
+    ) -> Result<std::collections::HashSet<E164>, StoreError> {
+        use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+        use std::collections::HashMap;
+        let mut found = std::collections::HashSet::new();
+        let mut unique: Vec<&E164> = numbers.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for chunk in unique.chunks(100) {
+            let mut request = KeysAndAttributes::builder().projection_expression("sk");
+            for number in chunk {
+                request = request.keys(HashMap::from([
+                    (keys::PK.to_owned(), s(keys::dnc_pk(tenant))),
+                    (keys::SK.to_owned(), s(keys::dnc_sk(number))),
+                ]));
+            }
+            let request = request.build().map_err(|e| StoreError::Corrupt {
+                key: "dnc".into(),
+                reason: e.to_string(),
+            })?;
+            let mut pending = HashMap::from([(self.table.clone(), request)]);
+            for _ in 0..8 {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(aws)?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    if let Some(AttributeValue::S(n)) = item.get(keys::SK)
+                        && let Ok(number) = E164::parse_strict(n)
+                    {
+                        found.insert(number);
+                    }
+                }
+                match out.unprocessed_keys.filter(|u| !u.is_empty()) {
+                    Some(u) => pending = u,
+                    None => break,
+                }
+            }
+        }
+        Ok(found)
+    }
+}

@@ -24,6 +24,15 @@ pub enum ImportStatus {
     Rejected,
 }
 
+/// How to read the rest of a file: what its first chunk found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFormat {
+    /// Encoding and delimiter.
+    pub sniffed: domain::import::Sniffed,
+    /// The header as written.
+    pub header: Vec<String>,
+}
+
 /// An import job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportRecord {
@@ -59,6 +68,18 @@ pub struct ImportRecord {
     /// The rejected-rows CSV, once written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_key: Option<String>,
+    /// Encoding, delimiter and header, once the header is read (later chunks need them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ImportFormat>,
+    /// The file line the next chunk starts on.
+    #[serde(default)]
+    pub next_line: u64,
+    /// Chunks committed (names the next rejected-rows part).
+    #[serde(default)]
+    pub chunks: u32,
+    /// Notes for the person who uploaded (columns without a header, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Bumped by each checkpoint; checkpoints are conditional on it.
     pub version: u64,
     /// Created.
@@ -184,6 +205,63 @@ impl DynamoStore {
             if start.is_none() {
                 return Ok(out_records);
             }
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Commits a chunk: the import's new checkpoint and counts, and `imported` new Pending leads
+    /// on the campaign's counters, in one transaction conditional on the checkpoint read. A
+    /// retried chunk's commit is refused once one has landed, so nothing is counted twice.
+    pub async fn commit_import_chunk(
+        &self,
+        record: &ImportRecord,
+        expected_version: u64,
+        imported: i64,
+    ) -> Result<(), WriteError> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+        let item = ImportItem {
+            pk: keys::campaign_pk(&record.campaign),
+            sk: keys::import_sk(&record.id),
+            kind: "import".into(),
+            record: record.clone(),
+        };
+        let item = serde_dynamo::to_item(item).map_err(|e| corrupt(record.id.as_str(), e))?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .build()
+            .map_err(|e| corrupt(record.id.as_str(), e))?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if imported != 0 {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::campaign_pk(&record.campaign)))
+                .key(keys::SK, s(keys::STATS_SK))
+                .update_expression("ADD n_pending :n")
+                .expression_attribute_values(":n", n(imported))
+                .build()
+                .map_err(|e| corrupt(record.id.as_str(), e))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
         }
     }
 }

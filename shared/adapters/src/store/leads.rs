@@ -96,6 +96,18 @@ fn decode(item: HashMap<String, AttributeValue>) -> Result<Lead, StoreError> {
         })
 }
 
+/// The DynamoDB item of a new lead (what [`DynamoStore::insert_lead`] writes): exposed so the
+/// import benchmark measures item building without a network.
+pub fn lead_item(
+    campaign: &CampaignRef,
+    lead: &Lead,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(LeadItem::new(campaign, lead)).map_err(|e| StoreError::Corrupt {
+        key: lead.id.to_string(),
+        reason: e.to_string(),
+    })
+}
+
 /// What a conditional insert found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InsertOutcome {

@@ -59,9 +59,9 @@ pub use api_keys::ApiKeyRecord;
 pub use campaigns::{CampaignRecord, NewCampaign};
 pub use counters::CampaignCounters;
 pub use dnc::DncEntry;
-pub use imports::{ImportRecord, ImportStatus};
+pub use imports::{ImportFormat, ImportRecord, ImportStatus};
 pub use leads::{
-    CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadWrite, PacingGuard,
+    CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadWrite, PacingGuard, lead_item,
 };
 pub use tenants::TenantRecord;
 

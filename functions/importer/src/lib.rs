@@ -1,0 +1,97 @@
+//! The CSV importer. Operators drop a CSV at `imports/{tenant}/{campaign}/{file}` (directly or
+//! through the API's presigned URL); the bucket notifies the import queue; this function turns
+//! the file into leads.
+//!
+//! The file is streamed, never loaded whole, and processed in chunks of rows. After each
+//! chunk one transaction records the checkpoint (byte offset, line, counts) and adds the new
+//! leads to the campaign's counters. When the invocation's time runs short it enqueues a
+//! continuation and a fresh invocation resumes at the checkpoint. A chunk that dies midway is
+//! simply read again: leads are conditional puts that remember their import and line, so a
+//! retried chunk recognises its own rows and creates and counts nothing twice.
+
+pub mod event;
+pub mod job;
+pub mod pipeline;
+pub mod report;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters::ports::{Clock, Faults};
+use adapters::store::DynamoStore;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use domain::import::Limits;
+
+/// Tunables.
+#[derive(Debug, Clone)]
+pub struct ImportSettings {
+    /// Rows per chunk (one checkpoint each).
+    pub chunk_rows: usize,
+    /// Files larger than this are refused.
+    pub max_file_bytes: u64,
+    /// Row limits.
+    pub limits: Limits,
+    /// Conditional puts in flight at once.
+    pub write_concurrency: usize,
+    /// Stop starting chunks this long before the invocation's deadline.
+    pub deadline_margin: Duration,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        Self {
+            chunk_rows: 5_000,
+            max_file_bytes: 512 * 1024 * 1024,
+            limits: Limits::default(),
+            write_concurrency: 32,
+            deadline_margin: Duration::from_secs(90),
+        }
+    }
+}
+
+/// What the importer uses.
+pub struct Importer {
+    /// The store.
+    pub store: Arc<DynamoStore>,
+    /// S3.
+    pub s3: aws_sdk_s3::Client,
+    /// The data bucket (reports are written there).
+    pub bucket: String,
+    /// SQS, for continuations.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The import queue's URL.
+    pub queue_url: String,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Crash injection (none in production).
+    pub faults: Arc<dyn Faults>,
+    /// Tunables.
+    pub settings: ImportSettings,
+}
+
+/// Handles a batch of import-queue messages; failed ones are retried (and reach the DLQ
+/// after the queue's maxReceiveCount).
+pub async fn handle_batch(
+    importer: &Importer,
+    event: SqsEvent,
+    deadline: std::time::Instant,
+) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let mut failed = false;
+        for request in event::parse_message(&body) {
+            if let Err(err) = job::run(importer, request, deadline).await {
+                tracing::error!(message_id = %id, error = %err, "import failed; will retry");
+                failed = true;
+            }
+        }
+        if failed {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            response.batch_item_failures.push(f);
+        }
+    }
+    response
+}

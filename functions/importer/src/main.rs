@@ -1,0 +1,53 @@
+use std::sync::Arc;
+
+use adapters::ports::{NoFaults, SystemClock};
+use adapters::store::DynamoStore;
+use aws_lambda_events::event::sqs::SqsEvent;
+use engine::wiring::{MissingVar, init_tracing};
+use importer::{ImportSettings, Importer};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+fn var(name: &'static str) -> Result<String, MissingVar> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or(MissingVar(name))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let sdk = adapters::aws::load_config().await;
+    let mut settings = ImportSettings::default();
+    if let Ok(v) = std::env::var("IMPORT_MAX_FILE_BYTES") {
+        settings.max_file_bytes = v.parse()?;
+    }
+    let importer = Arc::new(Importer {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            var("TABLE_NAME")?,
+        )),
+        s3: adapters::aws::s3_client(&sdk),
+        bucket: var("DATA_BUCKET")?,
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        queue_url: var("IMPORT_QUEUE_URL")?,
+        clock: Arc::new(SystemClock),
+        faults: Arc::new(NoFaults),
+        settings,
+    });
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let importer = importer.clone();
+        async move {
+            let deadline = std::time::Instant::now()
+                + event
+                    .context
+                    .deadline()
+                    .duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default();
+            Ok::<_, lambda_runtime::Error>(
+                importer::handle_batch(&importer, event.payload, deadline).await,
+            )
+        }
+    }))
+    .await
+}

@@ -1,0 +1,159 @@
+//! The rejected-rows report: a CSV part per chunk (rewritten whole if the chunk is retried),
+//! composed into one file under `reports/` when the import ends.
+
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+/// Where the parts of an import's report live.
+pub fn part_prefix(tenant: &str, campaign: &str, import: &str) -> String {
+    format!("reports/{tenant}/{campaign}/{import}/part-")
+}
+
+/// A part's key.
+pub fn part_key(tenant: &str, campaign: &str, import: &str, chunk: u32) -> String {
+    format!("{}{chunk:06}.csv", part_prefix(tenant, campaign, import))
+}
+
+/// The composed report's key.
+pub fn report_key(tenant: &str, campaign: &str, import: &str) -> String {
+    format!("reports/{tenant}/{campaign}/{import}.csv")
+}
+
+/// Rejected rows as CSV lines (no header): line, reason, original values.
+pub fn part_csv(rows: &[(u64, &str, &[String])]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for (line, reason, raw) in rows {
+        let mut record = vec![line.to_string(), (*reason).to_owned()];
+        record.extend(raw.iter().cloned());
+        let _ = writer.write_record(&record);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+/// The report's header line: `line,reason,` then the file's own header.
+pub fn header_csv(header: &[String]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let mut record = vec!["line".to_owned(), "reason".to_owned()];
+    record.extend(header.iter().cloned());
+    let _ = writer.write_record(&record);
+    writer.into_inner().unwrap_or_default()
+}
+
+/// Why the report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// An S3 request failed.
+    #[error("writing the import report failed")]
+    S3(#[source] Box<aws_sdk_s3::Error>),
+    /// Reading a part's body failed.
+    #[error("reading a report part failed")]
+    Body(#[source] aws_smithy_types::byte_stream::error::Error),
+}
+
+fn s3_err<E>(err: E) -> ReportError
+where
+    aws_sdk_s3::Error: From<E>,
+{
+    ReportError::S3(Box::new(aws_sdk_s3::Error::from(err)))
+}
+
+/// S3's smallest multipart part (except the last).
+const PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// Composes the parts under `prefix` (in key order) after `header` into `key`, streaming with a
+/// multipart upload so memory stays at one part whatever the report's size.
+pub async fn compose(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    header: Vec<u8>,
+    key: &str,
+) -> Result<(), ReportError> {
+    let mut parts = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(s3_err)?;
+        parts.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
+        token = page.next_continuation_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    parts.sort();
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .content_type("text/csv")
+        .send()
+        .await
+        .map_err(s3_err)?;
+    let upload_id = upload.upload_id().unwrap_or_default().to_owned();
+    let mut buffer = header;
+    let mut completed = Vec::new();
+    let send = |buffer: Vec<u8>, completed: &mut Vec<CompletedPart>| {
+        let number = completed.len() as i32 + 1;
+        let request = s3
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(buffer.into());
+        async move {
+            let out = request.send().await.map_err(s3_err)?;
+            Ok::<_, ReportError>(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(out.e_tag)
+                    .build(),
+            )
+        }
+    };
+    for part in parts {
+        let object = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&part)
+            .send()
+            .await
+            .map_err(s3_err)?;
+        let mut body = object.body;
+        while let Some(bytes) = body.try_next().await.map_err(ReportError::Body)? {
+            buffer.extend_from_slice(&bytes);
+            if buffer.len() >= PART_BYTES {
+                let part = send(std::mem::take(&mut buffer), &mut completed).await?;
+                completed.push(part);
+            }
+        }
+    }
+    let part = send(buffer, &mut completed).await?;
+    completed.push(part);
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(s3_err)?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The importer against the local AWS emulator: the bad-input corpus, interrupted chunks,
+//! continuations, bucket notifications, refusals.
+
+mod corpus;
+mod lifecycle;
+mod resume;
+mod support;

@@ -1,0 +1,200 @@
+//! A record to a contact, or the reason it cannot be one.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+
+use super::fast_phone::PhoneCache;
+use super::header::{Column, HeaderMap};
+use super::records::Fields;
+use super::{Encoding, Limits, decode_field};
+use crate::lead::Contact;
+use crate::phone::{DefaultRegion, Repair};
+use crate::window::Subdivision;
+
+/// How to read rows of one file.
+#[derive(Debug, Clone, Copy)]
+pub struct RowSettings {
+    /// For numbers without a country code.
+    pub region: DefaultRegion,
+    /// The file's encoding (fields of UTF-8 files must be valid UTF-8).
+    pub encoding: Encoding,
+    /// Row limits.
+    pub limits: Limits,
+}
+
+/// What a row is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowResult {
+    /// A contact, and the repair its number needed.
+    Contact(Box<Contact>, Option<Repair>),
+    /// Not importable, with a reason code.
+    Rejected(&'static str),
+}
+
+/// Reads one record.
+pub fn parse_row(
+    header: &HeaderMap,
+    fields: &Fields<'_>,
+    settings: &RowSettings,
+    phones: &mut PhoneCache,
+) -> RowResult {
+    if fields.len() > header.columns.len()
+        && (header.columns.len()..fields.len()).any(|i| {
+            fields
+                .get(i)
+                .is_some_and(|f| !f.iter().all(u8::is_ascii_whitespace))
+        })
+    {
+        return RowResult::Rejected("too_many_fields");
+    }
+    let mut values: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(header.columns.len());
+    for i in 0..header.columns.len() {
+        let bytes = fields.get(i).unwrap_or(b"");
+        let Some(text) = decode_field(settings.encoding, bytes) else {
+            return RowResult::Rejected("invalid_utf8");
+        };
+        if text.len() > settings.limits.max_field_chars
+            && text.chars().count() > settings.limits.max_field_chars
+        {
+            return RowResult::Rejected("field_too_long");
+        }
+        values.push(text);
+    }
+    let normalized = match phones.normalize(&values[header.phone], settings.region) {
+        Ok(n) => n,
+        Err(e) => return RowResult::Rejected(e.code()),
+    };
+    let mut contact = Contact {
+        phone: normalized.e164,
+        name: None,
+        email: None,
+        company: None,
+        timezone: None,
+        state: None,
+        consent: None,
+        custom: BTreeMap::new(),
+    };
+    let (mut first, mut last) = (None, None);
+    for (column, value) in header.columns.iter().zip(&values) {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match column {
+            Column::Phone => {}
+            Column::Name => contact.name = Some(value.to_owned()),
+            Column::FirstName => first = Some(value),
+            Column::LastName => last = Some(value),
+            Column::Email => {
+                if !value.contains('@') || value.contains(char::is_whitespace) {
+                    return RowResult::Rejected("invalid_email");
+                }
+                contact.email = Some(value.to_owned());
+            }
+            Column::Company => contact.company = Some(value.to_owned()),
+            Column::Timezone => match value.parse::<Tz>() {
+                Ok(tz) => contact.timezone = Some(tz),
+                Err(_) => return RowResult::Rejected("invalid_timezone"),
+            },
+            Column::Consent => match parse_consent(value) {
+                Some(c) => contact.consent = Some(c),
+                None => return RowResult::Rejected("invalid_consent"),
+            },
+            Column::State => match state_code(value).and_then(|s| Subdivision::parse(s).ok()) {
+                Some(s) => contact.state = Some(s),
+                None => return RowResult::Rejected("invalid_state"),
+            },
+            Column::Custom(name) => {
+                contact.custom.insert(name.clone(), value.to_owned());
+            }
+        }
+    }
+    if contact.name.is_none() {
+        let joined = [first, last]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !joined.is_empty() {
+            contact.name = Some(joined);
+        }
+    }
+    RowResult::Contact(Box::new(contact), normalized.repair)
+}
+
+fn parse_consent(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "t" | "1" | "x" | "opted in" | "opt-in" | "opt_in" | "granted" => {
+            Some(true)
+        }
+        "no" | "n" | "false" | "f" | "0" | "opted out" | "opt-out" | "opt_out" | "denied" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+const STATE_NAMES: [(&str, &str); 51] = [
+    ("alabama", "AL"),
+    ("alaska", "AK"),
+    ("arizona", "AZ"),
+    ("arkansas", "AR"),
+    ("california", "CA"),
+    ("colorado", "CO"),
+    ("connecticut", "CT"),
+    ("delaware", "DE"),
+    ("district of columbia", "DC"),
+    ("florida", "FL"),
+    ("georgia", "GA"),
+    ("hawaii", "HI"),
+    ("idaho", "ID"),
+    ("illinois", "IL"),
+    ("indiana", "IN"),
+    ("iowa", "IA"),
+    ("kansas", "KS"),
+    ("kentucky", "KY"),
+    ("louisiana", "LA"),
+    ("maine", "ME"),
+    ("maryland", "MD"),
+    ("massachusetts", "MA"),
+    ("michigan", "MI"),
+    ("minnesota", "MN"),
+    ("mississippi", "MS"),
+    ("missouri", "MO"),
+    ("montana", "MT"),
+    ("nebraska", "NE"),
+    ("nevada", "NV"),
+    ("new hampshire", "NH"),
+    ("new jersey", "NJ"),
+    ("new mexico", "NM"),
+    ("new york", "NY"),
+    ("north carolina", "NC"),
+    ("north dakota", "ND"),
+    ("ohio", "OH"),
+    ("oklahoma", "OK"),
+    ("oregon", "OR"),
+    ("pennsylvania", "PA"),
+    ("rhode island", "RI"),
+    ("south carolina", "SC"),
+    ("south dakota", "SD"),
+    ("tennessee", "TN"),
+    ("texas", "TX"),
+    ("utah", "UT"),
+    ("vermont", "VT"),
+    ("virginia", "VA"),
+    ("washington", "WA"),
+    ("west virginia", "WV"),
+    ("wisconsin", "WI"),
+    ("wyoming", "WY"),
+];
+
+/// "FL", "US-FL" or "Florida" -> the code `Subdivision::parse` takes.
+fn state_code(value: &str) -> Option<&str> {
+    let lower = value.trim().to_ascii_lowercase();
+    STATE_NAMES
+        .iter()
+        .find(|(name, _)| *name == lower)
+        .map(|(_, code)| *code)
+        .or(Some(value.trim()))
+}

@@ -11,8 +11,8 @@ Usage: python infra/moto_server.py -H 127.0.0.1 -p PORT
 """
 
 import argparse
+import os
 import signal
-import sys
 import threading
 
 from moto.moto_server.werkzeug_app import (
@@ -50,7 +50,8 @@ def main() -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # werkzeug's threaded server does not stop on SystemExit raised in a signal handler.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,

@@ -80,7 +80,7 @@ async fn a_scheduler_event_runs_the_tick_and_an_sqs_batch_runs_the_dialers() {
     world.clock.set(world.clock.now() + Duration::seconds(61));
     let sqs = aws_sdk_sqs::Client::new(&world.env.config);
     let url = world.env.resources.name("DialQueue").unwrap();
-    let response = dialer::handle_batch(&world.engine, &sqs, url, event).await;
+    let response = dialer::handle_batch(&world.engine, &sqs, url, event, 1.0).await;
     let failed: Vec<&str> = response
         .batch_item_failures
         .iter()
@@ -103,7 +103,7 @@ async fn a_record_that_arrives_before_its_planned_start_is_delayed_not_lost() {
     let sqs = aws_sdk_sqs::Client::new(&world.env.config);
     let url = world.env.resources.name("DialQueue").unwrap();
     // At the tick's instant only the first lead (offset 0 s) may start; the others wait.
-    let response = dialer::handle_batch(&world.engine, &sqs, url, event).await;
+    let response = dialer::handle_batch(&world.engine, &sqs, url, event, 1.0).await;
     assert_eq!(response.batch_item_failures.len(), 2);
     assert_eq!(world.simulator.calls().len(), 1);
 }
@@ -124,6 +124,7 @@ async fn an_api_gateway_webhook_event_is_verified_and_applied_through_the_router
         &sqs,
         world.env.resources.name("DialQueue").unwrap(),
         event,
+        1.0,
     )
     .await;
     let call = world.simulator.calls().pop().expect("one call placed");

@@ -36,6 +36,7 @@ pub(crate) async fn progress(
         .sum();
     Ok(Json(ProgressView {
         status: campaign.status,
+        as_of: state.clock.now(),
         total: counters.total(),
         finished,
         completed,

@@ -288,6 +288,8 @@ pub struct ImportList {
 pub struct ProgressView {
     /// The campaign's status.
     pub status: CampaignStatus,
+    /// When these figures were read (the server's clock).
+    pub as_of: DateTime<Utc>,
     /// Leads in the campaign.
     pub total: i64,
     /// Leads in a final status (completed, failed or skipped).

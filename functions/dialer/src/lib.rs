@@ -20,8 +20,8 @@ const CONCURRENCY: usize = 10;
 pub enum RecordResult {
     /// Done with it.
     Done,
-    /// Deliver again after this many seconds.
-    Later(i32),
+    /// Deliver again after this long (in the engine clock's time).
+    Later(std::time::Duration),
     /// Failed; retried after the visibility timeout.
     Failed,
 }
@@ -47,9 +47,7 @@ where
             tracing::debug!(lead = %message.lead.id, what, "dial done");
             RecordResult::Done
         }
-        Ok(DialOutcome::Later(delay)) => {
-            RecordResult::Later(delay.as_secs_f64().ceil().clamp(1.0, 43_200.0) as i32)
-        }
+        Ok(DialOutcome::Later(delay)) => RecordResult::Later(delay),
         Err(err) => {
             tracing::warn!(lead = %message.lead.id, error = %err, "dial failed; will retry");
             RecordResult::Failed
@@ -57,12 +55,14 @@ where
     }
 }
 
-/// Handles a batch and reports the records to deliver again.
+/// Handles a batch and reports the records to deliver again. A record that must wait is made
+/// invisible for its wait times `delay_scale` (real seconds per clock second: 1 in Lambda).
 pub async fn handle_batch<S>(
     engine: &Engine<S>,
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     event: SqsEvent,
+    delay_scale: f64,
 ) -> SqsBatchResponse
 where
     S: CampaignReader + LeadReader + LeadTransitions,
@@ -81,7 +81,10 @@ where
         let id = record.message_id.clone().unwrap_or_default();
         match result {
             RecordResult::Done => {}
-            RecordResult::Later(seconds) => {
+            RecordResult::Later(delay) => {
+                let seconds = (delay.as_secs_f64() * delay_scale)
+                    .ceil()
+                    .clamp(0.0, 43_200.0) as i32;
                 if let Some(receipt) = record.receipt_handle.as_deref() {
                     let changed = sqs
                         .change_message_visibility()

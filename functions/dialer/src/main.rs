@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let (engine, sqs, url) = (engine.clone(), sqs.clone(), config.dial_queue_url.clone());
         async move {
             Ok::<_, lambda_runtime::Error>(
-                dialer::handle_batch(&engine, &sqs, &url, event.payload).await,
+                dialer::handle_batch(&engine, &sqs, &url, event.payload, 1.0).await,
             )
         }
     }))

@@ -530,7 +530,7 @@ async fn apply_chunk(
                 raw,
             } => {
                 if on_dnc.contains(&lead.contact.phone) {
-                    rejected.push((line, "do_not_call", raw));
+                    rejected.push((line, "do_not_call", raw.values()));
                 } else {
                     puts.push((line, lead, repair, raw));
                 }
@@ -538,16 +538,21 @@ async fn apply_chunk(
         }
     }
     let campaign = &record.campaign;
+    let mut builder = adapters::store::LeadItemBuilder::new(campaign);
+    let mut items = Vec::with_capacity(puts.len());
+    for (line, lead, repair, raw) in puts {
+        items.push((line, builder.item(&lead)?, repair, raw));
+    }
     // Two halves, so a test can kill the chunk with some of its leads written.
-    let second = puts.split_off(puts.len() / 2);
+    let second = items.split_off(items.len() / 2);
     let mut results = Vec::new();
-    for (i, half) in [puts, second].into_iter().enumerate() {
+    for (i, half) in [items, second].into_iter().enumerate() {
         if i == 1 {
             importer.faults.crash_point("import.mid_writes")?;
         }
         let written: Vec<_> = futures::stream::iter(half.into_iter().map(
-            |(line, lead, repair, raw)| async move {
-                let result = importer.store.insert_lead(campaign, &lead).await;
+            |(line, item, repair, raw)| async move {
+                let result = importer.store.insert_lead_item(item).await;
                 (line, repair, raw, result)
             },
         ))
@@ -566,9 +571,11 @@ async fn apply_chunk(
                 count_imported(&mut next, repair)
             }
             InsertOutcome::Exists { source } if source.import_id == record.id => {
-                rejected.push((line, "duplicate_in_file", raw))
+                rejected.push((line, "duplicate_in_file", raw.values()))
             }
-            InsertOutcome::Exists { .. } => rejected.push((line, "duplicate_in_campaign", raw)),
+            InsertOutcome::Exists { .. } => {
+                rejected.push((line, "duplicate_in_campaign", raw.values()))
+            }
         }
     }
     importer.faults.crash_point("import.after_writes")?;

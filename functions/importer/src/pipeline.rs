@@ -1,16 +1,16 @@
 //! Records to leads, without any I/O: decode, parse, normalize, dedupe, build. The job
 //! drives it chunk by chunk; the benchmark drives it over a whole file.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashSet;
 
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignId, ImportId, LeadId};
 use domain::import::fast_phone::PhoneCache;
 use domain::import::header::HeaderMap;
 use domain::import::row::{RowResult, RowSettings, parse_row};
-use domain::import::{Record, decode_field};
+use domain::import::{Encoding, Record, decode_field};
 use domain::lead::{ImportSource, Lead, LeadState};
-use domain::phone::{E164, Repair};
+use domain::phone::Repair;
 
 /// A row's fate before any write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub enum Row {
         /// The repair its number needed.
         repair: Option<Repair>,
         /// The original values (for the report, should a later check reject it).
-        raw: Vec<String>,
+        raw: RawRow,
     },
     /// Rejected before any write.
     Rejected {
@@ -37,6 +37,48 @@ pub enum Row {
     },
 }
 
+/// A record's original bytes, kept compactly (two allocations) in case a later check rejects
+/// the row and the report needs its values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    bytes: Box<[u8]>,
+    ends: Box<[u32]>,
+    encoding: Encoding,
+}
+
+impl RawRow {
+    fn of(fields: &domain::import::Fields<'_>, encoding: Encoding) -> Self {
+        let mut bytes = Vec::new();
+        let mut ends = Vec::with_capacity(fields.len());
+        for field in fields.iter() {
+            bytes.extend_from_slice(field);
+            ends.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
+        }
+        Self {
+            bytes: bytes.into_boxed_slice(),
+            ends: ends.into_boxed_slice(),
+            encoding,
+        }
+    }
+
+    /// The values as text (bytes that are not text are shown lossily).
+    pub fn values(&self) -> Vec<String> {
+        let mut start = 0usize;
+        self.ends
+            .iter()
+            .map(|end| {
+                let end = *end as usize;
+                let field = self.bytes.get(start..end).unwrap_or_default();
+                start = end;
+                decode_field(self.encoding, field).map_or_else(
+                    || String::from_utf8_lossy(field).into_owned(),
+                    |c| c.into_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
 /// Turns records into rows, remembering the numbers it saw.
 #[derive(Debug)]
 pub struct RowSink {
@@ -44,7 +86,7 @@ pub struct RowSink {
     pub header: HeaderMap,
     settings: RowSettings,
     phones: PhoneCache,
-    seen: HashMap<E164, u64>,
+    seen: FxHashSet<u64>,
     campaign: CampaignId,
     import: ImportId,
     now: DateTime<Utc>,
@@ -63,7 +105,7 @@ impl RowSink {
             header,
             settings,
             phones: PhoneCache::new(),
-            seen: HashMap::new(),
+            seen: FxHashSet::default(),
             campaign,
             import,
             now,
@@ -93,30 +135,15 @@ impl RowSink {
             }
         };
         let encoding = self.settings.encoding;
-        let raw = || -> Vec<String> {
-            fields
-                .iter()
-                .map(|f| {
-                    decode_field(encoding, f).map_or_else(
-                        || String::from_utf8_lossy(f).into_owned(),
-                        |c| c.into_owned(),
-                    )
-                })
-                .collect()
-        };
         let rejected = |reason| Row::Rejected {
             line: record.line,
             reason,
-            raw: raw(),
+            raw: RawRow::of(fields, encoding).values(),
         };
         match parse_row(&self.header, fields, &self.settings, &mut self.phones) {
             RowResult::Rejected(reason) => rejected(reason),
             RowResult::Contact(contact, repair) => {
-                if self
-                    .seen
-                    .insert(contact.phone.clone(), record.line)
-                    .is_some()
-                {
+                if !self.seen.insert(contact.phone.as_u64()) {
                     return rejected("duplicate_in_file");
                 }
                 let lead = Lead {
@@ -128,11 +155,12 @@ impl RowSink {
                     },
                     state: LeadState::new(self.now),
                 };
+                let raw = RawRow::of(fields, encoding);
                 Row::Lead {
                     line: record.line,
                     lead: Box::new(lead),
                     repair,
-                    raw: raw(),
+                    raw,
                 }
             }
         }

@@ -136,9 +136,11 @@ impl LeadId {
         hasher.update([0u8]);
         hasher.update(number.as_str().as_bytes());
         let digest = hasher.finalize();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = String::with_capacity(24);
         for byte in &digest[..12] {
-            hex.push_str(&format!("{byte:02x}"));
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0xF)]));
         }
         Self(hex)
     }

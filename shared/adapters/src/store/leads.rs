@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
     Update,
 };
 use chrono::{DateTime, Utc};
-use domain::ids::{CampaignId, CampaignRef, LeadId, LeadRef, TenantId};
+use domain::ids::{CampaignRef, LeadId, LeadRef};
 use domain::lead::{Contact, CounterDelta, DueKind, ImportSource, Lead, LeadState};
 use domain::phone::E164;
 use domain::status::{CampaignStatus, LeadStatus};
@@ -16,28 +16,11 @@ use serde::{Deserialize, Serialize};
 use super::keys::{self, LEAD_SHARDS};
 use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
 
-/// A lead as stored: the domain lead plus its keys and the attributes conditions and indexes
-/// need at the top level.
-#[derive(Debug, Serialize, Deserialize)]
-struct LeadItem {
-    pk: String,
-    sk: String,
-    kind: String,
-    tenant: TenantId,
-    campaign: CampaignId,
-    id: LeadId,
-    contact: Contact,
-    source: ImportSource,
-    state: LeadState,
-    version: u64,
-    status: LeadStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    due_pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    due_at: Option<i64>,
-    status_pk: String,
-    status_sk: String,
-}
+// A lead as stored: its keys; `doc` (who to call and where the lead came from: fixed at
+// import) and `state` as compact JSON documents (built and read with serde_json: far fewer
+// allocations than nested DynamoDB maps, and smaller items); and, at the top level, what
+// conditions and indexes need: `version`, `status`, the due index's `due_pk`/`due_at` (only
+// while not final) and the by-status index's `status_pk`/`status_sk` (the lead id).
 
 fn due_attributes(c: &CampaignRef, lead: &LeadId, state: &LeadState) -> Option<(String, i64)> {
     state
@@ -45,41 +28,121 @@ fn due_attributes(c: &CampaignRef, lead: &LeadId, state: &LeadState) -> Option<(
         .map(|(kind, at)| (keys::due_pk(c, kind, lead), at.timestamp_millis()))
 }
 
-impl LeadItem {
-    fn new(c: &CampaignRef, lead: &Lead) -> Self {
-        let key = LeadRef {
-            campaign: c.clone(),
-            lead: lead.id.clone(),
-        };
-        let (pk, sk) = keys::lead_key(&key);
-        let due = due_attributes(c, &lead.id, &lead.state);
+fn json<T: Serialize>(key: &LeadId, value: &T) -> Result<AttributeValue, StoreError> {
+    serde_json::to_string(value)
+        .map(AttributeValue::S)
+        .map_err(|e| StoreError::Corrupt {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// The fixed part of a lead.
+#[derive(Serialize, Deserialize)]
+struct LeadDoc<C, S> {
+    contact: C,
+    source: S,
+}
+
+/// Builds lead items for one campaign, reusing what repeats from lead to lead: the shard keys,
+/// and the state document (every lead of an import starts in the same state).
+#[derive(Debug)]
+pub struct LeadItemBuilder {
+    lead_pks: Vec<String>,
+    due_pks: Vec<String>,
+    status_pks: Vec<(LeadStatus, Vec<String>)>,
+    campaign: CampaignRef,
+    last_state: Option<(LeadState, String)>,
+}
+
+impl LeadItemBuilder {
+    /// A builder for `campaign`'s leads.
+    pub fn new(campaign: &CampaignRef) -> Self {
+        let shards = 0..LEAD_SHARDS;
         Self {
-            pk,
-            sk,
-            kind: "lead".into(),
-            tenant: c.tenant.clone(),
-            campaign: c.campaign.clone(),
-            id: lead.id.clone(),
-            contact: lead.contact.clone(),
-            source: lead.source.clone(),
-            state: lead.state.clone(),
-            version: lead.state.version,
-            status: lead.state.status,
-            due_pk: due.as_ref().map(|d| d.0.clone()),
-            due_at: due.map(|d| d.1),
-            status_pk: keys::status_pk(c, lead.state.status, lead.id.shard(LEAD_SHARDS)),
-            status_sk: lead.id.to_string(),
+            lead_pks: shards.clone().map(|s| keys::lead_pk(campaign, s)).collect(),
+            due_pks: shards
+                .clone()
+                .map(|s| keys::due_shard_pk(campaign, DueKind::Dial, s))
+                .collect(),
+            status_pks: LeadStatus::ALL
+                .iter()
+                .map(|st| {
+                    (
+                        *st,
+                        shards
+                            .clone()
+                            .map(|s| keys::status_pk(campaign, *st, s))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            campaign: campaign.clone(),
+            last_state: None,
         }
     }
 
-    fn into_lead(self) -> Lead {
-        Lead {
-            id: self.id,
-            contact: self.contact,
-            source: self.source,
-            state: self.state,
+    /// The item of a new lead (what [`DynamoStore::insert_lead`] writes).
+    pub fn item(&mut self, lead: &Lead) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let shard = usize::from(lead.id.shard(LEAD_SHARDS));
+        let state = match &self.last_state {
+            Some((state, json)) if *state == lead.state => AttributeValue::S(json.clone()),
+            _ => {
+                let value = json(&lead.id, &lead.state)?;
+                if let AttributeValue::S(text) = &value {
+                    self.last_state = Some((lead.state.clone(), text.clone()));
+                }
+                value
+            }
+        };
+        let mut item = HashMap::with_capacity(10);
+        item.insert(keys::PK.to_owned(), s(self.lead_pks[shard].clone()));
+        item.insert(keys::SK.to_owned(), s(lead.id.as_str()));
+        item.insert(
+            "doc".to_owned(),
+            json(
+                &lead.id,
+                &LeadDoc {
+                    contact: &lead.contact,
+                    source: &lead.source,
+                },
+            )?,
+        );
+        item.insert("state".to_owned(), state);
+        item.insert("version".to_owned(), n(lead.state.version));
+        item.insert("status".to_owned(), s(lead.state.status.as_str()));
+        match lead.state.due() {
+            Some((DueKind::Dial, at)) => {
+                item.insert(keys::DUE_PK.to_owned(), s(self.due_pks[shard].clone()));
+                item.insert(keys::DUE_AT.to_owned(), n(at.timestamp_millis()));
+            }
+            Some((kind, at)) => {
+                item.insert(
+                    keys::DUE_PK.to_owned(),
+                    s(keys::due_pk(&self.campaign, kind, &lead.id)),
+                );
+                item.insert(keys::DUE_AT.to_owned(), n(at.timestamp_millis()));
+            }
+            None => {}
         }
+        let status_pk = self
+            .status_pks
+            .iter()
+            .find(|(st, _)| *st == lead.state.status)
+            .map(|(_, pks)| pks[shard].clone())
+            .unwrap_or_default();
+        item.insert(keys::STATUS_PK.to_owned(), s(status_pk));
+        item.insert(keys::STATUS_SK.to_owned(), s(lead.id.as_str()));
+        Ok(item)
     }
+}
+
+/// The DynamoDB item of a new lead (what [`DynamoStore::insert_lead`] writes).
+pub fn lead_item(
+    campaign: &CampaignRef,
+    lead: &Lead,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    LeadItemBuilder::new(campaign).item(lead)
 }
 
 fn decode(item: HashMap<String, AttributeValue>) -> Result<Lead, StoreError> {
@@ -88,23 +151,25 @@ fn decode(item: HashMap<String, AttributeValue>) -> Result<Lead, StoreError> {
         .and_then(|v| v.as_s().ok())
         .cloned()
         .unwrap_or_default();
-    serde_dynamo::from_item::<_, LeadItem>(item)
-        .map(LeadItem::into_lead)
-        .map_err(|e| StoreError::Corrupt {
-            key,
-            reason: e.to_string(),
-        })
-}
-
-/// The DynamoDB item of a new lead (what [`DynamoStore::insert_lead`] writes): exposed so the
-/// import benchmark measures item building without a network.
-pub fn lead_item(
-    campaign: &CampaignRef,
-    lead: &Lead,
-) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(LeadItem::new(campaign, lead)).map_err(|e| StoreError::Corrupt {
-        key: lead.id.to_string(),
-        reason: e.to_string(),
+    let corrupt = |reason: String| StoreError::Corrupt {
+        key: key.clone(),
+        reason,
+    };
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| corrupt(format!("no {name}")))
+    };
+    let id = LeadId::parse(text(keys::STATUS_SK)?.clone()).map_err(|e| corrupt(e.to_string()))?;
+    let doc: LeadDoc<Contact, ImportSource> =
+        serde_json::from_str(text("doc")?).map_err(|e| corrupt(e.to_string()))?;
+    let state: LeadState =
+        serde_json::from_str(text("state")?).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Lead {
+        id,
+        contact: doc.contact,
+        source: doc.source,
+        state,
     })
 }
 
@@ -291,12 +356,7 @@ fn lead_update(write: &LeadWrite<'_>) -> Result<Expr, StoreError> {
     let c = &write.lead.campaign;
     let state = write.state;
     let mut e = Expr::default();
-    let state_value =
-        serde_dynamo::to_attribute_value(state).map_err(|err| StoreError::Corrupt {
-            key: write.lead.to_string(),
-            reason: err.to_string(),
-        })?;
-    e.set("state", state_value);
+    e.set("state", json(&write.lead.lead, state)?);
     e.set("version", n(state.version));
     e.set("status", s(state.status.as_str()));
     e.set(
@@ -351,6 +411,14 @@ fn stats_update(delta: &CounterDelta, pacing: Option<PacingGuard>) -> Option<Exp
 }
 
 impl DynamoStore {
+    /// Writes a new lead (an item from [`LeadItemBuilder`]) unless one with the same id exists.
+    pub async fn insert_lead_item(
+        &self,
+        item: HashMap<String, AttributeValue>,
+    ) -> Result<InsertOutcome, StoreError> {
+        self.put_new_lead(item).await
+    }
+
     /// Writes a new lead unless one with the same id (same number) exists in the campaign;
     /// an existing lead is never overwritten, so re-importing never resets progress.
     pub async fn insert_lead(
@@ -358,12 +426,13 @@ impl DynamoStore {
         campaign: &CampaignRef,
         lead: &Lead,
     ) -> Result<InsertOutcome, StoreError> {
-        let item = serde_dynamo::to_item(LeadItem::new(campaign, lead)).map_err(|e| {
-            StoreError::Corrupt {
-                key: lead.id.to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+        self.put_new_lead(lead_item(campaign, lead)?).await
+    }
+
+    async fn put_new_lead(
+        &self,
+        item: HashMap<String, AttributeValue>,
+    ) -> Result<InsertOutcome, StoreError> {
         let result = self
             .client
             .put_item()
@@ -739,12 +808,7 @@ impl DynamoStore {
         for chunk in leads.chunks(25) {
             let mut requests = Vec::new();
             for lead in chunk {
-                let item = serde_dynamo::to_item(LeadItem::new(campaign, lead)).map_err(|e| {
-                    StoreError::Corrupt {
-                        key: lead.id.to_string(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let item = lead_item(campaign, lead)?;
                 let put = PutRequest::builder()
                     .set_item(Some(item))
                     .build()

@@ -61,7 +61,8 @@ pub use counters::CampaignCounters;
 pub use dnc::DncEntry;
 pub use imports::{ImportFormat, ImportRecord, ImportStatus};
 pub use leads::{
-    CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadWrite, PacingGuard, lead_item,
+    CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadItemBuilder, LeadWrite,
+    PacingGuard, lead_item,
 };
 pub use tenants::TenantRecord;
 

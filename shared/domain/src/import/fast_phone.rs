@@ -1,19 +1,18 @@
 //! A fast path for the common case: a US number written in one of the usual ways.
 //!
 //! libphonenumber's full parse costs a few microseconds; most rows of a US list are ten digits
-//! with separators. For those, the digits are extracted directly and validity is looked up by
-//! area code + exchange (NPA-NXX), computed once per prefix by the full parser. Everything
-//! else goes to the full parser. A property test and an exhaustive check over every NPA-NXX
-//! (in the import benchmark) verify the fast path agrees with the full parser.
+//! with separators. For those, the digits are extracted directly and validity comes from a
+//! table of valid exchanges per US area code, generated with the same parser
+//! (`shared/domain/examples/gen_us_exchanges.rs`). Everything else (other countries, other NANP
+//! countries, exchanges the table calls invalid, unusual formats) goes to the full parser. A
+//! property test and an exhaustive check over every area code and exchange (in the import
+//! benchmark) verify the fast path agrees with the full parser.
 
-use std::collections::HashMap;
+use crate::phone::{DefaultRegion, E164, Normalized, PhoneError, us_exchange_valid};
 
-use crate::phone::{DefaultRegion, E164, Normalized, PhoneError};
-
-/// Validity by NPA-NXX, learned from the full parser.
-#[derive(Debug, Default, Clone)]
+/// Counts which path numbers took.
+#[derive(Debug, Clone, Default)]
 pub struct PhoneCache {
-    us_prefix_valid: HashMap<u32, bool>,
     /// Numbers that took the fast path.
     pub fast: u64,
     /// Numbers that needed the full parser.
@@ -21,7 +20,7 @@ pub struct PhoneCache {
 }
 
 impl PhoneCache {
-    /// An empty cache.
+    /// A fresh counter.
     pub fn new() -> Self {
         Self::default()
     }
@@ -35,32 +34,19 @@ impl PhoneCache {
         if region == DefaultRegion::us()
             && let Some(digits) = us_ten_digits(raw)
         {
-            let prefix = digits[..6]
-                .iter()
-                .fold(0u32, |acc, d| acc * 10 + u32::from(*d - b'0'));
-            let mut text = String::with_capacity(12);
-            text.push_str("+1");
-            text.push_str(std::str::from_utf8(&digits).unwrap_or_default());
-            let valid = match self.us_prefix_valid.get(&prefix) {
-                Some(valid) => *valid,
-                None => {
-                    let full = E164::normalize(raw, region);
-                    let valid =
-                        matches!(&full, Ok(n) if n.repair.is_none() && n.e164.as_str() == text);
-                    self.us_prefix_valid.insert(prefix, valid);
-                    if !valid {
-                        self.full += 1;
-                        return full;
-                    }
-                    valid
-                }
+            let number = |range: std::ops::Range<usize>| {
+                digits[range]
+                    .iter()
+                    .fold(0u16, |acc, d| acc * 10 + u16::from(*d - b'0'))
             };
-            // Not a valid US number: the full parser decides (it may read it another way, such
-            // as an international number whose `+` a spreadsheet dropped).
-            if valid {
+            // Invalid in the US, or not a US area code: the full parser decides (it may read the
+            // digits another way, such as an international number whose `+` was dropped).
+            if us_exchange_valid(number(0..3), number(3..6)) == Some(true) {
                 self.fast += 1;
-                let e164 = E164::parse_strict(&text)?;
-                return Ok(Normalized { e164, repair: None });
+                return Ok(Normalized {
+                    e164: E164::from_nanp_digits(&digits),
+                    repair: None,
+                });
             }
         }
         self.full += 1;
@@ -127,7 +113,7 @@ mod tests {
                 "+14155552671"
             );
         }
-        assert_eq!(cache.fast, 5);
+        assert_eq!((cache.fast, cache.full), (5, 0));
         for raw in [
             "+44 20 7183 8750",
             "415-555-2671 x12",

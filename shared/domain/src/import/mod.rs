@@ -22,7 +22,7 @@ pub mod row;
 mod sniff;
 mod transcode;
 
-pub use records::{Record, RecordReader};
+pub use records::{Fields, Record, RecordReader};
 pub use sniff::{SNIFF_BYTES, sniff};
 
 use serde::{Deserialize, Serialize};

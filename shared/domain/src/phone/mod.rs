@@ -6,6 +6,7 @@
 //! `infra/codegen/phone_tables.py` (see `tables.rs` for the licence notice).
 
 mod tables;
+mod us_exchanges;
 
 use std::fmt;
 use std::str::FromStr;
@@ -186,6 +187,21 @@ impl E164 {
         }
     }
 
+    /// `+1` and ten already-validated NANP digits (the importer's fast path).
+    pub(crate) fn from_nanp_digits(digits: &[u8; 10]) -> Self {
+        let mut text = String::with_capacity(12);
+        text.push_str("+1");
+        text.extend(digits.iter().map(|d| char::from(*d)));
+        Self(text)
+    }
+
+    /// The digits as a number (at most 15 digits fit): a compact key for sets of numbers.
+    pub fn as_u64(&self) -> u64 {
+        self.digits().bytes().fold(0u64, |acc, d| {
+            acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+        })
+    }
+
     /// The number as `+digits`.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -229,6 +245,27 @@ impl E164 {
             .ok()
             .map(|i| tables::NANP_AREA_CODES[i].1)
     }
+}
+
+/// Whether a US number with this area code and exchange is valid, from the generated table
+/// (`None` when the area code is not a US one: the full parser must decide).
+pub fn us_exchange_valid(npa: u16, nxx: u16) -> Option<bool> {
+    let i = us_exchanges::US_EXCHANGES
+        .binary_search_by_key(&npa, |(code, _)| *code)
+        .ok()?;
+    Some(
+        us_exchanges::US_EXCHANGES[i]
+            .1
+            .iter()
+            .any(|(start, end)| (*start..=*end).contains(&nxx)),
+    )
+}
+
+/// Whether a NANP area code belongs to the United States (its state is known).
+pub fn is_us_area_code(npa: u16) -> bool {
+    tables::NANP_AREA_CODES
+        .binary_search_by_key(&npa, |(code, _)| *code)
+        .is_ok_and(|i| tables::NANP_AREA_CODES[i].1.starts_with("US-"))
 }
 
 /// The libphonenumber data version the zone tables were generated from.

@@ -1,6 +1,8 @@
 //! Lambda wiring: each function's handler fed the event JSON its trigger sends (Scheduler
 //! input, SQS batch, API Gateway HTTP API v2), against the local AWS emulator.
 
+mod template;
+
 use adapters::ports::Clock;
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{DateTime, Duration, Utc};

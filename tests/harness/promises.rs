@@ -4,10 +4,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use adapters::ports::Clock;
+use adapters::store::DynamoStore;
+use adapters::voice::simulator::Simulator;
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use domain::config::CampaignConfig;
+use domain::ids::CampaignRef;
 use domain::lead::{Lead, status_index};
 use domain::legal::RuleSet;
+use domain::phone::E164;
+use domain::results::{Analytics, Tally, hourly_from_leads};
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
 use domain::window::{LeadLocation, Subdivision};
@@ -31,14 +36,47 @@ impl Findings {
     }
 }
 
+/// What the promises are checked against: the network's record and the store.
+pub struct Observed<'a> {
+    /// The store.
+    pub store: &'a DynamoStore,
+    /// The campaign.
+    pub campaign: &'a CampaignRef,
+    /// Its configuration.
+    pub config: &'a CampaignConfig,
+    /// The simulated network (its record of every call it was asked to place).
+    pub simulator: &'a Simulator,
+    /// The time now.
+    pub now: DateTime<Utc>,
+    /// Numbers put on the DNC list by the test, and when.
+    pub dnc_added: &'a [(E164, DateTime<Utc>)],
+}
+
 /// Checks every promise. `finished`: the run drained the campaign, so every lead must be final.
 pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
+    check_observed(
+        Observed {
+            store: &world.store,
+            campaign: &world.campaign,
+            config: &world.config,
+            simulator: &world.simulator,
+            now: world.clock.now(),
+            dnc_added: &world.dnc_added,
+        },
+        finished,
+    )
+    .await
+}
+
+/// [`check`] for any run (the dispatch harness, the local runner end to end).
+pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<Findings> {
+    use adapters::voice::VoiceProvider;
     let mut f = Findings::default();
-    let calls = world.simulator.calls();
-    let leads = world.leads().await?;
-    let counters = world.store.counters(&world.campaign).await?;
-    let now = world.clock.now();
-    let config = &world.config;
+    let calls = o.simulator.calls();
+    let leads = o.store.all_leads(o.campaign).await?;
+    let counters = o.store.counters(o.campaign).await?;
+    let now = o.now;
+    let config = o.config;
     let by_id: HashMap<String, &Lead> = leads.iter().map(|l| (l.id.to_string(), l)).collect();
     f.figures.insert("calls", calls.len() as i64);
     f.figures.insert("leads", leads.len() as i64);
@@ -149,7 +187,7 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
     let peak_second = per_second.values().copied().max().unwrap_or(0);
     f.figures
         .insert("peak_calls_per_second", i64::from(peak_second));
-    let cps = world.simulator_cps();
+    let cps = o.simulator.account().calls_per_second;
     if peak_second > cps {
         f.fail(
             "pacing",
@@ -205,9 +243,31 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
         );
     }
 
+    // 8, as users see it: analytics served from counters and hourly items equal analytics
+    // recomputed from the leads, and a reconciliation finds no drift.
+    if finished {
+        let hours = o.store.hourly_counters(o.campaign).await?;
+        let served = Analytics::compute(&counters.tally(), &hours);
+        let states: Vec<_> = leads.iter().map(|l| &l.state).collect();
+        let truth = Analytics::compute(
+            &Tally::of(states.iter().copied()),
+            &hourly_from_leads(states.iter().copied()),
+        );
+        if served != truth {
+            f.fail(
+                "analytics",
+                format!("served {served:?} but the leads say {truth:?}"),
+            );
+        }
+        let report = engine::results::reconcile(o.store, o.campaign, false, now).await?;
+        if !report.drift.is_empty() {
+            f.fail("reconcile", format!("drift found: {:?}", report.drift));
+        }
+    }
+
     // 3. Never a DNC number: nothing placed after the number joined the list (by the API or
     // by an opt-out during a call).
-    let mut dnc: Vec<(String, DateTime<Utc>)> = world
+    let mut dnc: Vec<(String, DateTime<Utc>)> = o
         .dnc_added
         .iter()
         .map(|(n, t)| (n.to_string(), *t))

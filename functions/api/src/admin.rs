@@ -1,5 +1,5 @@
 //! Administration that is not a public endpoint: creating tenants and issuing, listing and
-//! revoking their API keys. Run by the `campaigns-admin` command with AWS credentials.
+//! revoking their API keys. Run by `campaigns admin ...` (infra/cli) with AWS credentials.
 
 use adapters::store::{ApiKeyRecord, DynamoStore, TenantRecord};
 use chrono::{DateTime, Utc};

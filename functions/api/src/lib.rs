@@ -16,6 +16,7 @@ pub mod error;
 mod extract;
 pub mod openapi;
 mod progress;
+mod results;
 pub mod state;
 pub mod views;
 
@@ -64,6 +65,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/campaigns/{campaign_id}/progress",
             get(progress::progress),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/analytics",
+            get(results::analytics),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/exports",
+            post(results::create_export),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/exports/{export_id}",
+            get(results::get_export),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/reconcile",
+            post(results::request_reconcile).get(results::last_reconcile),
         )
         .route(
             "/v1/campaigns/{campaign_id}/imports",

@@ -11,8 +11,7 @@ use engine::wiring::{AppConfig, init_tracing};
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     let config = AppConfig::from_env()?;
-    let bucket =
-        std::env::var("DATA_BUCKET").map_err(|_| engine::wiring::MissingVar("DATA_BUCKET"))?;
+    let bucket = engine::wiring::required_var("DATA_BUCKET")?;
     let sdk = adapters::aws::load_config().await;
     let state = AppState {
         store: Arc::new(DynamoStore::new(
@@ -26,6 +25,10 @@ async fn main() -> Result<(), lambda_http::Error> {
             &config.scheduler_role_arn,
         )),
         blobs: Blobs::new(adapters::aws::s3_client(&sdk), bucket),
+        results: Arc::new(adapters::queue::SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            engine::wiring::required_var("RESULTS_QUEUE_URL")?,
+        )),
         clock: Arc::new(SystemClock),
         settings: ApiSettings::default(),
     };

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{agents, campaigns, contacts, dnc, progress};
+use crate::{agents, campaigns, contacts, dnc, progress, results};
 
 struct BearerAuth;
 
@@ -38,6 +38,7 @@ impl Modify for BearerAuth {
         contacts::create_import, contacts::list_imports, contacts::get_import,
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::bulk,
+        results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
     ),
     tags(
         (name = "agents", description = "AI voice agents"),
@@ -45,6 +46,7 @@ impl Modify for BearerAuth {
         (name = "lifecycle", description = "Launch, pause, resume, cancel"),
         (name = "contacts", description = "Uploads, imports, leads, preview, dry run"),
         (name = "dnc", description = "The tenant's Do-Not-Call list"),
+        (name = "results", description = "Analytics, exports, reconciliation"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use adapters::blobs::Blobs;
 use adapters::ports::Clock;
+use adapters::queue::MessageQueue;
 use adapters::schedules::Schedules;
 use adapters::store::DynamoStore;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub schedules: Arc<dyn Schedules>,
     /// The data bucket.
     pub blobs: Blobs,
+    /// The results queue (exports, reconciliations).
+    pub results: Arc<dyn MessageQueue>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Tunables.

@@ -57,7 +57,17 @@ where
     };
     // Signatures cover the URL the provider called: our public base plus the path and query.
     let path = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    let url = format!("{}{}", engine.settings.webhook_base_url, path);
+    // Behind API Gateway the base is the host the provider called (the API's own URL cannot be
+    // configured into the function: see `engine::wiring::WEBHOOK_BASE_URL`).
+    let base = match engine.settings.webhook_base_url.as_str() {
+        "" => headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|host| format!("https://{host}"))
+            .unwrap_or_default(),
+        configured => configured.to_owned(),
+    };
+    let url = format!("{base}{path}");
     let headers: BTreeMap<String, String> = headers
         .iter()
         .filter_map(|(k, v)| {

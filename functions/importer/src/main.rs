@@ -3,7 +3,7 @@ use std::sync::Arc;
 use adapters::ports::{NoFaults, SystemClock};
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::SqsEvent;
-use engine::wiring::{MissingVar, init_tracing};
+use engine::wiring::{init_tracing, required_var};
 use importer::{ImportSettings, Importer};
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -11,13 +11,6 @@ use lambda_runtime::{LambdaEvent, service_fn};
 /// maps); mimalloc makes that markedly cheaper than the system allocator (see BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn var(name: &'static str) -> Result<String, MissingVar> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or(MissingVar(name))
-}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -30,12 +23,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let importer = Arc::new(Importer {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
-            var("TABLE_NAME")?,
+            required_var("TABLE_NAME")?,
         )),
         s3: adapters::aws::s3_client(&sdk),
-        bucket: var("DATA_BUCKET")?,
+        bucket: required_var("DATA_BUCKET")?,
         sqs: aws_sdk_sqs::Client::new(&sdk),
-        queue_url: var("IMPORT_QUEUE_URL")?,
+        queue_url: required_var("IMPORT_QUEUE_URL")?,
         clock: Arc::new(SystemClock),
         faults: Arc::new(NoFaults),
         settings,

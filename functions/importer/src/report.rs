@@ -1,7 +1,7 @@
 //! The rejected-rows report: a CSV part per chunk (rewritten whole if the chunk is retried),
 //! composed into one file under `reports/` when the import ends.
 
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use adapters::blobs::{BlobError, Blobs};
 
 /// Where the parts of an import's report live.
 pub fn part_prefix(tenant: &str, campaign: &str, import: &str) -> String {
@@ -48,6 +48,9 @@ pub enum ReportError {
     /// An S3 request failed.
     #[error("writing the import report failed")]
     S3(#[source] Box<aws_sdk_s3::Error>),
+    /// Writing the composed report failed.
+    #[error("writing the import report failed")]
+    Blob(#[source] BlobError),
     /// Reading a part's body failed.
     #[error("reading a report part failed")]
     Body(#[source] aws_smithy_types::byte_stream::error::Error),
@@ -59,9 +62,6 @@ where
 {
     ReportError::S3(Box::new(aws_sdk_s3::Error::from(err)))
 }
-
-/// S3's smallest multipart part (except the last).
-const PART_BYTES: usize = 8 * 1024 * 1024;
 
 /// Composes the parts under `prefix` (in key order) after `header` into `key`, streaming with a
 /// multipart upload so memory stays at one part whatever the report's size.
@@ -94,36 +94,12 @@ pub async fn compose(
         }
     }
     parts.sort();
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(bucket)
-        .key(key)
-        .content_type("text/csv")
-        .send()
+    let blobs = Blobs::new(s3.clone(), bucket);
+    let mut writer = blobs
+        .multipart(key, "text/csv")
         .await
-        .map_err(s3_err)?;
-    let upload_id = upload.upload_id().unwrap_or_default().to_owned();
-    let mut buffer = header;
-    let mut completed = Vec::new();
-    let send = |buffer: Vec<u8>, completed: &mut Vec<CompletedPart>| {
-        let number = completed.len() as i32 + 1;
-        let request = s3
-            .upload_part()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(&upload_id)
-            .part_number(number)
-            .body(buffer.into());
-        async move {
-            let out = request.send().await.map_err(s3_err)?;
-            Ok::<_, ReportError>(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(out.e_tag)
-                    .build(),
-            )
-        }
-    };
+        .map_err(ReportError::Blob)?;
+    writer.write(&header).await.map_err(ReportError::Blob)?;
     for part in parts {
         let object = s3
             .get_object()
@@ -134,26 +110,9 @@ pub async fn compose(
             .map_err(s3_err)?;
         let mut body = object.body;
         while let Some(bytes) = body.try_next().await.map_err(ReportError::Body)? {
-            buffer.extend_from_slice(&bytes);
-            if buffer.len() >= PART_BYTES {
-                let part = send(std::mem::take(&mut buffer), &mut completed).await?;
-                completed.push(part);
-            }
+            writer.write(&bytes).await.map_err(ReportError::Blob)?;
         }
     }
-    let part = send(buffer, &mut completed).await?;
-    completed.push(part);
-    s3.complete_multipart_upload()
-        .bucket(bucket)
-        .key(key)
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(completed))
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(s3_err)?;
+    writer.finish().await.map_err(ReportError::Blob)?;
     Ok(())
 }

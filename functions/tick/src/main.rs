@@ -10,7 +10,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
     let providers = engine::providers::from_env(&sdk).await?;
-    let engine = Arc::new(build_engine(&config, &sdk, providers));
+    let results_queue = engine::wiring::required_var("RESULTS_QUEUE_URL")?;
+    let engine = Arc::new(
+        build_engine(&config, &sdk, providers).with_results_queue(Arc::new(
+            adapters::queue::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), results_queue),
+        )),
+    );
     lambda_runtime::run(service_fn(|event: LambdaEvent<TickInput>| {
         let engine = engine.clone();
         async move {

@@ -99,3 +99,122 @@ impl Blobs {
         Ok(())
     }
 }
+
+/// S3's smallest part of a multipart upload (except the last); parts are sent at this size.
+pub const PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// Writes one object of any size with a multipart upload, holding at most one part in memory:
+/// bytes are buffered and sent as a part whenever [`PART_BYTES`] accumulate. Nothing is
+/// visible under the key until [`MultipartWriter::finish`]; an abandoned upload is aborted by
+/// [`MultipartWriter::abort`] or, if the process died, by the bucket's lifecycle rule.
+#[derive(Debug)]
+pub struct MultipartWriter {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    upload_id: String,
+    buffer: Vec<u8>,
+    parts: Vec<aws_sdk_s3::types::CompletedPart>,
+    bytes: u64,
+}
+
+impl Blobs {
+    /// Starts writing `key` in parts.
+    pub async fn multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<MultipartWriter, BlobError> {
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(MultipartWriter {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: key.to_owned(),
+            upload_id: out.upload_id.unwrap_or_default(),
+            buffer: Vec::with_capacity(PART_BYTES + 64 * 1024),
+            parts: Vec::new(),
+            bytes: 0,
+        })
+    }
+}
+
+impl MultipartWriter {
+    /// Appends bytes; sends a part when one is full.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        self.buffer.extend_from_slice(bytes);
+        self.bytes += bytes.len() as u64;
+        if self.buffer.len() >= PART_BYTES {
+            self.send_part().await?;
+        }
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    async fn send_part(&mut self) -> Result<(), BlobError> {
+        let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
+        let body = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_BYTES + 64 * 1024));
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .part_number(number)
+            .body(body.into())
+            .send()
+            .await
+            .map_err(aws)?;
+        self.parts.push(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag)
+                .build(),
+        );
+        Ok(())
+    }
+
+    /// Sends the last part and makes the object visible.
+    pub async fn finish(mut self) -> Result<u64, BlobError> {
+        if !self.buffer.is_empty() || self.parts.is_empty() {
+            self.send_part().await?;
+        }
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .multipart_upload(
+                aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .set_parts(Some(self.parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(self.bytes)
+    }
+
+    /// Gives the upload up (its parts are deleted).
+    pub async fn abort(self) {
+        let _ = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .send()
+            .await;
+    }
+}

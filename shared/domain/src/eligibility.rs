@@ -65,6 +65,35 @@ pub fn screen(lead: &Lead, config: &CampaignConfig, now: DateTime<Utc>) -> Scree
     Screen::Defer(at)
 }
 
+/// Screens a lead for starting a call now. Like [`screen`], but the window must stay open for
+/// `margin` more: a call is committed and the provider reached a moment after this decision,
+/// and that moment must still be inside the window (a decision at 20:59:59.9 is not a call at
+/// 20:59:59.9). A lead whose window closes within the margin waits for its next opening.
+pub fn screen_for_call(
+    lead: &Lead,
+    config: &CampaignConfig,
+    now: DateTime<Utc>,
+    margin: chrono::Duration,
+) -> Screen {
+    match screen(lead, config, now) {
+        Screen::Dial => {
+            let until = match policy(config).evaluate(&lead.contact.location(), now) {
+                WindowDecision::Open { until } => until,
+                _ => now,
+            };
+            if until >= now + margin {
+                return Screen::Dial;
+            }
+            // `until` is a lower bound: the window may simply go on (a day boundary).
+            match screen(lead, config, now + margin) {
+                Screen::Dial => Screen::Dial,
+                other => other,
+            }
+        }
+        other => other,
+    }
+}
+
 fn skip_reason(reason: NeverReason) -> SkipReason {
     match reason {
         NeverReason::UnknownTimeZone => SkipReason::UnknownTimeZone,
@@ -126,6 +155,42 @@ mod tests {
                 utc("2026-06-10T14:00:00Z")
             ),
             Screen::Dial
+        );
+    }
+
+    #[test]
+    fn a_call_is_not_started_when_the_window_closes_within_the_margin() {
+        // The default window closes at 18:00 New York (22:00Z); Thursday opens at 09:00.
+        let l = lead("+12125550100", None);
+        let margin = Duration::seconds(60);
+        let late = utc("2026-06-10T21:59:30Z");
+        assert_eq!(
+            screen(&l, &config(false), late),
+            Screen::Dial,
+            "still inside"
+        );
+        assert_eq!(
+            screen_for_call(&l, &config(false), late, margin),
+            Screen::Defer(utc("2026-06-11T13:00:00Z"))
+        );
+        assert_eq!(
+            screen_for_call(&l, &config(false), utc("2026-06-10T21:58:59Z"), margin),
+            Screen::Dial
+        );
+    }
+
+    #[test]
+    fn a_call_is_not_started_when_the_campaign_ends_within_the_margin() {
+        let mut spec: CampaignSpec =
+            serde_json::from_str(r#"{"name":"x","agent_id":"a"}"#).unwrap();
+        spec.schedule.ends_at = Some(utc("2026-06-10T15:00:00Z"));
+        let config = CampaignConfig::parse(spec).unwrap();
+        let l = lead("+12125550100", None);
+        let now = utc("2026-06-10T14:59:10Z");
+        assert_eq!(screen(&l, &config, now), Screen::Dial);
+        assert_eq!(
+            screen_for_call(&l, &config, now, Duration::seconds(60)),
+            Screen::Skip(SkipReason::CampaignEnded)
         );
     }
 

@@ -85,6 +85,11 @@ id_type!(
     "import"
 );
 id_type!(
+    /// One results export.
+    ExportId,
+    "export"
+);
+id_type!(
     /// An API key's public id (the secret itself is never stored).
     ApiKeyId,
     "api key"

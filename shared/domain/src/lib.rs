@@ -32,6 +32,7 @@ pub mod legal;
 pub mod pacing;
 pub mod phone;
 pub mod plan;
+pub mod results;
 pub mod retry;
 pub mod status;
 pub mod window;

@@ -21,7 +21,7 @@ use adapters::store::{
 };
 use adapters::voice::{CallReference, CallRequest, PlaceCallError};
 use chrono::{Duration, Utc};
-use domain::eligibility::{Screen, screen};
+use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState, SkipReason};
 use domain::retry::{AttemptReport, Outcome};
@@ -69,7 +69,7 @@ where
             self.defer(campaign, lead.clone(), now).await?;
             return Ok(DialOutcome::Done("campaign not active: handed back"));
         }
-        match screen(lead, config, now) {
+        match screen_for_call(lead, config, now, self.settings.call_start_margin) {
             Screen::Dial => {}
             Screen::Defer(at) => {
                 self.defer(campaign, lead.clone(), at).await?;
@@ -252,12 +252,14 @@ where
         at: chrono::DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let mut state = calling.clone();
+        let started_at = calling.call.as_ref().map(|c| c.started_at);
         if state.release_call(attempt, at).is_ok() {
             let lead = Lead {
                 state: calling.clone(),
                 ..message.lead.clone()
             };
-            self.write_simple(&message.campaign, &lead, &state, Guards::default())
+            let guards = crate::outcome::release_guards(started_at);
+            self.write_simple(&message.campaign, &lead, &state, guards)
                 .await?;
         }
         Ok(())

@@ -22,6 +22,7 @@ pub mod messages;
 mod moves;
 mod outcome;
 pub mod providers;
+pub mod results;
 pub mod tick;
 pub mod wiring;
 
@@ -57,6 +58,10 @@ pub struct Settings {
     /// Overdue calls are looked for at most this often per campaign (per warm container). A
     /// lost report then holds its concurrency slot at most this much past its deadline.
     pub reconcile_every: chrono::Duration,
+    /// A call starts only if its window stays open this much longer: the decision, the claim
+    /// and the provider's request take time, and the call must still land inside the window.
+    /// The local runner widens it with its clock's speed (a real second is many virtual ones).
+    pub call_start_margin: chrono::Duration,
 }
 
 impl Settings {
@@ -71,6 +76,7 @@ impl Settings {
             campaign_cache_ttl: chrono::Duration::seconds(30),
             agent_cache_ttl: chrono::Duration::minutes(5),
             reconcile_every: chrono::Duration::minutes(2),
+            call_start_margin: chrono::Duration::seconds(60),
         }
     }
 }
@@ -114,6 +120,9 @@ pub struct Engine<S> {
     pub faults: Arc<dyn Faults>,
     /// Tunables.
     pub settings: Settings,
+    /// The results queue: a campaign that finishes gets its counters reconciled there. None in
+    /// handlers that never finish a campaign, and in tests that do not look.
+    pub results: Option<Arc<dyn MessageQueue>>,
     cache: CampaignCache,
     agents: AgentCache,
     reconciled: Mutex<HashMap<CampaignRef, chrono::DateTime<chrono::Utc>>>,
@@ -142,10 +151,23 @@ impl<S> Engine<S> {
             clock,
             faults,
             settings,
+            results: None,
             cache: CampaignCache::default(),
             agents: Mutex::default(),
             reconciled: Mutex::default(),
         }
+    }
+
+    /// With the public base URL of the webhook routes (callback URLs are built on it).
+    pub fn with_webhook_base_url(mut self, url: &str) -> Self {
+        self.settings.webhook_base_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// With a results queue (see [`Engine::results`]).
+    pub fn with_results_queue(mut self, queue: Arc<dyn MessageQueue>) -> Self {
+        self.results = Some(queue);
+        self
     }
 
     fn crash_point(&self, point: &'static str) -> Result<(), EngineError> {

@@ -35,6 +35,20 @@ pub(crate) fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
 }
 
+/// Guards for releasing a call that never happened: the start counted in its hour's analytics
+/// is taken back with it.
+pub(crate) fn release_guards(started_at: Option<DateTime<Utc>>) -> Guards {
+    Guards {
+        hourly: started_at.map(|started| HourlyIncrement {
+            hour: hour_of(started),
+            started: -1,
+            connected: 0,
+            talk_seconds: 0,
+        }),
+        ..Guards::default()
+    }
+}
+
 impl<S> Engine<S>
 where
     S: CampaignReader + LeadReader + LeadTransitions,

@@ -18,7 +18,7 @@ use adapters::ports::{
 use adapters::store::{CampaignCounters, Guards, LeadWrite, WriteError};
 use adapters::voice::{CallLookup, CallReference};
 use chrono::{DateTime, Duration, Utc};
-use domain::eligibility::{Screen, screen};
+use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::{CampaignRef, LeadRef};
 use domain::lead::{CounterDelta, DueKind, Lead, SkipReason};
 use domain::pacing::{ProviderLimit, spread_over_minute};
@@ -149,7 +149,7 @@ impl<S: TickStore> Engine<S> {
                 Ok(()) | Err(WriteError::Refused(_)) => {}
                 Err(err) => return Err(err.into()),
             }
-            self.schedules.delete(campaign).await?;
+            self.finish(campaign).await?;
             report.completed = true;
             report.schedule_deleted = true;
             report.status = Some(CampaignStatus::Completed);
@@ -175,6 +175,21 @@ impl<S: TickStore> Engine<S> {
             }
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// A campaign with nothing left open: its counters are reconciled with its leads (a job
+    /// on the results queue, queued first so a failure retries the whole step next minute),
+    /// then its schedule is deleted.
+    async fn finish(&self, campaign: &CampaignRef) -> Result<(), EngineError> {
+        if let Some(queue) = &self.results {
+            let job = crate::results::ResultsJob::Reconcile {
+                campaign: campaign.clone(),
+                repair: true,
+            };
+            job.enqueue(queue.as_ref()).await?;
+        }
+        self.schedules.delete(campaign).await?;
+        Ok(())
     }
 
     /// Whether the due index holds no lead at all (nothing dialable, nothing on a call).
@@ -246,7 +261,7 @@ impl<S: TickStore> Engine<S> {
         }
         self.crash_point("tick.after_drain")?;
         if count < batch && self.nothing_open(&campaign, now).await? {
-            self.schedules.delete(&campaign).await?;
+            self.finish(&campaign).await?;
             report.schedule_deleted = true;
         }
         Ok(report)
@@ -286,7 +301,7 @@ impl<S: TickStore> Engine<S> {
         let mut dialable = Vec::new();
         let mut others = Vec::new();
         for lead in due {
-            match screen(&lead, config, now) {
+            match screen_for_call(&lead, config, now, self.settings.call_start_margin) {
                 Screen::Dial if dialable.len() < budget => dialable.push(lead),
                 Screen::Dial => {}
                 Screen::Defer(at) => others.push((lead, Some(at), None)),
@@ -465,8 +480,8 @@ impl<S: TickStore> Engine<S> {
                 if state.release_call(call.attempt, now).is_err() {
                     return Ok(false);
                 }
-                self.write_simple(campaign, &lead, &state, Guards::default())
-                    .await
+                let guards = crate::outcome::release_guards(Some(call.started_at));
+                self.write_simple(campaign, &lead, &state, guards).await
             }
             Err(err) if !give_up => {
                 tracing::warn!(%reference, error = %err, "call lookup failed; will retry");

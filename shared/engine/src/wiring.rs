@@ -24,8 +24,12 @@ pub const ENV_VARS: &[&str] = &[
     "SCHEDULE_GROUP",
     "TICK_FUNCTION_ARN",
     "SCHEDULER_ROLE_ARN",
-    "WEBHOOK_BASE_URL",
 ];
+
+/// The public base URL of the webhook routes; read by the dialer only (it writes callback
+/// URLs). Functions behind the HTTP API cannot be given their own API's URL in the template
+/// (a circular reference), so the call-events function rebuilds it from the request's host.
+pub const WEBHOOK_BASE_URL: &str = "WEBHOOK_BASE_URL";
 
 /// The functions' configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +44,6 @@ pub struct AppConfig {
     pub tick_function_arn: String,
     /// The role Scheduler assumes to invoke the tick.
     pub scheduler_role_arn: String,
-    /// Public base URL of the webhook routes.
-    pub webhook_base_url: String,
 }
 
 impl AppConfig {
@@ -58,7 +60,6 @@ impl AppConfig {
             schedule_group: var("SCHEDULE_GROUP")?,
             tick_function_arn: var("TICK_FUNCTION_ARN")?,
             scheduler_role_arn: var("SCHEDULER_ROLE_ARN")?,
-            webhook_base_url: var("WEBHOOK_BASE_URL")?,
         })
     }
 
@@ -105,8 +106,16 @@ pub fn build_engine_with(
         Arc::new(schedules),
         clock,
         Arc::new(NoFaults),
-        Settings::new(&config.webhook_base_url),
+        Settings::new(""),
     )
+}
+
+/// A required variable of this process.
+pub fn required_var(name: &'static str) -> Result<String, MissingVar> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(MissingVar(name))
 }
 
 /// JSON logs for Lambda (CloudWatch), honouring `RUST_LOG`; quiet by default in tests.
@@ -131,8 +140,8 @@ mod tests {
     fn a_missing_variable_is_named() {
         let mut env: HashMap<&str, &str> = ENV_VARS.iter().map(|v| (*v, "x")).collect();
         assert!(AppConfig::from_lookup(|k| env.get(k).map(|v| v.to_string())).is_ok());
-        env.insert("WEBHOOK_BASE_URL", " ");
+        env.insert("SCHEDULER_ROLE_ARN", " ");
         let err = AppConfig::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
-        assert_eq!(err, MissingVar("WEBHOOK_BASE_URL"));
+        assert_eq!(err, MissingVar("SCHEDULER_ROLE_ARN"));
     }
 }

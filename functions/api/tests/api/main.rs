@@ -6,5 +6,6 @@ mod campaigns;
 mod contacts;
 mod dnc;
 mod isolation;
+mod results;
 mod support;
 mod wiring;

@@ -27,6 +27,10 @@ pub fn t0() -> DateTime<Utc> {
 
 pub struct App {
     pub router: Router,
+    /// The results queue and the bucket: tests run the results worker's jobs themselves.
+    pub results_queue: String,
+    pub sqs: aws_sdk_sqs::Client,
+    pub blobs: Blobs,
     pub store: Arc<DynamoStore>,
     pub schedules: EventBridgeSchedules,
 }
@@ -55,17 +59,63 @@ impl App {
             env.resources.name("DataBucket").unwrap(),
         );
         let clock = ManualClock::at(t0());
+        let sqs = aws_sdk_sqs::Client::new(&env.config);
+        let results_queue = env.resources.name("ResultsQueue").unwrap().to_owned();
         let state = AppState {
             store: store.clone(),
             schedules: Arc::new(schedules.clone()),
-            blobs,
+            blobs: blobs.clone(),
+            results: Arc::new(adapters::queue::SqsQueue::new(sqs.clone(), &results_queue)),
             clock: Arc::new(clock.clone()),
             settings: ApiSettings::default(),
         };
         App {
+            results_queue,
+            sqs,
+            blobs,
             router: api::router(state),
             store,
             schedules,
+        }
+    }
+
+    /// Runs every job on the results queue (what the results function does in the cloud);
+    /// returns how many ran.
+    pub async fn run_results_jobs(&self) -> usize {
+        let mut ran = 0;
+        loop {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.results_queue)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return ran;
+            }
+            for m in messages {
+                let job: engine::results::ResultsJob =
+                    serde_json::from_str(m.body().unwrap()).unwrap();
+                engine::results::run_job(
+                    &self.store,
+                    &self.blobs,
+                    &job,
+                    Arc::new(ManualClock::at(t0())),
+                )
+                .await
+                .unwrap();
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.results_queue)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                ran += 1;
+            }
         }
     }
 

@@ -59,6 +59,18 @@ impl CampaignCounters {
             .sum()
     }
 
+    /// The counters reconciliation checks, as plain values.
+    pub fn tally(&self) -> domain::results::Tally {
+        domain::results::Tally {
+            by_status: self.by_status,
+            attempts: self.attempts,
+            talk_seconds: self.talk_seconds,
+            outcomes: self.outcomes.clone(),
+            in_flight: self.in_flight,
+        }
+        .normalized()
+    }
+
     /// The pacing inputs.
     pub fn pacing_state(&self) -> PacingState {
         PacingState {

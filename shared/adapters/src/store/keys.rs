@@ -70,8 +70,19 @@ pub const STATS_SK: &str = "STATS";
 
 /// Hourly analytics counters.
 pub fn hour_sk(hour_start: DateTime<Utc>) -> String {
-    format!("HOUR#{}", hour_start.format("%Y-%m-%dT%H"))
+    format!("{HOUR_PREFIX}{}", hour_start.format("%Y-%m-%dT%H"))
 }
+
+/// Prefix of the hourly analytics items.
+pub const HOUR_PREFIX: &str = "HOUR#";
+
+/// An export job.
+pub fn export_sk(export: &domain::ids::ExportId) -> String {
+    format!("EXPORT#{export}")
+}
+
+/// The last reconciliation report of a campaign.
+pub const RECONCILE_SK: &str = "RECONCILE";
 
 /// An import job.
 pub fn import_sk(import: &ImportId) -> String {

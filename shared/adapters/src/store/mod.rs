@@ -17,6 +17,7 @@
 //! | campaign counters, in-flight calls, rolling-hour starts | `pk = C#{tenant}#{campaign}`, `sk = STATS` |
 //! | hourly analytics counters | `pk = C#{tenant}#{campaign}`, `sk = HOUR#{yyyy-mm-ddThh}` |
 //! | import jobs of a campaign | `pk = C#{tenant}#{campaign}`, `sk = IMPORT#{import}` |
+//! | export jobs; last reconciliation | `pk = C#{tenant}#{campaign}`, `sk = EXPORT#{export}` / `RECONCILE` |
 //! | lead by id (id = hash of campaign + E.164: dedupe is a conditional put) | `pk = L#{tenant}#{campaign}#{shard}`, `sk = {lead}`; shard = lead id mod 4 |
 //! | leads of a campaign, paged | Query each of the 4 shard partitions in turn |
 //! | leads by status, paged | GSI `by_status`: `status_pk = S#{tenant}#{campaign}#{status}#{shard}`, `status_sk = {lead}` |
@@ -52,6 +53,7 @@ mod dnc;
 mod imports;
 pub mod keys;
 mod leads;
+mod results;
 mod tenants;
 
 pub use agents::AgentRecord;
@@ -64,6 +66,7 @@ pub use leads::{
     CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadItemBuilder, LeadWrite,
     PacingGuard, lead_item,
 };
+pub use results::{ExportRecord, ExportStatus};
 pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::Client;

@@ -4,7 +4,9 @@
 //! generic HTTP agent platform. Every adapter gets our call reference into the callback URL,
 //! signed by the provider, so a webhook names the lead and attempt it is about.
 
+pub mod http_agent;
 pub mod simulator;
+pub mod twilio;
 
 use std::collections::BTreeMap;
 use std::fmt;

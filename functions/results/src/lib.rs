@@ -1,0 +1,45 @@
+//! The results function: each SQS record is a [`ResultsJob`] (an export to write, a campaign
+//! to reconcile). A record that cannot be parsed is dropped with an error log (retrying cannot
+//! fix it); a job that fails is reported as a batch item failure, so SQS retries it and, past
+//! the redrive limit, moves it to the dead-letter queue.
+
+use std::sync::Arc;
+
+use adapters::blobs::Blobs;
+use adapters::ports::Clock;
+use adapters::store::DynamoStore;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use engine::results::{ResultsJob, run_job};
+
+/// What the handler needs.
+#[derive(Clone)]
+pub struct Worker {
+    /// The store.
+    pub store: Arc<DynamoStore>,
+    /// The data bucket.
+    pub blobs: Blobs,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Handles a batch of results jobs, one at a time (each reads a whole campaign).
+pub async fn handle_batch(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let job: ResultsJob = match serde_json::from_str(record.body.as_deref().unwrap_or("")) {
+            Ok(job) => job,
+            Err(err) => {
+                tracing::error!(message = %id, error = %err, "dropping a results message that is not a job");
+                continue;
+            }
+        };
+        if let Err(err) = run_job(&worker.store, &worker.blobs, &job, worker.clock.clone()).await {
+            tracing::error!(message = %id, error = %err, "results job failed; SQS will retry it");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}

@@ -1,0 +1,30 @@
+use std::sync::Arc;
+
+use adapters::blobs::Blobs;
+use adapters::ports::SystemClock;
+use adapters::store::DynamoStore;
+use aws_lambda_events::event::sqs::SqsEvent;
+use engine::wiring::{init_tracing, required_var};
+use lambda_runtime::{LambdaEvent, service_fn};
+use results::Worker;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let sdk = adapters::aws::load_config().await;
+    let worker = Worker {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            required_var("TABLE_NAME")?,
+        )),
+        blobs: Blobs::new(adapters::aws::s3_client(&sdk), required_var("DATA_BUCKET")?),
+        clock: Arc::new(SystemClock),
+    };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let worker = worker.clone();
+        async move {
+            Ok::<_, lambda_runtime::Error>(results::handle_batch(&worker, event.payload).await)
+        }
+    }))
+    .await
+}

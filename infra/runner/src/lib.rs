@@ -1,0 +1,440 @@
+//! The whole system on one machine. One process hosts every function's handler over the local
+//! AWS emulator: the API and the call-events webhook on a localhost port, the importer fed by
+//! the bucket's notification queue, ticks fired from the **schedules stored in the emulator**
+//! (this runner plays EventBridge Scheduler: launch -> schedule -> tick is the real path),
+//! dialer workers long-polling the dial queue, and the simulated phone network calling the
+//! webhook back over HTTP, signed. A virtual clock runs `speed` times faster than real time so
+//! a day of calling takes minutes; queue delays are scaled to match.
+
+pub mod demo;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters::blobs::Blobs;
+use adapters::ports::{Clock, NoFaults, ScaledClock};
+use adapters::schedules::EventBridgeSchedules;
+use adapters::store::DynamoStore;
+use adapters::voice::simulator::{Simulator, SimulatorConfig};
+use anyhow::Context;
+use aws_config::SdkConfig;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use chrono::{DateTime, Utc};
+use engine::wiring::{AppConfig, build_engine_with};
+use engine::{Engine, Providers};
+use local_aws::{Provisioned, ResourceSpecs};
+use tokio::task::JoinSet;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Port for the API and webhooks (0: any free port).
+    pub port: u16,
+    /// Virtual seconds per real second.
+    pub speed: f64,
+    /// Where the virtual clock starts.
+    pub start_at: DateTime<Utc>,
+    /// The simulated network.
+    pub simulator: SimulatorConfig,
+    /// Dialer workers.
+    pub dialers: usize,
+    /// Name prefix of the emulator resources.
+    pub prefix: String,
+}
+
+/// A running system.
+pub struct Runner {
+    /// `http://127.0.0.1:{port}`.
+    pub base_url: String,
+    /// The virtual clock.
+    pub clock: Arc<ScaledClock>,
+    /// The simulated phone network.
+    pub simulator: Arc<Simulator>,
+    /// The store.
+    pub store: Arc<DynamoStore>,
+    /// The emulator resources.
+    pub resources: Provisioned,
+    /// SDK configuration for the emulator.
+    pub sdk: SdkConfig,
+    /// The engine the handlers share.
+    pub engine: Arc<Engine<DynamoStore>>,
+    tasks: JoinSet<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Runner {
+    /// Provisions the emulator's resources from template.yaml and starts every handler.
+    pub async fn start(config: RunnerConfig) -> anyhow::Result<Runner> {
+        let endpoint = local_aws::endpoint_from_env()?;
+        let sdk = local_aws::sdk_config(&endpoint).await;
+        let specs = ResourceSpecs::from_file(&local_aws::template_path())?;
+        let resources = local_aws::provision(&sdk, &specs, &config.prefix)
+            .await
+            .context("provisioning from template.yaml")?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let clock = Arc::new(ScaledClock::new(config.start_at, config.speed));
+        let simulator = Arc::new(Simulator::new(config.simulator.clone(), clock.clone()));
+        let app = AppConfig {
+            table: resources.name("CampaignsTable")?.to_owned(),
+            dial_queue_url: resources.name("DialQueue")?.to_owned(),
+            schedule_group: resources.name("TickScheduleGroup")?.to_owned(),
+            tick_function_arn: "arn:aws:lambda:us-east-1:000000000000:function:local-tick".into(),
+            scheduler_role_arn: "arn:aws:iam::000000000000:role/local-scheduler".into(),
+        };
+        let providers = Providers::default().with("simulator", simulator.clone());
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let results_queue_url = resources.name("ResultsQueue")?.to_owned();
+        let results_queue: Arc<dyn adapters::queue::MessageQueue> = Arc::new(
+            adapters::queue::SqsQueue::new(sqs.clone(), &results_queue_url),
+        );
+        let mut engine =
+            build_engine_with(&app, &sdk, providers, clock.clone(), 1.0 / config.speed)
+                .with_results_queue(results_queue.clone())
+                .with_webhook_base_url(&base_url);
+        // Two real seconds between deciding to call and reaching the network are `2 × speed`
+        // virtual seconds: the window must stay open that long for a call to start.
+        engine.settings.call_start_margin =
+            engine
+                .settings
+                .call_start_margin
+                .max(chrono::Duration::milliseconds(
+                    (2000.0 * config.speed) as i64,
+                ));
+        let engine = Arc::new(engine);
+        let store = engine.store.clone();
+        let schedules = EventBridgeSchedules::new(
+            aws_sdk_scheduler::Client::new(&sdk),
+            &app.schedule_group,
+            &app.tick_function_arn,
+            &app.scheduler_role_arn,
+        );
+        let s3 = local_aws::s3_client(&sdk);
+        let bucket = resources.name("DataBucket")?.to_owned();
+        let state = api::AppState {
+            store: store.clone(),
+            schedules: Arc::new(schedules.clone()),
+            blobs: Blobs::new(s3.clone(), &bucket),
+            results: results_queue,
+            clock: clock.clone(),
+            settings: api::ApiSettings::default(),
+        };
+        let router = api::router(state).merge(call_events::router(engine.clone()));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = JoinSet::new();
+        {
+            let mut stopped = stopped.clone();
+            tasks.spawn(async move {
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                });
+                if let Err(err) = serve.await {
+                    tracing::error!(error = %err, "the HTTP server stopped");
+                }
+            });
+        }
+        let worker = results::Worker {
+            store: store.clone(),
+            blobs: Blobs::new(s3.clone(), &bucket),
+            clock: clock.clone(),
+        };
+        tasks.spawn(results_loop(
+            worker,
+            sqs.clone(),
+            results_queue_url,
+            stopped.clone(),
+        ));
+        tasks.spawn(scheduler_loop(
+            engine.clone(),
+            schedules,
+            clock.clone(),
+            stopped.clone(),
+        ));
+        for _ in 0..config.dialers.max(1) {
+            tasks.spawn(dialer_loop(
+                engine.clone(),
+                sqs.clone(),
+                app.dial_queue_url.clone(),
+                clock.clone(),
+                stopped.clone(),
+            ));
+        }
+        let importer = Arc::new(importer::Importer {
+            store: store.clone(),
+            s3,
+            bucket,
+            sqs: sqs.clone(),
+            queue_url: resources.name("ImportQueue")?.to_owned(),
+            clock: clock.clone(),
+            faults: Arc::new(NoFaults),
+            settings: importer::ImportSettings::default(),
+        });
+        tasks.spawn(importer_loop(importer, sqs.clone(), stopped.clone()));
+        tasks.spawn(network_loop(
+            simulator.clone(),
+            clock.clone(),
+            stopped.clone(),
+        ));
+        Ok(Runner {
+            base_url,
+            clock,
+            simulator,
+            store,
+            resources,
+            sdk,
+            engine,
+            tasks,
+            stop,
+        })
+    }
+
+    /// Stops every task.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        self.tasks.abort_all();
+    }
+}
+
+async fn sleep_or_stop(stopped: &mut tokio::sync::watch::Receiver<bool>, real: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(real) => false,
+        _ = stopped.wait_for(|s| *s) => true,
+    }
+}
+
+/// EventBridge Scheduler's part: every virtual minute, fire each enabled schedule stored in the
+/// emulator (within its start and end) at the tick handler, with the schedule's own input.
+async fn scheduler_loop(
+    engine: Arc<Engine<DynamoStore>>,
+    schedules: EventBridgeSchedules,
+    clock: Arc<ScaledClock>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let minute = clock.real(Duration::from_secs(60));
+    // A campaign's tick still running when the next minute comes is not started twice (the
+    // engine would be safe, but the work would be wasted).
+    let running: Arc<std::sync::Mutex<std::collections::HashSet<String>>> = Arc::default();
+    loop {
+        let now = clock.now();
+        match schedules.list().await {
+            Ok(list) => {
+                for schedule in list {
+                    let live = schedule.enabled
+                        && schedule.start.is_none_or(|s| s <= now)
+                        && schedule.end.is_none_or(|e| now <= e);
+                    if let (true, Some(input)) = (live, schedule.input) {
+                        if !running
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(schedule.name.clone())
+                        {
+                            continue;
+                        }
+                        let (engine, running, name) =
+                            (engine.clone(), running.clone(), schedule.name);
+                        tokio::spawn(async move {
+                            if let Err(err) = tick::handle(&engine, input).await {
+                                tracing::warn!(error = %err, "tick failed");
+                            }
+                            running
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .remove(&name);
+                        });
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "listing schedules failed"),
+        }
+        if sleep_or_stop(&mut stopped, minute).await {
+            return;
+        }
+    }
+}
+
+fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for m in messages {
+        let mut record = SqsMessage::default();
+        record.message_id = m.message_id.clone();
+        record.receipt_handle = m.receipt_handle.clone();
+        record.body = m.body.clone();
+        event.records.push(record);
+    }
+    event
+}
+
+/// The SQS event source's part for the dialer: long-poll, hand each record to the dialer
+/// handler, delete what is done; a record that must wait is held and handed over again when
+/// its (virtual) time comes.
+async fn dialer_loop(
+    engine: Arc<Engine<DynamoStore>>,
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    clock: Arc<ScaledClock>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        let received = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await;
+        let messages = match received {
+            Ok(out) => out.messages.unwrap_or_default(),
+            Err(err) => {
+                tracing::warn!(error = %aws_sdk_sqs::Error::from(err), "receiving dial messages failed");
+                if sleep_or_stop(&mut stopped, Duration::from_secs(1)).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        for record in sqs_event(&messages).records {
+            let (engine, sqs, url, clock) =
+                (engine.clone(), sqs.clone(), url.clone(), clock.clone());
+            tokio::spawn(async move {
+                loop {
+                    match dialer::handle_record(&engine, &record).await {
+                        dialer::RecordResult::Done => {
+                            if let Some(receipt) = &record.receipt_handle {
+                                let _ = sqs
+                                    .delete_message()
+                                    .queue_url(&url)
+                                    .receipt_handle(receipt)
+                                    .send()
+                                    .await;
+                            }
+                            return;
+                        }
+                        dialer::RecordResult::Later(delay) => {
+                            tokio::time::sleep(clock.real(delay)).await
+                        }
+                        // Left on the queue: SQS delivers it again after the visibility timeout.
+                        dialer::RecordResult::Failed => return,
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Receives up to ten messages (long poll); None when stopping.
+async fn receive(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    stopped: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Vec<aws_sdk_sqs::types::Message>> {
+    loop {
+        if *stopped.borrow() {
+            return None;
+        }
+        match sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+        {
+            Ok(out) => return Some(out.messages.unwrap_or_default()),
+            Err(err) => {
+                tracing::warn!(error = %aws_sdk_sqs::Error::from(err), queue = url, "receiving messages failed");
+                if sleep_or_stop(stopped, Duration::from_secs(1)).await {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Deletes the messages a handler did not report as failed.
+async fn delete_done(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    messages: &[aws_sdk_sqs::types::Message],
+    response: &aws_lambda_events::event::sqs::SqsBatchResponse,
+) {
+    for m in messages {
+        let failed = response
+            .batch_item_failures
+            .iter()
+            .any(|f| Some(&f.item_identifier) == m.message_id.as_ref());
+        if let (false, Some(receipt)) = (failed, &m.receipt_handle) {
+            let _ = sqs
+                .delete_message()
+                .queue_url(url)
+                .receipt_handle(receipt)
+                .send()
+                .await;
+        }
+    }
+}
+
+/// The SQS event source's part for the results worker.
+async fn results_loop(
+    worker: results::Worker,
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
+        if messages.is_empty() {
+            continue;
+        }
+        let response = results::handle_batch(&worker, sqs_event(&messages)).await;
+        delete_done(&sqs, &url, &messages, &response).await;
+    }
+}
+
+/// The SQS event source's part for the importer.
+async fn importer_loop(
+    importer: Arc<importer::Importer>,
+    sqs: aws_sdk_sqs::Client,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    while let Some(messages) = receive(&sqs, &importer.queue_url, &mut stopped).await {
+        if messages.is_empty() {
+            continue;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(600);
+        let response = importer::handle_batch(&importer, sqs_event(&messages), deadline).await;
+        delete_done(&sqs, &importer.queue_url, &messages, &response).await;
+    }
+}
+
+/// The phone network's side: deliver each due webhook over HTTP to its callback URL.
+async fn network_loop(
+    simulator: Arc<Simulator>,
+    clock: Arc<ScaledClock>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let http = reqwest::Client::new();
+    loop {
+        for webhook in simulator.take_due(clock.now()) {
+            let mut request = http.post(&webhook.url).body(webhook.body.clone());
+            for (name, value) in &webhook.headers {
+                request = request.header(name, value);
+            }
+            match request.send().await {
+                Ok(response) if response.status().is_success() => {}
+                Ok(response) => {
+                    tracing::warn!(status = %response.status(), url = %webhook.url, "webhook refused")
+                }
+                Err(err) => tracing::warn!(error = %err, "webhook delivery failed"),
+            }
+        }
+        if sleep_or_stop(&mut stopped, Duration::from_millis(50)).await {
+            return;
+        }
+    }
+}

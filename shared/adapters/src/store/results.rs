@@ -1,0 +1,342 @@
+//! What a campaign produced: hourly analytics items (`HOUR#…`), export jobs (`EXPORT#…`), the
+//! last reconciliation (`RECONCILE`), and the conditional rewrite of counters that repairs
+//! drift.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::ids::{CampaignRef, ExportId};
+use domain::results::{HourTally, Tally};
+use domain::retry::Outcome;
+use domain::status::LeadStatus;
+use serde::{Deserialize, Serialize};
+
+use super::keys;
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+
+/// The stored names and values of the counters a reconciliation rewrites (absent outcomes as
+/// 0). Pacing state is not among them: the rolling hour is transient and self-correcting.
+fn tally_attributes(tally: &Tally) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = LeadStatus::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, status)| (format!("n_{}", status.as_str()), tally.by_status[i]))
+        .collect();
+    out.push(("attempts".into(), tally.attempts));
+    out.push(("talk_seconds".into(), tally.talk_seconds));
+    out.push(("in_flight".into(), tally.in_flight));
+    for outcome in Outcome::ALL {
+        out.push((
+            format!("o_{}", outcome.as_str()),
+            tally.outcomes.get(&outcome).copied().unwrap_or(0),
+        ));
+    }
+    out
+}
+
+/// Where an export is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportStatus {
+    /// Waiting for the results worker.
+    Queued,
+    /// Being written.
+    Running,
+    /// Written; downloadable.
+    Completed,
+    /// Gave up (the reason is on the record).
+    Failed,
+}
+
+/// An export job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRecord {
+    /// The export.
+    pub id: ExportId,
+    /// Its campaign.
+    pub campaign: CampaignRef,
+    /// Where it is.
+    pub status: ExportStatus,
+    /// The object written (`exports/{tenant}/{campaign}/{export}.csv`).
+    pub object_key: String,
+    /// Lead rows written.
+    #[serde(default)]
+    pub rows: u64,
+    /// Bytes written.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+    /// When it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExportItem {
+    pk: String,
+    sk: String,
+    kind: String,
+    #[serde(flatten)]
+    record: ExportRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReportItem<T> {
+    pk: String,
+    sk: String,
+    kind: String,
+    report: T,
+}
+
+fn corrupt(key: &str, e: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+fn num(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+impl DynamoStore {
+    /// A campaign's hourly items, oldest first (one item per hour with calls: a query over at
+    /// most the campaign's hours, never over its leads).
+    pub async fn hourly_counters(
+        &self,
+        campaign: &CampaignRef,
+    ) -> Result<Vec<HourTally>, StoreError> {
+        let mut hours = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::campaign_pk(campaign)))
+                .expression_attribute_values(":prefix", s(keys::HOUR_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(aws)?;
+            for item in out.items.unwrap_or_default() {
+                let sk = item
+                    .get(keys::SK)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let hour = sk
+                    .strip_prefix(keys::HOUR_PREFIX)
+                    .and_then(|h| {
+                        NaiveDateTime::parse_from_str(&format!("{h}:00"), "%Y-%m-%dT%H:%M").ok()
+                    })
+                    .ok_or_else(|| corrupt(&sk, "not an hour"))?
+                    .and_utc();
+                hours.push(HourTally {
+                    hour,
+                    started: num(&item, "started"),
+                    connected: num(&item, "connected"),
+                    talk_seconds: num(&item, "talk_seconds"),
+                });
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(hours);
+            }
+        }
+    }
+
+    /// Overwrites one hour's item (reconciliation's repair).
+    pub async fn put_hourly_counters(
+        &self,
+        campaign: &CampaignRef,
+        hour: &HourTally,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::campaign_pk(campaign)))
+            .item(keys::SK, s(keys::hour_sk(hour.hour)))
+            .item("kind", s("hour"))
+            .item("started", n(hour.started))
+            .item("connected", n(hour.connected))
+            .item("talk_seconds", n(hour.talk_seconds))
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(())
+    }
+
+    /// Replaces the reconciled counters with `new`, on the condition that every one of them
+    /// still holds the value in `expected` (read before the leads were counted). Any lead
+    /// transition in between moves at least one of them, so a repair computed from a moving
+    /// campaign is refused ([`Refusal::Stale`]) instead of writing a stale truth.
+    pub async fn replace_counters(
+        &self,
+        campaign: &CampaignRef,
+        expected: &Tally,
+        new: &Tally,
+    ) -> Result<(), WriteError> {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut sets = Vec::new();
+        let mut conditions = Vec::new();
+        for (i, ((name, old), (_, value))) in tally_attributes(expected)
+            .into_iter()
+            .zip(tally_attributes(new))
+            .enumerate()
+        {
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":n{i}"), n(value));
+            sets.push(format!("#a{i} = :n{i}"));
+            if old == 0 {
+                conditions.push(format!("(attribute_not_exists(#a{i}) OR #a{i} = :o{i})"));
+            } else {
+                conditions.push(format!("#a{i} = :o{i}"));
+            }
+            values.insert(format!(":o{i}"), n(old));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(campaign)))
+            .key(keys::SK, s(keys::STATS_SK))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
+    /// Records a new export job (refused if the id exists).
+    pub async fn create_export(&self, record: &ExportRecord) -> Result<(), WriteError> {
+        self.write_export(record, true).await
+    }
+
+    /// Saves an export job's progress.
+    pub async fn save_export(&self, record: &ExportRecord) -> Result<(), WriteError> {
+        self.write_export(record, false).await
+    }
+
+    async fn write_export(&self, record: &ExportRecord, new: bool) -> Result<(), WriteError> {
+        let item = serde_dynamo::to_item(ExportItem {
+            pk: keys::campaign_pk(&record.campaign),
+            sk: keys::export_sk(&record.id),
+            kind: "export".into(),
+            record: record.clone(),
+        })
+        .map_err(|e| corrupt(record.id.as_str(), e))?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(new.then(|| "attribute_not_exists(pk)".to_owned()));
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
+    /// Reads an export job.
+    pub async fn get_export(
+        &self,
+        campaign: &CampaignRef,
+        id: &ExportId,
+    ) -> Result<Option<ExportRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(campaign)))
+            .key(keys::SK, s(keys::export_sk(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, ExportItem>(item)
+                    .map(|i| i.record)
+                    .map_err(|e| corrupt(id.as_str(), e))
+            })
+            .transpose()
+    }
+
+    /// Stores a campaign's last reconciliation report (any serializable report).
+    pub async fn put_reconcile_report<T: Serialize>(
+        &self,
+        campaign: &CampaignRef,
+        report: &T,
+    ) -> Result<(), StoreError> {
+        let item = serde_dynamo::to_item(ReportItem {
+            pk: keys::campaign_pk(campaign),
+            sk: keys::RECONCILE_SK.to_owned(),
+            kind: "reconcile".into(),
+            report,
+        })
+        .map_err(|e| corrupt(keys::RECONCILE_SK, e))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(())
+    }
+
+    /// A campaign's last reconciliation report.
+    pub async fn reconcile_report<T: for<'de> Deserialize<'de>>(
+        &self,
+        campaign: &CampaignRef,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(campaign)))
+            .key(keys::SK, s(keys::RECONCILE_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, ReportItem<T>>(item)
+                    .map(|i| i.report)
+                    .map_err(|e| corrupt(keys::RECONCILE_SK, e))
+            })
+            .transpose()
+    }
+}

@@ -1,0 +1,370 @@
+//! A generic HTTP AI-agent platform (an in-house one): JSON both ways, HMAC-SHA256 signatures
+//! with a timestamp both ways.
+//!
+//! - **Create call**: `POST {base}/calls` with our call reference, to, from, the agent, the
+//!   lead's fields as variables, the longest call, voicemail behaviour, the transfer number
+//!   and the callback URL. Answer `201 {"call_id": "..."}`.
+//! - **Signatures**: header `x-agent-signature: t={unix seconds},v1={hex HMAC-SHA256(secret,
+//!   "{t}.{body}")}` on our requests and on the platform's webhooks; a webhook older than five
+//!   minutes (or from the future) is refused as a replay.
+//! - **Events**: `{"call_id", "status", "duration_seconds", "disposition", "callback_at"}` —
+//!   `status` is `initiated` / `ringing` / `answered` while the call runs and `completed` /
+//!   `no_answer` / `busy` / `voicemail` / `failed` / `canceled` when it ends; the agent's
+//!   disposition (`interested`, `not_interested`, `opted_out`, `callback`, `transferred`)
+//!   refines a completed call's outcome.
+//! - **Lookup**: `GET {base}/calls/{id}`, or `GET {base}/calls?reference={reference}`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::config::{Voicemail, VoicemailAction};
+use domain::lead::AttemptDetails;
+use domain::phone::E164;
+use domain::retry::{AttemptReport, Outcome};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use super::{
+    CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
+    PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
+};
+
+/// The signature header (both directions).
+pub const SIGNATURE_HEADER: &str = "x-agent-signature";
+/// Webhooks older than this are replays.
+pub const REPLAY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The platform's address and secrets.
+#[derive(Clone, Deserialize)]
+pub struct HttpAgentConfig {
+    /// Base URL of the platform's API.
+    pub base_url: String,
+    /// Bearer token for our requests. Never logged.
+    pub api_key: String,
+    /// Shared secret of the signatures. Never logged.
+    pub signing_secret: String,
+    /// Calls the platform accepts per second.
+    #[serde(default = "default_cps")]
+    pub calls_per_second: u32,
+}
+
+fn default_cps() -> u32 {
+    10
+}
+
+impl std::fmt::Debug for HttpAgentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpAgentConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .field("signing_secret", &"<redacted>")
+            .field("calls_per_second", &self.calls_per_second)
+            .finish()
+    }
+}
+
+/// `t={t},v1={hex}` for `body` at `t`.
+pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Checks a signature header against `body` at `now`.
+pub fn verify(
+    secret: &str,
+    header: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), WebhookError> {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => v1 = Some(value),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return Err(WebhookError::BadSignature);
+    };
+    let age = now.timestamp() - t;
+    if age > REPLAY_WINDOW.num_seconds() || age < -60 {
+        return Err(WebhookError::BadSignature);
+    }
+    let expected = signature(secret, t, body);
+    let expected_v1 = expected
+        .rsplit_once("v1=")
+        .map(|(_, h)| h)
+        .unwrap_or_default();
+    if bool::from(expected_v1.as_bytes().ct_eq(v1.as_bytes())) {
+        Ok(())
+    } else {
+        Err(WebhookError::BadSignature)
+    }
+}
+
+/// The create-call request body.
+pub fn create_call_body(request: &CallRequest) -> Value {
+    let (detect, action) = match request.voicemail {
+        Voicemail::NotDetected => (false, None),
+        Voicemail::Detect(VoicemailAction::HangUp) => (true, Some("hang_up")),
+        Voicemail::Detect(VoicemailAction::LeaveMessage) => (true, Some("leave_message")),
+    };
+    json!({
+        "reference": request.reference.path(),
+        "to": request.to.as_str(),
+        "from": request.from.as_str(),
+        "agent": request.agent_ref,
+        "variables": request.variables,
+        "max_duration_seconds": request.max_duration.as_secs(),
+        "voicemail": {
+            "detect": detect,
+            "action": action,
+            "message": request.voicemail_message,
+        },
+        "transfer_number": request.transfer_number.as_ref().map(E164::as_str),
+        "callback_url": request.callback_url,
+    })
+}
+
+/// A call as the platform reports it (webhook body and lookup answer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentCall {
+    /// The platform's id.
+    pub call_id: String,
+    /// Where the call is.
+    pub status: String,
+    /// Talk time.
+    #[serde(default)]
+    pub duration_seconds: u32,
+    /// The agent's disposition.
+    #[serde(default)]
+    pub disposition: Option<String>,
+    /// For a callback: when.
+    #[serde(default)]
+    pub callback_at: Option<DateTime<Utc>>,
+    /// Whether the agent left its voicemail message.
+    #[serde(default)]
+    pub voicemail_left: bool,
+}
+
+/// The report of a finished call (None while it runs). A completed call's disposition decides
+/// between reached, opted out and callback requested.
+pub fn report_of(call: &AgentCall) -> Option<AttemptReport> {
+    let outcome = match call.status.as_str() {
+        "completed" => match call.disposition.as_deref() {
+            Some("opted_out") => Outcome::OptedOut,
+            Some("callback") if call.callback_at.is_some() => Outcome::CallbackRequested,
+            _ => Outcome::Completed,
+        },
+        "no_answer" => Outcome::NoAnswer,
+        "busy" => Outcome::Busy,
+        "voicemail" => Outcome::Voicemail,
+        "failed" => Outcome::Failed,
+        "canceled" => Outcome::Canceled,
+        _ => return None,
+    };
+    Some(AttemptReport {
+        outcome,
+        callback_at: (outcome == Outcome::CallbackRequested)
+            .then_some(call.callback_at)
+            .flatten(),
+        voicemail_left: outcome == Outcome::Voicemail && call.voicemail_left,
+    })
+}
+
+fn details_of(call: &AgentCall) -> AttemptDetails {
+    AttemptDetails {
+        duration_seconds: call.duration_seconds,
+        provider_call_id: Some(call.call_id.clone()),
+        disposition: call.disposition.clone(),
+    }
+}
+
+fn lookup_of(call: AgentCall) -> CallLookup {
+    match report_of(&call) {
+        Some(report) => CallLookup::Ended {
+            details: details_of(&call),
+            report,
+        },
+        None => CallLookup::InProgress {
+            provider_call_id: call.call_id,
+        },
+    }
+}
+
+/// The adapter.
+#[derive(Clone)]
+pub struct HttpAgent {
+    config: HttpAgentConfig,
+    account: ProviderAccount,
+    http: reqwest::Client,
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
+}
+
+impl std::fmt::Debug for HttpAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpAgent")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl HttpAgent {
+    /// An adapter; requests time out after `timeout`. `clock` dates our signatures.
+    pub fn new(
+        config: HttpAgentConfig,
+        timeout: Duration,
+        clock: std::sync::Arc<dyn crate::ports::Clock>,
+    ) -> Self {
+        let account = ProviderAccount {
+            id: format!("http:{}", config.base_url),
+            calls_per_second: config.calls_per_second.max(1),
+        };
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .unwrap_or_default();
+        Self {
+            config,
+            account,
+            http,
+            clock,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.base_url.trim_end_matches('/'))
+    }
+
+    fn signed_get(&self, path: &str) -> reqwest::RequestBuilder {
+        let t = self.clock.now().timestamp();
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.config.api_key)
+            .header(
+                SIGNATURE_HEADER,
+                signature(&self.config.signing_secret, t, b""),
+            )
+    }
+}
+
+fn lookup_error(err: impl std::fmt::Display) -> LookupError {
+    LookupError(err.to_string())
+}
+
+#[async_trait]
+impl VoiceProvider for HttpAgent {
+    fn account(&self) -> &ProviderAccount {
+        &self.account
+    }
+
+    async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
+        let body = serde_json::to_vec(&create_call_body(request)).unwrap_or_default();
+        let t = self.clock.now().timestamp();
+        let response = self
+            .http
+            .post(self.url("/calls"))
+            .bearer_auth(&self.config.api_key)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(
+                SIGNATURE_HEADER,
+                signature(&self.config.signing_secret, t, &body),
+            )
+            .body(body)
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
+            Err(_) => return Err(PlaceCallError::Uncertain),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_secs);
+        match status {
+            200..=299 => match response
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v["call_id"].as_str().map(str::to_owned))
+            {
+                Some(id) => Ok(PlacedCall {
+                    provider_call_id: id,
+                }),
+                None => Err(PlaceCallError::Uncertain),
+            },
+            429 => Err(PlaceCallError::RateLimited { retry_after }),
+            401 | 403 | 503 => Err(PlaceCallError::Unavailable),
+            500..=599 => Err(PlaceCallError::Uncertain),
+            _ => {
+                let code = response
+                    .json::<Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["code"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| format!("http_{status}"));
+                Err(PlaceCallError::Rejected { reason: code })
+            }
+        }
+    }
+
+    fn parse_webhook(
+        &self,
+        request: &WebhookRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CallEvent, WebhookError> {
+        let header = request
+            .header(SIGNATURE_HEADER)
+            .ok_or(WebhookError::BadSignature)?;
+        verify(&self.config.signing_secret, header, &request.body, now)?;
+        let call: AgentCall = serde_json::from_slice(&request.body)
+            .map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        let kind = match report_of(&call) {
+            Some(report) => CallEventKind::Ended {
+                details: details_of(&call),
+                report,
+            },
+            None => CallEventKind::Progress(call.status.clone()),
+        };
+        Ok(CallEvent {
+            provider_call_id: call.call_id,
+            kind,
+        })
+    }
+
+    async fn lookup_call(
+        &self,
+        reference: &CallReference,
+        provider_call_id: Option<&str>,
+        _to: &E164,
+    ) -> Result<CallLookup, LookupError> {
+        let path = match provider_call_id {
+            Some(id) => format!("/calls/{id}"),
+            None => format!("/calls?reference={}", reference.path()),
+        };
+        let response = self.signed_get(&path).send().await.map_err(lookup_error)?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(CallLookup::NotFound);
+        }
+        if !response.status().is_success() {
+            return Err(LookupError(format!(
+                "the agent platform answered {}",
+                response.status()
+            )));
+        }
+        Ok(lookup_of(response.json().await.map_err(lookup_error)?))
+    }
+}

@@ -1,0 +1,466 @@
+//! Twilio Programmable Voice.
+//!
+//! - **Create call**: a form POST to `/2010-04-01/Accounts/{sid}/Calls.json` with TwiML that
+//!   connects the answered call to the agent's media stream (`<Connect><Stream>`, our
+//!   references as `<Parameter>`s; when the agent ends the stream to hand over, the next verb
+//!   `<Dial>`s the transfer number), status callbacks for initiated / ringing / answered /
+//!   completed, machine detection from the campaign's voicemail setting (asynchronous, with
+//!   its own callback), `TimeLimit` from the longest call and `Timeout` for ringing.
+//! - **Errors**: 429 and Twilio's rate/queue codes back off; 503 is unavailable; other 5xx and
+//!   timeouts are uncertain (the call may exist: it is looked up); invalid or unreachable
+//!   numbers are permanent.
+//! - **Webhooks**: `X-Twilio-Signature` checked exactly as Twilio documents it: HMAC-SHA1 with
+//!   the auth token over the full URL followed by every POST parameter's name and value in
+//!   name order, base64, compared in constant time.
+//! - **Outcome** from `CallStatus` × `AnsweredBy` × `CallDuration` ([`outcome_of`]).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use domain::config::{Voicemail, VoicemailAction};
+use domain::lead::AttemptDetails;
+use domain::phone::E164;
+use domain::retry::{AttemptReport, Outcome};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::{
+    CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
+    PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
+};
+
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
+/// How long the phone rings before the call counts as not answered.
+pub const RING_TIMEOUT_SECONDS: u32 = 30;
+
+/// Twilio credentials and settings.
+#[derive(Clone, Deserialize)]
+pub struct TwilioConfig {
+    /// The account SID (`AC...`).
+    pub account_sid: String,
+    /// The auth token (signs webhooks, authenticates requests). Never logged.
+    pub auth_token: String,
+    /// API base URL (tests point it at a local server).
+    #[serde(default = "default_api_base")]
+    pub api_base: String,
+    /// Calls the account may start per second (Twilio's default CPS is 1).
+    #[serde(default = "default_cps")]
+    pub calls_per_second: u32,
+}
+
+fn default_api_base() -> String {
+    "https://api.twilio.com".into()
+}
+
+fn default_cps() -> u32 {
+    1
+}
+
+impl std::fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .field("calls_per_second", &self.calls_per_second)
+            .finish()
+    }
+}
+
+/// The Twilio adapter.
+#[derive(Debug, Clone)]
+pub struct Twilio {
+    config: TwilioConfig,
+    account: ProviderAccount,
+    http: reqwest::Client,
+}
+
+impl Twilio {
+    /// An adapter for the account; requests time out after `timeout` (then the call is
+    /// uncertain and looked up).
+    pub fn new(config: TwilioConfig, timeout: Duration) -> Self {
+        let account = ProviderAccount {
+            id: format!("twilio:{}", config.account_sid),
+            calls_per_second: config.calls_per_second.max(1),
+        };
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .unwrap_or_default();
+        Self {
+            config,
+            account,
+            http,
+        }
+    }
+
+    fn calls_url(&self) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/Calls",
+            self.config.api_base.trim_end_matches('/'),
+            self.config.account_sid
+        )
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// The TwiML that runs when the call is answered: the agent's media stream with our references
+/// and the lead's fields as parameters, then (only reached when the agent ends the stream to
+/// hand over) a dial to the transfer number.
+pub fn twiml(request: &CallRequest) -> String {
+    let mut params = BTreeMap::new();
+    params.insert(
+        "tenant".to_owned(),
+        request.reference.campaign.tenant.to_string(),
+    );
+    params.insert(
+        "campaign".to_owned(),
+        request.reference.campaign.campaign.to_string(),
+    );
+    params.insert("lead".to_owned(), request.reference.lead.to_string());
+    params.insert("attempt".to_owned(), request.reference.attempt.to_string());
+    if let Some(message) = &request.voicemail_message {
+        params.insert("voicemail_message".to_owned(), message.clone());
+    }
+    for (name, value) in &request.variables {
+        params
+            .entry(format!("var_{name}"))
+            .or_insert_with(|| value.clone());
+    }
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect><Stream url=\"{}\">",
+        xml_escape(&request.agent_ref)
+    );
+    for (name, value) in &params {
+        xml.push_str(&format!(
+            "<Parameter name=\"{}\" value=\"{}\"/>",
+            xml_escape(name),
+            xml_escape(value)
+        ));
+    }
+    xml.push_str("</Stream></Connect>");
+    if let Some(transfer) = &request.transfer_number {
+        xml.push_str(&format!("<Dial>{}</Dial>", xml_escape(transfer.as_str())));
+    }
+    xml.push_str("</Response>");
+    xml
+}
+
+/// The form fields of a create-call request, in order (a name may repeat).
+pub fn create_call_form(request: &CallRequest) -> Vec<(&'static str, String)> {
+    let mut form = vec![
+        ("To", request.to.to_string()),
+        ("From", request.from.to_string()),
+        ("Twiml", twiml(request)),
+        ("StatusCallback", request.callback_url.clone()),
+        ("StatusCallbackMethod", "POST".into()),
+    ];
+    for event in ["initiated", "ringing", "answered", "completed"] {
+        form.push(("StatusCallbackEvent", event.into()));
+    }
+    match request.voicemail {
+        Voicemail::NotDetected => {}
+        Voicemail::Detect(action) => {
+            // Leaving a message needs the end of the greeting; hanging up only the verdict.
+            let mode = match action {
+                VoicemailAction::LeaveMessage => "DetectMessageEnd",
+                VoicemailAction::HangUp => "Enable",
+            };
+            form.push(("MachineDetection", mode.into()));
+            form.push(("AsyncAmd", "true".into()));
+            form.push(("AsyncAmdStatusCallback", request.callback_url.clone()));
+            form.push(("AsyncAmdStatusCallbackMethod", "POST".into()));
+        }
+    }
+    form.push((
+        "TimeLimit",
+        request.max_duration.as_secs().max(1).to_string(),
+    ));
+    form.push(("Timeout", RING_TIMEOUT_SECONDS.to_string()));
+    form
+}
+
+#[derive(Deserialize)]
+struct CallResource {
+    sid: String,
+    status: String,
+    #[serde(default)]
+    answered_by: Option<String>,
+    #[serde(default)]
+    duration: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CallList {
+    calls: Vec<CallResource>,
+}
+
+#[derive(Deserialize, Default)]
+struct TwilioError {
+    #[serde(default)]
+    code: Option<u32>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// How a refused create-call request is classified.
+pub fn classify_error(
+    status: u16,
+    code: Option<u32>,
+    retry_after: Option<Duration>,
+) -> PlaceCallError {
+    match (status, code) {
+        // Too many requests (HTTP 429, Twilio 20429): the account's queue is full.
+        (429, _) | (_, Some(20429)) => PlaceCallError::RateLimited { retry_after },
+        // Authentication: nothing was created; the deployment's credentials need fixing.
+        (401 | 403, _) => PlaceCallError::Unavailable,
+        (503, _) => PlaceCallError::Unavailable,
+        // The call may have been created before the failure.
+        (500..=599, _) => PlaceCallError::Uncertain,
+        // Invalid, unreachable or not permitted numbers (21211, 21214, 21215, 21217, 13224...).
+        (_, Some(code)) => PlaceCallError::Rejected {
+            reason: format!("twilio_{code}"),
+        },
+        (status, None) => PlaceCallError::Rejected {
+            reason: format!("http_{status}"),
+        },
+    }
+}
+
+/// Our outcome for a finished call, from Twilio's `CallStatus`, `AnsweredBy` and
+/// `CallDuration`. `None` while the call is not finished.
+pub fn outcome_of(
+    call_status: &str,
+    answered_by: Option<&str>,
+    duration_seconds: u32,
+) -> Option<Outcome> {
+    let machine = answered_by.is_some_and(|a| a.starts_with("machine") || a == "fax");
+    Some(match call_status {
+        "completed" if machine => Outcome::Voicemail,
+        "completed" => Outcome::Completed,
+        "busy" => Outcome::Busy,
+        "no-answer" => Outcome::NoAnswer,
+        "failed" => Outcome::Failed,
+        "canceled" => Outcome::Canceled,
+        // queued, initiated, ringing, in-progress
+        _ => return None,
+    })
+    .map(|o| {
+        // A "completed" call that never connected for a second is a ring-out the carrier
+        // reported as completed.
+        if o == Outcome::Completed && duration_seconds == 0 && answered_by.is_none() {
+            Outcome::NoAnswer
+        } else {
+            o
+        }
+    })
+}
+
+/// Twilio's signature of a form POST: base64(HMAC-SHA1(token, url + sorted name+value)).
+pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+    sorted.sort();
+    let mut data = url.to_owned();
+    for (name, value) in sorted {
+        data.push_str(name);
+        data.push_str(value);
+    }
+    let mut mac =
+        Hmac::<sha1::Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key");
+    mac.update(data.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn lookup_error(err: impl std::fmt::Display) -> LookupError {
+    LookupError(err.to_string())
+}
+
+fn details(sid: &str, duration: u32) -> AttemptDetails {
+    AttemptDetails {
+        duration_seconds: duration,
+        provider_call_id: Some(sid.to_owned()),
+        disposition: None,
+    }
+}
+
+fn lookup_of(call: CallResource) -> CallLookup {
+    let duration = call
+        .duration
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    match outcome_of(&call.status, call.answered_by.as_deref(), duration) {
+        Some(outcome) => CallLookup::Ended {
+            report: AttemptReport::of(outcome),
+            details: details(&call.sid, duration),
+        },
+        None => CallLookup::InProgress {
+            provider_call_id: call.sid,
+        },
+    }
+}
+
+#[async_trait]
+impl VoiceProvider for Twilio {
+    fn account(&self) -> &ProviderAccount {
+        &self.account
+    }
+
+    async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
+        let response = self
+            .http
+            .post(format!("{}.json", self.calls_url()))
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .form(&create_call_form(request))
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            // Connection refused before anything was sent: certainly no call.
+            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
+            Err(_) => return Err(PlaceCallError::Uncertain),
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            return match response.json::<CallResource>().await {
+                Ok(call) => Ok(PlacedCall {
+                    provider_call_id: call.sid,
+                }),
+                Err(_) => Err(PlaceCallError::Uncertain),
+            };
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let error: TwilioError = response.json().await.unwrap_or_default();
+        let err = classify_error(status, error.code, retry_after);
+        tracing::warn!(status, code = ?error.code, message = error.message.as_deref().unwrap_or(""), "twilio refused a call");
+        Err(err)
+    }
+
+    fn parse_webhook(
+        &self,
+        request: &WebhookRequest,
+        _now: DateTime<Utc>,
+    ) -> Result<CallEvent, WebhookError> {
+        let given = request
+            .header(SIGNATURE_HEADER)
+            .ok_or(WebhookError::BadSignature)?;
+        let params = parse_form(&request.body);
+        let expected = signature(&self.config.auth_token, &request.url, &params);
+        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+            return Err(WebhookError::BadSignature);
+        }
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let sid = get("CallSid")
+            .ok_or_else(|| WebhookError::Malformed("no CallSid".into()))?
+            .to_owned();
+        let answered_by = get("AnsweredBy");
+        let Some(status) = get("CallStatus") else {
+            // The asynchronous machine-detection callback: a verdict, not an ending.
+            return Ok(CallEvent {
+                provider_call_id: sid,
+                kind: CallEventKind::Progress(format!("amd:{}", answered_by.unwrap_or("unknown"))),
+            });
+        };
+        let duration = get("CallDuration")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        let kind = match outcome_of(status, answered_by, duration) {
+            None => CallEventKind::Progress(status.to_owned()),
+            Some(outcome) => CallEventKind::Ended {
+                report: AttemptReport::of(outcome),
+                details: details(&sid, duration),
+            },
+        };
+        Ok(CallEvent {
+            provider_call_id: sid,
+            kind,
+        })
+    }
+
+    async fn lookup_call(
+        &self,
+        _reference: &CallReference,
+        provider_call_id: Option<&str>,
+        to: &E164,
+    ) -> Result<CallLookup, LookupError> {
+        match provider_call_id {
+            Some(sid) => {
+                let response = self
+                    .http
+                    .get(format!("{}/{sid}.json", self.calls_url()))
+                    .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+                    .send()
+                    .await
+                    .map_err(lookup_error)?;
+                if response.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(CallLookup::NotFound);
+                }
+                if !response.status().is_success() {
+                    return Err(LookupError(format!(
+                        "twilio answered {}",
+                        response.status()
+                    )));
+                }
+                Ok(lookup_of(response.json().await.map_err(lookup_error)?))
+            }
+            // The creation answer was lost, so the sid is unknown: the most recent call to the
+            // number in the last ten minutes is this attempt's (lookups happen two minutes
+            // after an uncertain creation; earlier attempts are at least the retry delay older).
+            None => {
+                let since = (Utc::now() - chrono::Duration::minutes(10))
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string();
+                let response = self
+                    .http
+                    .get(format!("{}.json", self.calls_url()))
+                    .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+                    .query(&[
+                        ("To", to.as_str()),
+                        ("StartTime>", since.as_str()),
+                        ("PageSize", "1"),
+                    ])
+                    .send()
+                    .await
+                    .map_err(lookup_error)?;
+                if !response.status().is_success() {
+                    return Err(LookupError(format!(
+                        "twilio answered {}",
+                        response.status()
+                    )));
+                }
+                let list: CallList = response.json().await.map_err(lookup_error)?;
+                Ok(list
+                    .calls
+                    .into_iter()
+                    .next()
+                    .map_or(CallLookup::NotFound, lookup_of))
+            }
+        }
+    }
+}

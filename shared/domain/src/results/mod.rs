@@ -1,0 +1,11 @@
+//! What a campaign produced, from plain values: the counters recomputed from leads (for
+//! reconciliation), the analytics derived from counters and hourly items, and the rows of the
+//! results export.
+
+mod analytics;
+mod export;
+mod tally;
+
+pub use analytics::{Analytics, HourPoint, OutcomeShare};
+pub use export::{ExportLayout, neutralize};
+pub use tally::{HourTally, Tally, hourly_from_leads};

@@ -1,0 +1,127 @@
+//! Counters recomputed from the leads themselves: the truth that reconciliation compares the
+//! stored counters and hourly items with (promise 8).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::lead::{LeadState, status_index};
+use crate::retry::Outcome;
+use crate::status::LeadStatus;
+
+/// The counters a campaign keeps, as values.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Tally {
+    /// Leads per status (index = position in [`LeadStatus::ALL`]).
+    pub by_status: [i64; 6],
+    /// Attempts started (and not released).
+    pub attempts: i64,
+    /// Talk seconds of finished attempts.
+    pub talk_seconds: i64,
+    /// Finished attempts per outcome (zero counts absent).
+    pub outcomes: BTreeMap<Outcome, i64>,
+    /// Calls in progress.
+    pub in_flight: i64,
+}
+
+impl Tally {
+    /// Adds one lead.
+    pub fn add(&mut self, lead: &LeadState) {
+        self.by_status[status_index(lead.status)] += 1;
+        self.attempts += i64::from(lead.attempts);
+        self.in_flight += i64::from(lead.status == LeadStatus::Calling);
+        for record in &lead.log {
+            *self.outcomes.entry(record.outcome).or_default() += 1;
+            self.talk_seconds += i64::from(record.duration_seconds);
+        }
+    }
+
+    /// The tally of many leads.
+    pub fn of<'a>(leads: impl IntoIterator<Item = &'a LeadState>) -> Self {
+        let mut tally = Self::default();
+        for lead in leads {
+            tally.add(lead);
+        }
+        tally
+    }
+
+    /// Leads counted.
+    pub fn total(&self) -> i64 {
+        self.by_status.iter().sum()
+    }
+
+    /// Leads in a status.
+    pub fn count(&self, status: LeadStatus) -> i64 {
+        self.by_status[status_index(status)]
+    }
+
+    /// Finished attempts.
+    pub fn finished_attempts(&self) -> i64 {
+        self.outcomes.values().sum()
+    }
+
+    /// Finished attempts a person or a machine answered.
+    pub fn connected(&self) -> i64 {
+        self.outcomes
+            .iter()
+            .filter(|(o, _)| o.connected())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Without zero outcome counts (stored counters may hold zeros after a release).
+    pub fn normalized(mut self) -> Self {
+        self.outcomes.retain(|_, n| *n != 0);
+        self
+    }
+}
+
+/// One hour's calls, attributed to the hour each call started in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourTally {
+    /// Start of the hour (UTC).
+    pub hour: DateTime<Utc>,
+    /// Calls started.
+    pub started: i64,
+    /// Calls answered by a person or a machine.
+    pub connected: i64,
+    /// Talk seconds.
+    pub talk_seconds: i64,
+}
+
+fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
+}
+
+/// The hourly timeline recomputed from leads, oldest hour first: every finished attempt and
+/// every call in progress counts as started in its start hour; finished attempts add their
+/// connection and talk time to the same hour.
+pub fn hourly_from_leads<'a>(leads: impl IntoIterator<Item = &'a LeadState>) -> Vec<HourTally> {
+    let mut hours: BTreeMap<DateTime<Utc>, HourTally> = BTreeMap::new();
+    let mut count = |at: DateTime<Utc>, connected: bool, talk_seconds: u32| {
+        let hour = hour_of(at);
+        let h = hours.entry(hour).or_insert(HourTally {
+            hour,
+            started: 0,
+            connected: 0,
+            talk_seconds: 0,
+        });
+        h.started += 1;
+        h.connected += i64::from(connected);
+        h.talk_seconds += i64::from(talk_seconds);
+    };
+    for lead in leads {
+        for record in &lead.log {
+            count(
+                record.started_at,
+                record.outcome.connected(),
+                record.duration_seconds,
+            );
+        }
+        if let Some(call) = &lead.call {
+            count(call.started_at, false, 0);
+        }
+    }
+    hours.into_values().collect()
+}

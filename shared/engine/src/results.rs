@@ -1,0 +1,382 @@
+//! The results worker's jobs: writing a campaign's export to the bucket, and reconciling its
+//! counters with its leads. Both read every lead of a campaign, so neither runs on a request
+//! path: the API (export) and the tick at completion (reconcile) put a [`ResultsJob`] on the
+//! results queue, and the results function works through it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use adapters::blobs::{BlobError, Blobs};
+use adapters::queue::{MessageQueue, Outgoing, QueueError};
+use adapters::store::{DynamoStore, ExportRecord, ExportStatus, StoreError, WriteError};
+use chrono::{DateTime, Utc};
+use domain::ids::{CampaignRef, ExportId};
+use domain::import::header::{Column, HeaderMap};
+use domain::results::{ExportLayout, HourTally, Tally, hourly_from_leads};
+use serde::{Deserialize, Serialize};
+
+/// Leads read per page.
+const PAGE: usize = 1000;
+
+/// Work for the results worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ResultsJob {
+    /// Write the export `export` of `campaign`.
+    Export {
+        /// The campaign.
+        campaign: CampaignRef,
+        /// The export job (already recorded as Queued).
+        export: ExportId,
+    },
+    /// Recompute `campaign`'s counters from its leads; rewrite them if they drifted and
+    /// `repair` is set.
+    Reconcile {
+        /// The campaign.
+        campaign: CampaignRef,
+        /// Whether to repair drift.
+        repair: bool,
+    },
+}
+
+impl ResultsJob {
+    /// Puts the job on the results queue.
+    pub async fn enqueue(&self, queue: &dyn MessageQueue) -> Result<(), QueueError> {
+        let body = serde_json::to_string(self).map_err(|e| QueueError::Invalid(e.to_string()))?;
+        queue
+            .send(vec![Outgoing {
+                body,
+                delay: std::time::Duration::ZERO,
+            }])
+            .await
+    }
+}
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A write failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The bucket failed.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// The job names an export that was never recorded.
+    #[error("export {0} is not recorded")]
+    UnknownExport(ExportId),
+}
+
+/// The export's object key.
+pub fn export_key(campaign: &CampaignRef, export: &ExportId) -> String {
+    format!(
+        "exports/{}/{}/{export}.csv",
+        campaign.tenant, campaign.campaign
+    )
+}
+
+/// The custom columns of a campaign: every custom header of its imports, in import order.
+async fn layout(store: &DynamoStore, campaign: &CampaignRef) -> Result<ExportLayout, StoreError> {
+    let mut imports = store.list_imports(campaign).await?;
+    imports.sort_by_key(|i| i.created_at);
+    let custom = imports
+        .into_iter()
+        .filter_map(|i| i.format)
+        .filter_map(|f| HeaderMap::parse(f.header).ok())
+        .flat_map(|h| h.columns)
+        .filter_map(|c| match c {
+            Column::Custom(name) => Some(name),
+            _ => None,
+        });
+    Ok(ExportLayout::new(custom))
+}
+
+fn csv_line(cells: &[String], out: &mut Vec<u8>) {
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    let _ = writer.write_record(cells);
+    let _ = writer.flush();
+}
+
+/// Writes a campaign's export: the header, then one row per lead, page by page into a
+/// multipart upload (memory flat in the number of leads). A job whose export is already
+/// Completed is not written again (a redelivered message).
+pub async fn run_export(
+    store: &DynamoStore,
+    blobs: &Blobs,
+    campaign: &CampaignRef,
+    export: &ExportId,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<ExportRecord, ResultsError> {
+    let mut record = store
+        .get_export(campaign, export)
+        .await?
+        .ok_or_else(|| ResultsError::UnknownExport(export.clone()))?;
+    if matches!(
+        record.status,
+        ExportStatus::Completed | ExportStatus::Failed
+    ) {
+        return Ok(record);
+    }
+    record.status = ExportStatus::Running;
+    store.save_export(&record).await?;
+    match write_export(store, blobs, campaign, &record.object_key).await {
+        Ok((rows, bytes)) => {
+            record.status = ExportStatus::Completed;
+            record.rows = rows;
+            record.bytes = bytes;
+        }
+        Err(err) => {
+            tracing::error!(error = %err, export = %export, "export failed");
+            record.status = ExportStatus::Failed;
+            record.error = Some(err.to_string());
+        }
+    }
+    record.finished_at = Some(now());
+    store.save_export(&record).await?;
+    Ok(record)
+}
+
+async fn write_export(
+    store: &DynamoStore,
+    blobs: &Blobs,
+    campaign: &CampaignRef,
+    key: &str,
+) -> Result<(u64, u64), ResultsError> {
+    let layout = layout(store, campaign).await?;
+    let mut upload = blobs.multipart(key, "text/csv; charset=utf-8").await?;
+    let mut buffer = Vec::with_capacity(1 << 20);
+    csv_line(&layout.header(), &mut buffer);
+    let mut rows = 0u64;
+    let mut cursor = None;
+    let result: Result<(), ResultsError> = async {
+        loop {
+            let (page, next) = store.list_leads(campaign, None, cursor, PAGE).await?;
+            for lead in &page {
+                csv_line(&layout.row(lead), &mut buffer);
+                rows += 1;
+            }
+            upload.write(&buffer).await?;
+            buffer.clear();
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => Ok((rows, upload.finish().await?)),
+        Err(err) => {
+            upload.abort().await;
+            Err(err)
+        }
+    }
+}
+
+/// One counter that differs from what the leads say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// Which counter (`n_pending`, `attempts`, `o_busy`, `hour 2026-06-08T14 started`, ...).
+    pub counter: String,
+    /// What the counter said.
+    pub stored: i64,
+    /// What the leads say.
+    pub actual: i64,
+}
+
+/// What a reconciliation found and did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileReport {
+    /// The campaign.
+    pub campaign: CampaignRef,
+    /// When it ran.
+    pub at: DateTime<Utc>,
+    /// Leads read.
+    pub leads: u64,
+    /// Counters that differed from the leads (empty: no drift).
+    pub drift: Vec<Drift>,
+    /// Whether the counters were rewritten.
+    pub repaired: bool,
+    /// Why drift was not repaired, if it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn tally_drift(stored: &Tally, actual: &Tally) -> Vec<Drift> {
+    let mut out = Vec::new();
+    let mut check = |name: String, stored: i64, actual: i64| {
+        if stored != actual {
+            out.push(Drift {
+                counter: name,
+                stored,
+                actual,
+            });
+        }
+    };
+    for (i, status) in domain::status::LeadStatus::ALL.iter().enumerate() {
+        check(
+            format!("n_{}", status.as_str()),
+            stored.by_status[i],
+            actual.by_status[i],
+        );
+    }
+    check("attempts".into(), stored.attempts, actual.attempts);
+    check(
+        "talk_seconds".into(),
+        stored.talk_seconds,
+        actual.talk_seconds,
+    );
+    check("in_flight".into(), stored.in_flight, actual.in_flight);
+    for outcome in domain::retry::Outcome::ALL {
+        let get = |t: &Tally| t.outcomes.get(&outcome).copied().unwrap_or(0);
+        check(format!("o_{}", outcome.as_str()), get(stored), get(actual));
+    }
+    out
+}
+
+fn hourly_drift(stored: &[HourTally], actual: &[HourTally]) -> Vec<(HourTally, Vec<Drift>)> {
+    let zero = |hour| HourTally {
+        hour,
+        started: 0,
+        connected: 0,
+        talk_seconds: 0,
+    };
+    let stored: BTreeMap<_, _> = stored.iter().map(|h| (h.hour, *h)).collect();
+    let actual: BTreeMap<_, _> = actual.iter().map(|h| (h.hour, *h)).collect();
+    let hours: std::collections::BTreeSet<_> =
+        stored.keys().chain(actual.keys()).copied().collect();
+    let mut out = Vec::new();
+    for hour in hours {
+        let s = stored.get(&hour).copied().unwrap_or(zero(hour));
+        let a = actual.get(&hour).copied().unwrap_or(zero(hour));
+        let label = hour.format("%Y-%m-%dT%H");
+        let drift: Vec<Drift> = [
+            ("started", s.started, a.started),
+            ("connected", s.connected, a.connected),
+            ("talk_seconds", s.talk_seconds, a.talk_seconds),
+        ]
+        .into_iter()
+        .filter(|(_, s, a)| s != a)
+        .map(|(name, stored, actual)| Drift {
+            counter: format!("hour {label} {name}"),
+            stored,
+            actual,
+        })
+        .collect();
+        if !drift.is_empty() {
+            out.push((a, drift));
+        }
+    }
+    out
+}
+
+/// Recomputes a campaign's counters and hourly items from its leads, reports every
+/// difference, and with `repair` rewrites them. The rewrite is conditional on the counters
+/// being unchanged since before the leads were read, so a campaign that moved meanwhile is
+/// reported, not "repaired" with a stale count (run it again when the campaign is quiet; at
+/// completion it always is). The report is stored as the campaign's last reconciliation.
+pub async fn reconcile(
+    store: &DynamoStore,
+    campaign: &CampaignRef,
+    repair: bool,
+    now: DateTime<Utc>,
+) -> Result<ReconcileReport, ResultsError> {
+    let before = store.counters(campaign).await?.tally();
+    let stored_hours = store.hourly_counters(campaign).await?;
+    let mut actual = Tally::default();
+    let mut hours: BTreeMap<DateTime<Utc>, HourTally> = BTreeMap::new();
+    let mut leads = 0u64;
+    let mut cursor = None;
+    loop {
+        let (page, next) = store.list_leads(campaign, None, cursor, PAGE).await?;
+        for lead in &page {
+            actual.add(&lead.state);
+            leads += 1;
+        }
+        for h in hourly_from_leads(page.iter().map(|l| &l.state)) {
+            let entry = hours.entry(h.hour).or_insert(HourTally {
+                started: 0,
+                connected: 0,
+                talk_seconds: 0,
+                ..h
+            });
+            entry.started += h.started;
+            entry.connected += h.connected;
+            entry.talk_seconds += h.talk_seconds;
+        }
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let actual = actual.normalized();
+    let actual_hours: Vec<HourTally> = hours.into_values().collect();
+    let mut drift = tally_drift(&before, &actual);
+    let hour_fixes = hourly_drift(&stored_hours, &actual_hours);
+    drift.extend(hour_fixes.iter().flat_map(|(_, d)| d.iter().cloned()));
+    let mut report = ReconcileReport {
+        campaign: campaign.clone(),
+        at: now,
+        leads,
+        drift,
+        repaired: false,
+        note: None,
+    };
+    if repair && !report.drift.is_empty() {
+        match store.replace_counters(campaign, &before, &actual).await {
+            Ok(()) => {
+                for (hour, _) in &hour_fixes {
+                    store.put_hourly_counters(campaign, hour).await?;
+                }
+                report.repaired = true;
+            }
+            Err(WriteError::Refused(_)) => {
+                report.note = Some(
+                    "the campaign moved while its leads were counted; run again when it is quiet"
+                        .into(),
+                );
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if !report.drift.is_empty() {
+        tracing::warn!(campaign = %campaign, drift = report.drift.len(), repaired = report.repaired, "counters drifted from the leads");
+    }
+    store.put_reconcile_report(campaign, &report).await?;
+    Ok(report)
+}
+
+/// Runs one job.
+pub async fn run_job(
+    store: &DynamoStore,
+    blobs: &Blobs,
+    job: &ResultsJob,
+    clock: Arc<dyn adapters::ports::Clock>,
+) -> Result<(), ResultsError> {
+    match job {
+        ResultsJob::Export { campaign, export } => {
+            run_export(store, blobs, campaign, export, || clock.now()).await?;
+        }
+        ResultsJob::Reconcile { campaign, repair } => {
+            reconcile(store, campaign, *repair, clock.now()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A new export job's record.
+pub fn new_export(campaign: &CampaignRef, id: ExportId, now: DateTime<Utc>) -> ExportRecord {
+    ExportRecord {
+        object_key: export_key(campaign, &id),
+        id,
+        campaign: campaign.clone(),
+        status: ExportStatus::Queued,
+        rows: 0,
+        bytes: 0,
+        error: None,
+        created_at: now,
+        finished_at: None,
+    }
+}

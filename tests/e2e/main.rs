@@ -1,0 +1,264 @@
+//! The whole system end to end: the local runner (every handler in one process, schedules
+//! fired from the emulator, dialers on SQS, the importer on the bucket's notifications, the
+//! simulated network calling the webhook over HTTP with faults on), driven only through the
+//! HTTP API and the bucket, run to Completed on the virtual clock. Then every promise is
+//! checked from the network's record and the final state, and the export and the import
+//! report are read back and counted.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use adapters::ports::Clock;
+use adapters::voice::simulator::{FaultMix, SimulatorConfig};
+use campaigns_cli::ApiClient;
+use chrono::{DateTime, Utc};
+use domain::config::CampaignConfig;
+use domain::ids::{CampaignId, CampaignRef, TenantId};
+use local_runner::{Runner, RunnerConfig};
+use serde_json::{Value, json};
+use system_tests::promises::{Observed, check_observed};
+
+/// Area codes across the US zones (Eastern, Central, Mountain, Arizona, Pacific, Alaska,
+/// Hawaii, and split-zone states).
+const AREA_CODES: [&str; 10] = [
+    "212", "305", "312", "214", "303", "602", "415", "907", "808", "270",
+];
+
+/// 500 good rows spread over the area codes, and 12 bad ones of kinds the importer rejects.
+fn contacts_csv() -> (Vec<u8>, usize) {
+    let mut csv = String::from("phone,first_name,last_name,company,plan\n");
+    let mut rows = 0;
+    for i in 0..500 {
+        let npa = AREA_CODES[i % AREA_CODES.len()];
+        csv.push_str(&format!(
+            "({npa}) 555-{:04},Lead,{i},Company {i},plan-{}\n",
+            100 + i / AREA_CODES.len(),
+            i % 3
+        ));
+        rows += 1;
+    }
+    for bad in [
+        "1.41555E+10,Sci,Notation,X,p",
+        "=HYPERLINK(\"x\"),Formula,Cell,X,p",
+        "not a number,Bad,Phone,X,p",
+        ",Empty,Phone,X,p",
+        "(212) 555-0100,Duplicate,InFile,X,p",
+        "+44 20 7946 0000,Unknown,Zone,X,p",
+        "555-01,Too,Short,X,p",
+        "(212) 555-0101,Dup,Again,X,p",
+        "12,Short,Number,X,p",
+        "abc,Letters,Only,X,p",
+        "(999) 555-0100,Bad,AreaCode,X,p",
+        "+1 212 555 0102,Dup,E164,X,p",
+    ] {
+        csv.push_str(bad);
+        csv.push('\n');
+        rows += 1;
+    }
+    (csv.into_bytes(), rows)
+}
+
+async fn wait_for<F, Fut>(what: &str, limit: Duration, mut poll: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = poll().await {
+            return v;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_keeps_every_promise()
+ {
+    let start: DateTime<Utc> = "2026-06-08T12:30:00Z".parse().unwrap(); // Monday 08:30 New York
+    let mut simulator = SimulatorConfig::new(11, "e2e-secret");
+    simulator.faults = FaultMix::hostile();
+    let runner = Runner::start(RunnerConfig {
+        port: 0,
+        speed: 150.0,
+        start_at: start,
+        simulator,
+        dialers: 4,
+        prefix: local_aws::unique_prefix("e2e"),
+    })
+    .await
+    .expect("the runner starts on the emulator");
+    let key = local_runner::demo::demo_tenant(&runner, "e2e")
+        .await
+        .unwrap();
+    let api = ApiClient::new(&runner.base_url, &key);
+
+    let agent = api
+        .post(
+            "/v1/agents",
+            &json!({
+                "name": "Ava", "mode": "outbound", "provider": "simulator",
+                "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava"
+            }),
+        )
+        .await
+        .unwrap();
+    // Ends five virtual hours after the start: leads still open then are skipped as the
+    // campaign ends (the drain path), the rest finish on their own.
+    let ends_at = start + chrono::Duration::hours(5);
+    let campaign = api
+        .post("/v1/campaigns", &json!({
+            "name": "E2E", "agent_id": agent["id"],
+            "schedule": { "ends_at": ends_at },
+            "pacing": { "max_concurrent_calls": 20, "calls_per_hour": 3000 },
+            "retry": { "max_retries": 2, "delay_minutes": 15, "retry_on": ["no_answer", "busy", "voicemail"] },
+            "call_handling": { "max_call_seconds": 300, "voicemail_detection": true, "voicemail_action": "leave_message" }
+        }))
+        .await
+        .unwrap();
+    let id = campaign["id"].as_str().unwrap().to_owned();
+
+    // Contacts through the presigned upload URL and the bucket's notification.
+    let (csv, csv_rows) = contacts_csv();
+    let import = api.upload_csv(&id, csv, |_| {}).await.unwrap();
+    let report = wait_for("the import", Duration::from_secs(120), || {
+        let api = api.clone();
+        let path = format!("/v1/campaigns/{id}/imports/{import}");
+        async move {
+            let r = api.get(&path).await.ok()?;
+            matches!(r["status"].as_str(), Some("completed" | "rejected")).then_some(r)
+        }
+    })
+    .await;
+    assert_eq!(report["status"], "completed", "{report}");
+    assert_eq!(report["rows_read"], csv_rows, "{report}");
+    let imported = report["imported"].as_u64().unwrap();
+    let rejected = report["rejected_total"].as_u64().unwrap();
+    assert_eq!(
+        imported + rejected,
+        csv_rows as u64,
+        "rows read = imported + rejected"
+    );
+    assert!(imported >= 495, "{report}");
+    let report_csv = reqwest::get(report["report_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let report_rows = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(report_csv.as_bytes())
+        .records()
+        .count();
+    assert_eq!(
+        report_rows as u64, rejected,
+        "one report row per rejected CSV row"
+    );
+
+    let launched = api
+        .post(&format!("/v1/campaigns/{id}/launch"), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(launched["status"], "active");
+
+    let progress = wait_for("completion", Duration::from_secs(900), || {
+        let api = api.clone();
+        let path = format!("/v1/campaigns/{id}/progress");
+        async move {
+            let p = api.get(&path).await.ok()?;
+            (p["status"] == "completed" && p["in_flight"] == 0 && p["remaining"] == 0).then_some(p)
+        }
+    })
+    .await;
+    assert_eq!(progress["total"].as_u64(), Some(imported));
+
+    // Every promise, from the network's record and the final state.
+    let c = CampaignRef {
+        tenant: TenantId::parse("e2e").unwrap(),
+        campaign: CampaignId::parse(id.clone()).unwrap(),
+    };
+    let record = runner.store.get_campaign(&c).await.unwrap().unwrap();
+    let config = CampaignConfig::parse(record.spec.clone()).unwrap();
+    let findings = check_observed(
+        Observed {
+            store: &runner.store,
+            campaign: &c,
+            config: &config,
+            simulator: &runner.simulator,
+            now: runner.clock.now(),
+            dnc_added: &[],
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    println!("figures: {:?}", findings.figures);
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(
+        findings.figures["calls"] > imported as i64 / 2,
+        "the network was actually called: {:?}",
+        findings.figures
+    );
+
+    // The export: one row per lead, exactly the campaign's leads.
+    let export = api
+        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
+        .await
+        .unwrap();
+    let export_id = export["id"].as_str().unwrap().to_owned();
+    let done = wait_for("the export", Duration::from_secs(120), || {
+        let api = api.clone();
+        let path = format!("/v1/campaigns/{id}/exports/{export_id}");
+        async move {
+            let r = api.get(&path).await.ok()?;
+            (r["status"] == "completed").then_some(r)
+        }
+    })
+    .await;
+    let text = reqwest::get(done["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let lead_column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "lead_id")
+        .unwrap();
+    let exported: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[lead_column].to_owned())
+        .collect();
+    let leads: HashSet<String> = runner
+        .store
+        .all_leads(&c)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id.to_string())
+        .collect();
+    assert_eq!(exported.len(), leads.len(), "export rows = leads");
+    assert_eq!(exported.into_iter().collect::<HashSet<_>>(), leads);
+
+    // The reconciliation queued at completion found no drift.
+    let reconciled = wait_for(
+        "the reconciliation at completion",
+        Duration::from_secs(60),
+        || {
+            let api = api.clone();
+            let path = format!("/v1/campaigns/{id}/reconcile");
+            async move { api.get(&path).await.ok() }
+        },
+    )
+    .await;
+    assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
+    runner.shutdown().await;
+}

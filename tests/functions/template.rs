@@ -1,0 +1,133 @@
+//! The SAM template and the function crates agree: every crate under `functions/` has a
+//! function resource built from it, and each resource sets exactly the environment variables
+//! its code reads (a variable read but not set fails the cold start; one set but never read
+//! is a stale knob).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_norway::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Variables a function reads only where it runs outside Lambda (documented in the README).
+const LOCAL_ONLY: &[&str] = &["PROVIDER_SECRET_JSON"];
+
+/// The variables a function's `main.rs` reads: literal names passed to `var(...)` /
+/// `required_var(...)`, plus those of the shared loaders it calls.
+fn variables_read(main_rs: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for (i, _) in main_rs.match_indices("var(\"") {
+        let rest = &main_rs[i + 5..];
+        if let Some(end) = rest.find('"') {
+            names.insert(rest[..end].to_owned());
+        }
+    }
+    if main_rs.contains("AppConfig::from_env") {
+        names.extend(engine::wiring::ENV_VARS.iter().map(|v| (*v).to_owned()));
+    }
+    if main_rs.contains("providers::from_env") {
+        names.extend(engine::providers::ENV_VARS.iter().map(|v| (*v).to_owned()));
+    }
+    names.retain(|n| !LOCAL_ONLY.contains(&n.as_str()));
+    names
+}
+
+/// Function resources by the binary they are built from, with their environment.
+fn template_functions() -> BTreeMap<String, (String, BTreeSet<String>)> {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    let mut out = BTreeMap::new();
+    for (id, resource) in doc["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let id = id.as_str().unwrap().to_owned();
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{id} is built by cargo-lambda"
+        );
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} names its binary"))
+            .to_owned();
+        let vars = resource["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.insert(binary, (id, vars));
+    }
+    out
+}
+
+/// Function crates: (binary name, main.rs).
+fn function_crates() -> Vec<(String, String)> {
+    let mut crates = Vec::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let bin = text
+            .split("[[bin]]")
+            .nth(1)
+            .and_then(|b| b.lines().find_map(|l| l.trim().strip_prefix("name = ")))
+            .map(|n| n.trim_matches('"').to_owned())
+            .unwrap_or_else(|| panic!("{} has a [[bin]]", manifest.display()));
+        let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
+        crates.push((bin, main));
+    }
+    crates.sort();
+    crates
+}
+
+#[test]
+fn every_function_crate_has_a_template_resource_and_every_resource_a_crate() {
+    let template = template_functions();
+    let crates = function_crates();
+    assert!(crates.len() >= 6, "{crates:?}");
+    let crate_bins: BTreeSet<&str> = crates.iter().map(|(b, _)| b.as_str()).collect();
+    let template_bins: BTreeSet<&str> = template.keys().map(String::as_str).collect();
+    assert_eq!(crate_bins, template_bins);
+}
+
+#[test]
+fn each_function_gets_exactly_the_environment_its_code_reads() {
+    let template = template_functions();
+    let mut problems = Vec::new();
+    for (bin, main) in function_crates() {
+        let read = variables_read(&main);
+        let (id, set) = &template[&bin];
+        for missing in read.difference(set) {
+            problems.push(format!(
+                "{id} ({bin}) reads {missing}, which the template does not set"
+            ));
+        }
+        for unused in set.difference(&read) {
+            problems.push(format!(
+                "{id} ({bin}) is given {unused}, which its code never reads"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_scan_finds_literal_and_shared_variables() {
+    let read = variables_read(
+        r#"let a = required_var("A_B")?; std::env::var("C"); AppConfig::from_env()?;"#,
+    );
+    assert!(
+        read.contains("A_B") && read.contains("C") && read.contains("TABLE_NAME"),
+        "{read:?}"
+    );
+}

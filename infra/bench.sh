@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark against a fresh local AWS emulator and prints its results table.
 #   ./infra/bench.sh dispatch     AWS requests per dial attempt and per tick
+#   ./infra/bench.sh export       export of 100,000 leads: time and peak RSS
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,5 +11,6 @@ eval "$(./infra/emulator.sh start)"
 trap './infra/emulator.sh stop' EXIT
 case "${1:-}" in
   dispatch) cargo run -q -p system-tests --example dispatch_requests ;;
-  *) echo "usage: $0 dispatch" >&2; exit 2 ;;
+  export) cargo bench -q -p results --bench export ;;
+  *) echo "usage: $0 dispatch|export" >&2; exit 2 ;;
 esac

@@ -2,8 +2,9 @@
 # Runs every check and test, from a fresh clone, installing what it needs:
 #   - the Python virtualenv with the local AWS emulator (moto server, pinned);
 #   - cargo-nextest if the machine lacks it;
-# then format check, clippy (-D warnings), the domain crate's dependency check, and every
-# test (unit, property and integration against the emulator) with cargo nextest.
+# then format check, clippy (-D warnings), the domain crate's dependency check, the template
+# linters (sam validate --lint, cfn-lint), every test (unit, property, integration and end to
+# end against the emulator) with cargo nextest, and the API contract test (schemathesis).
 #
 # Usage: ./infra/test.sh [extra nextest args]
 set -euo pipefail
@@ -34,6 +35,14 @@ if [[ -n "$impure" ]]; then
   exit 1
 fi
 
+step "Template: sam validate --lint, cfn-lint with the serverless rules (offline)"
+(
+  export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+  .venv/bin/sam validate --lint --template template.yaml
+  .venv/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
+)
+
 step "Local AWS emulator"
 export EMULATOR_STATE="$root/.local/emulator-test"
 emulator_env="$(./infra/emulator.sh start)"
@@ -42,3 +51,6 @@ trap './infra/emulator.sh stop' EXIT
 
 step "Tests"
 cargo nextest run --workspace --locked --no-fail-fast "$@"
+
+step "API contract: live responses against the OpenAPI document (schemathesis)"
+./infra/contract-test.sh

@@ -10,6 +10,7 @@
 //! network's record and the final state.
 
 pub mod crash;
+pub mod fake_providers;
 pub mod promises;
 pub mod world;
 

@@ -10,7 +10,11 @@ use adapters::queue::{MessageQueue, Outgoing, QueueError, SqsQueue};
 use adapters::schedules::{ScheduleError, Schedules};
 use adapters::store::{AgentRecord, DynamoStore, NewCampaign, TenantRecord};
 use adapters::voice::CallReference;
+use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::simulator::{FaultMix, Simulator, SimulatorConfig};
+use adapters::voice::twilio::{Twilio, TwilioConfig};
+
+use crate::fake_providers::ProviderKind;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use domain::agent::{AgentMode, AgentSpec};
@@ -59,6 +63,8 @@ pub struct WorldConfig {
     pub max_virtual: Duration,
     /// Seed leads with batch writes instead of conditional puts (large benchmark campaigns).
     pub bulk_seed: bool,
+    /// Which adapter the engine calls the network through.
+    pub provider: ProviderKind,
 }
 
 impl WorldConfig {
@@ -84,6 +90,7 @@ impl WorldConfig {
             dnc_additions: Vec::new(),
             max_virtual: Duration::days(14),
             bulk_seed: false,
+            provider: ProviderKind::Simulator,
         }
     }
 
@@ -302,10 +309,39 @@ impl World {
             inner: SqsQueue::new(sqs.clone(), &queue_url),
             copies: settings.copies.max(1),
         });
+        let providers = match settings.provider {
+            ProviderKind::Simulator => Providers::default().with("simulator", simulator.clone()),
+            kind => {
+                let base = crate::fake_providers::start(kind, simulator.clone()).await?;
+                let timeout = std::time::Duration::from_secs(5);
+                let adapter: Arc<dyn adapters::voice::VoiceProvider> = match kind {
+                    ProviderKind::Twilio => Arc::new(Twilio::new(
+                        TwilioConfig {
+                            account_sid: crate::fake_providers::TWILIO_SID.into(),
+                            auth_token: crate::fake_providers::TWILIO_TOKEN.into(),
+                            api_base: base,
+                            calls_per_second: settings.calls_per_second,
+                        },
+                        timeout,
+                    )),
+                    _ => Arc::new(HttpAgent::new(
+                        HttpAgentConfig {
+                            base_url: base,
+                            api_key: "fake-key".into(),
+                            signing_secret: crate::fake_providers::AGENT_SECRET.into(),
+                            calls_per_second: settings.calls_per_second,
+                        },
+                        timeout,
+                        Arc::new(clock.clone()),
+                    )),
+                };
+                Providers::default().with(kind.name(), adapter)
+            }
+        };
         let engine = Arc::new(Engine::new(
             store.clone(),
             queue,
-            Providers::default().with("simulator", simulator.clone()),
+            providers,
             schedules.clone(),
             Arc::new(clock.clone()),
             crashes.clone(),
@@ -329,7 +365,7 @@ impl World {
             spec: AgentSpec {
                 name: "Ava".into(),
                 mode: AgentMode::Outbound,
-                provider: "simulator".into(),
+                provider: settings.provider.name().into(),
                 caller_number: "+14155552671".into(),
                 provider_agent_ref: "ava".into(),
                 voicemail_message: Some("Hi, this is Ava.".into()),
@@ -618,12 +654,17 @@ impl World {
         batch.extend(due.into_iter().map(|w| (w.url, w.body, w.tries)));
         for (url, body, tries) in batch {
             stats.webhook_deliveries += 1;
-            let request = self.simulator.signed(url.clone(), body.clone(), now);
+            let kind = self.settings.provider;
+            let request = match kind {
+                ProviderKind::Simulator => self.simulator.signed(url.clone(), body.clone(), now),
+                kind => crate::fake_providers::rewrite_webhook(kind, &url, &body, now)
+                    .ok_or_else(|| anyhow::anyhow!("cannot rewrite the webhook for {url}"))?,
+            };
             let reference = reference_from_url(&url)
                 .ok_or_else(|| anyhow::anyhow!("bad callback URL {url}"))?;
             match self
                 .engine
-                .handle_webhook("simulator", &reference, &request)
+                .handle_webhook(kind.name(), &reference, &request)
                 .await
             {
                 Ok(_) => {}

@@ -10,6 +10,7 @@ use engine::wiring::{AppConfig, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
+    adapters::emf::install(adapters::emf::StdoutEmf { service: "api" });
     let config = AppConfig::from_env()?;
     let bucket = engine::wiring::required_var("DATA_BUCKET")?;
     let sdk = adapters::aws::load_config().await;

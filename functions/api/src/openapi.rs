@@ -2,6 +2,7 @@
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use crate::{agents, campaigns, contacts, dnc, progress, results};
@@ -23,12 +24,83 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Errors are `application/problem+json` (the handlers' annotations name the `Problem` body;
+/// this moves it to its real media type), and every operation documents the errors any request
+/// can meet: a malformed request (400), a missing key (401), an unknown id (404), a body too
+/// large (413) or of the wrong type (415), invalid fields (422), an internal failure (500).
+struct ProblemResponses;
+
+const COMMON_ERRORS: [(&str, &str); 7] = [
+    ("400", "The request is malformed"),
+    ("401", "A valid API key is required"),
+    ("404", "Not found (also another tenant's ids)"),
+    ("413", "The body is too large"),
+    ("415", "The body's media type is not accepted"),
+    ("422", "Fields are invalid; every bad field is listed"),
+    ("500", "Internal error (logged, not detailed)"),
+];
+
+fn problem_content() -> RefOr<Content> {
+    RefOr::T(Content::new(Some(RefOr::Ref(Ref::from_schema_name(
+        "Problem",
+    )))))
+}
+
+fn is_problem(content: &RefOr<Content>) -> bool {
+    matches!(content, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem")))
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        let json = response.content.shift_remove("application/json");
+                        match json {
+                            Some(c) if is_problem(&c) => {
+                                response
+                                    .content
+                                    .insert("application/problem+json".into(), c);
+                            }
+                            Some(c) => {
+                                response.content.insert("application/json".into(), c);
+                            }
+                            None => {}
+                        }
+                    }
+                }
+                for (code, description) in COMMON_ERRORS {
+                    operation
+                        .responses
+                        .responses
+                        .entry(code.into())
+                        .or_insert_with(|| {
+                            let mut response = Response::new(description);
+                            response
+                                .content
+                                .insert("application/problem+json".into(), problem_content());
+                            RefOr::T(response)
+                        });
+                }
+            }
+        }
+    }
+}
+
 /// The API's document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Outbound calling campaigns", version = "1.0.0",
         description = "Create campaigns, upload contacts, launch, watch progress. Errors are application/problem+json."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     security(("api_key" = [])),
     paths(
         agents::create, agents::list, agents::get, agents::update, agents::delete,

@@ -5,6 +5,9 @@ use engine::wiring::{AppConfig, build_engine, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
+    adapters::emf::install(adapters::emf::StdoutEmf {
+        service: "call-events",
+    });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
     let providers = engine::providers::from_env(&sdk).await?;

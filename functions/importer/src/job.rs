@@ -272,7 +272,20 @@ async fn process(
             .commit_import_chunk(&next, before, imported_now)
             .await
         {
-            Ok(()) => record = next,
+            Ok(()) => {
+                adapters::emf::put(adapters::emf::Metric::count(
+                    "ImportRowsImported",
+                    imported_now as f64,
+                ));
+                let rejected_now = next
+                    .rejected_total()
+                    .saturating_sub(record.rejected_total());
+                adapters::emf::put(adapters::emf::Metric::count(
+                    "ImportRowsRejected",
+                    rejected_now as f64,
+                ));
+                record = next;
+            }
             // Another worker committed this chunk first: carry on from its checkpoint.
             Err(WriteError::Refused(_)) => {
                 record = importer

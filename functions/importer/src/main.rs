@@ -15,6 +15,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
+    adapters::emf::install(adapters::emf::StdoutEmf {
+        service: "importer",
+    });
     let sdk = adapters::aws::load_config().await;
     let mut settings = ImportSettings::default();
     if let Ok(v) = std::env::var("IMPORT_MAX_FILE_BYTES") {

@@ -7,6 +7,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
+    adapters::emf::install(adapters::emf::StdoutEmf { service: "tick" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
     let providers = engine::providers::from_env(&sdk).await?;

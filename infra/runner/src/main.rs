@@ -62,7 +62,8 @@ async fn main() -> anyhow::Result<()> {
         },
         simulator,
         dialers: 4,
-        prefix: "local".into(),
+        // Fresh names each run: an emulator left running by an earlier run does not collide.
+        prefix: local_aws::unique_prefix("local"),
     })
     .await?;
     if args.demo {
@@ -78,6 +79,10 @@ async fn main() -> anyhow::Result<()> {
             runner.base_url, runner.base_url
         );
         println!("Demo key: {key}");
+        println!(
+            "Table:    {}  (for `campaigns admin ...` with AWS_ENDPOINT_URL set)",
+            runner.resources.name("CampaignsTable")?
+        );
         println!(
             "Try:      CAMPAIGNS_URL={} CAMPAIGNS_KEY={key} cargo run -q -p campaigns-cli -- agents list",
             runner.base_url

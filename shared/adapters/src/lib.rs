@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod blobs;
+pub mod emf;
 pub mod metrics;
 pub mod ports;
 pub mod queue;

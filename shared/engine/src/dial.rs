@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
+use adapters::emf::{self, Metric};
 use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
 use adapters::store::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
@@ -142,6 +143,18 @@ where
         };
         let request = self.call_request(message, &loaded, &reference);
         let placed = provider.place_call(&request).await;
+        match &placed {
+            Ok(_) => emf::put(Metric::count("CallsPlaced", 1.0)),
+            Err(err) => emf::put(Metric::count("ProviderErrors", 1.0).with(
+                "Kind",
+                match err {
+                    PlaceCallError::RateLimited { .. } => "rate_limited",
+                    PlaceCallError::Unavailable => "unavailable",
+                    PlaceCallError::Uncertain => "uncertain",
+                    PlaceCallError::Rejected { .. } => "rejected",
+                },
+            )),
+        }
         self.crash_point("dial.after_place")?;
         match placed {
             Ok(call) => {

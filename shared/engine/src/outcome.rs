@@ -119,6 +119,10 @@ where
             };
             match self.store.write_transition(write).await {
                 Ok(()) => {
+                    adapters::emf::put(
+                        adapters::emf::Metric::count("CallOutcomes", 1.0)
+                            .with("Outcome", report.outcome.as_str()),
+                    );
                     tracing::info!(lead = %key, attempt = reference.attempt, outcome = report.outcome.as_str(), status = next.status.as_str(), "outcome applied");
                     return Ok(Applied::Applied(next.status));
                 }

@@ -298,6 +298,15 @@ impl<S: TickStore> Engine<S> {
             .store
             .due_leads(&campaign, DueKind::Dial, now, read, shard_of(now))
             .await?;
+        // How far behind the campaign is: the oldest due lead read now was due this long ago.
+        if let Some(oldest) = due
+            .iter()
+            .filter_map(|l| l.state.due().map(|(_, at)| at))
+            .min()
+        {
+            let lag = (now - oldest).num_milliseconds().max(0) as f64 / 1000.0;
+            adapters::emf::put(adapters::emf::Metric::seconds("TickLagSeconds", lag));
+        }
         let mut dialable = Vec::new();
         let mut others = Vec::new();
         for lead in due {
@@ -389,6 +398,10 @@ impl<S: TickStore> Engine<S> {
         }
         self.crash_point("tick.after_leases")?;
         report.enqueued = outgoing.len();
+        adapters::emf::put(adapters::emf::Metric::count(
+            "LeadsEnqueued",
+            outgoing.len() as f64,
+        ));
         if !outgoing.is_empty() {
             // Leases not enqueued (a crash here, a queue failure) lapse and are offered again.
             self.queue.send(outgoing).await?;

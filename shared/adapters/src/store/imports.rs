@@ -8,7 +8,7 @@ use domain::ids::{CampaignRef, ImportId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, n, s};
 
 /// Where an import is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,17 +136,7 @@ impl DynamoStore {
                 .condition_expression("version = :v")
                 .expression_attribute_values(":v", n(v)),
         };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(request.send().await).map(|_| ())
     }
 
     /// Reads an import job.

@@ -114,6 +114,25 @@ where
     StoreError::Aws(Box::new(aws_sdk_dynamodb::Error::from(err)))
 }
 
+/// The result of a write with one condition: a failed condition is [`Refusal::Stale`].
+pub(crate) fn conditional<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<T, WriteError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    R: std::fmt::Debug,
+    aws_sdk_dynamodb::Error: From<aws_sdk_dynamodb::error::SdkError<E, R>>,
+{
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    match result {
+        Ok(value) => Ok(value),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => {
+            Err(WriteError::Refused(Refusal::Stale))
+        }
+        Err(err) => Err(WriteError::Store(aws(err))),
+    }
+}
+
 /// A conditional write that was refused, and which condition refused it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {

@@ -13,7 +13,7 @@ use domain::status::LeadStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+use super::{DynamoStore, StoreError, WriteError, aws, conditional, n, s};
 
 /// The stored names and values of the counters a reconciliation rewrites (absent outcomes as
 /// 0). Pacing state is not among them: the rolling hour is transient and self-correcting.
@@ -218,17 +218,7 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(result).map(|_| ())
     }
 
     /// Records a new export job (refused if the id exists).
@@ -255,17 +245,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_item(Some(item))
             .set_condition_expression(new.then(|| "attribute_not_exists(pk)".to_owned()));
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(request.send().await).map(|_| ())
     }
 
     /// Reads an export job.

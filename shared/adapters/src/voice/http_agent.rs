@@ -229,10 +229,7 @@ impl HttpAgent {
             id: format!("http:{}", config.base_url),
             calls_per_second: config.calls_per_second.max(1),
         };
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .unwrap_or_default();
+        let http = super::http_client(timeout);
         Self {
             config,
             account,
@@ -288,12 +285,7 @@ impl VoiceProvider for HttpAgent {
             Err(_) => return Err(PlaceCallError::Uncertain),
         };
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = super::retry_after(response.headers());
         match status {
             200..=299 => match response
                 .json::<Value>()

@@ -21,6 +21,24 @@ use domain::phone::E164;
 use domain::retry::AttemptReport;
 use serde::{Deserialize, Serialize};
 
+/// An HTTP client for a provider's API; a request that outlives `timeout` leaves its call
+/// uncertain (looked up before anything else happens to the attempt).
+pub(crate) fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .unwrap_or_default()
+}
+
+/// A provider's `Retry-After` (seconds), if it sent one.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 /// Which lead and attempt a call is: travels in the callback URL.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CallReference {

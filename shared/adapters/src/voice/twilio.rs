@@ -88,10 +88,7 @@ impl Twilio {
             id: format!("twilio:{}", config.account_sid),
             calls_per_second: config.calls_per_second.max(1),
         };
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .unwrap_or_default();
+        let http = super::http_client(timeout);
         Self {
             config,
             account,
@@ -345,12 +342,7 @@ impl VoiceProvider for Twilio {
                 Err(_) => Err(PlaceCallError::Uncertain),
             };
         }
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = super::retry_after(response.headers());
         let error: TwilioError = response.json().await.unwrap_or_default();
         let err = classify_error(status, error.code, retry_after);
         tracing::warn!(status, code = ?error.code, message = error.message.as_deref().unwrap_or(""), "twilio refused a call");

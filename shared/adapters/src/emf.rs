@@ -1,0 +1,201 @@
+//! Operational metrics in CloudWatch Embedded Metric Format: one JSON line per data point on
+//! stdout, which Lambda's log pipeline turns into metrics (no API call, no latency). The sink is
+//! process-wide: each function's `main.rs` installs [`StdoutEmf`] with its service name; nothing
+//! installed means metrics go nowhere (tests install a [`RecordingSink`] to look at them).
+//!
+//! Metrics (namespace `OutboundCampaigns`, dimension `Service`, some also `Outcome` or `Kind`):
+//! `CallsPlaced`, `CallOutcomes` (by `Outcome`), `ProviderErrors` (also by `Kind`),
+//! `ImportRowsImported`, `ImportRowsRejected`, `TickLagSeconds` (how late the oldest due
+//! lead was when its tick read it), `LeadsEnqueued`.
+
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::{Map, Value, json};
+
+/// The CloudWatch namespace.
+pub const NAMESPACE: &str = "OutboundCampaigns";
+
+/// A unit CloudWatch knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A count.
+    Count,
+    /// Seconds.
+    Seconds,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Seconds => "Seconds",
+        }
+    }
+}
+
+/// One data point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// Metric name.
+    pub name: &'static str,
+    /// Unit.
+    pub unit: Unit,
+    /// Value.
+    pub value: f64,
+    /// Dimensions besides `Service`.
+    pub dimensions: Vec<(&'static str, String)>,
+}
+
+impl Metric {
+    /// A count.
+    pub fn count(name: &'static str, value: f64) -> Self {
+        Self {
+            name,
+            unit: Unit::Count,
+            value,
+            dimensions: Vec::new(),
+        }
+    }
+
+    /// A duration in seconds.
+    pub fn seconds(name: &'static str, value: f64) -> Self {
+        Self {
+            name,
+            unit: Unit::Seconds,
+            value,
+            dimensions: Vec::new(),
+        }
+    }
+
+    /// With a dimension.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.dimensions.push((name, value.into()));
+        self
+    }
+}
+
+/// Where metrics go.
+pub trait MetricsSink: Send + Sync {
+    /// Records a data point.
+    fn put(&self, metric: Metric);
+}
+
+static SINK: OnceLock<Box<dyn MetricsSink>> = OnceLock::new();
+
+/// Installs the process's sink (the first install wins).
+pub fn install(sink: impl MetricsSink + 'static) {
+    let _ = SINK.set(Box::new(sink));
+}
+
+/// Records a data point in the installed sink, if any.
+pub fn put(metric: Metric) {
+    if let Some(sink) = SINK.get() {
+        sink.put(metric);
+    }
+}
+
+/// The EMF document of one data point.
+pub fn emf_line(service: &str, metric: &Metric, timestamp_ms: i64) -> String {
+    let mut dimensions = vec!["Service".to_owned()];
+    dimensions.extend(metric.dimensions.iter().map(|(k, _)| (*k).to_owned()));
+    let mut doc = Map::new();
+    doc.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimensions],
+                "Metrics": [{ "Name": metric.name, "Unit": metric.unit.as_str() }],
+            }],
+        }),
+    );
+    doc.insert("Service".into(), Value::from(service));
+    for (name, value) in &metric.dimensions {
+        doc.insert((*name).into(), Value::from(value.as_str()));
+    }
+    doc.insert(metric.name.into(), json!(metric.value));
+    Value::Object(doc).to_string()
+}
+
+/// Writes EMF lines to stdout (Lambda's log stream).
+#[derive(Debug, Clone)]
+pub struct StdoutEmf {
+    /// The `Service` dimension.
+    pub service: &'static str,
+}
+
+impl MetricsSink for StdoutEmf {
+    fn put(&self, metric: Metric) {
+        let line = emf_line(self.service, &metric, chrono::Utc::now().timestamp_millis());
+        println!("{line}");
+    }
+}
+
+/// Keeps every data point (tests).
+#[derive(Debug, Default)]
+pub struct RecordingSink(pub Mutex<Vec<Metric>>);
+
+impl MetricsSink for std::sync::Arc<RecordingSink> {
+    fn put(&self, metric: Metric) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(metric);
+    }
+}
+
+impl RecordingSink {
+    /// The sum of a metric's values (optionally only with a dimension value).
+    pub fn sum(&self, name: &str, dimension: Option<(&str, &str)>) -> f64 {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|m| m.name == name)
+            .filter(|m| {
+                dimension
+                    .is_none_or(|(k, v)| m.dimensions.iter().any(|(mk, mv)| *mk == k && mv == v))
+            })
+            .map(|m| m.value)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emf_line_declares_its_metric_and_carries_its_dimensions() {
+        let metric = Metric::count("CallOutcomes", 1.0).with("Outcome", "busy");
+        let line: Value =
+            serde_json::from_str(&emf_line("call-events", &metric, 1_700_000_000_000)).unwrap();
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000i64);
+        assert_eq!(directive["Namespace"], NAMESPACE);
+        assert_eq!(directive["Dimensions"], json!([["Service", "Outcome"]]));
+        assert_eq!(
+            directive["Metrics"],
+            json!([{"Name": "CallOutcomes", "Unit": "Count"}])
+        );
+        assert_eq!(line["Service"], "call-events");
+        assert_eq!(line["Outcome"], "busy");
+        assert_eq!(line["CallOutcomes"], 1.0);
+    }
+
+    #[test]
+    fn seconds_are_declared_as_seconds() {
+        let line: Value = serde_json::from_str(&emf_line(
+            "tick",
+            &Metric::seconds("TickLagSeconds", 12.5),
+            0,
+        ))
+        .unwrap();
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
+            "Seconds"
+        );
+        assert_eq!(line["TickLagSeconds"], 12.5);
+    }
+}

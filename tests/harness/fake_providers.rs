@@ -254,21 +254,17 @@ async fn agent_create(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    // The fake checks our signature as the platform would (any recent timestamp).
-    let signed = headers
+    // The fake checks our signature as the platform would, at the time it was made.
+    let header = headers
         .get(http_agent::SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| {
-            h.split(',')
-                .find_map(|p| p.strip_prefix("t="))
-                .and_then(|t| t.parse::<i64>().ok())
-        })
-        .and_then(|t| DateTime::from_timestamp(t, 0));
-    let verified = signed.is_some_and(|at| {
-        headers
-            .get(http_agent::SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|h| http_agent::verify(AGENT_SECRET, h, &body, at).is_ok())
+        .and_then(|v| v.to_str().ok());
+    let verified = header.is_some_and(|h| {
+        let signed_at = h
+            .split(',')
+            .find_map(|p| p.strip_prefix("t="))
+            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(|t| DateTime::from_timestamp(t, 0));
+        signed_at.is_some_and(|at| http_agent::verify(AGENT_SECRET, h, &body, at).is_ok())
     });
     if !verified {
         return StatusCode::UNAUTHORIZED.into_response();

@@ -75,10 +75,7 @@ async fn export_view(
     };
     Ok(ExportView {
         id: record.id.to_string(),
-        status: serde_json::to_value(record.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        status: record.status.as_str().to_owned(),
         rows: record.rows,
         bytes: record.bytes,
         download_url,

@@ -278,27 +278,7 @@ async fn dialer_loop(
     clock: Arc<ScaledClock>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
-        if *stopped.borrow() {
-            return;
-        }
-        let received = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await;
-        let messages = match received {
-            Ok(out) => out.messages.unwrap_or_default(),
-            Err(err) => {
-                tracing::warn!(error = %aws_sdk_sqs::Error::from(err), "receiving dial messages failed");
-                if sleep_or_stop(&mut stopped, Duration::from_secs(1)).await {
-                    return;
-                }
-                continue;
-            }
-        };
+    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
         for record in sqs_event(&messages).records {
             let (engine, sqs, url, clock) =
                 (engine.clone(), sqs.clone(), url.clone(), clock.clone());

@@ -12,7 +12,7 @@ use adapters::store::{DynamoStore, ExportRecord, ExportStatus, StoreError, Write
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, ExportId};
 use domain::import::header::{Column, HeaderMap};
-use domain::results::{ExportLayout, HourTally, Tally, hourly_from_leads};
+use domain::results::{ExportLayout, HourTally, Tally, Timeline};
 use serde::{Deserialize, Serialize};
 
 /// Leads read per page.
@@ -64,9 +64,25 @@ pub enum ResultsError {
     /// The bucket failed.
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// A row could not be written as CSV (only on I/O errors, which a memory buffer has not).
+    #[error("writing CSV: {0}")]
+    Csv(String),
     /// The job names an export that was never recorded.
     #[error("export {0} is not recorded")]
     UnknownExport(ExportId),
+}
+
+/// Appends rows to `out` as CSV.
+fn write_rows(
+    out: &mut Vec<u8>,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<(), ResultsError> {
+    let csv_error = |e: csv::Error| ResultsError::Csv(e.to_string());
+    let mut writer = csv::Writer::from_writer(out);
+    for row in rows {
+        writer.write_record(&row).map_err(csv_error)?;
+    }
+    writer.flush().map_err(|e| csv_error(e.into()))
 }
 
 /// The export's object key.
@@ -91,12 +107,6 @@ async fn layout(store: &DynamoStore, campaign: &CampaignRef) -> Result<ExportLay
             _ => None,
         });
     Ok(ExportLayout::new(custom))
-}
-
-fn csv_line(cells: &[String], out: &mut Vec<u8>) {
-    let mut writer = csv::WriterBuilder::new().from_writer(out);
-    let _ = writer.write_record(cells);
-    let _ = writer.flush();
 }
 
 /// Writes a campaign's export: the header, then one row per lead, page by page into a
@@ -146,17 +156,16 @@ async fn write_export(
 ) -> Result<(u64, u64), ResultsError> {
     let layout = layout(store, campaign).await?;
     let mut upload = blobs.multipart(key, "text/csv; charset=utf-8").await?;
+    // One CSV writer per page, over one buffer handed to the upload after each page.
     let mut buffer = Vec::with_capacity(1 << 20);
-    csv_line(&layout.header(), &mut buffer);
     let mut rows = 0u64;
     let mut cursor = None;
     let result: Result<(), ResultsError> = async {
+        write_rows(&mut buffer, [layout.header()])?;
         loop {
             let (page, next) = store.list_leads(campaign, None, cursor, PAGE).await?;
-            for lead in &page {
-                csv_line(&layout.row(lead), &mut buffer);
-                rows += 1;
-            }
+            write_rows(&mut buffer, page.iter().map(|lead| layout.row(lead)))?;
+            rows += page.len() as u64;
             upload.write(&buffer).await?;
             buffer.clear();
             match next {
@@ -286,25 +295,15 @@ pub async fn reconcile(
     let before = store.counters(campaign).await?.tally();
     let stored_hours = store.hourly_counters(campaign).await?;
     let mut actual = Tally::default();
-    let mut hours: BTreeMap<DateTime<Utc>, HourTally> = BTreeMap::new();
+    let mut timeline = Timeline::default();
     let mut leads = 0u64;
     let mut cursor = None;
     loop {
         let (page, next) = store.list_leads(campaign, None, cursor, PAGE).await?;
         for lead in &page {
             actual.add(&lead.state);
+            timeline.add(&lead.state);
             leads += 1;
-        }
-        for h in hourly_from_leads(page.iter().map(|l| &l.state)) {
-            let entry = hours.entry(h.hour).or_insert(HourTally {
-                started: 0,
-                connected: 0,
-                talk_seconds: 0,
-                ..h
-            });
-            entry.started += h.started;
-            entry.connected += h.connected;
-            entry.talk_seconds += h.talk_seconds;
         }
         match next {
             Some(next) => cursor = Some(next),
@@ -312,7 +311,7 @@ pub async fn reconcile(
         }
     }
     let actual = actual.normalized();
-    let actual_hours: Vec<HourTally> = hours.into_values().collect();
+    let actual_hours = timeline.into_hours();
     let mut drift = tally_drift(&before, &actual);
     let hour_fixes = hourly_drift(&stored_hours, &actual_hours);
     drift.extend(hour_fixes.iter().flat_map(|(_, d)| d.iter().cloned()));

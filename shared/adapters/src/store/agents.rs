@@ -6,7 +6,7 @@ use domain::ids::{AgentId, TenantId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+use super::{DynamoStore, StoreError, WriteError, aws, conditional, n, s};
 
 /// An agent as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,17 +78,7 @@ impl DynamoStore {
                 .condition_expression("version = :v")
                 .expression_attribute_values(":v", n(v)),
         };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(request.send().await).map(|_| ())
     }
 
     /// Reads an agent of a tenant.
@@ -97,17 +87,10 @@ impl DynamoStore {
         tenant: &TenantId,
         agent: &AgentId,
     ) -> Result<Option<AgentRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant)))
-            .key(keys::SK, s(keys::agent_sk(agent)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        out.item.map(decode).transpose()
+        let item = self
+            .consistent_item(keys::tenant_pk(tenant), keys::agent_sk(agent))
+            .await?;
+        item.map(decode).transpose()
     }
 
     /// Every agent of a tenant.
@@ -153,16 +136,6 @@ impl DynamoStore {
             .expression_attribute_values(":v", n(expected_version))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(result).map(|_| ())
     }
 }

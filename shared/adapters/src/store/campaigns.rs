@@ -9,7 +9,7 @@ use domain::status::CampaignStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, n, s};
 
 /// A campaign as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,26 +128,18 @@ impl DynamoStore {
         &self,
         c: &CampaignRef,
     ) -> Result<Option<CampaignRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
-            .key(keys::SK, s(keys::campaign_sk(&c.campaign)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, CampaignItem>(item)
-                    .map(|i| i.record)
-                    .map_err(|e| StoreError::Corrupt {
-                        key: c.to_string(),
-                        reason: e.to_string(),
-                    })
-            })
-            .transpose()
+        let item = self
+            .consistent_item(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign))
+            .await?;
+        item.map(|item| {
+            serde_dynamo::from_item::<_, CampaignItem>(item)
+                .map(|i| i.record)
+                .map_err(|e| StoreError::Corrupt {
+                    key: c.to_string(),
+                    reason: e.to_string(),
+                })
+        })
+        .transpose()
     }
 
     /// A page of a tenant's campaigns (newest id last), optionally of one status. `after` is the
@@ -234,17 +226,7 @@ impl DynamoStore {
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(result).map(|_| ())
     }
 
     /// Deletes a Draft campaign and its counters. Leads it may hold stay behind, unreachable

@@ -112,18 +112,10 @@ impl CampaignCounters {
 impl DynamoStore {
     /// Reads a campaign's counters (strongly consistent; one item, whatever the campaign size).
     pub async fn counters(&self, c: &CampaignRef) -> Result<CampaignCounters, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(c)))
-            .key(keys::SK, s(keys::STATS_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        Ok(out
-            .item
+        let item = self
+            .consistent_item(keys::campaign_pk(c), keys::STATS_SK)
+            .await?;
+        Ok(item
             .as_ref()
             .map(CampaignCounters::decode)
             .unwrap_or_default())

@@ -145,23 +145,15 @@ impl DynamoStore {
         campaign: &CampaignRef,
         id: &ImportId,
     ) -> Result<Option<ImportRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(campaign)))
-            .key(keys::SK, s(keys::import_sk(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, ImportItem>(item)
-                    .map(|i| i.record)
-                    .map_err(|e| corrupt(id.as_str(), e))
-            })
-            .transpose()
+        let item = self
+            .consistent_item(keys::campaign_pk(campaign), keys::import_sk(id))
+            .await?;
+        item.map(|item| {
+            serde_dynamo::from_item::<_, ImportItem>(item)
+                .map(|i| i.record)
+                .map_err(|e| corrupt(id.as_str(), e))
+        })
+        .transpose()
     }
 
     /// A campaign's import jobs, newest first.

@@ -14,7 +14,7 @@ use domain::status::{CampaignStatus, LeadStatus};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, LEAD_SHARDS};
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, n, s};
 
 // A lead as stored: its keys; `doc` (who to call and where the lead came from: fixed at
 // import) and `state` as compact JSON documents (built and read with serde_json: far fewer
@@ -461,17 +461,8 @@ impl DynamoStore {
     /// Reads a lead (strongly consistent).
     pub async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError> {
         let (pk, sk) = keys::lead_key(lead);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        out.item.map(decode).transpose()
+        let item = self.consistent_item(pk, sk).await?;
+        item.map(decode).transpose()
     }
 
     /// Up to `limit` leads whose `kind` deadline is at or before `now`, read from the sparse
@@ -637,17 +628,7 @@ impl DynamoStore {
             .set_expression_attribute_values(update.expression_attribute_values().cloned())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(result).map(|_| ())
     }
 
     async fn transact(&self, parts: Vec<(Part, TransactWriteItem)>) -> Result<(), WriteError> {

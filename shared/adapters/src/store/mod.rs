@@ -114,6 +114,30 @@ where
     StoreError::Aws(Box::new(aws_sdk_dynamodb::Error::from(err)))
 }
 
+impl DynamoStore {
+    /// One item by key, read strongly consistent (every single-item read of the store).
+    pub(crate) async fn consistent_item(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+    ) -> Result<
+        Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+        StoreError,
+    > {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(out.item)
+    }
+}
+
 /// The result of a write with one condition: a failed condition is [`Refusal::Stale`].
 pub(crate) fn conditional<T, E, R>(
     result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,

@@ -49,6 +49,18 @@ pub enum ExportStatus {
     Failed,
 }
 
+impl ExportStatus {
+    /// The stored and served name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// An export job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportRecord {
@@ -254,23 +266,15 @@ impl DynamoStore {
         campaign: &CampaignRef,
         id: &ExportId,
     ) -> Result<Option<ExportRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(campaign)))
-            .key(keys::SK, s(keys::export_sk(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, ExportItem>(item)
-                    .map(|i| i.record)
-                    .map_err(|e| corrupt(id.as_str(), e))
-            })
-            .transpose()
+        let item = self
+            .consistent_item(keys::campaign_pk(campaign), keys::export_sk(id))
+            .await?;
+        item.map(|item| {
+            serde_dynamo::from_item::<_, ExportItem>(item)
+                .map(|i| i.record)
+                .map_err(|e| corrupt(id.as_str(), e))
+        })
+        .transpose()
     }
 
     /// Stores a campaign's last reconciliation report (any serializable report).
@@ -301,22 +305,14 @@ impl DynamoStore {
         &self,
         campaign: &CampaignRef,
     ) -> Result<Option<T>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(campaign)))
-            .key(keys::SK, s(keys::RECONCILE_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, ReportItem<T>>(item)
-                    .map(|i| i.report)
-                    .map_err(|e| corrupt(keys::RECONCILE_SK, e))
-            })
-            .transpose()
+        let item = self
+            .consistent_item(keys::campaign_pk(campaign), keys::RECONCILE_SK)
+            .await?;
+        item.map(|item| {
+            serde_dynamo::from_item::<_, ReportItem<T>>(item)
+                .map(|i| i.report)
+                .map_err(|e| corrupt(keys::RECONCILE_SK, e))
+        })
+        .transpose()
     }
 }

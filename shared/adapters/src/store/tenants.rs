@@ -6,7 +6,7 @@ use domain::plan::Plan;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, s};
+use super::{DynamoStore, StoreError, WriteError, conditional};
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,40 +71,22 @@ impl DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        conditional(result).map(|_| ())
     }
 
     /// Reads a tenant.
     pub async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant)))
-            .key(keys::SK, s(keys::TENANT_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, TenantItem>(item)
-                    .map(|i| i.record)
-                    .map_err(|e| StoreError::Corrupt {
-                        key: tenant.to_string(),
-                        reason: e.to_string(),
-                    })
-            })
-            .transpose()
+        let item = self
+            .consistent_item(keys::tenant_pk(tenant), keys::TENANT_SK)
+            .await?;
+        item.map(|item| {
+            serde_dynamo::from_item::<_, TenantItem>(item)
+                .map(|i| i.record)
+                .map_err(|e| StoreError::Corrupt {
+                    key: tenant.to_string(),
+                    reason: e.to_string(),
+                })
+        })
+        .transpose()
     }
 }

@@ -246,6 +246,9 @@ pub fn outcome_of(
     let machine = answered_by.is_some_and(|a| a.starts_with("machine") || a == "fax");
     Some(match call_status {
         "completed" if machine => Outcome::Voicemail,
+        // A "completed" call that never connected for a second is a ring-out the carrier
+        // reported as completed.
+        "completed" if duration_seconds == 0 && answered_by.is_none() => Outcome::NoAnswer,
         "completed" => Outcome::Completed,
         "busy" => Outcome::Busy,
         "no-answer" => Outcome::NoAnswer,
@@ -253,15 +256,6 @@ pub fn outcome_of(
         "canceled" => Outcome::Canceled,
         // queued, initiated, ringing, in-progress
         _ => return None,
-    })
-    .map(|o| {
-        // A "completed" call that never connected for a second is a ring-out the carrier
-        // reported as completed.
-        if o == Outcome::Completed && duration_seconds == 0 && answered_by.is_none() {
-            Outcome::NoAnswer
-        } else {
-            o
-        }
     })
 }
 

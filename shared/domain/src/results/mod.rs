@@ -8,4 +8,4 @@ mod tally;
 
 pub use analytics::{Analytics, HourPoint, OutcomeShare};
 pub use export::{ExportLayout, neutralize};
-pub use tally::{HourTally, Tally, hourly_from_leads};
+pub use tally::{HourTally, Tally, Timeline, hourly_from_leads};

@@ -94,14 +94,16 @@ fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
 }
 
-/// The hourly timeline recomputed from leads, oldest hour first: every finished attempt and
-/// every call in progress counts as started in its start hour; finished attempts add their
+/// The hourly timeline recomputed from leads, built one lead at a time: every finished attempt
+/// and every call in progress counts as started in its start hour; finished attempts add their
 /// connection and talk time to the same hour.
-pub fn hourly_from_leads<'a>(leads: impl IntoIterator<Item = &'a LeadState>) -> Vec<HourTally> {
-    let mut hours: BTreeMap<DateTime<Utc>, HourTally> = BTreeMap::new();
-    let mut count = |at: DateTime<Utc>, connected: bool, talk_seconds: u32| {
+#[derive(Debug, Clone, Default)]
+pub struct Timeline(BTreeMap<DateTime<Utc>, HourTally>);
+
+impl Timeline {
+    fn count(&mut self, at: DateTime<Utc>, connected: bool, talk_seconds: u32) {
         let hour = hour_of(at);
-        let h = hours.entry(hour).or_insert(HourTally {
+        let h = self.0.entry(hour).or_insert(HourTally {
             hour,
             started: 0,
             connected: 0,
@@ -110,18 +112,33 @@ pub fn hourly_from_leads<'a>(leads: impl IntoIterator<Item = &'a LeadState>) -> 
         h.started += 1;
         h.connected += i64::from(connected);
         h.talk_seconds += i64::from(talk_seconds);
-    };
-    for lead in leads {
+    }
+
+    /// Adds one lead's calls.
+    pub fn add(&mut self, lead: &LeadState) {
         for record in &lead.log {
-            count(
+            self.count(
                 record.started_at,
                 record.outcome.connected(),
                 record.duration_seconds,
             );
         }
         if let Some(call) = &lead.call {
-            count(call.started_at, false, 0);
+            self.count(call.started_at, false, 0);
         }
     }
-    hours.into_values().collect()
+
+    /// The hours, oldest first.
+    pub fn into_hours(self) -> Vec<HourTally> {
+        self.0.into_values().collect()
+    }
+}
+
+/// The [`Timeline`] of many leads.
+pub fn hourly_from_leads<'a>(leads: impl IntoIterator<Item = &'a LeadState>) -> Vec<HourTally> {
+    let mut timeline = Timeline::default();
+    for lead in leads {
+        timeline.add(lead);
+    }
+    timeline.into_hours()
 }

@@ -131,6 +131,49 @@ async fn no_call_lands_outside_the_window_across_the_spring_forward_day_in_new_y
     assert!(on_change_day > 0, "no call on the change day");
 }
 
+/// Every claim (the dialer's transaction) takes ten virtual minutes, from 20:45 in New York:
+/// most decisions to call are taken while the window is open and would reach the network
+/// after it closed (at 21:00, or at the campaign's end when `ends_at` comes first).
+async fn slow_claims_near_the_close(label: &str, ends_at: Option<&str>) -> promises::Findings {
+    let campaign = spec(serde_json::json!({
+        "name": "Slow claims",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00"), "ends_at": ends_at },
+        "pacing": { "max_concurrent_calls": 2, "calls_per_hour": 1000 },
+        "retry": { "max_retries": 1, "delay_minutes": 30, "retry_on": ["no_answer", "busy"] },
+        "call_handling": { "max_call_seconds": 120 }
+    }));
+    let contacts = contacts_in(&["212"], 12);
+    let mut config = WorldConfig::calm(label, campaign, contacts, utc("2026-06-10T00:45:00Z"));
+    config.stalls = vec![("dial.after_claim", Duration::minutes(10))];
+    let (_, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(stats.finished, "{stats:?}");
+    let given_back: u64 = stats
+        .dial_outcomes
+        .iter()
+        .filter(|(what, _)| what.ends_with("released"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        given_back > 0,
+        "some claims outlasted the window: {:?}",
+        stats.dial_outcomes
+    );
+    findings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_claim_that_outlasts_the_window_gives_the_call_back_instead_of_calling_late() {
+    let findings = slow_claims_near_the_close("slow-claim-window", None).await;
+    assert!(findings.figures["calls"] > 0, "{:?}", findings.figures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_claim_that_outlasts_the_campaign_end_gives_the_call_back_instead_of_calling_late() {
+    slow_claims_near_the_close("slow-claim-end", Some("2026-06-10T00:58:00Z")).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_call_lands_outside_the_window_in_any_us_zone_or_split_area_code() {
     // Friday 17:00 in New York: the weekday window closes in the east first; the weekend

@@ -1,9 +1,11 @@
 //! Crash injection: every crash point fires with a probability, from a seeded generator.
+//! Points can also stall: the virtual clock jumps forward there, as if the step before it had
+//! been slow (a congested table, a cold start).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use adapters::ports::{Faults, InjectedCrash};
+use adapters::ports::{Faults, InjectedCrash, ManualClock};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -30,6 +32,8 @@ pub struct CrashPlan {
     rng: Mutex<StdRng>,
     reached: Mutex<BTreeMap<&'static str, u64>>,
     fired: Mutex<BTreeMap<&'static str, u64>>,
+    stalls: Vec<(&'static str, chrono::Duration)>,
+    clock: Option<ManualClock>,
 }
 
 impl CrashPlan {
@@ -40,7 +44,20 @@ impl CrashPlan {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             reached: Mutex::default(),
             fired: Mutex::default(),
+            stalls: Vec::new(),
+            clock: None,
         }
+    }
+
+    /// Moves `clock` forward by the given duration each time one of these points is reached.
+    pub fn stalling(
+        mut self,
+        clock: ManualClock,
+        stalls: Vec<(&'static str, chrono::Duration)>,
+    ) -> Self {
+        self.stalls = stalls;
+        self.clock = Some(clock);
+        self
     }
 
     /// How often each point crashed.
@@ -62,6 +79,11 @@ impl Faults for CrashPlan {
             *count += 1;
             *count
         };
+        if let Some(clock) = &self.clock {
+            for (_, by) in self.stalls.iter().filter(|(p, _)| *p == point) {
+                clock.advance(*by);
+            }
+        }
         // Random crashes, plus a guaranteed one at every point (its third visit), so every
         // step boundary is crossed by a crash in every hostile run.
         let never_fired = !self.fired.lock().unwrap().contains_key(point);

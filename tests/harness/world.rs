@@ -65,6 +65,8 @@ pub struct WorldConfig {
     pub bulk_seed: bool,
     /// Which adapter the engine calls the network through.
     pub provider: ProviderKind,
+    /// Steps that take this much virtual time (see [`CrashPlan::stalling`]).
+    pub stalls: Vec<(&'static str, Duration)>,
 }
 
 impl WorldConfig {
@@ -91,6 +93,7 @@ impl WorldConfig {
             max_virtual: Duration::days(14),
             bulk_seed: false,
             provider: ProviderKind::Simulator,
+            stalls: Vec::new(),
         }
     }
 
@@ -300,10 +303,10 @@ impl World {
         sim_config.faults = settings.faults.clone();
         sim_config.account.calls_per_second = settings.calls_per_second;
         let simulator = Arc::new(Simulator::new(sim_config, Arc::new(clock.clone())));
-        let crashes = Arc::new(CrashPlan::new(
-            settings.crash_probability,
-            settings.seed ^ 0x5eed,
-        ));
+        let crashes = Arc::new(
+            CrashPlan::new(settings.crash_probability, settings.seed ^ 0x5eed)
+                .stalling(clock.clone(), settings.stalls.clone()),
+        );
         let schedules = Arc::new(RecordingSchedules::default());
         let queue = Arc::new(CopyingQueue {
             inner: SqsQueue::new(sqs.clone(), &queue_url),

@@ -7,7 +7,9 @@
 //!    number is not on the tenant's DNC list, a concurrency slot and a rolling-hour start are
 //!    free, and the provider account has a calls-per-second token for this second. Only the
 //!    winner of that write calls.
-//! 4. Place the call with our reference in the signed callback URL, and record its id.
+//! 4. Screen once more on the clock as it is after the claim (the transaction may have been
+//!    slow), giving the claim back if the window no longer leaves room for the call.
+//! 5. Place the call with our reference in the signed callback URL, and record its id.
 //!    Rate limits and unavailability put the lead back without counting an attempt; a lost
 //!    answer leaves the lead on the call, to be looked up shortly; a permanent refusal is a
 //!    failed attempt.
@@ -135,6 +137,29 @@ where
             Err(err) => return Err(err.into()),
         }
         self.crash_point("dial.after_claim")?;
+
+        // The claim is a transaction and may have taken a while: the screen above decided
+        // for `now`, but the call starts when the provider is reached. Decide again on the
+        // clock as it is now, just before the request, and give the claim back untouched if
+        // the window (or the campaign) no longer leaves room for the call to start.
+        let placing_at = self.clock.now();
+        if placing_at > now {
+            let margin = self.settings.call_start_margin;
+            match screen_for_call(lead, config, placing_at, margin) {
+                Screen::Dial => {}
+                Screen::Defer(at) => {
+                    self.release(message, &calling, attempt, at).await?;
+                    return Ok(DialOutcome::Done(
+                        "window closed during the claim: released",
+                    ));
+                }
+                // The next tick screens it again and records why it will never be called.
+                Screen::Skip(_) => {
+                    self.release(message, &calling, attempt, placing_at).await?;
+                    return Ok(DialOutcome::Done("no longer callable: released"));
+                }
+            }
+        }
 
         let reference = CallReference {
             campaign: campaign.clone(),

@@ -37,7 +37,20 @@ async fn a_call_beyond_the_concurrency_limit_is_refused() {
         "{:?}",
         results[2]
     );
-    assert_eq!(f.store.counters(&f.campaign).await.unwrap().in_flight, 2);
+    let counters = f.store.counters(&f.campaign).await.unwrap();
+    assert_eq!(counters.in_flight, 2);
+    assert_eq!(counters.count(LeadStatus::Calling), 2);
+    // The refused transaction changed none of its items: the third lead keeps its lease.
+    let third = lead(&f.campaign, 2, t0());
+    let stored = f
+        .store
+        .get_lead(&reference(&f.campaign, &third))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state.status, LeadStatus::Pending);
+    assert!(stored.state.lease.is_some() && stored.state.call.is_none());
+    assert_eq!(stored.state.attempts, 0);
 }
 
 #[tokio::test]

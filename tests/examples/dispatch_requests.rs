@@ -73,6 +73,10 @@ async fn per_attempt(leads: usize) -> anyhow::Result<()> {
         "\nattempts: {attempts}, ticks: {}, finished: {}",
         stats.ticks, stats.finished
     );
+    println!("\n| service | operation | requests |\n|---|---|---:|");
+    for ((service, operation), n) in world.requests.snapshot() {
+        println!("| {service} | {operation} | {n} |");
+    }
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use adapters::metrics::RequestCounter;
 use adapters::ports::{Clock, ManualClock};
 use adapters::queue::{MessageQueue, Outgoing, QueueError, SqsQueue};
 use adapters::schedules::{ScheduleError, Schedules};
-use adapters::store::{AgentRecord, DynamoStore, NewCampaign, TenantRecord};
+use adapters::store::{AgentRecord, DueBatch, DynamoStore, NewCampaign, TenantRecord};
 use adapters::voice::CallReference;
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::simulator::{FaultMix, Simulator, SimulatorConfig};
@@ -699,7 +699,7 @@ impl World {
                 }
                 let leads = self
                     .store
-                    .due_leads(&self.campaign, kind, far, 1, shard)
+                    .due_leads(&self.campaign, kind, far, DueBatch::up_to(1), shard)
                     .await?;
                 for lead in leads {
                     if let Some((_, at)) = lead.state.due() {

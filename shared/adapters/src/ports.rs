@@ -14,7 +14,8 @@ use domain::status::CampaignStatus;
 use domain::ids::AgentId;
 
 use crate::store::{
-    AgentRecord, CampaignCounters, CampaignRecord, DynamoStore, LeadWrite, StoreError, WriteError,
+    AgentRecord, CampaignCounters, CampaignRecord, DueBatch, DynamoStore, LeadWrite, StoreError,
+    WriteError,
 };
 
 /// The time. Everything that depends on the time asks this, so tests and the local runner can
@@ -203,13 +204,13 @@ pub trait Counters: Send + Sync {
 /// Reads due leads from the due index.
 #[async_trait]
 pub trait DueLeads: Send + Sync {
-    /// Up to `limit` leads due for `kind` at `now`.
+    /// Leads due for `kind` at `now`, as many as `batch` says.
     async fn due_leads(
         &self,
         campaign: &CampaignRef,
         kind: DueKind,
         now: DateTime<Utc>,
-        limit: usize,
+        batch: DueBatch,
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError>;
 }
@@ -286,10 +287,10 @@ impl DueLeads for DynamoStore {
         campaign: &CampaignRef,
         kind: DueKind,
         now: DateTime<Utc>,
-        limit: usize,
+        batch: DueBatch,
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError> {
-        DynamoStore::due_leads(self, campaign, kind, now, limit, first_shard).await
+        DynamoStore::due_leads(self, campaign, kind, now, batch, first_shard).await
     }
 }
 

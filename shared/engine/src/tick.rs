@@ -15,7 +15,7 @@ use adapters::ports::{
     AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DueLeads,
     LeadReader, LeadTransitions,
 };
-use adapters::store::{CampaignCounters, Guards, LeadWrite, WriteError};
+use adapters::store::{CampaignCounters, DueBatch, Guards, LeadWrite, WriteError};
 use adapters::voice::{CallLookup, CallReference};
 use chrono::{DateTime, Duration, Utc};
 use domain::eligibility::{Screen, screen_for_call};
@@ -201,12 +201,12 @@ impl<S: TickStore> Engine<S> {
         let far = now + FOREVER;
         Ok(self
             .store
-            .due_leads(campaign, DueKind::Dial, far, 1, 0)
+            .due_leads(campaign, DueKind::Dial, far, DueBatch::up_to(1), 0)
             .await?
             .is_empty()
             && self
                 .store
-                .due_leads(campaign, DueKind::CallDeadline, far, 1, 0)
+                .due_leads(campaign, DueKind::CallDeadline, far, DueBatch::up_to(1), 0)
                 .await?
                 .is_empty())
     }
@@ -246,7 +246,7 @@ impl<S: TickStore> Engine<S> {
                 &campaign,
                 DueKind::Dial,
                 now + FOREVER,
-                batch,
+                DueBatch::up_to(batch),
                 shard_of(now),
             )
             .await?;
@@ -292,11 +292,15 @@ impl<S: TickStore> Engine<S> {
         if budget == 0 {
             return Ok(());
         }
-        // Read more than the budget: some due leads turn out to be outside their window.
-        let read = (budget * 2).clamp(10, 1200);
+        // Take more than the budget from the shards read (some due leads turn out to be
+        // outside their window), but read no further shard once the budget is covered.
+        let batch = DueBatch {
+            enough: budget,
+            most: (budget * 2).clamp(10, 1200),
+        };
         let due = self
             .store
-            .due_leads(&campaign, DueKind::Dial, now, read, shard_of(now))
+            .due_leads(&campaign, DueKind::Dial, now, batch, shard_of(now))
             .await?;
         // How far behind the campaign is: the oldest due lead read now was due this long ago.
         if let Some(oldest) = due
@@ -422,7 +426,7 @@ impl<S: TickStore> Engine<S> {
                 &campaign,
                 DueKind::CallDeadline,
                 now,
-                self.settings.reconcile_batch,
+                DueBatch::up_to(self.settings.reconcile_batch),
                 0,
             )
             .await?;

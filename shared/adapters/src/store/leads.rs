@@ -44,6 +44,23 @@ struct LeadDoc<C, S> {
     source: S,
 }
 
+/// How many due leads to read: a tick wants at least `enough` (its budget) and takes up to
+/// `most` (more than the budget, since some due leads turn out to be outside their window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueBatch {
+    /// Stop reading further shards once this many are found.
+    pub enough: usize,
+    /// Never return more than this.
+    pub most: usize,
+}
+
+impl DueBatch {
+    /// Up to `n`, reading shards until `n` are found.
+    pub fn up_to(n: usize) -> Self {
+        Self { enough: n, most: n }
+    }
+}
+
 /// Builds lead items for one campaign, reusing what repeats from lead to lead: the shard keys,
 /// and the state document (every lead of an import starts in the same state).
 #[derive(Debug)]
@@ -465,10 +482,12 @@ impl DynamoStore {
         item.map(decode).transpose()
     }
 
-    /// Up to `limit` leads whose `kind` deadline is at or before `now`, read from the sparse
-    /// due index only, sorted by due time. Dial shards are visited round-robin from
-    /// `first_shard` until `limit` leads are found (each contributing its earliest), so
-    /// consecutive ticks start on different shards and none starves.
+    /// Leads whose `kind` deadline is at or before `now`, read from the sparse due index only,
+    /// sorted by due time: up to `batch.most`, and no further shard is read once
+    /// `batch.enough` are found (each query is a read request; a shard that answers with
+    /// enough spares the others). Dial shards are visited round-robin from `first_shard`
+    /// (each contributing its earliest), so consecutive ticks start on different shards and
+    /// none starves.
     /// Results may be slightly stale (the index is eventually consistent); writes are
     /// conditional on the version, so a stale lead costs a refused write, never a double dial.
     pub async fn due_leads(
@@ -476,9 +495,10 @@ impl DynamoStore {
         campaign: &CampaignRef,
         kind: DueKind,
         now: DateTime<Utc>,
-        limit: usize,
+        batch: DueBatch,
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError> {
+        let limit = batch.most;
         let shards: Vec<u8> = match kind {
             DueKind::Dial => (0..LEAD_SHARDS)
                 .map(|i| (first_shard + i) % LEAD_SHARDS)
@@ -487,7 +507,7 @@ impl DynamoStore {
         };
         let mut found = Vec::new();
         for shard in shards {
-            if found.len() >= limit {
+            if found.len() >= batch.enough.min(limit) {
                 break;
             }
             let want = i32::try_from(limit - found.len()).unwrap_or(i32::MAX);

@@ -63,8 +63,8 @@ pub use counters::CampaignCounters;
 pub use dnc::DncEntry;
 pub use imports::{ImportFormat, ImportRecord, ImportStatus};
 pub use leads::{
-    CpsGuard, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadItemBuilder, LeadWrite,
-    PacingGuard, lead_item,
+    CpsGuard, DueBatch, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadItemBuilder,
+    LeadWrite, PacingGuard, lead_item,
 };
 pub use results::{ExportRecord, ExportStatus};
 pub use tenants::TenantRecord;

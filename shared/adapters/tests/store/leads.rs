@@ -1,4 +1,4 @@
-use adapters::store::{Guards, InsertOutcome, LeadWrite};
+use adapters::store::{DueBatch, Guards, InsertOutcome, LeadWrite};
 use adapters::store::{Refusal, WriteError};
 use domain::lead::{CounterDelta, DueKind};
 use domain::status::LeadStatus;
@@ -137,7 +137,7 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
     }
     let due = f
         .store
-        .due_leads(&f.campaign, DueKind::Dial, t0(), 100, 0)
+        .due_leads(&f.campaign, DueKind::Dial, t0(), DueBatch::up_to(100), 0)
         .await
         .unwrap();
     let due_at: Vec<i64> = due
@@ -149,16 +149,51 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
     // A limit takes the earliest of what it reads, still in order.
     let first_two = f
         .store
-        .due_leads(&f.campaign, DueKind::Dial, t0(), 2, 0)
+        .due_leads(&f.campaign, DueKind::Dial, t0(), DueBatch::up_to(2), 0)
         .await
         .unwrap();
     assert_eq!(first_two.len(), 2);
     assert!(first_two[0].state.next_call_at <= first_two[1].state.next_call_at);
 
+    // A shard that holds enough spares reading the others: with `enough` = 1, only the first
+    // shard (that has any due lead) is read, and all of its due leads up to `most` come back.
+    let first_shard = due[0].id.shard(adapters::store::keys::LEAD_SHARDS);
+    let one_shard = f
+        .store
+        .due_leads(
+            &f.campaign,
+            DueKind::Dial,
+            t0(),
+            DueBatch {
+                enough: 1,
+                most: 100,
+            },
+            first_shard,
+        )
+        .await
+        .unwrap();
+    let in_first_shard = due
+        .iter()
+        .filter(|l| l.id.shard(adapters::store::keys::LEAD_SHARDS) == first_shard)
+        .count();
+    assert_eq!(one_shard.len(), in_first_shard);
+    assert!(
+        one_shard
+            .iter()
+            .all(|l| l.id.shard(adapters::store::keys::LEAD_SHARDS) == first_shard)
+    );
+    assert!(in_first_shard < due.len(), "the due leads span shards");
+
     // Nothing is due for calls-in-progress deadlines.
     assert!(
         f.store
-            .due_leads(&f.campaign, DueKind::CallDeadline, t0(), 100, 0)
+            .due_leads(
+                &f.campaign,
+                DueKind::CallDeadline,
+                t0(),
+                DueBatch::up_to(100),
+                0
+            )
             .await
             .unwrap()
             .is_empty()
@@ -174,7 +209,7 @@ async fn a_claimed_lead_leaves_the_due_index_until_its_lease_lapses_and_a_finish
         let f = &f;
         async move {
             f.store
-                .due_leads(&f.campaign, DueKind::Dial, at, 10, 0)
+                .due_leads(&f.campaign, DueKind::Dial, at, DueBatch::up_to(10), 0)
                 .await
                 .unwrap()
                 .len()
@@ -209,7 +244,7 @@ async fn a_claimed_lead_leaves_the_due_index_until_its_lease_lapses_and_a_finish
             &f.campaign,
             DueKind::CallDeadline,
             t0() + minutes(16),
-            10,
+            DueBatch::up_to(10),
             0,
         )
         .await
@@ -234,7 +269,13 @@ async fn a_claimed_lead_leaves_the_due_index_until_its_lease_lapses_and_a_finish
     assert_eq!(due_now(far).await, 0);
     assert!(
         f.store
-            .due_leads(&f.campaign, DueKind::CallDeadline, far, 10, 0)
+            .due_leads(
+                &f.campaign,
+                DueKind::CallDeadline,
+                far,
+                DueBatch::up_to(10),
+                0
+            )
             .await
             .unwrap()
             .is_empty()

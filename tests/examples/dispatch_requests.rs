@@ -31,10 +31,10 @@ fn campaign(max_concurrent: u32) -> CampaignSpec {
 }
 
 /// A campaign run to completion with no faults: requests per attempt by phase.
-async fn per_attempt(leads: usize) -> anyhow::Result<()> {
+async fn per_attempt(leads: usize, max_concurrent: u32) -> anyhow::Result<()> {
     let mut config = WorldConfig::calm(
         "bench-attempt",
-        campaign(25),
+        campaign(max_concurrent),
         contacts_in(&["212"], leads),
         utc("2026-06-10T13:00:00Z"),
     );
@@ -44,7 +44,7 @@ async fn per_attempt(leads: usize) -> anyhow::Result<()> {
     let stats = world.run().await?;
     let attempts = stats.create_requests as f64;
     println!(
-        "\n## Requests per dial attempt ({leads} leads, one attempt each, no faults; {:.0} s)\n",
+        "\n## Requests per dial attempt ({leads} leads, {max_concurrent} concurrent calls, one attempt each, no faults; {:.0} s)\n",
         started.elapsed().as_secs_f64()
     );
     println!("| phase | DynamoDB writes | DynamoDB reads | SQS |");
@@ -124,7 +124,8 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    per_attempt(300).await?;
+    per_attempt(300, 25).await?;
+    per_attempt(2_000, 200).await?;
     per_tick(&[1_000, large]).await?;
     Ok(())
 }

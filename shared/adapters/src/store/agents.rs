@@ -6,7 +6,7 @@ use domain::ids::{AgentId, TenantId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, aws, conditional, n, s};
+use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, n, s};
 
 /// An agent as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,10 +63,7 @@ impl DynamoStore {
             kind: "agent".into(),
             record: record.clone(),
         };
-        let item = serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt {
-            key: record.id.to_string(),
-            reason: e.to_string(),
-        })?;
+        let item = serde_dynamo::to_item(item).map_err(|e| corrupt(&record.id, e))?;
         let mut request = self
             .client
             .put_item()

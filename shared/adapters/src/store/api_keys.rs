@@ -8,7 +8,7 @@ use domain::ids::{ApiKeyId, TenantId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, corrupt, s};
 
 /// An API key's public record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,13 +35,6 @@ struct KeyItem {
     kind: String,
     #[serde(flatten)]
     record: ApiKeyRecord,
-}
-
-fn corrupt(key: &str, e: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: key.to_owned(),
-        reason: e.to_string(),
-    }
 }
 
 impl DynamoStore {

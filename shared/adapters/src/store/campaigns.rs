@@ -9,7 +9,7 @@ use domain::status::CampaignStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, n, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
 
 /// A campaign as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,19 +79,13 @@ impl DynamoStore {
             kind: "campaign".into(),
             record: record.clone(),
         };
-        let item = serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt {
-            key: c.to_string(),
-            reason: e.to_string(),
-        })?;
+        let item = serde_dynamo::to_item(item).map_err(|e| corrupt(c, e))?;
         let meta = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: c.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| corrupt(c, e))?;
         let stats = Put::builder()
             .table_name(&self.table)
             .item(keys::PK, s(keys::campaign_pk(c)))
@@ -99,10 +93,7 @@ impl DynamoStore {
             .item("kind", s("stats"))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: c.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| corrupt(c, e))?;
         let result = self
             .client
             .transact_write_items()
@@ -128,18 +119,13 @@ impl DynamoStore {
         &self,
         c: &CampaignRef,
     ) -> Result<Option<CampaignRecord>, StoreError> {
-        let item = self
-            .consistent_item(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign))
-            .await?;
-        item.map(|item| {
-            serde_dynamo::from_item::<_, CampaignItem>(item)
-                .map(|i| i.record)
-                .map_err(|e| StoreError::Corrupt {
-                    key: c.to_string(),
-                    reason: e.to_string(),
-                })
-        })
-        .transpose()
+        self.consistent_record(
+            keys::tenant_pk(&c.tenant),
+            keys::campaign_sk(&c.campaign),
+            &c.to_string(),
+            |i: CampaignItem| i.record,
+        )
+        .await
     }
 
     /// A page of a tenant's campaigns (newest id last), optionally of one status. `after` is the
@@ -178,10 +164,7 @@ impl DynamoStore {
             for item in out.items.unwrap_or_default() {
                 let record = serde_dynamo::from_item::<_, CampaignItem>(item)
                     .map(|i| i.record)
-                    .map_err(|e| StoreError::Corrupt {
-                        key: tenant.to_string(),
-                        reason: e.to_string(),
-                    })?;
+                    .map_err(|e| corrupt(tenant, e))?;
                 found.push(record);
                 if found.len() == limit {
                     let next = found.last().map(|r| r.id.clone());
@@ -204,11 +187,7 @@ impl DynamoStore {
         spec: &CampaignSpec,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
-        let spec_value =
-            serde_dynamo::to_attribute_value(spec).map_err(|e| StoreError::Corrupt {
-                key: c.to_string(),
-                reason: e.to_string(),
-            })?;
+        let spec_value = serde_dynamo::to_attribute_value(spec).map_err(|e| corrupt(c, e))?;
         let result = self
             .client
             .update_item()
@@ -241,19 +220,13 @@ impl DynamoStore {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":draft", s(CampaignStatus::Draft.as_str()))
             .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: c.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| corrupt(c, e))?;
         let stats = Delete::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::campaign_pk(c)))
             .key(keys::SK, s(keys::STATS_SK))
             .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: c.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| corrupt(c, e))?;
         let result = self
             .client
             .transact_write_items()
@@ -292,10 +265,7 @@ impl DynamoStore {
             .keys(stats_key.clone())
             .consistent_read(true)
             .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: c.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| corrupt(c, e))?;
         let mut pending = HashMap::from([(self.table.clone(), request)]);
         let mut found = Vec::new();
         // BatchGetItem may return some keys as unprocessed; ask again for those.
@@ -329,10 +299,7 @@ impl DynamoStore {
                 record = Some(
                     serde_dynamo::from_item::<_, CampaignItem>(item)
                         .map(|i| i.record)
-                        .map_err(|e| StoreError::Corrupt {
-                            key: c.to_string(),
-                            reason: e.to_string(),
-                        })?,
+                        .map_err(|e| corrupt(c, e))?,
                 );
             }
         }
@@ -363,10 +330,7 @@ impl DynamoStore {
             .expression_attribute_values(":from", s(from.as_str()))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: c.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| corrupt(c, e))?;
         let live_change = i32::from(to.is_live()) - i32::from(from.is_live());
         if live_change == 0 {
             let result = self
@@ -405,10 +369,7 @@ impl DynamoStore {
         } else {
             tenant.condition_expression("attribute_exists(pk)")
         };
-        let tenant = tenant.build().map_err(|e| StoreError::Corrupt {
-            key: c.to_string(),
-            reason: e.to_string(),
-        })?;
+        let tenant = tenant.build().map_err(|e| corrupt(c, e))?;
         let result = self
             .client
             .transact_write_items()

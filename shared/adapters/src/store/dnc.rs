@@ -5,7 +5,7 @@ use domain::ids::TenantId;
 use domain::phone::E164;
 
 use super::keys;
-use super::{DynamoStore, StoreError, aws, s};
+use super::{DynamoStore, StoreError, aws, corrupt, s};
 
 impl DynamoStore {
     /// Adds a number (idempotent). `source` says why: `api`, `csv`, `opt_out`.
@@ -129,10 +129,7 @@ impl DynamoStore {
                     .item("source", s(source))
                     .item("added_at", s(now.to_rfc3339()))
                     .build()
-                    .map_err(|e| StoreError::Corrupt {
-                        key: number.to_string(),
-                        reason: e.to_string(),
-                    })?;
+                    .map_err(|e| corrupt(number, e))?;
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
             let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);
@@ -176,10 +173,7 @@ impl DynamoStore {
                     (keys::SK.to_owned(), s(keys::dnc_sk(number))),
                 ]));
             }
-            let request = request.build().map_err(|e| StoreError::Corrupt {
-                key: "dnc".into(),
-                reason: e.to_string(),
-            })?;
+            let request = request.build().map_err(|e| corrupt("dnc", e))?;
             let mut pending = HashMap::from([(self.table.clone(), request)]);
             for _ in 0..8 {
                 let out = self

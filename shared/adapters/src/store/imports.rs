@@ -8,7 +8,7 @@ use domain::ids::{CampaignRef, ImportId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, n, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
 
 /// Where an import is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,13 +104,6 @@ struct ImportItem {
     record: ImportRecord,
 }
 
-fn corrupt(key: &str, e: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: key.to_owned(),
-        reason: e.to_string(),
-    }
-}
-
 impl DynamoStore {
     /// Writes an import job: new (`expected_version` None) or replacing the version read.
     pub async fn put_import(
@@ -145,15 +138,13 @@ impl DynamoStore {
         campaign: &CampaignRef,
         id: &ImportId,
     ) -> Result<Option<ImportRecord>, StoreError> {
-        let item = self
-            .consistent_item(keys::campaign_pk(campaign), keys::import_sk(id))
-            .await?;
-        item.map(|item| {
-            serde_dynamo::from_item::<_, ImportItem>(item)
-                .map(|i| i.record)
-                .map_err(|e| corrupt(id.as_str(), e))
-        })
-        .transpose()
+        self.consistent_record(
+            keys::campaign_pk(campaign),
+            keys::import_sk(id),
+            id.as_str(),
+            |i: ImportItem| i.record,
+        )
+        .await
     }
 
     /// A campaign's import jobs, newest first.

@@ -14,7 +14,7 @@ use domain::status::{CampaignStatus, LeadStatus};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, LEAD_SHARDS};
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, n, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
 
 // A lead as stored: its keys; `doc` (who to call and where the lead came from: fixed at
 // import) and `state` as compact JSON documents (built and read with serde_json: far fewer
@@ -31,10 +31,7 @@ fn due_attributes(c: &CampaignRef, lead: &LeadId, state: &LeadState) -> Option<(
 fn json<T: Serialize>(key: &LeadId, value: &T) -> Result<AttributeValue, StoreError> {
     serde_json::to_string(value)
         .map(AttributeValue::S)
-        .map_err(|e| StoreError::Corrupt {
-            key: key.to_string(),
-            reason: e.to_string(),
-        })
+        .map_err(|e| corrupt(key, e))
 }
 
 /// The fixed part of a lead.
@@ -361,10 +358,7 @@ impl Expr {
             .set_expression_attribute_names((!self.names.is_empty()).then_some(self.names))
             .set_expression_attribute_values((!self.values.is_empty()).then_some(self.values))
             .build()
-            .map_err(|e| StoreError::Corrupt {
-                key: "update".into(),
-                reason: e.to_string(),
-            })
+            .map_err(|e| corrupt("update", e))
     }
 }
 
@@ -571,7 +565,7 @@ impl DynamoStore {
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":status", s(status.as_str()))
                 .build()
-                .map_err(corrupt)?;
+                .map_err(|e| corrupt("request", e))?;
             parts.push((
                 Part::Campaign,
                 TransactWriteItem::builder().condition_check(check).build(),
@@ -584,7 +578,7 @@ impl DynamoStore {
                 .key(keys::SK, s(keys::dnc_sk(number)))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
-                .map_err(corrupt)?;
+                .map_err(|e| corrupt("request", e))?;
             parts.push((
                 Part::Dnc,
                 TransactWriteItem::builder().condition_check(check).build(),
@@ -617,7 +611,7 @@ impl DynamoStore {
                 .item("source", s("opt_out"))
                 .item("campaign", s(c.campaign.as_str()))
                 .build()
-                .map_err(corrupt)?;
+                .map_err(|e| corrupt("request", e))?;
             parts.push((Part::Other, TransactWriteItem::builder().put(put).build()));
         }
         if let Some(h) = guards.hourly {
@@ -679,13 +673,6 @@ impl DynamoStore {
             }
         }
         Err(WriteError::Store(aws(err)))
-    }
-}
-
-fn corrupt(err: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        key: "request".into(),
-        reason: err.to_string(),
     }
 }
 
@@ -813,10 +800,7 @@ impl DynamoStore {
                 let put = PutRequest::builder()
                     .set_item(Some(item))
                     .build()
-                    .map_err(|e| StoreError::Corrupt {
-                        key: lead.id.to_string(),
-                        reason: e.to_string(),
-                    })?;
+                    .map_err(|e| corrupt(&lead.id, e))?;
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
             let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);

@@ -136,6 +136,36 @@ impl DynamoStore {
             .map_err(aws)?;
         Ok(out.item)
     }
+
+    /// One item by key, read strongly consistent and decoded through its stored shape `W`;
+    /// `record` takes the record out of it, `key` names it if it cannot be decoded.
+    pub(crate) async fn consistent_record<W, R>(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+        key: &str,
+        record: impl FnOnce(W) -> R,
+    ) -> Result<Option<R>, StoreError>
+    where
+        W: serde::de::DeserializeOwned,
+    {
+        self.consistent_item(pk, sk)
+            .await?
+            .map(|item| {
+                serde_dynamo::from_item::<_, W>(item)
+                    .map(record)
+                    .map_err(|e| corrupt(key, e))
+            })
+            .transpose()
+    }
+}
+
+/// An item that could not be encoded or decoded; `key` names it.
+pub(crate) fn corrupt(key: impl ToString, reason: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// The result of a write with one condition: a failed condition is [`Refusal::Stale`].

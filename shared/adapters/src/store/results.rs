@@ -13,7 +13,7 @@ use domain::status::LeadStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, aws, conditional, n, s};
+use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, n, s};
 
 /// The stored names and values of the counters a reconciliation rewrites (absent outcomes as
 /// 0). Pacing state is not among them: the rolling hour is transient and self-correcting.
@@ -103,13 +103,6 @@ struct ReportItem<T> {
     sk: String,
     kind: String,
     report: T,
-}
-
-fn corrupt(key: &str, e: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: key.to_owned(),
-        reason: e.to_string(),
-    }
 }
 
 fn num(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
@@ -266,15 +259,13 @@ impl DynamoStore {
         campaign: &CampaignRef,
         id: &ExportId,
     ) -> Result<Option<ExportRecord>, StoreError> {
-        let item = self
-            .consistent_item(keys::campaign_pk(campaign), keys::export_sk(id))
-            .await?;
-        item.map(|item| {
-            serde_dynamo::from_item::<_, ExportItem>(item)
-                .map(|i| i.record)
-                .map_err(|e| corrupt(id.as_str(), e))
-        })
-        .transpose()
+        self.consistent_record(
+            keys::campaign_pk(campaign),
+            keys::export_sk(id),
+            id.as_str(),
+            |i: ExportItem| i.record,
+        )
+        .await
     }
 
     /// Stores a campaign's last reconciliation report (any serializable report).
@@ -305,14 +296,12 @@ impl DynamoStore {
         &self,
         campaign: &CampaignRef,
     ) -> Result<Option<T>, StoreError> {
-        let item = self
-            .consistent_item(keys::campaign_pk(campaign), keys::RECONCILE_SK)
-            .await?;
-        item.map(|item| {
-            serde_dynamo::from_item::<_, ReportItem<T>>(item)
-                .map(|i| i.report)
-                .map_err(|e| corrupt(keys::RECONCILE_SK, e))
-        })
-        .transpose()
+        self.consistent_record(
+            keys::campaign_pk(campaign),
+            keys::RECONCILE_SK,
+            keys::RECONCILE_SK,
+            |i: ReportItem<T>| i.report,
+        )
+        .await
     }
 }

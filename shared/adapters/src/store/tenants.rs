@@ -6,7 +6,7 @@ use domain::plan::Plan;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, conditional};
+use super::{DynamoStore, StoreError, WriteError, conditional, corrupt};
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,10 +59,7 @@ impl DynamoStore {
             kind: "tenant".into(),
             record: tenant.clone(),
         };
-        let item = serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt {
-            key: tenant.id.to_string(),
-            reason: e.to_string(),
-        })?;
+        let item = serde_dynamo::to_item(item).map_err(|e| corrupt(&tenant.id, e))?;
         let result = self
             .client
             .put_item()
@@ -76,17 +73,12 @@ impl DynamoStore {
 
     /// Reads a tenant.
     pub async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
-        let item = self
-            .consistent_item(keys::tenant_pk(tenant), keys::TENANT_SK)
-            .await?;
-        item.map(|item| {
-            serde_dynamo::from_item::<_, TenantItem>(item)
-                .map(|i| i.record)
-                .map_err(|e| StoreError::Corrupt {
-                    key: tenant.to_string(),
-                    reason: e.to_string(),
-                })
-        })
-        .transpose()
+        self.consistent_record(
+            keys::tenant_pk(tenant),
+            keys::TENANT_SK,
+            &tenant.to_string(),
+            |i: TenantItem| i.record,
+        )
+        .await
     }
 }

@@ -9,7 +9,9 @@ use domain::status::CampaignStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
+use super::{
+    DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s,
+};
 
 /// A campaign as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,13 +121,12 @@ impl DynamoStore {
         &self,
         c: &CampaignRef,
     ) -> Result<Option<CampaignRecord>, StoreError> {
-        self.consistent_record(
-            keys::tenant_pk(&c.tenant),
-            keys::campaign_sk(&c.campaign),
+        decode_record(
+            self.consistent_item(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign))
+                .await?,
             &c.to_string(),
             |i: CampaignItem| i.record,
         )
-        .await
     }
 
     /// A page of a tenant's campaigns (newest id last), optionally of one status. `after` is the

@@ -8,7 +8,9 @@ use domain::ids::{CampaignRef, ImportId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
+use super::{
+    DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s,
+};
 
 /// Where an import is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,13 +140,12 @@ impl DynamoStore {
         campaign: &CampaignRef,
         id: &ImportId,
     ) -> Result<Option<ImportRecord>, StoreError> {
-        self.consistent_record(
-            keys::campaign_pk(campaign),
-            keys::import_sk(id),
+        decode_record(
+            self.consistent_item(keys::campaign_pk(campaign), keys::import_sk(id))
+                .await?,
             id.as_str(),
             |i: ImportItem| i.record,
         )
-        .await
     }
 
     /// A campaign's import jobs, newest first.

@@ -136,28 +136,25 @@ impl DynamoStore {
             .map_err(aws)?;
         Ok(out.item)
     }
+}
 
-    /// One item by key, read strongly consistent and decoded through its stored shape `W`;
-    /// `record` takes the record out of it, `key` names it if it cannot be decoded.
-    pub(crate) async fn consistent_record<W, R>(
-        &self,
-        pk: impl Into<String>,
-        sk: impl Into<String>,
-        key: &str,
-        record: impl FnOnce(W) -> R,
-    ) -> Result<Option<R>, StoreError>
-    where
-        W: serde::de::DeserializeOwned,
-    {
-        self.consistent_item(pk, sk)
-            .await?
-            .map(|item| {
-                serde_dynamo::from_item::<_, W>(item)
-                    .map(record)
-                    .map_err(|e| corrupt(key, e))
-            })
-            .transpose()
-    }
+/// An item read by key, decoded through its stored shape `W`; `record` takes the record out of
+/// it, `key` names it if it cannot be decoded. (A plain function rather than part of the read:
+/// an extra generic async layer pushed the results function past the compiler's layout depth.)
+pub(crate) fn decode_record<W, R>(
+    item: Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+    key: &str,
+    record: impl FnOnce(W) -> R,
+) -> Result<Option<R>, StoreError>
+where
+    W: serde::de::DeserializeOwned,
+{
+    item.map(|item| {
+        serde_dynamo::from_item::<_, W>(item)
+            .map(record)
+            .map_err(|e| corrupt(key, e))
+    })
+    .transpose()
 }
 
 /// An item that could not be encoded or decoded; `key` names it.

@@ -13,7 +13,7 @@ use domain::status::LeadStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, n, s};
+use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s};
 
 /// The stored names and values of the counters a reconciliation rewrites (absent outcomes as
 /// 0). Pacing state is not among them: the rolling hour is transient and self-correcting.
@@ -259,13 +259,12 @@ impl DynamoStore {
         campaign: &CampaignRef,
         id: &ExportId,
     ) -> Result<Option<ExportRecord>, StoreError> {
-        self.consistent_record(
-            keys::campaign_pk(campaign),
-            keys::export_sk(id),
+        decode_record(
+            self.consistent_item(keys::campaign_pk(campaign), keys::export_sk(id))
+                .await?,
             id.as_str(),
             |i: ExportItem| i.record,
         )
-        .await
     }
 
     /// Stores a campaign's last reconciliation report (any serializable report).
@@ -296,12 +295,11 @@ impl DynamoStore {
         &self,
         campaign: &CampaignRef,
     ) -> Result<Option<T>, StoreError> {
-        self.consistent_record(
-            keys::campaign_pk(campaign),
-            keys::RECONCILE_SK,
+        decode_record(
+            self.consistent_item(keys::campaign_pk(campaign), keys::RECONCILE_SK)
+                .await?,
             keys::RECONCILE_SK,
             |i: ReportItem<T>| i.report,
         )
-        .await
     }
 }

@@ -6,7 +6,7 @@ use domain::plan::Plan;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, conditional, corrupt};
+use super::{DynamoStore, StoreError, WriteError, conditional, corrupt, decode_record};
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,12 +73,11 @@ impl DynamoStore {
 
     /// Reads a tenant.
     pub async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
-        self.consistent_record(
-            keys::tenant_pk(tenant),
-            keys::TENANT_SK,
+        decode_record(
+            self.consistent_item(keys::tenant_pk(tenant), keys::TENANT_SK)
+                .await?,
             &tenant.to_string(),
             |i: TenantItem| i.record,
         )
-        .await
     }
 }

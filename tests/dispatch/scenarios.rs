@@ -257,6 +257,288 @@ async fn a_number_added_to_the_dnc_list_is_never_called_after_it_was_added() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tick_under_a_quiet_hint_reads_no_due_shard() {
+    let campaign = spec(serde_json::json!({
+        "name": "Quiet reads",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") }
+    }));
+    let contacts = contacts_in(&["212"], 3);
+    let start = utc("2026-06-10T16:00:00Z");
+    let world = World::build(WorldConfig::calm("quiet-reads", campaign, contacts, start))
+        .await
+        .unwrap();
+    let first = world.engine.tick(&world.campaign).await.unwrap();
+    assert_eq!(first.enqueued, 3);
+    // Every due lead is leased and nothing else is due: quiet for the whole horizon (a lease
+    // whose dialer died is offered again when the hint runs out).
+    let until = first
+        .quiet_until
+        .expect("the tick dealt with every due lead");
+    assert_eq!(until, start + Duration::minutes(5));
+
+    world.clock.set(start + Duration::minutes(1));
+    world.requests.reset();
+    let second = world.engine.tick(&world.campaign).await.unwrap();
+    assert!(second.quiet, "{second:?}");
+    assert_eq!(world.requests.count("dynamodb", &["Query"]), 0);
+    assert_eq!(
+        world.requests.dynamodb_reads(),
+        1,
+        "the campaign and its counters, in one request"
+    );
+
+    // Once the hint runs out, the index is read again and the lapsed leases (no dialer took
+    // these messages) offered again.
+    world.clock.set(until);
+    world.requests.reset();
+    let third = world.engine.tick(&world.campaign).await.unwrap();
+    assert!(!third.quiet);
+    assert!(world.requests.count("dynamodb", &["Query"]) >= 1);
+    assert_eq!(third.enqueued, 3, "{third:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lead_due_before_the_next_tick_is_taken_now_and_starts_when_it_falls_due() {
+    let campaign = spec(serde_json::json!({
+        "name": "On time",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") }
+    }));
+    let start = utc("2026-06-10T16:00:00Z");
+    let world = World::build(WorldConfig::calm(
+        "on-time",
+        campaign,
+        contacts_in(&["212"], 2),
+        start,
+    ))
+    .await
+    .unwrap();
+    // Both leads are due ninety seconds from now (as a retry or a callback would be).
+    let due = start + Duration::seconds(90);
+    let mut shards = std::collections::BTreeSet::new();
+    for lead in world.leads().await.unwrap() {
+        shards.insert(lead.id.shard(adapters::store::keys::LEAD_SHARDS));
+        let mut later = lead.state.clone();
+        later.defer(due).unwrap();
+        world
+            .store
+            .write_transition(adapters::store::LeadWrite {
+                lead: &domain::ids::LeadRef {
+                    campaign: world.campaign.clone(),
+                    lead: lead.id.clone(),
+                },
+                expected_version: lead.state.version,
+                state: &later,
+                counters: &Default::default(),
+                guards: Default::default(),
+            })
+            .await
+            .unwrap();
+    }
+    // Due after the next tick: not this tick's. It leaves a hint that nothing is due before.
+    let early = world.engine.tick(&world.campaign).await.unwrap();
+    assert_eq!(early.enqueued, 0, "{early:?}");
+    assert_eq!(early.quiet_until, Some(due));
+
+    // A minute later they are due before the next tick: taken now (the hint does not hide
+    // them), leased from the moment they fall due, not from now. Only their shards are read:
+    // the hint says the others hold nothing due.
+    world.clock.set(start + Duration::minutes(1));
+    world.requests.reset();
+    let taken = world.engine.tick(&world.campaign).await.unwrap();
+    assert!(!taken.quiet, "{taken:?}");
+    assert_eq!(taken.enqueued, 2, "{taken:?}");
+    assert_eq!(
+        world.requests.count("dynamodb", &["Query"]),
+        shards.len() as u64,
+        "only the due shards of the two leads: {shards:?}"
+    );
+    for lead in world.leads().await.unwrap() {
+        let lease = lead.state.lease.expect("leased");
+        assert!(lease.until >= due + Duration::minutes(2), "{lease:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_callback_asked_for_outside_the_window_is_scheduled_at_its_next_opening() {
+    // Everyone asks to be called back, at random times over the next two days, most of them
+    // at night or on the window's edge for some zone.
+    let campaign = spec(serde_json::json!({
+        "name": "Callbacks",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("09:00", "17:00") },
+        "pacing": { "max_concurrent_calls": 20, "calls_per_hour": 1000 },
+        "call_handling": { "max_call_seconds": 300 }
+    }));
+    let mut config = WorldConfig::calm(
+        "callbacks",
+        campaign,
+        contacts_in(&["212", "312", "213", "808"], 16),
+        utc("2026-06-10T19:00:00Z"),
+    );
+    config.outcomes = adapters::voice::simulator::OutcomeMix {
+        completed: 0.0,
+        no_answer: 0.0,
+        busy: 0.0,
+        voicemail: 0.0,
+        failed: 0.0,
+        opted_out: 0.0,
+        callback: 1.0,
+    };
+    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(stats.finished, "{stats:?}");
+    let callbacks: usize = world
+        .leads()
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| usize::from(l.state.callbacks_used))
+        .sum();
+    assert!(callbacks >= 16, "callbacks were asked for: {callbacks}");
+    // Only first calls can find a lead outside its window (Honolulu opens hours after the
+    // others); every callback was put at a time its window is open.
+    let leads_in_honolulu = 4;
+    assert!(
+        stats.deferred_by_ticks <= leads_in_honolulu,
+        "ticks had to move callbacks: {stats:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dial_after_a_pause_hands_the_lead_back_even_with_the_campaign_cached_as_active() {
+    let campaign = spec(serde_json::json!({
+        "name": "Paused",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") }
+    }));
+    let start = utc("2026-06-10T16:00:00Z");
+    let world = World::build(WorldConfig::calm(
+        "paused",
+        campaign,
+        contacts_in(&["212"], 2),
+        start,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        world.engine.tick(&world.campaign).await.unwrap().enqueued,
+        2
+    );
+    let version = world
+        .store
+        .get_campaign(&world.campaign)
+        .await
+        .unwrap()
+        .unwrap()
+        .config_version;
+    let message = |lead: domain::lead::Lead| engine::messages::DialMessage {
+        campaign: world.campaign.clone(),
+        config_version: version,
+        lead,
+        call: engine::messages::CallSettings {
+            provider: "simulator".into(),
+            from: domain::phone::E164::parse_strict("+14155552671").unwrap(),
+            agent_ref: "ava".into(),
+            voicemail_message: None,
+        },
+        not_before: start,
+    };
+    let leads = world.leads().await.unwrap();
+    // The first dial caches the campaign as Active and calls.
+    let first = world.engine.dial(&message(leads[0].clone())).await.unwrap();
+    assert_eq!(first, engine::dial::DialOutcome::Done("called"));
+
+    // Paused, and the cache entry is older than its TTL: the dialer may still take the cached
+    // version for the second lead, but the claim's condition refuses and the lead goes back.
+    world
+        .store
+        .set_campaign_status(
+            &world.campaign,
+            CampaignStatus::Active,
+            CampaignStatus::Paused,
+            start,
+        )
+        .await
+        .unwrap();
+    world.clock.set(start + Duration::seconds(45));
+    let second = world.engine.dial(&message(leads[1].clone())).await.unwrap();
+    assert_eq!(
+        second,
+        engine::dial::DialOutcome::Done("campaign not active: handed back")
+    );
+    assert_eq!(world.simulator.calls().len(), 1, "no call after the pause");
+    let handed_back = world
+        .leads()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.id == leads[1].id)
+        .unwrap();
+    assert_eq!(
+        (handed_back.state.status, handed_back.state.lease),
+        (LeadStatus::Pending, None)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_that_falls_due_under_a_quiet_hint_is_still_dialed_when_due() {
+    // Half the calls talk for minutes, half ring out and are retried a minute later. Hints may
+    // reach an hour ahead here, so a retry that did not lift the hint would visibly wait for it.
+    let campaign = spec(serde_json::json!({
+        "name": "Quiet",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") },
+        "pacing": { "max_concurrent_calls": 50, "calls_per_hour": 1000 },
+        "retry": { "max_retries": 3, "delay_minutes": 1, "retry_on": ["no_answer"] },
+        "call_handling": { "max_call_seconds": 600 }
+    }));
+    // 09:00 in Los Angeles, 06:00 in Honolulu: the Hawaiian lead waits two hours for its
+    // window, so while every other lead is on a call the campaign has nothing due for a while.
+    let mut contacts = contacts_in(&["212", "312", "213"], 12);
+    contacts.extend(contacts_in(&["808"], 1));
+    let mut config = WorldConfig::calm("quiet", campaign, contacts, utc("2026-06-10T16:00:00Z"));
+    config.outcomes = adapters::voice::simulator::OutcomeMix {
+        completed: 0.5,
+        no_answer: 0.5,
+        busy: 0.0,
+        voicemail: 0.0,
+        failed: 0.0,
+        opted_out: 0.0,
+        callback: 0.0,
+    };
+    // Half the outcomes reach us minutes late, so calls stay open across quiet ticks.
+    config.faults.late_webhook = 0.5;
+    config.quiet_horizon = Duration::minutes(60);
+    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(stats.finished, "{stats:?}");
+    assert!(
+        stats.quiet_ticks > 0,
+        "hints were left and honoured: {stats:?}"
+    );
+
+    // Each retry is due a minute after its attempt's outcome; it is placed at the first tick
+    // after that (a minute at most) plus its start offset within that minute (under another).
+    let mut retries = 0;
+    for lead in world.leads().await.unwrap() {
+        for pair in lead.state.log.windows(2) {
+            let due = pair[0].ended_at + Duration::minutes(1);
+            let lag = pair[1].started_at - due;
+            assert!(
+                lag <= Duration::minutes(2),
+                "attempt {} of {} placed {lag} after it was due",
+                pair[1].attempt,
+                lead.id
+            );
+            retries += 1;
+        }
+    }
+    assert!(retries >= 6, "enough retries to try: {retries}");
+}
+
 /// The hostile run with a real adapter between the engine and the network: the adapter's
 /// requests go over HTTP to a local fake of its provider's API, the network's webhooks come
 /// back in the provider's format and signature scheme.

@@ -11,7 +11,7 @@ use adapters::schedules::{ScheduleError, Schedules};
 use adapters::store::{AgentRecord, DueBatch, DynamoStore, NewCampaign, TenantRecord};
 use adapters::voice::CallReference;
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
-use adapters::voice::simulator::{FaultMix, Simulator, SimulatorConfig};
+use adapters::voice::simulator::{FaultMix, OutcomeMix, Simulator, SimulatorConfig};
 use adapters::voice::twilio::{Twilio, TwilioConfig};
 
 use crate::fake_providers::ProviderKind;
@@ -67,6 +67,10 @@ pub struct WorldConfig {
     pub provider: ProviderKind,
     /// Steps that take this much virtual time (see [`CrashPlan::stalling`]).
     pub stalls: Vec<(&'static str, Duration)>,
+    /// How the simulated calls end.
+    pub outcomes: OutcomeMix,
+    /// The engine's quiet-hint horizon (see [`Settings::quiet_horizon`]).
+    pub quiet_horizon: Duration,
 }
 
 impl WorldConfig {
@@ -94,6 +98,8 @@ impl WorldConfig {
             bulk_seed: false,
             provider: ProviderKind::Simulator,
             stalls: Vec::new(),
+            outcomes: OutcomeMix::default(),
+            quiet_horizon: Settings::new("").quiet_horizon,
         }
     }
 
@@ -129,6 +135,10 @@ pub struct RunStats {
     pub ticks: u64,
     /// Ticks that crashed (injected).
     pub crashed_ticks: u64,
+    /// Ticks that skipped the due index on a quiet hint.
+    pub quiet_ticks: u64,
+    /// Leads ticks found due but outside their window, and moved to its next opening.
+    pub deferred_by_ticks: u64,
     /// Dial messages handled (every copy counts).
     pub dial_deliveries: u64,
     /// Webhook deliveries handled.
@@ -301,6 +311,7 @@ impl World {
         let clock = ManualClock::at(settings.start);
         let mut sim_config = SimulatorConfig::new(settings.seed, WEBHOOK_SECRET);
         sim_config.faults = settings.faults.clone();
+        sim_config.outcomes = settings.outcomes.clone();
         sim_config.account.calls_per_second = settings.calls_per_second;
         let simulator = Arc::new(Simulator::new(sim_config, Arc::new(clock.clone())));
         let crashes = Arc::new(
@@ -341,6 +352,8 @@ impl World {
                 Providers::default().with(kind.name(), adapter)
             }
         };
+        let mut engine_settings = Settings::new("http://engine.test");
+        engine_settings.quiet_horizon = settings.quiet_horizon;
         let engine = Arc::new(Engine::new(
             store.clone(),
             queue,
@@ -348,7 +361,7 @@ impl World {
             schedules.clone(),
             Arc::new(clock.clone()),
             crashes.clone(),
-            Settings::new("http://engine.test"),
+            engine_settings,
         ));
 
         let tenant = TenantId::parse("tenant-1")?;
@@ -545,7 +558,10 @@ impl World {
         for result in futures::future::join_all(ticks).await {
             stats.ticks += 1;
             match result {
-                Ok(_) => {}
+                Ok(report) => {
+                    stats.quiet_ticks += u64::from(report.quiet);
+                    stats.deferred_by_ticks += report.deferred as u64;
+                }
                 Err(engine::EngineError::Crash(_)) => stats.crashed_ticks += 1,
                 Err(err) => return Err(err.into()),
             }

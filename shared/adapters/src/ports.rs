@@ -14,8 +14,8 @@ use domain::status::CampaignStatus;
 use domain::ids::AgentId;
 
 use crate::store::{
-    AgentRecord, CampaignCounters, CampaignRecord, DueBatch, DynamoStore, LeadWrite, StoreError,
-    WriteError,
+    AgentRecord, CampaignCounters, CampaignRecord, DueBatch, DueScan, DynamoStore, LeadWrite,
+    StoreError, WriteError,
 };
 
 /// The time. Everything that depends on the time asks this, so tests and the local runner can
@@ -199,6 +199,13 @@ pub trait Counters: Send + Sync {
         counters: &CampaignCounters,
         now: DateTime<Utc>,
     ) -> Result<i64, WriteError>;
+    /// Leaves a quiet hint: nothing in due shard `s` due before `until[s]`, as of `changes`.
+    async fn leave_quiet_hint(
+        &self,
+        campaign: &CampaignRef,
+        until: &[DateTime<Utc>],
+        changes: i64,
+    ) -> Result<(), StoreError>;
 }
 
 /// Reads due leads from the due index.
@@ -213,6 +220,19 @@ pub trait DueLeads: Send + Sync {
         batch: DueBatch,
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError>;
+    /// Leads due for `kind` at `now`, looking ahead to `look_until` in the same reads, not
+    /// reading the shards `skip` marks.
+    #[allow(clippy::too_many_arguments)]
+    async fn scan_due(
+        &self,
+        campaign: &CampaignRef,
+        kind: DueKind,
+        now: DateTime<Utc>,
+        look_until: DateTime<Utc>,
+        batch: DueBatch,
+        first_shard: u8,
+        skip: &[bool],
+    ) -> Result<DueScan, StoreError>;
 }
 
 /// Reads one lead.
@@ -278,6 +298,15 @@ impl Counters for DynamoStore {
     ) -> Result<i64, WriteError> {
         DynamoStore::roll_hour_window(self, campaign, counters, now).await
     }
+
+    async fn leave_quiet_hint(
+        &self,
+        campaign: &CampaignRef,
+        until: &[DateTime<Utc>],
+        changes: i64,
+    ) -> Result<(), StoreError> {
+        DynamoStore::leave_quiet_hint(self, campaign, until, changes).await
+    }
 }
 
 #[async_trait]
@@ -291,6 +320,29 @@ impl DueLeads for DynamoStore {
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError> {
         DynamoStore::due_leads(self, campaign, kind, now, batch, first_shard).await
+    }
+
+    async fn scan_due(
+        &self,
+        campaign: &CampaignRef,
+        kind: DueKind,
+        now: DateTime<Utc>,
+        look_until: DateTime<Utc>,
+        batch: DueBatch,
+        first_shard: u8,
+        skip: &[bool],
+    ) -> Result<DueScan, StoreError> {
+        DynamoStore::scan_due(
+            self,
+            campaign,
+            kind,
+            now,
+            look_until,
+            batch,
+            first_shard,
+            skip,
+        )
+        .await
     }
 }
 

@@ -62,6 +62,11 @@ pub struct Settings {
     /// and the provider's request take time, and the call must still land inside the window.
     /// The local runner widens it with its clock's speed (a real second is many virtual ones).
     pub call_start_margin: chrono::Duration,
+    /// How far ahead a tick that has read every due shard may declare the campaign quiet
+    /// ("nothing due before T", kept on the counters until a due change) so the ticks up to T
+    /// skip the due index. It also bounds the one delay a hint can cause: a due change the index
+    /// shows later than the tick's read of it (index lag, normally well under a second).
+    pub quiet_horizon: chrono::Duration,
 }
 
 impl Settings {
@@ -77,6 +82,7 @@ impl Settings {
             agent_cache_ttl: chrono::Duration::minutes(5),
             reconcile_every: chrono::Duration::minutes(2),
             call_start_margin: chrono::Duration::seconds(60),
+            quiet_horizon: chrono::Duration::minutes(5),
         }
     }
 }
@@ -293,7 +299,10 @@ impl<S: CampaignReader> Engine<S> {
     }
 
     /// The campaign from the cache when it has `version` (any version if `None`) and is younger
-    /// than the cache TTL; else from the store.
+    /// than the cache TTL; else from the store. A dial names the configuration version its tick
+    /// read: a cached Active campaign at that version is used however old the entry is, since
+    /// the claim's condition on the campaign's status catches a pause or a cancel (and the
+    /// lead is handed back) while anything else a dial reads is in that version.
     pub async fn cached_campaign(
         &self,
         campaign: &CampaignRef,
@@ -304,7 +313,9 @@ impl<S: CampaignReader> Engine<S> {
             if let Some((at, loaded)) = cache.get(campaign) {
                 let fresh = self.clock.now() - *at < self.settings.campaign_cache_ttl;
                 let right_version = version.is_none_or(|v| v == loaded.record.config_version);
-                if fresh && right_version {
+                let pinned = version.is_some()
+                    && loaded.record.status == domain::status::CampaignStatus::Active;
+                if right_version && (fresh || pinned) {
                     return Ok(Some(loaded.clone()));
                 }
             }

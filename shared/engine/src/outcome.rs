@@ -5,6 +5,7 @@ use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
 use adapters::store::{Guards, HourlyIncrement, LeadWrite, Refusal, WriteError};
 use adapters::voice::CallReference;
 use chrono::{DateTime, DurationRound, Utc};
+use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, CounterDelta};
 use domain::retry::{AttemptReport, Outcome};
@@ -97,6 +98,25 @@ where
                 Ok(record) => record,
                 Err(_) => return Ok(Applied::Ignored("the attempt is already settled")),
             };
+            // A retry or a callback that falls outside the lead's window (or its daily cap) is
+            // scheduled at its next opening at once: the lead shows when it will really be
+            // called, and no tick wakes at the earlier time only to move it.
+            if let Some(at) = next
+                .next_call_at
+                .filter(|_| next.status == LeadStatus::Scheduled)
+            {
+                let scheduled = domain::lead::Lead {
+                    state: next.clone(),
+                    ..lead.clone()
+                };
+                let margin = self.settings.call_start_margin;
+                if let Screen::Defer(opening) =
+                    screen_for_call(&scheduled, &campaign.config, at, margin)
+                {
+                    // Only a lead that may be called can be scheduled: this cannot fail.
+                    let _ = next.defer(opening);
+                }
+            }
             let delta = CounterDelta::between(&lead.state, &next, Some(&record));
             let guards = Guards {
                 add_to_dnc: (report.outcome == Outcome::OptedOut)

@@ -6,16 +6,24 @@
 //! 3. Reconcile calls past their deadline (look them up; apply what the provider says).
 //! 4. A campaign past its end, completed or cancelled drains: its open leads are skipped
 //!    (reason: campaign ended) and, once no lead is open or on a call, its schedule is deleted.
-//! 5. Otherwise compute the minute's budget, read only due leads, defer those whose window is
-//!    closed to its next opening, skip those that can never be called, lease the rest by
-//!    conditional writes and enqueue them with delays spread over the minute.
+//! 5. Otherwise compute the minute's budget, read only due leads (due before the next tick),
+//!    defer those whose window is closed to its next opening, skip those that can never be
+//!    called, lease the rest by conditional writes and enqueue them with delays spread over the
+//!    minute, none before it falls due. A tick that dealt with every lead due leaves a quiet
+//!    hint: per due shard, nothing due before the next time it saw there (at most
+//!    `quiet_horizon` ahead). Later ticks read only the shards with something due, and none at
+//!    all in a quiet minute, unless a due change (a retry, a callback, a call given back, an
+//!    import) came since.
 //! 6. A campaign with no open lead left completes.
 
 use adapters::ports::{
     AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DueLeads,
     LeadReader, LeadTransitions,
 };
-use adapters::store::{CampaignCounters, DueBatch, Guards, LeadWrite, WriteError};
+use adapters::store::keys::LEAD_SHARDS;
+use adapters::store::{
+    CampaignCounters, DueBatch, DueScan, Guards, LeadWrite, QuietHint, ShardRead, WriteError,
+};
 use adapters::voice::{CallLookup, CallReference};
 use chrono::{DateTime, Duration, Utc};
 use domain::eligibility::{Screen, screen_for_call};
@@ -68,11 +76,18 @@ pub struct TickReport {
     pub deferred: usize,
     /// Leads leased and enqueued.
     pub enqueued: usize,
+    /// The due index was not read: a quiet hint said nothing is due yet.
+    pub quiet: bool,
+    /// The quiet hint this tick left: nothing due before this (in the earliest shard).
+    pub quiet_until: Option<DateTime<Utc>>,
     /// Active -> Completed.
     pub completed: bool,
     /// The schedule was deleted (drained or gone).
     pub schedule_deleted: bool,
 }
+
+/// How often a campaign ticks: its schedule's rate (`adapters::schedules`, `rate(1 minute)`).
+const TICK_PERIOD: Duration = Duration::minutes(1);
 
 /// How far ahead "any time" is, for draining.
 const FOREVER: Duration = Duration::days(365 * 100);
@@ -280,6 +295,14 @@ impl<S: TickStore> Engine<S> {
         if counters.count(LeadStatus::Pending) + counters.count(LeadStatus::Scheduled) == 0 {
             return Ok(());
         }
+        let horizon = self.settings.quiet_horizon;
+        // Quiet means nothing is due before the next tick: nothing for this tick to take.
+        let take_until = now + TICK_PERIOD;
+        let quiet_shards = counters.quiet_shards(take_until, horizon);
+        if quiet_shards.iter().all(|quiet| *quiet) {
+            report.quiet = true;
+            return Ok(());
+        }
         let Some(agent) = self.agent(&campaign.tenant, &config.agent).await? else {
             tracing::error!(%campaign, agent = %config.agent, "the campaign's agent does not exist; not dialing");
             return Ok(());
@@ -298,10 +321,23 @@ impl<S: TickStore> Engine<S> {
             enough: budget,
             most: (budget * 2).clamp(10, 1200),
         };
-        let due = self
+        // The leads due before the next tick are this tick's: each is enqueued to start when
+        // it falls due (a retry or a callback then starts on time, not up to a minute late).
+        let look_until = (now + horizon).max(take_until);
+        let scan = self
             .store
-            .due_leads(&campaign, DueKind::Dial, now, batch, shard_of(now))
+            .scan_due(
+                &campaign,
+                DueKind::Dial,
+                take_until,
+                look_until,
+                batch,
+                shard_of(now),
+                &quiet_shards,
+            )
             .await?;
+        let mut quiet = Quiet::after(&scan, &quiet_shards, &counters.quiet, look_until);
+        let due = scan.due;
         // How far behind the campaign is: the oldest due lead read now was due this long ago.
         if let Some(oldest) = due
             .iter()
@@ -314,33 +350,36 @@ impl<S: TickStore> Engine<S> {
         let mut dialable = Vec::new();
         let mut others = Vec::new();
         for lead in due {
-            match screen_for_call(&lead, config, now, self.settings.call_start_margin) {
-                Screen::Dial if dialable.len() < budget => dialable.push(lead),
-                Screen::Dial => {}
+            let at = lead.state.due().map_or(now, |(_, at)| at.max(now));
+            match screen_for_call(&lead, config, at, self.settings.call_start_margin) {
+                Screen::Dial if dialable.len() < budget => dialable.push((lead, at)),
+                Screen::Dial => quiet.holds = false,
                 Screen::Defer(at) => others.push((lead, Some(at), None)),
                 Screen::Skip(reason) => others.push((lead, None, Some(reason))),
             }
         }
         let moves = others.into_iter().map(|(lead, defer, skip)| {
             let campaign = &campaign;
+            let shard = lead.id.shard(LEAD_SHARDS);
             async move {
                 match (defer, skip) {
                     (Some(at), _) => self
                         .defer(campaign, lead, at)
                         .await
-                        .map(|moved| (moved, false)),
+                        .map(|moved| (shard, moved, false, Some(at))),
                     (_, Some(reason)) => self
                         .skip(campaign, lead, reason)
                         .await
-                        .map(|moved| (false, moved)),
-                    _ => Ok((false, false)),
+                        .map(|moved| (shard, false, moved, None)),
+                    _ => Ok((shard, false, false, None)),
                 }
             }
         });
         for result in bounded(self.settings.write_concurrency, moves).await {
-            let (deferred, skipped) = result?;
+            let (shard, deferred, skipped, until) = result?;
             report.deferred += usize::from(deferred);
             report.skipped += usize::from(skipped);
+            quiet.leaves(shard, deferred || skipped, until);
         }
         self.crash_point("tick.after_screen")?;
 
@@ -352,52 +391,64 @@ impl<S: TickStore> Engine<S> {
             voicemail_message: agent.spec.voicemail_message.clone(),
         };
         let offsets = spread_over_minute(dialable.len() as u32);
-        let leases = dialable.into_iter().zip(offsets).map(|(lead, offset)| {
-            let campaign = &campaign;
-            let call = &call;
-            async move {
-                let start = now + Duration::from_std(offset).unwrap_or_default();
-                let mut state = lead.state.clone();
-                let token = ulid::Ulid::generate().to_string();
-                if state
-                    .lease(token, now, start + self.settings.lease_grace)
-                    .is_err()
-                {
-                    return Ok(None);
-                }
-                let key = LeadRef {
-                    campaign: campaign.clone(),
-                    lead: lead.id.clone(),
-                };
-                let none = CounterDelta::default();
-                let write = LeadWrite {
-                    lead: &key,
-                    expected_version: lead.state.version,
-                    state: &state,
-                    counters: &none,
-                    guards: Guards::default(),
-                };
-                match self.store.write_transition(write).await {
-                    Ok(()) => {
-                        let message = DialMessage {
-                            campaign: campaign.clone(),
-                            config_version: loaded.record.config_version,
-                            lead: Lead { state, ..lead },
-                            call: call.clone(),
-                            not_before: start,
-                        };
-                        Ok(Some((message, offset)))
+        let leases = dialable
+            .into_iter()
+            .zip(offsets)
+            .map(|((lead, due), offset)| {
+                let campaign = &campaign;
+                let call = &call;
+                async move {
+                    let start = (now + Duration::from_std(offset).unwrap_or_default()).max(due);
+                    let mut state = lead.state.clone();
+                    let token = ulid::Ulid::generate().to_string();
+                    if state
+                        .lease(token, start, start + self.settings.lease_grace)
+                        .is_err()
+                    {
+                        return Ok(Err(lead.id));
                     }
-                    Err(WriteError::Refused(_)) => Ok(None),
-                    Err(err) => Err(EngineError::from(err)),
+                    let key = LeadRef {
+                        campaign: campaign.clone(),
+                        lead: lead.id.clone(),
+                    };
+                    let none = CounterDelta::default();
+                    let write = LeadWrite {
+                        lead: &key,
+                        expected_version: lead.state.version,
+                        state: &state,
+                        counters: &none,
+                        guards: Guards::default(),
+                    };
+                    match self.store.write_transition(write).await {
+                        Ok(()) => {
+                            let message = DialMessage {
+                                campaign: campaign.clone(),
+                                config_version: loaded.record.config_version,
+                                lead: Lead { state, ..lead },
+                                call: call.clone(),
+                                not_before: start,
+                            };
+                            Ok(Ok((message, (start - now).to_std().unwrap_or_default())))
+                        }
+                        Err(WriteError::Refused(_)) => Ok(Err(lead.id)),
+                        Err(err) => Err(EngineError::from(err)),
+                    }
                 }
-            }
-        });
+            });
         let mut outgoing = Vec::new();
         for result in bounded(self.settings.write_concurrency, leases).await {
-            if let Some((message, delay)) = result? {
-                let body = serde_json::to_string(&message).unwrap_or_default();
-                outgoing.push(adapters::queue::Outgoing { body, delay });
+            match result? {
+                Ok((message, delay)) => {
+                    let body = serde_json::to_string(&message).unwrap_or_default();
+                    outgoing.push(adapters::queue::Outgoing { body, delay });
+                    // Its lease lapses only if its dialer dies; the lead is then offered again
+                    // when the hint runs out (at most `quiet_horizon` after this tick) rather
+                    // than when the lease lapses: a little later, on a path that is already a
+                    // failure, for a hint that outlasts the minutes its call takes.
+                    quiet.leaves(0, true, None);
+                }
+                // Leased by someone else meanwhile, or changed: not known to be dealt with.
+                Err(_) => quiet.holds = false,
             }
         }
         self.crash_point("tick.after_leases")?;
@@ -409,6 +460,17 @@ impl<S: TickStore> Engine<S> {
         if !outgoing.is_empty() {
             // Leases not enqueued (a crash here, a queue failure) lapse and are offered again.
             self.queue.send(outgoing).await?;
+        }
+        if quiet.holds {
+            // An optimisation only: if it is not written, the next tick reads the index.
+            match self
+                .store
+                .leave_quiet_hint(&campaign, &quiet.until, counters.due_changes)
+                .await
+            {
+                Ok(()) => report.quiet_until = quiet.until.iter().min().copied(),
+                Err(err) => tracing::warn!(%campaign, error = %err, "quiet hint not left"),
+            }
         }
         Ok(())
     }
@@ -528,7 +590,54 @@ impl<S: TickStore> Engine<S> {
     }
 }
 
+/// What a tick can promise about its campaign's due index once it has dealt with what it read.
+struct Quiet {
+    /// Every lead due by the next tick was read, and each one so far was moved by this tick.
+    holds: bool,
+    /// Per due shard: no lead in it is due before this (the earliest later due time seen, or
+    /// moved to), but for leases this tick wrote whose dialer dies (see where leases are
+    /// counted).
+    until: Vec<DateTime<Utc>>,
+}
+
+impl Quiet {
+    /// What the scan showed: a shard read out holds nothing before its next due time (or the
+    /// look-ahead's end); a shard skipped as quiet keeps the time of the hint that let it be
+    /// skipped (still true: no due change since); any other shard may hold due leads unread.
+    fn after(
+        scan: &DueScan,
+        skipped: &[bool],
+        hint: &Option<QuietHint>,
+        look_until: DateTime<Utc>,
+    ) -> Self {
+        let mut quiet = Quiet {
+            holds: true,
+            until: vec![look_until; usize::from(LEAD_SHARDS)],
+        };
+        for (shard, until) in quiet.until.iter_mut().enumerate() {
+            let kept = hint.as_ref().and_then(|h| h.until.get(shard).copied());
+            match (scan.shards.get(shard), kept) {
+                (Some(ShardRead::ReadOut(next)), _) => {
+                    *until = next.unwrap_or(look_until).min(look_until)
+                }
+                (_, Some(at)) if skipped.get(shard).copied().unwrap_or(false) => *until = at,
+                _ => quiet.holds = false,
+            }
+        }
+        quiet
+    }
+
+    /// A due lead of `shard` this tick moved (to be due again at `due_again`, if ever) or
+    /// failed to move.
+    fn leaves(&mut self, shard: u8, moved: bool, due_again: Option<DateTime<Utc>>) {
+        self.holds &= moved;
+        if let (Some(at), Some(until)) = (due_again, self.until.get_mut(usize::from(shard))) {
+            *until = (*until).min(at);
+        }
+    }
+}
+
 /// Consecutive ticks start reading the due index on different shards.
 fn shard_of(now: DateTime<Utc>) -> u8 {
-    (now.timestamp().div_euclid(60) % i64::from(adapters::store::keys::LEAD_SHARDS)) as u8
+    (now.timestamp().div_euclid(60) % i64::from(LEAD_SHARDS)) as u8
 }

@@ -6,6 +6,14 @@
 //! start to both, and [`DynamoStore::roll_hour_window`] subtracts a minute once it is wholly
 //! more than an hour old. A minute leaves the count late, never early, so the count can only
 //! overstate starts in the last hour: the cap is never exceeded.
+//!
+//! `due_changes` counts the writes that can put a lead on the due index earlier than a tick
+//! last saw it (a call ending in a retry or a callback, a call given back, an import), and
+//! `quiet_until`/`quiet_changes` is the hint a tick leaves when it has dealt with every lead due
+//! before the next tick: "no lead in due shard `s` is due before `quiet_until[s]`, as of
+//! `quiet_changes` due changes". The hint holds only while the count is unchanged, so ticks
+//! skip the shards with nothing due in quiet minutes and any due change makes the next tick read
+//! them all again (see [`CampaignCounters::quiet_shards`]).
 
 use std::collections::BTreeMap;
 
@@ -37,6 +45,20 @@ pub struct CampaignCounters {
     pub hour_starts: i64,
     /// Starts per epoch minute still inside `hour_starts`.
     pub minute_starts: BTreeMap<i64, i64>,
+    /// Writes so far that may have made a lead due earlier than the index showed.
+    pub due_changes: i64,
+    /// The last quiet hint a tick left, if any.
+    pub quiet: Option<QuietHint>,
+}
+
+/// "No lead in due shard `s` is due to dial before `until[s]`", true when a tick wrote it and
+/// for as long as no due change has happened since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuietHint {
+    /// Per due shard (index = shard): nothing in it is due before this.
+    pub until: Vec<DateTime<Utc>>,
+    /// `due_changes` when the tick that wrote the hint read the counters.
+    pub changes: i64,
 }
 
 impl CampaignCounters {
@@ -71,6 +93,28 @@ impl CampaignCounters {
         .normalized()
     }
 
+    /// Per due shard, whether nothing in it is due at `at` (a tick need not read it): a hint
+    /// stands, no due change happened since it was written, its time for the shard is later,
+    /// and no further than `horizon` ahead (a hint from a clock far ahead is not trusted).
+    pub fn quiet_shards(&self, at: DateTime<Utc>, horizon: chrono::Duration) -> Vec<bool> {
+        let shards = usize::from(keys::LEAD_SHARDS);
+        match &self.quiet {
+            Some(hint) if hint.changes == self.due_changes && hint.until.len() == shards => hint
+                .until
+                .iter()
+                .map(|until| at < *until && *until <= at + horizon)
+                .collect(),
+            _ => vec![false; shards],
+        }
+    }
+
+    /// Whether nothing at all is due at `at` (see [`CampaignCounters::quiet_shards`]).
+    pub fn quiet_at(&self, at: DateTime<Utc>, horizon: chrono::Duration) -> bool {
+        self.quiet_shards(at, horizon)
+            .into_iter()
+            .all(|quiet| quiet)
+    }
+
     /// The pacing inputs.
     pub fn pacing_state(&self) -> PacingState {
         PacingState {
@@ -87,6 +131,7 @@ impl CampaignCounters {
                 .unwrap_or(0)
         };
         let mut out = Self::default();
+        let (mut quiet_until, mut quiet_changes) = (None, None);
         for (name, value) in item {
             if let Some(status) = name.strip_prefix("n_").and_then(LeadStatus::parse) {
                 out.by_status[status_index(status)] = num(value);
@@ -101,13 +146,30 @@ impl CampaignCounters {
                     "talk_seconds" => out.talk_seconds = num(value),
                     "in_flight" => out.in_flight = num(value),
                     "hour_starts" => out.hour_starts = num(value),
+                    DUE_CHANGES => out.due_changes = num(value),
+                    QUIET_UNTIL => {
+                        quiet_until = value.as_l().ok().and_then(|list| {
+                            list.iter()
+                                .map(|v| DateTime::from_timestamp_millis(num(v)))
+                                .collect::<Option<Vec<_>>>()
+                        })
+                    }
+                    QUIET_CHANGES => quiet_changes = Some(num(value)),
                     _ => {}
                 }
             }
         }
+        out.quiet = quiet_until
+            .zip(quiet_changes)
+            .map(|(until, changes)| QuietHint { until, changes });
         out
     }
 }
+
+/// Counter of due changes (see the module docs).
+pub(crate) const DUE_CHANGES: &str = "due_changes";
+const QUIET_UNTIL: &str = "quiet_until";
+const QUIET_CHANGES: &str = "quiet_changes";
 
 impl DynamoStore {
     /// Reads a campaign's counters (strongly consistent; one item, whatever the campaign size).
@@ -121,7 +183,8 @@ impl DynamoStore {
             .unwrap_or_default())
     }
 
-    /// Adds freshly imported leads to the Pending count.
+    /// Adds freshly imported leads to the Pending count (a due change: call it after the leads
+    /// are written).
     pub async fn add_imported(&self, c: &CampaignRef, count: i64) -> Result<(), StoreError> {
         if count == 0 {
             return Ok(());
@@ -132,9 +195,11 @@ impl DynamoStore {
             .table_name(&self.table)
             .key(keys::PK, s(keys::campaign_pk(c)))
             .key(keys::SK, s(keys::STATS_SK))
-            .update_expression("ADD #n :count")
+            .update_expression("ADD #n :count, #changes :one")
             .expression_attribute_names("#n", attr)
+            .expression_attribute_names("#changes", DUE_CHANGES)
             .expression_attribute_values(":count", n(count))
+            .expression_attribute_values(":one", n(1))
             .send()
             .await
             .map_err(aws)?;
@@ -199,5 +264,34 @@ impl DynamoStore {
             }
             Err(err) => Err(WriteError::Store(aws(err))),
         }
+    }
+}
+
+impl DynamoStore {
+    /// Leaves the quiet hint `until` (per due shard) on the counters, as of the `changes` the tick
+    /// read before it read the due index. One unconditional write: a due change made meanwhile
+    /// has already moved `due_changes` past `changes`, so the hint it would contradict never
+    /// holds.
+    pub async fn leave_quiet_hint(
+        &self,
+        c: &CampaignRef,
+        until: &[DateTime<Utc>],
+        changes: i64,
+    ) -> Result<(), StoreError> {
+        let until = AttributeValue::L(until.iter().map(|at| n(at.timestamp_millis())).collect());
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(c)))
+            .key(keys::SK, s(keys::STATS_SK))
+            .update_expression("SET #until = :until, #changes = :changes")
+            .expression_attribute_names("#until", QUIET_UNTIL)
+            .expression_attribute_names("#changes", QUIET_CHANGES)
+            .expression_attribute_values(":until", until)
+            .expression_attribute_values(":changes", n(changes))
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(())
     }
 }

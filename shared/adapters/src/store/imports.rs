@@ -185,8 +185,9 @@ impl DynamoStore {
 
 impl DynamoStore {
     /// Commits a chunk: the import's new checkpoint and counts, and `imported` new Pending leads
-    /// on the campaign's counters, in one transaction conditional on the checkpoint read. A
-    /// retried chunk's commit is refused once one has landed, so nothing is counted twice.
+    /// on the campaign's counters (a due change: the chunk's leads are already written), in one
+    /// transaction conditional on the checkpoint read. A retried chunk's commit is refused once
+    /// one has landed, so nothing is counted twice.
     pub async fn commit_import_chunk(
         &self,
         record: &ImportRecord,
@@ -214,8 +215,10 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .key(keys::PK, s(keys::campaign_pk(&record.campaign)))
                 .key(keys::SK, s(keys::STATS_SK))
-                .update_expression("ADD n_pending :n")
+                .update_expression("ADD n_pending :n, #changes :one")
+                .expression_attribute_names("#changes", super::counters::DUE_CHANGES)
                 .expression_attribute_values(":n", n(imported))
+                .expression_attribute_values(":one", n(1))
                 .build()
                 .map_err(|e| corrupt(record.id.as_str(), e))?;
             items.push(TransactWriteItem::builder().update(update).build());

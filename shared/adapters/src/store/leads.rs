@@ -58,6 +58,47 @@ impl DueBatch {
     }
 }
 
+/// What a look at the due index found.
+#[derive(Debug, Clone, Default)]
+pub struct DueScan {
+    /// Leads due at the time asked, in due order.
+    pub due: Vec<Lead>,
+    /// How far each due shard was read (index = shard).
+    pub shards: Vec<ShardRead>,
+}
+
+impl DueScan {
+    /// `due` holds every lead due at the time asked: every shard was read past it.
+    pub fn complete(&self) -> bool {
+        self.shards
+            .iter()
+            .all(|shard| matches!(shard, ShardRead::ReadOut(_)))
+    }
+
+    /// The earliest due time after the time asked that the look-ahead saw.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.shards
+            .iter()
+            .filter_map(|shard| match shard {
+                ShardRead::ReadOut(next) => *next,
+                _ => None,
+            })
+            .min()
+    }
+}
+
+/// How far a scan read one due shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardRead {
+    /// Not read: skipped as asked, or spared once enough leads were found.
+    NotRead,
+    /// Read, but the batch filled before the time asked.
+    Partial,
+    /// Read past the time asked: it holds no other lead due by then. The earliest later due time
+    /// it holds within the look-ahead, if any.
+    ReadOut(Option<DateTime<Utc>>),
+}
+
 /// Builds lead items for one campaign, reusing what repeats from lead to lead: the shard keys,
 /// and the state document (every lead of an import starts in the same state).
 #[derive(Debug)]
@@ -421,6 +462,15 @@ fn stats_update(delta: &CounterDelta, pacing: Option<PacingGuard>) -> Option<Exp
     (!e.add.is_empty()).then_some(e)
 }
 
+/// Whether a transition that moves the counters is a due change (see the counters module): the
+/// lead lands on the due index to be dialed on its own schedule. Every move out of Calling into
+/// a retry, a callback or a given-back call is one, and all of them move the counters. Writes
+/// that move no counter are not: a lease or a deferral only moves a lead later, and a dialer
+/// handing a lease back makes it due no later than the lease's lapse, which the index showed.
+fn is_due_change(state: &LeadState) -> bool {
+    matches!(state.due(), Some((DueKind::Dial, _))) && state.lease.is_none()
+}
+
 impl DynamoStore {
     /// Writes a new lead (an item from [`LeadItemBuilder`]) unless one with the same id exists.
     pub async fn insert_lead_item(
@@ -492,6 +542,27 @@ impl DynamoStore {
         batch: DueBatch,
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError> {
+        Ok(self
+            .scan_due(campaign, kind, now, now, batch, first_shard, &[])
+            .await?
+            .due)
+    }
+
+    /// [`DynamoStore::due_leads`], looking ahead to `look_until` in the same queries (no extra
+    /// request) and not reading the shards `skip` marks: it also says, per shard, whether it
+    /// was read past `now` and when its next lead after `now` falls due — what a tick needs to
+    /// leave a quiet hint.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn scan_due(
+        &self,
+        campaign: &CampaignRef,
+        kind: DueKind,
+        now: DateTime<Utc>,
+        look_until: DateTime<Utc>,
+        batch: DueBatch,
+        first_shard: u8,
+        skip: &[bool],
+    ) -> Result<DueScan, StoreError> {
         let limit = batch.most;
         let shards: Vec<u8> = match kind {
             DueKind::Dial => (0..LEAD_SHARDS)
@@ -499,33 +570,56 @@ impl DynamoStore {
                 .collect(),
             DueKind::CallDeadline => vec![0],
         };
-        let mut found = Vec::new();
+        let look_until = look_until.max(now);
+        let mut scan = DueScan {
+            due: Vec::new(),
+            shards: vec![ShardRead::NotRead; shards.len()],
+        };
         for shard in shards {
-            if found.len() >= batch.enough.min(limit) {
+            if skip.get(usize::from(shard)).copied().unwrap_or(false) {
+                continue;
+            }
+            if scan.due.len() >= batch.enough.min(limit) {
                 break;
             }
-            let want = i32::try_from(limit - found.len()).unwrap_or(i32::MAX);
+            let want = i32::try_from(limit - scan.due.len()).unwrap_or(i32::MAX);
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(keys::DUE_INDEX)
-                .key_condition_expression("#pk = :pk AND #at <= :now")
+                .key_condition_expression("#pk = :pk AND #at <= :until")
                 .expression_attribute_names("#pk", keys::DUE_PK)
                 .expression_attribute_names("#at", keys::DUE_AT)
                 .expression_attribute_values(":pk", s(keys::due_shard_pk(campaign, kind, shard)))
-                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .expression_attribute_values(":until", n(look_until.timestamp_millis()))
                 .limit(want)
                 .send()
                 .await
                 .map_err(aws)?;
+            // The shard's answer is in due order: all it holds due at `now` comes before
+            // anything later, so one later lead (or the end of the shard) proves it was read out.
+            let mut read_past_now = out.last_evaluated_key.is_none();
+            let mut next_due: Option<DateTime<Utc>> = None;
             for item in out.items.unwrap_or_default() {
-                found.push(decode(item)?);
+                let lead = decode(item)?;
+                match lead.state.due() {
+                    Some((_, at)) if at > now => {
+                        read_past_now = true;
+                        next_due = Some(next_due.map_or(at, |next| next.min(at)));
+                    }
+                    _ => scan.due.push(lead),
+                }
             }
+            scan.shards[usize::from(shard)] = if read_past_now {
+                ShardRead::ReadOut(next_due)
+            } else {
+                ShardRead::Partial
+            };
         }
-        found.sort_by_key(|lead| lead.state.due().map(|(_, at)| at));
-        found.truncate(limit);
-        Ok(found)
+        scan.due
+            .sort_by_key(|lead| lead.state.due().map(|(_, at)| at));
+        Ok(scan)
     }
 
     /// Writes a lead transition with its counters and guards, all or nothing.
@@ -535,7 +629,10 @@ impl DynamoStore {
         let guards = &write.guards;
         let mut parts: Vec<(Part, TransactWriteItem)> = Vec::new();
         let lead = lead_update(&write)?.update(&self.table, pk, sk)?;
-        let stats = stats_update(write.counters, guards.pacing);
+        let mut stats = stats_update(write.counters, guards.pacing);
+        if let Some(stats) = stats.as_mut().filter(|_| is_due_change(write.state)) {
+            stats.add(super::counters::DUE_CHANGES, 1);
+        }
         let only_lead = stats.is_none()
             && guards.campaign_status.is_none()
             && guards.not_on_dnc.is_none()

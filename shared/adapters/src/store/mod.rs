@@ -59,12 +59,12 @@ mod tenants;
 pub use agents::AgentRecord;
 pub use api_keys::ApiKeyRecord;
 pub use campaigns::{CampaignRecord, NewCampaign};
-pub use counters::CampaignCounters;
+pub use counters::{CampaignCounters, QuietHint};
 pub use dnc::DncEntry;
 pub use imports::{ImportFormat, ImportRecord, ImportStatus};
 pub use leads::{
-    CpsGuard, DueBatch, Guards, HourlyIncrement, InsertOutcome, LeadCursor, LeadItemBuilder,
-    LeadWrite, PacingGuard, lead_item,
+    CpsGuard, DueBatch, DueScan, Guards, HourlyIncrement, InsertOutcome, LeadCursor,
+    LeadItemBuilder, LeadWrite, PacingGuard, ShardRead, lead_item,
 };
 pub use results::{ExportRecord, ExportStatus};
 pub use tenants::TenantRecord;

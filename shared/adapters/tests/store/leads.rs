@@ -184,6 +184,102 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
     );
     assert!(in_first_shard < due.len(), "the due leads span shards");
 
+    // Looking ahead in the same reads: only due leads come back, the next later one is named,
+    // and the scan says it saw every due lead.
+    let scan = f
+        .store
+        .scan_due(
+            &f.campaign,
+            DueKind::Dial,
+            t0(),
+            t0() + minutes(25),
+            DueBatch::up_to(100),
+            0,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        scan.due.iter().map(|l| l.id.clone()).collect::<Vec<_>>(),
+        due.iter().map(|l| l.id.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(scan.next_due(), Some(t0() + minutes(10)));
+    assert!(scan.complete());
+    // Nothing later within the look-ahead: no next time, still complete.
+    let near = f
+        .store
+        .scan_due(
+            &f.campaign,
+            DueKind::Dial,
+            t0(),
+            t0() + minutes(5),
+            DueBatch::up_to(100),
+            0,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (near.due.len(), near.next_due(), near.complete()),
+        (6, None, true)
+    );
+    // A scan that stopped early (enough found, or the batch full) does not claim to be complete.
+    let stopped = f
+        .store
+        .scan_due(
+            &f.campaign,
+            DueKind::Dial,
+            t0(),
+            t0() + minutes(25),
+            DueBatch {
+                enough: 1,
+                most: 100,
+            },
+            first_shard,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!stopped.complete());
+    let full = f
+        .store
+        .scan_due(
+            &f.campaign,
+            DueKind::Dial,
+            t0(),
+            t0() + minutes(25),
+            DueBatch::up_to(3),
+            0,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(full.due.len(), 3);
+    assert!(!full.complete());
+    // Shards marked to skip are not read: only the others' due leads come back.
+    let skip: Vec<bool> = (0..adapters::store::keys::LEAD_SHARDS)
+        .map(|s| s == first_shard)
+        .collect();
+    let others = f
+        .store
+        .scan_due(
+            &f.campaign,
+            DueKind::Dial,
+            t0(),
+            t0() + minutes(25),
+            DueBatch::up_to(100),
+            0,
+            &skip,
+        )
+        .await
+        .unwrap();
+    assert_eq!(others.due.len(), due.len() - in_first_shard);
+    assert_eq!(
+        others.shards[usize::from(first_shard)],
+        adapters::store::ShardRead::NotRead
+    );
+    assert!(!others.complete());
+
     // Nothing is due for calls-in-progress deadlines.
     assert!(
         f.store

@@ -39,6 +39,25 @@ fn scale(default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Noon in New York, when the hand-driven tests below start.
+fn noon() -> DateTime<Utc> {
+    utc("2026-06-10T16:00:00Z")
+}
+
+/// A calm world at noon in New York: `leads` New York numbers, all due now, in a campaign open
+/// 08:00-21:00 every day. For the tests that drive ticks and dials by hand.
+async fn noon_world(label: &str, leads: usize) -> World {
+    let campaign = spec(serde_json::json!({
+        "name": label,
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") }
+    }));
+    let contacts = contacts_in(&["212"], leads);
+    World::build(WorldConfig::calm(label, campaign, contacts, noon()))
+        .await
+        .unwrap()
+}
+
 async fn run_and_check(mut world: World) -> (World, system_tests::RunStats, promises::Findings) {
     let stats = world.run().await.expect("the run completes");
     let findings = promises::check(&world, stats.finished)
@@ -259,16 +278,8 @@ async fn a_number_added_to_the_dnc_list_is_never_called_after_it_was_added() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_tick_under_a_quiet_hint_reads_no_due_shard() {
-    let campaign = spec(serde_json::json!({
-        "name": "Quiet reads",
-        "agent_id": "agent-1",
-        "schedule": { "window": all_week("08:00", "21:00") }
-    }));
-    let contacts = contacts_in(&["212"], 3);
-    let start = utc("2026-06-10T16:00:00Z");
-    let world = World::build(WorldConfig::calm("quiet-reads", campaign, contacts, start))
-        .await
-        .unwrap();
+    let start = noon();
+    let world = noon_world("quiet-reads", 3).await;
     let first = world.engine.tick(&world.campaign).await.unwrap();
     assert_eq!(first.enqueued, 3);
     // Every due lead is leased and nothing else is due: quiet for the whole horizon (a lease
@@ -301,20 +312,8 @@ async fn a_tick_under_a_quiet_hint_reads_no_due_shard() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lead_due_before_the_next_tick_is_taken_now_and_starts_when_it_falls_due() {
-    let campaign = spec(serde_json::json!({
-        "name": "On time",
-        "agent_id": "agent-1",
-        "schedule": { "window": all_week("08:00", "21:00") }
-    }));
-    let start = utc("2026-06-10T16:00:00Z");
-    let world = World::build(WorldConfig::calm(
-        "on-time",
-        campaign,
-        contacts_in(&["212"], 2),
-        start,
-    ))
-    .await
-    .unwrap();
+    let start = noon();
+    let world = noon_world("on-time", 2).await;
     // Both leads are due ninety seconds from now (as a retry or a callback would be).
     let due = start + Duration::seconds(90);
     let mut shards = std::collections::BTreeSet::new();
@@ -409,20 +408,8 @@ async fn a_callback_asked_for_outside_the_window_is_scheduled_at_its_next_openin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_dial_after_a_pause_hands_the_lead_back_even_with_the_campaign_cached_as_active() {
-    let campaign = spec(serde_json::json!({
-        "name": "Paused",
-        "agent_id": "agent-1",
-        "schedule": { "window": all_week("08:00", "21:00") }
-    }));
-    let start = utc("2026-06-10T16:00:00Z");
-    let world = World::build(WorldConfig::calm(
-        "paused",
-        campaign,
-        contacts_in(&["212"], 2),
-        start,
-    ))
-    .await
-    .unwrap();
+    let start = noon();
+    let world = noon_world("paused", 2).await;
     assert_eq!(
         world.engine.tick(&world.campaign).await.unwrap().enqueued,
         2

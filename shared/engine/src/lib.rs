@@ -62,10 +62,11 @@ pub struct Settings {
     /// and the provider's request take time, and the call must still land inside the window.
     /// The local runner widens it with its clock's speed (a real second is many virtual ones).
     pub call_start_margin: chrono::Duration,
-    /// How far ahead a tick that has read every due shard may declare the campaign quiet
-    /// ("nothing due before T", kept on the counters until a due change) so the ticks up to T
-    /// skip the due index. It also bounds the one delay a hint can cause: a due change the index
-    /// shows later than the tick's read of it (index lag, normally well under a second).
+    /// How far ahead a tick that dealt with every lead due may declare the due shards quiet
+    /// ("nothing due in shard s before T", kept on the counters until a due change) so the
+    /// ticks up to T skip them. It bounds the delays a hint can cause: a lease whose dialer died
+    /// is offered again when the hint runs out, and a due change the index shows later than the
+    /// tick's read of it (index lag, normally well under a second) waits for it at most this.
     pub quiet_horizon: chrono::Duration,
 }
 

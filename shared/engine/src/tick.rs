@@ -440,12 +440,12 @@ impl<S: TickStore> Engine<S> {
             match result? {
                 Ok((message, delay)) => {
                     let body = serde_json::to_string(&message).unwrap_or_default();
+                    // Dealt with, and no bound on the hint: its lease lapses only if its dialer
+                    // dies, and the lead is then offered again when the hint runs out (at most
+                    // `quiet_horizon` after this tick) rather than when the lease lapses — a
+                    // little later, on a path that is already a failure, for a hint that lasts
+                    // through the minutes its call takes.
                     outgoing.push(adapters::queue::Outgoing { body, delay });
-                    // Its lease lapses only if its dialer dies; the lead is then offered again
-                    // when the hint runs out (at most `quiet_horizon` after this tick) rather
-                    // than when the lease lapses: a little later, on a path that is already a
-                    // failure, for a hint that outlasts the minutes its call takes.
-                    quiet.leaves(0, true, None);
                 }
                 // Leased by someone else meanwhile, or changed: not known to be dealt with.
                 Err(_) => quiet.holds = false,

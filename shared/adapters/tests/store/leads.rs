@@ -126,6 +126,28 @@ async fn putting_a_lead_that_exists_does_not_overwrite_it() {
     assert_eq!(stored.contact.name.as_deref(), Some("Lead 3"));
 }
 
+/// The leads due at `t0()` from the due index, looking ahead to `look_until`.
+async fn scan(
+    f: &Fixture,
+    look_until: chrono::DateTime<chrono::Utc>,
+    batch: DueBatch,
+    first_shard: u8,
+    skip: &[bool],
+) -> adapters::store::DueScan {
+    f.store
+        .scan_due(
+            &f.campaign,
+            DueKind::Dial,
+            t0(),
+            look_until,
+            batch,
+            first_shard,
+            skip,
+        )
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_due_index_returns_only_due_leads_in_due_order() {
     let f = fixture("due").await;
@@ -186,93 +208,40 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
 
     // Looking ahead in the same reads: only due leads come back, the next later one is named,
     // and the scan says it saw every due lead.
-    let scan = f
-        .store
-        .scan_due(
-            &f.campaign,
-            DueKind::Dial,
-            t0(),
-            t0() + minutes(25),
-            DueBatch::up_to(100),
-            0,
-            &[],
-        )
-        .await
-        .unwrap();
+    let ahead = scan(&f, t0() + minutes(25), DueBatch::up_to(100), 0, &[]).await;
     assert_eq!(
-        scan.due.iter().map(|l| l.id.clone()).collect::<Vec<_>>(),
+        ahead.due.iter().map(|l| l.id.clone()).collect::<Vec<_>>(),
         due.iter().map(|l| l.id.clone()).collect::<Vec<_>>()
     );
-    assert_eq!(scan.next_due(), Some(t0() + minutes(10)));
-    assert!(scan.complete());
+    assert_eq!(ahead.next_due(), Some(t0() + minutes(10)));
+    assert!(ahead.complete());
     // Nothing later within the look-ahead: no next time, still complete.
-    let near = f
-        .store
-        .scan_due(
-            &f.campaign,
-            DueKind::Dial,
-            t0(),
-            t0() + minutes(5),
-            DueBatch::up_to(100),
-            0,
-            &[],
-        )
-        .await
-        .unwrap();
+    let near = scan(&f, t0() + minutes(5), DueBatch::up_to(100), 0, &[]).await;
     assert_eq!(
         (near.due.len(), near.next_due(), near.complete()),
         (6, None, true)
     );
     // A scan that stopped early (enough found, or the batch full) does not claim to be complete.
-    let stopped = f
-        .store
-        .scan_due(
-            &f.campaign,
-            DueKind::Dial,
-            t0(),
-            t0() + minutes(25),
-            DueBatch {
-                enough: 1,
-                most: 100,
-            },
-            first_shard,
-            &[],
-        )
-        .await
-        .unwrap();
+    let stopped = scan(
+        &f,
+        t0() + minutes(25),
+        DueBatch {
+            enough: 1,
+            most: 100,
+        },
+        first_shard,
+        &[],
+    )
+    .await;
     assert!(!stopped.complete());
-    let full = f
-        .store
-        .scan_due(
-            &f.campaign,
-            DueKind::Dial,
-            t0(),
-            t0() + minutes(25),
-            DueBatch::up_to(3),
-            0,
-            &[],
-        )
-        .await
-        .unwrap();
+    let full = scan(&f, t0() + minutes(25), DueBatch::up_to(3), 0, &[]).await;
     assert_eq!(full.due.len(), 3);
     assert!(!full.complete());
     // Shards marked to skip are not read: only the others' due leads come back.
     let skip: Vec<bool> = (0..adapters::store::keys::LEAD_SHARDS)
         .map(|s| s == first_shard)
         .collect();
-    let others = f
-        .store
-        .scan_due(
-            &f.campaign,
-            DueKind::Dial,
-            t0(),
-            t0() + minutes(25),
-            DueBatch::up_to(100),
-            0,
-            &skip,
-        )
-        .await
-        .unwrap();
+    let others = scan(&f, t0() + minutes(25), DueBatch::up_to(100), 0, &skip).await;
     assert_eq!(others.due.len(), due.len() - in_first_shard);
     assert_eq!(
         others.shards[usize::from(first_shard)],

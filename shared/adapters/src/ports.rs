@@ -14,8 +14,8 @@ use domain::status::CampaignStatus;
 use domain::ids::AgentId;
 
 use crate::store::{
-    AgentRecord, CampaignCounters, CampaignRecord, DueBatch, DueScan, DynamoStore, LeadWrite,
-    StoreError, WriteError,
+    AgentRecord, CampaignCounters, CampaignRecord, DueBatch, DueRead, DueScan, DynamoStore,
+    LeadWrite, StoreError, WriteError,
 };
 
 /// The time. Everything that depends on the time asks this, so tests and the local runner can
@@ -220,18 +220,11 @@ pub trait DueLeads: Send + Sync {
         batch: DueBatch,
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError>;
-    /// Leads due for `kind` at `now`, looking ahead to `look_until` in the same reads, not
-    /// reading the shards `skip` marks.
-    #[allow(clippy::too_many_arguments)]
+    /// The leads a read of the due index asks for, with how far each shard was read.
     async fn scan_due(
         &self,
         campaign: &CampaignRef,
-        kind: DueKind,
-        now: DateTime<Utc>,
-        look_until: DateTime<Utc>,
-        batch: DueBatch,
-        first_shard: u8,
-        skip: &[bool],
+        read: DueRead<'_>,
     ) -> Result<DueScan, StoreError>;
 }
 
@@ -325,24 +318,9 @@ impl DueLeads for DynamoStore {
     async fn scan_due(
         &self,
         campaign: &CampaignRef,
-        kind: DueKind,
-        now: DateTime<Utc>,
-        look_until: DateTime<Utc>,
-        batch: DueBatch,
-        first_shard: u8,
-        skip: &[bool],
+        read: DueRead<'_>,
     ) -> Result<DueScan, StoreError> {
-        DynamoStore::scan_due(
-            self,
-            campaign,
-            kind,
-            now,
-            look_until,
-            batch,
-            first_shard,
-            skip,
-        )
-        .await
+        DynamoStore::scan_due(self, campaign, read).await
     }
 }
 

@@ -22,7 +22,8 @@ use adapters::ports::{
 };
 use adapters::store::keys::LEAD_SHARDS;
 use adapters::store::{
-    CampaignCounters, DueBatch, DueScan, Guards, LeadWrite, QuietHint, ShardRead, WriteError,
+    CampaignCounters, DueBatch, DueRead, DueScan, Guards, LeadWrite, QuietHint, ShardRead,
+    WriteError,
 };
 use adapters::voice::{CallLookup, CallReference};
 use chrono::{DateTime, Duration, Utc};
@@ -328,12 +329,14 @@ impl<S: TickStore> Engine<S> {
             .store
             .scan_due(
                 &campaign,
-                DueKind::Dial,
-                take_until,
-                look_until,
-                batch,
-                shard_of(now),
-                &quiet_shards,
+                DueRead {
+                    kind: DueKind::Dial,
+                    due_by: take_until,
+                    look_until,
+                    batch,
+                    first_shard: shard_of(now),
+                    skip: &quiet_shards,
+                },
             )
             .await?;
         let mut quiet = Quiet::after(&scan, &quiet_shards, &counters.quiet, look_until);

@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use domain::ids::CampaignRef;
@@ -172,6 +173,15 @@ const QUIET_UNTIL: &str = "quiet_until";
 const QUIET_CHANGES: &str = "quiet_changes";
 
 impl DynamoStore {
+    /// An update of the campaign's counters item (its table and key set).
+    pub(crate) fn counters_update(&self, c: &CampaignRef) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::campaign_pk(c)))
+            .key(keys::SK, s(keys::STATS_SK))
+    }
+
     /// Reads a campaign's counters (strongly consistent; one item, whatever the campaign size).
     pub async fn counters(&self, c: &CampaignRef) -> Result<CampaignCounters, StoreError> {
         let item = self
@@ -190,11 +200,7 @@ impl DynamoStore {
             return Ok(());
         }
         let attr = format!("n_{}", LeadStatus::Pending.as_str());
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(c)))
-            .key(keys::SK, s(keys::STATS_SK))
+        self.counters_update(c)
             .update_expression("ADD #n :count, #changes :one")
             .expression_attribute_names("#n", attr)
             .expression_attribute_names("#changes", DUE_CHANGES)
@@ -227,12 +233,7 @@ impl DynamoStore {
         if stale.is_empty() {
             return Ok(0);
         }
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(c)))
-            .key(keys::SK, s(keys::STATS_SK));
+        let mut request = self.counters_update(c);
         let mut removes = Vec::new();
         let mut conditions = Vec::new();
         let mut total = 0;
@@ -279,11 +280,7 @@ impl DynamoStore {
         changes: i64,
     ) -> Result<(), StoreError> {
         let until = AttributeValue::L(until.iter().map(|at| n(at.timestamp_millis())).collect());
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(c)))
-            .key(keys::SK, s(keys::STATS_SK))
+        self.counters_update(c)
             .update_expression("SET #until = :until, #changes = :changes")
             .expression_attribute_names("#until", QUIET_UNTIL)
             .expression_attribute_names("#changes", QUIET_CHANGES)

@@ -58,6 +58,25 @@ impl DueBatch {
     }
 }
 
+/// A read of the due index: the leads due for `kind` by `due_by`, looking ahead to
+/// `look_until` for the next due time of each shard.
+#[derive(Debug, Clone, Copy)]
+pub struct DueRead<'a> {
+    /// Which deadline.
+    pub kind: DueKind,
+    /// Leads due at or before this are returned.
+    pub due_by: DateTime<Utc>,
+    /// How far to look for each shard's next due time (no further than needed: every lead
+    /// seen is read capacity).
+    pub look_until: DateTime<Utc>,
+    /// How many to take.
+    pub batch: DueBatch,
+    /// The shard the round-robin starts from.
+    pub first_shard: u8,
+    /// Shards not to read (index = shard; missing entries are read).
+    pub skip: &'a [bool],
+}
+
 /// What a look at the due index found.
 #[derive(Debug, Clone, Default)]
 pub struct DueScan {
@@ -542,27 +561,34 @@ impl DynamoStore {
         batch: DueBatch,
         first_shard: u8,
     ) -> Result<Vec<Lead>, StoreError> {
-        Ok(self
-            .scan_due(campaign, kind, now, now, batch, first_shard, &[])
-            .await?
-            .due)
+        let read = DueRead {
+            kind,
+            due_by: now,
+            look_until: now,
+            batch,
+            first_shard,
+            skip: &[],
+        };
+        Ok(self.scan_due(campaign, read).await?.due)
     }
 
-    /// [`DynamoStore::due_leads`], looking ahead to `look_until` in the same queries (no extra
-    /// request) and not reading the shards `skip` marks: it also says, per shard, whether it
-    /// was read past `now` and when its next lead after `now` falls due — what a tick needs to
-    /// leave a quiet hint.
-    #[allow(clippy::too_many_arguments)]
+    /// [`DynamoStore::due_leads`], looking ahead in the same queries (no extra request) and not
+    /// reading the shards the read skips: it also says, per shard, whether it was read past
+    /// `due_by` and when its next lead after that falls due — what a tick needs to leave a
+    /// quiet hint.
     pub async fn scan_due(
         &self,
         campaign: &CampaignRef,
-        kind: DueKind,
-        now: DateTime<Utc>,
-        look_until: DateTime<Utc>,
-        batch: DueBatch,
-        first_shard: u8,
-        skip: &[bool],
+        read: DueRead<'_>,
     ) -> Result<DueScan, StoreError> {
+        let DueRead {
+            kind,
+            due_by: now,
+            look_until,
+            batch,
+            first_shard,
+            skip,
+        } = read;
         let limit = batch.most;
         let shards: Vec<u8> = match kind {
             DueKind::Dial => (0..LEAD_SHARDS)

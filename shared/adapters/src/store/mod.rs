@@ -63,7 +63,7 @@ pub use counters::{CampaignCounters, QuietHint};
 pub use dnc::DncEntry;
 pub use imports::{ImportFormat, ImportRecord, ImportStatus};
 pub use leads::{
-    CpsGuard, DueBatch, DueScan, Guards, HourlyIncrement, InsertOutcome, LeadCursor,
+    CpsGuard, DueBatch, DueRead, DueScan, Guards, HourlyIncrement, InsertOutcome, LeadCursor,
     LeadItemBuilder, LeadWrite, PacingGuard, ShardRead, lead_item,
 };
 pub use results::{ExportRecord, ExportStatus};

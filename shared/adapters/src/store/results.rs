@@ -212,11 +212,7 @@ impl DynamoStore {
             values.insert(format!(":o{i}"), n(old));
         }
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::campaign_pk(campaign)))
-            .key(keys::SK, s(keys::STATS_SK))
+            .counters_update(campaign)
             .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression(conditions.join(" AND "))
             .set_expression_attribute_names(Some(names))

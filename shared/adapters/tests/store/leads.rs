@@ -1,4 +1,4 @@
-use adapters::store::{DueBatch, Guards, InsertOutcome, LeadWrite};
+use adapters::store::{DueBatch, DueRead, Guards, InsertOutcome, LeadWrite};
 use adapters::store::{Refusal, WriteError};
 use domain::lead::{CounterDelta, DueKind};
 use domain::status::LeadStatus;
@@ -134,18 +134,15 @@ async fn scan(
     first_shard: u8,
     skip: &[bool],
 ) -> adapters::store::DueScan {
-    f.store
-        .scan_due(
-            &f.campaign,
-            DueKind::Dial,
-            t0(),
-            look_until,
-            batch,
-            first_shard,
-            skip,
-        )
-        .await
-        .unwrap()
+    let read = DueRead {
+        kind: DueKind::Dial,
+        due_by: t0(),
+        look_until,
+        batch,
+        first_shard,
+        skip,
+    };
+    f.store.scan_due(&f.campaign, read).await.unwrap()
 }
 
 #[tokio::test]

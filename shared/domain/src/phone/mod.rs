@@ -15,7 +15,10 @@ use chrono_tz::Tz;
 use rlibphonenumber::{PHONE_NUMBER_UTIL, ParseError, PhoneNumberFormat, Region};
 use serde::{Deserialize, Serialize};
 
-/// A phone number in E.164 form: `+`, country code, national number; 8 to 15 digits.
+/// A phone number in E.164 form: `+`, country code, national number; [`E164::MIN_DIGITS`] to
+/// [`E164::MAX_DIGITS`] digits, no leading zero. Both ways in — [`E164::normalize`] for what people
+/// write, [`E164::parse_strict`] for what the store reads back — apply the same digit rule
+/// ([`E164::check_digits`]), so every number accepted at an edge reads back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct E164(String);
@@ -44,6 +47,17 @@ pub enum PhoneError {
     /// Not recognisably a phone number.
     #[error("not a phone number")]
     NotANumber,
+    /// Digits that are not a valid number in the campaign's region, but would be another
+    /// country's if a `+` were added: never guessed, since calling the wrong country reaches
+    /// a stranger abroad.
+    #[error(
+        "not a valid number in the campaign's region; if it is an international number, write it with + and its country code"
+    )]
+    NeedsCountryCode,
+    /// An extension (`ext. 12`, `;ext=12`) cannot be dialled by the campaign: calling the main
+    /// line instead would reach someone else.
+    #[error("the phone number has an extension, which cannot be dialled")]
+    Extension,
     /// Well-formed but not a number that can exist (unassigned range, wrong length for it).
     #[error("the phone number is not a valid number for its country")]
     Invalid,
@@ -60,6 +74,8 @@ impl PhoneError {
             Self::TooShort => "phone_too_short",
             Self::TooLong => "phone_too_long",
             Self::NotANumber => "phone_not_a_number",
+            Self::NeedsCountryCode => "phone_needs_country_code",
+            Self::Extension => "phone_extension",
             Self::Invalid => "phone_invalid",
         }
     }
@@ -118,7 +134,10 @@ impl From<DefaultRegion> for String {
 pub enum Repair {
     /// `="+14155552671"` (Excel's keep-as-text trick) was unwrapped.
     UnwrappedTextFormula,
-    /// The `+` had been stripped: the digits were only valid read as an international number.
+    /// The `+` had been stripped: the digits were not a valid national number of the campaign's
+    /// region, but were valid read as an international number *of that same country* (its
+    /// country code written out, e.g. `61412345678` in an AU campaign). Never applied when the
+    /// result would be another country's number ([`PhoneError::NeedsCountryCode`]).
     RestoredPlus,
 }
 
@@ -132,9 +151,38 @@ pub struct Normalized {
 }
 
 impl E164 {
+    /// The most digits (country code and national number) an E.164 number has (ITU-T E.164 §6).
+    /// libphonenumber's metadata accepts some longer national numbers (German 0800 numbers of up
+    /// to 15 national digits): those are refused as [`PhoneError::TooLong`], never stored.
+    pub const MAX_DIGITS: usize = 15;
+
+    /// The fewest digits accepted: the shortest valid numbers in libphonenumber's metadata
+    /// (Niue, Saint Helena, Tokelau: a 3-digit country code and 4 national digits).
+    pub const MIN_DIGITS: usize = 7;
+
+    /// The one digit rule of both ways in: ASCII digits only, no leading zero, between
+    /// [`E164::MIN_DIGITS`] and [`E164::MAX_DIGITS`] of them.
+    pub fn check_digits(digits: &str) -> Result<(), PhoneError> {
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || digits.starts_with('0')
+        {
+            return Err(PhoneError::NotANumber);
+        }
+        match digits.len() {
+            n if n < Self::MIN_DIGITS => Err(PhoneError::TooShort),
+            n if n > Self::MAX_DIGITS => Err(PhoneError::TooLong),
+            _ => Ok(()),
+        }
+    }
+
     /// Normalizes what a person or a spreadsheet wrote into E.164, reading numbers without a
     /// country code in `default_region`. Only numbers that libphonenumber considers valid are
     /// accepted: calling an unassigned number wastes a call and a retry budget.
+    ///
+    /// A number is read as another country's only when the text says so: a `+` (or `tel:+`), or
+    /// the default region's international prefix (`011` in the US, `0011` in Australia, `00` in
+    /// most of Europe). Digits that are invalid nationally are never moved to another country.
     pub fn normalize(raw: &str, default_region: DefaultRegion) -> Result<Normalized, PhoneError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -157,34 +205,37 @@ impl E164 {
             Ok(e164) => Ok(Normalized { e164, repair: None }),
             Err(err) => {
                 // Excel drops the leading '+' of numbers stored as numbers. Digits that are not a
-                // valid national number but are a valid international one get their '+' back.
+                // valid national number but are a valid international one of the region's own
+                // country get their '+' back; another country's reading is refused by name.
                 let digits_only = trimmed.bytes().all(|b| b.is_ascii_digit());
-                if digits_only
-                    && trimmed.len() >= 8
-                    && let Ok(e164) = parse_valid(&format!("+{trimmed}"), default_region)
-                {
-                    return Ok(Normalized {
+                if !digits_only || trimmed.len() < Self::MIN_DIGITS {
+                    return Err(err);
+                }
+                match parse_valid(&format!("+{trimmed}"), default_region) {
+                    Ok(e164) if e164.country_code_is(default_region) => Ok(Normalized {
                         e164,
                         repair: Some(Repair::RestoredPlus),
-                    });
+                    }),
+                    Ok(_) => Err(PhoneError::NeedsCountryCode),
+                    Err(_) => Err(err),
                 }
-                Err(err)
             }
         }
     }
 
-    /// Accepts text that is already E.164 (`+` and 8-15 digits, no leading zero), without
+    /// Accepts text that is already E.164 (`+` and the digits of [`E164::check_digits`]), without
     /// consulting the numbering plan: for values read back from the store or a trusted system.
     pub fn parse_strict(s: &str) -> Result<Self, PhoneError> {
         let digits = s.strip_prefix('+').ok_or(PhoneError::NotANumber)?;
-        if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
-            return Err(PhoneError::NotANumber);
-        }
-        match digits.len() {
-            0..=7 => Err(PhoneError::TooShort),
-            8..=15 => Ok(Self(s.to_owned())),
-            _ => Err(PhoneError::TooLong),
-        }
+        Self::check_digits(digits)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    /// Whether the number's country calling code is `region`'s (`+1` for every NANP region).
+    fn country_code_is(&self, region: DefaultRegion) -> bool {
+        PHONE_NUMBER_UTIL
+            .get_country_code_for_region(region.0)
+            .is_some_and(|code| self.digits().starts_with(&code.to_string()))
     }
 
     /// `+1` and ten already-validated NANP digits (the importer's fast path).
@@ -311,11 +362,18 @@ fn parse_valid(text: &str, region: DefaultRegion) -> Result<E164, PhoneError> {
     if !PHONE_NUMBER_UTIL.is_valid_number(&number) {
         return Err(PhoneError::Invalid);
     }
-    Ok(E164(
-        PHONE_NUMBER_UTIL
-            .format(&number, PhoneNumberFormat::E164)
-            .into_owned(),
-    ))
+    if number
+        .extension
+        .as_deref()
+        .is_some_and(|ext| !ext.is_empty())
+    {
+        return Err(PhoneError::Extension);
+    }
+    let text = PHONE_NUMBER_UTIL
+        .format(&number, PhoneNumberFormat::E164)
+        .into_owned();
+    // The same rule as the strict read: what is accepted here reads back.
+    E164::parse_strict(&text)
 }
 
 /// `1.41555E+10`, `4.15555e9`: what Excel shows for long numbers stored as floats.

@@ -169,7 +169,20 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        Self::Internal(anyhow::Error::new(err))
+        match err {
+            // A record this request needs does not decode: say so (and log it), never a bare
+            // 500. Lists and the engine set such items aside instead (see the quarantine).
+            StoreError::Corrupt { key, reason } => {
+                tracing::warn!(%key, %reason, "a stored record the request needs does not decode");
+                Self::conflict(
+                    "unreadable_record",
+                    format!(
+                        "the stored record {key} cannot be read; it is reported to the operators"
+                    ),
+                )
+            }
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
     }
 }
 

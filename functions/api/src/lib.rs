@@ -67,6 +67,10 @@ pub fn router(state: AppState) -> Router {
             get(progress::progress),
         )
         .route(
+            "/v1/campaigns/{campaign_id}/quarantine",
+            get(progress::quarantine),
+        )
+        .route(
             "/v1/campaigns/{campaign_id}/analytics",
             get(results::analytics),
         )
@@ -110,6 +114,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/campaigns/{campaign_id}/dry-run",
             post(contacts::dry_run),
         )
+        .route("/v1/quarantine", get(progress::tenant_quarantine))
         .route("/v1/dnc", post(dnc::add).get(dnc::list))
         .route("/v1/dnc/{number}", get(dnc::check).delete(dnc::remove))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY));

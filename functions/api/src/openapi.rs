@@ -106,7 +106,7 @@ impl Modify for ProblemResponses {
         agents::create, agents::list, agents::get, agents::update, agents::delete,
         campaigns::create, campaigns::list, campaigns::get, campaigns::update, campaigns::delete,
         campaigns::launch, campaigns::pause, campaigns::resume, campaigns::cancel,
-        progress::progress,
+        progress::progress, progress::quarantine, progress::tenant_quarantine,
         contacts::create_import, contacts::list_imports, contacts::get_import,
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::bulk,

@@ -10,7 +10,8 @@ use crate::AppState;
 use crate::auth::Tenant;
 use crate::campaigns::find;
 use crate::error::{ApiError, Problem};
-use crate::views::ProgressView;
+use crate::views::{ProgressView, QuarantineList};
+use adapters::store::QuarantineOwner;
 
 /// A campaign's progress: totals, success rate, average call time, counts by status.
 #[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/progress", tag = "campaigns", params(("campaign_id" = String, Path)),
@@ -56,5 +57,42 @@ pub(crate) async fn progress(
             .filter(|(_, n)| **n != 0)
             .map(|(o, n)| (o.as_str().to_owned(), *n))
             .collect::<BTreeMap<_, _>>(),
+        quarantined: counters.quarantined,
+    }))
+}
+
+/// The campaign's items set aside because their stored data cannot be read (leads, imports).
+/// Each was logged once when first met; the tenant's own are at `GET /v1/quarantine`.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/quarantine", tag = "campaigns", params(("campaign_id" = String, Path)),
+    responses((status = 200, body = QuarantineList), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn quarantine(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(campaign_id): Path<String>,
+) -> Result<Json<QuarantineList>, ApiError> {
+    let campaign = find(&state, &tenant, campaign_id).await?;
+    let items = state
+        .store
+        .quarantined(QuarantineOwner::Campaign(&campaign.reference()))
+        .await?;
+    Ok(Json(QuarantineList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// The tenant's own items set aside because their stored data cannot be read (campaigns,
+/// agents, DNC entries); a campaign's leads and imports are listed under the campaign.
+#[utoipa::path(get, path = "/v1/quarantine", tag = "campaigns",
+    responses((status = 200, body = QuarantineList), (status = 401, body = Problem)))]
+pub(crate) async fn tenant_quarantine(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<Json<QuarantineList>, ApiError> {
+    let items = state
+        .store
+        .quarantined(QuarantineOwner::Tenant(&tenant))
+        .await?;
+    Ok(Json(QuarantineList {
+        items: items.into_iter().map(Into::into).collect(),
     }))
 }

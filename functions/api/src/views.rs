@@ -312,6 +312,41 @@ pub struct ProgressView {
     pub by_status: BTreeMap<String, i64>,
     /// Attempts per outcome.
     pub outcomes: BTreeMap<String, i64>,
+    /// Leads set aside because their stored data cannot be read (not in `total`); listed by
+    /// `GET /v1/campaigns/{campaign_id}/quarantine`.
+    pub quarantined: i64,
+}
+
+/// A stored item set aside because it cannot be read back: it blocks nothing, and is listed
+/// here until an operator repairs or removes it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuarantinedView {
+    /// `lead`, `import`, `campaign`, `agent` or `dnc`.
+    pub kind: String,
+    /// The item's table key (`pk/sk`).
+    pub key: String,
+    /// Why it cannot be read.
+    pub reason: String,
+    /// When it was first met (RFC 3339).
+    pub found_at: String,
+}
+
+/// Items set aside.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuarantineList {
+    /// The items, by key.
+    pub items: Vec<QuarantinedView>,
+}
+
+impl From<adapters::store::QuarantinedItem> for QuarantinedView {
+    fn from(q: adapters::store::QuarantinedItem) -> Self {
+        Self {
+            kind: q.kind,
+            key: q.key,
+            reason: q.reason,
+            found_at: q.found_at,
+        }
+    }
 }
 
 /// A number on the Do-Not-Call list.

@@ -565,7 +565,7 @@ async fn apply_chunk(
         }
         let written: Vec<_> = futures::stream::iter(half.into_iter().map(
             |(line, item, repair, raw)| async move {
-                let result = importer.store.insert_lead_item(item).await;
+                let result = importer.store.insert_lead_item(campaign, item).await;
                 (line, repair, raw, result)
             },
         ))
@@ -586,7 +586,8 @@ async fn apply_chunk(
             InsertOutcome::Exists { source } if source.import_id == record.id => {
                 rejected.push((line, "duplicate_in_file", raw.values()))
             }
-            InsertOutcome::Exists { .. } => {
+            // (An existing lead that cannot be read is quarantined and reported by the store.)
+            InsertOutcome::Exists { .. } | InsertOutcome::ExistsUnreadable => {
                 rejected.push((line, "duplicate_in_campaign", raw.values()))
             }
         }

@@ -6,6 +6,7 @@ use domain::ids::{AgentId, TenantId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use super::quarantine::{Owner, Unreadable};
 use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, n, s};
 
 /// An agent as stored.
@@ -107,7 +108,14 @@ impl DynamoStore {
                 .await
                 .map_err(aws)?;
             for item in out.items.unwrap_or_default() {
-                agents.push(decode(item)?);
+                match decode(item.clone()) {
+                    Ok(agent) => agents.push(agent),
+                    Err(err) => {
+                        let unreadable = Unreadable::new(&item, err);
+                        self.set_aside(&Owner::tenant(tenant), "agent", &unreadable)
+                            .await?;
+                    }
+                }
             }
             start = out.last_evaluated_key;
             if start.is_none() {

@@ -9,6 +9,7 @@ use domain::status::CampaignStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use super::quarantine::{Owner, Unreadable};
 use super::{
     DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s,
 };
@@ -163,9 +164,15 @@ impl DynamoStore {
             }
             let out = request.send().await.map_err(aws)?;
             for item in out.items.unwrap_or_default() {
-                let record = serde_dynamo::from_item::<_, CampaignItem>(item)
-                    .map(|i| i.record)
-                    .map_err(|e| corrupt(tenant, e))?;
+                let record = match serde_dynamo::from_item::<_, CampaignItem>(item.clone()) {
+                    Ok(decoded) => decoded.record,
+                    Err(err) => {
+                        let unreadable = Unreadable::new(&item, err);
+                        self.set_aside(&Owner::tenant(tenant), "campaign", &unreadable)
+                            .await?;
+                        continue;
+                    }
+                };
                 found.push(record);
                 if found.len() == limit {
                     let next = found.last().map(|r| r.id.clone());

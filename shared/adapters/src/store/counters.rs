@@ -50,6 +50,8 @@ pub struct CampaignCounters {
     pub due_changes: i64,
     /// The last quiet hint a tick left, if any.
     pub quiet: Option<QuietHint>,
+    /// Leads set aside because their stored item does not decode (not in `by_status`).
+    pub quarantined: i64,
 }
 
 /// "No lead in due shard `s` is due to dial before `until[s]`", true when a tick wrote it and
@@ -146,6 +148,7 @@ impl CampaignCounters {
                     "attempts" => out.attempts = num(value),
                     "talk_seconds" => out.talk_seconds = num(value),
                     "in_flight" => out.in_flight = num(value),
+                    super::quarantine::QUARANTINED_COUNT => out.quarantined = num(value),
                     "hour_starts" => out.hour_starts = num(value),
                     DUE_CHANGES => out.due_changes = num(value),
                     QUIET_UNTIL => {

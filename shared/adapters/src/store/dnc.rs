@@ -5,6 +5,7 @@ use domain::ids::TenantId;
 use domain::phone::E164;
 
 use super::keys;
+use super::quarantine::{Owner, Unreadable};
 use super::{DynamoStore, StoreError, aws, corrupt, s};
 
 impl DynamoStore {
@@ -95,8 +96,15 @@ impl DynamoStore {
         let mut entries = Vec::new();
         for item in out.items.unwrap_or_default() {
             let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            let Some(number) = text(keys::SK).and_then(|n| E164::parse_strict(&n).ok()) else {
-                continue;
+            let number = match text(keys::SK).as_deref().map(E164::parse_strict) {
+                Some(Ok(number)) => number,
+                Some(Err(err)) => {
+                    let unreadable = Unreadable::new(&item, err);
+                    self.set_aside(&Owner::tenant(tenant), "dnc", &unreadable)
+                        .await?;
+                    continue;
+                }
+                None => continue,
             };
             entries.push(DncEntry {
                 number,

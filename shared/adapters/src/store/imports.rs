@@ -8,6 +8,7 @@ use domain::ids::{CampaignRef, ImportId};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use super::quarantine::{Owner, Unreadable};
 use super::{
     DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s,
 };
@@ -169,11 +170,14 @@ impl DynamoStore {
                 .await
                 .map_err(aws)?;
             for item in out.items.unwrap_or_default() {
-                out_records.push(
-                    serde_dynamo::from_item::<_, ImportItem>(item)
-                        .map(|i| i.record)
-                        .map_err(|e| corrupt("import", e))?,
-                );
+                match serde_dynamo::from_item::<_, ImportItem>(item.clone()) {
+                    Ok(decoded) => out_records.push(decoded.record),
+                    Err(err) => {
+                        let unreadable = Unreadable::new(&item, err);
+                        self.set_aside(&Owner::campaign(campaign), "import", &unreadable)
+                            .await?;
+                    }
+                }
             }
             start = out.last_evaluated_key;
             if start.is_none() {

@@ -14,6 +14,7 @@ use domain::status::{CampaignStatus, LeadStatus};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, LEAD_SHARDS};
+use super::quarantine::{QUARANTINED, Unreadable};
 use super::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
 
 // A lead as stored: its keys; `doc` (who to call and where the lead came from: fixed at
@@ -219,32 +220,30 @@ pub fn lead_item(
     LeadItemBuilder::new(campaign).item(lead)
 }
 
-fn decode(item: HashMap<String, AttributeValue>) -> Result<Lead, StoreError> {
-    let key = item
-        .get(keys::PK)
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_default();
-    let corrupt = |reason: String| StoreError::Corrupt {
-        key: key.clone(),
-        reason,
-    };
+/// Reads a lead item back; an item that does not decode (or was quarantined before) is
+/// [`Unreadable`], for the caller to set aside rather than fail on.
+fn read_lead(item: HashMap<String, AttributeValue>) -> Result<Lead, Unreadable> {
+    if item.contains_key(QUARANTINED) {
+        return Err(Unreadable::new(&item, "quarantined"));
+    }
     let text = |name: &str| {
         item.get(name)
             .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| corrupt(format!("no {name}")))
+            .ok_or_else(|| format!("no {name}"))
     };
-    let id = LeadId::parse(text(keys::STATUS_SK)?.clone()).map_err(|e| corrupt(e.to_string()))?;
-    let doc: LeadDoc<Contact, ImportSource> =
-        serde_json::from_str(text("doc")?).map_err(|e| corrupt(e.to_string()))?;
-    let state: LeadState =
-        serde_json::from_str(text("state")?).map_err(|e| corrupt(e.to_string()))?;
-    Ok(Lead {
-        id,
-        contact: doc.contact,
-        source: doc.source,
-        state,
-    })
+    let decoded = (|| -> Result<Lead, String> {
+        let id = LeadId::parse(text(keys::SK)?.clone()).map_err(|e| e.to_string())?;
+        let doc: LeadDoc<Contact, ImportSource> =
+            serde_json::from_str(text("doc")?).map_err(|e| e.to_string())?;
+        let state: LeadState = serde_json::from_str(text("state")?).map_err(|e| e.to_string())?;
+        Ok(Lead {
+            id,
+            contact: doc.contact,
+            source: doc.source,
+            state,
+        })
+    })();
+    decoded.map_err(|reason| Unreadable::new(&item, reason))
 }
 
 /// What a conditional insert found.
@@ -257,6 +256,9 @@ pub enum InsertOutcome {
         /// Where the existing lead came from (a retried import recognises its own rows).
         source: ImportSource,
     },
+    /// A lead with this number exists but its stored item does not decode: it was quarantined
+    /// and left as it is.
+    ExistsUnreadable,
 }
 
 /// One transition of one lead, with the counter changes and guards written with it.
@@ -491,12 +493,14 @@ fn is_due_change(state: &LeadState) -> bool {
 }
 
 impl DynamoStore {
-    /// Writes a new lead (an item from [`LeadItemBuilder`]) unless one with the same id exists.
+    /// Writes a new lead (an item from [`LeadItemBuilder`] for `campaign`) unless one with the
+    /// same id exists.
     pub async fn insert_lead_item(
         &self,
+        campaign: &CampaignRef,
         item: HashMap<String, AttributeValue>,
     ) -> Result<InsertOutcome, StoreError> {
-        self.put_new_lead(item).await
+        self.put_new_lead(campaign, item).await
     }
 
     /// Writes a new lead unless one with the same id (same number) exists in the campaign;
@@ -506,11 +510,13 @@ impl DynamoStore {
         campaign: &CampaignRef,
         lead: &Lead,
     ) -> Result<InsertOutcome, StoreError> {
-        self.put_new_lead(lead_item(campaign, lead)?).await
+        self.put_new_lead(campaign, lead_item(campaign, lead)?)
+            .await
     }
 
     async fn put_new_lead(
         &self,
+        campaign: &CampaignRef,
         item: HashMap<String, AttributeValue>,
     ) -> Result<InsertOutcome, StoreError> {
         let result = self
@@ -530,19 +536,33 @@ impl DynamoStore {
                     _ => None,
                 }) {
                     let existing = failed.item().cloned().unwrap_or_default();
-                    let lead = decode(existing)?;
-                    return Ok(InsertOutcome::Exists { source: lead.source });
+                    return match read_lead(existing) {
+                        Ok(lead) => Ok(InsertOutcome::Exists { source: lead.source }),
+                        Err(unreadable) => {
+                            self.quarantine_lead(campaign, &unreadable).await?;
+                            Ok(InsertOutcome::ExistsUnreadable)
+                        }
+                    };
                 }
                 Err(aws(err))
             }
         }
     }
 
-    /// Reads a lead (strongly consistent).
+    /// Reads a lead (strongly consistent). A lead whose item does not decode is quarantined
+    /// and reads as absent: nobody dials, applies an event to, or shows what cannot be read.
     pub async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError> {
         let (pk, sk) = keys::lead_key(lead);
-        let item = self.consistent_item(pk, sk).await?;
-        item.map(decode).transpose()
+        let Some(item) = self.consistent_item(pk, sk).await? else {
+            return Ok(None);
+        };
+        match read_lead(item) {
+            Ok(lead) => Ok(Some(lead)),
+            Err(unreadable) => {
+                self.quarantine_lead(&lead.campaign, &unreadable).await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Leads whose `kind` deadline is at or before `now`, read from the sparse due index only,
@@ -628,7 +648,14 @@ impl DynamoStore {
             let mut read_past_now = out.last_evaluated_key.is_none();
             let mut next_due: Option<DateTime<Utc>> = None;
             for item in out.items.unwrap_or_default() {
-                let lead = decode(item)?;
+                let lead = match read_lead(item) {
+                    Ok(lead) => lead,
+                    Err(unreadable) => {
+                        // Set aside: the quarantine takes it off the due index.
+                        self.quarantine_lead(campaign, &unreadable).await?;
+                        continue;
+                    }
+                };
                 match lead.state.due() {
                     Some((_, at)) if at > now => {
                         read_past_now = true;
@@ -876,9 +903,16 @@ impl DynamoStore {
             let items = out.items.unwrap_or_default();
             let exhausted = out.last_evaluated_key.is_none();
             for item in items {
-                let lead = decode(item)?;
-                cursor.after = Some(lead.id.to_string());
-                leads.push(lead);
+                match read_lead(item) {
+                    Ok(lead) => {
+                        cursor.after = Some(lead.id.to_string());
+                        leads.push(lead);
+                    }
+                    Err(unreadable) => {
+                        cursor.after = Some(unreadable.sk.clone());
+                        self.quarantine_lead(campaign, &unreadable).await?;
+                    }
+                }
             }
             if exhausted {
                 cursor = LeadCursor {

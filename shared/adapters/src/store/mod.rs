@@ -24,6 +24,7 @@
 //! | due leads, in due order (sparse: final leads carry no key) | GSI `due`: `due_pk = D#{tenant}#{campaign}#dial#{shard}` or `…#call#0`, `due_at` = epoch ms |
 //! | Do-Not-Call entry; a tenant's list | `pk = DNC#{tenant}`, `sk = {E.164}` |
 //! | provider calls-per-second bucket (TTL) | `pk = CPS#{account}#{epoch second}`, `sk = CPS` |
+//! | items set aside because they no longer decode (see [`quarantine`]) | owner's partition (`C#…` or `T#…`), `sk = QUARANTINE#{pk}/{sk}` |
 //!
 //! **The due index is the engine's clock.** Every lead that is not final has exactly one entry:
 //! Pending/Scheduled leads are due (`dial`) at their next call time or, while leased, when the
@@ -53,6 +54,7 @@ mod dnc;
 mod imports;
 pub mod keys;
 mod leads;
+mod quarantine;
 mod results;
 mod tenants;
 
@@ -66,6 +68,7 @@ pub use leads::{
     CpsGuard, DueBatch, DueRead, DueScan, Guards, HourlyIncrement, InsertOutcome, LeadCursor,
     LeadItemBuilder, LeadWrite, PacingGuard, ShardRead, lead_item,
 };
+pub use quarantine::{QuarantineOwner, QuarantinedItem};
 pub use results::{ExportRecord, ExportStatus};
 pub use tenants::TenantRecord;
 

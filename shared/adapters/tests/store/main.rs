@@ -4,4 +4,5 @@
 mod counters;
 mod guards;
 mod leads;
+mod quarantine;
 mod support;

@@ -1,0 +1,117 @@
+//! Items that no longer decode are set aside once and block nothing.
+
+use adapters::store::{DueBatch, DueRead, QuarantineOwner, keys};
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::lead::DueKind;
+
+use crate::support::*;
+
+async fn overwrite(f: &Fixture, pk: String, sk: String, attr: &str, value: &str) {
+    f.store
+        .client()
+        .update_item()
+        .table_name(f.store.table())
+        .key(keys::PK, AttributeValue::S(pk))
+        .key(keys::SK, AttributeValue::S(sk))
+        .update_expression("SET #a = :v")
+        .expression_attribute_names("#a", attr)
+        .expression_attribute_values(":v", AttributeValue::S(value.into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn due_now(f: &Fixture) -> Vec<domain::lead::Lead> {
+    let read = DueRead {
+        kind: DueKind::Dial,
+        due_by: t0() + minutes(1),
+        look_until: t0() + minutes(1),
+        batch: DueBatch::up_to(10),
+        first_shard: 0,
+        skip: &[],
+    };
+    f.store.scan_due(&f.campaign, read).await.unwrap().due
+}
+
+#[tokio::test]
+async fn a_lead_that_does_not_decode_leaves_the_due_index_once_and_is_listed_with_its_key() {
+    let f = fixture("quarantine-lead").await;
+    let leads: Vec<_> = (1..=3).map(|n| lead(&f.campaign, n, t0())).collect();
+    for l in &leads {
+        f.store.insert_lead(&f.campaign, l).await.unwrap();
+    }
+    let (pk, sk) = keys::lead_key(&reference(&f.campaign, &leads[1]));
+    overwrite(&f, pk, sk.clone(), "state", "{not json").await;
+
+    // The tick's read gets the other two, and again on the next read: no error either time.
+    for _ in 0..2 {
+        let due = due_now(&f).await;
+        assert_eq!(due.len(), 2);
+        assert!(due.iter().all(|l| l.id != leads[1].id));
+    }
+    // The dialer's read sees nothing to call; lists skip it.
+    let read = f
+        .store
+        .get_lead(&reference(&f.campaign, &leads[1]))
+        .await
+        .unwrap();
+    assert!(read.is_none());
+    assert_eq!(f.store.all_leads(&f.campaign).await.unwrap().len(), 2);
+
+    // Recorded once, with its key; counted once on the counters.
+    let listed = f
+        .store
+        .quarantined(QuarantineOwner::Campaign(&f.campaign))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].kind, "lead");
+    assert!(listed[0].key.ends_with(&sk), "{listed:?}");
+    assert_eq!(f.store.counters(&f.campaign).await.unwrap().quarantined, 1);
+}
+
+#[tokio::test]
+async fn an_agent_that_does_not_decode_is_left_out_of_the_list_and_reported_for_its_tenant() {
+    let f = fixture("quarantine-agent").await;
+    let tenant = f.campaign.tenant.clone();
+    for name in ["a1", "a2"] {
+        let record = adapters::store::AgentRecord {
+            tenant: tenant.clone(),
+            id: domain::ids::AgentId::parse(name).unwrap(),
+            spec: serde_json::from_value(serde_json::json!({
+                "name": name, "mode": "outbound", "provider": "simulator",
+                "caller_number": "+14155550199", "provider_agent_ref": "ava"
+            }))
+            .unwrap(),
+            version: 1,
+            created_at: t0(),
+            updated_at: t0(),
+        };
+        f.store.put_agent(&record, None).await.unwrap();
+    }
+    let a2 = domain::ids::AgentId::parse("a2").unwrap();
+    overwrite(
+        &f,
+        keys::tenant_pk(&tenant),
+        keys::agent_sk(&a2),
+        "spec",
+        "garbage",
+    )
+    .await;
+
+    for _ in 0..2 {
+        let agents = f.store.list_agents(&tenant).await.unwrap();
+        assert_eq!(agents.len(), 1);
+    }
+    let listed = f
+        .store
+        .quarantined(QuarantineOwner::Tenant(&tenant))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "set aside once however often met: {listed:?}"
+    );
+    assert_eq!(listed[0].kind, "agent");
+}

@@ -1,0 +1,207 @@
+//! One bad item blocks nothing: a lead whose stored item no longer decodes (the trial's case, a
+//! 17-digit number that an older normalizer accepted) is set aside while the campaign launches,
+//! lists, dials, completes and exports the rest, and is reported with its key.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use adapters::store::keys;
+use adapters::voice::simulator::SimulatorConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
+use campaigns_cli::ApiClient;
+use chrono::{DateTime, Utc};
+use domain::ids::{CampaignId, CampaignRef, LeadRef, TenantId};
+use local_runner::{Runner, RunnerConfig};
+use serde_json::json;
+
+use super::wait_for;
+
+const LEADS: usize = 24;
+
+/// Rewrites one lead's stored number to 17 digits, as the trial's store held it.
+async fn corrupt_one_lead(runner: &Runner, c: &CampaignRef) -> String {
+    let leads = runner.store.all_leads(c).await.unwrap();
+    assert_eq!(leads.len(), LEADS);
+    let victim = &leads[LEADS / 2];
+    let (pk, sk) = keys::lead_key(&LeadRef {
+        campaign: c.clone(),
+        lead: victim.id.clone(),
+    });
+    let client = runner.store.client();
+    let item = client
+        .get_item()
+        .table_name(runner.store.table())
+        .key(keys::PK, AttributeValue::S(pk.clone()))
+        .key(keys::SK, AttributeValue::S(sk.clone()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let doc = item["doc"].as_s().unwrap();
+    let bad = doc.replace(victim.contact.phone.as_str(), "+49800123456789012");
+    assert_ne!(&bad, doc, "the number is in the stored document");
+    client
+        .update_item()
+        .table_name(runner.store.table())
+        .key(keys::PK, AttributeValue::S(pk))
+        .key(keys::SK, AttributeValue::S(sk))
+        .update_expression("SET doc = :bad")
+        .expression_attribute_values(":bad", AttributeValue::S(bad))
+        .send()
+        .await
+        .unwrap();
+    victim.id.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_rest() {
+    let start: DateTime<Utc> = "2026-06-08T14:00:00Z".parse().unwrap(); // Monday 10:00 New York
+    let runner = Runner::start(RunnerConfig {
+        port: 0,
+        speed: 200.0,
+        start_at: start,
+        simulator: SimulatorConfig::new(5, "quarantine-secret"),
+        dialers: 2,
+        prefix: local_aws::unique_prefix("e2eq"),
+    })
+    .await
+    .expect("the runner starts on the emulator");
+    let key = local_runner::demo::demo_tenant(&runner, "qt")
+        .await
+        .unwrap();
+    let api = ApiClient::new(&runner.base_url, &key);
+    let agent = api
+        .post(
+            "/v1/agents",
+            &json!({
+                "name": "Ava", "mode": "outbound", "provider": "simulator",
+                "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava"
+            }),
+        )
+        .await
+        .unwrap();
+    let campaign = api
+        .post(
+            "/v1/campaigns",
+            &json!({
+                "name": "Quarantine", "agent_id": agent["id"],
+                "schedule": { "ends_at": start + chrono::Duration::hours(4) },
+                "pacing": { "max_concurrent_calls": 6, "calls_per_hour": 3000 },
+                "retry": { "max_retries": 0 }
+            }),
+        )
+        .await
+        .unwrap();
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    let mut csv = String::from("phone,name\n");
+    for i in 0..LEADS {
+        csv.push_str(&format!("(212) 555-{:04},Lead {i}\n", 100 + i));
+    }
+    let import = api.upload_csv(&id, csv.into_bytes(), |_| {}).await.unwrap();
+    wait_for("the import", Duration::from_secs(120), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/imports/{import}"));
+        async move {
+            let r = api.get(&path).await.ok()?;
+            (r["status"] == "completed").then_some(r)
+        }
+    })
+    .await;
+    let c = CampaignRef {
+        tenant: TenantId::parse("qt").unwrap(),
+        campaign: CampaignId::parse(id.clone()).unwrap(),
+    };
+    let victim = corrupt_one_lead(&runner, &c).await;
+
+    // Lists and previews answer, without the unreadable lead.
+    let page = api
+        .get(&format!("/v1/campaigns/{id}/leads?limit=100"))
+        .await
+        .expect("the lead list answers");
+    let listed = page["items"].as_array().unwrap();
+    assert_eq!(listed.len(), LEADS - 1);
+    assert!(listed.iter().all(|l| l["id"] != victim.as_str()));
+    api.get(&format!("/v1/campaigns/{id}/preview"))
+        .await
+        .expect("the preview answers");
+
+    // Launch, run to completion.
+    let launched = api
+        .post(&format!("/v1/campaigns/{id}/launch"), &json!({}))
+        .await
+        .expect("launch answers");
+    assert_eq!(launched["status"], "active");
+    let progress = wait_for("completion", Duration::from_secs(600), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/progress"));
+        async move {
+            let p = api.get(&path).await.ok()?;
+            (p["status"] == "completed" && p["in_flight"] == 0).then_some(p)
+        }
+    })
+    .await;
+    assert_eq!(progress["quarantined"], 1, "{progress}");
+    assert_eq!(progress["total"], (LEADS - 1) as u64, "{progress}");
+    assert_eq!(progress["remaining"], 0, "{progress}");
+
+    // The network was called for every other lead, never for the unreadable one.
+    let called: HashSet<String> = runner
+        .simulator
+        .calls()
+        .into_iter()
+        .map(|call| call.to.to_string())
+        .collect();
+    assert_eq!(called.len(), LEADS - 1, "every readable lead was dialed");
+    assert!(!called.contains("+49800123456789012"));
+
+    // Reported, with its key, once.
+    let listed = api
+        .get(&format!("/v1/campaigns/{id}/quarantine"))
+        .await
+        .unwrap();
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["kind"], "lead");
+    assert!(
+        items[0]["key"].as_str().unwrap().ends_with(&victim),
+        "{listed}"
+    );
+    assert!(
+        items[0]["reason"].as_str().unwrap().contains("too long"),
+        "{listed}"
+    );
+
+    // The export has every other lead.
+    let export = api
+        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
+        .await
+        .unwrap();
+    let export_id = export["id"].as_str().unwrap().to_owned();
+    let done = wait_for("the export", Duration::from_secs(120), || {
+        let (api, path) = (
+            api.clone(),
+            format!("/v1/campaigns/{id}/exports/{export_id}"),
+        );
+        async move {
+            let r = api.get(&path).await.ok()?;
+            (r["status"] == "completed").then_some(r)
+        }
+    })
+    .await;
+    let text = reqwest::get(done["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows = csv::Reader::from_reader(text.as_bytes()).records().count();
+    assert_eq!(rows, LEADS - 1);
+
+    // The counters still tell the truth about the readable leads.
+    let reconciled = wait_for("the reconciliation", Duration::from_secs(60), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/reconcile"));
+        async move { api.get(&path).await.ok() }
+    })
+    .await;
+    assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
+    runner.shutdown().await;
+}

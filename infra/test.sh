@@ -2,7 +2,7 @@
 # Runs every check and test, from a fresh clone, installing what it needs:
 #   - the Python virtualenv with the local AWS emulator (moto server, pinned);
 #   - cargo-nextest if the machine lacks it;
-# then format check, clippy (-D warnings), the domain crate's dependency check, the template
+# then format check, clippy (-D warnings), the domain crate's dependency check, the size limits, the template
 # linters (sam validate --lint, cfn-lint), every test (unit, property, integration and end to
 # end against the emulator) with cargo nextest, and the API contract test (schemathesis).
 #
@@ -34,6 +34,9 @@ if [[ -n "$impure" ]]; then
   echo "domain depends on: $impure" >&2
   exit 1
 fi
+
+step "Size limits: no new file over 600 lines, no new function over 80 (infra/size_limits.py)"
+python3 infra/size_limits.py
 
 step "Template: sam validate --lint, cfn-lint with the serverless rules (offline)"
 (

@@ -54,9 +54,8 @@ async fn corrupt_one_lead(runner: &Runner, c: &CampaignRef) -> String {
     victim.id.to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_rest() {
-    let start: DateTime<Utc> = "2026-06-08T14:00:00Z".parse().unwrap(); // Monday 10:00 New York
+/// A runner with tenant `qt`, an agent and a campaign of [`LEADS`] imported leads.
+async fn campaign_with_leads(start: DateTime<Utc>) -> (Runner, ApiClient, CampaignRef) {
     let runner = Runner::start(RunnerConfig {
         port: 0,
         speed: 200.0,
@@ -109,8 +108,43 @@ async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_re
     .await;
     let c = CampaignRef {
         tenant: TenantId::parse("qt").unwrap(),
-        campaign: CampaignId::parse(id.clone()).unwrap(),
+        campaign: CampaignId::parse(id).unwrap(),
     };
+    (runner, api, c)
+}
+
+/// Requests an export and counts the rows of the file it makes.
+async fn exported_rows(api: &ApiClient, id: &str) -> usize {
+    let export = api
+        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
+        .await
+        .unwrap();
+    let path = format!(
+        "/v1/campaigns/{id}/exports/{}",
+        export["id"].as_str().unwrap()
+    );
+    let done = wait_for("the export", Duration::from_secs(120), || {
+        let (api, path) = (api.clone(), path.clone());
+        async move {
+            let r = api.get(&path).await.ok()?;
+            (r["status"] == "completed").then_some(r)
+        }
+    })
+    .await;
+    let text = reqwest::get(done["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csv::Reader::from_reader(text.as_bytes()).records().count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_rest() {
+    let start: DateTime<Utc> = "2026-06-08T14:00:00Z".parse().unwrap(); // Monday 10:00 New York
+    let (runner, api, c) = campaign_with_leads(start).await;
+    let id = c.campaign.to_string();
     let victim = corrupt_one_lead(&runner, &c).await;
 
     // Lists and previews answer, without the unreadable lead.
@@ -170,33 +204,8 @@ async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_re
         "{listed}"
     );
 
-    // The export has every other lead.
-    let export = api
-        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
-        .await
-        .unwrap();
-    let export_id = export["id"].as_str().unwrap().to_owned();
-    let done = wait_for("the export", Duration::from_secs(120), || {
-        let (api, path) = (
-            api.clone(),
-            format!("/v1/campaigns/{id}/exports/{export_id}"),
-        );
-        async move {
-            let r = api.get(&path).await.ok()?;
-            (r["status"] == "completed").then_some(r)
-        }
-    })
-    .await;
-    let text = reqwest::get(done["download_url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let rows = csv::Reader::from_reader(text.as_bytes()).records().count();
-    assert_eq!(rows, LEADS - 1);
-
-    // The counters still tell the truth about the readable leads.
+    // The export has every other lead; the counters still tell the truth about them.
+    assert_eq!(exported_rows(&api, &id).await, LEADS - 1);
     let reconciled = wait_for("the reconciliation", Duration::from_secs(60), || {
         let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/reconcile"));
         async move { api.get(&path).await.ok() }

@@ -1,0 +1,262 @@
+//! Leads: conditional insert (dedupe) and reads here; the due index in [`due`], transition
+//! writes in [`transition`], paged listing in [`list`].
+
+mod due;
+mod list;
+mod transition;
+
+pub use due::{DueBatch, DueRead, DueScan, ShardRead};
+pub use list::LeadCursor;
+pub use transition::{CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard};
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use domain::ids::{CampaignRef, LeadId, LeadRef};
+use domain::lead::{Contact, DueKind, ImportSource, Lead, LeadState};
+use domain::status::LeadStatus;
+use serde::{Deserialize, Serialize};
+
+use super::keys::{self, LEAD_SHARDS};
+use super::quarantine::{QUARANTINED, Unreadable};
+use super::{DynamoStore, StoreError, aws, corrupt, n, s};
+
+// A lead as stored: its keys; `doc` (who to call and where the lead came from: fixed at
+// import) and `state` as compact JSON documents (built and read with serde_json: far fewer
+// allocations than nested DynamoDB maps, and smaller items); and, at the top level, what
+// conditions and indexes need: `version`, `status`, the due index's `due_pk`/`due_at` (only
+// while not final) and the by-status index's `status_pk`/`status_sk` (the lead id).
+
+fn due_attributes(c: &CampaignRef, lead: &LeadId, state: &LeadState) -> Option<(String, i64)> {
+    state
+        .due()
+        .map(|(kind, at)| (keys::due_pk(c, kind, lead), at.timestamp_millis()))
+}
+
+fn json<T: Serialize>(key: &LeadId, value: &T) -> Result<AttributeValue, StoreError> {
+    serde_json::to_string(value)
+        .map(AttributeValue::S)
+        .map_err(|e| corrupt(key, e))
+}
+
+/// The fixed part of a lead.
+#[derive(Serialize, Deserialize)]
+struct LeadDoc<C, S> {
+    contact: C,
+    source: S,
+}
+
+/// Builds lead items for one campaign, reusing what repeats from lead to lead: the shard keys,
+/// and the state document (every lead of an import starts in the same state).
+#[derive(Debug)]
+pub struct LeadItemBuilder {
+    lead_pks: Vec<String>,
+    due_pks: Vec<String>,
+    status_pks: Vec<(LeadStatus, Vec<String>)>,
+    campaign: CampaignRef,
+    last_state: Option<(LeadState, String)>,
+}
+
+impl LeadItemBuilder {
+    /// A builder for `campaign`'s leads.
+    pub fn new(campaign: &CampaignRef) -> Self {
+        let shards = 0..LEAD_SHARDS;
+        Self {
+            lead_pks: shards.clone().map(|s| keys::lead_pk(campaign, s)).collect(),
+            due_pks: shards
+                .clone()
+                .map(|s| keys::due_shard_pk(campaign, DueKind::Dial, s))
+                .collect(),
+            status_pks: LeadStatus::ALL
+                .iter()
+                .map(|st| {
+                    (
+                        *st,
+                        shards
+                            .clone()
+                            .map(|s| keys::status_pk(campaign, *st, s))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            campaign: campaign.clone(),
+            last_state: None,
+        }
+    }
+
+    /// The item of a new lead (what [`DynamoStore::insert_lead`] writes).
+    pub fn item(&mut self, lead: &Lead) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let shard = usize::from(lead.id.shard(LEAD_SHARDS));
+        let state = match &self.last_state {
+            Some((state, json)) if *state == lead.state => AttributeValue::S(json.clone()),
+            _ => {
+                let value = json(&lead.id, &lead.state)?;
+                if let AttributeValue::S(text) = &value {
+                    self.last_state = Some((lead.state.clone(), text.clone()));
+                }
+                value
+            }
+        };
+        let mut item = HashMap::with_capacity(10);
+        item.insert(keys::PK.to_owned(), s(self.lead_pks[shard].clone()));
+        item.insert(keys::SK.to_owned(), s(lead.id.as_str()));
+        item.insert(
+            "doc".to_owned(),
+            json(
+                &lead.id,
+                &LeadDoc {
+                    contact: &lead.contact,
+                    source: &lead.source,
+                },
+            )?,
+        );
+        item.insert("state".to_owned(), state);
+        item.insert("version".to_owned(), n(lead.state.version));
+        item.insert("status".to_owned(), s(lead.state.status.as_str()));
+        match lead.state.due() {
+            Some((DueKind::Dial, at)) => {
+                item.insert(keys::DUE_PK.to_owned(), s(self.due_pks[shard].clone()));
+                item.insert(keys::DUE_AT.to_owned(), n(at.timestamp_millis()));
+            }
+            Some((kind, at)) => {
+                item.insert(
+                    keys::DUE_PK.to_owned(),
+                    s(keys::due_pk(&self.campaign, kind, &lead.id)),
+                );
+                item.insert(keys::DUE_AT.to_owned(), n(at.timestamp_millis()));
+            }
+            None => {}
+        }
+        let status_pk = self
+            .status_pks
+            .iter()
+            .find(|(st, _)| *st == lead.state.status)
+            .map(|(_, pks)| pks[shard].clone())
+            .unwrap_or_default();
+        item.insert(keys::STATUS_PK.to_owned(), s(status_pk));
+        item.insert(keys::STATUS_SK.to_owned(), s(lead.id.as_str()));
+        Ok(item)
+    }
+}
+
+/// The DynamoDB item of a new lead (what [`DynamoStore::insert_lead`] writes).
+pub fn lead_item(
+    campaign: &CampaignRef,
+    lead: &Lead,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    LeadItemBuilder::new(campaign).item(lead)
+}
+
+/// Reads a lead item back; an item that does not decode (or was quarantined before) is
+/// [`Unreadable`], for the caller to set aside rather than fail on.
+fn read_lead(item: HashMap<String, AttributeValue>) -> Result<Lead, Unreadable> {
+    if item.contains_key(QUARANTINED) {
+        return Err(Unreadable::new(&item, "quarantined"));
+    }
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| format!("no {name}"))
+    };
+    let decoded = (|| -> Result<Lead, String> {
+        let id = LeadId::parse(text(keys::SK)?.clone()).map_err(|e| e.to_string())?;
+        let doc: LeadDoc<Contact, ImportSource> =
+            serde_json::from_str(text("doc")?).map_err(|e| e.to_string())?;
+        let state: LeadState = serde_json::from_str(text("state")?).map_err(|e| e.to_string())?;
+        Ok(Lead {
+            id,
+            contact: doc.contact,
+            source: doc.source,
+            state,
+        })
+    })();
+    decoded.map_err(|reason| Unreadable::new(&item, reason))
+}
+
+/// What a conditional insert found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// The lead is new and was written.
+    Inserted,
+    /// A lead with this number already exists in the campaign; it was left as it is.
+    Exists {
+        /// Where the existing lead came from (a retried import recognises its own rows).
+        source: ImportSource,
+    },
+    /// A lead with this number exists but its stored item does not decode: it was quarantined
+    /// and left as it is.
+    ExistsUnreadable,
+}
+impl DynamoStore {
+    /// Writes a new lead (an item from [`LeadItemBuilder`] for `campaign`) unless one with the
+    /// same id exists.
+    pub async fn insert_lead_item(
+        &self,
+        campaign: &CampaignRef,
+        item: HashMap<String, AttributeValue>,
+    ) -> Result<InsertOutcome, StoreError> {
+        self.put_new_lead(campaign, item).await
+    }
+
+    /// Writes a new lead unless one with the same id (same number) exists in the campaign;
+    /// an existing lead is never overwritten, so re-importing never resets progress.
+    pub async fn insert_lead(
+        &self,
+        campaign: &CampaignRef,
+        lead: &Lead,
+    ) -> Result<InsertOutcome, StoreError> {
+        self.put_new_lead(campaign, lead_item(campaign, lead)?)
+            .await
+    }
+
+    async fn put_new_lead(
+        &self,
+        campaign: &CampaignRef,
+        item: HashMap<String, AttributeValue>,
+    ) -> Result<InsertOutcome, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(InsertOutcome::Inserted),
+            Err(err) => {
+                if let Some(failed) = err.as_service_error().and_then(|e| match e {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(f) => Some(f),
+                    _ => None,
+                }) {
+                    let existing = failed.item().cloned().unwrap_or_default();
+                    return match read_lead(existing) {
+                        Ok(lead) => Ok(InsertOutcome::Exists { source: lead.source }),
+                        Err(unreadable) => {
+                            self.quarantine_lead(campaign, &unreadable).await?;
+                            Ok(InsertOutcome::ExistsUnreadable)
+                        }
+                    };
+                }
+                Err(aws(err))
+            }
+        }
+    }
+
+    /// Reads a lead (strongly consistent). A lead whose item does not decode is quarantined
+    /// and reads as absent: nobody dials, applies an event to, or shows what cannot be read.
+    pub async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError> {
+        let (pk, sk) = keys::lead_key(lead);
+        let Some(item) = self.consistent_item(pk, sk).await? else {
+            return Ok(None);
+        };
+        match read_lead(item) {
+            Ok(lead) => Ok(Some(lead)),
+            Err(unreadable) => {
+                self.quarantine_lead(&lead.campaign, &unreadable).await?;
+                Ok(None)
+            }
+        }
+    }
+}

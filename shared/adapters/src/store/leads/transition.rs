@@ -1,0 +1,397 @@
+//! Transition writes: a lead's new state with its counters and guards, all or nothing.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use domain::ids::LeadRef;
+use domain::lead::{CounterDelta, DueKind, LeadState};
+use domain::phone::E164;
+use domain::status::{CampaignStatus, LeadStatus};
+
+use super::{due_attributes, json};
+use crate::store::keys::{self, LEAD_SHARDS};
+use crate::store::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
+
+/// One transition of one lead, with the counter changes and guards written with it.
+#[derive(Debug)]
+pub struct LeadWrite<'a> {
+    /// The lead.
+    pub lead: &'a LeadRef,
+    /// The version the transition was computed from; the write is refused if it moved.
+    pub expected_version: u64,
+    /// The new state.
+    pub state: &'a LeadState,
+    /// Counter changes, applied atomically with the lead.
+    pub counters: &'a CounterDelta,
+    /// Further conditions and items of the same transaction.
+    pub guards: Guards,
+}
+
+/// Extra conditions and items written atomically with a lead transition.
+#[derive(Debug, Clone, Default)]
+pub struct Guards {
+    /// The campaign must be in this status.
+    pub campaign_status: Option<CampaignStatus>,
+    /// This number must not be on the tenant's Do-Not-Call list.
+    pub not_on_dnc: Option<E164>,
+    /// Take a concurrency slot and a rolling-hour start.
+    pub pacing: Option<PacingGuard>,
+    /// Take a provider calls-per-second token.
+    pub provider_rate: Option<CpsGuard>,
+    /// Add this number to the tenant's Do-Not-Call list (an opt-out).
+    pub add_to_dnc: Option<E164>,
+    /// Hourly analytics counters to move.
+    pub hourly: Option<HourlyIncrement>,
+}
+
+/// Limits checked (and counted) when a call starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacingGuard {
+    /// In-flight calls must be below this.
+    pub max_concurrent: u32,
+    /// Starts in the rolling hour must be below this.
+    pub calls_per_hour: u32,
+    /// The epoch minute of the start (its rolling-hour bucket).
+    pub epoch_minute: i64,
+}
+
+/// A provider account's per-second start budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpsGuard {
+    /// The provider account.
+    pub account: String,
+    /// The epoch second of the start.
+    pub epoch_second: i64,
+    /// Starts per second allowed.
+    pub limit: u32,
+}
+
+/// Hourly analytics changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourlyIncrement {
+    /// Start of the hour (UTC).
+    pub hour: DateTime<Utc>,
+    /// Calls started.
+    pub started: i64,
+    /// Calls connected.
+    pub connected: i64,
+    /// Talk seconds.
+    pub talk_seconds: i64,
+}
+
+/// Which part of a transaction an item is, to name the condition that refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Lead,
+    Stats,
+    Campaign,
+    Dnc,
+    ProviderRate,
+    Other,
+}
+
+impl Part {
+    fn refusal(self) -> Refusal {
+        match self {
+            Part::Lead | Part::Other => Refusal::Stale,
+            Part::Stats => Refusal::Pacing,
+            Part::Campaign => Refusal::CampaignStatus,
+            Part::Dnc => Refusal::DoNotCall,
+            Part::ProviderRate => Refusal::ProviderRate,
+        }
+    }
+}
+
+/// An update expression under construction.
+#[derive(Default)]
+struct Expr {
+    set: Vec<String>,
+    add: Vec<String>,
+    remove: Vec<String>,
+    conditions: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    fn name(&mut self, attr: &str) -> String {
+        let placeholder = format!(
+            "#{}",
+            attr.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
+        self.names.insert(placeholder.clone(), attr.to_owned());
+        placeholder
+    }
+
+    fn value(&mut self, v: AttributeValue) -> String {
+        let placeholder = format!(":v{}", self.values.len());
+        self.values.insert(placeholder.clone(), v);
+        placeholder
+    }
+
+    fn set(&mut self, attr: &str, v: AttributeValue) {
+        let (name, value) = (self.name(attr), self.value(v));
+        self.set.push(format!("{name} = {value}"));
+    }
+
+    fn add(&mut self, attr: &str, amount: i64) {
+        if amount != 0 {
+            let (name, value) = (self.name(attr), self.value(n(amount)));
+            self.add.push(format!("{name} {value}"));
+        }
+    }
+
+    fn update_expression(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.set.is_empty() {
+            parts.push(format!("SET {}", self.set.join(", ")));
+        }
+        if !self.add.is_empty() {
+            parts.push(format!("ADD {}", self.add.join(", ")));
+        }
+        if !self.remove.is_empty() {
+            parts.push(format!("REMOVE {}", self.remove.join(", ")));
+        }
+        parts.join(" ")
+    }
+
+    fn condition(&self) -> Option<String> {
+        (!self.conditions.is_empty()).then(|| self.conditions.join(" AND "))
+    }
+
+    fn update(self, table: &str, pk: String, sk: String) -> Result<Update, StoreError> {
+        let expression = self.update_expression();
+        let condition = self.condition();
+        Update::builder()
+            .table_name(table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression(expression)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names((!self.names.is_empty()).then_some(self.names))
+            .set_expression_attribute_values((!self.values.is_empty()).then_some(self.values))
+            .build()
+            .map_err(|e| corrupt("update", e))
+    }
+}
+
+/// The update that writes a lead's new state on the condition of its old version.
+fn lead_update(write: &LeadWrite<'_>) -> Result<Expr, StoreError> {
+    let c = &write.lead.campaign;
+    let state = write.state;
+    let mut e = Expr::default();
+    e.set("state", json(&write.lead.lead, state)?);
+    e.set("version", n(state.version));
+    e.set("status", s(state.status.as_str()));
+    e.set(
+        keys::STATUS_PK,
+        s(keys::status_pk(
+            c,
+            state.status,
+            write.lead.lead.shard(LEAD_SHARDS),
+        )),
+    );
+    match due_attributes(c, &write.lead.lead, state) {
+        Some((due_pk, due_at)) => {
+            e.set(keys::DUE_PK, s(due_pk));
+            e.set(keys::DUE_AT, n(due_at));
+        }
+        None => {
+            let (a, b) = (e.name(keys::DUE_PK), e.name(keys::DUE_AT));
+            e.remove.push(a);
+            e.remove.push(b);
+        }
+    }
+    let (version, expected) = (e.name("version"), e.value(n(write.expected_version)));
+    e.conditions.push(format!("{version} = {expected}"));
+    Ok(e)
+}
+
+/// The counters update: every non-zero change, plus the pacing slot when a call starts.
+fn stats_update(delta: &CounterDelta, pacing: Option<PacingGuard>) -> Option<Expr> {
+    let mut e = Expr::default();
+    for (status, change) in LeadStatus::ALL.iter().zip(delta.by_status) {
+        e.add(&format!("n_{}", status.as_str()), change);
+    }
+    e.add("attempts", delta.attempts_started);
+    e.add("talk_seconds", delta.talk_seconds);
+    e.add("in_flight", delta.in_flight);
+    for (outcome, count) in &delta.outcomes {
+        e.add(&format!("o_{}", outcome.as_str()), *count);
+    }
+    if let Some(p) = pacing {
+        let in_flight = e.name("in_flight");
+        let hour = e.name("hour_starts");
+        let (max, cap) = (e.value(n(p.max_concurrent)), e.value(n(p.calls_per_hour)));
+        e.conditions.push(format!(
+            "(attribute_not_exists({in_flight}) OR {in_flight} < {max})"
+        ));
+        e.conditions
+            .push(format!("(attribute_not_exists({hour}) OR {hour} < {cap})"));
+        e.add("hour_starts", 1);
+        e.add(&keys::minute_attr(p.epoch_minute), 1);
+    }
+    (!e.add.is_empty()).then_some(e)
+}
+
+/// Whether a transition that moves the counters is a due change (see the counters module): the
+/// lead lands on the due index to be dialed on its own schedule. Every move out of Calling into
+/// a retry, a callback or a given-back call is one, and all of them move the counters. Writes
+/// that move no counter are not: a lease or a deferral only moves a lead later, and a dialer
+/// handing a lease back makes it due no later than the lease's lapse, which the index showed.
+fn is_due_change(state: &LeadState) -> bool {
+    matches!(state.due(), Some((DueKind::Dial, _))) && state.lease.is_none()
+}
+
+impl DynamoStore {
+    /// Writes a lead transition with its counters and guards, all or nothing.
+    pub async fn write_transition(&self, write: LeadWrite<'_>) -> Result<(), WriteError> {
+        let (pk, sk) = keys::lead_key(write.lead);
+        let c = &write.lead.campaign;
+        let guards = &write.guards;
+        let mut parts: Vec<(Part, TransactWriteItem)> = Vec::new();
+        let lead = lead_update(&write)?.update(&self.table, pk, sk)?;
+        let mut stats = stats_update(write.counters, guards.pacing);
+        if let Some(stats) = stats.as_mut().filter(|_| is_due_change(write.state)) {
+            stats.add(super::super::counters::DUE_CHANGES, 1);
+        }
+        let only_lead = stats.is_none()
+            && guards.campaign_status.is_none()
+            && guards.not_on_dnc.is_none()
+            && guards.provider_rate.is_none()
+            && guards.add_to_dnc.is_none()
+            && guards.hourly.is_none();
+        if only_lead {
+            return self.single_update(lead).await;
+        }
+        parts.push((
+            Part::Lead,
+            TransactWriteItem::builder().update(lead).build(),
+        ));
+        if let Some(stats) = stats {
+            let update = stats.update(&self.table, keys::campaign_pk(c), keys::STATS_SK.into())?;
+            parts.push((
+                Part::Stats,
+                TransactWriteItem::builder().update(update).build(),
+            ));
+        }
+        if let Some(status) = guards.campaign_status {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
+                .key(keys::SK, s(keys::campaign_sk(&c.campaign)))
+                .condition_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status.as_str()))
+                .build()
+                .map_err(|e| corrupt("request", e))?;
+            parts.push((
+                Part::Campaign,
+                TransactWriteItem::builder().condition_check(check).build(),
+            ));
+        }
+        if let Some(number) = &guards.not_on_dnc {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::dnc_pk(&c.tenant)))
+                .key(keys::SK, s(keys::dnc_sk(number)))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| corrupt("request", e))?;
+            parts.push((
+                Part::Dnc,
+                TransactWriteItem::builder().condition_check(check).build(),
+            ));
+        }
+        if let Some(cps) = &guards.provider_rate {
+            let mut e = Expr::default();
+            e.add("n", 1);
+            e.set(keys::EXPIRES_AT, n(cps.epoch_second + 3600));
+            let (count, limit) = (e.name("n"), e.value(n(cps.limit)));
+            e.conditions.push(format!(
+                "(attribute_not_exists({count}) OR {count} < {limit})"
+            ));
+            let update = e.update(
+                &self.table,
+                keys::cps_pk(&cps.account, cps.epoch_second),
+                keys::CPS_SK.into(),
+            )?;
+            parts.push((
+                Part::ProviderRate,
+                TransactWriteItem::builder().update(update).build(),
+            ));
+        }
+        if let Some(number) = &guards.add_to_dnc {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .item(keys::PK, s(keys::dnc_pk(&c.tenant)))
+                .item(keys::SK, s(keys::dnc_sk(number)))
+                .item("kind", s("dnc"))
+                .item("source", s("opt_out"))
+                .item("campaign", s(c.campaign.as_str()))
+                .build()
+                .map_err(|e| corrupt("request", e))?;
+            parts.push((Part::Other, TransactWriteItem::builder().put(put).build()));
+        }
+        if let Some(h) = guards.hourly {
+            let mut e = Expr::default();
+            e.add("started", h.started);
+            e.add("connected", h.connected);
+            e.add("talk_seconds", h.talk_seconds);
+            if !e.add.is_empty() {
+                let update = e.update(&self.table, keys::campaign_pk(c), keys::hour_sk(h.hour))?;
+                parts.push((
+                    Part::Other,
+                    TransactWriteItem::builder().update(update).build(),
+                ));
+            }
+        }
+        self.transact(parts).await
+    }
+
+    async fn single_update(&self, update: Update) -> Result<(), WriteError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(update.table_name())
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+            .send()
+            .await;
+        conditional(result).map(|_| ())
+    }
+
+    async fn transact(&self, parts: Vec<(Part, TransactWriteItem)>) -> Result<(), WriteError> {
+        let (kinds, items): (Vec<Part>, Vec<TransactWriteItem>) = parts.into_iter().unzip();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+        {
+            let reasons = cancelled.cancellation_reasons();
+            for (i, reason) in reasons.iter().enumerate() {
+                match reason.code() {
+                    Some("ConditionalCheckFailed") => {
+                        let part = kinds.get(i).copied().unwrap_or(Part::Other);
+                        return Err(WriteError::Refused(part.refusal()));
+                    }
+                    Some("TransactionConflict") => return Err(WriteError::Refused(Refusal::Conflict)),
+                    _ => {}
+                }
+            }
+        }
+        Err(WriteError::Store(aws(err)))
+    }
+}

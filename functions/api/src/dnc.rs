@@ -186,12 +186,19 @@ pub(crate) async fn bulk(
         }
     }
     let numbers: Vec<E164> = numbers.into_iter().collect();
-    state
+    let unwritten = state
         .store
         .add_dnc_many(&tenant, &numbers, "csv", state.clock.now())
         .await?;
+    if !unwritten.is_empty() {
+        tracing::warn!(
+            unwritten = unwritten.len(),
+            "bulk DNC: numbers left unwritten after every retry"
+        );
+    }
     Ok(Json(BulkDncResult {
-        added: numbers.len() as u64,
+        added: (numbers.len() - unwritten.len()) as u64,
+        not_added: unwritten.iter().map(ToString::to_string).collect(),
         rejected,
     }))
 }

@@ -396,6 +396,9 @@ pub struct RowRejection {
 pub struct BulkDncResult {
     /// Numbers added (duplicates within the file counted once).
     pub added: u64,
+    /// Valid numbers the store did not take even after retries with backoff (throttling):
+    /// they are NOT on the list; send them again. Empty when every number was added.
+    pub not_added: Vec<String>,
     /// Rows refused.
     pub rejected: Vec<RowRejection>,
 }

@@ -78,6 +78,11 @@ async fn a_csv_adds_every_valid_number_and_reports_the_rest() {
     let r = app.send(request).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["added"], 2);
+    assert_eq!(
+        r.body["not_added"],
+        serde_json::json!([]),
+        "every valid number was written"
+    );
     let reasons: Vec<(u64, &str)> = r.body["rejected"]
         .as_array()
         .unwrap()

@@ -118,15 +118,18 @@ impl DynamoStore {
         Ok((entries, next))
     }
 
-    /// Adds many numbers (25 per request). Idempotent.
+    /// Adds many numbers (25 per request). Idempotent. Items DynamoDB leaves unprocessed
+    /// (throttling) are sent again with exponential backoff ([`BULK_BACKOFF`]); the numbers
+    /// still unwritten after the last try are returned, never reported as added.
     pub async fn add_dnc_many(
         &self,
         tenant: &TenantId,
         numbers: &[E164],
         source: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<E164>, StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let mut unwritten = Vec::new();
         for chunk in numbers.chunks(25) {
             let mut requests = Vec::new();
             for number in chunk {
@@ -137,11 +140,14 @@ impl DynamoStore {
                     .item("source", s(source))
                     .item("added_at", s(now.to_rfc3339()))
                     .build()
-                    .map_err(|e| corrupt(number, e))?;
+                    .map_err(|e| corrupt("DNC entry", e))?;
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
             let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);
-            for _ in 0..8 {
+            for (attempt, pause) in BULK_BACKOFF.iter().enumerate() {
+                if attempt > 0 {
+                    tokio::time::sleep(*pause).await;
+                }
                 let out = self
                     .client
                     .batch_write_item()
@@ -155,9 +161,33 @@ impl DynamoStore {
                     break;
                 }
             }
+            unwritten.extend(pending.values().flatten().filter_map(put_number));
         }
-        Ok(())
+        Ok(unwritten)
     }
+}
+
+/// The pause before each try of a bulk write's unprocessed items: at once, then doubling from
+/// 50 ms to 3.2 s (6.35 s in all), as AWS advises for `UnprocessedItems`.
+pub const BULK_BACKOFF: [std::time::Duration; 8] = {
+    let ms = std::time::Duration::from_millis;
+    [
+        ms(0),
+        ms(50),
+        ms(100),
+        ms(200),
+        ms(400),
+        ms(800),
+        ms(1600),
+        ms(3200),
+    ]
+};
+
+/// The number a DNC put request writes.
+fn put_number(request: &aws_sdk_dynamodb::types::WriteRequest) -> Option<E164> {
+    let item = request.put_request()?.item();
+    let sk = item.get(keys::SK)?.as_s().ok()?;
+    E164::parse_strict(sk).ok()
 }
 
 impl DynamoStore {

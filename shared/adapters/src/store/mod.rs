@@ -62,7 +62,7 @@ pub use agents::AgentRecord;
 pub use api_keys::ApiKeyRecord;
 pub use campaigns::{CampaignRecord, NewCampaign};
 pub use counters::{CampaignCounters, QuietHint};
-pub use dnc::DncEntry;
+pub use dnc::{BULK_BACKOFF, DncEntry};
 pub use imports::{ImportFormat, ImportRecord, ImportStatus};
 pub use leads::{
     CpsGuard, DueBatch, DueRead, DueScan, Guards, HourlyIncrement, InsertOutcome, LeadCursor,

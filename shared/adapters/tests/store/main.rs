@@ -6,3 +6,4 @@ mod guards;
 mod leads;
 mod quarantine;
 mod support;
+mod throttled;

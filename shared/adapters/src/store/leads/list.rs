@@ -6,7 +6,7 @@ use domain::status::LeadStatus;
 
 use super::read_lead;
 use crate::store::keys::{self, LEAD_SHARDS};
-use crate::store::{DynamoStore, StoreError, aws, corrupt, s};
+use crate::store::{DynamoStore, StoreError, aws, s};
 
 /// Where a page of leads ends: the shard and the last lead id read in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +139,7 @@ impl DynamoStore {
                 let put = PutRequest::builder()
                     .set_item(Some(item))
                     .build()
-                    .map_err(|e| corrupt(&lead.id, e))?;
+                    .map_err(|e| crate::store::corrupt(&lead.id, e))?;
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
             let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);

@@ -1,6 +1,6 @@
 //! The dispatch engine under fire: tick, dialers and webhooks against the local AWS emulator
-//! and the simulated phone network, with every fault switched on, checked against DESIGN.md's
-//! promises. `SIM_LEADS` and `SIM_WORLDS` scale the main scenario (the full run of 10,000+
+//! and the simulated phone network, with every fault switched on, checked against the
+//! promises of docs/ARCHITECTURE.md. `SIM_LEADS` and `SIM_WORLDS` scale the main scenario (the full run of 10,000+
 //! attempts, six hostile worlds of 1,000 leads, ~30 minutes:
 //! `SIM_LEADS=1000 SIM_WORLDS=6 cargo nextest run --profile long -p system-tests --test dispatch every_promise`).
 

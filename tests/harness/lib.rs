@@ -6,7 +6,7 @@
 //!
 //! Faults it adds on top of the simulator's: every message delivered several times, several
 //! dialers working the same messages at once, ticks fired twice, and crashes injected between
-//! the steps of every handler. [`promises`] then checks DESIGN.md's promises from the
+//! the steps of every handler. [`promises`] then checks the promises of docs/ARCHITECTURE.md from the
 //! network's record and the final state.
 
 pub mod crash;

@@ -1,4 +1,4 @@
-//! DESIGN.md's promises, checked from the simulated network's record of every call it was
+//! The promises of docs/ARCHITECTURE.md, checked from the simulated network's record of every call it was
 //! asked to place and from the final state of the store.
 
 use std::collections::{BTreeMap, HashMap};

@@ -91,8 +91,21 @@ case("scientific_notation.csv", "phone,name\n1.41555E+10,A\n4.15555e9,B\n+141555
 case("formulas.csv", 'phone,name\n=A1+B1,A\n@SUM(A1),B\n"=""+14155552671""",C\n',
      rows=3, imported=1, rejected={"phone_formula": 2}, repaired={"unwrapped_text_formula": 1},
      report=[(2, "phone_formula"), (3, "phone_formula")])
+# Digits invalid in the region (US) that are another country's with a '+': refused by name,
+# never moved to that country (here London).
 case("stripped_country_code.csv", "phone,name\n442071838750,London\n14155552671,SF\n4155552672,SF2\n",
-     rows=3, imported=3, repaired={"restored_plus": 1})
+     rows=3, imported=2, rejected={"phone_needs_country_code": 1},
+     report=[(2, "phone_needs_country_code")])
+# Foreign numbers only with a '+', tel: or the region's own international prefix (011 in the
+# US); more than E.164's 15 digits and extensions are refused.
+case("international_written_forms.csv",
+     "phone,name\n+49 800 12345678901,German 0800 longer than E.164 allows\n"
+     "tel:+49-800-1234567,German 0800 as a tel URI\n"
+     "011 49 30 128,short Berlin number dialled with the US prefix\n"
+     "+1 415 555 2671 ext. 9,extension\n"
+     "011 44 20 7183 8750,London dialled with the US prefix\n",
+     rows=5, imported=3, rejected={"phone_too_long": 1, "phone_extension": 1},
+     report=[(2, "phone_too_long"), (5, "phone_extension")])
 case("invalid_numbers.csv", "phone,name\n12,A\nhello,B\n+999 123 456,C\n+1 555 010 9999,D\n,E\n"
      "123456789012345678901,F\n",
      rows=6, imported=0,

@@ -16,22 +16,22 @@
 //!    import) came since.
 //! 6. A campaign with no open lead left completes.
 
+mod quiet;
+mod reconcile;
+
+use quiet::Quiet;
+
 use adapters::ports::{
     AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DueLeads,
     LeadReader, LeadTransitions,
 };
 use adapters::store::keys::LEAD_SHARDS;
-use adapters::store::{
-    CampaignCounters, DueBatch, DueRead, DueScan, Guards, LeadWrite, QuietHint, ShardRead,
-    WriteError,
-};
-use adapters::voice::{CallLookup, CallReference};
+use adapters::store::{CampaignCounters, DueBatch, DueRead, Guards, LeadWrite, WriteError};
 use chrono::{DateTime, Duration, Utc};
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::{CampaignRef, LeadRef};
 use domain::lead::{CounterDelta, DueKind, Lead, SkipReason};
 use domain::pacing::{ProviderLimit, spread_over_minute};
-use domain::retry::{AttemptReport, Outcome};
 use domain::status::{CampaignStatus, LeadStatus};
 
 use crate::messages::{CallSettings, DialMessage};
@@ -476,167 +476,6 @@ impl<S: TickStore> Engine<S> {
             }
         }
         Ok(())
-    }
-
-    /// Settles calls past their deadline: what the provider says, or an unknown outcome.
-    async fn reconcile_overdue(
-        &self,
-        loaded: &LoadedCampaign,
-        now: DateTime<Utc>,
-    ) -> Result<usize, EngineError> {
-        let campaign = loaded.record.reference();
-        let overdue = self
-            .store
-            .due_leads(
-                &campaign,
-                DueKind::CallDeadline,
-                now,
-                DueBatch::up_to(self.settings.reconcile_batch),
-                0,
-            )
-            .await?;
-        let work = overdue
-            .into_iter()
-            .map(|lead| self.reconcile(&campaign, loaded, lead, now));
-        let mut settled = 0;
-        for result in bounded(self.settings.write_concurrency, work).await {
-            settled += usize::from(result?);
-        }
-        Ok(settled)
-    }
-
-    async fn reconcile(
-        &self,
-        campaign: &CampaignRef,
-        loaded: &LoadedCampaign,
-        lead: Lead,
-        now: DateTime<Utc>,
-    ) -> Result<bool, EngineError> {
-        let Some(call) = lead
-            .state
-            .call
-            .clone()
-            .filter(|_| lead.state.status == LeadStatus::Calling)
-        else {
-            return Ok(false);
-        };
-        let reference = CallReference {
-            campaign: campaign.clone(),
-            lead: lead.id.clone(),
-            attempt: call.attempt,
-        };
-        let provider = self.provider(&call.provider)?;
-        let lookup = provider
-            .lookup_call(
-                &reference,
-                call.provider_call_id.as_deref(),
-                &lead.contact.phone,
-            )
-            .await;
-        self.crash_point("tick.after_lookup")?;
-        // A provider that stays unreachable does not keep the lead forever.
-        let give_up = now
-            > call.started_at + loaded.config.call_handling.max_call_duration + Duration::hours(1);
-        match lookup {
-            Ok(CallLookup::Ended { report, details }) => Ok(matches!(
-                self.apply_outcome(&reference, &report, &details).await?,
-                crate::outcome::Applied::Applied(_)
-            )),
-            Ok(CallLookup::InProgress { provider_call_id }) if !give_up => {
-                let mut state = lead.state.clone();
-                let extended = state
-                    .extend_call(call.attempt, now + Duration::minutes(2))
-                    .is_ok()
-                    && (call.provider_call_id.is_some()
-                        || state.record_call_id(call.attempt, provider_call_id).is_ok());
-                if extended {
-                    self.write_simple(campaign, &lead, &state, Guards::default())
-                        .await?;
-                }
-                Ok(false)
-            }
-            // Never created (its creation answer was lost, or the dialer died before asking):
-            // no call happened, so the attempt does not count.
-            Ok(CallLookup::NotFound) if call.provider_call_id.is_none() => {
-                let mut state = lead.state.clone();
-                if state.release_call(call.attempt, now).is_err() {
-                    return Ok(false);
-                }
-                let guards = crate::outcome::release_guards(Some(call.started_at));
-                self.write_simple(campaign, &lead, &state, guards).await
-            }
-            Err(err) if !give_up => {
-                tracing::warn!(%reference, error = %err, "call lookup failed; will retry");
-                let mut state = lead.state.clone();
-                if state
-                    .extend_call(call.attempt, now + Duration::minutes(2))
-                    .is_ok()
-                {
-                    self.write_simple(campaign, &lead, &state, Guards::default())
-                        .await?;
-                }
-                Ok(false)
-            }
-            // The provider has lost it, or we gave up waiting: the attempt's outcome is unknown.
-            _ => {
-                let report = AttemptReport::of(Outcome::Unknown);
-                let details = domain::lead::AttemptDetails {
-                    provider_call_id: call.provider_call_id.clone(),
-                    ..Default::default()
-                };
-                Ok(matches!(
-                    self.apply_outcome(&reference, &report, &details).await?,
-                    crate::outcome::Applied::Applied(_)
-                ))
-            }
-        }
-    }
-}
-
-/// What a tick can promise about its campaign's due index once it has dealt with what it read.
-struct Quiet {
-    /// Every lead due by the next tick was read, and each one so far was moved by this tick.
-    holds: bool,
-    /// Per due shard: no lead in it is due before this (the earliest later due time seen, or
-    /// moved to), but for leases this tick wrote whose dialer dies (see where leases are
-    /// counted).
-    until: Vec<DateTime<Utc>>,
-}
-
-impl Quiet {
-    /// What the scan showed: a shard read out holds nothing before its next due time (or the
-    /// look-ahead's end); a shard skipped as quiet keeps the time of the hint that let it be
-    /// skipped (still true: no due change since); any other shard may hold due leads unread.
-    fn after(
-        scan: &DueScan,
-        skipped: &[bool],
-        hint: &Option<QuietHint>,
-        look_until: DateTime<Utc>,
-    ) -> Self {
-        let mut quiet = Quiet {
-            holds: true,
-            until: vec![look_until; usize::from(LEAD_SHARDS)],
-        };
-        for (shard, until) in quiet.until.iter_mut().enumerate() {
-            let kept = hint.as_ref().and_then(|h| h.until.get(shard).copied());
-            match (scan.shards.get(shard), kept) {
-                (Some(ShardRead::ReadOut(next)), _) => {
-                    *until = next.unwrap_or(look_until).min(look_until)
-                }
-                (_, Some(at)) if skipped.get(shard).copied().unwrap_or(false) => *until = at,
-                _ => quiet.holds = false,
-            }
-        }
-        quiet
-    }
-
-    /// A due lead of `shard` this tick moved (to be due again at `due_again`, if ever) or
-    /// failed to move.
-    fn leaves(&mut self, shard: u8, moved: bool, due_again: Option<DateTime<Utc>>) {
-        self.holds &= moved;
-        if let (Some(at), Some(until)) = (due_again, self.until.get_mut(usize::from(shard))) {
-            *until = (*until).min(at);
-        }
     }
 }
 

@@ -1,0 +1,128 @@
+//! Calls past their deadline: settled from what the provider says, or as unknown.
+
+use adapters::store::{DueBatch, Guards};
+use adapters::voice::{CallLookup, CallReference};
+use chrono::{DateTime, Duration, Utc};
+use domain::ids::CampaignRef;
+use domain::lead::{DueKind, Lead};
+use domain::retry::{AttemptReport, Outcome};
+use domain::status::LeadStatus;
+
+use super::TickStore;
+use crate::{Engine, EngineError, LoadedCampaign, bounded};
+
+impl<S: TickStore> Engine<S> {
+    /// Settles calls past their deadline: what the provider says, or an unknown outcome.
+    pub(super) async fn reconcile_overdue(
+        &self,
+        loaded: &LoadedCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<usize, EngineError> {
+        let campaign = loaded.record.reference();
+        let overdue = self
+            .store
+            .due_leads(
+                &campaign,
+                DueKind::CallDeadline,
+                now,
+                DueBatch::up_to(self.settings.reconcile_batch),
+                0,
+            )
+            .await?;
+        let work = overdue
+            .into_iter()
+            .map(|lead| self.reconcile(&campaign, loaded, lead, now));
+        let mut settled = 0;
+        for result in bounded(self.settings.write_concurrency, work).await {
+            settled += usize::from(result?);
+        }
+        Ok(settled)
+    }
+
+    async fn reconcile(
+        &self,
+        campaign: &CampaignRef,
+        loaded: &LoadedCampaign,
+        lead: Lead,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let Some(call) = lead
+            .state
+            .call
+            .clone()
+            .filter(|_| lead.state.status == LeadStatus::Calling)
+        else {
+            return Ok(false);
+        };
+        let reference = CallReference {
+            campaign: campaign.clone(),
+            lead: lead.id.clone(),
+            attempt: call.attempt,
+        };
+        let provider = self.provider(&call.provider)?;
+        let lookup = provider
+            .lookup_call(
+                &reference,
+                call.provider_call_id.as_deref(),
+                &lead.contact.phone,
+            )
+            .await;
+        self.crash_point("tick.after_lookup")?;
+        // A provider that stays unreachable does not keep the lead forever.
+        let give_up = now
+            > call.started_at + loaded.config.call_handling.max_call_duration + Duration::hours(1);
+        match lookup {
+            Ok(CallLookup::Ended { report, details }) => Ok(matches!(
+                self.apply_outcome(&reference, &report, &details).await?,
+                crate::outcome::Applied::Applied(_)
+            )),
+            Ok(CallLookup::InProgress { provider_call_id }) if !give_up => {
+                let mut state = lead.state.clone();
+                let extended = state
+                    .extend_call(call.attempt, now + Duration::minutes(2))
+                    .is_ok()
+                    && (call.provider_call_id.is_some()
+                        || state.record_call_id(call.attempt, provider_call_id).is_ok());
+                if extended {
+                    self.write_simple(campaign, &lead, &state, Guards::default())
+                        .await?;
+                }
+                Ok(false)
+            }
+            // Never created (its creation answer was lost, or the dialer died before asking):
+            // no call happened, so the attempt does not count.
+            Ok(CallLookup::NotFound) if call.provider_call_id.is_none() => {
+                let mut state = lead.state.clone();
+                if state.release_call(call.attempt, now).is_err() {
+                    return Ok(false);
+                }
+                let guards = crate::outcome::release_guards(Some(call.started_at));
+                self.write_simple(campaign, &lead, &state, guards).await
+            }
+            Err(err) if !give_up => {
+                tracing::warn!(%reference, error = %err, "call lookup failed; will retry");
+                let mut state = lead.state.clone();
+                if state
+                    .extend_call(call.attempt, now + Duration::minutes(2))
+                    .is_ok()
+                {
+                    self.write_simple(campaign, &lead, &state, Guards::default())
+                        .await?;
+                }
+                Ok(false)
+            }
+            // The provider has lost it, or we gave up waiting: the attempt's outcome is unknown.
+            _ => {
+                let report = AttemptReport::of(Outcome::Unknown);
+                let details = domain::lead::AttemptDetails {
+                    provider_call_id: call.provider_call_id.clone(),
+                    ..Default::default()
+                };
+                Ok(matches!(
+                    self.apply_outcome(&reference, &report, &details).await?,
+                    crate::outcome::Applied::Applied(_)
+                ))
+            }
+        }
+    }
+}

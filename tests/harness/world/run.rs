@@ -1,0 +1,285 @@
+//! Running a built world on its virtual clock: ticks, dial deliveries, webhooks.
+
+use adapters::ports::Clock;
+use adapters::store::DueBatch;
+
+use crate::fake_providers::ProviderKind;
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use domain::lead::DueKind;
+use domain::phone::E164;
+use engine::dial::DialOutcome;
+use engine::messages::DialMessage;
+use futures::StreamExt;
+
+use super::{Pending, PendingWebhook, PhaseRequests, RunStats, World, reference_from_url};
+
+impl World {
+    /// Runs the campaign until it drains (its schedule is deleted) or the time limit.
+    pub async fn run(&mut self) -> anyhow::Result<RunStats> {
+        let start = self.clock.now();
+        let mut stats = RunStats::default();
+        let mut next_tick = start;
+        let mut dnc_plan: Vec<(DateTime<Utc>, E164)> = self
+            .settings
+            .dnc_additions
+            .iter()
+            .map(|(offset, n)| (start + *offset, n.clone()))
+            .collect();
+        dnc_plan.sort();
+        loop {
+            let now = self.clock.now();
+            if now - start > self.settings.max_virtual {
+                break;
+            }
+            // DNC additions happen before anything else at their instant.
+            while dnc_plan.first().is_some_and(|(at, _)| *at <= now) {
+                let (at, number) = dnc_plan.remove(0);
+                self.store
+                    .add_dnc(&self.campaign.tenant, &number, "api", at)
+                    .await?;
+                self.dnc_added.push((number, at));
+            }
+            if now >= next_tick {
+                let before = PhaseRequests::of(&self.requests);
+                let finished = self.tick(&mut stats).await?;
+                stats
+                    .requests
+                    .entry("tick")
+                    .or_default()
+                    .add_since(before, PhaseRequests::of(&self.requests));
+                if finished {
+                    stats.finished = true;
+                    break;
+                }
+                let before = PhaseRequests::of(&self.requests);
+                self.receive().await?;
+                stats
+                    .requests
+                    .entry("poll")
+                    .or_default()
+                    .add_since(before, PhaseRequests::of(&self.requests));
+                next_tick += Duration::minutes(1);
+            }
+            self.deliver_dials(&mut stats).await?;
+            let before = PhaseRequests::of(&self.requests);
+            self.deliver_webhooks(&mut stats).await?;
+            stats
+                .requests
+                .entry("webhook")
+                .or_default()
+                .add_since(before, PhaseRequests::of(&self.requests));
+
+            // Jump to the next event.
+            let mut next = next_tick;
+            if let Some(p) = self.pending.iter().map(|p| p.at).min() {
+                next = next.min(p);
+            }
+            if let Some(w) = self.webhooks.iter().map(|w| w.at).min() {
+                next = next.min(w);
+            }
+            if let Some(at) = self.simulator.next_delivery() {
+                next = next.min(at);
+            }
+            if let Some((at, _)) = dnc_plan.first() {
+                next = next.min(*at);
+            }
+            // Nothing in motion: skip the idle minutes to the next due lead (ticks in between
+            // would find nothing to do).
+            let idle = next == next_tick
+                && self.pending.is_empty()
+                && self.webhooks.is_empty()
+                && self.simulator.next_delivery().is_none();
+            if idle && let Some(due) = self.next_due().await? {
+                let due_minute = due.duration_trunc(Duration::minutes(1)).unwrap_or(due);
+                if due_minute > next_tick {
+                    next_tick = due_minute;
+                    next = due_minute;
+                    if let Some((at, _)) = dnc_plan.first() {
+                        next = next.min(*at);
+                    }
+                }
+            }
+            self.clock.set(next.max(now));
+        }
+        stats.create_requests = self.simulator.create_requests();
+        stats.calls_placed = self.simulator.calls().len() as u64;
+        stats.virtual_elapsed = self.clock.now() - start;
+        Ok(stats)
+    }
+
+    /// Runs a tick (twice at once when asked); true once the campaign's schedule is deleted.
+    async fn tick(&self, stats: &mut RunStats) -> anyhow::Result<bool> {
+        let runs = if self.settings.duplicate_ticks { 2 } else { 1 };
+        let ticks = (0..runs).map(|_| self.engine.tick(&self.campaign));
+        for result in futures::future::join_all(ticks).await {
+            stats.ticks += 1;
+            match result {
+                Ok(report) => {
+                    stats.quiet_ticks += u64::from(report.quiet);
+                    stats.deferred_by_ticks += report.deferred as u64;
+                }
+                Err(engine::EngineError::Crash(_)) => stats.crashed_ticks += 1,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(!self.schedules.0.lock().unwrap().is_empty())
+    }
+
+    /// Takes every visible message off the queue into the virtual-delay buffer.
+    async fn receive(&mut self) -> anyhow::Result<()> {
+        loop {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await?;
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(());
+            }
+            for m in messages {
+                let body = m.body.unwrap_or_default();
+                let message: DialMessage = serde_json::from_str(&body)?;
+                self.pending.push(Pending {
+                    at: message.not_before,
+                    body,
+                    receipt: m.receipt_handle.unwrap_or_default(),
+                });
+            }
+        }
+    }
+
+    /// Hands every message due now to the dialers, `dialers` at a time.
+    async fn deliver_dials(&mut self, stats: &mut RunStats) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let (due, later): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| p.at <= now);
+        self.pending = later;
+        let engine = &self.engine;
+        let work = due.into_iter().map(|p| async move {
+            let message: DialMessage =
+                serde_json::from_str(&p.body).expect("bodies were parsed on receipt");
+            (p, engine.dial(&message).await)
+        });
+        let before = PhaseRequests::of(&self.requests);
+        let results: Vec<_> = futures::stream::iter(work)
+            .buffer_unordered(self.settings.dialers.max(1))
+            .collect()
+            .await;
+        stats
+            .requests
+            .entry("dial")
+            .or_default()
+            .add_since(before, PhaseRequests::of(&self.requests));
+        let before = PhaseRequests::of(&self.requests);
+        for (p, result) in results {
+            stats.dial_deliveries += 1;
+            match result {
+                Ok(DialOutcome::Done(what)) => {
+                    *stats.dial_outcomes.entry(what.to_owned()).or_default() += 1;
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(&p.receipt)
+                        .send()
+                        .await?;
+                }
+                Ok(DialOutcome::Later(delay)) => {
+                    *stats.dial_outcomes.entry("later".into()).or_default() += 1;
+                    let at = now + Duration::from_std(delay).unwrap_or_default();
+                    self.pending.push(Pending { at, ..p });
+                }
+                // The message was not deleted: SQS makes it visible again after the timeout.
+                Err(engine::EngineError::Crash(_)) => {
+                    *stats.dial_outcomes.entry("crashed".into()).or_default() += 1;
+                    self.pending.push(Pending {
+                        at: now + Duration::seconds(30),
+                        ..p
+                    });
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        stats
+            .requests
+            .entry("poll")
+            .or_default()
+            .add_since(before, PhaseRequests::of(&self.requests));
+        Ok(())
+    }
+
+    /// Delivers the network's webhooks due now (and retries of failed deliveries).
+    async fn deliver_webhooks(&mut self, stats: &mut RunStats) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let mut batch: Vec<(String, Vec<u8>, u32)> = self
+            .simulator
+            .take_due(now)
+            .into_iter()
+            .map(|w| (w.url, w.body, 0))
+            .collect();
+        let (due, later): (Vec<PendingWebhook>, Vec<PendingWebhook>) =
+            std::mem::take(&mut self.webhooks)
+                .into_iter()
+                .partition(|w| w.at <= now);
+        self.webhooks = later;
+        batch.extend(due.into_iter().map(|w| (w.url, w.body, w.tries)));
+        for (url, body, tries) in batch {
+            stats.webhook_deliveries += 1;
+            let kind = self.settings.provider;
+            let request = match kind {
+                ProviderKind::Simulator => self.simulator.signed(url.clone(), body.clone(), now),
+                kind => crate::fake_providers::rewrite_webhook(kind, &url, &body, now)
+                    .ok_or_else(|| anyhow::anyhow!("cannot rewrite the webhook for {url}"))?,
+            };
+            let reference = reference_from_url(&url)
+                .ok_or_else(|| anyhow::anyhow!("bad callback URL {url}"))?;
+            match self
+                .engine
+                .handle_webhook(kind.name(), &reference, &request)
+                .await
+            {
+                Ok(_) => {}
+                // A 5xx: the provider retries a couple of times, then gives up (the tick's
+                // reconciliation settles the call).
+                Err(engine::EngineError::Crash(_)) if tries < 2 => {
+                    self.webhooks.push(PendingWebhook {
+                        at: now + Duration::seconds(30),
+                        url,
+                        body,
+                        tries: tries + 1,
+                    });
+                }
+                Err(engine::EngineError::Crash(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The earliest deadline in the due index.
+    async fn next_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let far = self.clock.now() + Duration::days(3650);
+        let mut earliest: Option<DateTime<Utc>> = None;
+        for shard in 0..adapters::store::keys::LEAD_SHARDS {
+            for kind in [DueKind::Dial, DueKind::CallDeadline] {
+                if kind == DueKind::CallDeadline && shard > 0 {
+                    continue;
+                }
+                let leads = self
+                    .store
+                    .due_leads(&self.campaign, kind, far, DueBatch::up_to(1), shard)
+                    .await?;
+                for lead in leads {
+                    if let Some((_, at)) = lead.state.due() {
+                        earliest = Some(earliest.map_or(at, |e: DateTime<Utc>| e.min(at)));
+                    }
+                }
+            }
+        }
+        Ok(earliest)
+    }
+}

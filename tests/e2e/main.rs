@@ -6,17 +6,18 @@
 //! report are read back and counted.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use adapters::ports::Clock;
 use adapters::voice::simulator::{FaultMix, SimulatorConfig};
-use campaigns_cli::ApiClient;
 use chrono::{DateTime, Utc};
 use domain::config::CampaignConfig;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
-use local_runner::{Runner, RunnerConfig};
-use serde_json::{Value, json};
+use local_runner::RunnerConfig;
+use serde_json::json;
 use system_tests::promises::{Observed, check_observed};
+
+use support::{export_csv, last_reconciliation, runner_with_agent, wait_for};
 
 /// Area codes across the US zones (Eastern, Central, Mountain, Arizona, Pacific, Alaska,
 /// Hawaii, and split-zone states).
@@ -58,55 +59,24 @@ fn contacts_csv() -> (Vec<u8>, usize) {
     (csv.into_bytes(), rows)
 }
 
-async fn wait_for<F, Fut>(what: &str, limit: Duration, mut poll: F) -> Value
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<Value>>,
-{
-    let started = Instant::now();
-    loop {
-        if let Some(v) = poll().await {
-            return v;
-        }
-        assert!(
-            started.elapsed() < limit,
-            "{what} did not happen within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_keeps_every_promise()
  {
     let start: DateTime<Utc> = "2026-06-08T12:30:00Z".parse().unwrap(); // Monday 08:30 New York
     let mut simulator = SimulatorConfig::new(11, "e2e-secret");
     simulator.faults = FaultMix::hostile();
-    let runner = Runner::start(RunnerConfig {
-        port: 0,
-        speed: 150.0,
-        start_at: start,
-        simulator,
-        dialers: 4,
-        prefix: local_aws::unique_prefix("e2e"),
-    })
-    .await
-    .expect("the runner starts on the emulator");
-    let key = local_runner::demo::demo_tenant(&runner, "e2e")
-        .await
-        .unwrap();
-    let api = ApiClient::new(&runner.base_url, &key);
-
-    let agent = api
-        .post(
-            "/v1/agents",
-            &json!({
-                "name": "Ava", "mode": "outbound", "provider": "simulator",
-                "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava"
-            }),
-        )
-        .await
-        .unwrap();
+    let (runner, api, agent) = runner_with_agent(
+        RunnerConfig {
+            port: 0,
+            speed: 150.0,
+            start_at: start,
+            simulator,
+            dialers: 4,
+            prefix: local_aws::unique_prefix("e2e"),
+        },
+        "e2e",
+    )
+    .await;
     // Ends five virtual hours after the start: leads still open then are skipped as the
     // campaign ends (the drain path), the rest finish on their own.
     let ends_at = start + chrono::Duration::hours(5);
@@ -206,26 +176,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
     );
 
     // The export: one row per lead, exactly the campaign's leads.
-    let export = api
-        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
-        .await
-        .unwrap();
-    let export_id = export["id"].as_str().unwrap().to_owned();
-    let done = wait_for("the export", Duration::from_secs(120), || {
-        let api = api.clone();
-        let path = format!("/v1/campaigns/{id}/exports/{export_id}");
-        async move {
-            let r = api.get(&path).await.ok()?;
-            (r["status"] == "completed").then_some(r)
-        }
-    })
-    .await;
-    let text = reqwest::get(done["download_url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = export_csv(&api, &id).await;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let lead_column = reader
         .headers()
@@ -249,18 +200,10 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
     assert_eq!(exported.into_iter().collect::<HashSet<_>>(), leads);
 
     // The reconciliation queued at completion found no drift.
-    let reconciled = wait_for(
-        "the reconciliation at completion",
-        Duration::from_secs(60),
-        || {
-            let api = api.clone();
-            let path = format!("/v1/campaigns/{id}/reconcile");
-            async move { api.get(&path).await.ok() }
-        },
-    )
-    .await;
+    let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
     runner.shutdown().await;
 }
 
 mod quarantine;
+mod support;

@@ -14,7 +14,7 @@ use domain::ids::{CampaignId, CampaignRef, LeadRef, TenantId};
 use local_runner::{Runner, RunnerConfig};
 use serde_json::json;
 
-use super::wait_for;
+use super::support::{export_csv, last_reconciliation, runner_with_agent, wait_for};
 
 const LEADS: usize = 24;
 
@@ -56,30 +56,18 @@ async fn corrupt_one_lead(runner: &Runner, c: &CampaignRef) -> String {
 
 /// A runner with tenant `qt`, an agent and a campaign of [`LEADS`] imported leads.
 async fn campaign_with_leads(start: DateTime<Utc>) -> (Runner, ApiClient, CampaignRef) {
-    let runner = Runner::start(RunnerConfig {
-        port: 0,
-        speed: 200.0,
-        start_at: start,
-        simulator: SimulatorConfig::new(5, "quarantine-secret"),
-        dialers: 2,
-        prefix: local_aws::unique_prefix("e2eq"),
-    })
-    .await
-    .expect("the runner starts on the emulator");
-    let key = local_runner::demo::demo_tenant(&runner, "qt")
-        .await
-        .unwrap();
-    let api = ApiClient::new(&runner.base_url, &key);
-    let agent = api
-        .post(
-            "/v1/agents",
-            &json!({
-                "name": "Ava", "mode": "outbound", "provider": "simulator",
-                "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava"
-            }),
-        )
-        .await
-        .unwrap();
+    let (runner, api, agent) = runner_with_agent(
+        RunnerConfig {
+            port: 0,
+            speed: 200.0,
+            start_at: start,
+            simulator: SimulatorConfig::new(5, "quarantine-secret"),
+            dialers: 2,
+            prefix: local_aws::unique_prefix("e2eq"),
+        },
+        "qt",
+    )
+    .await;
     let campaign = api
         .post(
             "/v1/campaigns",
@@ -115,28 +103,7 @@ async fn campaign_with_leads(start: DateTime<Utc>) -> (Runner, ApiClient, Campai
 
 /// Requests an export and counts the rows of the file it makes.
 async fn exported_rows(api: &ApiClient, id: &str) -> usize {
-    let export = api
-        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
-        .await
-        .unwrap();
-    let path = format!(
-        "/v1/campaigns/{id}/exports/{}",
-        export["id"].as_str().unwrap()
-    );
-    let done = wait_for("the export", Duration::from_secs(120), || {
-        let (api, path) = (api.clone(), path.clone());
-        async move {
-            let r = api.get(&path).await.ok()?;
-            (r["status"] == "completed").then_some(r)
-        }
-    })
-    .await;
-    let text = reqwest::get(done["download_url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = export_csv(api, id).await;
     csv::Reader::from_reader(text.as_bytes()).records().count()
 }
 
@@ -206,11 +173,7 @@ async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_re
 
     // The export has every other lead; the counters still tell the truth about them.
     assert_eq!(exported_rows(&api, &id).await, LEADS - 1);
-    let reconciled = wait_for("the reconciliation", Duration::from_secs(60), || {
-        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/reconcile"));
-        async move { api.get(&path).await.ok() }
-    })
-    .await;
+    let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
     runner.shutdown().await;
 }

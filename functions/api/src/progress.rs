@@ -71,13 +71,7 @@ pub(crate) async fn quarantine(
     Path(campaign_id): Path<String>,
 ) -> Result<Json<QuarantineList>, ApiError> {
     let campaign = find(&state, &tenant, campaign_id).await?;
-    let items = state
-        .store
-        .quarantined(QuarantineOwner::Campaign(&campaign.reference()))
-        .await?;
-    Ok(Json(QuarantineList {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
+    listing(&state, QuarantineOwner::Campaign(&campaign.reference())).await
 }
 
 /// The tenant's own items set aside because their stored data cannot be read (campaigns,
@@ -88,10 +82,14 @@ pub(crate) async fn tenant_quarantine(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
 ) -> Result<Json<QuarantineList>, ApiError> {
-    let items = state
-        .store
-        .quarantined(QuarantineOwner::Tenant(&tenant))
-        .await?;
+    listing(&state, QuarantineOwner::Tenant(&tenant)).await
+}
+
+async fn listing(
+    state: &AppState,
+    owner: QuarantineOwner<'_>,
+) -> Result<Json<QuarantineList>, ApiError> {
+    let items = state.store.quarantined(owner).await?;
     Ok(Json(QuarantineList {
         items: items.into_iter().map(Into::into).collect(),
     }))

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys;
 use super::quarantine::{Owner, Unreadable};
-use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, n, s};
+use super::{DynamoStore, PrefixRead, StoreError, WriteError, conditional, corrupt, n, s};
 
 /// An agent as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,35 +93,21 @@ impl DynamoStore {
 
     /// Every agent of a tenant.
     pub async fn list_agents(&self, tenant: &TenantId) -> Result<Vec<AgentRecord>, StoreError> {
-        let mut agents = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(keys::tenant_pk(tenant)))
-                .expression_attribute_values(":prefix", s("AGENT#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(aws)?;
-            for item in out.items.unwrap_or_default() {
-                match decode(item.clone()) {
-                    Ok(agent) => agents.push(agent),
-                    Err(err) => {
-                        let unreadable = Unreadable::new(&item, err);
-                        self.set_aside(&Owner::tenant(tenant), "agent", &unreadable)
-                            .await?;
-                    }
+        let items = self
+            .items_with_prefix(keys::tenant_pk(tenant), "AGENT#", PrefixRead::default())
+            .await?;
+        let mut agents = Vec::with_capacity(items.len());
+        for item in items {
+            match decode(item.clone()) {
+                Ok(agent) => agents.push(agent),
+                Err(err) => {
+                    let unreadable = Unreadable::new(&item, err);
+                    self.set_aside(&Owner::tenant(tenant), "agent", &unreadable)
+                        .await?;
                 }
             }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(agents);
-            }
         }
+        Ok(agents)
     }
 
     /// Deletes an agent if it still has the version read.

@@ -119,7 +119,7 @@ impl DynamoStore {
     }
 
     /// Adds many numbers (25 per request). Idempotent. Items DynamoDB leaves unprocessed
-    /// (throttling) are sent again with exponential backoff ([`BULK_BACKOFF`]); the numbers
+    /// (throttling) are sent again with exponential backoff ([`super::BULK_BACKOFF`]); the numbers
     /// still unwritten after the last try are returned, never reported as added.
     pub async fn add_dnc_many(
         &self,
@@ -143,45 +143,12 @@ impl DynamoStore {
                     .map_err(|e| corrupt("DNC entry", e))?;
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
-            let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);
-            for (attempt, pause) in BULK_BACKOFF.iter().enumerate() {
-                if attempt > 0 {
-                    tokio::time::sleep(*pause).await;
-                }
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .set_request_items(Some(pending))
-                    .send()
-                    .await
-                    .map_err(aws)?;
-                pending = out.unprocessed_items.unwrap_or_default();
-                pending.retain(|_, v| !v.is_empty());
-                if pending.is_empty() {
-                    break;
-                }
-            }
-            unwritten.extend(pending.values().flatten().filter_map(put_number));
+            let left = self.batch_write(requests).await?;
+            unwritten.extend(left.iter().filter_map(put_number));
         }
         Ok(unwritten)
     }
 }
-
-/// The pause before each try of a bulk write's unprocessed items: at once, then doubling from
-/// 50 ms to 3.2 s (6.35 s in all), as AWS advises for `UnprocessedItems`.
-pub const BULK_BACKOFF: [std::time::Duration; 8] = {
-    let ms = std::time::Duration::from_millis;
-    [
-        ms(0),
-        ms(50),
-        ms(100),
-        ms(200),
-        ms(400),
-        ms(800),
-        ms(1600),
-        ms(3200),
-    ]
-};
 
 /// The number a DNC put request writes.
 fn put_number(request: &aws_sdk_dynamodb::types::WriteRequest) -> Option<E164> {

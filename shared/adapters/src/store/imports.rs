@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::keys;
 use super::quarantine::{Owner, Unreadable};
 use super::{
-    DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s,
+    DynamoStore, PrefixRead, Refusal, StoreError, WriteError, aws, conditional, corrupt,
+    decode_record, n, s,
 };
 
 /// Where an import is.
@@ -154,36 +155,25 @@ impl DynamoStore {
         &self,
         campaign: &CampaignRef,
     ) -> Result<Vec<ImportRecord>, StoreError> {
-        let mut out_records = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(keys::campaign_pk(campaign)))
-                .expression_attribute_values(":prefix", s("IMPORT#"))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(aws)?;
-            for item in out.items.unwrap_or_default() {
-                match serde_dynamo::from_item::<_, ImportItem>(item.clone()) {
-                    Ok(decoded) => out_records.push(decoded.record),
-                    Err(err) => {
-                        let unreadable = Unreadable::new(&item, err);
-                        self.set_aside(&Owner::campaign(campaign), "import", &unreadable)
-                            .await?;
-                    }
+        let read = PrefixRead {
+            newest_first: true,
+            ..PrefixRead::default()
+        };
+        let items = self
+            .items_with_prefix(keys::campaign_pk(campaign), "IMPORT#", read)
+            .await?;
+        let mut records = Vec::with_capacity(items.len());
+        for item in items {
+            match serde_dynamo::from_item::<_, ImportItem>(item.clone()) {
+                Ok(decoded) => records.push(decoded.record),
+                Err(err) => {
+                    let unreadable = Unreadable::new(&item, err);
+                    self.set_aside(&Owner::campaign(campaign), "import", &unreadable)
+                        .await?;
                 }
             }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out_records);
-            }
         }
+        Ok(records)
     }
 }
 

@@ -62,7 +62,7 @@ pub use agents::AgentRecord;
 pub use api_keys::ApiKeyRecord;
 pub use campaigns::{CampaignRecord, NewCampaign};
 pub use counters::{CampaignCounters, QuietHint};
-pub use dnc::{BULK_BACKOFF, DncEntry};
+pub use dnc::DncEntry;
 pub use imports::{ImportFormat, ImportRecord, ImportStatus};
 pub use leads::{
     CpsGuard, DueBatch, DueRead, DueScan, Guards, HourlyIncrement, InsertOutcome, LeadCursor,
@@ -138,6 +138,94 @@ impl DynamoStore {
             .await
             .map_err(aws)?;
         Ok(out.item)
+    }
+}
+
+/// An item as the SDK returns it.
+pub(crate) type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// How [`DynamoStore::items_with_prefix`] reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PrefixRead {
+    /// Descending sort-key order (newest first, for time-ordered ids).
+    pub(crate) newest_first: bool,
+    /// Strongly consistent.
+    pub(crate) consistent: bool,
+}
+
+/// The pause before each try of a bulk write's unprocessed items: at once, then doubling from
+/// 50 ms to 3.2 s (6.35 s in all), as AWS advises for `UnprocessedItems`.
+pub const BULK_BACKOFF: [std::time::Duration; 8] = {
+    let ms = std::time::Duration::from_millis;
+    [
+        ms(0),
+        ms(50),
+        ms(100),
+        ms(200),
+        ms(400),
+        ms(800),
+        ms(1600),
+        ms(3200),
+    ]
+};
+
+impl DynamoStore {
+    /// Every item of partition `pk` whose sort key begins with `prefix`, page after page.
+    pub(crate) async fn items_with_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+        read: PrefixRead,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix))
+                .scan_index_forward(!read.newest_first)
+                .consistent_read(read.consistent)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(aws)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Writes `requests` (at most 25) with `BatchWriteItem`, sending what DynamoDB leaves
+    /// unprocessed again after each pause of [`BULK_BACKOFF`]; returns what is still unwritten.
+    pub(crate) async fn batch_write(
+        &self,
+        requests: Vec<aws_sdk_dynamodb::types::WriteRequest>,
+    ) -> Result<Vec<aws_sdk_dynamodb::types::WriteRequest>, StoreError> {
+        let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);
+        for (attempt, pause) in BULK_BACKOFF.iter().enumerate() {
+            if attempt > 0 {
+                tokio::time::sleep(*pause).await;
+            }
+            let out = self
+                .client
+                .batch_write_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(aws)?;
+            pending = out.unprocessed_items.unwrap_or_default();
+            pending.retain(|_, v| !v.is_empty());
+            if pending.is_empty() {
+                break;
+            }
+        }
+        Ok(pending.into_values().flatten().collect())
     }
 }
 

@@ -20,7 +20,7 @@ use domain::ids::CampaignRef;
 use domain::status::LeadStatus;
 
 use super::keys;
-use super::{DynamoStore, StoreError, aws, corrupt, n, s};
+use super::{DynamoStore, PrefixRead, StoreError, aws, corrupt, n, s};
 
 /// Attribute set on a quarantined lead (its reason); such a lead is skipped without a write.
 pub(crate) const QUARANTINED: &str = "quarantined";
@@ -216,39 +216,26 @@ impl DynamoStore {
             QuarantineOwner::Campaign(c) => keys::campaign_pk(c),
             QuarantineOwner::Tenant(t) => keys::tenant_pk(t),
         };
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(aws)?;
-            for item in out.items.unwrap_or_default() {
+        let items = self
+            .items_with_prefix(pk, PREFIX, PrefixRead::default())
+            .await?;
+        Ok(items
+            .iter()
+            .map(|item| {
                 let text = |name: &str| {
                     item.get(name)
                         .and_then(|v| v.as_s().ok())
                         .cloned()
                         .unwrap_or_default()
                 };
-                found.push(QuarantinedItem {
+                QuarantinedItem {
                     kind: text("kind"),
                     key: text("key"),
                     reason: text("reason"),
                     found_at: text("found_at"),
-                });
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+                }
+            })
+            .collect())
     }
 }
 

@@ -13,7 +13,9 @@ use domain::status::LeadStatus;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s};
+use super::{
+    DynamoStore, PrefixRead, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s,
+};
 
 /// The stored names and values of the counters a reconciliation rewrites (absent outcomes as
 /// 0). Pacing state is not among them: the rolling hour is transient and self-correcting.
@@ -119,46 +121,35 @@ impl DynamoStore {
         &self,
         campaign: &CampaignRef,
     ) -> Result<Vec<HourTally>, StoreError> {
-        let mut hours = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(keys::campaign_pk(campaign)))
-                .expression_attribute_values(":prefix", s(keys::HOUR_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(aws)?;
-            for item in out.items.unwrap_or_default() {
-                let sk = item
-                    .get(keys::SK)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                let hour = sk
-                    .strip_prefix(keys::HOUR_PREFIX)
-                    .and_then(|h| {
-                        NaiveDateTime::parse_from_str(&format!("{h}:00"), "%Y-%m-%dT%H:%M").ok()
-                    })
-                    .ok_or_else(|| corrupt(&sk, "not an hour"))?
-                    .and_utc();
-                hours.push(HourTally {
-                    hour,
-                    started: num(&item, "started"),
-                    connected: num(&item, "connected"),
-                    talk_seconds: num(&item, "talk_seconds"),
-                });
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(hours);
-            }
+        let read = PrefixRead {
+            consistent: true,
+            ..PrefixRead::default()
+        };
+        let items = self
+            .items_with_prefix(keys::campaign_pk(campaign), keys::HOUR_PREFIX, read)
+            .await?;
+        let mut hours = Vec::with_capacity(items.len());
+        for item in items {
+            let sk = item
+                .get(keys::SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let hour = sk
+                .strip_prefix(keys::HOUR_PREFIX)
+                .and_then(|h| {
+                    NaiveDateTime::parse_from_str(&format!("{h}:00"), "%Y-%m-%dT%H:%M").ok()
+                })
+                .ok_or_else(|| corrupt(&sk, "not an hour"))?
+                .and_utc();
+            hours.push(HourTally {
+                hour,
+                started: num(&item, "started"),
+                connected: num(&item, "connected"),
+                talk_seconds: num(&item, "talk_seconds"),
+            });
         }
+        Ok(hours)
     }
 
     /// Overwrites one hour's item (reconciliation's repair).

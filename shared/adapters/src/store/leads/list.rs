@@ -142,17 +142,12 @@ impl DynamoStore {
                     .map_err(|e| crate::store::corrupt(&lead.id, e))?;
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
-            let mut pending = std::collections::HashMap::from([(self.table.clone(), requests)]);
-            while !pending.is_empty() {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .set_request_items(Some(pending))
-                    .send()
-                    .await
-                    .map_err(aws)?;
-                pending = out.unprocessed_items.unwrap_or_default();
-                pending.retain(|_, v| !v.is_empty());
+            let left = self.batch_write(requests).await?;
+            if !left.is_empty() {
+                return Err(crate::store::corrupt(
+                    "seed",
+                    format!("{} leads left unwritten after every retry", left.len()),
+                ));
             }
         }
         Ok(())

@@ -1,0 +1,85 @@
+//! What the end-to-end tests share: a runner with a tenant and an agent, waiting on the API,
+//! an export's file, the last reconciliation.
+
+use std::time::{Duration, Instant};
+
+use campaigns_cli::ApiClient;
+use local_runner::{Runner, RunnerConfig};
+use serde_json::{Value, json};
+
+/// Polls until `poll` gives a value; fails the test after `limit`.
+pub async fn wait_for<F, Fut>(what: &str, limit: Duration, mut poll: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = poll().await {
+            return v;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A runner on the emulator with tenant `tenant`, an API client with its key, and an outbound
+/// simulator agent.
+pub async fn runner_with_agent(config: RunnerConfig, tenant: &str) -> (Runner, ApiClient, Value) {
+    let runner = Runner::start(config)
+        .await
+        .expect("the runner starts on the emulator");
+    let key = local_runner::demo::demo_tenant(&runner, tenant)
+        .await
+        .unwrap();
+    let api = ApiClient::new(&runner.base_url, &key);
+    let agent = api
+        .post(
+            "/v1/agents",
+            &json!({
+                "name": "Ava", "mode": "outbound", "provider": "simulator",
+                "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava"
+            }),
+        )
+        .await
+        .unwrap();
+    (runner, api, agent)
+}
+
+/// Requests an export of campaign `id`, waits for it, and downloads the file.
+pub async fn export_csv(api: &ApiClient, id: &str) -> String {
+    let export = api
+        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
+        .await
+        .unwrap();
+    let path = format!(
+        "/v1/campaigns/{id}/exports/{}",
+        export["id"].as_str().unwrap()
+    );
+    let done = wait_for("the export", Duration::from_secs(120), || {
+        let (api, path) = (api.clone(), path.clone());
+        async move {
+            let r = api.get(&path).await.ok()?;
+            (r["status"] == "completed").then_some(r)
+        }
+    })
+    .await;
+    reqwest::get(done["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The campaign's last reconciliation report, once there is one.
+pub async fn last_reconciliation(api: &ApiClient, id: &str) -> Value {
+    wait_for("the reconciliation", Duration::from_secs(60), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/reconcile"));
+        async move { api.get(&path).await.ok() }
+    })
+    .await
+}

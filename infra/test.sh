@@ -2,7 +2,7 @@
 # Runs every check and test, from a fresh clone, installing what it needs:
 #   - the Python virtualenv with the local AWS emulator (moto server, pinned);
 #   - cargo-nextest if the machine lacks it;
-# then format check, clippy (-D warnings), the domain crate's dependency check, the size limits, the template
+# then format check, clippy (-D warnings), the domain, ports and engine dependency checks, the size limits, the template
 # linters (sam validate --lint, cfn-lint), every test (unit, property, integration and end to
 # end against the emulator) with cargo nextest, and the API contract test (schemathesis).
 #
@@ -32,6 +32,18 @@ step "The domain crate stays pure (no AWS, async runtime or network crates)"
 impure="$(cargo tree -p domain -e normal --prefix none --locked | grep -E '^(aws-|tokio|hyper|reqwest|h2 |rustls|mio )' || true)"
 if [[ -n "$impure" ]]; then
   echo "domain depends on: $impure" >&2
+  exit 1
+fi
+
+step "The ports crate has no AWS, runtime or network crates; the engine depends on domain and ports only"
+impure="$(cargo tree -p ports -e normal --prefix none --locked | grep -E '^(aws-|tokio|hyper|reqwest|h2 |rustls|mio )' || true)"
+if [[ -n "$impure" ]]; then
+  echo "ports depends on: $impure" >&2
+  exit 1
+fi
+impure="$(cargo tree -p engine -e normal --prefix none --locked | grep -E '^(aws-|adapters |hyper|reqwest|h2 |rustls|serde_dynamo)' || true)"
+if [[ -n "$impure" ]]; then
+  echo "engine depends on: $impure" >&2
   exit 1
 fi
 

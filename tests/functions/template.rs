@@ -26,10 +26,14 @@ fn variables_read(main_rs: &str) -> BTreeSet<String> {
         }
     }
     if main_rs.contains("AppConfig::from_env") {
-        names.extend(engine::wiring::ENV_VARS.iter().map(|v| (*v).to_owned()));
+        names.extend(bootstrap::wiring::ENV_VARS.iter().map(|v| (*v).to_owned()));
     }
     if main_rs.contains("providers::from_env") {
-        names.extend(engine::providers::ENV_VARS.iter().map(|v| (*v).to_owned()));
+        names.extend(
+            bootstrap::providers::ENV_VARS
+                .iter()
+                .map(|v| (*v).to_owned()),
+        );
     }
     names.retain(|n| !LOCAL_ONLY.contains(&n.as_str()));
     names

@@ -259,7 +259,7 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
                 format!("served {served:?} but the leads say {truth:?}"),
             );
         }
-        let report = engine::results::reconcile(o.store, o.campaign, false, now).await?;
+        let report = bootstrap::results::reconcile(o.store, o.campaign, false, now).await?;
         if !report.drift.is_empty() {
             f.fail("reconcile", format!("drift found: {:?}", report.drift));
         }

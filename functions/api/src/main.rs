@@ -5,14 +5,14 @@ use adapters::ports::SystemClock;
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use api::{ApiSettings, AppState};
-use engine::wiring::{AppConfig, init_tracing};
+use bootstrap::wiring::{AppConfig, init_tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     adapters::emf::install(adapters::emf::StdoutEmf { service: "api" });
     let config = AppConfig::from_env()?;
-    let bucket = engine::wiring::required_var("DATA_BUCKET")?;
+    let bucket = bootstrap::wiring::required_var("DATA_BUCKET")?;
     let sdk = adapters::aws::load_config().await;
     let state = AppState {
         store: Arc::new(DynamoStore::new(
@@ -28,7 +28,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         blobs: Blobs::new(adapters::aws::s3_client(&sdk), bucket),
         results: Arc::new(adapters::queue::SqsQueue::new(
             aws_sdk_sqs::Client::new(&sdk),
-            engine::wiring::required_var("RESULTS_QUEUE_URL")?,
+            bootstrap::wiring::required_var("RESULTS_QUEUE_URL")?,
         )),
         clock: Arc::new(SystemClock),
         settings: ApiSettings::default(),

@@ -5,10 +5,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use bootstrap::results::{ReconcileReport, ResultsJob, new_export};
 use chrono::{DateTime, Utc};
 use domain::ids::ExportId;
 use domain::results::Analytics;
-use engine::results::{ReconcileReport, ResultsJob, new_export};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

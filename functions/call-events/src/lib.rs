@@ -58,7 +58,7 @@ where
     // Signatures cover the URL the provider called: our public base plus the path and query.
     let path = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
     // Behind API Gateway the base is the host the provider called (the API's own URL cannot be
-    // configured into the function: see `engine::wiring::WEBHOOK_BASE_URL`).
+    // configured into the function: see `bootstrap::wiring::WEBHOOK_BASE_URL`).
     let base = match engine.settings.webhook_base_url.as_str() {
         "" => headers
             .get(axum::http::header::HOST)

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use engine::wiring::{AppConfig, build_engine, init_tracing};
+use bootstrap::wiring::{AppConfig, build_engine, init_tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -10,7 +10,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
-    let providers = engine::providers::from_env(&sdk).await?;
+    let providers = bootstrap::providers::from_env(&sdk).await?;
     let engine = Arc::new(build_engine(&config, &sdk, providers));
     lambda_http::run(call_events::router(engine)).await
 }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use engine::wiring::{AppConfig, build_engine, init_tracing, required_var};
+use bootstrap::wiring::{AppConfig, build_engine, init_tracing, required_var};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -10,7 +10,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     adapters::emf::install(adapters::emf::StdoutEmf { service: "dialer" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
-    let providers = engine::providers::from_env(&sdk).await?;
+    let providers = bootstrap::providers::from_env(&sdk).await?;
     let webhook_base_url = required_var("WEBHOOK_BASE_URL")?;
     let engine =
         Arc::new(build_engine(&config, &sdk, providers).with_webhook_base_url(&webhook_base_url));

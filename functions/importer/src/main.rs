@@ -3,7 +3,7 @@ use std::sync::Arc;
 use adapters::ports::{NoFaults, SystemClock};
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::SqsEvent;
-use engine::wiring::{init_tracing, required_var};
+use bootstrap::wiring::{init_tracing, required_var};
 use importer::{ImportSettings, Importer};
 use lambda_runtime::{LambdaEvent, service_fn};
 

@@ -8,6 +8,7 @@
 //!
 //! Prints a Markdown table for BENCHMARKS.md.
 
+use bootstrap::results;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -205,12 +206,12 @@ async fn main() -> anyhow::Result<()> {
 
     let export = ExportId::parse("bench-export")?;
     store
-        .create_export(&engine::results::new_export(&campaign, export.clone(), t0))
+        .create_export(&results::new_export(&campaign, export.clone(), t0))
         .await?;
     let rss_before = status_line("VmRSS:");
     reset_peak();
     let started = Instant::now();
-    let record = engine::results::run_export(&store, &blobs, &campaign, &export, Utc::now).await?;
+    let record = results::run_export(&store, &blobs, &campaign, &export, Utc::now).await?;
     let seconds = started.elapsed().as_secs_f64();
     let peak = status_line("VmHWM:");
     anyhow::ensure!(

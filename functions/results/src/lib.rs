@@ -9,7 +9,7 @@ use adapters::blobs::Blobs;
 use adapters::ports::Clock;
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use engine::results::{ResultsJob, run_job};
+use bootstrap::results::{ResultsJob, run_job};
 
 /// What the handler needs.
 #[derive(Clone)]

@@ -4,7 +4,7 @@ use adapters::blobs::Blobs;
 use adapters::ports::SystemClock;
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::SqsEvent;
-use engine::wiring::{init_tracing, required_var};
+use bootstrap::wiring::{init_tracing, required_var};
 use lambda_runtime::{LambdaEvent, service_fn};
 use results::Worker;
 

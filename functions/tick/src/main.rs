@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use adapters::schedules::TickInput;
-use engine::wiring::{AppConfig, build_engine, init_tracing};
+use bootstrap::wiring::{AppConfig, build_engine, init_tracing};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -10,8 +10,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     adapters::emf::install(adapters::emf::StdoutEmf { service: "tick" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
-    let providers = engine::providers::from_env(&sdk).await?;
-    let results_queue = engine::wiring::required_var("RESULTS_QUEUE_URL")?;
+    let providers = bootstrap::providers::from_env(&sdk).await?;
+    let results_queue = bootstrap::wiring::required_var("RESULTS_QUEUE_URL")?;
     let engine = Arc::new(
         build_engine(&config, &sdk, providers).with_results_queue(Arc::new(
             adapters::queue::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), results_queue),

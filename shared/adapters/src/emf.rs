@@ -8,91 +8,12 @@
 //! `ImportRowsImported`, `ImportRowsRejected`, `TickLagSeconds` (how late the oldest due
 //! lead was when its tick read it), `LeadsEnqueued`.
 
-use std::sync::{Mutex, OnceLock};
+pub use ::ports::metrics::{Metric, MetricsSink, RecordingSink, Unit, install, put};
 
 use serde_json::{Map, Value, json};
 
 /// The CloudWatch namespace.
 pub const NAMESPACE: &str = "OutboundCampaigns";
-
-/// A unit CloudWatch knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// A count.
-    Count,
-    /// Seconds.
-    Seconds,
-}
-
-impl Unit {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Count => "Count",
-            Self::Seconds => "Seconds",
-        }
-    }
-}
-
-/// One data point.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Metric {
-    /// Metric name.
-    pub name: &'static str,
-    /// Unit.
-    pub unit: Unit,
-    /// Value.
-    pub value: f64,
-    /// Dimensions besides `Service`.
-    pub dimensions: Vec<(&'static str, String)>,
-}
-
-impl Metric {
-    /// A count.
-    pub fn count(name: &'static str, value: f64) -> Self {
-        Self {
-            name,
-            unit: Unit::Count,
-            value,
-            dimensions: Vec::new(),
-        }
-    }
-
-    /// A duration in seconds.
-    pub fn seconds(name: &'static str, value: f64) -> Self {
-        Self {
-            name,
-            unit: Unit::Seconds,
-            value,
-            dimensions: Vec::new(),
-        }
-    }
-
-    /// With a dimension.
-    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.dimensions.push((name, value.into()));
-        self
-    }
-}
-
-/// Where metrics go.
-pub trait MetricsSink: Send + Sync {
-    /// Records a data point.
-    fn put(&self, metric: Metric);
-}
-
-static SINK: OnceLock<Box<dyn MetricsSink>> = OnceLock::new();
-
-/// Installs the process's sink (the first install wins).
-pub fn install(sink: impl MetricsSink + 'static) {
-    let _ = SINK.set(Box::new(sink));
-}
-
-/// Records a data point in the installed sink, if any.
-pub fn put(metric: Metric) {
-    if let Some(sink) = SINK.get() {
-        sink.put(metric);
-    }
-}
 
 /// The EMF document of one data point.
 pub fn emf_line(service: &str, metric: &Metric, timestamp_ms: i64) -> String {
@@ -129,36 +50,6 @@ impl MetricsSink for StdoutEmf {
     fn put(&self, metric: Metric) {
         let line = emf_line(self.service, &metric, chrono::Utc::now().timestamp_millis());
         println!("{line}");
-    }
-}
-
-/// Keeps every data point (tests).
-#[derive(Debug, Default)]
-pub struct RecordingSink(pub Mutex<Vec<Metric>>);
-
-impl MetricsSink for std::sync::Arc<RecordingSink> {
-    fn put(&self, metric: Metric) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(metric);
-    }
-}
-
-impl RecordingSink {
-    /// The sum of a metric's values (optionally only with a dimension value).
-    pub fn sum(&self, name: &str, dimension: Option<(&str, &str)>) -> f64 {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|m| m.name == name)
-            .filter(|m| {
-                dimension
-                    .is_none_or(|(k, v)| m.dimensions.iter().any(|(mk, mv)| *mk == k && mv == v))
-            })
-            .map(|m| m.value)
-            .sum()
     }
 }
 

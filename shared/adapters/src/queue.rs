@@ -1,44 +1,9 @@
 //! The dial queue: SQS with per-message delays, which spread each minute's calls.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-/// A message to enqueue, visible after `delay`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outgoing {
-    /// The body (JSON).
-    pub body: String,
-    /// Delay before it becomes visible (SQS allows up to 15 minutes).
-    pub delay: Duration,
-}
-
-/// Why messages could not be enqueued.
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    /// The request failed.
-    #[error("SQS request failed")]
-    Aws(#[source] Box<aws_sdk_sqs::Error>),
-    /// A message could not be built (a bug, not a transient failure).
-    #[error("invalid message: {0}")]
-    Invalid(String),
-    /// Some entries of a batch were refused.
-    #[error("{failed} of {total} messages were not enqueued")]
-    Partial {
-        /// How many failed.
-        failed: usize,
-        /// Out of.
-        total: usize,
-    },
-}
-
-/// Sends messages to a queue.
-#[async_trait]
-pub trait MessageQueue: Send + Sync {
-    /// Enqueues every message (in batches), or says how many failed.
-    async fn send(&self, messages: Vec<Outgoing>) -> Result<(), QueueError>;
-}
+pub use ::ports::queue::{MessageQueue, Outgoing, QueueError};
 
 /// An SQS queue.
 #[derive(Debug, Clone)]
@@ -102,7 +67,7 @@ impl MessageQueue for SqsQueue {
             let out = batch
                 .send()
                 .await
-                .map_err(|e| QueueError::Aws(Box::new(e.into())))?;
+                .map_err(|e| QueueError::Request(Box::new(aws_sdk_sqs::Error::from(e))))?;
             failed += out.failed.len();
         }
         if failed > 0 {

@@ -8,16 +8,8 @@ use aws_sdk_scheduler::types::{
 };
 use chrono::{DateTime, Utc};
 use domain::ids::CampaignRef;
-use serde::{Deserialize, Serialize};
 
-/// The tick's input: which campaign to tick.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TickInput {
-    /// Tenant id.
-    pub tenant: String,
-    /// Campaign id.
-    pub campaign: String,
-}
+pub use ::ports::schedules::{ScheduleError, Schedules, TickInput};
 
 /// A schedule as stored (what the local runner fires).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,39 +26,11 @@ pub struct ScheduleInfo {
     pub end: Option<DateTime<Utc>>,
 }
 
-/// Why a schedule request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ScheduleError {
-    /// The request failed.
-    #[error("EventBridge Scheduler request failed")]
-    Aws(#[source] Box<aws_sdk_scheduler::Error>),
-    /// The request could not be built (a bug, not a transient failure).
-    #[error("invalid schedule request: {0}")]
-    Invalid(String),
-}
-
 fn aws<E>(err: E) -> ScheduleError
 where
     aws_sdk_scheduler::Error: From<E>,
 {
-    ScheduleError::Aws(Box::new(aws_sdk_scheduler::Error::from(err)))
-}
-
-/// Manages campaigns' tick schedules.
-#[async_trait]
-pub trait Schedules: Send + Sync {
-    /// Creates (or replaces) the campaign's schedule, enabled.
-    async fn create(
-        &self,
-        campaign: &CampaignRef,
-        start: Option<DateTime<Utc>>,
-        end: Option<DateTime<Utc>>,
-    ) -> Result<(), ScheduleError>;
-    /// Enables or disables it.
-    async fn set_enabled(&self, campaign: &CampaignRef, enabled: bool)
-    -> Result<(), ScheduleError>;
-    /// Deletes it (no error if it is already gone).
-    async fn delete(&self, campaign: &CampaignRef) -> Result<(), ScheduleError>;
+    ScheduleError::Request(Box::new(aws_sdk_scheduler::Error::from(err)))
 }
 
 /// EventBridge Scheduler.

@@ -17,18 +17,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
-use adapters::emf::{self, Metric};
-use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
-use adapters::store::{
-    CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
-};
-use adapters::voice::{CallReference, CallRequest, PlaceCallError};
 use chrono::{Duration, Utc};
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState, SkipReason};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::CampaignStatus;
+use ports::metrics::{self as emf, Metric};
+use ports::store::{CampaignReader, LeadReader, LeadTransitions};
+use ports::store::{
+    CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
+};
+use ports::voice::{CallReference, CallRequest, PlaceCallError};
 
 use crate::messages::DialMessage;
 use crate::outcome::hour_of;

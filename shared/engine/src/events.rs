@@ -1,7 +1,7 @@
 //! Provider webhooks: verify, parse, apply once.
 
-use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
-use adapters::voice::{CallEventKind, CallReference, WebhookError, WebhookRequest};
+use ports::store::{CampaignReader, LeadReader, LeadTransitions};
+use ports::voice::{CallEventKind, CallReference, WebhookError, WebhookRequest};
 
 use crate::outcome::Applied;
 use crate::{Engine, EngineError};

@@ -21,22 +21,20 @@ pub mod events;
 pub mod messages;
 mod moves;
 mod outcome;
-pub mod providers;
-pub mod results;
 pub mod tick;
-pub mod wiring;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use adapters::ports::{AgentReader, CampaignReader, Clock, Faults, InjectedCrash};
-use adapters::queue::MessageQueue;
-use adapters::schedules::Schedules;
-use adapters::store::{AgentRecord, CampaignRecord, StoreError, WriteError};
-use adapters::voice::VoiceProvider;
 use domain::config::CampaignConfig;
 use domain::ids::{AgentId, CampaignRef, TenantId};
+use ports::queue::MessageQueue;
+use ports::schedules::Schedules;
+use ports::store::{AgentReader, CampaignReader};
+use ports::store::{AgentRecord, CampaignRecord, StoreError, WriteError};
+use ports::voice::VoiceProvider;
+use ports::{Clock, Faults, InjectedCrash};
 
 /// Tunables, with defaults suited to Lambda.
 #[derive(Debug, Clone)]
@@ -200,10 +198,10 @@ pub enum EngineError {
     Write(#[from] WriteError),
     /// The queue failed.
     #[error(transparent)]
-    Queue(#[from] adapters::queue::QueueError),
+    Queue(#[from] ports::queue::QueueError),
     /// The scheduler failed.
     #[error(transparent)]
-    Schedule(#[from] adapters::schedules::ScheduleError),
+    Schedule(#[from] ports::schedules::ScheduleError),
     /// A stored campaign no longer parses (a bug or a manual edit).
     #[error("campaign {0} has an invalid stored configuration")]
     InvalidCampaign(CampaignRef),

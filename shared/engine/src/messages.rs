@@ -1,9 +1,10 @@
 //! What the tick puts on the dial queue.
 
 use chrono::{DateTime, Utc};
-use domain::ids::CampaignRef;
+use domain::ids::{CampaignRef, ExportId};
 use domain::lead::Lead;
 use domain::phone::E164;
+use ports::queue::{MessageQueue, Outgoing, QueueError};
 use serde::{Deserialize, Serialize};
 
 /// The voice settings of the campaign's agent, read once per tick.
@@ -34,4 +35,38 @@ pub struct DialMessage {
     pub call: CallSettings,
     /// The planned start; a message that arrives earlier waits.
     pub not_before: DateTime<Utc>,
+}
+
+/// Work for the results worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ResultsJob {
+    /// Write the export `export` of `campaign`.
+    Export {
+        /// The campaign.
+        campaign: CampaignRef,
+        /// The export job (already recorded as Queued).
+        export: ExportId,
+    },
+    /// Recompute `campaign`'s counters from its leads; rewrite them if they drifted and
+    /// `repair` is set.
+    Reconcile {
+        /// The campaign.
+        campaign: CampaignRef,
+        /// Whether to repair drift.
+        repair: bool,
+    },
+}
+
+impl ResultsJob {
+    /// Puts the job on the results queue.
+    pub async fn enqueue(&self, queue: &dyn MessageQueue) -> Result<(), QueueError> {
+        let body = serde_json::to_string(self).map_err(|e| QueueError::Invalid(e.to_string()))?;
+        queue
+            .send(vec![Outgoing {
+                body,
+                delay: std::time::Duration::ZERO,
+            }])
+            .await
+    }
 }

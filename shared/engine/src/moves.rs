@@ -1,10 +1,10 @@
 //! Single-lead moves shared by the tick and the dialer.
 
-use adapters::ports::LeadTransitions;
-use adapters::store::{Guards, LeadWrite, Refusal, WriteError};
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, LeadRef};
 use domain::lead::{CounterDelta, Lead, LeadState, SkipReason};
+use ports::store::LeadTransitions;
+use ports::store::{Guards, LeadWrite, Refusal, WriteError};
 
 use crate::{Engine, EngineError};
 

@@ -1,15 +1,15 @@
 //! Applying a call's outcome to its lead: shared by webhooks and by the tick's reconciliation
 //! of calls whose report never came.
 
-use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
-use adapters::store::{Guards, HourlyIncrement, LeadWrite, Refusal, WriteError};
-use adapters::voice::CallReference;
 use chrono::{DateTime, DurationRound, Utc};
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, CounterDelta};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::{CampaignReader, LeadReader, LeadTransitions};
+use ports::store::{Guards, HourlyIncrement, LeadWrite, Refusal, WriteError};
+use ports::voice::CallReference;
 
 use crate::{Engine, EngineError, LoadedCampaign};
 
@@ -139,8 +139,8 @@ where
             };
             match self.store.write_transition(write).await {
                 Ok(()) => {
-                    adapters::emf::put(
-                        adapters::emf::Metric::count("CallOutcomes", 1.0)
+                    ports::metrics::put(
+                        ports::metrics::Metric::count("CallOutcomes", 1.0)
                             .with("Outcome", report.outcome.as_str()),
                     );
                     tracing::info!(lead = %key, attempt = reference.attempt, outcome = report.outcome.as_str(), status = next.status.as_str(), "outcome applied");

@@ -97,9 +97,9 @@ impl App {
                 return ran;
             }
             for m in messages {
-                let job: engine::results::ResultsJob =
+                let job: bootstrap::results::ResultsJob =
                     serde_json::from_str(m.body().unwrap()).unwrap();
-                engine::results::run_job(
+                bootstrap::results::run_job(
                     &self.store,
                     &self.blobs,
                     &job,

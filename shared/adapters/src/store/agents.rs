@@ -1,30 +1,12 @@
 //! Agents (`T#{tenant}` / `AGENT#{id}`).
 
-use chrono::{DateTime, Utc};
-use domain::agent::AgentSpec;
 use domain::ids::{AgentId, TenantId};
 use serde::{Deserialize, Serialize};
 
+use super::AgentRecord;
 use super::keys;
 use super::quarantine::{Owner, Unreadable};
 use super::{DynamoStore, PrefixRead, StoreError, WriteError, conditional, corrupt, n, s};
-
-/// An agent as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentRecord {
-    /// Owner.
-    pub tenant: TenantId,
-    /// Id.
-    pub id: AgentId,
-    /// Normalized settings.
-    pub spec: AgentSpec,
-    /// Bumped by every change.
-    pub version: u64,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
 
 #[derive(Serialize, Deserialize)]
 struct AgentItem {

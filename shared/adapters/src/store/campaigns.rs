@@ -10,49 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::keys;
 use super::quarantine::{Owner, Unreadable};
+use super::{CampaignRecord, NewCampaign};
 use super::{
     DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, decode_record, n, s,
 };
-
-/// A campaign as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CampaignRecord {
-    /// Owner.
-    pub tenant: TenantId,
-    /// Id.
-    pub id: CampaignId,
-    /// Lifecycle status.
-    pub status: CampaignStatus,
-    /// Bumped by every configuration change; dialers cache configuration by it.
-    pub config_version: u64,
-    /// The normalized configuration.
-    pub spec: CampaignSpec,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl CampaignRecord {
-    /// The campaign's reference.
-    pub fn reference(&self) -> CampaignRef {
-        CampaignRef {
-            tenant: self.tenant.clone(),
-            campaign: self.id.clone(),
-        }
-    }
-}
-
-/// A campaign to create (in Draft).
-#[derive(Debug, Clone)]
-pub struct NewCampaign {
-    /// Owner and id.
-    pub campaign: CampaignRef,
-    /// Normalized configuration.
-    pub spec: CampaignSpec,
-    /// Creation time.
-    pub now: DateTime<Utc>,
-}
 
 #[derive(Serialize, Deserialize)]
 struct CampaignItem {
@@ -302,7 +263,7 @@ impl DynamoStore {
                 .cloned()
                 .unwrap_or_default();
             if sk == keys::STATS_SK {
-                counters = super::CampaignCounters::decode(&item);
+                counters = super::counters::decode_counters(&item);
             } else {
                 record = Some(
                     serde_dynamo::from_item::<_, CampaignItem>(item)

@@ -15,159 +15,62 @@
 //! skip the shards with nothing due in quiet minutes and any due change makes the next tick read
 //! them all again (see [`CampaignCounters::quiet_shards`]).
 
-use std::collections::BTreeMap;
-
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use domain::ids::CampaignRef;
 use domain::lead::status_index;
-use domain::pacing::{MINUTES_PER_HOUR, PacingState};
+use domain::pacing::MINUTES_PER_HOUR;
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
 
 use super::keys;
+use super::{CampaignCounters, QuietHint};
 use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
 
-/// A campaign's counters as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CampaignCounters {
-    /// Leads per status (index = position in [`LeadStatus::ALL`]).
-    pub by_status: [i64; 6],
-    /// Attempts started.
-    pub attempts: i64,
-    /// Talk seconds.
-    pub talk_seconds: i64,
-    /// Attempts per outcome.
-    pub outcomes: BTreeMap<Outcome, i64>,
-    /// Calls in progress.
-    pub in_flight: i64,
-    /// Starts in the rolling hour (see the module docs).
-    pub hour_starts: i64,
-    /// Starts per epoch minute still inside `hour_starts`.
-    pub minute_starts: BTreeMap<i64, i64>,
-    /// Writes so far that may have made a lead due earlier than the index showed.
-    pub due_changes: i64,
-    /// The last quiet hint a tick left, if any.
-    pub quiet: Option<QuietHint>,
-    /// Leads set aside because their stored item does not decode (not in `by_status`).
-    pub quarantined: i64,
-}
-
-/// "No lead in due shard `s` is due to dial before `until[s]`", true when a tick wrote it and
-/// for as long as no due change has happened since.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuietHint {
-    /// Per due shard (index = shard): nothing in it is due before this.
-    pub until: Vec<DateTime<Utc>>,
-    /// `due_changes` when the tick that wrote the hint read the counters.
-    pub changes: i64,
-}
-
-impl CampaignCounters {
-    /// Leads in a status.
-    pub fn count(&self, status: LeadStatus) -> i64 {
-        self.by_status[status_index(status)]
-    }
-
-    /// All leads.
-    pub fn total(&self) -> i64 {
-        self.by_status.iter().sum()
-    }
-
-    /// Leads not yet final.
-    pub fn open(&self) -> i64 {
-        LeadStatus::ALL
-            .iter()
-            .filter(|s| !s.is_final())
-            .map(|s| self.count(*s))
-            .sum()
-    }
-
-    /// The counters reconciliation checks, as plain values.
-    pub fn tally(&self) -> domain::results::Tally {
-        domain::results::Tally {
-            by_status: self.by_status,
-            attempts: self.attempts,
-            talk_seconds: self.talk_seconds,
-            outcomes: self.outcomes.clone(),
-            in_flight: self.in_flight,
-        }
-        .normalized()
-    }
-
-    /// Per due shard, whether nothing in it is due at `at` (a tick need not read it): a hint
-    /// stands, no due change happened since it was written, its time for the shard is later,
-    /// and no further than `horizon` ahead (a hint from a clock far ahead is not trusted).
-    pub fn quiet_shards(&self, at: DateTime<Utc>, horizon: chrono::Duration) -> Vec<bool> {
-        let shards = usize::from(keys::LEAD_SHARDS);
-        match &self.quiet {
-            Some(hint) if hint.changes == self.due_changes && hint.until.len() == shards => hint
-                .until
-                .iter()
-                .map(|until| at < *until && *until <= at + horizon)
-                .collect(),
-            _ => vec![false; shards],
-        }
-    }
-
-    /// Whether nothing at all is due at `at` (see [`CampaignCounters::quiet_shards`]).
-    pub fn quiet_at(&self, at: DateTime<Utc>, horizon: chrono::Duration) -> bool {
-        self.quiet_shards(at, horizon)
-            .into_iter()
-            .all(|quiet| quiet)
-    }
-
-    /// The pacing inputs.
-    pub fn pacing_state(&self) -> PacingState {
-        PacingState {
-            in_flight: u32::try_from(self.in_flight.max(0)).unwrap_or(u32::MAX),
-            started_last_hour: u32::try_from(self.hour_starts.max(0)).unwrap_or(u32::MAX),
-        }
-    }
-
-    pub(crate) fn decode(item: &std::collections::HashMap<String, AttributeValue>) -> Self {
-        let num = |v: &AttributeValue| {
-            v.as_n()
-                .ok()
-                .and_then(|n| n.parse::<i64>().ok())
-                .unwrap_or(0)
-        };
-        let mut out = Self::default();
-        let (mut quiet_until, mut quiet_changes) = (None, None);
-        for (name, value) in item {
-            if let Some(status) = name.strip_prefix("n_").and_then(LeadStatus::parse) {
-                out.by_status[status_index(status)] = num(value);
-            } else if let Some(outcome) = name.strip_prefix("o_").and_then(Outcome::parse) {
-                out.outcomes.insert(outcome, num(value));
-            } else if let Some(minute) = name.strip_prefix("m_").and_then(|m| m.parse::<i64>().ok())
-            {
-                out.minute_starts.insert(minute, num(value));
-            } else {
-                match name.as_str() {
-                    "attempts" => out.attempts = num(value),
-                    "talk_seconds" => out.talk_seconds = num(value),
-                    "in_flight" => out.in_flight = num(value),
-                    super::quarantine::QUARANTINED_COUNT => out.quarantined = num(value),
-                    "hour_starts" => out.hour_starts = num(value),
-                    DUE_CHANGES => out.due_changes = num(value),
-                    QUIET_UNTIL => {
-                        quiet_until = value.as_l().ok().and_then(|list| {
-                            list.iter()
-                                .map(|v| DateTime::from_timestamp_millis(num(v)))
-                                .collect::<Option<Vec<_>>>()
-                        })
-                    }
-                    QUIET_CHANGES => quiet_changes = Some(num(value)),
-                    _ => {}
+/// Reads the counters item (attributes it does not know are ignored; absent ones are 0).
+pub(crate) fn decode_counters(
+    item: &std::collections::HashMap<String, AttributeValue>,
+) -> CampaignCounters {
+    let num = |v: &AttributeValue| {
+        v.as_n()
+            .ok()
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let mut out = CampaignCounters::default();
+    let (mut quiet_until, mut quiet_changes) = (None, None);
+    for (name, value) in item {
+        if let Some(status) = name.strip_prefix("n_").and_then(LeadStatus::parse) {
+            out.by_status[status_index(status)] = num(value);
+        } else if let Some(outcome) = name.strip_prefix("o_").and_then(Outcome::parse) {
+            out.outcomes.insert(outcome, num(value));
+        } else if let Some(minute) = name.strip_prefix("m_").and_then(|m| m.parse::<i64>().ok()) {
+            out.minute_starts.insert(minute, num(value));
+        } else {
+            match name.as_str() {
+                "attempts" => out.attempts = num(value),
+                "talk_seconds" => out.talk_seconds = num(value),
+                "in_flight" => out.in_flight = num(value),
+                super::quarantine::QUARANTINED_COUNT => out.quarantined = num(value),
+                "hour_starts" => out.hour_starts = num(value),
+                DUE_CHANGES => out.due_changes = num(value),
+                QUIET_UNTIL => {
+                    quiet_until = value.as_l().ok().and_then(|list| {
+                        list.iter()
+                            .map(|v| DateTime::from_timestamp_millis(num(v)))
+                            .collect::<Option<Vec<_>>>()
+                    })
                 }
+                QUIET_CHANGES => quiet_changes = Some(num(value)),
+                _ => {}
             }
         }
-        out.quiet = quiet_until
-            .zip(quiet_changes)
-            .map(|(until, changes)| QuietHint { until, changes });
-        out
     }
+    out.quiet = quiet_until
+        .zip(quiet_changes)
+        .map(|(until, changes)| QuietHint { until, changes });
+    out
 }
 
 /// Counter of due changes (see the module docs).
@@ -190,10 +93,7 @@ impl DynamoStore {
         let item = self
             .consistent_item(keys::campaign_pk(c), keys::STATS_SK)
             .await?;
-        Ok(item
-            .as_ref()
-            .map(CampaignCounters::decode)
-            .unwrap_or_default())
+        Ok(item.as_ref().map(decode_counters).unwrap_or_default())
     }
 
     /// Adds freshly imported leads to the Pending count (a due change: call it after the leads

@@ -26,11 +26,8 @@ pub const STATUS_SK: &str = "status_sk";
 /// TTL attribute.
 pub const EXPIRES_AT: &str = "expires_at";
 
-/// Leads of a campaign are spread over this many partitions (and index partitions), so a
-/// large import or a busy campaign stays below DynamoDB's per-partition limit of 1,000 writes
-/// per second (4,000 lead writes per second per campaign), while a tick that finds nothing due
-/// costs only this many small queries.
-pub const LEAD_SHARDS: u8 = 4;
+/// Lead partitions and due-index shards per campaign (see the port for why).
+pub use ::ports::store::LEAD_SHARDS;
 
 /// The tenant's own items: the tenant, its keys, agents and campaigns.
 pub fn tenant_pk(tenant: &TenantId) -> String {

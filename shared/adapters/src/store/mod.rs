@@ -58,63 +58,43 @@ mod quarantine;
 mod results;
 mod tenants;
 
-pub use agents::AgentRecord;
+pub use ::ports::store::{
+    AgentRecord, CampaignCounters, CampaignRecord, CpsGuard, DueBatch, DueRead, DueScan, Guards,
+    HourlyIncrement, LeadWrite, NewCampaign, PacingGuard, QuietHint, Refusal, ShardRead,
+    StoreError, WriteError,
+};
 pub use api_keys::ApiKeyRecord;
-pub use campaigns::{CampaignRecord, NewCampaign};
-pub use counters::{CampaignCounters, QuietHint};
 pub use dnc::DncEntry;
 pub use imports::{ImportFormat, ImportRecord, ImportStatus};
-pub use leads::{
-    CpsGuard, DueBatch, DueRead, DueScan, Guards, HourlyIncrement, InsertOutcome, LeadCursor,
-    LeadItemBuilder, LeadWrite, PacingGuard, ShardRead, lead_item,
-};
+pub use leads::{InsertOutcome, LeadCursor, LeadItemBuilder, lead_item};
 pub use quarantine::{QuarantineOwner, QuarantinedItem};
 pub use results::{ExportRecord, ExportStatus};
 pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::Client;
 
-/// Why a store request failed (not a refusal: a failure to talk to DynamoDB, or bad data).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The request failed (boxed: the SDK's error is large and this travels in every Result).
-    #[error("DynamoDB request failed")]
-    Aws(#[source] Box<aws_sdk_dynamodb::Error>),
-    /// An item could not be read back into its type.
-    #[error("stored item {key} is malformed: {reason}")]
-    Corrupt {
-        /// The item's key.
-        key: String,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-impl StoreError {
-    /// Whether retrying the same request may succeed: throttling, service and network
-    /// errors are; a request the service rejected as invalid or a missing table are not.
-    pub fn is_retryable(&self) -> bool {
-        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-        match self {
-            Self::Aws(err) => {
-                !matches!(
-                    **err,
-                    aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
-                        | aws_sdk_dynamodb::Error::ResourceNotFoundException(_)
-                        | aws_sdk_dynamodb::Error::ItemCollectionSizeLimitExceededException(_)
-                ) && err.code() != Some("ValidationException")
-            }
-            Self::Corrupt { .. } => false,
-        }
-    }
-}
-
 /// Converts any SDK operation error into a [`StoreError`], keeping the cause.
 pub(crate) fn aws<E, R>(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
 where
     aws_sdk_dynamodb::Error: From<aws_sdk_dynamodb::error::SdkError<E, R>>,
 {
-    StoreError::Aws(Box::new(aws_sdk_dynamodb::Error::from(err)))
+    let err = aws_sdk_dynamodb::Error::from(err);
+    StoreError::Request {
+        retryable: retryable(&err),
+        source: Box::new(err),
+    }
+}
+
+/// Whether retrying the same request may succeed: throttling, service and network errors are;
+/// a request the service rejected as invalid or a missing table are not.
+fn retryable(err: &aws_sdk_dynamodb::Error) -> bool {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    !matches!(
+        err,
+        aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
+            | aws_sdk_dynamodb::Error::ResourceNotFoundException(_)
+            | aws_sdk_dynamodb::Error::ItemCollectionSizeLimitExceededException(_)
+    ) && err.code() != Some("ValidationException")
 }
 
 impl DynamoStore {
@@ -273,43 +253,6 @@ where
         }
         Err(err) => Err(WriteError::Store(aws(err))),
     }
-}
-
-/// A conditional write that was refused, and which condition refused it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    /// The lead changed since the transition was computed (or does not exist).
-    #[error("the lead changed since it was read")]
-    Stale,
-    /// The campaign is not in the required status.
-    #[error("the campaign is not in the required status")]
-    CampaignStatus,
-    /// The number is on the tenant's Do-Not-Call list.
-    #[error("the number is on the Do-Not-Call list")]
-    DoNotCall,
-    /// The campaign's concurrency or rolling-hour budget is used up.
-    #[error("the campaign's pacing limit is reached")]
-    Pacing,
-    /// The provider account's calls-per-second budget for this second is used up.
-    #[error("the provider's calls-per-second limit is reached for this second")]
-    ProviderRate,
-    /// The tenant's plan allows no more live campaigns.
-    #[error("the plan's limit on live campaigns is reached")]
-    PlanLimit,
-    /// Another transaction touched the same items at the same moment; retry.
-    #[error("a concurrent transaction conflicted")]
-    Conflict,
-}
-
-/// A transition write that did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// A condition refused it; nothing was written.
-    #[error("write refused: {0}")]
-    Refused(Refusal),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// The DynamoDB store.

@@ -21,18 +21,18 @@ mod reconcile;
 
 use quiet::Quiet;
 
-use adapters::ports::{
-    AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DueLeads,
-    LeadReader, LeadTransitions,
-};
-use adapters::store::keys::LEAD_SHARDS;
-use adapters::store::{CampaignCounters, DueBatch, DueRead, Guards, LeadWrite, WriteError};
 use chrono::{DateTime, Duration, Utc};
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::{CampaignRef, LeadRef};
 use domain::lead::{CounterDelta, DueKind, Lead, SkipReason};
 use domain::pacing::{ProviderLimit, spread_over_minute};
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::LEAD_SHARDS;
+use ports::store::{
+    AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DueLeads,
+    LeadReader, LeadTransitions,
+};
+use ports::store::{CampaignCounters, DueBatch, DueRead, Guards, LeadWrite, WriteError};
 
 use crate::messages::{CallSettings, DialMessage};
 use crate::{Engine, EngineError, LoadedCampaign, bounded};
@@ -198,7 +198,7 @@ impl<S: TickStore> Engine<S> {
     /// then its schedule is deleted.
     async fn finish(&self, campaign: &CampaignRef) -> Result<(), EngineError> {
         if let Some(queue) = &self.results {
-            let job = crate::results::ResultsJob::Reconcile {
+            let job = crate::messages::ResultsJob::Reconcile {
                 campaign: campaign.clone(),
                 repair: true,
             };
@@ -348,7 +348,7 @@ impl<S: TickStore> Engine<S> {
             .min()
         {
             let lag = (now - oldest).num_milliseconds().max(0) as f64 / 1000.0;
-            adapters::emf::put(adapters::emf::Metric::seconds("TickLagSeconds", lag));
+            ports::metrics::put(ports::metrics::Metric::seconds("TickLagSeconds", lag));
         }
         let mut dialable = Vec::new();
         let mut others = Vec::new();
@@ -448,7 +448,7 @@ impl<S: TickStore> Engine<S> {
                     // `quiet_horizon` after this tick) rather than when the lease lapses — a
                     // little later, on a path that is already a failure, for a hint that lasts
                     // through the minutes its call takes.
-                    outgoing.push(adapters::queue::Outgoing { body, delay });
+                    outgoing.push(ports::queue::Outgoing { body, delay });
                 }
                 // Leased by someone else meanwhile, or changed: not known to be dealt with.
                 Err(_) => quiet.holds = false,
@@ -456,7 +456,7 @@ impl<S: TickStore> Engine<S> {
         }
         self.crash_point("tick.after_leases")?;
         report.enqueued = outgoing.len();
-        adapters::emf::put(adapters::emf::Metric::count(
+        ports::metrics::put(ports::metrics::Metric::count(
             "LeadsEnqueued",
             outgoing.len() as f64,
         ));

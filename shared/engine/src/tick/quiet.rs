@@ -1,8 +1,8 @@
 //! The quiet hint a tick leaves (see the module docs of the tick).
 
-use adapters::store::keys::LEAD_SHARDS;
-use adapters::store::{DueScan, QuietHint, ShardRead};
 use chrono::{DateTime, Utc};
+use ports::store::LEAD_SHARDS;
+use ports::store::{DueScan, QuietHint, ShardRead};
 
 /// What a tick can promise about its campaign's due index once it has dealt with what it read.
 pub(super) struct Quiet {

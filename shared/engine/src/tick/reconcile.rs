@@ -1,12 +1,12 @@
 //! Calls past their deadline: settled from what the provider says, or as unknown.
 
-use adapters::store::{DueBatch, Guards};
-use adapters::voice::{CallLookup, CallReference};
 use chrono::{DateTime, Duration, Utc};
 use domain::ids::CampaignRef;
 use domain::lead::{DueKind, Lead};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::LeadStatus;
+use ports::store::{DueBatch, Guards};
+use ports::voice::{CallLookup, CallReference};
 
 use super::TickStore;
 use crate::{Engine, EngineError, LoadedCampaign, bounded};

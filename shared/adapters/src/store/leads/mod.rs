@@ -5,9 +5,7 @@ mod due;
 mod list;
 mod transition;
 
-pub use due::{DueBatch, DueRead, DueScan, ShardRead};
 pub use list::LeadCursor;
-pub use transition::{CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard};
 
 use std::collections::HashMap;
 

@@ -21,7 +21,7 @@ use adapters::voice::twilio::{Twilio, TwilioConfig};
 use aws_config::SdkConfig;
 use serde::Deserialize;
 
-use crate::Providers;
+use engine::Providers;
 
 /// Variables read in Lambda (the template sets them).
 pub const ENV_VARS: &[&str] = &["PROVIDER_SECRET_ARN"];

@@ -10,7 +10,7 @@ use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use aws_config::SdkConfig;
 
-use crate::{Engine, Providers, Settings};
+use engine::{Engine, Providers, Settings};
 
 /// A required variable is missing or empty.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use adapters::blobs::{BlobError, Blobs};
-use adapters::queue::{MessageQueue, Outgoing, QueueError};
 use adapters::store::{DynamoStore, ExportRecord, ExportStatus, StoreError, WriteError};
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, ExportId};
@@ -18,39 +17,7 @@ use serde::{Deserialize, Serialize};
 /// Leads read per page.
 const PAGE: usize = 1000;
 
-/// Work for the results worker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ResultsJob {
-    /// Write the export `export` of `campaign`.
-    Export {
-        /// The campaign.
-        campaign: CampaignRef,
-        /// The export job (already recorded as Queued).
-        export: ExportId,
-    },
-    /// Recompute `campaign`'s counters from its leads; rewrite them if they drifted and
-    /// `repair` is set.
-    Reconcile {
-        /// The campaign.
-        campaign: CampaignRef,
-        /// Whether to repair drift.
-        repair: bool,
-    },
-}
-
-impl ResultsJob {
-    /// Puts the job on the results queue.
-    pub async fn enqueue(&self, queue: &dyn MessageQueue) -> Result<(), QueueError> {
-        let body = serde_json::to_string(self).map_err(|e| QueueError::Invalid(e.to_string()))?;
-        queue
-            .send(vec![Outgoing {
-                body,
-                delay: std::time::Duration::ZERO,
-            }])
-            .await
-    }
-}
+pub use engine::messages::ResultsJob;
 
 /// Why a job failed.
 #[derive(Debug, thiserror::Error)]

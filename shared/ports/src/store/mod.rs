@@ -1,0 +1,26 @@
+//! The store port: the capabilities handlers use ([`traits`]), the values they exchange, and
+//! the errors. Implemented by the DynamoDB store in the adapters crate.
+
+mod counters;
+mod due;
+mod errors;
+mod records;
+mod traits;
+mod transition;
+
+pub use counters::{CampaignCounters, QuietHint};
+pub use due::{DueBatch, DueRead, DueScan, ShardRead};
+pub use errors::{Refusal, StoreError, WriteError};
+pub use records::{AgentRecord, CampaignRecord, NewCampaign};
+pub use traits::{
+    AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DoNotCall,
+    DueLeads, LeadReader, LeadTransitions,
+};
+pub use transition::{CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard};
+
+/// Leads of a campaign are spread over this many partitions (and due-index shards), so a
+/// large import or a busy campaign stays below DynamoDB's per-partition limit of 1,000 writes
+/// per second (4,000 lead writes per second per campaign), while a tick that finds nothing due
+/// costs only this many small queries. Part of the port because the tick's quiet hint and
+/// round-robin are per shard.
+pub const LEAD_SHARDS: u8 = 4;

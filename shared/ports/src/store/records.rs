@@ -1,0 +1,65 @@
+//! Campaigns and agents as the store keeps them.
+
+use chrono::{DateTime, Utc};
+use domain::agent::AgentSpec;
+use domain::config::CampaignSpec;
+use domain::ids::{AgentId, CampaignId, CampaignRef, TenantId};
+use domain::status::CampaignStatus;
+use serde::{Deserialize, Serialize};
+
+/// A campaign as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignRecord {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Id.
+    pub id: CampaignId,
+    /// Lifecycle status.
+    pub status: CampaignStatus,
+    /// Bumped by every configuration change; dialers cache configuration by it.
+    pub config_version: u64,
+    /// The normalized configuration.
+    pub spec: CampaignSpec,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CampaignRecord {
+    /// The campaign's reference.
+    pub fn reference(&self) -> CampaignRef {
+        CampaignRef {
+            tenant: self.tenant.clone(),
+            campaign: self.id.clone(),
+        }
+    }
+}
+
+/// A campaign to create (in Draft).
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    /// Owner and id.
+    pub campaign: CampaignRef,
+    /// Normalized configuration.
+    pub spec: CampaignSpec,
+    /// Creation time.
+    pub now: DateTime<Utc>,
+}
+
+/// An agent as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Id.
+    pub id: AgentId,
+    /// Normalized settings.
+    pub spec: AgentSpec,
+    /// Bumped by every change.
+    pub version: u64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}

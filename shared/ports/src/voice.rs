@@ -1,0 +1,221 @@
+//! The voice provider port: place a call, verify and parse a webhook, look up a call. Every
+//! adapter gets our call reference into the callback URL, signed by the provider, so a webhook
+//! names the lead and attempt it is about.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::config::Voicemail;
+use domain::ids::{CampaignRef, LeadId};
+use domain::lead::AttemptDetails;
+use domain::phone::E164;
+use domain::retry::AttemptReport;
+use serde::{Deserialize, Serialize};
+
+/// Which lead and attempt a call is: travels in the callback URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CallReference {
+    /// Tenant and campaign.
+    pub campaign: CampaignRef,
+    /// The lead.
+    pub lead: LeadId,
+    /// The attempt (1-based).
+    pub attempt: u8,
+}
+
+impl CallReference {
+    /// The path segments after the webhook prefix: `{tenant}/{campaign}/{lead}/{attempt}`.
+    pub fn path(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.campaign.tenant, self.campaign.campaign, self.lead, self.attempt
+        )
+    }
+
+    /// Parses [`CallReference::path`] segments.
+    pub fn from_segments(tenant: &str, campaign: &str, lead: &str, attempt: &str) -> Option<Self> {
+        Some(Self {
+            campaign: CampaignRef {
+                tenant: domain::ids::TenantId::parse(tenant).ok()?,
+                campaign: domain::ids::CampaignId::parse(campaign).ok()?,
+            },
+            lead: LeadId::parse(lead).ok()?,
+            attempt: attempt.parse().ok().filter(|a| *a > 0)?,
+        })
+    }
+}
+
+impl fmt::Display for CallReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.lead, self.attempt)
+    }
+}
+
+/// A provider account; its calls-per-second limit is shared by every campaign on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderAccount {
+    /// Stable id (e.g. the Twilio account SID): the CPS budget's key.
+    pub id: String,
+    /// Calls the account may start per second.
+    pub calls_per_second: u32,
+}
+
+/// Everything a provider needs to place one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRequest {
+    /// Our reference (also in the callback URL).
+    pub reference: CallReference,
+    /// Who to call.
+    pub to: E164,
+    /// The caller id.
+    pub from: E164,
+    /// The agent on the provider's side (its id, or the media stream URL).
+    pub agent_ref: String,
+    /// Where the provider reports the call's progress and outcome.
+    pub callback_url: String,
+    /// Longest call.
+    pub max_duration: Duration,
+    /// Machine detection and what to do on a machine.
+    pub voicemail: Voicemail,
+    /// What the agent says on a voicemail, when it leaves one.
+    pub voicemail_message: Option<String>,
+    /// Transfer destination.
+    pub transfer_number: Option<E164>,
+    /// The lead's fields for personalization (name, company, custom columns).
+    pub variables: BTreeMap<String, String>,
+}
+
+/// A call the provider accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedCall {
+    /// The provider's id for it.
+    pub provider_call_id: String,
+}
+
+/// Why a call was not (or may not have been) placed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaceCallError {
+    /// The provider refused for rate (429, queue full): certainly not placed; try later.
+    #[error("rate limited by the provider")]
+    RateLimited {
+        /// The provider's hint, if any.
+        retry_after: Option<Duration>,
+    },
+    /// The provider is unavailable and certainly did not place the call (503, connection refused).
+    #[error("the provider is unavailable")]
+    Unavailable,
+    /// The request may or may not have created a call (timeout, 500/502/504): must be looked
+    /// up before anything else happens to this attempt, or a second call could be placed.
+    #[error("the provider's answer was lost: the call may exist")]
+    Uncertain,
+    /// Permanently refused (invalid or unreachable number, blocked destination).
+    #[error("refused permanently: {reason}")]
+    Rejected {
+        /// The provider's reason code.
+        reason: String,
+    },
+}
+
+/// An incoming webhook, as the HTTP layer received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRequest {
+    /// The full URL the provider called (signatures cover it).
+    pub url: String,
+    /// Headers, names lowercased.
+    pub headers: BTreeMap<String, String>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+impl WebhookRequest {
+    /// A header by (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+/// Why a webhook is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// No signature, a wrong one, or a replay.
+    #[error("the webhook signature is missing, invalid or expired")]
+    BadSignature,
+    /// Signed but not understood.
+    #[error("the webhook body is malformed: {0}")]
+    Malformed(String),
+}
+
+/// What a webhook says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEventKind {
+    /// Progress (initiated, ringing, answered): nothing to apply.
+    Progress(String),
+    /// The call ended.
+    Ended {
+        /// The outcome.
+        report: AttemptReport,
+        /// Duration, ids, the agent's disposition.
+        details: AttemptDetails,
+    },
+}
+
+/// A parsed, verified webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallEvent {
+    /// The provider's call id.
+    pub provider_call_id: String,
+    /// What happened.
+    pub kind: CallEventKind,
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallLookup {
+    /// The call is still going.
+    InProgress {
+        /// The provider's id.
+        provider_call_id: String,
+    },
+    /// The call ended; here is how.
+    Ended {
+        /// The outcome.
+        report: AttemptReport,
+        /// Details.
+        details: AttemptDetails,
+    },
+    /// The provider has no such call.
+    NotFound,
+}
+
+/// A lookup that failed (provider down): try again later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("call lookup failed: {0}")]
+pub struct LookupError(pub String);
+
+/// A voice provider.
+#[async_trait]
+pub trait VoiceProvider: Send + Sync {
+    /// The account calls are placed on.
+    fn account(&self) -> &ProviderAccount;
+
+    /// Places a call.
+    async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError>;
+
+    /// Verifies a webhook's signature and parses it.
+    fn parse_webhook(
+        &self,
+        request: &WebhookRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CallEvent, WebhookError>;
+
+    /// Looks a call up, by the provider's id when known, else by our reference and number.
+    async fn lookup_call(
+        &self,
+        reference: &CallReference,
+        provider_call_id: Option<&str>,
+        to: &E164,
+    ) -> Result<CallLookup, LookupError>;
+}

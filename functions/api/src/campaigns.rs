@@ -57,6 +57,24 @@ async fn require_agent(
         .ok_or_else(|| ApiError::field("agent_id", "no agent with this id"))
 }
 
+/// The campaign's agent must exist and be able to call out: checked when a campaign is created
+/// or changed, so the mistake shows on the form, not first at launch (which checks again: the
+/// agent may have been changed since).
+async fn require_outbound_agent(
+    state: &AppState,
+    tenant: &TenantId,
+    config: &CampaignConfig,
+) -> Result<(), ApiError> {
+    let agent = require_agent(state, tenant, config).await?;
+    if !agent.spec.mode.can_call_out() {
+        return Err(ApiError::field(
+            "agent_id",
+            "the agent is inbound-only; choose an outbound or hybrid agent",
+        ));
+    }
+    Ok(())
+}
+
 fn transition(
     record: &CampaignRecord,
     action: CampaignAction,
@@ -90,7 +108,7 @@ pub(crate) async fn create(
     ValidJson(spec): ValidJson<CampaignSpec>,
 ) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
     let config = parse(spec)?;
-    require_agent(&state, &tenant, &config).await?;
+    require_outbound_agent(&state, &tenant, &config).await?;
     let campaign = CampaignRef {
         tenant,
         campaign: CampaignId::parse(ulid::Ulid::generate().to_string().to_lowercase())
@@ -171,7 +189,7 @@ pub(crate) async fn update(
     let record = find(&state, &tenant, campaign_id).await?;
     transition(&record, CampaignAction::Update)?;
     let config = parse(spec)?;
-    require_agent(&state, &tenant, &config).await?;
+    require_outbound_agent(&state, &tenant, &config).await?;
     let c = record.reference();
     match state
         .store
@@ -223,6 +241,12 @@ pub(crate) async fn delete(
 /// How long after its end a campaign's schedule keeps firing, so the tick can drain it.
 const DRAIN_MARGIN: Duration = Duration::days(1);
 
+/// When a campaign's schedule stops: its end plus [`DRAIN_MARGIN`]. Campaign dates are bounded
+/// (`domain::config::LATEST_DATE`), so this cannot overflow; if it ever could, the end itself.
+fn drain_end(end: DateTime<Utc>) -> DateTime<Utc> {
+    end.checked_add_signed(DRAIN_MARGIN).unwrap_or(end)
+}
+
 /// Makes the schedule exist and fire (launch, resume, and cancel while draining).
 async fn ensure_schedule(
     state: &AppState,
@@ -231,7 +255,7 @@ async fn ensure_schedule(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let start = config.starts_at.filter(|s| *s > now);
-    let end = config.ends_at.map(|e| e + DRAIN_MARGIN);
+    let end = config.ends_at.map(drain_end);
     state.schedules.create(c, start, end).await?;
     Ok(())
 }
@@ -402,7 +426,7 @@ pub(crate) async fn cancel(
         // Draining needs ticks, even if the campaign was paused or had not started.
         state
             .schedules
-            .create(&c, None, config.ends_at.map(|e| e + DRAIN_MARGIN))
+            .create(&c, None, config.ends_at.map(drain_end))
             .await?;
         state.schedules.set_enabled(&c, true).await?;
     }

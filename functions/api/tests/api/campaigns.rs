@@ -365,31 +365,9 @@ async fn ten_parallel_launches_on_a_starter_tenant_give_exactly_one_success() {
 }
 
 #[tokio::test]
-async fn launch_refuses_inbound_agents_and_campaigns_nobody_can_be_called_in() {
+async fn launch_refuses_campaigns_nobody_can_be_called_in() {
     let app = App::spawn("launch-checks").await;
     let key = app.tenant("t1", Plan::Enterprise).await;
-    let inbound = app
-        .post(&key, "/v1/agents", agent_spec("inbound"))
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let c = app
-        .post(&key, "/v1/campaigns", campaign_spec(&inbound))
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.add_leads("t1", &c, 1).await;
-    assert_problem(
-        &app.post(&key, &format!("/v1/campaigns/{c}/launch"), json!({}))
-            .await,
-        StatusCode::CONFLICT,
-        "agent_not_outbound",
-    );
-
     let empty = app.campaign(&key, "t1", 0).await;
     assert_problem(
         &app.post(&key, &format!("/v1/campaigns/{empty}/launch"), json!({}))

@@ -7,5 +7,6 @@ mod contacts;
 mod dnc;
 mod isolation;
 mod results;
+mod settings;
 mod support;
 mod wiring;

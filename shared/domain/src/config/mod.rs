@@ -29,6 +29,19 @@ pub const MIN_CALL_SECONDS: u32 = 30;
 /// Longest allowed maximum call duration, in seconds (4 hours, as Twilio's TimeLimit).
 pub const MAX_CALL_SECONDS: u32 = 4 * 3600;
 
+/// Campaign dates (`schedule.starts_at`, `schedule.ends_at`) must fall in
+/// [`EARLIEST_DATE`, `LATEST_DATE`): far enough for any real campaign, near enough that every
+/// date computed from them (drain margins, windows, schedules) stays far inside chrono's range.
+pub const EARLIEST_DATE: &str = "2000-01-01T00:00:00Z";
+/// See [`EARLIEST_DATE`].
+pub const LATEST_DATE: &str = "2100-01-01T00:00:00Z";
+
+/// Whether `at` is a campaign date this service accepts (see [`EARLIEST_DATE`]).
+pub fn date_in_range(at: DateTime<Utc>) -> bool {
+    let bound = |text: &str| text.parse::<DateTime<Utc>>().ok();
+    bound(EARLIEST_DATE).is_some_and(|lo| at >= lo) && bound(LATEST_DATE).is_some_and(|hi| at < hi)
+}
+
 /// Weekday keys of the window, Monday first.
 pub const WEEKDAYS: [&str; 7] = [
     "monday",
@@ -352,11 +365,7 @@ impl CampaignConfig {
         let agent = errors.check("agent_id", AgentId::parse(spec.agent_id.clone()));
 
         let window = parse_window(&spec.schedule.window, &mut errors);
-        if let (Some(start), Some(end)) = (spec.schedule.starts_at, spec.schedule.ends_at)
-            && end <= start
-        {
-            errors.add("schedule.ends_at", "must be after schedule.starts_at");
-        }
+        check_dates(&spec.schedule, &mut errors);
 
         let pacing = Pacing {
             max_concurrent_calls: spec.pacing.max_concurrent_calls,
@@ -460,6 +469,26 @@ impl CampaignConfig {
     /// The normalized spec: what is stored and what the API returns.
     pub fn spec(&self) -> &CampaignSpec {
         &self.spec
+    }
+}
+
+/// Campaign dates within the documented range, the end after the start.
+fn check_dates(schedule: &ScheduleSpec, errors: &mut Errors) {
+    for (field, date) in [
+        ("schedule.starts_at", schedule.starts_at),
+        ("schedule.ends_at", schedule.ends_at),
+    ] {
+        if date.is_some_and(|d| !date_in_range(d)) {
+            errors.add(
+                field,
+                format!("must be on or after {EARLIEST_DATE} and before {LATEST_DATE}"),
+            );
+        }
+    }
+    if let (Some(start), Some(end)) = (schedule.starts_at, schedule.ends_at)
+        && end <= start
+    {
+        errors.add("schedule.ends_at", "must be after schedule.starts_at");
     }
 }
 

@@ -80,6 +80,37 @@ fn an_end_before_the_start_is_refused() {
 }
 
 #[test]
+fn campaign_dates_outside_the_documented_range_are_refused_not_overflowed() {
+    // The review's case: an end date so far ahead that launch's date arithmetic overflowed.
+    let far: DateTime<Utc> = serde_json::from_str("\"+200000-01-01T00:00:00Z\"").unwrap();
+    for (starts, ends, field) in [
+        (None, Some(far), "schedule.ends_at"),
+        (None, Some(DateTime::<Utc>::MAX_UTC), "schedule.ends_at"),
+        (Some(DateTime::<Utc>::MIN_UTC), None, "schedule.starts_at"),
+        (
+            None,
+            Some("2100-01-01T00:00:00Z".parse().unwrap()),
+            "schedule.ends_at",
+        ),
+    ] {
+        let mut spec = minimal();
+        spec.schedule.starts_at = starts;
+        spec.schedule.ends_at = ends;
+        let err = CampaignConfig::parse(spec).unwrap_err();
+        assert!(
+            err.0.iter().any(|e| e.field == field),
+            "{starts:?} {ends:?}: {err:?}"
+        );
+    }
+    let mut spec = minimal();
+    spec.schedule.ends_at = Some("2099-12-31T23:59:59Z".parse().unwrap());
+    assert!(
+        CampaignConfig::parse(spec).is_ok(),
+        "the last accepted instant"
+    );
+}
+
+#[test]
 fn a_window_with_no_hours_is_refused() {
     let mut spec = minimal();
     spec.schedule.window.clear();

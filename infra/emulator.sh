@@ -21,7 +21,7 @@ start() {
     port="$(cat "$state/port")"
   else
     port="$(free_port)"
-    nohup "$root/.venv/bin/python" "$root/infra/moto_server.py" -H 127.0.0.1 -p "$port" >"$state/server.log" 2>&1 &
+    nohup "$root/.venv/bin/python" "$root/infra/emulator/server.py" -H 127.0.0.1 -p "$port" >"$state/server.log" 2>&1 &
     echo $! >"$state/pid"
     echo "$port" >"$state/port"
   fi
@@ -60,7 +60,7 @@ stop() {
 
 provision() {
   : "${AWS_ENDPOINT_URL:?start the emulator first: eval \"\$(infra/emulator.sh start)\"}"
-  cargo run --quiet -p local-aws --bin local-aws -- provision --prefix "${1:-local}"
+  cargo run --quiet -p emulator --bin emulator -- provision --prefix "${1:-local}"
 }
 
 case "${1:-}" in

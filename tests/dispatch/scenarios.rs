@@ -2,6 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use domain::config::CampaignSpec;
 use domain::lead::SkipReason;
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::{Campaigns, Leads};
 use system_tests::World;
 use system_tests::crash::POINTS;
 use system_tests::fake_providers::ProviderKind;
@@ -323,7 +324,7 @@ async fn a_lead_due_before_the_next_tick_is_taken_now_and_starts_when_it_falls_d
         later.defer(due).unwrap();
         world
             .store
-            .write_transition(adapters::store::LeadWrite {
+            .write_transition(ports::store::LeadWrite {
                 lead: &domain::ids::LeadRef {
                     campaign: world.campaign.clone(),
                     lead: lead.id.clone(),

@@ -5,15 +5,16 @@
 //! checked from the network's record and the final state, and the export and the import
 //! report are read back and counted.
 
+use ports::store::{Campaigns, Leads};
 use std::collections::HashSet;
 use std::time::Duration;
 
-use adapters::ports::Clock;
 use adapters::voice::simulator::{FaultMix, SimulatorConfig};
 use chrono::{DateTime, Utc};
 use domain::config::CampaignConfig;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use local_runner::RunnerConfig;
+use ports::Clock;
 use serde_json::json;
 use system_tests::promises::{Observed, check_observed};
 
@@ -72,7 +73,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
             start_at: start,
             simulator,
             dialers: 4,
-            prefix: local_aws::unique_prefix("e2e"),
+            prefix: emulator::unique_prefix("e2e"),
         },
         "e2e",
     )

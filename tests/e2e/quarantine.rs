@@ -2,6 +2,7 @@
 //! 17-digit number that an older normalizer accepted) is set aside while the campaign launches,
 //! lists, dials, completes and exports the rest, and is reported with its key.
 
+use ports::store::Leads;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -71,7 +72,7 @@ async fn campaign_with_leads(start: DateTime<Utc>) -> (Runner, ApiClient, Campai
                 ..SimulatorConfig::new(5, "quarantine-secret")
             },
             dialers: 2,
-            prefix: local_aws::unique_prefix("e2eq"),
+            prefix: emulator::unique_prefix("e2eq"),
         },
         "qt",
     )

@@ -3,12 +3,13 @@
 
 mod template;
 
-use adapters::ports::Clock;
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{DateTime, Duration, Utc};
 use domain::config::CampaignSpec;
 use domain::status::LeadStatus;
 use http_body_util::BodyExt;
+use ports::Clock;
+use ports::store::Counters;
 use system_tests::World;
 use system_tests::world::{WorldConfig, contacts_in};
 use tower::ServiceExt;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use adapters::ports::{Faults, InjectedCrash, ManualClock};
+use ports::{Faults, InjectedCrash, ManualClock};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 

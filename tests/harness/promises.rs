@@ -3,9 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use adapters::ports::Clock;
 use adapters::store::DynamoStore;
-use adapters::voice::simulator::Simulator;
+use adapters::voice::simulator::{SimulatedCall, Simulator};
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use domain::config::CampaignConfig;
 use domain::ids::CampaignRef;
@@ -16,6 +15,8 @@ use domain::results::{Analytics, Tally, hourly_from_leads};
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
 use domain::window::{LeadLocation, Subdivision};
+use ports::Clock;
+use ports::store::{CampaignCounters, Counters, Leads, Reports};
 
 use crate::World;
 
@@ -38,9 +39,7 @@ impl Findings {
 
 /// What the promises are checked against: the network's record and the store.
 pub struct Observed<'a> {
-    /// The store.
     pub store: &'a DynamoStore,
-    /// The campaign.
     pub campaign: &'a CampaignRef,
     /// Its configuration.
     pub config: &'a CampaignConfig,
@@ -68,22 +67,38 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
     .await
 }
 
-/// [`check`] for any run (the dispatch harness, the local runner end to end).
+/// [`check`] for any run (the dispatch harness, the local runner end to end): reads the
+/// network's record and the store once, then checks each promise in its own function.
 pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<Findings> {
     use adapters::voice::VoiceProvider;
     let mut f = Findings::default();
     let calls = o.simulator.calls();
     let leads = o.store.all_leads(o.campaign).await?;
     let counters = o.store.counters(o.campaign).await?;
-    let now = o.now;
-    let config = o.config;
-    let by_id: HashMap<String, &Lead> = leads.iter().map(|l| (l.id.to_string(), l)).collect();
     f.figures.insert("calls", calls.len() as i64);
     f.figures.insert("leads", leads.len() as i64);
+    never_double_dial(&mut f, &calls);
+    no_lead_stuck(&mut f, &leads, o.now, finished);
+    no_leaked_slot(&mut f, &leads, &counters);
+    pacing_never_exceeded(
+        &mut f,
+        &calls,
+        o.config,
+        o.simulator.account().calls_per_second,
+    );
+    counters_tell_the_truth(&mut f, &leads, &counters);
+    if finished {
+        analytics_agree_with_the_leads(&mut f, &o, &leads, &counters).await?;
+    }
+    never_a_dnc_number(&mut f, &calls, &leads, o.dnc_added);
+    never_outside_the_window(&mut f, &calls, &leads, o.config);
+    Ok(f)
+}
 
-    // 1. Never double-dial: at most one call per (lead, attempt).
+/// Promise 1, never double-dial: at most one call per (lead, attempt).
+fn never_double_dial(f: &mut Findings, calls: &[SimulatedCall]) {
     let mut per_attempt: BTreeMap<(String, u8), u32> = BTreeMap::new();
-    for call in &calls {
+    for call in calls {
         *per_attempt
             .entry((call.reference.lead.to_string(), call.reference.attempt))
             .or_default() += 1;
@@ -96,9 +111,12 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
             );
         }
     }
+}
 
-    // 5. No lead lost or stuck: every non-final lead has a deadline not long past.
-    for lead in &leads {
+/// Promise 5, no lead lost or stuck: every non-final lead has a deadline not long past, and a
+/// drained campaign has only final leads.
+fn no_lead_stuck(f: &mut Findings, leads: &[Lead], now: DateTime<Utc>, finished: bool) {
+    for lead in leads {
         match lead.state.due() {
             None if !lead.state.status.is_final() => f.fail(
                 "stuck",
@@ -123,8 +141,10 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
             );
         }
     }
+}
 
-    // 4. No leaked pacing slot.
+/// Promise 4, no leaked pacing slot: the in-flight counter equals the leads on a call.
+fn no_leaked_slot(f: &mut Findings, leads: &[Lead], counters: &CampaignCounters) {
     let calling = leads
         .iter()
         .filter(|l| l.state.status == LeadStatus::Calling)
@@ -138,8 +158,16 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
             ),
         );
     }
+}
 
-    // 4. Concurrency, rolling hour and provider CPS, from the network's timestamps.
+/// Promise 4, pacing never exceeded: concurrency, the rolling hour and the provider's calls per
+/// second, from the network's own timestamps.
+fn pacing_never_exceeded(
+    f: &mut Findings,
+    calls: &[SimulatedCall],
+    config: &CampaignConfig,
+    cps: u32,
+) {
     let mut edges: Vec<(DateTime<Utc>, i32)> = calls
         .iter()
         .flat_map(|c| [(c.placed_at, 1), (c.ends_at, -1)])
@@ -187,15 +215,17 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
     let peak_second = per_second.values().copied().max().unwrap_or(0);
     f.figures
         .insert("peak_calls_per_second", i64::from(peak_second));
-    let cps = o.simulator.account().calls_per_second;
     if peak_second > cps {
         f.fail(
             "pacing",
             format!("{peak_second} calls started in one second, provider limit {cps}"),
         );
     }
+}
 
-    // 8. Counters tell the truth.
+/// Promise 8, counters tell the truth: status counts, attempts, outcomes and talk time equal what
+/// the leads say.
+fn counters_tell_the_truth(f: &mut Findings, leads: &[Lead], counters: &CampaignCounters) {
     for status in LeadStatus::ALL {
         let actual = leads.iter().filter(|l| l.state.status == status).count() as i64;
         if counters.by_status[status_index(status)] != actual {
@@ -242,37 +272,47 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
             format!("talk seconds {} but logs say {talk}", counters.talk_seconds),
         );
     }
+}
 
-    // 8, as users see it: analytics served from counters and hourly items equal analytics
-    // recomputed from the leads, and a reconciliation finds no drift.
-    if finished {
-        let hours = o.store.hourly_counters(o.campaign).await?;
-        let served = Analytics::compute(&counters.tally(), &hours);
-        let states: Vec<_> = leads.iter().map(|l| &l.state).collect();
-        let truth = Analytics::compute(
-            &Tally::of(states.iter().copied()),
-            &hourly_from_leads(states.iter().copied()),
+/// Promise 8, as users see it: analytics served from counters and hourly items equal analytics
+/// recomputed from the leads, and a reconciliation finds no drift.
+async fn analytics_agree_with_the_leads(
+    f: &mut Findings,
+    o: &Observed<'_>,
+    leads: &[Lead],
+    counters: &CampaignCounters,
+) -> anyhow::Result<()> {
+    let hours = o.store.hourly_counters(o.campaign).await?;
+    let served = Analytics::compute(&counters.tally(), &hours);
+    let states: Vec<_> = leads.iter().map(|l| &l.state).collect();
+    let truth = Analytics::compute(
+        &Tally::of(states.iter().copied()),
+        &hourly_from_leads(states.iter().copied()),
+    );
+    if served != truth {
+        f.fail(
+            "analytics",
+            format!("served {served:?} but the leads say {truth:?}"),
         );
-        if served != truth {
-            f.fail(
-                "analytics",
-                format!("served {served:?} but the leads say {truth:?}"),
-            );
-        }
-        let report = bootstrap::results::reconcile(o.store, o.campaign, false, now).await?;
-        if !report.drift.is_empty() {
-            f.fail("reconcile", format!("drift found: {:?}", report.drift));
-        }
     }
+    let report = bootstrap::results::reconcile(o.store, o.campaign, false, o.now).await?;
+    if !report.drift.is_empty() {
+        f.fail("reconcile", format!("drift found: {:?}", report.drift));
+    }
+    Ok(())
+}
 
-    // 3. Never a DNC number: nothing placed after the number joined the list (by the API or
-    // by an opt-out during a call).
-    let mut dnc: Vec<(String, DateTime<Utc>)> = o
-        .dnc_added
-        .iter()
-        .map(|(n, t)| (n.to_string(), *t))
-        .collect();
-    for lead in &leads {
+/// Promise 3, never a DNC number: nothing placed after the number joined the list (by the API or by
+/// an opt-out during a call).
+fn never_a_dnc_number(
+    f: &mut Findings,
+    calls: &[SimulatedCall],
+    leads: &[Lead],
+    dnc_added: &[(E164, DateTime<Utc>)],
+) {
+    let mut dnc: Vec<(String, DateTime<Utc>)> =
+        dnc_added.iter().map(|(n, t)| (n.to_string(), *t)).collect();
+    for lead in leads {
         for record in &lead.state.log {
             if record.outcome == Outcome::OptedOut {
                 dnc.push((lead.contact.phone.to_string(), record.ended_at));
@@ -294,9 +334,17 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
             );
         }
     }
+}
 
-    // 2. Never outside the window: each call's start, read on every zone's local clock.
-    for call in &calls {
+/// Promise 2, never outside the window: each call's start, read on every zone's local clock.
+fn never_outside_the_window(
+    f: &mut Findings,
+    calls: &[SimulatedCall],
+    leads: &[Lead],
+    config: &CampaignConfig,
+) {
+    let by_id: HashMap<String, &Lead> = leads.iter().map(|l| (l.id.to_string(), l)).collect();
+    for call in calls {
         let Some(lead) = by_id.get(call.reference.lead.as_str()) else {
             f.fail(
                 "unknown lead",
@@ -318,7 +366,6 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
             );
         }
     }
-    Ok(f)
 }
 
 /// Whether calling `location` at `at` is inside the campaign window and the legal hours in

@@ -1,10 +1,12 @@
 //! Administration that is not a public endpoint: creating tenants and issuing, listing and
 //! revoking their API keys. Run by `campaigns admin ...` (infra/cli) with AWS credentials.
 
-use adapters::store::{ApiKeyRecord, DynamoStore, TenantRecord};
+use adapters::store::DynamoStore;
 use chrono::{DateTime, Utc};
 use domain::ids::{ApiKeyId, TenantId};
 use domain::plan::Plan;
+use ports::store::Tenants;
+use ports::store::{ApiKeyRecord, TenantRecord};
 
 use crate::auth::{generate_key, hash_key};
 
@@ -22,10 +24,10 @@ pub enum AdminError {
     NoKey(ApiKeyId),
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] adapters::store::StoreError),
+    Store(#[from] ports::store::StoreError),
     /// A write failed.
     #[error(transparent)]
-    Write(#[from] adapters::store::WriteError),
+    Write(#[from] ports::store::WriteError),
 }
 
 /// Creates a tenant.
@@ -39,7 +41,7 @@ pub async fn create_tenant(
     let record = TenantRecord::new(id.clone(), name, plan, now);
     match store.create_tenant(&record).await {
         Ok(()) => Ok(record),
-        Err(adapters::store::WriteError::Refused(_)) => Err(AdminError::TenantExists(id)),
+        Err(ports::store::WriteError::Refused(_)) => Err(AdminError::TenantExists(id)),
         Err(e) => Err(e.into()),
     }
 }
@@ -84,7 +86,7 @@ pub async fn revoke_key(
 ) -> Result<ApiKeyRecord, AdminError> {
     match store.revoke_api_key(tenant, key, now).await {
         Ok(record) => Ok(record),
-        Err(adapters::store::WriteError::Refused(_)) => Err(AdminError::NoKey(key.clone())),
+        Err(ports::store::WriteError::Refused(_)) => Err(AdminError::NoKey(key.clone())),
         Err(e) => Err(e.into()),
     }
 }

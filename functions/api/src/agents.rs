@@ -1,11 +1,12 @@
 //! `/v1/agents`: the tenant's AI voice agents.
 
-use adapters::store::AgentRecord;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::agent::{Agent, AgentMode, AgentSpec};
 use domain::ids::{AgentId, TenantId};
+use ports::store::AgentRecord;
+use ports::store::{Agents, Campaigns};
 
 use crate::AppState;
 use crate::auth::Tenant;

@@ -5,7 +5,6 @@
 //! launch creates the campaign's tick schedule, pause disables it, resume enables it, cancel
 //! keeps it only while the tick drains open leads (then the tick deletes it).
 
-use adapters::store::{CampaignRecord, NewCampaign, Refusal, WriteError};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,6 +13,8 @@ use domain::config::{CampaignConfig, CampaignSpec};
 use domain::eligibility::{Screen, screen};
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::status::{CampaignAction, CampaignStatus, LeadStatus, Transition};
+use ports::store::{Agents, Campaigns, Counters, DoNotCall, Leads};
+use ports::store::{CampaignRecord, NewCampaign, Refusal, WriteError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -49,7 +50,7 @@ async fn require_agent(
     state: &AppState,
     tenant: &TenantId,
     config: &CampaignConfig,
-) -> Result<adapters::store::AgentRecord, ApiError> {
+) -> Result<ports::store::AgentRecord, ApiError> {
     state
         .store
         .get_agent(tenant, &config.agent)

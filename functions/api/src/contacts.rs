@@ -1,8 +1,8 @@
 //! Contacts of a campaign: uploads and imports, leads, preview and dry run.
 
+use ports::store::{Counters, DoNotCall, Imports, Leads};
 use std::collections::BTreeMap;
 
-use adapters::store::{ImportRecord, ImportStatus, LeadCursor, Refusal, WriteError};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,6 +12,7 @@ use domain::eligibility::{Screen, screen};
 use domain::ids::{ImportId, LeadId, LeadRef};
 use domain::lead::{CounterDelta, Lead, SkipReason};
 use domain::status::LeadStatus;
+use ports::store::{ImportRecord, ImportStatus, LeadCursor, Refusal, WriteError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -234,7 +235,7 @@ pub(crate) async fn skip_lead(
                 status: e.status.to_owned(),
             })?;
         let delta = CounterDelta::between(&lead.state, &next, None);
-        let write = adapters::store::LeadWrite {
+        let write = ports::store::LeadWrite {
             lead: &key,
             expected_version: lead.state.version,
             state: &next,

@@ -5,11 +5,11 @@
 //! helps, `errors` (every invalid field) or `current_status` (for refused transitions). Internal
 //! causes are logged, never returned.
 
-use adapters::store::{Refusal, StoreError, WriteError};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::config::FieldError;
+use ports::store::{Refusal, StoreError, WriteError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -59,7 +59,6 @@ pub enum ApiError {
     /// An action that the resource's status does not allow.
     #[error("cannot {action} a {status} {entity}")]
     InvalidTransition {
-        /// What.
         entity: &'static str,
         /// The refused action.
         action: &'static str,

@@ -1,11 +1,11 @@
 use std::sync::Arc;
 
 use adapters::blobs::Blobs;
-use adapters::ports::SystemClock;
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use api::{ApiSettings, AppState};
 use bootstrap::wiring::{AppConfig, init_tracing};
+use ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,5 +1,6 @@
 //! Progress from counters: one item read, whatever the campaign's size.
 
+use ports::store::{Counters, Quarantine};
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -11,7 +12,7 @@ use crate::auth::Tenant;
 use crate::campaigns::find;
 use crate::error::{ApiError, Problem};
 use crate::views::{ProgressView, QuarantineList};
-use adapters::store::QuarantineOwner;
+use ports::store::QuarantineOwner;
 
 /// A campaign's progress: totals, success rate, average call time, counts by status.
 #[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/progress", tag = "campaigns", params(("campaign_id" = String, Path)),

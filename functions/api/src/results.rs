@@ -9,6 +9,7 @@ use bootstrap::results::{ReconcileReport, ResultsJob, new_export};
 use chrono::{DateTime, Utc};
 use domain::ids::ExportId;
 use domain::results::Analytics;
+use ports::store::{Counters, Exports, Reports};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -61,9 +62,9 @@ pub struct ExportView {
 
 async fn export_view(
     state: &AppState,
-    record: adapters::store::ExportRecord,
+    record: ports::store::ExportRecord,
 ) -> Result<ExportView, ApiError> {
-    let completed = record.status == adapters::store::ExportStatus::Completed;
+    let completed = record.status == ports::store::ExportStatus::Completed;
     let download_url = match completed {
         true => Some(
             state

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::blobs::Blobs;
-use adapters::ports::Clock;
 use adapters::queue::MessageQueue;
 use adapters::schedules::Schedules;
 use adapters::store::DynamoStore;
+use ports::Clock;
 
 /// Tunables.
 #[derive(Debug, Clone)]
@@ -33,7 +33,6 @@ impl Default for ApiSettings {
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    /// The store.
     pub store: Arc<DynamoStore>,
     /// Campaign tick schedules.
     pub schedules: Arc<dyn Schedules>,

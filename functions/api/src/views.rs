@@ -3,28 +3,25 @@
 
 use std::collections::BTreeMap;
 
-use adapters::store::{AgentRecord, CampaignRecord, ImportRecord};
 use chrono::{DateTime, Utc};
 use domain::agent::AgentSpec;
 use domain::config::CampaignSpec;
 use domain::lead::Lead;
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::{AgentRecord, CampaignRecord, ImportRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// An agent.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AgentView {
-    /// Id.
     pub id: String,
     /// Settings (normalized).
     #[serde(flatten)]
     pub spec: AgentSpec,
     /// Bumped by every change.
     pub version: u64,
-    /// Created.
     pub created_at: DateTime<Utc>,
-    /// Last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -50,7 +47,6 @@ pub struct AgentList {
 /// A campaign.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CampaignView {
-    /// Id.
     pub id: String,
     /// Lifecycle status.
     pub status: CampaignStatus,
@@ -58,9 +54,7 @@ pub struct CampaignView {
     pub config_version: u64,
     /// The configuration (normalized, defaults filled in).
     pub config: CampaignSpec,
-    /// Created.
     pub created_at: DateTime<Utc>,
-    /// Last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -92,7 +86,6 @@ pub struct CampaignPage {
 pub struct AttemptView {
     /// 1-based.
     pub attempt: u8,
-    /// Started.
     pub started_at: DateTime<Utc>,
     /// Outcome applied.
     pub ended_at: DateTime<Utc>,
@@ -135,7 +128,6 @@ pub struct LeadView {
     pub consent: Option<bool>,
     /// Custom fields for the agent.
     pub custom: BTreeMap<String, String>,
-    /// Status.
     pub status: LeadStatus,
     /// Attempts started.
     pub attempts: u8,
@@ -227,7 +219,6 @@ pub struct UploadView {
 /// An import and its report.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImportView {
-    /// Id.
     pub id: String,
     /// `awaiting_upload`, `processing`, `completed` or `rejected`.
     pub status: String,
@@ -247,9 +238,7 @@ pub struct ImportView {
     /// A URL to the rejected-rows CSV (line, original values, reason).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_url: Option<String>,
-    /// Created.
     pub created_at: DateTime<Utc>,
-    /// Last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -338,8 +327,8 @@ pub struct QuarantineList {
     pub items: Vec<QuarantinedView>,
 }
 
-impl From<adapters::store::QuarantinedItem> for QuarantinedView {
-    fn from(q: adapters::store::QuarantinedItem) -> Self {
+impl From<ports::store::QuarantinedItem> for QuarantinedView {
+    fn from(q: ports::store::QuarantinedItem) -> Self {
         Self {
             kind: q.kind,
             key: q.key,
@@ -376,7 +365,6 @@ pub struct DncPage {
 pub struct DncCheck {
     /// E.164.
     pub number: String,
-    /// On the list.
     pub on_list: bool,
 }
 

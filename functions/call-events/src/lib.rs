@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
 use adapters::voice::{CallReference, WebhookError, WebhookRequest};
 use axum::Router;
 use axum::body::Bytes;
@@ -18,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use engine::Engine;
 use engine::events::WebhookOutcome;
+use ports::store::{Campaigns, Leads};
 
 /// Largest webhook body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -25,7 +25,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// The webhook routes.
 pub fn router<S>(engine: Arc<Engine<S>>) -> Router
 where
-    S: CampaignReader + LeadReader + LeadTransitions + 'static,
+    S: Campaigns + Leads + 'static,
 {
     Router::new()
         .route(
@@ -50,7 +50,7 @@ async fn webhook<S>(
     body: Bytes,
 ) -> StatusCode
 where
-    S: CampaignReader + LeadReader + LeadTransitions + 'static,
+    S: Campaigns + Leads + 'static,
 {
     let Some(reference) = CallReference::from_segments(&tenant, &campaign, &lead, &attempt) else {
         return StatusCode::NOT_FOUND;

@@ -6,11 +6,11 @@
 //! then; one whose handling failed is reported as failed and retried after the visibility
 //! timeout, reaching the DLQ after the template's maxReceiveCount.
 
-use adapters::ports::{CampaignReader, LeadReader, LeadTransitions};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use engine::Engine;
 use engine::dial::DialOutcome;
 use engine::messages::DialMessage;
+use ports::store::{Campaigns, Leads};
 
 /// Records handled at once within a batch.
 const CONCURRENCY: usize = 10;
@@ -29,7 +29,7 @@ pub enum RecordResult {
 /// Handles one record.
 pub async fn handle_record<S>(engine: &Engine<S>, record: &SqsMessage) -> RecordResult
 where
-    S: CampaignReader + LeadReader + LeadTransitions,
+    S: Campaigns + Leads,
 {
     let Some(body) = record.body.as_deref() else {
         tracing::error!(message_id = ?record.message_id, "dial record without a body");
@@ -65,7 +65,7 @@ pub async fn handle_batch<S>(
     delay_scale: f64,
 ) -> SqsBatchResponse
 where
-    S: CampaignReader + LeadReader + LeadTransitions,
+    S: Campaigns + Leads,
 {
     use futures::StreamExt;
     let results: Vec<(SqsMessage, RecordResult)> = futures::stream::iter(event.records)

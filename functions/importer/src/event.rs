@@ -17,9 +17,7 @@ pub enum ImportRequest {
     },
     /// Carry on with an import from its checkpoint.
     Continue {
-        /// The campaign.
         campaign: CampaignRef,
-        /// The import.
         import: ImportId,
     },
 }

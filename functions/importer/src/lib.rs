@@ -17,10 +17,10 @@ pub mod report;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::ports::{Clock, Faults};
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use domain::import::Limits;
+use ports::{Clock, Faults};
 
 /// Tunables.
 #[derive(Debug, Clone)]
@@ -51,9 +51,7 @@ impl Default for ImportSettings {
 
 /// What the importer uses.
 pub struct Importer {
-    /// The store.
     pub store: Arc<DynamoStore>,
-    /// S3.
     pub s3: aws_sdk_s3::Client,
     /// The data bucket (reports are written there).
     pub bucket: String,

@@ -1,11 +1,11 @@
 use std::sync::Arc;
 
-use adapters::ports::{NoFaults, SystemClock};
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::SqsEvent;
 use bootstrap::wiring::{init_tracing, required_var};
 use importer::{ImportSettings, Importer};
 use lambda_runtime::{LambdaEvent, service_fn};
+use ports::{NoFaults, SystemClock};
 
 /// mimalloc: the import pipeline allocates a few dozen small objects per row (the SDK's item
 /// maps); mimalloc makes that markedly cheaper than the system allocator (see BENCHMARKS.md).

@@ -17,9 +17,7 @@ use domain::phone::Repair;
 pub enum Row {
     /// A lead to put.
     Lead {
-        /// The line.
         line: u64,
-        /// The lead.
         lead: Box<Lead>,
         /// The repair its number needed.
         repair: Option<Repair>,
@@ -28,7 +26,6 @@ pub enum Row {
     },
     /// Rejected before any write.
     Rejected {
-        /// The line.
         line: u64,
         /// Reason code.
         reason: &'static str,
@@ -82,7 +79,6 @@ impl RawRow {
 /// Turns records into rows, remembering the numbers it saw.
 #[derive(Debug)]
 pub struct RowSink {
-    /// The header.
     pub header: HeaderMap,
     settings: RowSettings,
     phones: PhoneCache,

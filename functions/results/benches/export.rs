@@ -9,12 +9,13 @@
 //! Prints a Markdown table for BENCHMARKS.md.
 
 use bootstrap::results;
+use ports::store::{Exports, Imports};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use adapters::blobs::Blobs;
-use adapters::store::{DynamoStore, ImportFormat, ImportRecord, ImportStatus};
+use adapters::store::DynamoStore;
 use chrono::{DateTime, Duration, Utc};
 use domain::ids::{CampaignId, CampaignRef, ExportId, ImportId, LeadId, TenantId};
 use domain::import::{Encoding, Sniffed};
@@ -23,6 +24,7 @@ use domain::phone::E164;
 use domain::results::ExportLayout;
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
+use ports::store::{ImportFormat, ImportRecord, ImportStatus};
 
 fn status_line(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -121,13 +123,13 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let env = local_aws::TestEnv::new("export-bench").await?;
+    let env = emulator::TestEnv::new("export-bench").await?;
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&env.config),
         env.table(),
     ));
     let blobs = Blobs::new(
-        local_aws::s3_client(&env.config),
+        emulator::s3_client(&env.config),
         env.resources.name("DataBucket")?,
     );
     let campaign = CampaignRef {

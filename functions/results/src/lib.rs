@@ -6,15 +6,14 @@
 use std::sync::Arc;
 
 use adapters::blobs::Blobs;
-use adapters::ports::Clock;
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bootstrap::results::{ResultsJob, run_job};
+use ports::Clock;
 
 /// What the handler needs.
 #[derive(Clone)]
 pub struct Worker {
-    /// The store.
     pub store: Arc<DynamoStore>,
     /// The data bucket.
     pub blobs: Blobs,

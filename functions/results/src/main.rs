@@ -1,11 +1,11 @@
 use std::sync::Arc;
 
 use adapters::blobs::Blobs;
-use adapters::ports::SystemClock;
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::SqsEvent;
 use bootstrap::wiring::{init_tracing, required_var};
 use lambda_runtime::{LambdaEvent, service_fn};
+use ports::SystemClock;
 use results::Worker;
 
 #[tokio::main]

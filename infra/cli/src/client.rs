@@ -121,7 +121,6 @@ impl ApiClient {
         }))
     }
 
-    /// GET.
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
         self.request(Method::GET, path, None).await
     }
@@ -131,7 +130,6 @@ impl ApiClient {
         self.request(Method::POST, path, Some(body)).await
     }
 
-    /// DELETE.
     pub async fn delete(&self, path: &str) -> Result<Value, ClientError> {
         self.request(Method::DELETE, path, None).await
     }

@@ -92,7 +92,7 @@ pub async fn run(runner: &Runner) -> anyhow::Result<()> {
     let (campaign, report) = prepare(
         &client,
         SAMPLE_CSV,
-        adapters::ports::Clock::now(runner.clock.as_ref()),
+        ports::Clock::now(runner.clock.as_ref()),
     )
     .await?;
     println!(

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::blobs::Blobs;
-use adapters::ports::{Clock, NoFaults, ScaledClock};
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use adapters::voice::simulator::{Simulator, SimulatorConfig};
@@ -21,8 +20,9 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use bootstrap::wiring::{AppConfig, build_engine_with};
 use chrono::{DateTime, Utc};
+use emulator::{Provisioned, ResourceSpecs};
 use engine::{Engine, Providers};
-use local_aws::{Provisioned, ResourceSpecs};
+use ports::{Clock, NoFaults, ScaledClock};
 use tokio::task::JoinSet;
 
 /// How to run.
@@ -50,7 +50,6 @@ pub struct Runner {
     pub clock: Arc<ScaledClock>,
     /// The simulated phone network.
     pub simulator: Arc<Simulator>,
-    /// The store.
     pub store: Arc<DynamoStore>,
     /// The emulator resources.
     pub resources: Provisioned,
@@ -65,10 +64,10 @@ pub struct Runner {
 impl Runner {
     /// Provisions the emulator's resources from template.yaml and starts every handler.
     pub async fn start(config: RunnerConfig) -> anyhow::Result<Runner> {
-        let endpoint = local_aws::endpoint_from_env()?;
-        let sdk = local_aws::sdk_config(&endpoint).await;
-        let specs = ResourceSpecs::from_file(&local_aws::template_path())?;
-        let resources = local_aws::provision(&sdk, &specs, &config.prefix)
+        let endpoint = emulator::endpoint_from_env()?;
+        let sdk = emulator::sdk_config(&endpoint).await;
+        let specs = ResourceSpecs::from_file(&emulator::template_path())?;
+        let resources = emulator::provision(&sdk, &specs, &config.prefix)
             .await
             .context("provisioning from template.yaml")?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
@@ -109,7 +108,7 @@ impl Runner {
             &app.tick_function_arn,
             &app.scheduler_role_arn,
         );
-        let s3 = local_aws::s3_client(&sdk);
+        let s3 = emulator::s3_client(&sdk);
         let bucket = resources.name("DataBucket")?.to_owned();
         let state = api::AppState {
             store: store.clone(),

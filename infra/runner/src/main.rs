@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
         simulator,
         dialers: 4,
         // Fresh names each run: an emulator left running by an earlier run does not collide.
-        prefix: local_aws::unique_prefix("local"),
+        prefix: emulator::unique_prefix("local"),
     })
     .await?;
     if args.demo {

@@ -15,10 +15,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::ports::{Clock, SystemClock};
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::twilio::{Twilio, TwilioConfig};
 use aws_config::SdkConfig;
+use ports::{Clock, SystemClock};
 use serde::Deserialize;
 
 use engine::Providers;

@@ -3,15 +3,17 @@
 //! path: the API (export) and the tick at completion (reconcile) put a [`ResultsJob`] on the
 //! results queue, and the results function works through it.
 
+use ports::store::{Counters, Exports, Imports, Leads, Reports};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use adapters::blobs::{BlobError, Blobs};
-use adapters::store::{DynamoStore, ExportRecord, ExportStatus, StoreError, WriteError};
+use adapters::store::DynamoStore;
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, ExportId};
 use domain::import::header::{Column, HeaderMap};
 use domain::results::{ExportLayout, HourTally, Tally, Timeline};
+use ports::store::{ExportRecord, ExportStatus, StoreError, WriteError};
 use serde::{Deserialize, Serialize};
 
 /// Leads read per page.
@@ -165,7 +167,6 @@ pub struct Drift {
 /// What a reconciliation found and did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconcileReport {
-    /// The campaign.
     pub campaign: CampaignRef,
     /// When it ran.
     pub at: DateTime<Utc>,
@@ -319,7 +320,7 @@ pub async fn run_job(
     store: &DynamoStore,
     blobs: &Blobs,
     job: &ResultsJob,
-    clock: Arc<dyn adapters::ports::Clock>,
+    clock: Arc<dyn ports::Clock>,
 ) -> Result<(), ResultsError> {
     match job {
         ResultsJob::Export { campaign, export } => {

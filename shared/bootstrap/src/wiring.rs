@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use adapters::ports::{Clock, NoFaults, SystemClock};
 use adapters::queue::SqsQueue;
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use aws_config::SdkConfig;
+use ports::{Clock, NoFaults, SystemClock};
 
 use engine::{Engine, Providers, Settings};
 

@@ -56,9 +56,7 @@ pub const PROVIDERS: [&str; 3] = ["simulator", "twilio", "http"];
 /// A validated agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
-    /// Name.
     pub name: String,
-    /// Mode.
     pub mode: AgentMode,
     /// Provider name.
     pub provider: String,
@@ -66,7 +64,6 @@ pub struct Agent {
     pub caller_number: E164,
     /// Reference on the provider.
     pub provider_agent_ref: String,
-    /// Voicemail message.
     pub voicemail_message: Option<String>,
 }
 

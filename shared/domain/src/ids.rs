@@ -106,7 +106,6 @@ id_type!(
 pub struct CampaignRef {
     /// The owner.
     pub tenant: TenantId,
-    /// The campaign.
     pub campaign: CampaignId,
 }
 
@@ -119,9 +118,7 @@ impl fmt::Display for CampaignRef {
 /// A lead within its campaign and tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LeadRef {
-    /// The campaign.
     pub campaign: CampaignRef,
-    /// The lead.
     pub lead: LeadId,
 }
 

@@ -29,6 +29,7 @@ pub mod ids;
 pub mod import;
 pub mod lead;
 pub mod legal;
+pub mod local_range;
 pub mod pacing;
 pub mod phone;
 pub mod plan;

@@ -17,22 +17,22 @@
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState, SkipReason};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::CampaignStatus;
 use ports::metrics::{self as emf, Metric};
-use ports::store::{CampaignReader, LeadReader, LeadTransitions};
+use ports::store::{Campaigns, Leads};
 use ports::store::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
 };
-use ports::voice::{CallReference, CallRequest, PlaceCallError};
+use ports::voice::{CallReference, CallRequest, PlaceCallError, PlacedCall};
 
 use crate::messages::DialMessage;
 use crate::outcome::hour_of;
-use crate::{Engine, EngineError, std_duration};
+use crate::{Engine, EngineError, LoadedCampaign, std_duration};
 
 /// What became of a queued lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +43,30 @@ pub enum DialOutcome {
     Later(StdDuration),
 }
 
+/// What the claim gave.
+enum Claim {
+    /// This dialer won the lead: its Calling state and the attempt number.
+    Won { calling: LeadState, attempt: u8 },
+    /// Not this dialer's to call; what became of the message.
+    Lost(DialOutcome),
+}
+
+/// Counts a create-call answer in the operational metrics.
+fn count_placed(placed: &Result<PlacedCall, PlaceCallError>) {
+    match placed {
+        Ok(_) => emf::put(Metric::count("CallsPlaced", 1.0)),
+        Err(err) => emf::put(Metric::count("ProviderErrors", 1.0).with(
+            "Kind",
+            match err {
+                PlaceCallError::RateLimited { .. } => "rate_limited",
+                PlaceCallError::Unavailable => "unavailable",
+                PlaceCallError::Uncertain => "uncertain",
+                PlaceCallError::Rejected { .. } => "rejected",
+            },
+        )),
+    }
+}
+
 /// How long a lead waits after the provider refused for rate or availability.
 const PROVIDER_BACKOFF: Duration = Duration::seconds(30);
 /// When a call's creation answer was lost, it is looked up this soon.
@@ -50,7 +74,7 @@ const UNCERTAIN_LOOKUP: Duration = Duration::minutes(2);
 
 impl<S> Engine<S>
 where
-    S: CampaignReader + LeadReader + LeadTransitions,
+    S: Campaigns + Leads,
 {
     /// Handles one dial message.
     #[tracing::instrument(skip_all, fields(lead = %message.lead.id, campaign = %message.campaign))]
@@ -59,32 +83,80 @@ where
         if now < message.not_before {
             return Ok(DialOutcome::Later(std_duration(message.not_before - now)));
         }
-        let campaign = &message.campaign;
-        let lead = &message.lead;
         let Some(loaded) = self
-            .cached_campaign(campaign, Some(message.config_version))
+            .cached_campaign(&message.campaign, Some(message.config_version))
             .await?
         else {
             return Ok(DialOutcome::Done("unknown campaign"));
         };
-        let config = &loaded.config;
-        if loaded.record.status != CampaignStatus::Active {
-            self.defer(campaign, lead.clone(), now).await?;
-            return Ok(DialOutcome::Done("campaign not active: handed back"));
-        }
-        match screen_for_call(lead, config, now, self.settings.call_start_margin) {
-            Screen::Dial => {}
-            Screen::Defer(at) => {
-                self.defer(campaign, lead.clone(), at).await?;
-                return Ok(DialOutcome::Done("outside the window: deferred"));
-            }
-            Screen::Skip(reason) => {
-                self.skip(campaign, lead.clone(), reason).await?;
-                return Ok(DialOutcome::Done("skipped"));
-            }
+        if let Some(done) = self.screen_before_claim(message, &loaded, now).await? {
+            return Ok(done);
         }
         self.crash_point("dial.before_claim")?;
+        let (calling, attempt) = match self.claim(message, &loaded, now).await? {
+            Claim::Won { calling, attempt } => (calling, attempt),
+            Claim::Lost(done) => return Ok(done),
+        };
+        self.crash_point("dial.after_claim")?;
+        if let Some(done) = self
+            .screen_after_claim(message, &loaded, &calling, attempt, now)
+            .await?
+        {
+            return Ok(done);
+        }
+        let reference = CallReference {
+            campaign: message.campaign.clone(),
+            lead: message.lead.id.clone(),
+            attempt,
+        };
+        let request = self.call_request(message, &loaded, &reference);
+        let placed = self
+            .provider(&message.call.provider)?
+            .place_call(&request)
+            .await;
+        count_placed(&placed);
+        self.crash_point("dial.after_place")?;
+        self.settle_placed(message, &calling, &reference, placed, now)
+            .await
+    }
 
+    /// Step 2: hands the lead back if the campaign is no longer active, defers or skips it if
+    /// the screen says so; `None` when it may be called now.
+    async fn screen_before_claim(
+        &self,
+        message: &DialMessage,
+        loaded: &LoadedCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DialOutcome>, EngineError> {
+        let (campaign, lead) = (&message.campaign, &message.lead);
+        if loaded.record.status != CampaignStatus::Active {
+            self.defer(campaign, lead.clone(), now).await?;
+            return Ok(Some(DialOutcome::Done("campaign not active: handed back")));
+        }
+        Ok(
+            match screen_for_call(lead, &loaded.config, now, self.settings.call_start_margin) {
+                Screen::Dial => None,
+                Screen::Defer(at) => {
+                    self.defer(campaign, lead.clone(), at).await?;
+                    Some(DialOutcome::Done("outside the window: deferred"))
+                }
+                Screen::Skip(reason) => {
+                    self.skip(campaign, lead.clone(), reason).await?;
+                    Some(DialOutcome::Done("skipped"))
+                }
+            },
+        )
+    }
+
+    /// Step 3: the claim, one transaction with every guard (see the module docs).
+    async fn claim(
+        &self,
+        message: &DialMessage,
+        loaded: &LoadedCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, EngineError> {
+        let lead = &message.lead;
+        let config = &loaded.config;
         let token = lead
             .state
             .lease
@@ -94,12 +166,11 @@ where
         let mut calling = lead.state.clone();
         let deadline = LeadState::call_deadline(now, config.call_handling.max_call_duration);
         let Ok(attempt) = calling.start_call(&token, &message.call.provider, now, deadline) else {
-            return Ok(DialOutcome::Done("not leased"));
+            return Ok(Claim::Lost(DialOutcome::Done("not leased")));
         };
-        let provider = self.provider(&message.call.provider)?;
-        let account = provider.account();
+        let account = self.provider(&message.call.provider)?.account();
         let key = LeadRef {
-            campaign: campaign.clone(),
+            campaign: message.campaign.clone(),
             lead: lead.id.clone(),
         };
         let delta = CounterDelta::between(&lead.state, &calling, None);
@@ -132,55 +203,65 @@ where
             guards,
         };
         match self.store.write_transition(write).await {
-            Ok(()) => {}
-            Err(WriteError::Refused(refusal)) => return self.claim_refused(message, refusal).await,
-            Err(err) => return Err(err.into()),
+            Ok(()) => Ok(Claim::Won { calling, attempt }),
+            Err(WriteError::Refused(refusal)) => {
+                Ok(Claim::Lost(self.claim_refused(message, refusal).await?))
+            }
+            Err(err) => Err(err.into()),
         }
-        self.crash_point("dial.after_claim")?;
+    }
 
-        // The claim is a transaction and may have taken a while: the screen above decided
-        // for `now`, but the call starts when the provider is reached. Decide again on the
-        // clock as it is now, just before the request, and give the claim back untouched if
-        // the window (or the campaign) no longer leaves room for the call to start.
+    /// Step 4. The claim is a transaction and may have taken a while: the screen decided for
+    /// `claimed_at`, but the call starts when the provider is reached. Decides again on the
+    /// clock as it is now, just before the request, and gives the claim back untouched if the
+    /// window (or the campaign) no longer leaves room for the call to start.
+    async fn screen_after_claim(
+        &self,
+        message: &DialMessage,
+        loaded: &LoadedCampaign,
+        calling: &LeadState,
+        attempt: u8,
+        claimed_at: DateTime<Utc>,
+    ) -> Result<Option<DialOutcome>, EngineError> {
         let placing_at = self.clock.now();
-        if placing_at > now {
-            let margin = self.settings.call_start_margin;
-            match screen_for_call(lead, config, placing_at, margin) {
-                Screen::Dial => {}
+        if placing_at <= claimed_at {
+            return Ok(None);
+        }
+        let margin = self.settings.call_start_margin;
+        Ok(
+            match screen_for_call(&message.lead, &loaded.config, placing_at, margin) {
+                Screen::Dial => None,
                 Screen::Defer(at) => {
-                    self.release(message, &calling, attempt, at).await?;
-                    return Ok(DialOutcome::Done(
+                    self.release(message, calling, attempt, at).await?;
+                    Some(DialOutcome::Done(
                         "window closed during the claim: released",
-                    ));
+                    ))
                 }
                 // The next tick screens it again and records why it will never be called.
                 Screen::Skip(_) => {
-                    self.release(message, &calling, attempt, placing_at).await?;
-                    return Ok(DialOutcome::Done("no longer callable: released"));
+                    self.release(message, calling, attempt, placing_at).await?;
+                    Some(DialOutcome::Done("no longer callable: released"))
                 }
-            }
-        }
+            },
+        )
+    }
 
-        let reference = CallReference {
-            campaign: campaign.clone(),
-            lead: lead.id.clone(),
-            attempt,
+    /// Step 5: records what the provider answered. Rate limits and unavailability put the
+    /// lead back without counting an attempt; a lost answer leaves it on the call, to be
+    /// looked up; a permanent refusal is a failed attempt.
+    async fn settle_placed(
+        &self,
+        message: &DialMessage,
+        calling: &LeadState,
+        reference: &CallReference,
+        placed: Result<PlacedCall, PlaceCallError>,
+        now: DateTime<Utc>,
+    ) -> Result<DialOutcome, EngineError> {
+        let attempt = reference.attempt;
+        let on_call = Lead {
+            state: calling.clone(),
+            ..message.lead.clone()
         };
-        let request = self.call_request(message, &loaded, &reference);
-        let placed = provider.place_call(&request).await;
-        match &placed {
-            Ok(_) => emf::put(Metric::count("CallsPlaced", 1.0)),
-            Err(err) => emf::put(Metric::count("ProviderErrors", 1.0).with(
-                "Kind",
-                match err {
-                    PlaceCallError::RateLimited { .. } => "rate_limited",
-                    PlaceCallError::Unavailable => "unavailable",
-                    PlaceCallError::Uncertain => "uncertain",
-                    PlaceCallError::Rejected { .. } => "rejected",
-                },
-            )),
-        }
-        self.crash_point("dial.after_place")?;
         match placed {
             Ok(call) => {
                 let mut recorded = calling.clone();
@@ -189,29 +270,22 @@ where
                     .is_ok()
                 {
                     // Refused as stale only if the outcome already arrived: nothing to record.
-                    self.write_simple(
-                        campaign,
-                        &Lead {
-                            state: calling.clone(),
-                            ..lead.clone()
-                        },
-                        &recorded,
-                        Guards::default(),
-                    )
-                    .await?;
+                    self.write_simple(&message.campaign, &on_call, &recorded, Guards::default())
+                        .await?;
                 }
-                tracing::info!(%reference, to = %lead.contact.phone.masked(), "call placed");
+                let to = message.lead.contact.phone.masked();
+                tracing::info!(%reference, %to, "call placed");
                 Ok(DialOutcome::Done("called"))
             }
             Err(PlaceCallError::RateLimited { retry_after }) => {
                 let wait = retry_after
                     .and_then(|d| Duration::from_std(d).ok())
                     .map_or(PROVIDER_BACKOFF, |d| d.max(Duration::seconds(5)));
-                self.release(message, &calling, attempt, now + wait).await?;
+                self.release(message, calling, attempt, now + wait).await?;
                 Ok(DialOutcome::Done("provider rate limited: released"))
             }
             Err(PlaceCallError::Unavailable) => {
-                self.release(message, &calling, attempt, now + PROVIDER_BACKOFF)
+                self.release(message, calling, attempt, now + PROVIDER_BACKOFF)
                     .await?;
                 Ok(DialOutcome::Done("provider unavailable: released"))
             }
@@ -220,16 +294,8 @@ where
                 // the tick looks it up once this deadline passes.
                 let mut state = calling.clone();
                 if state.extend_call(attempt, now + UNCERTAIN_LOOKUP).is_ok() {
-                    self.write_simple(
-                        campaign,
-                        &Lead {
-                            state: calling.clone(),
-                            ..lead.clone()
-                        },
-                        &state,
-                        Guards::default(),
-                    )
-                    .await?;
+                    self.write_simple(&message.campaign, &on_call, &state, Guards::default())
+                        .await?;
                 }
                 tracing::warn!(%reference, "call creation answer lost; will look it up");
                 Ok(DialOutcome::Done("creation uncertain: will look up"))
@@ -241,7 +307,7 @@ where
                     disposition: Some(reason),
                     ..Default::default()
                 };
-                self.apply_outcome(&reference, &report, &details).await?;
+                self.apply_outcome(reference, &report, &details).await?;
                 Ok(DialOutcome::Done("refused by the provider"))
             }
         }
@@ -287,7 +353,7 @@ where
         message: &DialMessage,
         calling: &LeadState,
         attempt: u8,
-        at: chrono::DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let mut state = calling.clone();
         let started_at = calling.call.as_ref().map(|c| c.started_at);
@@ -306,7 +372,7 @@ where
     fn call_request(
         &self,
         message: &DialMessage,
-        loaded: &crate::LoadedCampaign,
+        loaded: &LoadedCampaign,
         reference: &CallReference,
     ) -> CallRequest {
         let contact = &message.lead.contact;

@@ -1,6 +1,6 @@
 //! Provider webhooks: verify, parse, apply once.
 
-use ports::store::{CampaignReader, LeadReader, LeadTransitions};
+use ports::store::{Campaigns, Leads};
 use ports::voice::{CallEventKind, CallReference, WebhookError, WebhookRequest};
 
 use crate::outcome::Applied;
@@ -20,7 +20,7 @@ pub enum WebhookOutcome {
 
 impl<S> Engine<S>
 where
-    S: CampaignReader + LeadReader + LeadTransitions,
+    S: Campaigns + Leads,
 {
     /// Handles one webhook from `provider` about the call `reference` names (from the URL path,
     /// which the provider's signature covers).

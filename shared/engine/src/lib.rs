@@ -31,8 +31,8 @@ use domain::config::CampaignConfig;
 use domain::ids::{AgentId, CampaignRef, TenantId};
 use ports::queue::MessageQueue;
 use ports::schedules::Schedules;
-use ports::store::{AgentReader, CampaignReader};
 use ports::store::{AgentRecord, CampaignRecord, StoreError, WriteError};
+use ports::store::{Agents, Campaigns};
 use ports::voice::VoiceProvider;
 use ports::{Clock, Faults, InjectedCrash};
 
@@ -111,7 +111,6 @@ impl std::fmt::Debug for Providers {
 
 /// Everything the handlers use.
 pub struct Engine<S> {
-    /// The store.
     pub store: Arc<S>,
     /// The dial queue.
     pub queue: Arc<dyn MessageQueue>,
@@ -260,7 +259,7 @@ impl<S> Engine<S> {
     }
 }
 
-impl<S: AgentReader> Engine<S> {
+impl<S: Agents> Engine<S> {
     /// The agent, cached for the campaign cache's TTL.
     pub(crate) async fn agent(
         &self,
@@ -276,7 +275,7 @@ impl<S: AgentReader> Engine<S> {
                 return Ok(Some(record.clone()));
             }
         }
-        let record = self.store.agent(tenant, agent).await?;
+        let record = self.store.get_agent(tenant, agent).await?;
         if let Some(record) = &record {
             let mut agents = self.agents.lock().unwrap_or_else(|e| e.into_inner());
             agents.insert(key, (self.clock.now(), record.clone()));
@@ -285,13 +284,13 @@ impl<S: AgentReader> Engine<S> {
     }
 }
 
-impl<S: CampaignReader> Engine<S> {
+impl<S: Campaigns> Engine<S> {
     /// The campaign, fresh from the store.
     pub async fn load_campaign(
         &self,
         campaign: &CampaignRef,
     ) -> Result<Option<LoadedCampaign>, EngineError> {
-        match self.store.campaign(campaign).await? {
+        match self.store.get_campaign(campaign).await? {
             Some(record) => self.remember(record).map(Some),
             None => Ok(None),
         }

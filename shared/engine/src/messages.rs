@@ -25,7 +25,6 @@ pub struct CallSettings {
 /// are what the dialer's write is conditional on), so the dialer reads nothing to dial.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DialMessage {
-    /// The campaign.
     pub campaign: CampaignRef,
     /// The campaign configuration version the tick used.
     pub config_version: u64,
@@ -43,7 +42,6 @@ pub struct DialMessage {
 pub enum ResultsJob {
     /// Write the export `export` of `campaign`.
     Export {
-        /// The campaign.
         campaign: CampaignRef,
         /// The export job (already recorded as Queued).
         export: ExportId,
@@ -51,7 +49,6 @@ pub enum ResultsJob {
     /// Recompute `campaign`'s counters from its leads; rewrite them if they drifted and
     /// `repair` is set.
     Reconcile {
-        /// The campaign.
         campaign: CampaignRef,
         /// Whether to repair drift.
         repair: bool,

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, LeadRef};
 use domain::lead::{CounterDelta, Lead, LeadState, SkipReason};
-use ports::store::LeadTransitions;
+use ports::store::Leads;
 use ports::store::{Guards, LeadWrite, Refusal, WriteError};
 
 use crate::{Engine, EngineError};
 
-impl<S: LeadTransitions> Engine<S> {
+impl<S: Leads> Engine<S> {
     /// Moves a lead to its next opening. Returns whether it moved (a stale read does not).
     pub(crate) async fn defer(
         &self,

@@ -4,10 +4,10 @@
 use chrono::{DateTime, DurationRound, Utc};
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
-use domain::lead::{AttemptDetails, CounterDelta};
+use domain::lead::{AttemptDetails, AttemptRecord, CounterDelta, Lead, LeadState};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::{CampaignStatus, LeadStatus};
-use ports::store::{CampaignReader, LeadReader, LeadTransitions};
+use ports::store::{Campaigns, Leads};
 use ports::store::{Guards, HourlyIncrement, LeadWrite, Refusal, WriteError};
 use ports::voice::CallReference;
 
@@ -52,7 +52,7 @@ pub(crate) fn release_guards(started_at: Option<DateTime<Utc>>) -> Guards {
 
 impl<S> Engine<S>
 where
-    S: CampaignReader + LeadReader + LeadTransitions,
+    S: Campaigns + Leads,
 {
     /// Applies `report` to the attempt `reference` names, exactly once: the write is
     /// conditional on the lead still being on that call at the version read, and moves the
@@ -70,90 +70,120 @@ where
         };
         // A concurrent duplicate may win the race; re-read and look again.
         for _ in 0..4 {
-            let now = self.clock.now();
-            let Some(lead) = self.store.lead(&key).await? else {
-                return Ok(Applied::Ignored("unknown lead"));
-            };
-            let on_this_call = lead.state.status == LeadStatus::Calling
-                && lead
-                    .state
-                    .call
-                    .as_ref()
-                    .is_some_and(|c| c.attempt == reference.attempt);
-            if !on_this_call {
-                return Ok(Applied::Ignored("the attempt is already settled"));
-            }
-            let Some(campaign) = self.cached_campaign(&reference.campaign, None).await? else {
-                return Ok(Applied::Ignored("unknown campaign"));
-            };
-            let mut next = lead.state.clone();
-            let record = match next.finish_attempt(
-                reference.attempt,
-                report,
-                details.clone(),
-                &campaign.config.retry,
-                is_running(&campaign, now),
-                now,
-            ) {
-                Ok(record) => record,
-                Err(_) => return Ok(Applied::Ignored("the attempt is already settled")),
-            };
-            // A retry or a callback that falls outside the lead's window (or its daily cap) is
-            // scheduled at its next opening at once: the lead shows when it will really be
-            // called, and no tick wakes at the earlier time only to move it.
-            if let Some(at) = next
-                .next_call_at
-                .filter(|_| next.status == LeadStatus::Scheduled)
-            {
-                let scheduled = domain::lead::Lead {
-                    state: next.clone(),
-                    ..lead.clone()
-                };
-                let margin = self.settings.call_start_margin;
-                if let Screen::Defer(opening) =
-                    screen_for_call(&scheduled, &campaign.config, at, margin)
-                {
-                    // Only a lead that may be called can be scheduled: this cannot fail.
-                    let _ = next.defer(opening);
-                }
-            }
-            let delta = CounterDelta::between(&lead.state, &next, Some(&record));
-            let guards = Guards {
-                add_to_dnc: (report.outcome == Outcome::OptedOut)
-                    .then(|| lead.contact.phone.clone()),
-                hourly: Some(HourlyIncrement {
-                    hour: hour_of(record.started_at),
-                    started: 0,
-                    connected: i64::from(report.outcome.connected()),
-                    talk_seconds: i64::from(record.duration_seconds),
-                }),
-                ..Guards::default()
-            };
-            self.crash_point("outcome.before_write")?;
-            let write = LeadWrite {
-                lead: &key,
-                expected_version: lead.state.version,
-                state: &next,
-                counters: &delta,
-                guards,
-            };
-            match self.store.write_transition(write).await {
-                Ok(()) => {
-                    ports::metrics::put(
-                        ports::metrics::Metric::count("CallOutcomes", 1.0)
-                            .with("Outcome", report.outcome.as_str()),
-                    );
-                    tracing::info!(lead = %key, attempt = reference.attempt, outcome = report.outcome.as_str(), status = next.status.as_str(), "outcome applied");
-                    return Ok(Applied::Applied(next.status));
-                }
-                Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => continue,
-                Err(WriteError::Refused(other)) => {
-                    tracing::warn!(lead = %key, refusal = %other, "outcome refused");
-                    return Ok(Applied::Ignored("refused"));
-                }
-                Err(err) => return Err(err.into()),
+            if let Some(applied) = self.try_apply(&key, reference, report, details).await? {
+                return Ok(applied);
             }
         }
         Err(EngineError::Write(WriteError::Refused(Refusal::Conflict)))
+    }
+
+    /// One try at applying the report; `None` when a concurrent write won the race (read
+    /// again and look again).
+    async fn try_apply(
+        &self,
+        key: &LeadRef,
+        reference: &CallReference,
+        report: &AttemptReport,
+        details: &AttemptDetails,
+    ) -> Result<Option<Applied>, EngineError> {
+        let now = self.clock.now();
+        let Some(lead) = self.store.get_lead(key).await? else {
+            return Ok(Some(Applied::Ignored("unknown lead")));
+        };
+        let on_this_call = lead.state.status == LeadStatus::Calling
+            && lead
+                .state
+                .call
+                .as_ref()
+                .is_some_and(|c| c.attempt == reference.attempt);
+        if !on_this_call {
+            return Ok(Some(Applied::Ignored("the attempt is already settled")));
+        }
+        let Some(campaign) = self.cached_campaign(&reference.campaign, None).await? else {
+            return Ok(Some(Applied::Ignored("unknown campaign")));
+        };
+        let Some((next, record)) =
+            self.settle_attempt(&lead, &campaign, reference.attempt, report, details, now)
+        else {
+            return Ok(Some(Applied::Ignored("the attempt is already settled")));
+        };
+        let delta = CounterDelta::between(&lead.state, &next, Some(&record));
+        let guards = Guards {
+            add_to_dnc: (report.outcome == Outcome::OptedOut).then(|| lead.contact.phone.clone()),
+            hourly: Some(HourlyIncrement {
+                hour: hour_of(record.started_at),
+                started: 0,
+                connected: i64::from(report.outcome.connected()),
+                talk_seconds: i64::from(record.duration_seconds),
+            }),
+            ..Guards::default()
+        };
+        self.crash_point("outcome.before_write")?;
+        let write = LeadWrite {
+            lead: key,
+            expected_version: lead.state.version,
+            state: &next,
+            counters: &delta,
+            guards,
+        };
+        match self.store.write_transition(write).await {
+            Ok(()) => {
+                ports::metrics::put(
+                    ports::metrics::Metric::count("CallOutcomes", 1.0)
+                        .with("Outcome", report.outcome.as_str()),
+                );
+                tracing::info!(lead = %key, attempt = reference.attempt, outcome = report.outcome.as_str(), status = next.status.as_str(), "outcome applied");
+                Ok(Some(Applied::Applied(next.status)))
+            }
+            Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => Ok(None),
+            Err(WriteError::Refused(other)) => {
+                tracing::warn!(lead = %key, refusal = %other, "outcome refused");
+                Ok(Some(Applied::Ignored("refused")))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The lead's state after the attempt and the attempt's record; `None` if the attempt is
+    /// already settled. A retry or a callback that falls outside the lead's window (or its
+    /// daily cap) is scheduled at its next opening at once: the lead shows when it will really
+    /// be called, and no tick wakes at the earlier time only to move it.
+    fn settle_attempt(
+        &self,
+        lead: &Lead,
+        campaign: &LoadedCampaign,
+        attempt: u8,
+        report: &AttemptReport,
+        details: &AttemptDetails,
+        now: DateTime<Utc>,
+    ) -> Option<(LeadState, AttemptRecord)> {
+        let mut next = lead.state.clone();
+        let record = next
+            .finish_attempt(
+                attempt,
+                report,
+                details.clone(),
+                &campaign.config.retry,
+                is_running(campaign, now),
+                now,
+            )
+            .ok()?;
+        if let Some(at) = next
+            .next_call_at
+            .filter(|_| next.status == LeadStatus::Scheduled)
+        {
+            let scheduled = Lead {
+                state: next.clone(),
+                ..lead.clone()
+            };
+            let margin = self.settings.call_start_margin;
+            if let Screen::Defer(opening) =
+                screen_for_call(&scheduled, &campaign.config, at, margin)
+            {
+                // Only a lead that may be called can be scheduled: this cannot fail.
+                let _ = next.defer(opening);
+            }
+        }
+        Some((next, record))
     }
 }

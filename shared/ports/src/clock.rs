@@ -8,7 +8,6 @@ use chrono::{DateTime, Duration, Utc};
 /// The time. Everything that depends on the time asks this, so tests and the local runner can
 /// run hours of a campaign in seconds.
 pub trait Clock: Send + Sync {
-    /// Now.
     fn now(&self) -> DateTime<Utc>;
 }
 

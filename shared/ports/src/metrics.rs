@@ -7,9 +7,7 @@ use std::sync::{Mutex, OnceLock};
 /// A unit CloudWatch knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
-    /// A count.
     Count,
-    /// Seconds.
     Seconds,
 }
 
@@ -27,16 +25,13 @@ impl Unit {
 pub struct Metric {
     /// Metric name.
     pub name: &'static str,
-    /// Unit.
     pub unit: Unit,
-    /// Value.
     pub value: f64,
     /// Dimensions besides `Service`.
     pub dimensions: Vec<(&'static str, String)>,
 }
 
 impl Metric {
-    /// A count.
     pub fn count(name: &'static str, value: f64) -> Self {
         Self {
             name,

@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 pub struct CallReference {
     /// Tenant and campaign.
     pub campaign: CampaignRef,
-    /// The lead.
     pub lead: LeadId,
     /// The attempt (1-based).
     pub attempt: u8,
@@ -183,7 +182,6 @@ pub enum CallLookup {
     Ended {
         /// The outcome.
         report: AttemptReport,
-        /// Details.
         details: AttemptDetails,
     },
     /// The provider has no such call.

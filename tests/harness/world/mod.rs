@@ -8,14 +8,18 @@ use doubles::{CopyingQueue, RecordingSchedules};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use adapters::metrics::RequestCounter;
-use adapters::ports::{Clock, ManualClock};
 use adapters::queue::SqsQueue;
-use adapters::store::{AgentRecord, DynamoStore, NewCampaign, TenantRecord};
+use adapters::request_count::RequestCounter;
+use adapters::store::DynamoStore;
 use adapters::voice::CallReference;
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::simulator::{FaultMix, OutcomeMix, Simulator, SimulatorConfig};
 use adapters::voice::twilio::{Twilio, TwilioConfig};
+use ports::store::{
+    AgentRecord, Agents, Campaigns, Counters, InsertOutcome, Leads, NewCampaign, TenantRecord,
+    Tenants,
+};
+use ports::{Clock, ManualClock};
 
 use crate::fake_providers::ProviderKind;
 use chrono::{DateTime, Duration, Utc};
@@ -26,9 +30,8 @@ use domain::lead::{Contact, ImportSource, Lead, LeadState};
 use domain::phone::E164;
 use domain::plan::Plan;
 use domain::status::CampaignStatus;
+use emulator::TestEnv;
 use engine::{Engine, Providers, Settings};
-use futures::StreamExt;
-use local_aws::TestEnv;
 
 use crate::crash::CrashPlan;
 
@@ -39,7 +42,6 @@ pub struct WorldConfig {
     pub label: String,
     /// Seeds the network and the crash plan.
     pub seed: u64,
-    /// The campaign.
     pub campaign: CampaignSpec,
     /// Who to call.
     pub contacts: Vec<Contact>,
@@ -145,7 +147,6 @@ pub struct RunStats {
     pub webhook_deliveries: u64,
     /// Create-call requests the network received.
     pub create_requests: u64,
-    /// Calls placed.
     pub calls_placed: u64,
     /// Whether the campaign drained and its schedule was deleted.
     pub finished: bool,
@@ -213,7 +214,6 @@ struct PendingWebhook {
 pub struct World {
     /// The emulator resources.
     pub env: TestEnv,
-    /// The store.
     pub store: Arc<DynamoStore>,
     /// The virtual clock.
     pub clock: ManualClock,
@@ -225,7 +225,6 @@ pub struct World {
     pub crashes: Arc<CrashPlan>,
     /// AWS requests by operation.
     pub requests: RequestCounter,
-    /// The campaign.
     pub campaign: CampaignRef,
     /// Its configuration.
     pub config: CampaignConfig,
@@ -274,35 +273,7 @@ impl World {
             inner: SqsQueue::new(sqs.clone(), &queue_url),
             copies: settings.copies.max(1),
         });
-        let providers = match settings.provider {
-            ProviderKind::Simulator => Providers::default().with("simulator", simulator.clone()),
-            kind => {
-                let base = crate::fake_providers::start(kind, simulator.clone()).await?;
-                let timeout = std::time::Duration::from_secs(5);
-                let adapter: Arc<dyn adapters::voice::VoiceProvider> = match kind {
-                    ProviderKind::Twilio => Arc::new(Twilio::new(
-                        TwilioConfig {
-                            account_sid: crate::fake_providers::TWILIO_SID.into(),
-                            auth_token: crate::fake_providers::TWILIO_TOKEN.into(),
-                            api_base: base,
-                            calls_per_second: settings.calls_per_second,
-                        },
-                        timeout,
-                    )),
-                    _ => Arc::new(HttpAgent::new(
-                        HttpAgentConfig {
-                            base_url: base,
-                            api_key: "fake-key".into(),
-                            signing_secret: crate::fake_providers::AGENT_SECRET.into(),
-                            calls_per_second: settings.calls_per_second,
-                        },
-                        timeout,
-                        Arc::new(clock.clone()),
-                    )),
-                };
-                Providers::default().with(kind.name(), adapter)
-            }
-        };
+        let providers = providers_for(&settings, &simulator, &clock).await?;
         let mut engine_settings = Settings::new("http://engine.test");
         engine_settings.quiet_horizon = settings.quiet_horizon;
         let engine = Arc::new(Engine::new(
@@ -315,79 +286,7 @@ impl World {
             engine_settings,
         ));
 
-        let tenant = TenantId::parse("tenant-1")?;
-        let now = settings.start;
-        store
-            .create_tenant(&TenantRecord::new(
-                tenant.clone(),
-                "Test tenant",
-                Plan::Enterprise,
-                now,
-            ))
-            .await?;
-        let agent_id = AgentId::parse(settings.campaign.agent_id.clone())?;
-        let agent = AgentRecord {
-            tenant: tenant.clone(),
-            id: agent_id,
-            spec: AgentSpec {
-                name: "Ava".into(),
-                mode: AgentMode::Outbound,
-                provider: settings.provider.name().into(),
-                caller_number: "+14155552671".into(),
-                provider_agent_ref: "ava".into(),
-                voicemail_message: Some("Hi, this is Ava.".into()),
-            },
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        store.put_agent(&agent, None).await?;
-        let campaign = CampaignRef {
-            tenant: tenant.clone(),
-            campaign: CampaignId::parse("campaign-1")?,
-        };
-        let config = CampaignConfig::parse(settings.campaign.clone())?;
-        store
-            .create_campaign(NewCampaign {
-                campaign: campaign.clone(),
-                spec: config.spec().clone(),
-                now,
-            })
-            .await?;
-        let import = ImportId::parse("seed")?;
-        let inserts = settings.contacts.iter().enumerate().map(|(i, contact)| {
-            let lead = Lead {
-                id: LeadId::derive(&campaign.campaign, &contact.phone),
-                contact: contact.clone(),
-                source: ImportSource {
-                    import_id: import.clone(),
-                    line: i as u64 + 2,
-                },
-                state: LeadState::new(now),
-            };
-            let store = store.clone();
-            let campaign = campaign.clone();
-            async move { store.insert_lead(&campaign, &lead).await }
-        });
-        let mut inserted = 0;
-        for result in futures::stream::iter(inserts)
-            .buffer_unordered(8)
-            .collect::<Vec<_>>()
-            .await
-        {
-            if result? == adapters::store::InsertOutcome::Inserted {
-                inserted += 1;
-            }
-        }
-        store.add_imported(&campaign, inserted).await?;
-        let launched = if config.starts_at.is_some_and(|s| s > now) {
-            CampaignStatus::Scheduled
-        } else {
-            CampaignStatus::Active
-        };
-        store
-            .set_campaign_status(&campaign, CampaignStatus::Draft, launched, now)
-            .await?;
+        let (campaign, config) = seed_campaign(&store, &settings).await?;
         requests.reset();
         Ok(Self {
             env,
@@ -450,4 +349,120 @@ pub fn contacts_in(area_codes: &[&str], count: usize) -> Vec<Contact> {
 /// Current time according to a clock trait object (for checks).
 pub fn now_of(clock: &dyn Clock) -> DateTime<Utc> {
     clock.now()
+}
+
+/// The voice providers of a world: the simulated network itself, or a real adapter (Twilio,
+/// the HTTP agent platform) talking to a fake of that provider backed by the simulator.
+async fn providers_for(
+    settings: &WorldConfig,
+    simulator: &Arc<Simulator>,
+    clock: &ManualClock,
+) -> anyhow::Result<Providers> {
+    Ok(match settings.provider {
+        ProviderKind::Simulator => Providers::default().with("simulator", simulator.clone()),
+        kind => {
+            let base = crate::fake_providers::start(kind, simulator.clone()).await?;
+            let timeout = std::time::Duration::from_secs(5);
+            let adapter: Arc<dyn adapters::voice::VoiceProvider> = match kind {
+                ProviderKind::Twilio => Arc::new(Twilio::new(
+                    TwilioConfig {
+                        account_sid: crate::fake_providers::TWILIO_SID.into(),
+                        auth_token: crate::fake_providers::TWILIO_TOKEN.into(),
+                        api_base: base,
+                        calls_per_second: settings.calls_per_second,
+                    },
+                    timeout,
+                )),
+                _ => Arc::new(HttpAgent::new(
+                    HttpAgentConfig {
+                        base_url: base,
+                        api_key: "fake-key".into(),
+                        signing_secret: crate::fake_providers::AGENT_SECRET.into(),
+                        calls_per_second: settings.calls_per_second,
+                    },
+                    timeout,
+                    Arc::new(clock.clone()),
+                )),
+            };
+            Providers::default().with(kind.name(), adapter)
+        }
+    })
+}
+
+/// Creates the tenant, its agent and the campaign, inserts the contacts as Pending leads and
+/// launches it (Scheduled if it starts later).
+async fn seed_campaign(
+    store: &DynamoStore,
+    settings: &WorldConfig,
+) -> anyhow::Result<(CampaignRef, CampaignConfig)> {
+    let tenant = TenantId::parse("tenant-1")?;
+    let now = settings.start;
+    store
+        .create_tenant(&TenantRecord::new(
+            tenant.clone(),
+            "Test tenant",
+            Plan::Enterprise,
+            now,
+        ))
+        .await?;
+    let agent_id = AgentId::parse(settings.campaign.agent_id.clone())?;
+    let agent = AgentRecord {
+        tenant: tenant.clone(),
+        id: agent_id,
+        spec: AgentSpec {
+            name: "Ava".into(),
+            mode: AgentMode::Outbound,
+            provider: settings.provider.name().into(),
+            caller_number: "+14155552671".into(),
+            provider_agent_ref: "ava".into(),
+            voicemail_message: Some("Hi, this is Ava.".into()),
+        },
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    store.put_agent(&agent, None).await?;
+    let campaign = CampaignRef {
+        tenant: tenant.clone(),
+        campaign: CampaignId::parse("campaign-1")?,
+    };
+    let config = CampaignConfig::parse(settings.campaign.clone())?;
+    store
+        .create_campaign(NewCampaign {
+            campaign: campaign.clone(),
+            spec: config.spec().clone(),
+            now,
+        })
+        .await?;
+    let import = ImportId::parse("seed")?;
+    let leads: Vec<Lead> = settings
+        .contacts
+        .iter()
+        .enumerate()
+        .map(|(i, contact)| Lead {
+            id: LeadId::derive(&campaign.campaign, &contact.phone),
+            contact: contact.clone(),
+            source: ImportSource {
+                import_id: import.clone(),
+                line: i as u64 + 2,
+            },
+            state: LeadState::new(now),
+        })
+        .collect();
+    let inserted = store
+        .insert_leads(&campaign, &leads, 8)
+        .await?
+        .into_iter()
+        .filter(|outcome| *outcome == InsertOutcome::Inserted)
+        .count() as i64;
+    store.add_imported(&campaign, inserted).await?;
+    let launched = if config.starts_at.is_some_and(|s| s > now) {
+        CampaignStatus::Scheduled
+    } else {
+        CampaignStatus::Active
+    };
+    store
+        .set_campaign_status(&campaign, CampaignStatus::Draft, launched, now)
+        .await?;
+    Ok((campaign, config))
 }

@@ -1,7 +1,8 @@
 //! Running a built world on its virtual clock: ticks, dial deliveries, webhooks.
 
-use adapters::ports::Clock;
-use adapters::store::DueBatch;
+use ports::Clock;
+use ports::store::DueBatch;
+use ports::store::{DoNotCall, DueLeads};
 
 use crate::fake_providers::ProviderKind;
 use chrono::{DateTime, Duration, DurationRound, Utc};

@@ -1,6 +1,7 @@
 use axum::http::{Method, StatusCode};
 use domain::plan::Plan;
 use domain::status::{CampaignAction, CampaignStatus, Transition};
+use ports::store::{Campaigns, Tenants};
 use serde_json::{Value, json};
 
 use crate::support::*;

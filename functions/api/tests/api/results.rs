@@ -1,9 +1,9 @@
 //! Analytics, exports and reconciliation through the API, with the results worker's jobs run
 //! against the emulator.
 
+use ports::store::{Counters, Imports, Leads, Reports};
 use std::collections::{BTreeMap, HashMap};
 
-use adapters::store::{ImportFormat, ImportRecord, ImportStatus};
 use axum::http::StatusCode;
 use chrono::Duration;
 use domain::ids::{CampaignId, CampaignRef, ImportId, LeadId, TenantId};
@@ -13,6 +13,7 @@ use domain::phone::E164;
 use domain::plan::Plan;
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
+use ports::store::{ImportFormat, ImportRecord, ImportStatus};
 use serde_json::json;
 
 use crate::support::{App, assert_problem, t0};
@@ -142,9 +143,9 @@ async fn finished_campaign(app: &App, key: &str, tenant: &str) -> (String, Vec<L
             },
             state,
         };
-        app.store.insert_lead(&c, &lead).await.unwrap();
         leads.push(lead);
     }
+    app.store.insert_leads(&c, &leads, 8).await.unwrap();
     (id, leads)
 }
 
@@ -391,7 +392,7 @@ async fn a_repair_is_refused_when_the_campaign_moved_during_the_count() {
     );
     let refused = app.store.replace_counters(&c, &stale, &truth).await;
     assert!(
-        matches!(refused, Err(adapters::store::WriteError::Refused(_))),
+        matches!(refused, Err(ports::store::WriteError::Refused(_))),
         "{refused:?}"
     );
     let current = app.store.counters(&c).await.unwrap().tally();

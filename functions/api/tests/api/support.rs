@@ -1,7 +1,6 @@
 use std::sync::Arc;
 
 use adapters::blobs::Blobs;
-use adapters::ports::ManualClock;
 use adapters::schedules::{EventBridgeSchedules, ScheduleInfo};
 use adapters::store::DynamoStore;
 use api::{ApiSettings, AppState};
@@ -13,8 +12,10 @@ use domain::ids::{CampaignId, CampaignRef, ImportId, LeadId, TenantId};
 use domain::lead::{Contact, ImportSource, Lead, LeadState};
 use domain::phone::E164;
 use domain::plan::Plan;
+use emulator::TestEnv;
 use http_body_util::BodyExt;
-use local_aws::TestEnv;
+use ports::ManualClock;
+use ports::store::{Counters, Leads};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -55,7 +56,7 @@ impl App {
             "arn:aws:iam::123456789012:role/scheduler",
         );
         let blobs = Blobs::new(
-            local_aws::s3_client(&env.config),
+            emulator::s3_client(&env.config),
             env.resources.name("DataBucket").unwrap(),
         );
         let clock = ManualClock::at(t0());
@@ -222,7 +223,10 @@ impl App {
                 },
                 state: LeadState::new(t0()),
             };
-            self.store.insert_lead(&c, &lead).await.unwrap();
+            self.store
+                .insert_leads(&c, std::slice::from_ref(&lead), 1)
+                .await
+                .unwrap();
         }
         self.store.add_imported(&c, i64::from(n)).await.unwrap();
     }

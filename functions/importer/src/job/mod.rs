@@ -3,15 +3,16 @@
 mod chunk;
 
 use chunk::{apply_chunk, make_sink, read_chunk};
+use ports::store::{Campaigns, Imports};
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use adapters::store::{CampaignRecord, ImportFormat, ImportRecord, ImportStatus, WriteError};
 use domain::config::CampaignConfig;
 use domain::ids::{CampaignRef, ImportId};
 use domain::import::header::HeaderMap;
 use domain::import::{FileRefusal, decode_field};
+use ports::store::{CampaignRecord, ImportFormat, ImportRecord, ImportStatus, WriteError};
 
 use crate::Importer;
 use crate::event::{Continuation, ImportRequest, parse_key};
@@ -23,7 +24,7 @@ use crate::report;
 pub enum ImportError {
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] adapters::store::StoreError),
+    Store(#[from] ports::store::StoreError),
     /// A write failed.
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -41,7 +42,7 @@ pub enum ImportError {
     Sqs(#[source] Box<aws_sdk_sqs::Error>),
     /// A test injected a crash.
     #[error(transparent)]
-    Crash(#[from] adapters::ports::InjectedCrash),
+    Crash(#[from] ports::InjectedCrash),
 }
 
 fn s3<E>(err: E) -> ImportError
@@ -81,36 +82,10 @@ pub async fn run(
         ImportRequest::Continue { campaign, import } => (campaign, import, None, None),
     };
     let Some(campaign) = importer.store.get_campaign(&campaign_ref).await? else {
-        // No campaign to attach a record to: the refusal is written next to the file.
-        if let Some(key) = key {
-            let refusal = format!("{{\"code\":\"campaign_not_found\",\"object\":{key:?}}}\n");
-            let report = format!(
-                "reports/{}/{}/{}.refused.json",
-                campaign_ref.tenant, campaign_ref.campaign, import_id
-            );
-            put(importer, &report, "application/json", refusal.into_bytes()).await?;
-            return Ok(Outcome::Refused("campaign_not_found".into()));
-        }
-        return Ok(Outcome::Ignored("campaign gone"));
+        return campaign_missing(importer, &campaign_ref, &import_id, key).await;
     };
-    let mut record = match importer.store.get_import(&campaign_ref, &import_id).await? {
-        Some(record) => record,
-        None => {
-            let Some(key) = key else {
-                return Ok(Outcome::Ignored("unknown import"));
-            };
-            let now = importer.clock.now();
-            let record = new_record(&campaign_ref, &import_id, key, now);
-            match importer.store.put_import(&record, None).await {
-                Ok(()) | Err(WriteError::Refused(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-            importer
-                .store
-                .get_import(&campaign_ref, &import_id)
-                .await?
-                .unwrap_or(record)
-        }
+    let Some(mut record) = find_or_create(importer, &campaign_ref, &import_id, key).await? else {
+        return Ok(Outcome::Ignored("unknown import"));
     };
     if matches!(
         record.status,
@@ -119,37 +94,7 @@ pub async fn run(
         return Ok(Outcome::Ignored("already finished"));
     }
     if record.status == ImportStatus::AwaitingUpload || record.object_size == 0 {
-        let head = importer
-            .s3
-            .head_object()
-            .bucket(&importer.bucket)
-            .key(&record.object_key)
-            .send()
-            .await
-            .map_err(s3)?;
-        let size = size
-            .or(head.content_length().and_then(|l| u64::try_from(l).ok()))
-            .unwrap_or(0);
-        let mut started = record.clone();
-        started.status = ImportStatus::Processing;
-        started.object_size = size;
-        started.version += 1;
-        started.updated_at = importer.clock.now();
-        match importer
-            .store
-            .put_import(&started, Some(record.version))
-            .await
-        {
-            Ok(()) => record = started,
-            Err(WriteError::Refused(_)) => {
-                record = importer
-                    .store
-                    .get_import(&campaign_ref, &import_id)
-                    .await?
-                    .unwrap_or(started);
-            }
-            Err(e) => return Err(e.into()),
-        }
+        record = start_processing(importer, record, size).await?;
     }
     if !campaign.status.accepts_contacts() {
         let why = FileRefusal::CampaignNotAccepting(format!(
@@ -167,6 +112,91 @@ pub async fn run(
         .await;
     }
     process(importer, &campaign, record, deadline).await
+}
+
+/// No campaign to attach a record to: the refusal is written next to the file (an object
+/// event), or there is nothing left to do (a continuation).
+async fn campaign_missing(
+    importer: &Importer,
+    campaign: &CampaignRef,
+    import: &ImportId,
+    key: Option<String>,
+) -> Result<Outcome, ImportError> {
+    let Some(key) = key else {
+        return Ok(Outcome::Ignored("campaign gone"));
+    };
+    let refusal = format!("{{\"code\":\"campaign_not_found\",\"object\":{key:?}}}\n");
+    let report = format!(
+        "reports/{}/{}/{}.refused.json",
+        campaign.tenant, campaign.campaign, import
+    );
+    put(importer, &report, "application/json", refusal.into_bytes()).await?;
+    Ok(Outcome::Refused("campaign_not_found".into()))
+}
+
+/// The import's record; an object event for an import not yet recorded records it (a
+/// continuation for an unknown import finds nothing).
+async fn find_or_create(
+    importer: &Importer,
+    campaign: &CampaignRef,
+    import: &ImportId,
+    key: Option<String>,
+) -> Result<Option<ImportRecord>, ImportError> {
+    if let Some(record) = importer.store.get_import(campaign, import).await? {
+        return Ok(Some(record));
+    }
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let record = new_record(campaign, import, key, importer.clock.now());
+    match importer.store.put_import(&record, None).await {
+        Ok(()) | Err(WriteError::Refused(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Some(
+        importer
+            .store
+            .get_import(campaign, import)
+            .await?
+            .unwrap_or(record),
+    ))
+}
+
+/// Moves the import to Processing with the object's size (from the event, or read).
+async fn start_processing(
+    importer: &Importer,
+    record: ImportRecord,
+    size: Option<u64>,
+) -> Result<ImportRecord, ImportError> {
+    let head = importer
+        .s3
+        .head_object()
+        .bucket(&importer.bucket)
+        .key(&record.object_key)
+        .send()
+        .await
+        .map_err(s3)?;
+    let size = size
+        .or(head.content_length().and_then(|l| u64::try_from(l).ok()))
+        .unwrap_or(0);
+    let mut started = record.clone();
+    started.status = ImportStatus::Processing;
+    started.object_size = size;
+    started.version += 1;
+    started.updated_at = importer.clock.now();
+    match importer
+        .store
+        .put_import(&started, Some(record.version))
+        .await
+    {
+        Ok(()) => Ok(started),
+        Err(WriteError::Refused(_)) => Ok(importer
+            .store
+            .get_import(&record.campaign, &record.id)
+            .await?
+            .unwrap_or(started)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn new_record(
@@ -293,7 +323,7 @@ async fn process(
                     .get_import(&record.campaign, &record.id)
                     .await?
                     .ok_or(ImportError::Write(WriteError::Refused(
-                        adapters::store::Refusal::Stale,
+                        ports::store::Refusal::Stale,
                     )))?;
             }
             Err(e) => return Err(e.into()),

@@ -1,8 +1,9 @@
 use std::path::PathBuf;
 
-use adapters::store::ImportStatus;
 use domain::lead::status_index;
 use domain::status::LeadStatus;
+use ports::store::ImportStatus;
+use ports::store::{Counters, DoNotCall};
 use serde_json::Value;
 
 use crate::support::*;

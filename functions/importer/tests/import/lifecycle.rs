@@ -1,13 +1,14 @@
+use ports::store::Campaigns;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapters::ports::NoFaults;
-use adapters::store::ImportStatus;
 use aws_lambda_events::event::sqs::SqsEvent;
 use domain::status::CampaignStatus;
 use importer::ImportSettings;
 use importer::event::{ImportRequest, parse_message};
 use importer::job::{self, Outcome};
+use ports::NoFaults;
+use ports::store::ImportStatus;
 
 use crate::support::*;
 

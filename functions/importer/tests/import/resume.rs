@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
-use adapters::ports::NoFaults;
 use importer::ImportSettings;
 use importer::job::Outcome;
+use ports::NoFaults;
+use ports::store::{Counters, DoNotCall};
 
 use crate::support::*;
 

@@ -1,18 +1,20 @@
+use ports::store::{Agents, Campaigns, Imports, Leads, Tenants};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use adapters::ports::{Faults, InjectedCrash, ManualClock, NoFaults};
-use adapters::store::{AgentRecord, DynamoStore, ImportRecord, NewCampaign, TenantRecord};
+use adapters::store::DynamoStore;
 use chrono::{DateTime, Utc};
 use domain::agent::{AgentMode, AgentSpec};
 use domain::config::CampaignSpec;
 use domain::ids::{AgentId, CampaignId, CampaignRef, TenantId};
 use domain::plan::Plan;
+use emulator::TestEnv;
 use importer::event::ImportRequest;
 use importer::job::{self, Outcome};
 use importer::{ImportSettings, Importer};
-use local_aws::TestEnv;
+use ports::store::{AgentRecord, ImportRecord, NewCampaign, TenantRecord};
+use ports::{Faults, InjectedCrash, ManualClock, NoFaults};
 
 pub fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-06-10T14:00:00Z")
@@ -69,7 +71,7 @@ impl World {
                 aws_sdk_dynamodb::Client::new(&env.config),
                 env.table(),
             )),
-            s3: local_aws::s3_client(&env.config),
+            s3: emulator::s3_client(&env.config),
             sqs: aws_sdk_sqs::Client::new(&env.config),
             bucket: env.resources.name("DataBucket").unwrap().to_owned(),
             queue_url: env.resources.name("ImportQueue").unwrap().to_owned(),

@@ -1,6 +1,8 @@
 //! Agents (`T#{tenant}` / `AGENT#{id}`).
 
+use async_trait::async_trait;
 use domain::ids::{AgentId, TenantId};
+use ports::store::Agents;
 use serde::{Deserialize, Serialize};
 
 use super::AgentRecord;
@@ -33,9 +35,10 @@ fn decode(
         })
 }
 
-impl DynamoStore {
+#[async_trait]
+impl Agents for DynamoStore {
     /// Writes an agent: a new one (`expected_version` = None) or a change of the version read.
-    pub async fn put_agent(
+    async fn put_agent(
         &self,
         record: &AgentRecord,
         expected_version: Option<u64>,
@@ -62,7 +65,7 @@ impl DynamoStore {
     }
 
     /// Reads an agent of a tenant.
-    pub async fn get_agent(
+    async fn get_agent(
         &self,
         tenant: &TenantId,
         agent: &AgentId,
@@ -74,7 +77,7 @@ impl DynamoStore {
     }
 
     /// Every agent of a tenant.
-    pub async fn list_agents(&self, tenant: &TenantId) -> Result<Vec<AgentRecord>, StoreError> {
+    async fn list_agents(&self, tenant: &TenantId) -> Result<Vec<AgentRecord>, StoreError> {
         let items = self
             .items_with_prefix(keys::tenant_pk(tenant), "AGENT#", PrefixRead::default())
             .await?;
@@ -93,7 +96,7 @@ impl DynamoStore {
     }
 
     /// Deletes an agent if it still has the version read.
-    pub async fn delete_agent(
+    async fn delete_agent(
         &self,
         tenant: &TenantId,
         agent: &AgentId,

@@ -1,11 +1,13 @@
 //! Campaign configuration and status (`T#{tenant}` / `CAMPAIGN#{id}`), created together with
 //! the campaign's counters item.
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use domain::config::CampaignSpec;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::status::CampaignStatus;
+use ports::store::Campaigns;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
@@ -16,17 +18,18 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-struct CampaignItem {
+pub(super) struct CampaignItem {
     pk: String,
     sk: String,
     kind: String,
     #[serde(flatten)]
-    record: CampaignRecord,
+    pub(super) record: CampaignRecord,
 }
 
-impl DynamoStore {
+#[async_trait]
+impl Campaigns for DynamoStore {
     /// Creates a Draft campaign and its zeroed counters, refusing to overwrite an existing id.
-    pub async fn create_campaign(&self, new: NewCampaign) -> Result<CampaignRecord, WriteError> {
+    async fn create_campaign(&self, new: NewCampaign) -> Result<CampaignRecord, WriteError> {
         let c = &new.campaign;
         let record = CampaignRecord {
             tenant: c.tenant.clone(),
@@ -79,10 +82,7 @@ impl DynamoStore {
     }
 
     /// Reads a campaign of a tenant (strongly consistent); another tenant's id finds nothing.
-    pub async fn get_campaign(
-        &self,
-        c: &CampaignRef,
-    ) -> Result<Option<CampaignRecord>, StoreError> {
+    async fn get_campaign(&self, c: &CampaignRef) -> Result<Option<CampaignRecord>, StoreError> {
         decode_record(
             self.consistent_item(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign))
                 .await?,
@@ -93,7 +93,7 @@ impl DynamoStore {
 
     /// A page of a tenant's campaigns (newest id last), optionally of one status. `after` is the
     /// last campaign id of the previous page.
-    pub async fn list_campaigns(
+    async fn list_campaigns(
         &self,
         tenant: &TenantId,
         status: Option<CampaignStatus>,
@@ -149,7 +149,7 @@ impl DynamoStore {
 
     /// Replaces a campaign's configuration, bumping its version, on the condition that it is
     /// still at `expected_version` and in Draft or Paused.
-    pub async fn update_campaign_spec(
+    async fn update_campaign_spec(
         &self,
         c: &CampaignRef,
         expected_version: u64,
@@ -179,7 +179,7 @@ impl DynamoStore {
 
     /// Deletes a Draft campaign and its counters. Leads it may hold stay behind, unreachable
     /// (their keys name the deleted campaign).
-    pub async fn delete_campaign(&self, c: &CampaignRef) -> Result<(), WriteError> {
+    async fn delete_campaign(&self, c: &CampaignRef) -> Result<(), WriteError> {
         use aws_sdk_dynamodb::types::Delete;
         let meta = Delete::builder()
             .table_name(&self.table)
@@ -216,72 +216,13 @@ impl DynamoStore {
         }
     }
 
-    /// Reads a campaign and its counters in one request (strongly consistent): what a tick
-    /// needs first, for the price of one read.
-    pub async fn campaign_with_counters(
-        &self,
-        c: &CampaignRef,
-    ) -> Result<(Option<CampaignRecord>, super::CampaignCounters), StoreError> {
-        use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-        use std::collections::HashMap;
-        let key = |pk: String, sk: String| -> HashMap<String, AttributeValue> {
-            HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
-        };
-        let meta_key = key(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign));
-        let stats_key = key(keys::campaign_pk(c), keys::STATS_SK.into());
-        let request = KeysAndAttributes::builder()
-            .keys(meta_key.clone())
-            .keys(stats_key.clone())
-            .consistent_read(true)
-            .build()
-            .map_err(|e| corrupt(c, e))?;
-        let mut pending = HashMap::from([(self.table.clone(), request)]);
-        let mut found = Vec::new();
-        // BatchGetItem may return some keys as unprocessed; ask again for those.
-        for _ in 0..5 {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .map_err(aws)?;
-            if let Some(mut responses) = out.responses {
-                found.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
-                Some(unprocessed) => pending = unprocessed,
-                None => break,
-            }
-        }
-        let mut record = None;
-        let mut counters = super::CampaignCounters::default();
-        for item in found {
-            let sk = item
-                .get(keys::SK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            if sk == keys::STATS_SK {
-                counters = super::counters::decode_counters(&item);
-            } else {
-                record = Some(
-                    serde_dynamo::from_item::<_, CampaignItem>(item)
-                        .map(|i| i.record)
-                        .map_err(|e| corrupt(c, e))?,
-                );
-            }
-        }
-        Ok((record, counters))
-    }
-
     /// Moves a campaign from one status to another, refused if it is no longer in `from`.
     ///
     /// When the move makes the campaign live (Draft -> Scheduled/Active) the tenant's live
     /// count goes up in the same transaction, on the condition that the plan allows one more;
     /// when it ends a live campaign (-> Completed/Cancelled) the count goes down. So the plan
     /// limit holds under any number of concurrent launches.
-    pub async fn set_campaign_status(
+    async fn set_campaign_status(
         &self,
         c: &CampaignRef,
         from: CampaignStatus,
@@ -302,29 +243,48 @@ impl DynamoStore {
             .map_err(|e| corrupt(c, e))?;
         let live_change = i32::from(to.is_live()) - i32::from(from.is_live());
         if live_change == 0 {
-            let result = self
-                .client
-                .update_item()
-                .table_name(status.table_name())
-                .set_key(Some(status.key().clone()))
-                .update_expression(status.update_expression())
-                .set_condition_expression(status.condition_expression().map(str::to_owned))
-                .set_expression_attribute_names(status.expression_attribute_names().cloned())
-                .set_expression_attribute_values(status.expression_attribute_values().cloned())
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(()),
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Err(WriteError::Refused(Refusal::CampaignStatus))
-                }
-                Err(err) => Err(WriteError::Store(aws(err))),
-            };
+            return self.update_status(status).await;
         }
+        self.update_status_and_live_count(c, status, live_change)
+            .await
+    }
+}
+
+impl DynamoStore {
+    /// A move between two live (or two not-live) statuses: one conditional update.
+    async fn update_status(&self, status: Update) -> Result<(), WriteError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(status.table_name())
+            .set_key(Some(status.key().clone()))
+            .update_expression(status.update_expression())
+            .set_condition_expression(status.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(status.expression_attribute_names().cloned())
+            .set_expression_attribute_values(status.expression_attribute_values().cloned())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::CampaignStatus))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
+    /// A move that makes the campaign live or ends it: the status and the tenant's live count
+    /// in one transaction, the count conditional on the plan's limit when it goes up.
+    async fn update_status_and_live_count(
+        &self,
+        c: &CampaignRef,
+        status: Update,
+        live_change: i32,
+    ) -> Result<(), WriteError> {
         let mut tenant = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::tenant_pk(&c.tenant)))

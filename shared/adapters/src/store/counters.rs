@@ -15,6 +15,7 @@
 //! skip the shards with nothing due in quiet minutes and any due change makes the next tick read
 //! them all again (see [`CampaignCounters::quiet_shards`]).
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
@@ -23,10 +24,11 @@ use domain::lead::status_index;
 use domain::pacing::MINUTES_PER_HOUR;
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
+use ports::store::{CampaignRecord, Counters};
 
 use super::keys;
 use super::{CampaignCounters, QuietHint};
-use super::{DynamoStore, Refusal, StoreError, WriteError, aws, n, s};
+use super::{DynamoStore, Refusal, StoreError, WriteError, aws, corrupt, n, s};
 
 /// Reads the counters item (attributes it does not know are ignored; absent ones are 0).
 pub(crate) fn decode_counters(
@@ -87,9 +89,12 @@ impl DynamoStore {
             .key(keys::PK, s(keys::campaign_pk(c)))
             .key(keys::SK, s(keys::STATS_SK))
     }
+}
 
+#[async_trait]
+impl Counters for DynamoStore {
     /// Reads a campaign's counters (strongly consistent; one item, whatever the campaign size).
-    pub async fn counters(&self, c: &CampaignRef) -> Result<CampaignCounters, StoreError> {
+    async fn counters(&self, c: &CampaignRef) -> Result<CampaignCounters, StoreError> {
         let item = self
             .consistent_item(keys::campaign_pk(c), keys::STATS_SK)
             .await?;
@@ -98,7 +103,7 @@ impl DynamoStore {
 
     /// Adds freshly imported leads to the Pending count (a due change: call it after the leads
     /// are written).
-    pub async fn add_imported(&self, c: &CampaignRef, count: i64) -> Result<(), StoreError> {
+    async fn add_imported(&self, c: &CampaignRef, count: i64) -> Result<(), StoreError> {
         if count == 0 {
             return Ok(());
         }
@@ -118,7 +123,7 @@ impl DynamoStore {
     /// Drops from the rolling-hour count every minute wholly more than an hour before `now`,
     /// given the counters just read. One conditional write: if another tick rolled the same
     /// minutes first, this one is refused and changes nothing. Returns the starts dropped.
-    pub async fn roll_hour_window(
+    async fn roll_hour_window(
         &self,
         c: &CampaignRef,
         counters: &CampaignCounters,
@@ -169,14 +174,71 @@ impl DynamoStore {
             Err(err) => Err(WriteError::Store(aws(err))),
         }
     }
-}
 
-impl DynamoStore {
+    /// Reads a campaign and its counters in one request (strongly consistent): what a tick
+    /// needs first, for the price of one read.
+    async fn campaign_with_counters(
+        &self,
+        c: &CampaignRef,
+    ) -> Result<(Option<CampaignRecord>, CampaignCounters), StoreError> {
+        use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+        use std::collections::HashMap;
+        let key = |pk: String, sk: String| -> HashMap<String, AttributeValue> {
+            HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
+        };
+        let meta_key = key(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign));
+        let stats_key = key(keys::campaign_pk(c), keys::STATS_SK.into());
+        let request = KeysAndAttributes::builder()
+            .keys(meta_key.clone())
+            .keys(stats_key.clone())
+            .consistent_read(true)
+            .build()
+            .map_err(|e| corrupt(c, e))?;
+        let mut pending = HashMap::from([(self.table.clone(), request)]);
+        let mut found = Vec::new();
+        // BatchGetItem may return some keys as unprocessed; ask again for those.
+        for _ in 0..5 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(aws)?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
+                Some(unprocessed) => pending = unprocessed,
+                None => break,
+            }
+        }
+        let mut record = None;
+        let mut counters = CampaignCounters::default();
+        for item in found {
+            let sk = item
+                .get(keys::SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if sk == keys::STATS_SK {
+                counters = decode_counters(&item);
+            } else {
+                record = Some(
+                    serde_dynamo::from_item::<_, super::campaigns::CampaignItem>(item)
+                        .map(|i| i.record)
+                        .map_err(|e| corrupt(c, e))?,
+                );
+            }
+        }
+        Ok((record, counters))
+    }
+
     /// Leaves the quiet hint `until` (per due shard) on the counters, as of the `changes` the tick
     /// read before it read the due index. One unconditional write: a due change made meanwhile
     /// has already moved `due_changes` past `changes`, so the hint it would contradict never
     /// holds.
-    pub async fn leave_quiet_hint(
+    async fn leave_quiet_hint(
         &self,
         c: &CampaignRef,
         until: &[DateTime<Utc>],

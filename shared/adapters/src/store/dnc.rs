@@ -1,16 +1,26 @@
 //! A tenant's Do-Not-Call list (`DNC#{tenant}` / `{E.164}`).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ids::TenantId;
 use domain::phone::E164;
+use ports::store::{DncEntry, DoNotCall};
 
 use super::keys;
 use super::quarantine::{Owner, Unreadable};
 use super::{DynamoStore, StoreError, aws, corrupt, s};
 
-impl DynamoStore {
+/// The number a DNC put request writes.
+fn put_number(request: &aws_sdk_dynamodb::types::WriteRequest) -> Option<E164> {
+    let item = request.put_request()?.item();
+    let sk = item.get(keys::SK)?.as_s().ok()?;
+    E164::parse_strict(sk).ok()
+}
+
+#[async_trait]
+impl DoNotCall for DynamoStore {
     /// Adds a number (idempotent). `source` says why: `api`, `csv`, `opt_out`.
-    pub async fn add_dnc(
+    async fn add_dnc(
         &self,
         tenant: &TenantId,
         number: &E164,
@@ -32,7 +42,7 @@ impl DynamoStore {
     }
 
     /// Removes a number (idempotent).
-    pub async fn remove_dnc(&self, tenant: &TenantId, number: &E164) -> Result<(), StoreError> {
+    async fn remove_dnc(&self, tenant: &TenantId, number: &E164) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -45,7 +55,7 @@ impl DynamoStore {
     }
 
     /// Whether a number is on the list (strongly consistent).
-    pub async fn is_dnc(&self, tenant: &TenantId, number: &E164) -> Result<bool, StoreError> {
+    async fn is_dnc(&self, tenant: &TenantId, number: &E164) -> Result<bool, StoreError> {
         let out = self
             .client
             .get_item()
@@ -59,22 +69,9 @@ impl DynamoStore {
             .map_err(aws)?;
         Ok(out.item.is_some())
     }
-}
 
-/// A number on a tenant's list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DncEntry {
-    /// The number.
-    pub number: E164,
-    /// `api`, `csv` or `opt_out`.
-    pub source: String,
-    /// When it was added, if recorded.
-    pub added_at: Option<String>,
-}
-
-impl DynamoStore {
     /// A page of a tenant's list, in number order, after `after`.
-    pub async fn list_dnc(
+    async fn list_dnc(
         &self,
         tenant: &TenantId,
         after: Option<&E164>,
@@ -121,7 +118,7 @@ impl DynamoStore {
     /// Adds many numbers (25 per request). Idempotent. Items DynamoDB leaves unprocessed
     /// (throttling) are sent again with exponential backoff ([`super::BULK_BACKOFF`]); the numbers
     /// still unwritten after the last try are returned, never reported as added.
-    pub async fn add_dnc_many(
+    async fn add_dnc_many(
         &self,
         tenant: &TenantId,
         numbers: &[E164],
@@ -148,18 +145,9 @@ impl DynamoStore {
         }
         Ok(unwritten)
     }
-}
 
-/// The number a DNC put request writes.
-fn put_number(request: &aws_sdk_dynamodb::types::WriteRequest) -> Option<E164> {
-    let item = request.put_request()?.item();
-    let sk = item.get(keys::SK)?.as_s().ok()?;
-    E164::parse_strict(sk).ok()
-}
-
-impl DynamoStore {
     /// Which of `numbers` are on the tenant's list: one BatchGetItem per 100 numbers.
-    pub async fn dnc_among(
+    async fn dnc_among(
         &self,
         tenant: &TenantId,
         numbers: &[E164],

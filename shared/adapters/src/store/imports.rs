@@ -1,10 +1,9 @@
 //! Import jobs (`C#{tenant}#{campaign}` / `IMPORT#{id}`): one per uploaded CSV, with its
 //! progress checkpoint and its report.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
+use async_trait::async_trait;
 use domain::ids::{CampaignRef, ImportId};
+use ports::store::{ImportRecord, Imports};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
@@ -13,91 +12,6 @@ use super::{
     DynamoStore, PrefixRead, Refusal, StoreError, WriteError, aws, conditional, corrupt,
     decode_record, n, s,
 };
-
-/// Where an import is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportStatus {
-    /// An upload URL was issued; nothing received yet.
-    AwaitingUpload,
-    /// Rows are being imported (in chunks).
-    Processing,
-    /// Every row is accounted for.
-    Completed,
-    /// The whole file was refused (wrong campaign, too large, no phone column, ...).
-    Rejected,
-}
-
-/// How to read the rest of a file: what its first chunk found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportFormat {
-    /// Encoding and delimiter.
-    pub sniffed: domain::import::Sniffed,
-    /// The header as written.
-    pub header: Vec<String>,
-}
-
-/// An import job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportRecord {
-    /// Id.
-    pub id: ImportId,
-    /// Where.
-    pub campaign: CampaignRef,
-    /// Status.
-    pub status: ImportStatus,
-    /// The object key.
-    pub object_key: String,
-    /// Object size in bytes, once known.
-    #[serde(default)]
-    pub object_size: u64,
-    /// Byte offset of the next chunk (the checkpoint).
-    #[serde(default)]
-    pub offset: u64,
-    /// Rows read so far.
-    #[serde(default)]
-    pub rows_read: u64,
-    /// Leads imported so far.
-    #[serde(default)]
-    pub imported: u64,
-    /// Rows rejected, by reason code.
-    #[serde(default)]
-    pub rejected: BTreeMap<String, u64>,
-    /// Rows repaired (imported after fixing spreadsheet damage), by repair.
-    #[serde(default)]
-    pub repaired: BTreeMap<String, u64>,
-    /// Why the whole file was refused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
-    /// The rejected-rows CSV, once written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_key: Option<String>,
-    /// Encoding, delimiter and header, once the header is read (later chunks need them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<ImportFormat>,
-    /// The file line the next chunk starts on.
-    #[serde(default)]
-    pub next_line: u64,
-    /// Chunks committed (names the next rejected-rows part).
-    #[serde(default)]
-    pub chunks: u32,
-    /// Notes for the person who uploaded (columns without a header, ...).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// Bumped by each checkpoint; checkpoints are conditional on it.
-    pub version: u64,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl ImportRecord {
-    /// Rows rejected in all.
-    pub fn rejected_total(&self) -> u64 {
-        self.rejected.values().sum()
-    }
-}
 
 #[derive(Serialize, Deserialize)]
 struct ImportItem {
@@ -108,9 +22,10 @@ struct ImportItem {
     record: ImportRecord,
 }
 
-impl DynamoStore {
+#[async_trait]
+impl Imports for DynamoStore {
     /// Writes an import job: new (`expected_version` None) or replacing the version read.
-    pub async fn put_import(
+    async fn put_import(
         &self,
         record: &ImportRecord,
         expected_version: Option<u64>,
@@ -137,7 +52,7 @@ impl DynamoStore {
     }
 
     /// Reads an import job.
-    pub async fn get_import(
+    async fn get_import(
         &self,
         campaign: &CampaignRef,
         id: &ImportId,
@@ -151,10 +66,7 @@ impl DynamoStore {
     }
 
     /// A campaign's import jobs, newest first.
-    pub async fn list_imports(
-        &self,
-        campaign: &CampaignRef,
-    ) -> Result<Vec<ImportRecord>, StoreError> {
+    async fn list_imports(&self, campaign: &CampaignRef) -> Result<Vec<ImportRecord>, StoreError> {
         let read = PrefixRead {
             newest_first: true,
             ..PrefixRead::default()
@@ -175,14 +87,12 @@ impl DynamoStore {
         }
         Ok(records)
     }
-}
 
-impl DynamoStore {
     /// Commits a chunk: the import's new checkpoint and counts, and `imported` new Pending leads
     /// on the campaign's counters (a due change: the chunk's leads are already written), in one
     /// transaction conditional on the checkpoint read. A retried chunk's commit is refused once
     /// one has landed, so nothing is counted twice.
-    pub async fn commit_import_chunk(
+    async fn commit_import_chunk(
         &self,
         record: &ImportRecord,
         expected_version: u64,

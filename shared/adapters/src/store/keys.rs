@@ -11,7 +11,6 @@ use domain::status::LeadStatus;
 pub const PK: &str = "pk";
 /// Sort key attribute.
 pub const SK: &str = "sk";
-/// The due index.
 pub const DUE_INDEX: &str = "due";
 /// Due index partition key attribute.
 pub const DUE_PK: &str = "due_pk";

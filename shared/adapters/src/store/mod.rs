@@ -1,4 +1,6 @@
-//! The DynamoDB store: one table, every state change a conditional write.
+//! The DynamoDB store: one table, every state change a conditional write. It implements the
+//! repositories of `ports::store` (one per aggregate, each in the module that owns its keys),
+//! which are the only way callers reach it.
 //!
 //! # Key design
 //!
@@ -47,7 +49,6 @@
 //! [`LeadState::due`]: domain::lead::LeadState::due
 
 mod agents;
-mod api_keys;
 mod campaigns;
 mod counters;
 mod dnc;
@@ -58,19 +59,13 @@ mod quarantine;
 mod results;
 mod tenants;
 
-pub use ::ports::store::{
-    AgentRecord, CampaignCounters, CampaignRecord, CpsGuard, DueBatch, DueRead, DueScan, Guards,
-    HourlyIncrement, LeadWrite, NewCampaign, PacingGuard, QuietHint, Refusal, ShardRead,
-    StoreError, WriteError,
-};
-pub use api_keys::ApiKeyRecord;
-pub use dnc::DncEntry;
-pub use imports::{ImportFormat, ImportRecord, ImportStatus};
-pub use leads::{InsertOutcome, LeadCursor, LeadItemBuilder, lead_item};
-pub use quarantine::{QuarantineOwner, QuarantinedItem};
-pub use results::{ExportRecord, ExportStatus};
-pub use tenants::TenantRecord;
+pub use leads::{LeadItemBuilder, lead_item};
 
+// The port's values, for the modules below (callers name them through `ports::store`).
+use ::ports::store::{
+    AgentRecord, CampaignCounters, CampaignRecord, LeadWrite, NewCampaign, PacingGuard, QuietHint,
+    Refusal, StoreError, WriteError,
+};
 use aws_sdk_dynamodb::Client;
 
 /// Converts any SDK operation error into a [`StoreError`], keeping the cause.

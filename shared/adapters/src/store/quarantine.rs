@@ -15,9 +15,11 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::ids::CampaignRef;
 use domain::status::LeadStatus;
+use ports::store::{Quarantine, QuarantineOwner, QuarantinedItem};
 
 use super::keys;
 use super::{DynamoStore, PrefixRead, StoreError, aws, corrupt, n, s};
@@ -27,19 +29,6 @@ pub(crate) const QUARANTINED: &str = "quarantined";
 /// Counter of quarantined leads on the campaign's `STATS` item.
 pub(crate) const QUARANTINED_COUNT: &str = "quarantined";
 const PREFIX: &str = "QUARANTINE#";
-
-/// A stored item that could not be read back, as listed for its owner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuarantinedItem {
-    /// What it is: `lead`, `import`, `campaign`, `agent`, `dnc`.
-    pub kind: String,
-    /// Its table key, `pk/sk` (ids only: no phone number is part of a lead's key).
-    pub key: String,
-    /// Why it does not decode.
-    pub reason: String,
-    /// When it was first met (wall-clock, RFC 3339).
-    pub found_at: String,
-}
 
 /// Where a set-aside item is listed: the partition of its owner.
 #[derive(Debug, Clone)]
@@ -206,9 +195,12 @@ impl DynamoStore {
             Err(err) => Err(aws(err)),
         }
     }
+}
 
+#[async_trait]
+impl Quarantine for DynamoStore {
     /// The items set aside under a campaign (`Some`) or a tenant's own items, oldest key first.
-    pub async fn quarantined(
+    async fn quarantined(
         &self,
         owner: QuarantineOwner<'_>,
     ) -> Result<Vec<QuarantinedItem>, StoreError> {
@@ -237,13 +229,4 @@ impl DynamoStore {
             })
             .collect())
     }
-}
-
-/// Whose set-aside items to list.
-#[derive(Debug, Clone, Copy)]
-pub enum QuarantineOwner<'a> {
-    /// A campaign's leads and imports.
-    Campaign(&'a CampaignRef),
-    /// A tenant's campaigns, agents and DNC entries.
-    Tenant(&'a domain::ids::TenantId),
 }

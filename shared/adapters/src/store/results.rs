@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use domain::ids::{CampaignRef, ExportId};
 use domain::results::{HourTally, Tally};
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
+use ports::store::{ExportRecord, Exports, Reports};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
@@ -37,59 +39,6 @@ fn tally_attributes(tally: &Tally) -> Vec<(String, i64)> {
     out
 }
 
-/// Where an export is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportStatus {
-    /// Waiting for the results worker.
-    Queued,
-    /// Being written.
-    Running,
-    /// Written; downloadable.
-    Completed,
-    /// Gave up (the reason is on the record).
-    Failed,
-}
-
-impl ExportStatus {
-    /// The stored and served name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-/// An export job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportRecord {
-    /// The export.
-    pub id: ExportId,
-    /// Its campaign.
-    pub campaign: CampaignRef,
-    /// Where it is.
-    pub status: ExportStatus,
-    /// The object written (`exports/{tenant}/{campaign}/{export}.csv`).
-    pub object_key: String,
-    /// Lead rows written.
-    #[serde(default)]
-    pub rows: u64,
-    /// Bytes written.
-    #[serde(default)]
-    pub bytes: u64,
-    /// Why it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// When it was requested.
-    pub created_at: DateTime<Utc>,
-    /// When it was written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
 #[derive(Serialize, Deserialize)]
 struct ExportItem {
     pk: String,
@@ -115,12 +64,56 @@ fn num(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
 }
 
 impl DynamoStore {
-    /// A campaign's hourly items, oldest first (one item per hour with calls: a query over at
-    /// most the campaign's hours, never over its leads).
-    pub async fn hourly_counters(
+    async fn write_export(&self, record: &ExportRecord, new: bool) -> Result<(), WriteError> {
+        let item = serde_dynamo::to_item(ExportItem {
+            pk: keys::campaign_pk(&record.campaign),
+            sk: keys::export_sk(&record.id),
+            kind: "export".into(),
+            record: record.clone(),
+        })
+        .map_err(|e| corrupt(record.id.as_str(), e))?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(new.then(|| "attribute_not_exists(pk)".to_owned()));
+        conditional(request.send().await).map(|_| ())
+    }
+}
+
+#[async_trait]
+impl Exports for DynamoStore {
+    /// Records a new export job (refused if the id exists).
+    async fn create_export(&self, record: &ExportRecord) -> Result<(), WriteError> {
+        self.write_export(record, true).await
+    }
+
+    /// Saves an export job's progress.
+    async fn save_export(&self, record: &ExportRecord) -> Result<(), WriteError> {
+        self.write_export(record, false).await
+    }
+
+    /// Reads an export job.
+    async fn get_export(
         &self,
         campaign: &CampaignRef,
-    ) -> Result<Vec<HourTally>, StoreError> {
+        id: &ExportId,
+    ) -> Result<Option<ExportRecord>, StoreError> {
+        decode_record(
+            self.consistent_item(keys::campaign_pk(campaign), keys::export_sk(id))
+                .await?,
+            id.as_str(),
+            |i: ExportItem| i.record,
+        )
+    }
+}
+
+#[async_trait]
+impl Reports for DynamoStore {
+    /// A campaign's hourly items, oldest first (one item per hour with calls: a query over at
+    /// most the campaign's hours, never over its leads).
+    async fn hourly_counters(&self, campaign: &CampaignRef) -> Result<Vec<HourTally>, StoreError> {
         let read = PrefixRead {
             consistent: true,
             ..PrefixRead::default()
@@ -153,7 +146,7 @@ impl DynamoStore {
     }
 
     /// Overwrites one hour's item (reconciliation's repair).
-    pub async fn put_hourly_counters(
+    async fn put_hourly_counters(
         &self,
         campaign: &CampaignRef,
         hour: &HourTally,
@@ -177,7 +170,7 @@ impl DynamoStore {
     /// still holds the value in `expected` (read before the leads were counted). Any lead
     /// transition in between moves at least one of them, so a repair computed from a moving
     /// campaign is refused ([`Refusal::Stale`]) instead of writing a stale truth.
-    pub async fn replace_counters(
+    async fn replace_counters(
         &self,
         campaign: &CampaignRef,
         expected: &Tally,
@@ -213,49 +206,8 @@ impl DynamoStore {
         conditional(result).map(|_| ())
     }
 
-    /// Records a new export job (refused if the id exists).
-    pub async fn create_export(&self, record: &ExportRecord) -> Result<(), WriteError> {
-        self.write_export(record, true).await
-    }
-
-    /// Saves an export job's progress.
-    pub async fn save_export(&self, record: &ExportRecord) -> Result<(), WriteError> {
-        self.write_export(record, false).await
-    }
-
-    async fn write_export(&self, record: &ExportRecord, new: bool) -> Result<(), WriteError> {
-        let item = serde_dynamo::to_item(ExportItem {
-            pk: keys::campaign_pk(&record.campaign),
-            sk: keys::export_sk(&record.id),
-            kind: "export".into(),
-            record: record.clone(),
-        })
-        .map_err(|e| corrupt(record.id.as_str(), e))?;
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .set_condition_expression(new.then(|| "attribute_not_exists(pk)".to_owned()));
-        conditional(request.send().await).map(|_| ())
-    }
-
-    /// Reads an export job.
-    pub async fn get_export(
-        &self,
-        campaign: &CampaignRef,
-        id: &ExportId,
-    ) -> Result<Option<ExportRecord>, StoreError> {
-        decode_record(
-            self.consistent_item(keys::campaign_pk(campaign), keys::export_sk(id))
-                .await?,
-            id.as_str(),
-            |i: ExportItem| i.record,
-        )
-    }
-
     /// Stores a campaign's last reconciliation report (any serializable report).
-    pub async fn put_reconcile_report<T: Serialize>(
+    async fn put_reconcile_report<T: Serialize + Sync>(
         &self,
         campaign: &CampaignRef,
         report: &T,
@@ -278,7 +230,7 @@ impl DynamoStore {
     }
 
     /// A campaign's last reconciliation report.
-    pub async fn reconcile_report<T: for<'de> Deserialize<'de>>(
+    async fn reconcile_report<T: serde::de::DeserializeOwned + Send>(
         &self,
         campaign: &CampaignRef,
     ) -> Result<Option<T>, StoreError> {

@@ -1,45 +1,17 @@
-//! Tenants (`T#{tenant}` / `TENANT`): plan and the count of live campaigns that enforces it.
+//! Tenants (`T#{tenant}` / `TENANT`): plan and the count of live campaigns that enforces it;
+//! and their API keys. A key's secret is never stored: only its SHA-256, which is the lookup
+//! key (`KEY#{sha256}`), plus a listing entry under the tenant (`T#{tenant}` / `APIKEY#{id}`).
+//! Issuing and revoking write both in one transaction.
 
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use domain::ids::TenantId;
-use domain::plan::Plan;
+use domain::ids::{ApiKeyId, TenantId};
+use ports::store::{ApiKeyRecord, Refusal, TenantRecord, Tenants};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, conditional, corrupt, decode_record};
-
-/// A tenant as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenantRecord {
-    /// Id.
-    pub id: TenantId,
-    /// Display name.
-    pub name: String,
-    /// Plan.
-    pub plan: Plan,
-    /// Campaigns now Scheduled, Active or Paused.
-    pub live_campaigns: u32,
-    /// The plan's limit on live campaigns; absent = unlimited. Kept on the item so a launch's
-    /// condition can compare the two attributes atomically.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_limit: Option<u32>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-}
-
-impl TenantRecord {
-    /// A new tenant with no live campaign.
-    pub fn new(id: TenantId, name: impl Into<String>, plan: Plan, now: DateTime<Utc>) -> Self {
-        Self {
-            id,
-            name: name.into(),
-            plan,
-            live_campaigns: 0,
-            live_limit: plan.live_campaign_limit(),
-            created_at: now,
-        }
-    }
-}
+use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, decode_record, s};
 
 #[derive(Serialize, Deserialize)]
 struct TenantItem {
@@ -50,9 +22,19 @@ struct TenantItem {
     record: TenantRecord,
 }
 
-impl DynamoStore {
+#[derive(Serialize, Deserialize)]
+struct KeyItem {
+    pk: String,
+    sk: String,
+    kind: String,
+    #[serde(flatten)]
+    record: ApiKeyRecord,
+}
+
+#[async_trait]
+impl Tenants for DynamoStore {
     /// Creates a tenant; refused if the id exists.
-    pub async fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), WriteError> {
+    async fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), WriteError> {
         let item = TenantItem {
             pk: keys::tenant_pk(&tenant.id),
             sk: keys::TENANT_SK.into(),
@@ -72,12 +54,147 @@ impl DynamoStore {
     }
 
     /// Reads a tenant.
-    pub async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
         decode_record(
             self.consistent_item(keys::tenant_pk(tenant), keys::TENANT_SK)
                 .await?,
             &tenant.to_string(),
             |i: TenantItem| i.record,
         )
+    }
+
+    /// Stores a new key (both items), refusing to overwrite either.
+    async fn create_api_key(&self, record: &ApiKeyRecord) -> Result<(), WriteError> {
+        let by_hash = KeyItem {
+            pk: keys::api_key_hash_pk(&record.secret_hash),
+            sk: "KEY".into(),
+            kind: "api_key".into(),
+            record: record.clone(),
+        };
+        let listing = KeyItem {
+            pk: keys::tenant_pk(&record.tenant),
+            sk: keys::api_key_sk(&record.id),
+            kind: "api_key".into(),
+            record: record.clone(),
+        };
+        let mut items = Vec::new();
+        for item in [by_hash, listing] {
+            let key = item.pk.clone();
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(
+                    serde_dynamo::to_item(item).map_err(|e| corrupt(&key, e))?,
+                ))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| corrupt(&key, e))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Err(WriteError::Refused(Refusal::Stale))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
+
+    /// The key whose secret hashes to `secret_hash`, if any (revoked keys included).
+    async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::api_key_hash_pk(secret_hash)))
+            .key(keys::SK, s("KEY"))
+            .send()
+            .await
+            .map_err(aws)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, KeyItem>(item)
+                    .map(|i| i.record)
+                    .map_err(|e| corrupt("api key", e))
+            })
+            .transpose()
+    }
+
+    /// A tenant's keys.
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::tenant_pk(tenant)))
+            .expression_attribute_values(":prefix", s("APIKEY#"))
+            .send()
+            .await
+            .map_err(aws)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, KeyItem>(item)
+                    .map(|i| i.record)
+                    .map_err(|e| corrupt("api key", e))
+            })
+            .collect()
+    }
+
+    /// Revokes a tenant's key (both items, at once). Revoking twice keeps the first time.
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, WriteError> {
+        let Some(record) = self
+            .list_api_keys(tenant)
+            .await?
+            .into_iter()
+            .find(|k| &k.id == id)
+        else {
+            return Err(WriteError::Refused(Refusal::Stale));
+        };
+        if record.revoked_at.is_some() {
+            return Ok(record);
+        }
+        let mut items = Vec::new();
+        for (pk, sk) in [
+            (keys::api_key_hash_pk(&record.secret_hash), "KEY".to_owned()),
+            (keys::tenant_pk(tenant), keys::api_key_sk(id)),
+        ] {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(pk.clone()))
+                .key(keys::SK, s(sk))
+                .update_expression("SET revoked_at = :now")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":now", s(now.to_rfc3339()))
+                .build()
+                .map_err(|e| corrupt(&pk, e))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(ApiKeyRecord {
+            revoked_at: Some(now),
+            ..record
+        })
     }
 }

@@ -207,7 +207,7 @@ pub struct HttpAgent {
     config: HttpAgentConfig,
     account: ProviderAccount,
     http: reqwest::Client,
-    clock: std::sync::Arc<dyn crate::ports::Clock>,
+    clock: std::sync::Arc<dyn ports::Clock>,
 }
 
 impl std::fmt::Debug for HttpAgent {
@@ -223,7 +223,7 @@ impl HttpAgent {
     pub fn new(
         config: HttpAgentConfig,
         timeout: Duration,
-        clock: std::sync::Arc<dyn crate::ports::Clock>,
+        clock: std::sync::Arc<dyn ports::Clock>,
     ) -> Self {
         let account = ProviderAccount {
             id: format!("http:{}", config.base_url),

@@ -29,7 +29,7 @@ use super::{
     CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
     PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
 };
-use crate::ports::Clock;
+use ports::Clock;
 
 /// Header carrying `t={unix seconds},v1={hex hmac}`.
 pub const SIGNATURE_HEADER: &str = "x-simulator-signature";
@@ -43,7 +43,6 @@ pub struct OutcomeMix {
     pub completed: f64,
     /// Rang out.
     pub no_answer: f64,
-    /// Busy.
     pub busy: f64,
     /// Machine answered.
     pub voicemail: f64,
@@ -117,7 +116,6 @@ pub struct SimulatorConfig {
     pub webhook_secret: String,
     /// Fates.
     pub outcomes: OutcomeMix,
-    /// Faults.
     pub faults: FaultMix,
 }
 
@@ -142,7 +140,6 @@ impl SimulatorConfig {
 pub struct SimulatedCall {
     /// Our reference.
     pub reference: CallReference,
-    /// Its id.
     pub provider_call_id: String,
     /// The number.
     pub to: E164,
@@ -159,7 +156,6 @@ pub struct SimulatedCall {
 /// The JSON body of a simulator webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatorEvent {
-    /// The call.
     pub call_id: String,
     /// `ringing`, `answered` or `ended`.
     pub event: String,

@@ -33,7 +33,6 @@ use super::{
     PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
 };
 
-/// The signature header.
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 /// How long the phone rings before the call counts as not answered.
 pub const RING_TIMEOUT_SECONDS: u32 = 30;

@@ -1,7 +1,8 @@
-use adapters::store::{Guards, LeadWrite, PacingGuard, Refusal, WriteError};
 use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState};
 use domain::retry::{AttemptReport, Outcome, RetryPolicy, RetryableOutcome};
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::{Counters, Leads};
+use ports::store::{Guards, LeadWrite, PacingGuard, Refusal, WriteError};
 
 use crate::support::*;
 
@@ -57,7 +58,7 @@ async fn counters_move_atomically_with_the_leads_that_move_them() {
     let f = fixture("counters").await;
     let leads: Vec<Lead> = (0..3).map(|i| lead(&f.campaign, i, t0())).collect();
     for l in &leads {
-        f.store.insert_lead(&f.campaign, l).await.unwrap();
+        insert(&f, l).await;
     }
     f.store.add_imported(&f.campaign, 3).await.unwrap();
 
@@ -152,7 +153,7 @@ async fn counters_move_atomically_with_the_leads_that_move_them() {
 async fn the_rolling_hour_forgets_a_minute_only_once_it_is_wholly_an_hour_old() {
     let f = fixture("roll").await;
     let l = lead(&f.campaign, 9, t0());
-    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    insert(&f, &l).await;
     lease_and_start(&f, &l, pacing(10, 100)).await.unwrap();
     let counters = f.store.counters(&f.campaign).await.unwrap();
     assert_eq!(counters.hour_starts, 1);
@@ -214,7 +215,7 @@ async fn only_writes_that_can_make_a_lead_due_sooner_count_as_due_changes() {
     let f = fixture("due-changes").await;
     let leads: Vec<Lead> = (0..2).map(|i| lead(&f.campaign, i, t0())).collect();
     for l in &leads {
-        f.store.insert_lead(&f.campaign, l).await.unwrap();
+        insert(&f, l).await;
     }
     assert_eq!(changes(&f).await, 0);
     // New leads are a due change (counted once the import commits them).
@@ -284,7 +285,7 @@ async fn only_writes_that_can_make_a_lead_due_sooner_count_as_due_changes() {
 async fn a_quiet_hint_holds_until_it_runs_out_or_a_due_change_comes() {
     let f = fixture("quiet-hint").await;
     let l = lead(&f.campaign, 1, t0());
-    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    insert(&f, &l).await;
     f.store.add_imported(&f.campaign, 1).await.unwrap();
     let horizon = minutes(5);
     let read = f.store.counters(&f.campaign).await.unwrap();

@@ -1,5 +1,6 @@
-use adapters::store::{CpsGuard, Guards, PacingGuard, Refusal, WriteError};
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::{Campaigns, Counters, DoNotCall, Leads};
+use ports::store::{CpsGuard, Guards, PacingGuard, Refusal, WriteError};
 
 use crate::counters::lease_and_start;
 use crate::support::*;
@@ -18,7 +19,7 @@ async fn a_call_beyond_the_concurrency_limit_is_refused() {
     let mut results = Vec::new();
     for i in 0..3 {
         let l = lead(&f.campaign, i, t0());
-        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+        insert(&f, &l).await;
         results.push(
             lease_and_start(
                 &f,
@@ -59,7 +60,7 @@ async fn a_call_beyond_the_hourly_cap_is_refused() {
     let mut outcomes = Vec::new();
     for i in 0..3 {
         let l = lead(&f.campaign, i, t0());
-        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+        insert(&f, &l).await;
         outcomes.push(
             lease_and_start(
                 &f,
@@ -82,7 +83,7 @@ async fn concurrent_starts_never_overfill_the_concurrency_limit() {
     let f = fixture("race").await;
     let leads: Vec<_> = (0..10).map(|i| lead(&f.campaign, i, t0())).collect();
     for l in &leads {
-        f.store.insert_lead(&f.campaign, l).await.unwrap();
+        insert(&f, l).await;
     }
     let starts = leads.iter().map(|l| {
         lease_and_start(
@@ -107,7 +108,7 @@ async fn concurrent_starts_never_overfill_the_concurrency_limit() {
 async fn a_number_on_the_dnc_list_cannot_be_moved_to_calling() {
     let f = fixture("dnc").await;
     let l = lead(&f.campaign, 5, t0());
-    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    insert(&f, &l).await;
     f.store
         .add_dnc(&f.campaign.tenant, &l.contact.phone, "api", t0())
         .await
@@ -159,7 +160,7 @@ async fn lease_and_start_from(
         .unwrap();
     let delta = domain::lead::CounterDelta::between(&lead.state, &calling, None);
     f.store
-        .write_transition(adapters::store::LeadWrite {
+        .write_transition(ports::store::LeadWrite {
             lead: &key,
             expected_version: lead.state.version,
             state: &calling,
@@ -176,7 +177,7 @@ async fn the_provider_rate_token_allows_only_the_limit_per_second() {
     let mut outcomes = Vec::new();
     for i in 0..3 {
         let l = lead(&f.campaign, i, t0());
-        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+        insert(&f, &l).await;
         let guards = Guards {
             provider_rate: Some(CpsGuard {
                 account: "acct".into(),
@@ -194,7 +195,7 @@ async fn the_provider_rate_token_allows_only_the_limit_per_second() {
     ));
     // The next second has a fresh budget.
     let l = lead(&f.campaign, 7, t0());
-    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    insert(&f, &l).await;
     let guards = Guards {
         provider_rate: Some(CpsGuard {
             account: "acct".into(),
@@ -210,7 +211,7 @@ async fn the_provider_rate_token_allows_only_the_limit_per_second() {
 async fn a_call_cannot_start_unless_the_campaign_is_in_the_required_status() {
     let f = fixture("status").await;
     let l = lead(&f.campaign, 6, t0());
-    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    insert(&f, &l).await;
     f.store
         .set_campaign_status(
             &f.campaign,
@@ -236,7 +237,7 @@ async fn a_call_cannot_start_unless_the_campaign_is_in_the_required_status() {
         .await
         .unwrap();
     let other = lead(&f.campaign, 8, t0());
-    f.store.insert_lead(&f.campaign, &other).await.unwrap();
+    insert(&f, &other).await;
     let refused = lease_and_start(&f, &other, guards).await;
     assert!(matches!(
         refused,

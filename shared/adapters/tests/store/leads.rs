@@ -1,7 +1,8 @@
-use adapters::store::{DueBatch, DueRead, Guards, InsertOutcome, LeadWrite};
-use adapters::store::{Refusal, WriteError};
 use domain::lead::{CounterDelta, DueKind};
 use domain::status::LeadStatus;
+use ports::store::{DueBatch, DueRead, Guards, InsertOutcome, LeadWrite};
+use ports::store::{DueLeads, Leads};
+use ports::store::{Refusal, WriteError};
 
 use crate::support::*;
 
@@ -28,7 +29,7 @@ async fn write(
 async fn a_stale_writers_conditional_transition_is_refused() {
     let f = fixture("stale").await;
     let lead = lead(&f.campaign, 1, t0());
-    f.store.insert_lead(&f.campaign, &lead).await.unwrap();
+    insert(&f, &lead).await;
 
     // Two writers read version 1 and compute different transitions.
     let mut leased = lead.state.clone();
@@ -58,7 +59,7 @@ async fn a_stale_writers_conditional_transition_is_refused() {
 async fn of_many_concurrent_claimers_of_one_lead_exactly_one_wins() {
     let f = fixture("claim").await;
     let lead = lead(&f.campaign, 2, t0());
-    f.store.insert_lead(&f.campaign, &lead).await.unwrap();
+    insert(&f, &lead).await;
 
     let attempts = (0..8).map(|i| {
         let mut state = lead.state.clone();
@@ -89,7 +90,11 @@ async fn putting_a_lead_that_exists_does_not_overwrite_it() {
     let f = fixture("dedupe").await;
     let original = lead(&f.campaign, 3, t0());
     assert_eq!(
-        f.store.insert_lead(&f.campaign, &original).await.unwrap(),
+        f.store
+            .insert_leads(&f.campaign, std::slice::from_ref(&original), 1)
+            .await
+            .unwrap()
+            .remove(0),
         InsertOutcome::Inserted
     );
 
@@ -107,9 +112,13 @@ async fn putting_a_lead_that_exists_does_not_overwrite_it() {
     let mut again = lead(&f.campaign, 3, t0());
     again.source.import_id = domain::ids::ImportId::parse("imp-2").unwrap();
     again.contact.name = Some("Someone else".into());
-    let outcome = f.store.insert_lead(&f.campaign, &again).await.unwrap();
+    let outcome = f
+        .store
+        .insert_leads(&f.campaign, std::slice::from_ref(&again), 1)
+        .await
+        .unwrap();
     assert_eq!(
-        outcome,
+        outcome[0],
         InsertOutcome::Exists {
             source: original.source.clone()
         }
@@ -133,7 +142,7 @@ async fn scan(
     batch: DueBatch,
     first_shard: u8,
     skip: &[bool],
-) -> adapters::store::DueScan {
+) -> ports::store::DueScan {
     let read = DueRead {
         kind: DueKind::Dial,
         due_by: t0(),
@@ -152,7 +161,7 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
     let offsets = [20, -10, -50, 40, -30, 0, -20, 10, -40, 30];
     for (i, offset) in offsets.iter().enumerate() {
         let l = lead(&f.campaign, i as u32, t0() + minutes(*offset));
-        f.store.insert_lead(&f.campaign, &l).await.unwrap();
+        insert(&f, &l).await;
     }
     let due = f
         .store
@@ -242,7 +251,7 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
     assert_eq!(others.due.len(), due.len() - in_first_shard);
     assert_eq!(
         others.shards[usize::from(first_shard)],
-        adapters::store::ShardRead::NotRead
+        ports::store::ShardRead::NotRead
     );
     assert!(!others.complete());
 
@@ -266,7 +275,7 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
 async fn a_claimed_lead_leaves_the_due_index_until_its_lease_lapses_and_a_finished_one_for_good() {
     let f = fixture("lease").await;
     let l = lead(&f.campaign, 4, t0());
-    f.store.insert_lead(&f.campaign, &l).await.unwrap();
+    insert(&f, &l).await;
     let due_now = |at| {
         let f = &f;
         async move {

@@ -1,8 +1,10 @@
 //! Items that no longer decode are set aside once and block nothing.
 
-use adapters::store::{DueBatch, DueRead, QuarantineOwner, keys};
+use adapters::store::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::lead::DueKind;
+use ports::store::{Agents, Counters, DueLeads, Leads, Quarantine};
+use ports::store::{DueBatch, DueRead, QuarantineOwner};
 
 use crate::support::*;
 
@@ -38,7 +40,7 @@ async fn a_lead_that_does_not_decode_leaves_the_due_index_once_and_is_listed_wit
     let f = fixture("quarantine-lead").await;
     let leads: Vec<_> = (1..=3).map(|n| lead(&f.campaign, n, t0())).collect();
     for l in &leads {
-        f.store.insert_lead(&f.campaign, l).await.unwrap();
+        insert(&f, l).await;
     }
     let (pk, sk) = keys::lead_key(&reference(&f.campaign, &leads[1]));
     overwrite(&f, pk, sk.clone(), "state", "{not json").await;
@@ -75,7 +77,7 @@ async fn an_agent_that_does_not_decode_is_left_out_of_the_list_and_reported_for_
     let f = fixture("quarantine-agent").await;
     let tenant = f.campaign.tenant.clone();
     for name in ["a1", "a2"] {
-        let record = adapters::store::AgentRecord {
+        let record = ports::store::AgentRecord {
             tenant: tenant.clone(),
             id: domain::ids::AgentId::parse(name).unwrap(),
             spec: serde_json::from_value(serde_json::json!({

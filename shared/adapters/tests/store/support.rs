@@ -1,11 +1,12 @@
 use adapters::DynamoStore;
-use adapters::store::NewCampaign;
 use chrono::{DateTime, Duration, Utc};
 use domain::config::CampaignSpec;
 use domain::ids::{CampaignId, CampaignRef, ImportId, LeadId, LeadRef, TenantId};
 use domain::lead::{Contact, ImportSource, Lead, LeadState};
 use domain::phone::E164;
-use local_aws::TestEnv;
+use emulator::TestEnv;
+use ports::store::NewCampaign;
+use ports::store::{Campaigns, Leads, Tenants};
 
 pub struct Fixture {
     pub store: DynamoStore,
@@ -30,7 +31,7 @@ pub async fn fixture(label: &str) -> Fixture {
         tenant: TenantId::parse("tenant-a").unwrap(),
         campaign: CampaignId::parse("camp-1").unwrap(),
     };
-    let tenant = adapters::store::TenantRecord::new(
+    let tenant = ports::store::TenantRecord::new(
         campaign.tenant.clone(),
         "Tenant A",
         domain::plan::Plan::Professional,
@@ -78,4 +79,12 @@ pub fn reference(campaign: &CampaignRef, lead: &Lead) -> LeadRef {
         campaign: campaign.clone(),
         lead: lead.id.clone(),
     }
+}
+
+/// Inserts one lead into the fixture's campaign, as an import would.
+pub async fn insert(f: &Fixture, lead: &Lead) {
+    f.store
+        .insert_leads(&f.campaign, std::slice::from_ref(lead), 1)
+        .await
+        .unwrap();
 }

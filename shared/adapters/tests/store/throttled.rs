@@ -2,6 +2,7 @@
 //! never does: a fake DynamoDB endpoint answers every BatchWriteItem with all of its items
 //! unprocessed, through the official SDK.
 
+use ports::store::DoNotCall;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,7 +1,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::ports::ManualClock;
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig, signature, verify};
 use adapters::voice::{
     CallEventKind, CallLookup, PlaceCallError, VoiceProvider, WebhookError, WebhookRequest,
@@ -9,6 +8,7 @@ use adapters::voice::{
 use chrono::{DateTime, Utc};
 use domain::config::{Voicemail, VoicemailAction};
 use domain::retry::Outcome;
+use ports::ManualClock;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

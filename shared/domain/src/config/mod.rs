@@ -313,11 +313,9 @@ pub struct CampaignConfig {
     pub starts_at: Option<DateTime<Utc>>,
     /// Instant calls must stop.
     pub ends_at: Option<DateTime<Utc>>,
-    /// Pacing.
     pub pacing: Pacing,
     /// Retries.
     pub retry: RetryPolicy,
-    /// Call handling.
     pub call_handling: CallHandling,
     /// Region for national-format numbers.
     pub default_region: DefaultRegion,
@@ -367,69 +365,11 @@ impl CampaignConfig {
         let window = parse_window(&spec.schedule.window, &mut errors);
         check_dates(&spec.schedule, &mut errors);
 
-        let pacing = Pacing {
-            max_concurrent_calls: spec.pacing.max_concurrent_calls,
-            calls_per_hour: spec.pacing.calls_per_hour,
-        };
-        if !(1..=MAX_CONCURRENT_CALLS).contains(&pacing.max_concurrent_calls) {
-            errors.add(
-                "pacing.max_concurrent_calls",
-                format!("must be 1-{MAX_CONCURRENT_CALLS}"),
-            );
-        }
-        if !(1..=MAX_CALLS_PER_HOUR).contains(&pacing.calls_per_hour) {
-            errors.add(
-                "pacing.calls_per_hour",
-                format!("must be 1-{MAX_CALLS_PER_HOUR}"),
-            );
-        }
-
-        let retry = match RetryPolicy::new(
-            spec.retry.max_retries,
-            Duration::minutes(i64::from(spec.retry.delay_minutes)),
-            spec.retry.retry_on.iter().copied(),
-        ) {
-            Ok(policy) => Some(policy),
-            Err(crate::retry::InvalidRetryPolicy::TooManyRetries(_)) => {
-                errors.add("retry.max_retries", "must be 0-5");
-                None
-            }
-            Err(crate::retry::InvalidRetryPolicy::DelayOutOfRange(_)) => {
-                errors.add("retry.delay_minutes", "must be 1-43200 (30 days)");
-                None
-            }
-        };
-
+        let pacing = parse_pacing(&spec, &mut errors);
+        let retry = parse_retry(&spec, &mut errors);
         let region = errors.check("default_region", DefaultRegion::parse(&spec.default_region));
 
-        let handling = &spec.call_handling;
-        if !(MIN_CALL_SECONDS..=MAX_CALL_SECONDS).contains(&handling.max_call_seconds) {
-            errors.add(
-                "call_handling.max_call_seconds",
-                format!("must be {MIN_CALL_SECONDS}-{MAX_CALL_SECONDS}"),
-            );
-        }
-        let voicemail = match (handling.voicemail_detection, handling.voicemail_action) {
-            (false, VoicemailAction::LeaveMessage) => {
-                errors.add(
-                    "call_handling.voicemail_action",
-                    "leave_message needs voicemail_detection",
-                );
-                Voicemail::NotDetected
-            }
-            (false, VoicemailAction::HangUp) => Voicemail::NotDetected,
-            (true, action) => Voicemail::Detect(action),
-        };
-        let transfer_number = match (&handling.transfer_number, region) {
-            (Some(raw), Some(region)) => errors
-                .check(
-                    "call_handling.transfer_number",
-                    E164::normalize(raw, region),
-                )
-                .map(|n| n.e164),
-            _ => None,
-        };
-
+        let (voicemail, transfer_number) = parse_call_handling(&spec, region, &mut errors);
         if !errors.0.is_empty() {
             return Err(InvalidConfig(errors.0));
         }
@@ -456,7 +396,9 @@ impl CampaignConfig {
             pacing,
             retry,
             call_handling: CallHandling {
-                max_call_duration: Duration::seconds(i64::from(handling.max_call_seconds)),
+                max_call_duration: Duration::seconds(i64::from(
+                    spec.call_handling.max_call_seconds,
+                )),
                 voicemail,
                 transfer_number,
             },
@@ -470,6 +412,83 @@ impl CampaignConfig {
     pub fn spec(&self) -> &CampaignSpec {
         &self.spec
     }
+}
+
+/// Pacing within its documented bounds.
+fn parse_pacing(spec: &CampaignSpec, errors: &mut Errors) -> Pacing {
+    let pacing = Pacing {
+        max_concurrent_calls: spec.pacing.max_concurrent_calls,
+        calls_per_hour: spec.pacing.calls_per_hour,
+    };
+    if !(1..=MAX_CONCURRENT_CALLS).contains(&pacing.max_concurrent_calls) {
+        errors.add(
+            "pacing.max_concurrent_calls",
+            format!("must be 1-{MAX_CONCURRENT_CALLS}"),
+        );
+    }
+    if !(1..=MAX_CALLS_PER_HOUR).contains(&pacing.calls_per_hour) {
+        errors.add(
+            "pacing.calls_per_hour",
+            format!("must be 1-{MAX_CALLS_PER_HOUR}"),
+        );
+    }
+    pacing
+}
+
+/// The retry policy (0-5 retries, a delay of a minute to 30 days).
+fn parse_retry(spec: &CampaignSpec, errors: &mut Errors) -> Option<RetryPolicy> {
+    match RetryPolicy::new(
+        spec.retry.max_retries,
+        Duration::minutes(i64::from(spec.retry.delay_minutes)),
+        spec.retry.retry_on.iter().copied(),
+    ) {
+        Ok(policy) => Some(policy),
+        Err(crate::retry::InvalidRetryPolicy::TooManyRetries(_)) => {
+            errors.add("retry.max_retries", "must be 0-5");
+            None
+        }
+        Err(crate::retry::InvalidRetryPolicy::DelayOutOfRange(_)) => {
+            errors.add("retry.delay_minutes", "must be 1-43200 (30 days)");
+            None
+        }
+    }
+}
+
+/// Voicemail handling (leaving a message needs detection) and the transfer number,
+/// normalized in the campaign's default region.
+fn parse_call_handling(
+    spec: &CampaignSpec,
+    region: Option<DefaultRegion>,
+    errors: &mut Errors,
+) -> (Voicemail, Option<E164>) {
+    let handling = &spec.call_handling;
+    if !(MIN_CALL_SECONDS..=MAX_CALL_SECONDS).contains(&handling.max_call_seconds) {
+        errors.add(
+            "call_handling.max_call_seconds",
+            format!("must be {MIN_CALL_SECONDS}-{MAX_CALL_SECONDS}"),
+        );
+    }
+    let voicemail = match (handling.voicemail_detection, handling.voicemail_action) {
+        (false, VoicemailAction::LeaveMessage) => {
+            errors.add(
+                "call_handling.voicemail_action",
+                "leave_message needs voicemail_detection",
+            );
+            Voicemail::NotDetected
+        }
+        (false, VoicemailAction::HangUp) => Voicemail::NotDetected,
+        (true, action) => Voicemail::Detect(action),
+    };
+    let transfer_number = match (&handling.transfer_number, region) {
+        (Some(raw), Some(region)) => errors
+            .check(
+                "call_handling.transfer_number",
+                E164::normalize(raw, region),
+            )
+            .map(|n| n.e164),
+        _ => None,
+    };
+    (voicemail, transfer_number)
 }
 
 /// Campaign dates within the documented range, the end after the start.

@@ -13,11 +13,8 @@ pub enum Column {
     Name,
     /// First name (joined with the last name when there is no name column).
     FirstName,
-    /// Last name.
     LastName,
-    /// Email.
     Email,
-    /// Company.
     Company,
     /// IANA time zone: replaces the number's candidate zones.
     Timezone,

@@ -83,7 +83,6 @@ impl Encoding {
 /// What the first bytes say about a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sniffed {
-    /// The encoding.
     pub encoding: Encoding,
     /// The field delimiter.
     pub delimiter: u8,

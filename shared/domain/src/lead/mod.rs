@@ -451,11 +451,9 @@ pub struct Lead {
 pub struct CounterDelta {
     /// Change per lead status (index = position in [`LeadStatus::ALL`]).
     pub by_status: [i64; 6],
-    /// Attempts started.
     pub attempts_started: i64,
     /// Outcome counts.
     pub outcomes: BTreeMap<Outcome, i64>,
-    /// Talk seconds.
     pub talk_seconds: i64,
     /// Calls in progress (the concurrency slot).
     pub in_flight: i64,

@@ -14,7 +14,7 @@ pub mod us;
 use chrono::{Datelike, NaiveDate};
 
 use crate::holidays::{self, Holiday};
-use crate::window::LocalRange;
+use crate::local_range::LocalRange;
 
 /// How sure we are of a rule's text and reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 
 use super::{CallingRule, Confidence, RuleSet};
 use crate::holidays::{FEDERAL, Holiday};
-use crate::window::LocalRange;
+use crate::local_range::LocalRange;
 
 /// Bump when any rule below changes; decisions record the version they used.
 pub const RULESET_VERSION: &str = "us-2026-11-25";

@@ -13,7 +13,6 @@ use crate::status::LeadStatus;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeShare {
-    /// The outcome.
     pub outcome: Outcome,
     /// Finished attempts with it.
     pub count: i64,

@@ -56,7 +56,6 @@ impl Tally {
         self.by_status[status_index(status)]
     }
 
-    /// Finished attempts.
     pub fn finished_attempts(&self) -> i64 {
         self.outcomes.values().sum()
     }
@@ -86,7 +85,6 @@ pub struct HourTally {
     pub started: i64,
     /// Calls answered by a person or a machine.
     pub connected: i64,
-    /// Talk seconds.
     pub talk_seconds: i64,
 }
 

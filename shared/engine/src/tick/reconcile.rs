@@ -2,14 +2,18 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::ids::CampaignRef;
-use domain::lead::{DueKind, Lead};
+use domain::lead::{ActiveCall, AttemptDetails, DueKind, Lead};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::LeadStatus;
 use ports::store::{DueBatch, Guards};
 use ports::voice::{CallLookup, CallReference};
 
 use super::TickStore;
+use crate::outcome::Applied;
 use crate::{Engine, EngineError, LoadedCampaign, bounded};
+
+/// How long after a lookup that found the call still going (or failed) it is looked up again.
+const LOOK_AGAIN: Duration = Duration::minutes(2);
 
 impl<S: TickStore> Engine<S> {
     /// Settles calls past their deadline: what the provider says, or an unknown outcome.
@@ -72,21 +76,12 @@ impl<S: TickStore> Engine<S> {
         let give_up = now
             > call.started_at + loaded.config.call_handling.max_call_duration + Duration::hours(1);
         match lookup {
-            Ok(CallLookup::Ended { report, details }) => Ok(matches!(
-                self.apply_outcome(&reference, &report, &details).await?,
-                crate::outcome::Applied::Applied(_)
-            )),
+            Ok(CallLookup::Ended { report, details }) => {
+                self.settle(&reference, &report, &details).await
+            }
             Ok(CallLookup::InProgress { provider_call_id }) if !give_up => {
-                let mut state = lead.state.clone();
-                let extended = state
-                    .extend_call(call.attempt, now + Duration::minutes(2))
-                    .is_ok()
-                    && (call.provider_call_id.is_some()
-                        || state.record_call_id(call.attempt, provider_call_id).is_ok());
-                if extended {
-                    self.write_simple(campaign, &lead, &state, Guards::default())
-                        .await?;
-                }
+                self.look_again_later(campaign, &lead, &call, Some(provider_call_id), now)
+                    .await?;
                 Ok(false)
             }
             // Never created (its creation answer was lost, or the dialer died before asking):
@@ -101,28 +96,57 @@ impl<S: TickStore> Engine<S> {
             }
             Err(err) if !give_up => {
                 tracing::warn!(%reference, error = %err, "call lookup failed; will retry");
-                let mut state = lead.state.clone();
-                if state
-                    .extend_call(call.attempt, now + Duration::minutes(2))
-                    .is_ok()
-                {
-                    self.write_simple(campaign, &lead, &state, Guards::default())
-                        .await?;
-                }
+                self.look_again_later(campaign, &lead, &call, None, now)
+                    .await?;
                 Ok(false)
             }
             // The provider has lost it, or we gave up waiting: the attempt's outcome is unknown.
             _ => {
                 let report = AttemptReport::of(Outcome::Unknown);
-                let details = domain::lead::AttemptDetails {
+                let details = AttemptDetails {
                     provider_call_id: call.provider_call_id.clone(),
                     ..Default::default()
                 };
-                Ok(matches!(
-                    self.apply_outcome(&reference, &report, &details).await?,
-                    crate::outcome::Applied::Applied(_)
-                ))
+                self.settle(&reference, &report, &details).await
             }
         }
+    }
+
+    /// Applies what became of the attempt; whether the lead moved.
+    async fn settle(
+        &self,
+        reference: &CallReference,
+        report: &AttemptReport,
+        details: &AttemptDetails,
+    ) -> Result<bool, EngineError> {
+        Ok(matches!(
+            self.apply_outcome(reference, report, details).await?,
+            Applied::Applied(_)
+        ))
+    }
+
+    /// The call is still going (or the provider did not answer): its deadline moves
+    /// [`LOOK_AGAIN`] ahead, recording the provider's call id if it was not known yet.
+    async fn look_again_later(
+        &self,
+        campaign: &CampaignRef,
+        lead: &Lead,
+        call: &ActiveCall,
+        provider_call_id: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let mut state = lead.state.clone();
+        let extended = state.extend_call(call.attempt, now + LOOK_AGAIN).is_ok()
+            && match provider_call_id {
+                Some(id) if call.provider_call_id.is_none() => {
+                    state.record_call_id(call.attempt, id).is_ok()
+                }
+                _ => true,
+            };
+        if extended {
+            self.write_simple(campaign, lead, &state, Guards::default())
+                .await?;
+        }
+        Ok(())
     }
 }

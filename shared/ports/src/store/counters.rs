@@ -16,7 +16,6 @@ pub struct CampaignCounters {
     pub by_status: [i64; 6],
     /// Attempts started.
     pub attempts: i64,
-    /// Talk seconds.
     pub talk_seconds: i64,
     /// Attempts per outcome.
     pub outcomes: BTreeMap<Outcome, i64>,

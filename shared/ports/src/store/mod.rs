@@ -1,20 +1,27 @@
-//! The store port: the capabilities handlers use ([`traits`]), the values they exchange, and
+//! The store port: one repository per aggregate ([`repos`]), the values they exchange, and
 //! the errors. Implemented by the DynamoDB store in the adapters crate.
 
+mod access;
 mod counters;
 mod due;
 mod errors;
+mod jobs;
+mod listing;
 mod records;
-mod traits;
+mod repos;
 mod transition;
+
+pub use access::{ApiKeyRecord, TenantRecord};
+pub use jobs::{ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus};
+pub use listing::{DncEntry, InsertOutcome, LeadCursor, QuarantineOwner, QuarantinedItem};
 
 pub use counters::{CampaignCounters, QuietHint};
 pub use due::{DueBatch, DueRead, DueScan, ShardRead};
 pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
-pub use traits::{
-    AgentReader, CampaignReader, CampaignSnapshot, CampaignStatusWriter, Counters, DoNotCall,
-    DueLeads, LeadReader, LeadTransitions,
+pub use repos::{
+    Agents, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads, Quarantine, Reports,
+    Tenants,
 };
 pub use transition::{CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard};
 

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 /// A campaign as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignRecord {
-    /// Owner.
     pub tenant: TenantId,
-    /// Id.
     pub id: CampaignId,
     /// Lifecycle status.
     pub status: CampaignStatus,
@@ -20,9 +18,7 @@ pub struct CampaignRecord {
     pub config_version: u64,
     /// The normalized configuration.
     pub spec: CampaignSpec,
-    /// Created.
     pub created_at: DateTime<Utc>,
-    /// Last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -50,16 +46,12 @@ pub struct NewCampaign {
 /// An agent as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentRecord {
-    /// Owner.
     pub tenant: TenantId,
-    /// Id.
     pub id: AgentId,
     /// Normalized settings.
     pub spec: AgentSpec,
     /// Bumped by every change.
     pub version: u64,
-    /// Created.
     pub created_at: DateTime<Utc>,
-    /// Last changed.
     pub updated_at: DateTime<Utc>,
 }

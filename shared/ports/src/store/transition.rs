@@ -9,7 +9,6 @@ use domain::status::CampaignStatus;
 /// One transition of one lead, with the counter changes and guards written with it.
 #[derive(Debug)]
 pub struct LeadWrite<'a> {
-    /// The lead.
     pub lead: &'a LeadRef,
     /// The version the transition was computed from; the write is refused if it moved.
     pub expected_version: u64,
@@ -69,6 +68,5 @@ pub struct HourlyIncrement {
     pub started: i64,
     /// Calls connected.
     pub connected: i64,
-    /// Talk seconds.
     pub talk_seconds: i64,
 }

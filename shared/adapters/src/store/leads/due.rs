@@ -1,15 +1,18 @@
 //! The due index: which leads are due, in due order, read shard by shard.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ids::CampaignRef;
 use domain::lead::{DueKind, Lead};
+use ports::store::DueLeads;
+use ports::store::{DueBatch, DueRead, DueScan, ShardRead};
 
 use super::read_lead;
 use crate::store::keys::{self, LEAD_SHARDS};
-use crate::store::{DueBatch, DueRead, DueScan, ShardRead};
 use crate::store::{DynamoStore, StoreError, aws, n, s};
 
-impl DynamoStore {
+#[async_trait]
+impl DueLeads for DynamoStore {
     /// Leads whose `kind` deadline is at or before `now`, read from the sparse due index only,
     /// sorted by due time: up to `batch.most`, and no further shard is read once
     /// `batch.enough` are found (each query is a read request; a shard that answers with
@@ -18,7 +21,7 @@ impl DynamoStore {
     /// none starves.
     /// Results may be slightly stale (the index is eventually consistent); writes are
     /// conditional on the version, so a stale lead costs a refused write, never a double dial.
-    pub async fn due_leads(
+    async fn due_leads(
         &self,
         campaign: &CampaignRef,
         kind: DueKind,
@@ -41,7 +44,7 @@ impl DynamoStore {
     /// reading the shards the read skips: it also says, per shard, whether it was read past
     /// `due_by` and when its next lead after that falls due — what a tick needs to leave a
     /// quiet hint.
-    pub async fn scan_due(
+    async fn scan_due(
         &self,
         campaign: &CampaignRef,
         read: DueRead<'_>,

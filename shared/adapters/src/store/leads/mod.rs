@@ -2,22 +2,24 @@
 //! writes in [`transition`], paged listing in [`list`].
 
 mod due;
-mod list;
+#[cfg(feature = "test-support")]
+mod seed;
 mod transition;
-
-pub use list::LeadCursor;
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use domain::ids::{CampaignRef, LeadId, LeadRef};
 use domain::lead::{Contact, DueKind, ImportSource, Lead, LeadState};
 use domain::status::LeadStatus;
+use futures::{StreamExt, TryStreamExt};
+use ports::store::{InsertOutcome, LeadCursor, LeadWrite, Leads};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, LEAD_SHARDS};
 use super::quarantine::{QUARANTINED, Unreadable};
-use super::{DynamoStore, StoreError, aws, corrupt, n, s};
+use super::{DynamoStore, StoreError, WriteError, aws, corrupt, n, s};
 
 // A lead as stored: its keys; `doc` (who to call and where the lead came from: fixed at
 // import) and `state` as compact JSON documents (built and read with serde_json: far fewer
@@ -171,42 +173,7 @@ fn read_lead(item: HashMap<String, AttributeValue>) -> Result<Lead, Unreadable> 
     decoded.map_err(|reason| Unreadable::new(&item, reason))
 }
 
-/// What a conditional insert found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InsertOutcome {
-    /// The lead is new and was written.
-    Inserted,
-    /// A lead with this number already exists in the campaign; it was left as it is.
-    Exists {
-        /// Where the existing lead came from (a retried import recognises its own rows).
-        source: ImportSource,
-    },
-    /// A lead with this number exists but its stored item does not decode: it was quarantined
-    /// and left as it is.
-    ExistsUnreadable,
-}
 impl DynamoStore {
-    /// Writes a new lead (an item from [`LeadItemBuilder`] for `campaign`) unless one with the
-    /// same id exists.
-    pub async fn insert_lead_item(
-        &self,
-        campaign: &CampaignRef,
-        item: HashMap<String, AttributeValue>,
-    ) -> Result<InsertOutcome, StoreError> {
-        self.put_new_lead(campaign, item).await
-    }
-
-    /// Writes a new lead unless one with the same id (same number) exists in the campaign;
-    /// an existing lead is never overwritten, so re-importing never resets progress.
-    pub async fn insert_lead(
-        &self,
-        campaign: &CampaignRef,
-        lead: &Lead,
-    ) -> Result<InsertOutcome, StoreError> {
-        self.put_new_lead(campaign, lead_item(campaign, lead)?)
-            .await
-    }
-
     async fn put_new_lead(
         &self,
         campaign: &CampaignRef,
@@ -241,10 +208,13 @@ impl DynamoStore {
             }
         }
     }
+}
 
+#[async_trait]
+impl Leads for DynamoStore {
     /// Reads a lead (strongly consistent). A lead whose item does not decode is quarantined
     /// and reads as absent: nobody dials, applies an event to, or shows what cannot be read.
-    pub async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError> {
+    async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError> {
         let (pk, sk) = keys::lead_key(lead);
         let Some(item) = self.consistent_item(pk, sk).await? else {
             return Ok(None);
@@ -256,5 +226,119 @@ impl DynamoStore {
                 Ok(None)
             }
         }
+    }
+
+    /// A page of a campaign's leads, optionally with one status, in (shard, id) order.
+    /// Reads only that page's items (the by-status index serves the filtered case).
+    async fn list_leads(
+        &self,
+        campaign: &CampaignRef,
+        status: Option<LeadStatus>,
+        cursor: Option<LeadCursor>,
+        limit: usize,
+    ) -> Result<(Vec<Lead>, Option<LeadCursor>), StoreError> {
+        let mut cursor = cursor.unwrap_or(LeadCursor {
+            shard: 0,
+            after: None,
+        });
+        let mut leads = Vec::new();
+        while leads.len() < limit && cursor.shard < LEAD_SHARDS {
+            let want = i32::try_from(limit - leads.len()).unwrap_or(i32::MAX);
+            let (pk_attr, sk_attr, pk, index) = match status {
+                None => (
+                    keys::PK,
+                    keys::SK,
+                    keys::lead_pk(campaign, cursor.shard),
+                    None,
+                ),
+                Some(status) => (
+                    keys::STATUS_PK,
+                    keys::STATUS_SK,
+                    keys::status_pk(campaign, status, cursor.shard),
+                    Some(keys::STATUS_INDEX),
+                ),
+            };
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_values(":pk", s(pk))
+                .limit(want);
+            request = match &cursor.after {
+                Some(after) => request
+                    .key_condition_expression("#pk = :pk AND #sk > :after")
+                    .expression_attribute_names("#sk", sk_attr)
+                    .expression_attribute_values(":after", s(after.clone())),
+                None => request.key_condition_expression("#pk = :pk"),
+            };
+            let out = request.send().await.map_err(aws)?;
+            let items = out.items.unwrap_or_default();
+            let exhausted = out.last_evaluated_key.is_none();
+            for item in items {
+                match read_lead(item) {
+                    Ok(lead) => {
+                        cursor.after = Some(lead.id.to_string());
+                        leads.push(lead);
+                    }
+                    Err(unreadable) => {
+                        cursor.after = Some(unreadable.sk.clone());
+                        self.quarantine_lead(campaign, &unreadable).await?;
+                    }
+                }
+            }
+            if exhausted {
+                cursor = LeadCursor {
+                    shard: cursor.shard + 1,
+                    after: None,
+                };
+            }
+        }
+        let next = (cursor.shard < LEAD_SHARDS).then_some(cursor);
+        Ok((leads, next))
+    }
+
+    /// Every lead of a campaign (tests, reconciliation, export): pages through all shards.
+    async fn all_leads(&self, campaign: &CampaignRef) -> Result<Vec<Lead>, StoreError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let (page, next) = self.list_leads(campaign, None, cursor, 500).await?;
+            all.extend(page);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Builds the items with one [`LeadItemBuilder`] (the shard keys and the starting state's
+    /// document are made once) and writes them with conditional puts, `concurrency` at a time.
+    async fn insert_leads(
+        &self,
+        campaign: &CampaignRef,
+        leads: &[Lead],
+        concurrency: usize,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        let mut builder = LeadItemBuilder::new(campaign);
+        let items = leads
+            .iter()
+            .map(|lead| builder.item(lead))
+            .collect::<Result<Vec<_>, _>>()?;
+        futures::stream::iter(
+            items
+                .into_iter()
+                .map(|item| self.put_new_lead(campaign, item)),
+        )
+        .buffered(concurrency.max(1))
+        .try_collect()
+        .await
+    }
+
+    /// Writes a lead transition with its counters and guards, all or nothing (the
+    /// transaction is assembled in [`transition`]).
+    async fn write_transition(&self, write: LeadWrite<'_>) -> Result<(), WriteError> {
+        self.transition(write).await
     }
 }

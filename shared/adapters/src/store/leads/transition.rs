@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use domain::ids::CampaignRef;
 use domain::lead::{CounterDelta, DueKind, LeadState};
 use domain::status::LeadStatus;
+use ports::store::Guards;
 
 use super::{due_attributes, json};
 use crate::store::keys::{self, LEAD_SHARDS};
@@ -177,7 +179,7 @@ fn is_due_change(state: &LeadState) -> bool {
 
 impl DynamoStore {
     /// Writes a lead transition with its counters and guards, all or nothing.
-    pub async fn write_transition(&self, write: LeadWrite<'_>) -> Result<(), WriteError> {
+    pub(super) async fn transition(&self, write: LeadWrite<'_>) -> Result<(), WriteError> {
         let (pk, sk) = keys::lead_key(write.lead);
         let c = &write.lead.campaign;
         let guards = &write.guards;
@@ -207,6 +209,19 @@ impl DynamoStore {
                 TransactWriteItem::builder().update(update).build(),
             ));
         }
+        parts.extend(self.guard_checks(c, guards)?);
+        parts.extend(self.guard_writes(c, guards)?);
+        self.transact(parts).await
+    }
+
+    /// The guards that only check: the campaign still in a status, the number not on the
+    /// tenant's DNC list.
+    fn guard_checks(
+        &self,
+        c: &CampaignRef,
+        guards: &Guards,
+    ) -> Result<Vec<(Part, TransactWriteItem)>, StoreError> {
+        let mut parts = Vec::new();
         if let Some(status) = guards.campaign_status {
             let check = ConditionCheck::builder()
                 .table_name(&self.table)
@@ -235,6 +250,17 @@ impl DynamoStore {
                 TransactWriteItem::builder().condition_check(check).build(),
             ));
         }
+        Ok(parts)
+    }
+
+    /// The guards that write: a provider calls-per-second token (refused when the second's
+    /// budget is spent), an opt-out's DNC entry, the hour's analytics.
+    fn guard_writes(
+        &self,
+        c: &CampaignRef,
+        guards: &Guards,
+    ) -> Result<Vec<(Part, TransactWriteItem)>, StoreError> {
+        let mut parts = Vec::new();
         if let Some(cps) = &guards.provider_rate {
             let mut e = Expr::default();
             e.add("n", 1);
@@ -278,7 +304,7 @@ impl DynamoStore {
                 ));
             }
         }
-        self.transact(parts).await
+        Ok(parts)
     }
 
     async fn single_update(&self, update: Update) -> Result<(), WriteError> {

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use domain::ids::{CampaignId, CampaignRef, LeadId, TenantId};
 
 use super::*;
-use crate::ports::ManualClock;
+use ports::ManualClock;
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-06-10T15:00:00Z")

@@ -1,16 +1,16 @@
-//! `local-aws provision [--prefix P] [--template template.yaml]`: creates the template's
+//! `emulator provision [--prefix P] [--template template.yaml]`: creates the template's
 //! resources in the emulator at `$AWS_ENDPOINT_URL` and prints `export VAR=value` lines for
 //! the functions' environment. Used by `infra/emulator.sh`.
 
 use anyhow::Context;
-use local_aws::{ResourceSpecs, endpoint_from_env, provision, sdk_config, template_path};
+use emulator::{ResourceSpecs, endpoint_from_env, provision, sdk_config, template_path};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let command = args.next().unwrap_or_default();
     if command != "provision" {
-        anyhow::bail!("usage: local-aws provision [--prefix P] [--template PATH]");
+        anyhow::bail!("usage: emulator provision [--prefix P] [--template PATH]");
     }
     let mut prefix = "local".to_owned();
     let mut template = template_path();

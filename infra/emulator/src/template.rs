@@ -11,7 +11,6 @@ pub enum TemplateError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
-        /// The path.
         path: String,
         /// Why.
         #[source]
@@ -50,9 +49,7 @@ pub struct TableSpec {
 pub struct IndexSpec {
     /// Index name.
     pub name: String,
-    /// Partition key.
     pub partition_key: String,
-    /// Sort key.
     pub sort_key: Option<String>,
     /// ALL, KEYS_ONLY or INCLUDE.
     pub projection: String,
@@ -61,7 +58,6 @@ pub struct IndexSpec {
 /// An SQS queue definition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSpec {
-    /// Logical id.
     pub logical_id: String,
     /// Seconds.
     pub visibility_timeout: Option<i64>,
@@ -74,7 +70,6 @@ pub struct QueueSpec {
 /// An S3 bucket and its queue notifications.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketSpec {
-    /// Logical id.
     pub logical_id: String,
     /// Notifications: event, target queue (logical id), key prefix filter.
     pub queue_notifications: Vec<(String, String, Option<String>)>,
@@ -83,11 +78,9 @@ pub struct BucketSpec {
 /// Everything the emulator creates.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourceSpecs {
-    /// Tables.
     pub tables: Vec<TableSpec>,
     /// Queues, dead-letter queues first.
     pub queues: Vec<QueueSpec>,
-    /// Buckets.
     pub buckets: Vec<BucketSpec>,
     /// Scheduler schedule groups (logical ids).
     pub schedule_groups: Vec<String>,

@@ -16,7 +16,7 @@ over 10, and the server's memory grew by gigabytes):
   the server's time in a profile of a 1,000-lead run); here a table query reads its partition
   and an index query filters the items unsorted (its matches are sorted afterwards, as before).
 
-Usage: python infra/moto_server.py -H 127.0.0.1 -p PORT
+Usage: python infra/emulator/server.py -H 127.0.0.1 -p PORT
 """
 
 import argparse

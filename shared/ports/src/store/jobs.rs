@@ -1,0 +1,145 @@
+//! Import and export jobs as the store keeps them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use domain::ids::{CampaignRef, ExportId, ImportId};
+use serde::{Deserialize, Serialize};
+
+/// Where an import is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    /// An upload URL was issued; nothing received yet.
+    AwaitingUpload,
+    /// Rows are being imported (in chunks).
+    Processing,
+    /// Every row is accounted for.
+    Completed,
+    /// The whole file was refused (wrong campaign, too large, no phone column, ...).
+    Rejected,
+}
+
+/// How to read the rest of a file: what its first chunk found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFormat {
+    /// Encoding and delimiter.
+    pub sniffed: domain::import::Sniffed,
+    /// The header as written.
+    pub header: Vec<String>,
+}
+
+/// An import job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    /// Id.
+    pub id: ImportId,
+    /// Where.
+    pub campaign: CampaignRef,
+    /// Status.
+    pub status: ImportStatus,
+    /// The object key.
+    pub object_key: String,
+    /// Object size in bytes, once known.
+    #[serde(default)]
+    pub object_size: u64,
+    /// Byte offset of the next chunk (the checkpoint).
+    #[serde(default)]
+    pub offset: u64,
+    /// Rows read so far.
+    #[serde(default)]
+    pub rows_read: u64,
+    /// Leads imported so far.
+    #[serde(default)]
+    pub imported: u64,
+    /// Rows rejected, by reason code.
+    #[serde(default)]
+    pub rejected: BTreeMap<String, u64>,
+    /// Rows repaired (imported after fixing spreadsheet damage), by repair.
+    #[serde(default)]
+    pub repaired: BTreeMap<String, u64>,
+    /// Why the whole file was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// The rejected-rows CSV, once written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_key: Option<String>,
+    /// Encoding, delimiter and header, once the header is read (later chunks need them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ImportFormat>,
+    /// The file line the next chunk starts on.
+    #[serde(default)]
+    pub next_line: u64,
+    /// Chunks committed (names the next rejected-rows part).
+    #[serde(default)]
+    pub chunks: u32,
+    /// Notes for the person who uploaded (columns without a header, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Bumped by each checkpoint; checkpoints are conditional on it.
+    pub version: u64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ImportRecord {
+    /// Rows rejected in all.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// Where an export is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportStatus {
+    /// Waiting for the results worker.
+    Queued,
+    /// Being written.
+    Running,
+    /// Written; downloadable.
+    Completed,
+    /// Gave up (the reason is on the record).
+    Failed,
+}
+
+impl ExportStatus {
+    /// The stored and served name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// An export job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRecord {
+    /// The export.
+    pub id: ExportId,
+    /// Its campaign.
+    pub campaign: CampaignRef,
+    /// Where it is.
+    pub status: ExportStatus,
+    /// The object written (`exports/{tenant}/{campaign}/{export}.csv`).
+    pub object_key: String,
+    /// Lead rows written.
+    #[serde(default)]
+    pub rows: u64,
+    /// Bytes written.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+    /// When it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,312 @@
+//! The store's repositories, one per aggregate, each a handful of methods. They are the only
+//! way to the store: handlers, the API, the importer, the results worker and the admin
+//! commands all call these, and the DynamoDB store implements each one in the module that owns
+//! the aggregate's keys (no forwarding layer). A caller's bounds name the aggregates it
+//! touches, for example `S: Campaigns + Leads` for a dialer.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::config::CampaignSpec;
+use domain::ids::TenantId;
+use domain::ids::{AgentId, ApiKeyId, CampaignId, CampaignRef, ExportId, ImportId, LeadRef};
+use domain::lead::{DueKind, Lead};
+use domain::phone::E164;
+use domain::results::{HourTally, Tally};
+use domain::status::{CampaignStatus, LeadStatus};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{
+    AgentRecord, ApiKeyRecord, CampaignCounters, CampaignRecord, DncEntry, DueBatch, DueRead,
+    DueScan, ExportRecord, ImportRecord, InsertOutcome, LeadCursor, LeadWrite, NewCampaign,
+    QuarantineOwner, QuarantinedItem, StoreError, TenantRecord, WriteError,
+};
+
+/// Tenants and the API keys that act for them.
+#[async_trait]
+pub trait Tenants: Send + Sync {
+    /// Creates a tenant; refused if the id exists.
+    async fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), WriteError>;
+    /// Reads a tenant.
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError>;
+    /// Stores a new key; refused if its id or secret hash exists.
+    async fn create_api_key(&self, record: &ApiKeyRecord) -> Result<(), WriteError>;
+    /// The key whose secret hashes to `secret_hash`, if any (revoked keys included).
+    async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// A tenant's keys.
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Revokes a tenant's key. Revoking twice keeps the first time.
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, WriteError>;
+}
+
+/// A tenant's AI voice agents.
+#[async_trait]
+pub trait Agents: Send + Sync {
+    /// Writes an agent: a new one (`expected_version` None) or a change of the version read.
+    async fn put_agent(
+        &self,
+        record: &AgentRecord,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError>;
+    /// The agent, if the tenant has it.
+    async fn get_agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Option<AgentRecord>, StoreError>;
+    /// Every agent of a tenant.
+    async fn list_agents(&self, tenant: &TenantId) -> Result<Vec<AgentRecord>, StoreError>;
+    /// Deletes an agent if it still has the version read.
+    async fn delete_agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        expected_version: u64,
+    ) -> Result<(), WriteError>;
+}
+
+/// Campaigns: configuration and lifecycle status.
+#[async_trait]
+pub trait Campaigns: Send + Sync {
+    /// Creates a Draft campaign and its zeroed counters; refused if the id exists.
+    async fn create_campaign(&self, new: NewCampaign) -> Result<CampaignRecord, WriteError>;
+    /// The campaign, if the tenant has it (another tenant's id finds nothing).
+    async fn get_campaign(&self, c: &CampaignRef) -> Result<Option<CampaignRecord>, StoreError>;
+    /// A page of a tenant's campaigns, optionally of one status, after the id `after`; with
+    /// the id to continue after.
+    async fn list_campaigns(
+        &self,
+        tenant: &TenantId,
+        status: Option<CampaignStatus>,
+        after: Option<&CampaignId>,
+        limit: usize,
+    ) -> Result<(Vec<CampaignRecord>, Option<CampaignId>), StoreError>;
+    /// Replaces the configuration if the campaign is still at `expected_version` and in Draft
+    /// or Paused.
+    async fn update_campaign_spec(
+        &self,
+        c: &CampaignRef,
+        expected_version: u64,
+        spec: &CampaignSpec,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError>;
+    /// Deletes a Draft campaign.
+    async fn delete_campaign(&self, c: &CampaignRef) -> Result<(), WriteError>;
+    /// Moves the status from `from` to `to`, refused if no longer in `from` (or, when the
+    /// move makes the campaign live, if the tenant's plan allows no more live campaigns).
+    async fn set_campaign_status(
+        &self,
+        c: &CampaignRef,
+        from: CampaignStatus,
+        to: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError>;
+}
+
+/// A campaign's counters: status counts, pacing state, the quiet hint.
+#[async_trait]
+pub trait Counters: Send + Sync {
+    /// The counters (strongly consistent).
+    async fn counters(&self, c: &CampaignRef) -> Result<CampaignCounters, StoreError>;
+    /// The campaign (if the tenant has it) and its counters, in one request.
+    async fn campaign_with_counters(
+        &self,
+        c: &CampaignRef,
+    ) -> Result<(Option<CampaignRecord>, CampaignCounters), StoreError>;
+    /// Adds freshly imported leads to the Pending count.
+    async fn add_imported(&self, c: &CampaignRef, count: i64) -> Result<(), StoreError>;
+    /// Drops rolling-hour minutes wholly more than an hour old; returns the starts dropped.
+    async fn roll_hour_window(
+        &self,
+        c: &CampaignRef,
+        counters: &CampaignCounters,
+        now: DateTime<Utc>,
+    ) -> Result<i64, WriteError>;
+    /// Leaves a quiet hint: nothing in due shard `s` due before `until[s]`, as of `changes`.
+    async fn leave_quiet_hint(
+        &self,
+        c: &CampaignRef,
+        until: &[DateTime<Utc>],
+        changes: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// A campaign's leads.
+#[async_trait]
+pub trait Leads: Send + Sync {
+    /// The lead (strongly consistent); one whose item does not decode is set aside and reads
+    /// as absent.
+    async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError>;
+    /// A page of a campaign's leads, optionally of one status, with where the next page starts.
+    async fn list_leads(
+        &self,
+        campaign: &CampaignRef,
+        status: Option<LeadStatus>,
+        cursor: Option<LeadCursor>,
+        limit: usize,
+    ) -> Result<(Vec<Lead>, Option<LeadCursor>), StoreError>;
+    /// Every lead of a campaign.
+    async fn all_leads(&self, campaign: &CampaignRef) -> Result<Vec<Lead>, StoreError>;
+    /// Writes each new lead unless one with the same id (same number) exists in the campaign,
+    /// up to `concurrency` writes at a time; one outcome per lead, in order. An existing lead
+    /// is never overwritten, so re-importing never resets progress.
+    async fn insert_leads(
+        &self,
+        campaign: &CampaignRef,
+        leads: &[Lead],
+        concurrency: usize,
+    ) -> Result<Vec<InsertOutcome>, StoreError>;
+    /// Writes one transition with its counters and guards, all or nothing.
+    async fn write_transition(&self, write: LeadWrite<'_>) -> Result<(), WriteError>;
+}
+
+/// The due index: which leads need the tick.
+#[async_trait]
+pub trait DueLeads: Send + Sync {
+    /// Leads due for `kind` at `now`, as many as `batch` says, shards visited from
+    /// `first_shard`.
+    async fn due_leads(
+        &self,
+        campaign: &CampaignRef,
+        kind: DueKind,
+        now: DateTime<Utc>,
+        batch: DueBatch,
+        first_shard: u8,
+    ) -> Result<Vec<Lead>, StoreError>;
+    /// The leads a read of the due index asks for, with how far each shard was read.
+    async fn scan_due(
+        &self,
+        campaign: &CampaignRef,
+        read: DueRead<'_>,
+    ) -> Result<DueScan, StoreError>;
+}
+
+/// Import jobs and their checkpoints.
+#[async_trait]
+pub trait Imports: Send + Sync {
+    /// Writes an import job: new (`expected_version` None) or replacing the version read.
+    async fn put_import(
+        &self,
+        record: &ImportRecord,
+        expected_version: Option<u64>,
+    ) -> Result<(), WriteError>;
+    /// Reads an import job.
+    async fn get_import(
+        &self,
+        campaign: &CampaignRef,
+        id: &ImportId,
+    ) -> Result<Option<ImportRecord>, StoreError>;
+    /// A campaign's import jobs, newest first.
+    async fn list_imports(&self, campaign: &CampaignRef) -> Result<Vec<ImportRecord>, StoreError>;
+    /// Commits a chunk: the new checkpoint and `imported` new Pending leads, together, on the
+    /// condition that the job is still at `expected_version`.
+    async fn commit_import_chunk(
+        &self,
+        record: &ImportRecord,
+        expected_version: u64,
+        imported: i64,
+    ) -> Result<(), WriteError>;
+}
+
+/// A tenant's Do-Not-Call list.
+#[async_trait]
+pub trait DoNotCall: Send + Sync {
+    /// Adds a number (idempotent). `source` says why: `api`, `csv`, `opt_out`.
+    async fn add_dnc(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Adds many numbers; returns those still unwritten after every retry (never reported
+    /// as added).
+    async fn add_dnc_many(
+        &self,
+        tenant: &TenantId,
+        numbers: &[E164],
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<E164>, StoreError>;
+    /// Removes a number (idempotent).
+    async fn remove_dnc(&self, tenant: &TenantId, number: &E164) -> Result<(), StoreError>;
+    /// Whether a number is on the list (strongly consistent).
+    async fn is_dnc(&self, tenant: &TenantId, number: &E164) -> Result<bool, StoreError>;
+    /// Which of `numbers` are on the list.
+    async fn dnc_among(
+        &self,
+        tenant: &TenantId,
+        numbers: &[E164],
+    ) -> Result<HashSet<E164>, StoreError>;
+    /// A page of the list in number order after `after`, with the number to continue after.
+    async fn list_dnc(
+        &self,
+        tenant: &TenantId,
+        after: Option<&E164>,
+        limit: usize,
+    ) -> Result<(Vec<DncEntry>, Option<E164>), StoreError>;
+}
+
+/// Export jobs.
+#[async_trait]
+pub trait Exports: Send + Sync {
+    /// Records a new export job; refused if the id exists.
+    async fn create_export(&self, record: &ExportRecord) -> Result<(), WriteError>;
+    /// Saves an export job's progress.
+    async fn save_export(&self, record: &ExportRecord) -> Result<(), WriteError>;
+    /// Reads an export job.
+    async fn get_export(
+        &self,
+        campaign: &CampaignRef,
+        id: &ExportId,
+    ) -> Result<Option<ExportRecord>, StoreError>;
+}
+
+/// What reporting reads and reconciliation repairs: hourly analytics, counters rewritten from
+/// the leads, the last reconciliation.
+#[async_trait]
+pub trait Reports: Send + Sync {
+    /// A campaign's hourly items, oldest first.
+    async fn hourly_counters(&self, campaign: &CampaignRef) -> Result<Vec<HourTally>, StoreError>;
+    /// Overwrites one hour's item.
+    async fn put_hourly_counters(
+        &self,
+        campaign: &CampaignRef,
+        hour: &HourTally,
+    ) -> Result<(), StoreError>;
+    /// Replaces the counters with `new` if every one still holds its value in `expected`.
+    async fn replace_counters(
+        &self,
+        campaign: &CampaignRef,
+        expected: &Tally,
+        new: &Tally,
+    ) -> Result<(), WriteError>;
+    /// Stores a campaign's last reconciliation report.
+    async fn put_reconcile_report<T: Serialize + Sync>(
+        &self,
+        campaign: &CampaignRef,
+        report: &T,
+    ) -> Result<(), StoreError>;
+    /// A campaign's last reconciliation report.
+    async fn reconcile_report<T: DeserializeOwned + Send>(
+        &self,
+        campaign: &CampaignRef,
+    ) -> Result<Option<T>, StoreError>;
+}
+
+/// Items set aside because they no longer decode (one bad item blocks nothing).
+#[async_trait]
+pub trait Quarantine: Send + Sync {
+    /// The items set aside under a campaign or a tenant, oldest key first.
+    async fn quarantined(
+        &self,
+        owner: QuarantineOwner<'_>,
+    ) -> Result<Vec<QuarantinedItem>, StoreError>;
+}

@@ -14,7 +14,7 @@ cd "$root"
 : "${AWS_ENDPOINT_URL:?start the emulator first}"
 cargo build --quiet --locked -p local-runner --bin campaigns-local
 log="$(mktemp)"
-"$root/target/debug/campaigns-local" --port 0 >"$log" 2>&1 &
+"${CARGO_TARGET_DIR:-$root/target}/debug/campaigns-local" --port 0 >"$log" 2>&1 &
 runner=$!
 trap 'kill $runner 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do

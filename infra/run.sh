@@ -20,4 +20,4 @@ trap 'exit 130' INT TERM
 if [[ $# -eq 0 ]]; then
   set -- --demo
 fi
-"$root/target/debug/campaigns-local" "$@"
+"${CARGO_TARGET_DIR:-$root/target}/debug/campaigns-local" "$@"

@@ -5,16 +5,17 @@
 //! checked from the network's record and the final state, and the export and the import
 //! report are read back and counted.
 
-use ports::store::{Campaigns, Leads};
 use std::collections::HashSet;
 use std::time::Duration;
 
 use adapters::voice::simulator::{FaultMix, SimulatorConfig};
+use campaigns_cli::ApiClient;
 use chrono::{DateTime, Utc};
 use domain::config::CampaignConfig;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
-use local_runner::RunnerConfig;
+use local_runner::{Runner, RunnerConfig};
 use ports::Clock;
+use ports::store::{Campaigns, Leads};
 use serde_json::json;
 use system_tests::promises::{Observed, check_observed};
 
@@ -60,42 +61,12 @@ fn contacts_csv() -> (Vec<u8>, usize) {
     (csv.into_bytes(), rows)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_keeps_every_promise()
- {
-    let start: DateTime<Utc> = "2026-06-08T12:30:00Z".parse().unwrap(); // Monday 08:30 New York
-    let mut simulator = SimulatorConfig::new(11, "e2e-secret");
-    simulator.faults = FaultMix::hostile();
-    let (runner, api, agent) = runner_with_agent(
-        RunnerConfig {
-            port: 0,
-            speed: 150.0,
-            start_at: start,
-            simulator,
-            dialers: 4,
-            prefix: emulator::unique_prefix("e2e"),
-        },
-        "e2e",
-    )
-    .await;
-    // Ends five virtual hours after the start: leads still open then are skipped as the
-    // campaign ends (the drain path), the rest finish on their own.
-    let ends_at = start + chrono::Duration::hours(5);
-    let campaign = api
-        .post("/v1/campaigns", &json!({
-            "name": "E2E", "agent_id": agent["id"],
-            "schedule": { "ends_at": ends_at },
-            "pacing": { "max_concurrent_calls": 20, "calls_per_hour": 3000 },
-            "retry": { "max_retries": 2, "delay_minutes": 15, "retry_on": ["no_answer", "busy", "voicemail"] },
-            "call_handling": { "max_call_seconds": 300, "voicemail_detection": true, "voicemail_action": "leave_message" }
-        }))
-        .await
-        .unwrap();
-    let id = campaign["id"].as_str().unwrap().to_owned();
-
-    // Contacts through the presigned upload URL and the bucket's notification.
+/// Uploads the contact list through the presigned URL (the bucket's notification starts the
+/// import), waits for the report and checks it: every row read is imported or rejected, and
+/// the rejected-rows CSV has one row per rejected row. Returns how many were imported.
+async fn import_contacts(api: &ApiClient, id: &str) -> u64 {
     let (csv, csv_rows) = contacts_csv();
-    let import = api.upload_csv(&id, csv, |_| {}).await.unwrap();
+    let import = api.upload_csv(id, csv, |_| {}).await.unwrap();
     let report = wait_for("the import", Duration::from_secs(120), || {
         let api = api.clone();
         let path = format!("/v1/campaigns/{id}/imports/{import}");
@@ -130,6 +101,95 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
         report_rows as u64, rejected,
         "one report row per rejected CSV row"
     );
+    imported
+}
+
+/// Every promise, from the network's record and the final state; and the network was called.
+async fn assert_every_promise_kept(runner: &Runner, c: &CampaignRef, imported: u64) {
+    let record = runner.store.get_campaign(c).await.unwrap().unwrap();
+    let config = CampaignConfig::parse(record.spec.clone()).unwrap();
+    let findings = check_observed(
+        Observed {
+            store: &runner.store,
+            campaign: c,
+            config: &config,
+            simulator: &runner.simulator,
+            now: runner.clock.now(),
+            dnc_added: &[],
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    println!("figures: {:?}", findings.figures);
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(
+        findings.figures["calls"] > imported as i64 / 2,
+        "the network was actually called: {:?}",
+        findings.figures
+    );
+}
+
+/// The export has one row per lead, exactly the campaign's leads.
+async fn assert_export_is_the_leads(runner: &Runner, api: &ApiClient, c: &CampaignRef) {
+    let text = export_csv(api, c.campaign.as_str()).await;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let lead_column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "lead_id")
+        .unwrap();
+    let exported: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[lead_column].to_owned())
+        .collect();
+    let leads: HashSet<String> = runner
+        .store
+        .all_leads(c)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id.to_string())
+        .collect();
+    assert_eq!(exported.len(), leads.len(), "export rows = leads");
+    assert_eq!(exported.into_iter().collect::<HashSet<_>>(), leads);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_keeps_every_promise()
+ {
+    let start: DateTime<Utc> = "2026-06-08T12:30:00Z".parse().unwrap(); // Monday 08:30 New York
+    let mut simulator = SimulatorConfig::new(11, "e2e-secret");
+    simulator.faults = FaultMix::hostile();
+    let (runner, api, agent) = runner_with_agent(
+        RunnerConfig {
+            port: 0,
+            speed: 150.0,
+            start_at: start,
+            simulator,
+            dialers: 4,
+            prefix: emulator::unique_prefix("e2e"),
+        },
+        "e2e",
+    )
+    .await;
+    // Ends five virtual hours after the start: leads still open then are skipped as the
+    // campaign ends (the drain path), the rest finish on their own.
+    let ends_at = start + chrono::Duration::hours(5);
+    let campaign = api
+        .post("/v1/campaigns", &json!({
+            "name": "E2E", "agent_id": agent["id"],
+            "schedule": { "ends_at": ends_at },
+            "pacing": { "max_concurrent_calls": 20, "calls_per_hour": 3000 },
+            "retry": { "max_retries": 2, "delay_minutes": 15, "retry_on": ["no_answer", "busy", "voicemail"] },
+            "call_handling": { "max_call_seconds": 300, "voicemail_detection": true, "voicemail_action": "leave_message" }
+        }))
+        .await
+        .unwrap();
+    let id = campaign["id"].as_str().unwrap().to_owned();
+
+    let imported = import_contacts(&api, &id).await;
 
     let launched = api
         .post(&format!("/v1/campaigns/{id}/launch"), &json!({}))
@@ -148,57 +208,13 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
     .await;
     assert_eq!(progress["total"].as_u64(), Some(imported));
 
-    // Every promise, from the network's record and the final state.
     let c = CampaignRef {
         tenant: TenantId::parse("e2e").unwrap(),
         campaign: CampaignId::parse(id.clone()).unwrap(),
     };
-    let record = runner.store.get_campaign(&c).await.unwrap().unwrap();
-    let config = CampaignConfig::parse(record.spec.clone()).unwrap();
-    let findings = check_observed(
-        Observed {
-            store: &runner.store,
-            campaign: &c,
-            config: &config,
-            simulator: &runner.simulator,
-            now: runner.clock.now(),
-            dnc_added: &[],
-        },
-        true,
-    )
-    .await
-    .unwrap();
-    println!("figures: {:?}", findings.figures);
-    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
-    assert!(
-        findings.figures["calls"] > imported as i64 / 2,
-        "the network was actually called: {:?}",
-        findings.figures
-    );
+    assert_every_promise_kept(&runner, &c, imported).await;
 
-    // The export: one row per lead, exactly the campaign's leads.
-    let text = export_csv(&api, &id).await;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let lead_column = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "lead_id")
-        .unwrap();
-    let exported: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[lead_column].to_owned())
-        .collect();
-    let leads: HashSet<String> = runner
-        .store
-        .all_leads(&c)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| l.id.to_string())
-        .collect();
-    assert_eq!(exported.len(), leads.len(), "export rows = leads");
-    assert_eq!(exported.into_iter().collect::<HashSet<_>>(), leads);
+    assert_export_is_the_leads(&runner, &api, &c).await;
 
     // The reconciliation queued at completion found no drift.
     let reconciled = last_reconciliation(&api, &id).await;

@@ -34,6 +34,28 @@ pub const MAX_CSV_BODY: usize = 5 * 1024 * 1024;
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let json = Router::new()
+        .merge(agent_and_campaign_routes())
+        .merge(contact_routes())
+        .merge(result_routes())
+        .route("/v1/quarantine", get(progress::tenant_quarantine))
+        .route("/v1/dnc", post(dnc::add).get(dnc::list))
+        .route("/v1/dnc/{number}", get(dnc::check).delete(dnc::remove))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
+    let csv = Router::new()
+        .route("/v1/dnc/bulk", post(dnc::bulk))
+        .layer(DefaultBodyLimit::max(MAX_CSV_BODY));
+    Router::new()
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/v1/health", get(|| async { "ok" }))
+        .merge(json)
+        .merge(csv)
+        .fallback(error::not_found_route)
+        .with_state(state)
+}
+
+/// Agents, and campaigns with their lifecycle.
+fn agent_and_campaign_routes() -> Router<AppState> {
+    Router::new()
         .route("/v1/agents", post(agents::create).get(agents::list))
         .route(
             "/v1/agents/{agent_id}",
@@ -62,30 +84,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/campaigns/{campaign_id}/cancel",
             post(campaigns::cancel),
         )
-        .route(
-            "/v1/campaigns/{campaign_id}/progress",
-            get(progress::progress),
-        )
-        .route(
-            "/v1/campaigns/{campaign_id}/quarantine",
-            get(progress::quarantine),
-        )
-        .route(
-            "/v1/campaigns/{campaign_id}/analytics",
-            get(results::analytics),
-        )
-        .route(
-            "/v1/campaigns/{campaign_id}/exports",
-            post(results::create_export),
-        )
-        .route(
-            "/v1/campaigns/{campaign_id}/exports/{export_id}",
-            get(results::get_export),
-        )
-        .route(
-            "/v1/campaigns/{campaign_id}/reconcile",
-            post(results::request_reconcile).get(results::last_reconcile),
-        )
+}
+
+/// A campaign's contacts: imports, leads, the preview and the dry run.
+fn contact_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/v1/campaigns/{campaign_id}/imports",
             post(contacts::create_import).get(contacts::list_imports),
@@ -114,18 +117,33 @@ pub fn router(state: AppState) -> Router {
             "/v1/campaigns/{campaign_id}/dry-run",
             post(contacts::dry_run),
         )
-        .route("/v1/quarantine", get(progress::tenant_quarantine))
-        .route("/v1/dnc", post(dnc::add).get(dnc::list))
-        .route("/v1/dnc/{number}", get(dnc::check).delete(dnc::remove))
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
-    let csv = Router::new()
-        .route("/v1/dnc/bulk", post(dnc::bulk))
-        .layer(DefaultBodyLimit::max(MAX_CSV_BODY));
+}
+
+/// What a campaign reports: progress, set-aside items, analytics, exports, reconciliation.
+fn result_routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/openapi.json", get(openapi::document))
-        .route("/v1/health", get(|| async { "ok" }))
-        .merge(json)
-        .merge(csv)
-        .fallback(error::not_found_route)
-        .with_state(state)
+        .route(
+            "/v1/campaigns/{campaign_id}/progress",
+            get(progress::progress),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/quarantine",
+            get(progress::quarantine),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/analytics",
+            get(results::analytics),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/exports",
+            post(results::create_export),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/exports/{export_id}",
+            get(results::get_export),
+        )
+        .route(
+            "/v1/campaigns/{campaign_id}/reconcile",
+            post(results::request_reconcile).get(results::last_reconcile),
+        )
 }

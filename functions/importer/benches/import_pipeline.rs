@@ -221,6 +221,54 @@ fn verify_fast_path() -> (u64, u64) {
     (checked, mismatches)
 }
 
+/// Peak RSS (MB) of a fresh process running only the pipeline over `path`.
+fn child_peak_rss(program: &str, path: &Path) -> f64 {
+    let child = std::process::Command::new(program)
+        .arg("--child-pipeline")
+        .arg(path)
+        .output()
+        .unwrap();
+    let child_out = String::from_utf8_lossy(&child.stdout);
+    let child_fields: Vec<f64> = child_out
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    child_fields.get(2).copied().unwrap_or(0.0)
+}
+
+/// The Python reference's figures (`rows_per_s`, `seconds`, `peak_rss_mb`), if the project's
+/// virtualenv is there to run it.
+fn python_reference(path: &Path) -> Option<serde_json::Value> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = root.join(".venv/bin/python");
+    let reference = std::process::Command::new(&python)
+        .arg(root.join("infra/bench/import_reference.py"))
+        .arg(path)
+        .output();
+    reference.ok().and_then(|o| {
+        serde_json::from_slice(String::from_utf8_lossy(&o.stdout).trim().as_bytes()).ok()
+    })
+}
+
+/// The table's Python row and the ratios, or why the reference did not run.
+fn print_python_row(py: Option<&serde_json::Value>, rate: f64, csv_rate: f64) {
+    match py {
+        Some(py) => {
+            let py_rate = py["rows_per_s"].as_f64().unwrap_or(0.0);
+            println!(
+                "| Python reference (`csv` + `phonenumbers`) | {py_rate:.0} | {} s | {} MB |",
+                py["seconds"], py["peak_rss_mb"]
+            );
+            println!(
+                "\npipeline / Python: **{:.1}x**; pipeline / bare csv: {:.2}",
+                rate / py_rate,
+                rate / csv_rate
+            );
+        }
+        None => println!("| Python reference | not run (no .venv: ./infra/python-env.sh) | | |"),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--child-pipeline") {
@@ -256,28 +304,9 @@ fn main() {
     assert_eq!(piped, leads + rejected);
     assert_eq!(items, leads);
 
-    // Peak RSS in a fresh process running only the pipeline.
-    let child = std::process::Command::new(&args[0])
-        .arg("--child-pipeline")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let child_out = String::from_utf8_lossy(&child.stdout);
-    let child_fields: Vec<f64> = child_out
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let pipe_rss = child_fields.get(2).copied().unwrap_or(0.0);
+    let pipe_rss = child_peak_rss(&args[0], &path);
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = root.join(".venv/bin/python");
-    let reference = std::process::Command::new(&python)
-        .arg(root.join("infra/bench/import_reference.py"))
-        .arg(&path)
-        .output();
-    let py: Option<serde_json::Value> = reference.ok().and_then(|o| {
-        serde_json::from_slice(String::from_utf8_lossy(&o.stdout).trim().as_bytes()).ok()
-    });
+    let py = python_reference(&path);
 
     let (checked, mismatches) = verify_fast_path();
 
@@ -290,21 +319,7 @@ fn main() {
     println!(
         "| **pipeline**: decode + parse + normalize + dedupe + lead + DynamoDB item | **{rate:.0}** | {pipe_seconds:.2} s | {pipe_rss:.0} MB |"
     );
-    match &py {
-        Some(py) => {
-            let py_rate = py["rows_per_s"].as_f64().unwrap_or(0.0);
-            println!(
-                "| Python reference (`csv` + `phonenumbers`) | {py_rate:.0} | {} s | {} MB |",
-                py["seconds"], py["peak_rss_mb"]
-            );
-            println!(
-                "\npipeline / Python: **{:.1}x**; pipeline / bare csv: {:.2}",
-                rate / py_rate,
-                rate / csv_rate
-            );
-        }
-        None => println!("| Python reference | not run (no .venv: ./infra/python-env.sh) | | |"),
-    }
+    print_python_row(py.as_ref(), rate, csv_rate);
     println!(
         "\nrows {piped}: {leads} leads, {rejected} rejected; numbers on the fast path {fast}, full parser {full}"
     );

@@ -117,6 +117,80 @@ fn lead(campaign: &CampaignRef, i: usize, t0: DateTime<Utc>) -> Lead {
     }
 }
 
+/// The completed import the benchmark's leads came from (its header names the custom
+/// fields the export lays out).
+fn bench_import(
+    campaign: &CampaignRef,
+    n: usize,
+    t0: DateTime<Utc>,
+) -> anyhow::Result<ImportRecord> {
+    Ok(ImportRecord {
+        id: ImportId::parse("bench")?,
+        campaign: campaign.clone(),
+        status: ImportStatus::Completed,
+        object_key: "imports/bench.csv".into(),
+        object_size: 0,
+        offset: 0,
+        rows_read: n as u64,
+        imported: n as u64,
+        rejected: BTreeMap::new(),
+        repaired: BTreeMap::new(),
+        refusal: None,
+        report_key: None,
+        format: Some(ImportFormat {
+            sniffed: Sniffed {
+                encoding: Encoding::Utf8,
+                delimiter: b',',
+            },
+            header: [
+                "phone",
+                "name",
+                "email",
+                "company",
+                "consent",
+                "plan",
+                "renewal_date",
+                "notes",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }),
+        next_line: 0,
+        chunks: 0,
+        warnings: vec![],
+        version: 1,
+        created_at: t0,
+        updated_at: t0,
+    })
+}
+
+/// Row formatting alone (what the worker's CPU does per row): rows per second, and the bytes
+/// formatted.
+fn format_rate(leads: &[Lead]) -> anyhow::Result<(f64, usize)> {
+    let layout = ExportLayout::new(["plan", "renewal_date", "notes"].map(str::to_owned));
+    let started = Instant::now();
+    let mut bytes = 0usize;
+    for lead in leads {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(layout.row(lead))?;
+        bytes += w.into_inner().map(|v| v.len()).unwrap_or(0);
+    }
+    Ok((leads.len() as f64 / started.elapsed().as_secs_f64(), bytes))
+}
+
+/// Reads the exported object back and counts its rows.
+async fn rows_in_object(blobs: &Blobs, key: &str) -> anyhow::Result<usize> {
+    let object = blobs
+        .client()
+        .get_object()
+        .bucket(blobs.bucket())
+        .key(key)
+        .send()
+        .await?;
+    let body = object.body.collect().await?.into_bytes();
+    Ok(csv::Reader::from_reader(body.as_ref()).records().count())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::var("BENCH_LEADS")
@@ -138,60 +212,11 @@ async fn main() -> anyhow::Result<()> {
     };
     let t0: DateTime<Utc> = "2026-06-10T13:00:00Z".parse()?;
     store
-        .put_import(
-            &ImportRecord {
-                id: ImportId::parse("bench")?,
-                campaign: campaign.clone(),
-                status: ImportStatus::Completed,
-                object_key: "imports/bench.csv".into(),
-                object_size: 0,
-                offset: 0,
-                rows_read: n as u64,
-                imported: n as u64,
-                rejected: BTreeMap::new(),
-                repaired: BTreeMap::new(),
-                refusal: None,
-                report_key: None,
-                format: Some(ImportFormat {
-                    sniffed: Sniffed {
-                        encoding: Encoding::Utf8,
-                        delimiter: b',',
-                    },
-                    header: [
-                        "phone",
-                        "name",
-                        "email",
-                        "company",
-                        "consent",
-                        "plan",
-                        "renewal_date",
-                        "notes",
-                    ]
-                    .map(str::to_owned)
-                    .to_vec(),
-                }),
-                next_line: 0,
-                chunks: 0,
-                warnings: vec![],
-                version: 1,
-                created_at: t0,
-                updated_at: t0,
-            },
-            None,
-        )
+        .put_import(&bench_import(&campaign, n, t0)?, None)
         .await?;
 
     let leads: Vec<Lead> = (0..n).map(|i| lead(&campaign, i, t0)).collect();
-    // The formatting alone (what the worker's CPU does per row).
-    let layout = ExportLayout::new(["plan", "renewal_date", "notes"].map(str::to_owned));
-    let started = Instant::now();
-    let mut bytes = 0usize;
-    for lead in &leads {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(layout.row(lead))?;
-        bytes += w.into_inner().map(|v| v.len()).unwrap_or(0);
-    }
-    let format_rate = n as f64 / started.elapsed().as_secs_f64();
+    let (format_rate, bytes) = format_rate(&leads)?;
 
     eprintln!("seeding {n} leads into the emulator...");
     let seeding = Instant::now();
@@ -221,15 +246,7 @@ async fn main() -> anyhow::Result<()> {
         "exported {} rows of {n}",
         record.rows
     );
-    let object = blobs
-        .client()
-        .get_object()
-        .bucket(blobs.bucket())
-        .key(&record.object_key)
-        .send()
-        .await?;
-    let body = object.body.collect().await?.into_bytes();
-    let lines = csv::Reader::from_reader(body.as_ref()).records().count();
+    let lines = rows_in_object(&blobs, &record.object_key).await?;
     anyhow::ensure!(lines == n, "the object has {lines} rows");
 
     println!("| what | leads | time | rate | peak RSS |");

@@ -239,28 +239,7 @@ async fn campaigns(api: &ApiClient, command: CampaignCommand) -> anyhow::Result<
             print(&api.post("/v1/campaigns", &read_json(&spec)?).await?)
         }
         CampaignCommand::Get { id } => print(&api.get(&format!("/v1/campaigns/{id}")).await?),
-        CampaignCommand::Upload { id, file } => {
-            let bytes = std::fs::read(&file)?;
-            let bar = ProgressBar::new(bytes.len() as u64).with_style(
-                ProgressStyle::with_template("uploading [{bar:40}] {bytes}/{total_bytes}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            let progress = bar.clone();
-            let import = api
-                .upload_csv(&id, bytes, move |sent| progress.set_position(sent))
-                .await?;
-            bar.finish();
-            loop {
-                let report = api
-                    .get(&format!("/v1/campaigns/{id}/imports/{import}"))
-                    .await?;
-                if matches!(report["status"].as_str(), Some("completed" | "rejected")) {
-                    print(&report);
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
+        CampaignCommand::Upload { id, file } => upload(api, &id, &file).await?,
         CampaignCommand::Launch { id } => print(
             &api.post(&format!("/v1/campaigns/{id}/launch"), &json!({}))
                 .await?,
@@ -290,27 +269,54 @@ async fn campaigns(api: &ApiClient, command: CampaignCommand) -> anyhow::Result<
             )
             .await?,
         ),
-        CampaignCommand::Export { id } => {
-            let started = api
-                .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
-                .await?;
-            let export = started["id"].as_str().unwrap_or_default().to_owned();
-            loop {
-                let status = api
-                    .get(&format!("/v1/campaigns/{id}/exports/{export}"))
-                    .await?;
-                if status["status"] == "completed" || status["status"] == "failed" {
-                    print(&status);
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
+        CampaignCommand::Export { id } => export(api, &id).await?,
         CampaignCommand::Analytics { id } => {
             print(&api.get(&format!("/v1/campaigns/{id}/analytics")).await?)
         }
     }
     Ok(())
+}
+
+/// Uploads a contact list with a progress bar, then waits for and prints its import report.
+async fn upload(api: &ApiClient, id: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file)?;
+    let bar = ProgressBar::new(bytes.len() as u64).with_style(
+        ProgressStyle::with_template("uploading [{bar:40}] {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = bar.clone();
+    let import = api
+        .upload_csv(id, bytes, move |sent| progress.set_position(sent))
+        .await?;
+    bar.finish();
+    loop {
+        let report = api
+            .get(&format!("/v1/campaigns/{id}/imports/{import}"))
+            .await?;
+        if matches!(report["status"].as_str(), Some("completed" | "rejected")) {
+            print(&report);
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Requests an export, waits for it and prints where it is.
+async fn export(api: &ApiClient, id: &str) -> anyhow::Result<()> {
+    let started = api
+        .post(&format!("/v1/campaigns/{id}/exports"), &json!({}))
+        .await?;
+    let export = started["id"].as_str().unwrap_or_default().to_owned();
+    loop {
+        let status = api
+            .get(&format!("/v1/campaigns/{id}/exports/{export}"))
+            .await?;
+        if status["status"] == "completed" || status["status"] == "failed" {
+            print(&status);
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 async fn admin(command: AdminCommand) -> anyhow::Result<()> {

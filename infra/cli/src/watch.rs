@@ -15,43 +15,76 @@ pub async fn watch(
     campaign: &str,
     every: Duration,
 ) -> Result<Value, ClientError> {
-    let bars = MultiProgress::new();
-    let style =
-        ProgressStyle::with_template("{prefix:>10} [{bar:40.green/white}] {pos:>5}/{len:5} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("█▓░");
-    let finished = bars.add(
-        ProgressBar::new(0)
-            .with_style(style.clone())
-            .with_prefix("finished"),
-    );
-    let completed = bars.add(ProgressBar::new(0).with_style(style).with_prefix("reached"));
-    let line = |text: &str| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_message(text.to_owned());
-        bar
-    };
-    let status = bars.add(line(""));
-    let outcomes = bars.add(line(""));
-    let interactive = std::io::stdout().is_terminal();
-    let mut last_plain = String::new();
+    let mut screen = Screen::new();
     loop {
         let p = client
             .get(&format!("/v1/campaigns/{campaign}/progress"))
             .await?;
+        screen.show(&p);
+        let in_flight = p["in_flight"].as_i64().unwrap_or(0);
+        if matches!(p["status"].as_str(), Some("completed" | "cancelled")) && in_flight <= 0 {
+            screen.finish();
+            return Ok(p);
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// What `watch` draws: two bars (finished, reached) and two lines (status, outcomes) on a
+/// terminal, or one plain line whenever a count moved elsewhere (CI, a pipe).
+struct Screen {
+    finished: ProgressBar,
+    completed: ProgressBar,
+    status: ProgressBar,
+    outcomes: ProgressBar,
+    interactive: bool,
+    last_plain: String,
+    _bars: MultiProgress,
+}
+
+impl Screen {
+    fn new() -> Self {
+        let bars = MultiProgress::new();
+        let style = ProgressStyle::with_template(
+            "{prefix:>10} [{bar:40.green/white}] {pos:>5}/{len:5} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("█▓░");
+        let line = |text: &str| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_message(text.to_owned());
+            bar
+        };
+        Self {
+            finished: bars.add(
+                ProgressBar::new(0)
+                    .with_style(style.clone())
+                    .with_prefix("finished"),
+            ),
+            completed: bars.add(ProgressBar::new(0).with_style(style).with_prefix("reached")),
+            status: bars.add(line("")),
+            outcomes: bars.add(line("")),
+            interactive: std::io::stdout().is_terminal(),
+            last_plain: String::new(),
+            _bars: bars,
+        }
+    }
+
+    /// Shows one progress answer.
+    fn show(&mut self, p: &Value) {
         let n = |k: &str| p[k].as_i64().unwrap_or(0).max(0) as u64;
-        for bar in [&finished, &completed] {
+        for bar in [&self.finished, &self.completed] {
             bar.set_length(n("total"));
         }
-        finished.set_position(n("finished"));
-        completed.set_position(n("completed"));
+        self.finished.set_position(n("finished"));
+        self.completed.set_position(n("completed"));
         let by = &p["by_status"];
-        finished.set_message(format!(
+        self.finished.set_message(format!(
             "failed {} · skipped {}",
             by["failed"].as_i64().unwrap_or(0),
             by["skipped"].as_i64().unwrap_or(0)
         ));
-        status.set_message(format!(
+        self.status.set_message(format!(
             "{} · {} · on a call {} · to call {} · calls placed {} · avg {:.0}s",
             p["status"].as_str().unwrap_or("?"),
             p["as_of"]
@@ -71,34 +104,42 @@ pub async fn watch(
                     .collect()
             })
             .unwrap_or_default();
-        outcomes.set_message(format!("outcomes: {}", outcome_text.join(" · ")));
-        status.tick();
-        if !interactive {
-            // Not a terminal (CI, a pipe): one plain line whenever a count moved.
-            let counts = format!(
-                "{} {} {}",
-                finished.position(),
-                n("in_flight"),
-                outcomes.message()
+        self.outcomes
+            .set_message(format!("outcomes: {}", outcome_text.join(" · ")));
+        self.status.tick();
+        if !self.interactive {
+            self.print_plain(n("in_flight"));
+        }
+    }
+
+    /// Not a terminal: one plain line whenever a count moved.
+    fn print_plain(&mut self, in_flight: u64) {
+        let counts = format!(
+            "{} {} {}",
+            self.finished.position(),
+            in_flight,
+            self.outcomes.message()
+        );
+        if counts != self.last_plain {
+            println!(
+                "{}/{} finished · {} · {}",
+                self.finished.position(),
+                self.finished.length().unwrap_or(0),
+                self.status.message(),
+                self.outcomes.message()
             );
-            if counts != last_plain {
-                println!(
-                    "{}/{} finished · {} · {}",
-                    finished.position(),
-                    finished.length().unwrap_or(0),
-                    status.message(),
-                    outcomes.message()
-                );
-                last_plain = counts;
-            }
+            self.last_plain = counts;
         }
-        if matches!(p["status"].as_str(), Some("completed" | "cancelled")) && n("in_flight") == 0 {
-            finished.finish();
-            completed.finish();
-            status.finish();
-            outcomes.finish();
-            return Ok(p);
+    }
+
+    fn finish(&self) {
+        for bar in [
+            &self.finished,
+            &self.completed,
+            &self.status,
+            &self.outcomes,
+        ] {
+            bar.finish();
         }
-        tokio::time::sleep(every).await;
     }
 }

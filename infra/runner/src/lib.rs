@@ -64,53 +64,32 @@ pub struct Runner {
 impl Runner {
     /// Provisions the emulator's resources from template.yaml and starts every handler.
     pub async fn start(config: RunnerConfig) -> anyhow::Result<Runner> {
-        let endpoint = emulator::endpoint_from_env()?;
-        let sdk = emulator::sdk_config(&endpoint).await;
-        let specs = ResourceSpecs::from_file(&emulator::template_path())?;
-        let resources = emulator::provision(&sdk, &specs, &config.prefix)
-            .await
-            .context("provisioning from template.yaml")?;
+        let (sdk, resources) = provision(&config.prefix).await?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let clock = Arc::new(ScaledClock::new(config.start_at, config.speed));
         let simulator = Arc::new(Simulator::new(config.simulator.clone(), clock.clone()));
-        let app = AppConfig {
-            table: resources.name("CampaignsTable")?.to_owned(),
-            dial_queue_url: resources.name("DialQueue")?.to_owned(),
-            schedule_group: resources.name("TickScheduleGroup")?.to_owned(),
-            tick_function_arn: "arn:aws:lambda:us-east-1:000000000000:function:local-tick".into(),
-            scheduler_role_arn: "arn:aws:iam::000000000000:role/local-scheduler".into(),
-        };
+        let app = app_config(&resources)?;
         let providers = Providers::default().with("simulator", simulator.clone());
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let results_queue_url = resources.name("ResultsQueue")?.to_owned();
         let results_queue: Arc<dyn adapters::queue::MessageQueue> = Arc::new(
             adapters::queue::SqsQueue::new(sqs.clone(), &results_queue_url),
         );
-        let mut engine =
-            build_engine_with(&app, &sdk, providers, clock.clone(), 1.0 / config.speed)
-                .with_results_queue(results_queue.clone())
-                .with_webhook_base_url(&base_url);
-        // Two real seconds between deciding to call and reaching the network are `2 × speed`
-        // virtual seconds: the window must stay open that long for a call to start.
-        engine.settings.call_start_margin =
-            engine
-                .settings
-                .call_start_margin
-                .max(chrono::Duration::milliseconds(
-                    (2000.0 * config.speed) as i64,
-                ));
-        let engine = Arc::new(engine);
-        let store = engine.store.clone();
-        let schedules = EventBridgeSchedules::new(
-            aws_sdk_scheduler::Client::new(&sdk),
-            &app.schedule_group,
-            &app.tick_function_arn,
-            &app.scheduler_role_arn,
+        let engine = local_engine(
+            &app,
+            &sdk,
+            providers,
+            &clock,
+            config.speed,
+            results_queue.clone(),
+            &base_url,
         );
+        let store = engine.store.clone();
+        let schedules = schedules_for(&sdk, &app);
         let s3 = emulator::s3_client(&sdk);
         let bucket = resources.name("DataBucket")?.to_owned();
-        let state = api::AppState {
+        let api = api::AppState {
             store: store.clone(),
             schedules: Arc::new(schedules.clone()),
             blobs: Blobs::new(s3.clone(), &bucket),
@@ -118,62 +97,36 @@ impl Runner {
             clock: clock.clone(),
             settings: api::ApiSettings::default(),
         };
-        let router = api::router(state).merge(call_events::router(engine.clone()));
+        let router = api::router(api).merge(call_events::router(engine.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = JoinSet::new();
-        {
-            let mut stopped = stopped.clone();
-            tasks.spawn(async move {
-                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                });
-                if let Err(err) = serve.await {
-                    tracing::error!(error = %err, "the HTTP server stopped");
-                }
-            });
-        }
-        let worker = results::Worker {
-            store: store.clone(),
-            blobs: Blobs::new(s3.clone(), &bucket),
+        tasks.spawn(serve_http(listener, router, stopped.clone()));
+        let loops = Loops {
+            engine: engine.clone(),
+            schedules,
+            worker: results::Worker {
+                store: store.clone(),
+                blobs: Blobs::new(s3.clone(), &bucket),
+                clock: clock.clone(),
+            },
+            importer: Arc::new(importer::Importer {
+                store: store.clone(),
+                s3,
+                bucket,
+                sqs: sqs.clone(),
+                queue_url: resources.name("ImportQueue")?.to_owned(),
+                clock: clock.clone(),
+                faults: Arc::new(NoFaults),
+                settings: importer::ImportSettings::default(),
+            }),
+            simulator: simulator.clone(),
+            sqs,
+            results_queue_url,
+            dial_queue_url: app.dial_queue_url.clone(),
+            dialers: config.dialers.max(1),
             clock: clock.clone(),
         };
-        tasks.spawn(results_loop(
-            worker,
-            sqs.clone(),
-            results_queue_url,
-            stopped.clone(),
-        ));
-        tasks.spawn(scheduler_loop(
-            engine.clone(),
-            schedules,
-            clock.clone(),
-            stopped.clone(),
-        ));
-        for _ in 0..config.dialers.max(1) {
-            tasks.spawn(dialer_loop(
-                engine.clone(),
-                sqs.clone(),
-                app.dial_queue_url.clone(),
-                clock.clone(),
-                stopped.clone(),
-            ));
-        }
-        let importer = Arc::new(importer::Importer {
-            store: store.clone(),
-            s3,
-            bucket,
-            sqs: sqs.clone(),
-            queue_url: resources.name("ImportQueue")?.to_owned(),
-            clock: clock.clone(),
-            faults: Arc::new(NoFaults),
-            settings: importer::ImportSettings::default(),
-        });
-        tasks.spawn(importer_loop(importer, sqs.clone(), stopped.clone()));
-        tasks.spawn(network_loop(
-            simulator.clone(),
-            clock.clone(),
-            stopped.clone(),
-        ));
+        loops.spawn(&mut tasks, stopped);
         Ok(Runner {
             base_url,
             clock,
@@ -195,6 +148,121 @@ impl Runner {
         })
         .await;
         self.tasks.abort_all();
+    }
+}
+
+/// The loops that stand in for AWS around the functions: the results worker, the scheduler
+/// firing ticks, the dialers, the importer and the simulated network delivering webhooks.
+struct Loops {
+    engine: Arc<Engine<DynamoStore>>,
+    schedules: EventBridgeSchedules,
+    worker: results::Worker,
+    importer: Arc<importer::Importer>,
+    simulator: Arc<Simulator>,
+    sqs: aws_sdk_sqs::Client,
+    results_queue_url: String,
+    dial_queue_url: String,
+    dialers: usize,
+    clock: Arc<ScaledClock>,
+}
+
+impl Loops {
+    /// Starts every loop on `tasks`; each ends when `stopped` turns true.
+    fn spawn(self, tasks: &mut JoinSet<()>, stopped: tokio::sync::watch::Receiver<bool>) {
+        tasks.spawn(results_loop(
+            self.worker,
+            self.sqs.clone(),
+            self.results_queue_url,
+            stopped.clone(),
+        ));
+        tasks.spawn(scheduler_loop(
+            self.engine.clone(),
+            self.schedules,
+            self.clock.clone(),
+            stopped.clone(),
+        ));
+        for _ in 0..self.dialers {
+            tasks.spawn(dialer_loop(
+                self.engine.clone(),
+                self.sqs.clone(),
+                self.dial_queue_url.clone(),
+                self.clock.clone(),
+                stopped.clone(),
+            ));
+        }
+        tasks.spawn(importer_loop(self.importer, self.sqs, stopped.clone()));
+        tasks.spawn(network_loop(self.simulator, self.clock, stopped));
+    }
+}
+
+/// The campaigns' tick schedules, in the emulator's schedule group.
+fn schedules_for(sdk: &SdkConfig, app: &AppConfig) -> EventBridgeSchedules {
+    EventBridgeSchedules::new(
+        aws_sdk_scheduler::Client::new(sdk),
+        &app.schedule_group,
+        &app.tick_function_arn,
+        &app.scheduler_role_arn,
+    )
+}
+
+/// SDK configuration for the emulator at `AWS_ENDPOINT_URL`, and the template's resources
+/// created there under `prefix`.
+async fn provision(prefix: &str) -> anyhow::Result<(SdkConfig, Provisioned)> {
+    let endpoint = emulator::endpoint_from_env()?;
+    let sdk = emulator::sdk_config(&endpoint).await;
+    let specs = ResourceSpecs::from_file(&emulator::template_path())?;
+    let resources = emulator::provision(&sdk, &specs, prefix)
+        .await
+        .context("provisioning from template.yaml")?;
+    Ok((sdk, resources))
+}
+
+/// The functions' configuration, pointing at the provisioned resources (the ARNs are
+/// placeholders: the runner fires schedules itself).
+fn app_config(resources: &Provisioned) -> anyhow::Result<AppConfig> {
+    Ok(AppConfig {
+        table: resources.name("CampaignsTable")?.to_owned(),
+        dial_queue_url: resources.name("DialQueue")?.to_owned(),
+        schedule_group: resources.name("TickScheduleGroup")?.to_owned(),
+        tick_function_arn: "arn:aws:lambda:us-east-1:000000000000:function:local-tick".into(),
+        scheduler_role_arn: "arn:aws:iam::000000000000:role/local-scheduler".into(),
+    })
+}
+
+/// The engine as the local runner runs it: over the emulator, its delays scaled to the
+/// clock's speed, results jobs on the results queue, webhooks to this runner.
+fn local_engine(
+    app: &AppConfig,
+    sdk: &SdkConfig,
+    providers: Providers,
+    clock: &Arc<ScaledClock>,
+    speed: f64,
+    results_queue: Arc<dyn adapters::queue::MessageQueue>,
+    base_url: &str,
+) -> Arc<Engine<DynamoStore>> {
+    let mut engine = build_engine_with(app, sdk, providers, clock.clone(), 1.0 / speed)
+        .with_results_queue(results_queue)
+        .with_webhook_base_url(base_url);
+    // Two real seconds between deciding to call and reaching the network are `2 × speed`
+    // virtual seconds: the window must stay open that long for a call to start.
+    engine.settings.call_start_margin = engine
+        .settings
+        .call_start_margin
+        .max(chrono::Duration::milliseconds((2000.0 * speed) as i64));
+    Arc::new(engine)
+}
+
+/// Serves the API and the call-event webhooks until stopped.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    });
+    if let Err(err) = serve.await {
+        tracing::error!(error = %err, "the HTTP server stopped");
     }
 }
 

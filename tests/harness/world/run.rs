@@ -33,79 +33,98 @@ impl World {
                 break;
             }
             // DNC additions happen before anything else at their instant.
-            while dnc_plan.first().is_some_and(|(at, _)| *at <= now) {
-                let (at, number) = dnc_plan.remove(0);
-                self.store
-                    .add_dnc(&self.campaign.tenant, &number, "api", at)
-                    .await?;
-                self.dnc_added.push((number, at));
-            }
+            self.add_planned_dnc(&mut dnc_plan, now).await?;
             if now >= next_tick {
                 let before = PhaseRequests::of(&self.requests);
                 let finished = self.tick(&mut stats).await?;
-                stats
-                    .requests
-                    .entry("tick")
-                    .or_default()
-                    .add_since(before, PhaseRequests::of(&self.requests));
+                self.count_phase(&mut stats, "tick", before);
                 if finished {
                     stats.finished = true;
                     break;
                 }
                 let before = PhaseRequests::of(&self.requests);
                 self.receive().await?;
-                stats
-                    .requests
-                    .entry("poll")
-                    .or_default()
-                    .add_since(before, PhaseRequests::of(&self.requests));
+                self.count_phase(&mut stats, "poll", before);
                 next_tick += Duration::minutes(1);
             }
             self.deliver_dials(&mut stats).await?;
             let before = PhaseRequests::of(&self.requests);
             self.deliver_webhooks(&mut stats).await?;
-            stats
-                .requests
-                .entry("webhook")
-                .or_default()
-                .add_since(before, PhaseRequests::of(&self.requests));
+            self.count_phase(&mut stats, "webhook", before);
 
-            // Jump to the next event.
-            let mut next = next_tick;
-            if let Some(p) = self.pending.iter().map(|p| p.at).min() {
-                next = next.min(p);
-            }
-            if let Some(w) = self.webhooks.iter().map(|w| w.at).min() {
-                next = next.min(w);
-            }
-            if let Some(at) = self.simulator.next_delivery() {
-                next = next.min(at);
-            }
-            if let Some((at, _)) = dnc_plan.first() {
-                next = next.min(*at);
-            }
-            // Nothing in motion: skip the idle minutes to the next due lead (ticks in between
-            // would find nothing to do).
-            let idle = next == next_tick
-                && self.pending.is_empty()
-                && self.webhooks.is_empty()
-                && self.simulator.next_delivery().is_none();
-            if idle && let Some(due) = self.next_due().await? {
-                let due_minute = due.duration_trunc(Duration::minutes(1)).unwrap_or(due);
-                if due_minute > next_tick {
-                    next_tick = due_minute;
-                    next = due_minute;
-                    if let Some((at, _)) = dnc_plan.first() {
-                        next = next.min(*at);
-                    }
-                }
-            }
+            let next = self.next_instant(&mut next_tick, &dnc_plan).await?;
             self.clock.set(next.max(now));
         }
         stats.create_requests = self.simulator.create_requests();
         stats.calls_placed = self.simulator.calls().len() as u64;
         stats.virtual_elapsed = self.clock.now() - start;
         Ok(stats)
+    }
+
+    /// Puts on the DNC list every planned number whose time has come.
+    async fn add_planned_dnc(
+        &mut self,
+        plan: &mut Vec<(DateTime<Utc>, E164)>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        while plan.first().is_some_and(|(at, _)| *at <= now) {
+            let (at, number) = plan.remove(0);
+            self.store
+                .add_dnc(&self.campaign.tenant, &number, "api", at)
+                .await?;
+            self.dnc_added.push((number, at));
+        }
+        Ok(())
+    }
+
+    /// The next instant anything happens: a tick, a dial message, a webhook, a simulated
+    /// call's event, a planned DNC addition. With nothing in motion, the idle minutes up to the
+    /// next due lead are skipped (moving `next_tick` there): ticks in between would find
+    /// nothing to do.
+    async fn next_instant(
+        &self,
+        next_tick: &mut DateTime<Utc>,
+        dnc_plan: &[(DateTime<Utc>, E164)],
+    ) -> anyhow::Result<DateTime<Utc>> {
+        let mut next = *next_tick;
+        if let Some(p) = self.pending.iter().map(|p| p.at).min() {
+            next = next.min(p);
+        }
+        if let Some(w) = self.webhooks.iter().map(|w| w.at).min() {
+            next = next.min(w);
+        }
+        if let Some(at) = self.simulator.next_delivery() {
+            next = next.min(at);
+        }
+        if let Some((at, _)) = dnc_plan.first() {
+            next = next.min(*at);
+        }
+        // Nothing in motion: skip the idle minutes to the next due lead (ticks in between
+        // would find nothing to do).
+        let idle = next == *next_tick
+            && self.pending.is_empty()
+            && self.webhooks.is_empty()
+            && self.simulator.next_delivery().is_none();
+        if idle && let Some(due) = self.next_due().await? {
+            let due_minute = due.duration_trunc(Duration::minutes(1)).unwrap_or(due);
+            if due_minute > *next_tick {
+                *next_tick = due_minute;
+                next = due_minute;
+                if let Some((at, _)) = dnc_plan.first() {
+                    next = next.min(*at);
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// Adds the requests made since `before` to `phase`.
+    fn count_phase(&self, stats: &mut RunStats, phase: &'static str, before: PhaseRequests) {
+        stats
+            .requests
+            .entry(phase)
+            .or_default()
+            .add_since(before, PhaseRequests::of(&self.requests));
     }
 
     /// Runs a tick (twice at once when asked); true once the campaign's schedule is deleted.

@@ -453,13 +453,19 @@ async fn the_schedule_follows_the_lifecycle_in_the_emulator() {
         "resume enables it"
     );
 
-    // Cancel with open leads keeps it for draining; a campaign with nothing open loses it at once.
+    // Cancel with open leads keeps it for draining.
     app.post(&key, &format!("/v1/campaigns/{id}/cancel"), json!({}))
         .await;
     assert!(
         app.schedule_of("t1", &id).await.unwrap().enabled,
         "kept until the tick drains"
     );
+}
+
+#[tokio::test]
+async fn cancelling_a_campaign_with_nothing_open_deletes_its_schedule_at_once() {
+    let app = App::spawn("schedules-drained").await;
+    let key = app.tenant("t1", Plan::Enterprise).await;
     let drained = app.campaign(&key, "t1", 1).await;
     app.post(&key, &format!("/v1/campaigns/{drained}/launch"), json!({}))
         .await;
@@ -482,8 +488,12 @@ async fn the_schedule_follows_the_lifecycle_in_the_emulator() {
         app.schedule_of("t1", &drained).await.is_none(),
         "nothing to drain: deleted"
     );
+}
 
-    // A future start: the schedule starts then.
+#[tokio::test]
+async fn a_campaign_launched_for_a_later_start_gets_a_schedule_that_starts_then() {
+    let app = App::spawn("schedules-later").await;
+    let key = app.tenant("t1", Plan::Enterprise).await;
     let later = app.campaign(&key, "t1", 1).await;
     let mut spec = app.get(&key, &format!("/v1/campaigns/{later}")).await.body["config"].clone();
     spec["schedule"]["starts_at"] = json!("2026-07-01T00:00:00Z");

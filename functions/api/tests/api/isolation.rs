@@ -6,6 +6,46 @@ use crate::support::*;
 
 /// Tenant B calls every endpoint with tenant A's ids: every one answers 404, and nothing of A
 /// changes.
+/// A request to every endpoint that takes an id, naming the given agent, campaign (its path
+/// `c`), import and lead; updates carry valid bodies (a campaign update names `b_agent`).
+fn requests_naming(
+    agent: &str,
+    c: &str,
+    import: &str,
+    lead: &str,
+    b_agent: &str,
+) -> Vec<(Method, String, Option<serde_json::Value>)> {
+    vec![
+        (Method::GET, format!("/v1/agents/{agent}"), None),
+        (
+            Method::PUT,
+            format!("/v1/agents/{agent}"),
+            Some(agent_spec("outbound")),
+        ),
+        (Method::DELETE, format!("/v1/agents/{agent}"), None),
+        (Method::GET, c.to_owned(), None),
+        (Method::PUT, c.to_owned(), Some(campaign_spec(b_agent))),
+        (Method::DELETE, c.to_owned(), None),
+        (Method::POST, format!("{c}/launch"), Some(json!({}))),
+        (Method::POST, format!("{c}/pause"), Some(json!({}))),
+        (Method::POST, format!("{c}/resume"), Some(json!({}))),
+        (Method::POST, format!("{c}/cancel"), Some(json!({}))),
+        (Method::GET, format!("{c}/progress"), None),
+        (Method::POST, format!("{c}/imports"), Some(json!({}))),
+        (Method::GET, format!("{c}/imports"), None),
+        (Method::GET, format!("{c}/imports/{import}"), None),
+        (Method::GET, format!("{c}/leads"), None),
+        (Method::GET, format!("{c}/leads/{lead}"), None),
+        (
+            Method::POST,
+            format!("{c}/leads/{lead}/skip"),
+            Some(json!({})),
+        ),
+        (Method::GET, format!("{c}/preview"), None),
+        (Method::POST, format!("{c}/dry-run"), Some(json!({}))),
+    ]
+}
+
 #[tokio::test]
 async fn another_tenants_ids_answer_404_on_every_endpoint() {
     let app = App::spawn("isolation").await;
@@ -35,35 +75,7 @@ async fn another_tenants_ids_answer_404_on_every_endpoint() {
     let b_agent = app.agent(&b).await;
 
     let c = format!("/v1/campaigns/{campaign}");
-    let calls: Vec<(Method, String, Option<serde_json::Value>)> = vec![
-        (Method::GET, format!("/v1/agents/{agent}"), None),
-        (
-            Method::PUT,
-            format!("/v1/agents/{agent}"),
-            Some(agent_spec("outbound")),
-        ),
-        (Method::DELETE, format!("/v1/agents/{agent}"), None),
-        (Method::GET, c.clone(), None),
-        (Method::PUT, c.clone(), Some(campaign_spec(&b_agent))),
-        (Method::DELETE, c.clone(), None),
-        (Method::POST, format!("{c}/launch"), Some(json!({}))),
-        (Method::POST, format!("{c}/pause"), Some(json!({}))),
-        (Method::POST, format!("{c}/resume"), Some(json!({}))),
-        (Method::POST, format!("{c}/cancel"), Some(json!({}))),
-        (Method::GET, format!("{c}/progress"), None),
-        (Method::POST, format!("{c}/imports"), Some(json!({}))),
-        (Method::GET, format!("{c}/imports"), None),
-        (Method::GET, format!("{c}/imports/{import}"), None),
-        (Method::GET, format!("{c}/leads"), None),
-        (Method::GET, format!("{c}/leads/{lead}"), None),
-        (
-            Method::POST,
-            format!("{c}/leads/{lead}/skip"),
-            Some(json!({})),
-        ),
-        (Method::GET, format!("{c}/preview"), None),
-        (Method::POST, format!("{c}/dry-run"), Some(json!({}))),
-    ];
+    let calls = requests_naming(&agent, &c, &import, &lead, &b_agent);
     for (method, path, body) in calls {
         let r = app.call(&b, method.clone(), &path, body).await;
         assert_problem(&r, StatusCode::NOT_FOUND, "not_found");

@@ -49,44 +49,79 @@ async fn finished_campaign(app: &App, key: &str, tenant: &str) -> (String, Vec<L
     let id = app.campaign(key, tenant, 0).await;
     let c = reference(tenant, &id);
     let import = ImportId::parse("imp1").unwrap();
-    let header = ["phone", "name", "plan", "note"]
-        .map(str::to_owned)
-        .to_vec();
     app.store
-        .put_import(
-            &ImportRecord {
-                id: import.clone(),
-                campaign: c.clone(),
-                status: ImportStatus::Completed,
-                object_key: "imports/x.csv".into(),
-                object_size: 1,
-                offset: 1,
-                rows_read: 4,
-                imported: 4,
-                rejected: BTreeMap::new(),
-                repaired: BTreeMap::new(),
-                refusal: None,
-                report_key: None,
-                format: Some(ImportFormat {
-                    sniffed: Sniffed {
-                        encoding: Encoding::Utf8,
-                        delimiter: b',',
-                    },
-                    header,
-                }),
-                next_line: 6,
-                chunks: 1,
-                warnings: vec![],
-                version: 1,
-                created_at: t0(),
-                updated_at: t0(),
-            },
-            None,
-        )
+        .put_import(&completed_import(&c, &import), None)
         .await
         .unwrap();
     let mut leads = Vec::new();
-    let specs: Vec<(&str, &str, &str, LeadState)> = vec![
+    let specs = lead_specs();
+    for (i, (phone, name, note, state)) in specs.into_iter().enumerate() {
+        let phone = E164::parse_strict(phone).unwrap();
+        let lead = Lead {
+            id: LeadId::derive(&c.campaign, &phone),
+            contact: Contact {
+                phone,
+                name: Some(name.into()),
+                email: None,
+                company: None,
+                timezone: None,
+                state: None,
+                consent: None,
+                custom: BTreeMap::from([
+                    ("plan".to_owned(), format!("plan-{i}")),
+                    ("note".to_owned(), note.to_owned()),
+                ]),
+            },
+            source: ImportSource {
+                import_id: import.clone(),
+                line: i as u64 + 2,
+            },
+            state,
+        };
+        leads.push(lead);
+    }
+    app.store.insert_leads(&c, &leads, 8).await.unwrap();
+    (id, leads)
+}
+
+/// The import the finished campaign's leads came from: completed, four rows.
+fn completed_import(c: &CampaignRef, import: &ImportId) -> ImportRecord {
+    let header = ["phone", "name", "plan", "note"]
+        .map(str::to_owned)
+        .to_vec();
+    ImportRecord {
+        id: import.clone(),
+        campaign: c.clone(),
+        status: ImportStatus::Completed,
+        object_key: "imports/x.csv".into(),
+        object_size: 1,
+        offset: 1,
+        rows_read: 4,
+        imported: 4,
+        rejected: BTreeMap::new(),
+        repaired: BTreeMap::new(),
+        refusal: None,
+        report_key: None,
+        format: Some(ImportFormat {
+            sniffed: Sniffed {
+                encoding: Encoding::Utf8,
+                delimiter: b',',
+            },
+            header,
+        }),
+        next_line: 6,
+        chunks: 1,
+        warnings: vec![],
+        version: 1,
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+/// Four leads (number, name, note with spreadsheet formulas and CSV specials, state): one
+/// completed after a retry, one failed, one skipped as DNC, one never called.
+fn lead_specs() -> Vec<(&'static str, &'static str, &'static str, LeadState)> {
+    vec![
         ("+12125550101", "Ann Lee", "=HYPERLINK(\"http://evil\")", {
             let mut s = LeadState::new(t0());
             s.status = LeadStatus::Completed;
@@ -119,52 +154,42 @@ async fn finished_campaign(app: &App, key: &str, tenant: &str) -> (String, Vec<L
             "line\nbreak",
             LeadState::new(t0()),
         ),
-    ];
-    for (i, (phone, name, note, state)) in specs.into_iter().enumerate() {
-        let phone = E164::parse_strict(phone).unwrap();
-        let lead = Lead {
-            id: LeadId::derive(&c.campaign, &phone),
-            contact: Contact {
-                phone,
-                name: Some(name.into()),
-                email: None,
-                company: None,
-                timezone: None,
-                state: None,
-                consent: None,
-                custom: BTreeMap::from([
-                    ("plan".to_owned(), format!("plan-{i}")),
-                    ("note".to_owned(), note.to_owned()),
-                ]),
-            },
-            source: ImportSource {
-                import_id: import.clone(),
-                line: i as u64 + 2,
-            },
-            state,
-        };
-        leads.push(lead);
-    }
-    app.store.insert_leads(&c, &leads, 8).await.unwrap();
-    (id, leads)
+    ]
 }
 
 async fn download(url: &str) -> String {
     reqwest::get(url).await.unwrap().text().await.unwrap()
 }
 
-#[tokio::test]
-async fn an_export_has_one_row_per_lead_equal_to_the_lead_and_neutralizes_formulas() {
-    let app = App::spawn("export").await;
-    let key = app.tenant("acme", Plan::Enterprise).await;
-    let (campaign, leads) = finished_campaign(&app, &key, "acme").await;
+/// The export's columns, in order.
+const EXPORT_HEADER: [&str; 20] = [
+    "lead_id",
+    "phone",
+    "name",
+    "email",
+    "company",
+    "timezone",
+    "state",
+    "consent",
+    "line",
+    "plan",
+    "note",
+    "status",
+    "attempts",
+    "last_outcome",
+    "disposition",
+    "talk_seconds",
+    "first_call_at",
+    "last_call_at",
+    "reason",
+    "extra_fields",
+];
 
+/// Requests an export of `campaign`, runs the results worker, checks the export completed with
+/// `rows` rows, and downloads it.
+async fn export_and_download(app: &App, key: &str, campaign: &str, rows: usize) -> String {
     let started = app
-        .post(
-            &key,
-            &format!("/v1/campaigns/{campaign}/exports"),
-            json!({}),
-        )
+        .post(key, &format!("/v1/campaigns/{campaign}/exports"), json!({}))
         .await;
     assert_eq!(started.status, StatusCode::ACCEPTED, "{:?}", started.body);
     assert_eq!(started.body["status"], "queued");
@@ -173,11 +198,40 @@ async fn an_export_has_one_row_per_lead_equal_to_the_lead_and_neutralizes_formul
     assert_eq!(app.run_results_jobs().await, 1);
 
     let done = app
-        .get(&key, &format!("/v1/campaigns/{campaign}/exports/{export}"))
+        .get(key, &format!("/v1/campaigns/{campaign}/exports/{export}"))
         .await;
     assert_eq!(done.body["status"], "completed", "{:?}", done.body);
-    assert_eq!(done.body["rows"], 4);
-    let text = download(done.body["download_url"].as_str().unwrap()).await;
+    assert_eq!(done.body["rows"], rows as u64);
+    download(done.body["download_url"].as_str().unwrap()).await
+}
+
+/// A row of the export says what the lead says (and the number is neutralized: E.164 starts
+/// with `+`).
+fn assert_row_is_the_lead(row: &HashMap<String, String>, lead: &Lead) {
+    assert_eq!(
+        row["phone"],
+        format!("'{}", lead.contact.phone),
+        "E.164 starts with + and is neutralized"
+    );
+    assert_eq!(row["status"], lead.state.status.as_str());
+    assert_eq!(row["attempts"], lead.state.attempts.to_string());
+    assert_eq!(row["line"], lead.source.line.to_string());
+    assert_eq!(row["plan"], lead.contact.custom["plan"]);
+    let talk: u32 = lead.state.log.iter().map(|r| r.duration_seconds).sum();
+    assert_eq!(row["talk_seconds"], talk.to_string());
+    assert_eq!(
+        row["last_outcome"],
+        lead.state.last_outcome().map(|o| o.as_str()).unwrap_or("")
+    );
+}
+
+#[tokio::test]
+async fn an_export_has_one_row_per_lead_equal_to_the_lead_and_neutralizes_formulas() {
+    let app = App::spawn("export").await;
+    let key = app.tenant("acme", Plan::Enterprise).await;
+    let (campaign, leads) = finished_campaign(&app, &key, "acme").await;
+
+    let text = export_and_download(&app, &key, &campaign, leads.len()).await;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -185,52 +239,13 @@ async fn an_export_has_one_row_per_lead_equal_to_the_lead_and_neutralizes_formul
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(
-        header,
-        [
-            "lead_id",
-            "phone",
-            "name",
-            "email",
-            "company",
-            "timezone",
-            "state",
-            "consent",
-            "line",
-            "plan",
-            "note",
-            "status",
-            "attempts",
-            "last_outcome",
-            "disposition",
-            "talk_seconds",
-            "first_call_at",
-            "last_call_at",
-            "reason",
-            "extra_fields"
-        ]
-    );
+    assert_eq!(header, EXPORT_HEADER);
     let rows: Vec<HashMap<String, String>> = reader.deserialize().map(Result::unwrap).collect();
     assert_eq!(rows.len(), leads.len());
     let by_id: HashMap<&str, &HashMap<String, String>> =
         rows.iter().map(|r| (r["lead_id"].as_str(), r)).collect();
     for lead in &leads {
-        let row = by_id[lead.id.as_str()];
-        assert_eq!(
-            row["phone"],
-            format!("'{}", lead.contact.phone),
-            "E.164 starts with + and is neutralized"
-        );
-        assert_eq!(row["status"], lead.state.status.as_str());
-        assert_eq!(row["attempts"], lead.state.attempts.to_string());
-        assert_eq!(row["line"], lead.source.line.to_string());
-        assert_eq!(row["plan"], lead.contact.custom["plan"]);
-        let talk: u32 = lead.state.log.iter().map(|r| r.duration_seconds).sum();
-        assert_eq!(row["talk_seconds"], talk.to_string());
-        assert_eq!(
-            row["last_outcome"],
-            lead.state.last_outcome().map(|o| o.as_str()).unwrap_or("")
-        );
+        assert_row_is_the_lead(by_id[lead.id.as_str()], lead);
     }
     let ann = rows.iter().find(|r| r["name"] == "Ann Lee").unwrap();
     assert_eq!(ann["note"], "'=HYPERLINK(\"http://evil\")");
@@ -289,6 +304,22 @@ async fn another_tenants_export_is_not_found() {
     assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
 }
 
+/// Requests a reconciliation, runs the results worker, and reads the report it left.
+async fn reconcile(app: &App, key: &str, campaign: &str) -> serde_json::Value {
+    let r = app
+        .post(
+            key,
+            &format!("/v1/campaigns/{campaign}/reconcile"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    assert_eq!(app.run_results_jobs().await, 1);
+    app.get(key, &format!("/v1/campaigns/{campaign}/reconcile"))
+        .await
+        .body
+}
+
 #[tokio::test]
 async fn analytics_come_from_counters_and_reconcile_repairs_drift() {
     let app = App::spawn("analytics").await;
@@ -303,21 +334,10 @@ async fn analytics_come_from_counters_and_reconcile_repairs_drift() {
     assert_eq!(before.body["leads"], 0);
     assert_eq!(before.body["completion_rate"], serde_json::Value::Null);
 
-    let r = app
-        .post(
-            &key,
-            &format!("/v1/campaigns/{campaign}/reconcile"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::ACCEPTED);
-    assert_eq!(app.run_results_jobs().await, 1);
-    let report = app
-        .get(&key, &format!("/v1/campaigns/{campaign}/reconcile"))
-        .await;
-    assert_eq!(report.body["repaired"], true, "{:?}", report.body);
-    assert_eq!(report.body["leads"], 4);
-    let drifted: Vec<&str> = report.body["drift"]
+    let report = reconcile(&app, &key, &campaign).await;
+    assert_eq!(report["repaired"], true, "{report:?}");
+    assert_eq!(report["leads"], 4);
+    let drifted: Vec<&str> = report["drift"]
         .as_array()
         .unwrap()
         .iter()
@@ -358,17 +378,7 @@ async fn analytics_come_from_counters_and_reconcile_repairs_drift() {
     assert_eq!(leads.len(), 4);
 
     // A second reconciliation finds nothing left to repair.
-    app.post(
-        &key,
-        &format!("/v1/campaigns/{campaign}/reconcile"),
-        json!({}),
-    )
-    .await;
-    app.run_results_jobs().await;
-    let again = app
-        .get(&key, &format!("/v1/campaigns/{campaign}/reconcile"))
-        .await
-        .body;
+    let again = reconcile(&app, &key, &campaign).await;
     assert_eq!(again["drift"], json!([]));
     assert_eq!(again["repaired"], false);
 }

@@ -1,15 +1,58 @@
 use std::path::PathBuf;
 
+use domain::ids::CampaignRef;
 use domain::lead::status_index;
 use domain::status::LeadStatus;
-use ports::store::ImportStatus;
+use importer::Importer;
 use ports::store::{Counters, DoNotCall};
+use ports::store::{ImportRecord, ImportStatus};
 use serde_json::Value;
 
 use crate::support::*;
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/import-corpus")
+}
+
+/// What a case's `setup` asks for before its file is imported: numbers on the tenant's DNC
+/// list, and an earlier import into the same campaign.
+async fn prepare(world: &World, importer: &Importer, c: &CampaignRef, setup: &Value) {
+    for number in setup["dnc"].as_array().into_iter().flatten() {
+        let n = domain::phone::E164::parse_strict(number.as_str().unwrap()).unwrap();
+        world
+            .store
+            .add_dnc(&c.tenant, &n, "api", t0())
+            .await
+            .unwrap();
+    }
+    if let Some(pre) = setup["preimport"].as_str() {
+        world
+            .import(importer, c, "previous.csv", pre.as_bytes())
+            .await;
+    }
+}
+
+/// The import as the expectation files record it.
+fn summary(record: &ImportRecord, report: &[(u64, String)]) -> Value {
+    let status = match record.status {
+        ImportStatus::Completed => "completed",
+        ImportStatus::Rejected => "rejected",
+        _ => "unfinished",
+    };
+    let refusal = record
+        .refusal
+        .as_deref()
+        .map(|r| r.split(':').next().unwrap_or("").to_owned());
+    serde_json::json!({
+        "status": status,
+        "rows_read": record.rows_read,
+        "imported": record.imported,
+        "rejected": record.rejected,
+        "repaired": record.repaired,
+        "refusal": refusal,
+        "report": report.iter().map(|(l, r)| serde_json::json!([l, r])).collect::<Vec<_>>(),
+        "warnings": record.warnings.len(),
+    })
 }
 
 /// Every file of the corpus imports to exactly its expected report.
@@ -37,41 +80,11 @@ async fn every_file_of_the_bad_input_corpus_gets_its_exact_report() {
             serde_json::from_str(&std::fs::read_to_string(expected_path).unwrap()).unwrap();
         let c = world.campaign(&format!("t{i}"), "campaign").await;
         let setup = &expected["setup"];
-        for number in setup["dnc"].as_array().into_iter().flatten() {
-            let n = domain::phone::E164::parse_strict(number.as_str().unwrap()).unwrap();
-            world
-                .store
-                .add_dnc(&c.tenant, &n, "api", t0())
-                .await
-                .unwrap();
-        }
-        if let Some(pre) = setup["preimport"].as_str() {
-            world
-                .import(&importer, &c, "previous.csv", pre.as_bytes())
-                .await;
-        }
+        prepare(&world, &importer, &c, setup).await;
         let (_, record) = world.import(&importer, &c, &name, &bytes).await;
         let report = world.report(&record).await;
 
-        let status = match record.status {
-            ImportStatus::Completed => "completed",
-            ImportStatus::Rejected => "rejected",
-            _ => "unfinished",
-        };
-        let refusal = record
-            .refusal
-            .as_deref()
-            .map(|r| r.split(':').next().unwrap_or("").to_owned());
-        let got = serde_json::json!({
-            "status": status,
-            "rows_read": record.rows_read,
-            "imported": record.imported,
-            "rejected": record.rejected,
-            "repaired": record.repaired,
-            "refusal": refusal,
-            "report": report.iter().map(|(l, r)| serde_json::json!([l, r])).collect::<Vec<_>>(),
-            "warnings": record.warnings.len(),
-        });
+        let got = summary(&record, &report);
         let mut want = expected.clone();
         want.as_object_mut().unwrap().remove("setup");
         if got != want {

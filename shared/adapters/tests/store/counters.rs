@@ -1,3 +1,4 @@
+use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState};
 use domain::retry::{AttemptReport, Outcome, RetryPolicy, RetryableOutcome};
 use domain::status::{CampaignStatus, LeadStatus};
@@ -53,6 +54,48 @@ fn pacing(max_concurrent: u32, calls_per_hour: u32) -> Guards {
     }
 }
 
+/// The call `calling` ended completed after 95 seconds, with no retries: the lead's new
+/// state and the counters it moves.
+fn completed_after_95_seconds(calling: &LeadState) -> (LeadState, CounterDelta) {
+    let mut done = calling.clone();
+    let policy = RetryPolicy::new(0, chrono::Duration::hours(1), []).unwrap();
+    let details = AttemptDetails {
+        duration_seconds: 95,
+        ..Default::default()
+    };
+    let record = done
+        .finish_attempt(
+            1,
+            &AttemptReport::of(Outcome::Completed),
+            details,
+            &policy,
+            true,
+            t0() + minutes(2),
+        )
+        .unwrap();
+    let delta = CounterDelta::between(calling, &done, Some(&record));
+    (done, delta)
+}
+
+/// Writes the outcome: `calling` becomes `done`, moving `delta`.
+async fn write_outcome(
+    f: &Fixture,
+    key: &LeadRef,
+    calling: &LeadState,
+    done: &LeadState,
+    delta: &CounterDelta,
+) -> Result<(), WriteError> {
+    f.store
+        .write_transition(LeadWrite {
+            lead: key,
+            expected_version: calling.version,
+            state: done,
+            counters: delta,
+            guards: Guards::default(),
+        })
+        .await
+}
+
 #[tokio::test]
 async fn counters_move_atomically_with_the_leads_that_move_them() {
     let f = fixture("counters").await;
@@ -74,31 +117,8 @@ async fn counters_move_atomically_with_the_leads_that_move_them() {
 
     // The outcome: the lead completes, the slot is released, the outcome is counted.
     let key = reference(&f.campaign, &leads[0]);
-    let mut done = calling.clone();
-    let policy = RetryPolicy::new(0, chrono::Duration::hours(1), []).unwrap();
-    let details = AttemptDetails {
-        duration_seconds: 95,
-        ..Default::default()
-    };
-    let record = done
-        .finish_attempt(
-            1,
-            &AttemptReport::of(Outcome::Completed),
-            details,
-            &policy,
-            true,
-            t0() + minutes(2),
-        )
-        .unwrap();
-    let delta = CounterDelta::between(&calling, &done, Some(&record));
-    f.store
-        .write_transition(LeadWrite {
-            lead: &key,
-            expected_version: calling.version,
-            state: &done,
-            counters: &delta,
-            guards: Guards::default(),
-        })
+    let (done, delta) = completed_after_95_seconds(&calling);
+    write_outcome(&f, &key, &calling, &done, &delta)
         .await
         .unwrap();
     let c = f.store.counters(&f.campaign).await.unwrap();
@@ -115,16 +135,7 @@ async fn counters_move_atomically_with_the_leads_that_move_them() {
     assert_eq!(c.total(), 3);
 
     // A refused write moves no counter: the same outcome again (stale version).
-    let again = f
-        .store
-        .write_transition(LeadWrite {
-            lead: &key,
-            expected_version: calling.version,
-            state: &done,
-            counters: &delta,
-            guards: Guards::default(),
-        })
-        .await;
+    let again = write_outcome(&f, &key, &calling, &done, &delta).await;
     assert!(matches!(again, Err(WriteError::Refused(Refusal::Stale))));
     assert_eq!(f.store.counters(&f.campaign).await.unwrap(), c);
 

@@ -1,4 +1,4 @@
-use domain::lead::{CounterDelta, DueKind};
+use domain::lead::{CounterDelta, DueKind, Lead};
 use domain::status::LeadStatus;
 use ports::store::{DueBatch, DueRead, Guards, InsertOutcome, LeadWrite};
 use ports::store::{DueLeads, Leads};
@@ -154,9 +154,10 @@ async fn scan(
     f.store.scan_due(&f.campaign, read).await.unwrap()
 }
 
-#[tokio::test]
-async fn the_due_index_returns_only_due_leads_in_due_order() {
-    let f = fixture("due").await;
+/// A fixture with ten leads due 50 minutes before to 40 minutes after `t0`, inserted out of
+/// order across shards; the leads due at `t0` as the index returns them (in due order).
+async fn ten_leads_due_around_t0(label: &str) -> (Fixture, Vec<Lead>) {
+    let f = fixture(label).await;
     // Leads due at -50, -40, ..., +40 minutes, inserted out of order, across shards.
     let offsets = [20, -10, -50, 40, -30, 0, -20, 10, -40, 30];
     for (i, offset) in offsets.iter().enumerate() {
@@ -168,6 +169,22 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
         .due_leads(&f.campaign, DueKind::Dial, t0(), DueBatch::up_to(100), 0)
         .await
         .unwrap();
+    (f, due)
+}
+
+/// The due leads' shards: the shard of the earliest, and how many due leads it holds.
+fn first_shard_of(due: &[Lead]) -> (u8, usize) {
+    let first_shard = due[0].id.shard(adapters::store::keys::LEAD_SHARDS);
+    let in_first_shard = due
+        .iter()
+        .filter(|l| l.id.shard(adapters::store::keys::LEAD_SHARDS) == first_shard)
+        .count();
+    (first_shard, in_first_shard)
+}
+
+#[tokio::test]
+async fn the_due_index_returns_only_due_leads_in_due_order() {
+    let (f, due) = ten_leads_due_around_t0("due").await;
     let due_at: Vec<i64> = due
         .iter()
         .map(|l| (l.state.next_call_at.unwrap() - t0()).num_minutes())
@@ -183,9 +200,28 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
     assert_eq!(first_two.len(), 2);
     assert!(first_two[0].state.next_call_at <= first_two[1].state.next_call_at);
 
+    // Nothing is due for calls-in-progress deadlines.
+    assert!(
+        f.store
+            .due_leads(
+                &f.campaign,
+                DueKind::CallDeadline,
+                t0(),
+                DueBatch::up_to(100),
+                0
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_shard_that_holds_enough_due_leads_spares_reading_the_others() {
+    let (f, due) = ten_leads_due_around_t0("due-enough").await;
     // A shard that holds enough spares reading the others: with `enough` = 1, only the first
     // shard (that has any due lead) is read, and all of its due leads up to `most` come back.
-    let first_shard = due[0].id.shard(adapters::store::keys::LEAD_SHARDS);
+    let (first_shard, in_first_shard) = first_shard_of(&due);
     let one_shard = f
         .store
         .due_leads(
@@ -200,10 +236,6 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
         )
         .await
         .unwrap();
-    let in_first_shard = due
-        .iter()
-        .filter(|l| l.id.shard(adapters::store::keys::LEAD_SHARDS) == first_shard)
-        .count();
     assert_eq!(one_shard.len(), in_first_shard);
     assert!(
         one_shard
@@ -211,7 +243,12 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
             .all(|l| l.id.shard(adapters::store::keys::LEAD_SHARDS) == first_shard)
     );
     assert!(in_first_shard < due.len(), "the due leads span shards");
+}
 
+#[tokio::test]
+async fn a_due_scan_looks_ahead_in_the_same_reads_and_says_whether_it_saw_everything() {
+    let (f, due) = ten_leads_due_around_t0("due-scan").await;
+    let (first_shard, in_first_shard) = first_shard_of(&due);
     // Looking ahead in the same reads: only due leads come back, the next later one is named,
     // and the scan says it saw every due lead.
     let ahead = scan(&f, t0() + minutes(25), DueBatch::up_to(100), 0, &[]).await;
@@ -254,21 +291,6 @@ async fn the_due_index_returns_only_due_leads_in_due_order() {
         ports::store::ShardRead::NotRead
     );
     assert!(!others.complete());
-
-    // Nothing is due for calls-in-progress deadlines.
-    assert!(
-        f.store
-            .due_leads(
-                &f.campaign,
-                DueKind::CallDeadline,
-                t0(),
-                DueBatch::up_to(100),
-                0
-            )
-            .await
-            .unwrap()
-            .is_empty()
-    );
 }
 
 #[tokio::test]

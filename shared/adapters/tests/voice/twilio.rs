@@ -29,28 +29,62 @@ fn form(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// Places one call through the adapter against a mock of Twilio's API (which answers 201
+/// once) and returns the form fields the adapter posted.
+async fn posted_form(
+    voicemail: Voicemail,
+    transfer: Option<&str>,
+    label: &str,
+) -> Vec<(String, String)> {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2010-04-01/Accounts/AC123/Calls.json"))
+        .and(basic_auth("AC123", "tok3n"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"sid": "CA9", "status": "queued"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let placed = twilio(&server)
+        .place_call(&request(voicemail, transfer))
+        .await
+        .unwrap();
+    assert_eq!(placed.provider_call_id, "CA9", "{label}");
+    let sent = &server.received_requests().await.unwrap()[0];
+    form(&sent.body)
+}
+
+/// The TwiML connects the agent's stream with the call's parameters (escaped), then dials the
+/// transfer number if there is one.
+fn assert_twiml(twiml: &str, transfer: Option<&str>, label: &str) {
+    assert!(twiml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect><Stream url=\"wss://agents.example.com/stream?agent=ava&amp;x=1\">"), "{twiml}");
+    for parameter in [
+        "<Parameter name=\"tenant\" value=\"acme\"/>",
+        "<Parameter name=\"campaign\" value=\"c1\"/>",
+        "<Parameter name=\"lead\" value=\"lead7\"/>",
+        "<Parameter name=\"attempt\" value=\"2\"/>",
+        "<Parameter name=\"var_name\" value=\"Ann Lee\"/>",
+        "<Parameter name=\"var_plan\" value=\"gold\"/>",
+        "<Parameter name=\"voicemail_message\" value=\"Hi, it&apos;s Ava &lt;from&gt; Acme &amp; co\"/>",
+    ] {
+        assert!(twiml.contains(parameter), "{label}: {parameter} in {twiml}");
+    }
+    match transfer {
+        Some(number) => assert!(
+            twiml.ends_with(&format!("</Connect><Dial>{number}</Dial></Response>")),
+            "{twiml}"
+        ),
+        None => assert!(twiml.ends_with("</Connect></Response>"), "{twiml}"),
+    }
+}
+
 #[tokio::test]
 async fn create_call_posts_every_field_for_each_call_handling_option() {
     for (label, voicemail, transfer) in handling_options() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/2010-04-01/Accounts/AC123/Calls.json"))
-            .and(basic_auth("AC123", "tok3n"))
-            .and(header("content-type", "application/x-www-form-urlencoded"))
-            .respond_with(
-                ResponseTemplate::new(201)
-                    .set_body_json(serde_json::json!({"sid": "CA9", "status": "queued"})),
-            )
-            .expect(1)
-            .mount(&server)
-            .await;
-        let placed = twilio(&server)
-            .place_call(&request(voicemail, transfer))
-            .await
-            .unwrap();
-        assert_eq!(placed.provider_call_id, "CA9", "{label}");
-        let sent = &server.received_requests().await.unwrap()[0];
-        let fields = form(&sent.body);
+        let fields = posted_form(voicemail, transfer, label).await;
         let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
         let get = |name: &str| {
             fields
@@ -73,19 +107,7 @@ async fn create_call_posts_every_field_for_each_call_handling_option() {
         assert_eq!(events, ["initiated", "ringing", "answered", "completed"]);
         assert_eq!(get("TimeLimit"), Some("600"));
         assert_eq!(get("Timeout"), Some("30"));
-        let twiml = get("Twiml").unwrap();
-        assert!(twiml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect><Stream url=\"wss://agents.example.com/stream?agent=ava&amp;x=1\">"), "{twiml}");
-        for parameter in [
-            "<Parameter name=\"tenant\" value=\"acme\"/>",
-            "<Parameter name=\"campaign\" value=\"c1\"/>",
-            "<Parameter name=\"lead\" value=\"lead7\"/>",
-            "<Parameter name=\"attempt\" value=\"2\"/>",
-            "<Parameter name=\"var_name\" value=\"Ann Lee\"/>",
-            "<Parameter name=\"var_plan\" value=\"gold\"/>",
-            "<Parameter name=\"voicemail_message\" value=\"Hi, it&apos;s Ava &lt;from&gt; Acme &amp; co\"/>",
-        ] {
-            assert!(twiml.contains(parameter), "{label}: {parameter} in {twiml}");
-        }
+        assert_twiml(get("Twiml").unwrap(), transfer, label);
         match voicemail {
             Voicemail::NotDetected => {
                 assert!(
@@ -104,13 +126,6 @@ async fn create_call_posts_every_field_for_each_call_handling_option() {
                 assert_eq!(get("AsyncAmdStatusCallback"), get("StatusCallback"));
                 assert_eq!(get("AsyncAmdStatusCallbackMethod"), Some("POST"));
             }
-        }
-        match transfer {
-            Some(number) => assert!(
-                twiml.ends_with(&format!("</Connect><Dial>{number}</Dial></Response>")),
-                "{twiml}"
-            ),
-            None => assert!(twiml.ends_with("</Connect></Response>"), "{twiml}"),
         }
         let expected_fields = 11
             + if matches!(voicemail, Voicemail::NotDetected) {

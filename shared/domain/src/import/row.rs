@@ -48,19 +48,10 @@ pub fn parse_row(
     {
         return RowResult::Rejected("too_many_fields");
     }
-    let mut values: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(header.columns.len());
-    for i in 0..header.columns.len() {
-        let bytes = fields.get(i).unwrap_or(b"");
-        let Some(text) = decode_field(settings.encoding, bytes) else {
-            return RowResult::Rejected("invalid_utf8");
-        };
-        if text.len() > settings.limits.max_field_chars
-            && text.chars().count() > settings.limits.max_field_chars
-        {
-            return RowResult::Rejected("field_too_long");
-        }
-        values.push(text);
-    }
+    let values = match decode_values(header, fields, settings) {
+        Ok(values) => values,
+        Err(reason) => return RowResult::Rejected(reason),
+    };
     let normalized = match phones.normalize(&values[header.phone], settings.region) {
         Ok(n) => n,
         Err(e) => return RowResult::Rejected(e.code()),
@@ -75,8 +66,44 @@ pub fn parse_row(
         consent: None,
         custom: BTreeMap::new(),
     };
+    if let Err(reason) = fill_contact(&mut contact, header, &values) {
+        return RowResult::Rejected(reason);
+    }
+    RowResult::Contact(Box::new(contact), normalized.repair)
+}
+
+/// Decodes each field the header names (a missing trailing field reads as empty), refusing
+/// text that is not valid in the file's encoding or longer than the limit.
+fn decode_values<'a>(
+    header: &HeaderMap,
+    fields: &Fields<'a>,
+    settings: &RowSettings,
+) -> Result<Vec<std::borrow::Cow<'a, str>>, &'static str> {
+    let mut values: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(header.columns.len());
+    for i in 0..header.columns.len() {
+        let bytes = fields.get(i).unwrap_or(b"");
+        let Some(text) = decode_field(settings.encoding, bytes) else {
+            return Err("invalid_utf8");
+        };
+        if text.len() > settings.limits.max_field_chars
+            && text.chars().count() > settings.limits.max_field_chars
+        {
+            return Err("field_too_long");
+        }
+        values.push(text);
+    }
+    Ok(values)
+}
+
+/// Fills the contact from the columns other than the phone, checking each; a name is made from
+/// first and last names when there is no name column.
+fn fill_contact(
+    contact: &mut Contact,
+    header: &HeaderMap,
+    values: &[std::borrow::Cow<'_, str>],
+) -> Result<(), &'static str> {
     let (mut first, mut last) = (None, None);
-    for (column, value) in header.columns.iter().zip(&values) {
+    for (column, value) in header.columns.iter().zip(values) {
         let value = value.trim();
         if value.is_empty() {
             continue;
@@ -88,22 +115,22 @@ pub fn parse_row(
             Column::LastName => last = Some(value),
             Column::Email => {
                 if !value.contains('@') || value.contains(char::is_whitespace) {
-                    return RowResult::Rejected("invalid_email");
+                    return Err("invalid_email");
                 }
                 contact.email = Some(value.to_owned());
             }
             Column::Company => contact.company = Some(value.to_owned()),
             Column::Timezone => match value.parse::<Tz>() {
                 Ok(tz) => contact.timezone = Some(tz),
-                Err(_) => return RowResult::Rejected("invalid_timezone"),
+                Err(_) => return Err("invalid_timezone"),
             },
             Column::Consent => match parse_consent(value) {
                 Some(c) => contact.consent = Some(c),
-                None => return RowResult::Rejected("invalid_consent"),
+                None => return Err("invalid_consent"),
             },
             Column::State => match state_code(value).and_then(|s| Subdivision::parse(s).ok()) {
                 Some(s) => contact.state = Some(s),
-                None => return RowResult::Rejected("invalid_state"),
+                None => return Err("invalid_state"),
             },
             Column::Custom(name) => {
                 contact.custom.insert(name.clone(), value.to_owned());
@@ -120,7 +147,7 @@ pub fn parse_row(
             contact.name = Some(joined);
         }
     }
-    RowResult::Contact(Box::new(contact), normalized.repair)
+    Ok(())
 }
 
 fn parse_consent(value: &str) -> Option<bool> {

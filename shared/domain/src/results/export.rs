@@ -75,17 +75,6 @@ impl ExportLayout {
     /// known for certain (explicit, or the number's only candidate), else UTC.
     pub fn row(&self, lead: &Lead) -> Vec<String> {
         let contact = &lead.contact;
-        let state = &lead.state;
-        let zones = contact.location().zones;
-        let only_zone = match zones.as_slice() {
-            [only] => Some(*only),
-            _ => None,
-        };
-        let zone: Option<Tz> = contact.timezone.or(only_zone);
-        let time = |at: DateTime<Utc>| match zone {
-            Some(tz) => at.with_timezone(&tz).to_rfc3339(),
-            None => at.to_rfc3339(),
-        };
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let mut row: Vec<String> = vec![
             lead.id.to_string(),
@@ -110,57 +99,19 @@ impl ExportLayout {
                 .iter()
                 .map(|c| contact.custom.get(c).cloned().unwrap_or_default()),
         );
+        row.extend(progress_cells(lead));
         let extra: BTreeMap<&String, &String> = contact
             .custom
             .iter()
             .filter(|(k, _)| !self.custom.contains(k))
             .collect();
-        let first = state
-            .log
-            .first()
-            .map(|r| r.started_at)
-            .or(state.call.as_ref().map(|c| c.started_at));
-        let last = state
-            .call
-            .as_ref()
-            .map(|c| c.started_at)
-            .or(state.log.last().map(|r| r.started_at));
-        let reason = match (state.status, state.skip_reason) {
-            (LeadStatus::Skipped, Some(reason)) => reason.code().to_owned(),
-            (LeadStatus::Failed, _) => state
-                .last_outcome()
-                .map(|o| o.as_str().to_owned())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        row.extend([
-            state.status.as_str().to_owned(),
-            state.attempts.to_string(),
-            state
-                .last_outcome()
-                .map(|o| o.as_str().to_owned())
-                .unwrap_or_default(),
-            state
-                .log
-                .iter()
-                .rev()
-                .find_map(|r| r.disposition.clone())
-                .unwrap_or_default(),
-            state
-                .log
-                .iter()
-                .map(|r| u64::from(r.duration_seconds))
-                .sum::<u64>()
-                .to_string(),
-            first.map(time).unwrap_or_default(),
-            last.map(time).unwrap_or_default(),
-            reason,
+        row.push(
             extra
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join("; "),
-        ]);
+        );
         row.into_iter()
             .map(|cell| match neutralize(&cell) {
                 Cow::Borrowed(_) => cell,
@@ -168,6 +119,63 @@ impl ExportLayout {
             })
             .collect()
     }
+}
+
+/// The lead's progress: status, attempts, last outcome and disposition, talk seconds, first
+/// and last call (in the contact's zone when it has one), and why it ended without a call.
+fn progress_cells(lead: &Lead) -> [String; 8] {
+    let state = &lead.state;
+    let zones = lead.contact.location().zones;
+    let only_zone = match zones.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    };
+    let zone: Option<Tz> = lead.contact.timezone.or(only_zone);
+    let time = |at: DateTime<Utc>| match zone {
+        Some(tz) => at.with_timezone(&tz).to_rfc3339(),
+        None => at.to_rfc3339(),
+    };
+    let first = state
+        .log
+        .first()
+        .map(|r| r.started_at)
+        .or(state.call.as_ref().map(|c| c.started_at));
+    let last = state
+        .call
+        .as_ref()
+        .map(|c| c.started_at)
+        .or(state.log.last().map(|r| r.started_at));
+    let reason = match (state.status, state.skip_reason) {
+        (LeadStatus::Skipped, Some(reason)) => reason.code().to_owned(),
+        (LeadStatus::Failed, _) => state
+            .last_outcome()
+            .map(|o| o.as_str().to_owned())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    [
+        state.status.as_str().to_owned(),
+        state.attempts.to_string(),
+        state
+            .last_outcome()
+            .map(|o| o.as_str().to_owned())
+            .unwrap_or_default(),
+        state
+            .log
+            .iter()
+            .rev()
+            .find_map(|r| r.disposition.clone())
+            .unwrap_or_default(),
+        state
+            .log
+            .iter()
+            .map(|r| u64::from(r.duration_seconds))
+            .sum::<u64>()
+            .to_string(),
+        first.map(time).unwrap_or_default(),
+        last.map(time).unwrap_or_default(),
+        reason,
+    ]
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Lambda wiring: each function's handler fed the event JSON its trigger sends (Scheduler
 //! input, SQS batch, API Gateway HTTP API v2), against the local AWS emulator.
 
+mod infrastructure;
 mod template;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -94,7 +95,7 @@ async fn a_scheduler_event_runs_the_tick_and_an_sqs_batch_runs_the_dialers() {
 }
 
 #[tokio::test]
-async fn a_record_that_arrives_before_its_planned_start_is_delayed_not_lost() {
+async fn a_record_that_arrives_before_its_planned_start_is_sent_again_delayed_not_failed() {
     let world = world("early", 3).await;
     tick::handle(
         &world.engine,
@@ -105,10 +106,33 @@ async fn a_record_that_arrives_before_its_planned_start_is_delayed_not_lost() {
     let event = sqs_event(&world).await;
     let sqs = aws_sdk_sqs::Client::new(&world.env.config);
     let url = world.env.resources.name("DialQueue").unwrap();
-    // At the tick's instant only the first lead (offset 0 s) may start; the others wait.
+    // At the tick's instant only the first lead (offset 0 s) may start; the others wait:
+    // sent again, delayed, as new messages, so the wait never counts toward the DLQ.
     let response = dialer::handle_batch(&world.engine, &sqs, url, event, 1.0).await;
-    assert_eq!(response.batch_item_failures.len(), 2);
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "a normal wait is not a failure: {:?}",
+        response.batch_item_failures
+    );
     assert_eq!(world.simulator.calls().len(), 1);
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await
+        .unwrap();
+    let delayed = attributes
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        })
+        .map(String::as_str);
+    assert_eq!(
+        delayed,
+        Some("2"),
+        "the two waiting leads are back on the queue, delayed"
+    );
 }
 
 #[tokio::test]

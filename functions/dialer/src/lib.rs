@@ -2,9 +2,11 @@
 //!
 //! Each record is one lead. A record that is done (called, handed back, skipped, or already
 //! someone else's) succeeds; one that must wait (its planned start, the next second's provider
-//! budget) is made invisible for that long and reported as failed, so SQS delivers it again
-//! then; one whose handling failed is reported as failed and retried after the visibility
-//! timeout, reaching the DLQ after the template's maxReceiveCount.
+//! budget, a write conflict) is sent again as a new message delayed that long, and the record
+//! succeeds: a normal wait never counts toward the DLQ's receive limit. Only when that send
+//! fails is the record made invisible for the wait and reported as failed. One whose handling
+//! failed is reported as failed and retried after the visibility timeout, reaching the DLQ
+//! after the template's maxReceiveCount.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use engine::Engine;
@@ -55,8 +57,8 @@ where
     }
 }
 
-/// Handles a batch and reports the records to deliver again. A record that must wait is made
-/// invisible for its wait times `delay_scale` (real seconds per clock second: 1 in Lambda).
+/// Handles a batch and reports the records to deliver again. A record that must wait comes
+/// back after its wait times `delay_scale` (real seconds per clock second: 1 in Lambda).
 pub async fn handle_batch<S>(
     engine: &Engine<S>,
     sqs: &aws_sdk_sqs::Client,
@@ -82,27 +84,60 @@ where
         match result {
             RecordResult::Done => {}
             RecordResult::Later(delay) => {
-                let seconds = (delay.as_secs_f64() * delay_scale)
-                    .ceil()
-                    .clamp(0.0, 43_200.0) as i32;
-                if let Some(receipt) = record.receipt_handle.as_deref() {
-                    let changed = sqs
-                        .change_message_visibility()
-                        .queue_url(queue_url)
-                        .receipt_handle(receipt)
-                        .visibility_timeout(seconds)
-                        .send()
-                        .await;
-                    if let Err(err) = changed {
-                        tracing::warn!(message_id = %id, error = %aws_sdk_sqs::Error::from(err), "could not delay the record");
-                    }
+                let seconds = delay.as_secs_f64() * delay_scale;
+                if !wait_again(sqs, queue_url, &record, seconds).await {
+                    response.batch_item_failures.push(failure(id));
                 }
-                response.batch_item_failures.push(failure(id));
             }
             RecordResult::Failed => response.batch_item_failures.push(failure(id)),
         }
     }
     response
+}
+
+/// SQS's longest message delay (15 minutes); a longer wait is re-evaluated then.
+const MAX_DELAY_SECONDS: f64 = 900.0;
+
+/// Makes `record` come back after `seconds`: a copy of it sent with that delay (a fresh
+/// receive count) — true, the record itself is done. If the copy cannot be sent, the record
+/// is made invisible for the wait instead and must be reported as failed (false).
+async fn wait_again(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    record: &SqsMessage,
+    seconds: f64,
+) -> bool {
+    let id = record.message_id.as_deref().unwrap_or_default();
+    let delay = seconds.ceil().clamp(0.0, MAX_DELAY_SECONDS) as i32;
+    if let Some(body) = record.body.as_deref() {
+        let sent = sqs
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(body)
+            .delay_seconds(delay)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => return true,
+            Err(err) => {
+                tracing::warn!(message_id = %id, error = %aws_sdk_sqs::Error::from(err), "could not re-send the record; holding it instead")
+            }
+        }
+    }
+    if let Some(receipt) = record.receipt_handle.as_deref() {
+        let visibility = seconds.ceil().clamp(0.0, 43_200.0) as i32;
+        let changed = sqs
+            .change_message_visibility()
+            .queue_url(queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(visibility)
+            .send()
+            .await;
+        if let Err(err) = changed {
+            tracing::warn!(message_id = %id, error = %aws_sdk_sqs::Error::from(err), "could not delay the record");
+        }
+    }
+    false
 }
 
 fn failure(id: String) -> BatchItemFailure {

@@ -194,25 +194,7 @@ impl Counters for DynamoStore {
             .consistent_read(true)
             .build()
             .map_err(|e| corrupt(c, e))?;
-        let mut pending = HashMap::from([(self.table.clone(), request)]);
-        let mut found = Vec::new();
-        // BatchGetItem may return some keys as unprocessed; ask again for those.
-        for _ in 0..5 {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .map_err(aws)?;
-            if let Some(mut responses) = out.responses {
-                found.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
-                Some(unprocessed) => pending = unprocessed,
-                None => break,
-            }
-        }
+        let found = self.batch_get(request).await?;
         let mut record = None;
         let mut counters = CampaignCounters::default();
         for item in found {

@@ -167,29 +167,11 @@ impl DoNotCall for DynamoStore {
                 ]));
             }
             let request = request.build().map_err(|e| corrupt("dnc", e))?;
-            let mut pending = HashMap::from([(self.table.clone(), request)]);
-            for _ in 0..8 {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .set_request_items(Some(pending))
-                    .send()
-                    .await
-                    .map_err(aws)?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
+            for item in self.batch_get(request).await? {
+                if let Some(AttributeValue::S(n)) = item.get(keys::SK)
+                    && let Ok(number) = E164::parse_strict(n)
                 {
-                    if let Some(AttributeValue::S(n)) = item.get(keys::SK)
-                        && let Ok(number) = E164::parse_strict(n)
-                    {
-                        found.insert(number);
-                    }
-                }
-                match out.unprocessed_keys.filter(|u| !u.is_empty()) {
-                    Some(u) => pending = u,
-                    None => break,
+                    found.insert(number);
                 }
             }
         }

@@ -204,6 +204,53 @@ impl DynamoStore {
     }
 }
 
+/// Keys DynamoDB still left unprocessed after every pause of [`BULK_BACKOFF`]: the read is
+/// incomplete, so it fails (retryable) rather than answer as if those items did not exist — a
+/// DNC entry missed would let a number be called, a campaign missed would end its schedule.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} keys still unprocessed after {tries} tries of BatchGetItem", tries = BULK_BACKOFF.len())]
+pub struct UnprocessedKeys(pub usize);
+
+impl DynamoStore {
+    /// Reads `request` (at most 100 keys) with `BatchGetItem`, asking again for what DynamoDB
+    /// leaves unprocessed after each pause of [`BULK_BACKOFF`]. Complete or an error: never a
+    /// partial answer.
+    pub(crate) async fn batch_get(
+        &self,
+        request: aws_sdk_dynamodb::types::KeysAndAttributes,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut pending = std::collections::HashMap::from([(self.table.clone(), request)]);
+        let mut found = Vec::new();
+        for (attempt, pause) in BULK_BACKOFF.iter().enumerate() {
+            if attempt > 0 {
+                tokio::time::sleep(*pause).await;
+            }
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(aws)?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            match out
+                .unprocessed_keys
+                .filter(|u| u.values().any(|k| !k.keys.is_empty()))
+            {
+                Some(unprocessed) => pending = unprocessed,
+                None => return Ok(found),
+            }
+        }
+        let left = pending.values().map(|k| k.keys.len()).sum();
+        Err(StoreError::Request {
+            retryable: true,
+            source: Box::new(UnprocessedKeys(left)),
+        })
+    }
+}
+
 /// An item read by key, decoded through its stored shape `W`; `record` takes the record out of
 /// it, `key` names it if it cannot be decoded. (A plain function rather than part of the read:
 /// an extra generic async layer pushed the results function past the compiler's layout depth.)

@@ -1,8 +1,8 @@
 //! What the store does when DynamoDB keeps items unprocessed (throttling), which the emulator
-//! never does: a fake DynamoDB endpoint answers every BatchWriteItem with all of its items
-//! unprocessed, through the official SDK.
+//! never does: a fake DynamoDB endpoint answers every BatchWriteItem / BatchGetItem with all of
+//! its items or keys unprocessed, through the official SDK.
 
-use ports::store::DoNotCall;
+use ports::store::{Counters, DoNotCall};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,19 +16,26 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::support::t0;
 
-#[tokio::test]
-async fn bulk_dnc_retries_with_backoff_and_returns_every_number_it_could_not_write() {
+/// A store whose DynamoDB answers every `target` request with all of its items unprocessed
+/// (under `unprocessed_field`), and a count of the requests it got.
+async fn store_left_unprocessed(
+    target: &'static str,
+    unprocessed_field: &'static str,
+) -> (DynamoStore, Arc<AtomicUsize>, MockServer) {
     let server = MockServer::start().await;
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = calls.clone();
     Mock::given(method("POST"))
-        .and(header("x-amz-target", "DynamoDB_20120810.BatchWriteItem"))
+        .and(header("x-amz-target", target))
         .respond_with(move |request: &Request| {
             seen.fetch_add(1, Ordering::SeqCst);
             let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
             ResponseTemplate::new(200)
                 .insert_header("content-type", "application/x-amz-json-1.0")
-                .set_body_json(serde_json::json!({ "UnprocessedItems": body["RequestItems"] }))
+                .set_body_json(serde_json::json!({
+                    "Responses": { "t": [] },
+                    unprocessed_field: body["RequestItems"]
+                }))
         })
         .mount(&server)
         .await;
@@ -39,9 +46,20 @@ async fn bulk_dnc_retries_with_backoff_and_returns_every_number_it_could_not_wri
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "t");
-    let numbers: Vec<E164> = (0..3)
+    (store, calls, server)
+}
+
+fn numbers() -> Vec<E164> {
+    (0..3)
         .map(|i| E164::parse_strict(&format!("+1212555010{i}")).unwrap())
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn bulk_dnc_retries_with_backoff_and_returns_every_number_it_could_not_write() {
+    let (store, calls, _server) =
+        store_left_unprocessed("DynamoDB_20120810.BatchWriteItem", "UnprocessedItems").await;
+    let numbers = numbers();
 
     let unwritten = store
         .add_dnc_many(&TenantId::parse("a").unwrap(), &numbers, "csv", t0())
@@ -57,4 +75,35 @@ async fn bulk_dnc_retries_with_backoff_and_returns_every_number_it_could_not_wri
         BULK_BACKOFF.windows(2).all(|w| w[0] < w[1]),
         "the pauses grow"
     );
+}
+
+#[tokio::test]
+async fn a_dnc_check_the_store_cannot_complete_fails_instead_of_clearing_the_numbers() {
+    let (store, calls, _server) =
+        store_left_unprocessed("DynamoDB_20120810.BatchGetItem", "UnprocessedKeys").await;
+
+    let answer = store
+        .dnc_among(&TenantId::parse("a").unwrap(), &numbers())
+        .await;
+
+    let err = answer.expect_err("an unanswered check is not \"none on the list\"");
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), BULK_BACKOFF.len());
+}
+
+#[tokio::test]
+async fn a_campaign_read_the_store_cannot_complete_fails_instead_of_reading_as_missing() {
+    let (store, _calls, _server) =
+        store_left_unprocessed("DynamoDB_20120810.BatchGetItem", "UnprocessedKeys").await;
+    let campaign = domain::ids::CampaignRef {
+        tenant: TenantId::parse("a").unwrap(),
+        campaign: domain::ids::CampaignId::parse("c1").unwrap(),
+    };
+
+    // A tick that read "no such campaign" would delete the campaign's schedule.
+    let err = store
+        .campaign_with_counters(&campaign)
+        .await
+        .expect_err("an unanswered read is not a missing campaign");
+    assert!(err.is_retryable(), "{err}");
 }

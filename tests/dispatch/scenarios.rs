@@ -9,15 +9,15 @@ use system_tests::fake_providers::ProviderKind;
 use system_tests::promises;
 use system_tests::world::{WorldConfig, contacts_in};
 
-fn utc(s: &str) -> DateTime<Utc> {
+pub(crate) fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-fn spec(json: serde_json::Value) -> CampaignSpec {
+pub(crate) fn spec(json: serde_json::Value) -> CampaignSpec {
     serde_json::from_value(json).unwrap()
 }
 
-fn all_week(start: &str, end: &str) -> serde_json::Value {
+pub(crate) fn all_week(start: &str, end: &str) -> serde_json::Value {
     let day = serde_json::json!([{ "start": start, "end": end }]);
     serde_json::json!({
         "monday": day, "tuesday": day, "wednesday": day, "thursday": day,
@@ -41,7 +41,7 @@ fn scale(default: usize) -> usize {
 }
 
 /// Noon in New York, when the hand-driven tests below start.
-fn noon() -> DateTime<Utc> {
+pub(crate) fn noon() -> DateTime<Utc> {
     utc("2026-06-10T16:00:00Z")
 }
 

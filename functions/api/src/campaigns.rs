@@ -376,7 +376,9 @@ async fn simple_action(
     Ok((record, config))
 }
 
-/// Pauses an Active campaign (its schedule is disabled; progress is kept).
+/// Pauses an Active campaign: no new calls; progress is kept. Its schedule stays on, so calls
+/// already placed are still settled when past their deadline and the campaign completes at its
+/// end date while paused.
 #[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/pause", tag = "lifecycle", params(("campaign_id" = String, Path)),
     responses((status = 200, body = CampaignView), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
@@ -386,9 +388,7 @@ pub(crate) async fn pause(
     Path(campaign_id): Path<String>,
 ) -> Result<Json<CampaignView>, ApiError> {
     let (record, _) = simple_action(&state, &tenant, campaign_id, CampaignAction::Pause).await?;
-    let c = record.reference();
-    state.schedules.set_enabled(&c, false).await?;
-    reload(&state, &c).await
+    reload(&state, &record.reference()).await
 }
 
 /// Resumes a Paused campaign.

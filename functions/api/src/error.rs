@@ -73,10 +73,18 @@ pub enum ApiError {
         /// Explanation.
         detail: String,
     },
+    /// A dependency is overloaded or briefly unreachable (storage throttling, a service or
+    /// network error): the same request may succeed shortly. Answered 503 with `Retry-After`.
+    #[error("the service is busy; retry after {RETRY_AFTER_SECONDS} seconds")]
+    Unavailable(#[source] anyhow::Error),
     /// Something failed inside; logged, not returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
+
+/// What a 503 asks the client to wait: long enough for DynamoDB's adaptive capacity or a
+/// throttled partition to recover, short enough not to stall an interactive user.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
 
 impl ApiError {
     /// A conflict with a code.
@@ -121,6 +129,11 @@ impl ApiError {
                 "Invalid transition",
             ),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -133,8 +146,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = self.parts();
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = ?cause, "request failed");
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(error = ?cause, "request shed: retryable"),
+            _ => {}
         }
         let problem = Problem {
             kind: format!("urn:campaigns:problem:{code}"),
@@ -156,6 +171,12 @@ impl IntoResponse for ApiError {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(RETRY_AFTER_SECONDS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -180,6 +201,7 @@ impl From<StoreError> for ApiError {
                     ),
                 )
             }
+            other if other.is_retryable() => Self::Unavailable(anyhow::Error::new(other)),
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }
@@ -196,6 +218,7 @@ impl From<WriteError> for ApiError {
                 "concurrent_update",
                 "the resource changed meanwhile; read it again and retry",
             ),
+            WriteError::Store(store) => store.into(),
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }
@@ -216,4 +239,42 @@ impl From<adapters::blobs::BlobError> for ApiError {
 /// Any path the API does not have.
 pub async fn not_found_route() -> ApiError {
     ApiError::NotFound("route")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_error(retryable: bool) -> StoreError {
+        StoreError::Request {
+            retryable,
+            source: "ProvisionedThroughputExceededException".into(),
+        }
+    }
+
+    #[test]
+    fn storage_throttling_answers_503_with_retry_after() {
+        for err in [
+            ApiError::from(store_error(true)),
+            ApiError::from(WriteError::Store(store_error(true))),
+        ] {
+            let response = err.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response.headers()[axum::http::header::RETRY_AFTER],
+                RETRY_AFTER_SECONDS.to_string().as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn a_store_error_that_retrying_cannot_fix_stays_a_500() {
+        let response = ApiError::from(store_error(false)).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !response
+                .headers()
+                .contains_key(axum::http::header::RETRY_AFTER)
+        );
+    }
 }

@@ -27,10 +27,11 @@ impl Modify for BearerAuth {
 /// Errors are `application/problem+json` (the handlers' annotations name the `Problem` body;
 /// this moves it to its real media type), and every operation documents the errors any request
 /// can meet: a malformed request (400), a missing key (401), an unknown id (404), a body too
-/// large (413) or of the wrong type (415), invalid fields (422), an internal failure (500).
+/// large (413) or of the wrong type (415), invalid fields (422), an internal failure (500), a
+/// busy store (503, with `Retry-After`).
 struct ProblemResponses;
 
-const COMMON_ERRORS: [(&str, &str); 7] = [
+const COMMON_ERRORS: [(&str, &str); 8] = [
     ("400", "The request is malformed"),
     ("401", "A valid API key is required"),
     ("404", "Not found (also another tenant's ids)"),
@@ -38,6 +39,10 @@ const COMMON_ERRORS: [(&str, &str); 7] = [
     ("415", "The body's media type is not accepted"),
     ("422", "Fields are invalid; every bad field is listed"),
     ("500", "Internal error (logged, not detailed)"),
+    (
+        "503",
+        "The store is throttling or briefly unreachable; retry after the Retry-After seconds",
+    ),
 ];
 
 fn problem_content() -> RefOr<Content> {

@@ -436,13 +436,13 @@ async fn the_schedule_follows_the_lifecycle_in_the_emulator() {
     app.post(&key, &format!("/v1/campaigns/{id}/pause"), json!({}))
         .await;
     assert!(
-        !app.schedule_of("t1", &id).await.unwrap().enabled,
-        "pause disables it"
+        app.schedule_of("t1", &id).await.unwrap().enabled,
+        "pause keeps it: a paused campaign still settles overdue calls and ends on time"
     );
     app.post(&key, &format!("/v1/campaigns/{id}/pause"), json!({}))
         .await;
     assert!(
-        !app.schedule_of("t1", &id).await.unwrap().enabled,
+        app.schedule_of("t1", &id).await.unwrap().enabled,
         "and again is a no-op"
     );
 

@@ -1,10 +1,11 @@
 //! The tick: once a minute per running campaign (an EventBridge Scheduler schedule).
 //!
 //! Steps, each safe to repeat or to interrupt (the next tick picks up where this one died):
-//! 1. Load the campaign; a Scheduled one becomes Active at its start.
+//! 1. Load the campaign; a Scheduled one becomes Active at its start. A Paused one goes
+//!    through steps 2–4 only: it dials nothing, settles overdue calls, completes at its end.
 //! 2. Read the counters; forget rolling-hour minutes older than an hour.
 //! 3. Reconcile calls past their deadline (look them up; apply what the provider says).
-//! 4. A campaign past its end, completed or cancelled drains: its open leads are skipped
+//! 4. A campaign past its end (Active or Paused: it completes), completed or cancelled drains: its open leads are skipped
 //!    (reason: campaign ended) and, once no lead is open or on a call, its schedule is deleted.
 //! 5. Otherwise compute the minute's budget, read only due leads (due before the next tick),
 //!    defer those whose window is closed to its next opening, skip those that can never be
@@ -82,29 +83,18 @@ impl<S: TickStore> Engine<S> {
         self.crash_point("tick.after_load")?;
         report.status = Some(loaded.record.status);
         match loaded.record.status {
-            CampaignStatus::Draft | CampaignStatus::Paused => return Ok(report),
+            CampaignStatus::Draft => return Ok(report),
             CampaignStatus::Scheduled => {
-                if loaded.config.starts_at.is_some_and(|start| now < start) {
+                if !self.start_if_due(&mut loaded, now, &mut report).await? {
                     return Ok(report);
                 }
-                match self
-                    .store
-                    .set_campaign_status(
-                        campaign,
-                        CampaignStatus::Scheduled,
-                        CampaignStatus::Active,
-                        now,
-                    )
-                    .await
-                {
-                    Ok(()) => report.started = true,
-                    Err(WriteError::Refused(_)) => return Ok(report),
-                    Err(err) => return Err(err.into()),
-                }
-                loaded.record.status = CampaignStatus::Active;
-                report.status = Some(CampaignStatus::Active);
             }
-            CampaignStatus::Active | CampaignStatus::Completed | CampaignStatus::Cancelled => {}
+            // A paused campaign dials nothing but still settles calls past their deadline
+            // (their slots come back) and completes at its end date.
+            CampaignStatus::Active
+            | CampaignStatus::Paused
+            | CampaignStatus::Completed
+            | CampaignStatus::Cancelled => {}
         }
 
         self.roll_hour(campaign, &mut counters, now).await?;
@@ -144,6 +134,34 @@ impl<S: TickStore> Engine<S> {
             report.status = Some(CampaignStatus::Completed);
         }
         Ok(report)
+    }
+
+    /// A Scheduled campaign whose start has come becomes Active (true); false: not yet, or
+    /// another tick or an action moved it first.
+    async fn start_if_due(
+        &self,
+        loaded: &mut LoadedCampaign,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> Result<bool, EngineError> {
+        if loaded.config.starts_at.is_some_and(|start| now < start) {
+            return Ok(false);
+        }
+        let campaign = loaded.record.reference();
+        let (from, to) = (CampaignStatus::Scheduled, CampaignStatus::Active);
+        match self
+            .store
+            .set_campaign_status(&campaign, from, to, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(WriteError::Refused(_)) => return Ok(false),
+            Err(err) => return Err(err.into()),
+        }
+        loaded.record.status = to;
+        report.started = true;
+        report.status = Some(to);
+        Ok(true)
     }
 
     async fn roll_hour(
@@ -209,15 +227,11 @@ impl<S: TickStore> Engine<S> {
         mut report: TickReport,
     ) -> Result<TickReport, EngineError> {
         let campaign = loaded.record.reference();
-        if loaded.record.status == CampaignStatus::Active {
+        let status = loaded.record.status;
+        if matches!(status, CampaignStatus::Active | CampaignStatus::Paused) {
             match self
                 .store
-                .set_campaign_status(
-                    &campaign,
-                    CampaignStatus::Active,
-                    CampaignStatus::Completed,
-                    now,
-                )
+                .set_campaign_status(&campaign, status, CampaignStatus::Completed, now)
                 .await
             {
                 Ok(()) => {

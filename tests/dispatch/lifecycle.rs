@@ -1,0 +1,96 @@
+//! Campaign lifecycle under the tick: what a pause, an end date and a cancel leave behind.
+
+use chrono::Duration;
+use domain::lead::SkipReason;
+use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::Campaigns;
+use system_tests::World;
+use system_tests::world::{WorldConfig, contacts_in};
+
+use crate::scenarios::{all_week, noon, spec};
+
+async fn count(world: &World, which: impl Fn(&domain::lead::Lead) -> bool) -> usize {
+    world
+        .leads()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|l| which(l))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paused_campaign_settles_overdue_calls_and_completes_at_its_end_date() {
+    let start = noon();
+    let ends_at = start + Duration::hours(4);
+    let campaign = spec(serde_json::json!({
+        "name": "paused-ends",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00"), "ends_at": ends_at }
+    }));
+    let config = WorldConfig::calm("paused-ends", campaign, contacts_in(&["212"], 3), start);
+    let world = World::build(config).await.unwrap();
+    assert_eq!(
+        world.engine.tick(&world.campaign).await.unwrap().enqueued,
+        3
+    );
+    let version = world
+        .store
+        .get_campaign(&world.campaign)
+        .await
+        .unwrap()
+        .unwrap()
+        .config_version;
+    // One lead is on a call; no webhook is delivered (nothing here takes them), so only a
+    // tick's reconciliation can settle it.
+    let lead = world.leads().await.unwrap().remove(0);
+    let message = engine::messages::DialMessage {
+        campaign: world.campaign.clone(),
+        config_version: version,
+        lead,
+        call: engine::messages::CallSettings {
+            provider: "simulator".into(),
+            from: domain::phone::E164::parse_strict("+14155552671").unwrap(),
+            agent_ref: "ava".into(),
+            voicemail_message: None,
+        },
+        not_before: start,
+    };
+    assert_eq!(
+        world.engine.dial(&message).await.unwrap(),
+        engine::dial::DialOutcome::Done("called")
+    );
+    world
+        .store
+        .set_campaign_status(
+            &world.campaign,
+            CampaignStatus::Active,
+            CampaignStatus::Paused,
+            start,
+        )
+        .await
+        .unwrap();
+
+    // Two hours on, still paused: the call is settled and its slot comes back; nothing is dialed.
+    world.clock.set(start + Duration::hours(2));
+    let report = world.engine.tick(&world.campaign).await.unwrap();
+    assert_eq!((report.reconciled, report.enqueued), (1, 0), "{report:?}");
+    let calling = count(&world, |l| l.state.status == LeadStatus::Calling).await;
+    assert_eq!(calling, 0);
+    assert_eq!(world.status().await.unwrap(), CampaignStatus::Paused);
+
+    // Past the end date the paused campaign completes and its open leads are skipped.
+    world.clock.set(ends_at + Duration::minutes(1));
+    let report = world.engine.tick(&world.campaign).await.unwrap();
+    assert!(report.completed && report.schedule_deleted, "{report:?}");
+    assert_eq!(world.status().await.unwrap(), CampaignStatus::Completed);
+    let ended = count(&world, |l| {
+        l.state.skip_reason == Some(SkipReason::CampaignEnded)
+    })
+    .await;
+    assert_eq!(
+        ended, 2,
+        "the two leads never called are skipped, not left open"
+    );
+    assert_eq!(world.simulator.calls().len(), 1, "no call while paused");
+}

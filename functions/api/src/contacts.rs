@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::auth::Tenant;
 use crate::campaigns::find;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ValidQuery, page_size, path_id};
+use crate::extract::{ValidJson, ValidQuery, page_size, path_id};
 use crate::views::{
     DryRunItem, DryRunView, ImportList, ImportView, LeadPage, LeadView, PreviewItem, PreviewView,
     UploadView,
@@ -31,15 +31,33 @@ pub fn upload_key(tenant: &str, campaign: &str, import: &str) -> String {
     format!("imports/{tenant}/{campaign}/{import}.csv")
 }
 
-/// Issues a presigned URL to upload a CSV of contacts.
+/// What the file to upload is.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUpload {
+    /// The file's exact size in bytes (1 up to the deployment's import limit, 512 MiB by
+    /// default). It is signed into the upload URL: S3 refuses a body of any other length.
+    pub size_bytes: u64,
+}
+
+/// Issues a presigned URL to upload a CSV of contacts of exactly `size_bytes` bytes.
 #[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/imports", tag = "contacts", params(("campaign_id" = String, Path)),
+    request_body = NewUpload,
     responses((status = 201, body = UploadView), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem)))]
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn create_import(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     Path(campaign_id): Path<String>,
+    ValidJson(upload): ValidJson<NewUpload>,
 ) -> Result<(StatusCode, Json<UploadView>), ApiError> {
+    let limit = state.settings.max_upload_bytes;
+    if !(1..=limit).contains(&upload.size_bytes) {
+        return Err(ApiError::field(
+            "size_bytes",
+            format!("must be from 1 to {limit} bytes (the import limit)"),
+        ));
+    }
     let campaign = find(&state, &tenant, campaign_id).await?;
     if !campaign.status.accepts_contacts() {
         return Err(ApiError::InvalidTransition {
@@ -58,6 +76,7 @@ pub(crate) async fn create_import(
         status: ImportStatus::AwaitingUpload,
         object_key: key.clone(),
         object_size: 0,
+        object_etag: None,
         offset: 0,
         rows_read: 0,
         imported: 0,
@@ -75,14 +94,19 @@ pub(crate) async fn create_import(
     };
     state.store.put_import(&record, None).await?;
     let ttl = state.settings.upload_url_ttl;
-    let url = state.blobs.presign_put(&key, "text/csv", ttl).await?;
+    let url = (state.blobs)
+        .presign_put(&key, "text/csv", upload.size_bytes, ttl)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadView {
             import_id: id.to_string(),
             upload_url: url,
             method: "PUT".into(),
-            headers: BTreeMap::from([("content-type".to_owned(), "text/csv".to_owned())]),
+            headers: BTreeMap::from([
+                ("content-type".to_owned(), "text/csv".to_owned()),
+                ("content-length".to_owned(), upload.size_bytes.to_string()),
+            ]),
             expires_at: now + Duration::from_std(ttl).unwrap_or_default(),
             object_key: key,
         }),

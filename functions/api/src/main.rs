@@ -13,6 +13,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     adapters::emf::install(adapters::emf::StdoutEmf { service: "api" });
     let config = AppConfig::from_env()?;
     let bucket = bootstrap::wiring::required_var("DATA_BUCKET")?;
+    let mut settings = ApiSettings::default();
+    if let Ok(v) = std::env::var("IMPORT_MAX_FILE_BYTES") {
+        settings.max_upload_bytes = v.parse()?;
+    }
     let sdk = adapters::aws::load_config().await;
     let state = AppState {
         store: Arc::new(DynamoStore::new(
@@ -31,7 +35,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             bootstrap::wiring::required_var("RESULTS_QUEUE_URL")?,
         )),
         clock: Arc::new(SystemClock),
-        settings: ApiSettings::default(),
+        settings,
     };
     lambda_http::run(api::router(state)).await
 }

@@ -18,6 +18,8 @@ pub struct ApiSettings {
     pub download_url_ttl: Duration,
     /// Most leads a dry run samples.
     pub dry_run_max_sample: usize,
+    /// Largest CSV an upload URL accepts (bytes): the importer's limit, signed into the URL.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for ApiSettings {
@@ -26,6 +28,7 @@ impl Default for ApiSettings {
             upload_url_ttl: Duration::from_secs(15 * 60),
             download_url_ttl: Duration::from_secs(60 * 60),
             dry_run_max_sample: 200,
+            max_upload_bytes: 512 * 1024 * 1024,
         }
     }
 }

@@ -130,6 +130,7 @@ fn bench_import(
         status: ImportStatus::Completed,
         object_key: "imports/bench.csv".into(),
         object_size: 0,
+        object_etag: None,
         offset: 0,
         rows_read: n as u64,
         imported: n as u64,

@@ -142,8 +142,9 @@ impl ApiClient {
         bytes: Vec<u8>,
         progress: impl Fn(u64) + Send + Sync + 'static,
     ) -> Result<String, ClientError> {
+        let size = serde_json::json!({ "size_bytes": bytes.len() });
         let upload = self
-            .post(&format!("/v1/campaigns/{campaign}/imports"), &Value::Null)
+            .post(&format!("/v1/campaigns/{campaign}/imports"), &size)
             .await?;
         let url = upload["upload_url"].as_str().unwrap_or_default().to_owned();
         let import = upload["import_id"].as_str().unwrap_or_default().to_owned();

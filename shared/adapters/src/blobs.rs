@@ -49,21 +49,26 @@ impl Blobs {
         &self.client
     }
 
-    /// A URL that lets its holder PUT `key` (with `content_type`) until it expires.
+    /// A URL that lets its holder PUT `key` (with `content_type`) of exactly `content_length`
+    /// bytes until it expires: the length is a signed header, so S3 refuses any other size.
     pub async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
+        content_length: u64,
         expires_in: Duration,
     ) -> Result<String, BlobError> {
         let config = PresigningConfig::expires_in(expires_in)
             .map_err(|e| BlobError::Presign(e.to_string()))?;
+        let length = i64::try_from(content_length)
+            .map_err(|_| BlobError::Presign(format!("content length {content_length}")))?;
         let request = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .content_length(length)
             .presigned(config)
             .await
             .map_err(aws)?;

@@ -10,7 +10,11 @@ async fn an_upload_url_names_an_import_that_is_listed_with_its_report() {
     let key = app.tenant("t1", Plan::Starter).await;
     let id = app.campaign(&key, "t1", 0).await;
     let upload = app
-        .post(&key, &format!("/v1/campaigns/{id}/imports"), json!({}))
+        .post(
+            &key,
+            &format!("/v1/campaigns/{id}/imports"),
+            json!({"size_bytes": 1234}),
+        )
         .await;
     assert_eq!(upload.status, StatusCode::CREATED);
     let import = upload.body["import_id"].as_str().unwrap();
@@ -38,6 +42,48 @@ async fn an_upload_url_names_an_import_that_is_listed_with_its_report() {
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
+    );
+}
+
+#[tokio::test]
+async fn an_upload_url_accepts_only_the_announced_size_within_the_import_limit() {
+    let app = App::spawn("upload-size").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let id = app.campaign(&key, "t1", 0).await;
+    let path = format!("/v1/campaigns/{id}/imports");
+    let upload = app.post(&key, &path, json!({"size_bytes": 1234})).await;
+    assert_eq!(upload.status, StatusCode::CREATED);
+    assert_eq!(upload.body["headers"]["content-length"], "1234");
+    let url = upload.body["upload_url"].as_str().unwrap();
+    let signed = url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders="))
+        .expect("a SigV4 presigned URL");
+    assert!(
+        signed.split("%3B").any(|h| h == "content-length"),
+        "the length is signed, so S3 refuses any other: {signed}"
+    );
+
+    let limit = api::ApiSettings::default().max_upload_bytes;
+    for size in [json!(0), json!(limit + 1), json!(-1), json!("12")] {
+        let refused = app.post(&key, &path, json!({ "size_bytes": size })).await;
+        assert_problem(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+    }
+    let no_size = app.post(&key, &path, json!({})).await;
+    assert_problem(
+        &no_size,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let list = app.get(&key, &path).await;
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        1,
+        "no import for a refused size"
     );
 }
 

@@ -31,7 +31,11 @@ fn requests_naming(
         (Method::POST, format!("{c}/resume"), Some(json!({}))),
         (Method::POST, format!("{c}/cancel"), Some(json!({}))),
         (Method::GET, format!("{c}/progress"), None),
-        (Method::POST, format!("{c}/imports"), Some(json!({}))),
+        (
+            Method::POST,
+            format!("{c}/imports"),
+            Some(json!({"size_bytes": 10})),
+        ),
         (Method::GET, format!("{c}/imports"), None),
         (Method::GET, format!("{c}/imports/{import}"), None),
         (Method::GET, format!("{c}/leads"), None),
@@ -64,7 +68,11 @@ async fn another_tenants_ids_answer_404_on_every_endpoint() {
         .unwrap()
         .to_owned();
     let import = app
-        .post(&a, &format!("/v1/campaigns/{campaign}/imports"), json!({}))
+        .post(
+            &a,
+            &format!("/v1/campaigns/{campaign}/imports"),
+            json!({"size_bytes": 10}),
+        )
         .await
         .body["import_id"]
         .as_str()

@@ -95,6 +95,7 @@ fn completed_import(c: &CampaignRef, import: &ImportId) -> ImportRecord {
         status: ImportStatus::Completed,
         object_key: "imports/x.csv".into(),
         object_size: 1,
+        object_etag: None,
         offset: 1,
         rows_read: 4,
         imported: 4,

@@ -29,15 +29,23 @@ pub(super) async fn read_chunk(
     region: domain::phone::DefaultRegion,
 ) -> Result<Result<Chunk, FileRefusal>, ImportError> {
     let settings: &ImportSettings = &importer.settings;
+    if let Some(end) = past_the_end(record) {
+        return Ok(Ok(end));
+    }
     let mut request = importer
         .s3
         .get_object()
         .bucket(&importer.bucket)
-        .key(&record.object_key);
+        .key(&record.object_key)
+        .set_if_match(record.object_etag.clone());
     if record.offset > 0 {
         request = request.range(format!("bytes={}-", record.offset));
     }
-    let mut body = request.send().await.map_err(s3)?.body;
+    let mut body = match request.send().await {
+        Ok(out) => out.body,
+        Err(err) if precondition_failed(&err) => return Ok(Err(FileRefusal::FileChanged)),
+        Err(err) => return Err(s3(err)),
+    };
     // The first chunk sniffs the encoding and reads the header; later ones know them.
     let mut start = match &record.format {
         Some(format) => Start {
@@ -96,6 +104,29 @@ pub(super) async fn read_chunk(
         format: state.format,
         warnings: state.warnings,
     }))
+}
+
+/// A checkpoint at the end of the file (the last chunk ended exactly there without seeing the
+/// end): nothing is left to read, and a ranged GET from there would be refused (416) on every
+/// retry. The chunk that completes the import.
+fn past_the_end(record: &ImportRecord) -> Option<Chunk> {
+    let format = record.format.clone()?;
+    (record.offset > 0 && record.offset >= record.object_size).then(|| Chunk {
+        rows: Vec::new(),
+        end_offset: record.offset,
+        next_line: record.next_line,
+        eof: true,
+        format,
+        warnings: Vec::new(),
+    })
+}
+
+/// S3 answered 412: the object is no longer the version the import started on.
+fn precondition_failed<E>(
+    err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    err.raw_response()
+        .is_some_and(|r| r.status().as_u16() == 412)
 }
 
 /// The first chunk: reads enough of the file to sniff its encoding and delimiter (refused

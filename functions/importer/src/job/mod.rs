@@ -176,12 +176,17 @@ async fn start_processing(
         .send()
         .await
         .map_err(s3)?;
-    let size = size
-        .or(head.content_length().and_then(|l| u64::try_from(l).ok()))
+    // The size and the ETag of the version read here go together; the event's size is only a
+    // fallback for an answer without a length.
+    let size = head
+        .content_length()
+        .and_then(|l| u64::try_from(l).ok())
+        .or(size)
         .unwrap_or(0);
     let mut started = record.clone();
     started.status = ImportStatus::Processing;
     started.object_size = size;
+    started.object_etag = head.e_tag().map(str::to_owned);
     started.version += 1;
     started.updated_at = importer.clock.now();
     match importer
@@ -211,6 +216,7 @@ fn new_record(
         status: ImportStatus::AwaitingUpload,
         object_key: key,
         object_size: 0,
+        object_etag: None,
         offset: 0,
         rows_read: 0,
         imported: 0,

@@ -3,5 +3,6 @@
 
 mod corpus;
 mod lifecycle;
+mod pinned;
 mod resume;
 mod support;

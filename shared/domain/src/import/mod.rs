@@ -113,6 +113,10 @@ pub enum FileRefusal {
     /// The key does not name a campaign of the tenant that accepts contacts.
     #[error("{0}")]
     CampaignNotAccepting(String),
+    /// Another file was uploaded to the same URL after the import started: nothing of it is
+    /// read (what was imported before stays); upload it with a new import.
+    #[error("the file was replaced while it was being imported; upload it again as a new import")]
+    FileChanged,
 }
 
 impl FileRefusal {
@@ -126,6 +130,7 @@ impl FileRefusal {
             Self::BadHeader(_) => "bad_header",
             Self::FileTooLarge(_) => "file_too_large",
             Self::CampaignNotAccepting(_) => "campaign_not_accepting_contacts",
+            Self::FileChanged => "file_changed",
         }
     }
 }

@@ -43,6 +43,10 @@ pub struct ImportRecord {
     /// Object size in bytes, once known.
     #[serde(default)]
     pub object_size: u64,
+    /// The object's ETag when the import started: every read asks for exactly that version
+    /// (If-Match), so a second upload to the same key cannot mix into a running import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_etag: Option<String>,
     /// Byte offset of the next chunk (the checkpoint).
     #[serde(default)]
     pub offset: u64,

@@ -1,6 +1,7 @@
 //! Lambda wiring: each function's handler fed the event JSON its trigger sends (Scheduler
 //! input, SQS batch, API Gateway HTTP API v2), against the local AWS emulator.
 
+mod dead_letters;
 mod infrastructure;
 mod template;
 
@@ -19,7 +20,7 @@ fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-async fn world(label: &str, leads: usize) -> World {
+pub(crate) async fn world(label: &str, leads: usize) -> World {
     let spec: CampaignSpec = serde_json::from_value(serde_json::json!({
         "name": "Wiring", "agent_id": "agent-1",
         "pacing": { "max_concurrent_calls": 10, "calls_per_hour": 100 }

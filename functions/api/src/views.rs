@@ -220,7 +220,8 @@ pub struct UploadView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImportView {
     pub id: String,
-    /// `awaiting_upload`, `processing`, `completed` or `rejected`.
+    /// `awaiting_upload`, `processing`, `completed`, `rejected` (the file was refused: see
+    /// `refusal`) or `failed` (the import kept failing and was given up: see `refusal`).
     pub status: String,
     /// Rows read (excluding the header).
     pub rows_read: u64,

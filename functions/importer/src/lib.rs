@@ -9,6 +9,7 @@
 //! simply read again: leads are conditional puts that remember their import and line, so a
 //! retried chunk recognises its own rows and creates and counts nothing twice.
 
+pub mod dead_letter;
 pub mod event;
 pub mod job;
 pub mod pipeline;
@@ -35,6 +36,9 @@ pub struct ImportSettings {
     pub write_concurrency: usize,
     /// Stop starting chunks this long before the invocation's deadline.
     pub deadline_margin: Duration,
+    /// The import queue's dead-letter queue: its messages give their import up
+    /// ([`dead_letter`]) instead of running it again.
+    pub dead_letter_queue_arn: Option<String>,
 }
 
 impl Default for ImportSettings {
@@ -45,6 +49,7 @@ impl Default for ImportSettings {
             limits: Limits::default(),
             write_concurrency: 32,
             deadline_margin: Duration::from_secs(90),
+            dead_letter_queue_arn: None,
         }
     }
 }
@@ -68,7 +73,7 @@ pub struct Importer {
 }
 
 /// Handles a batch of import-queue messages; failed ones are retried (and reach the DLQ
-/// after the queue's maxReceiveCount).
+/// after the queue's maxReceiveCount). Messages from the DLQ give their import up.
 pub async fn handle_batch(
     importer: &Importer,
     event: SqsEvent,
@@ -77,10 +82,17 @@ pub async fn handle_batch(
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
+        let dead_lettered = record.event_source_arn.is_some()
+            && record.event_source_arn == importer.settings.dead_letter_queue_arn;
         let body = record.body.unwrap_or_default();
         let mut failed = false;
         for request in event::parse_message(&body) {
-            if let Err(err) = job::run(importer, request, deadline).await {
+            let result = if dead_lettered {
+                dead_letter::give_up(importer, request).await
+            } else {
+                job::run(importer, request, deadline).await.map(|_| ())
+            };
+            if let Err(err) = result {
                 tracing::error!(message_id = %id, error = %err, "import failed; will retry");
                 failed = true;
             }

@@ -23,6 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     if let Ok(v) = std::env::var("IMPORT_MAX_FILE_BYTES") {
         settings.max_file_bytes = v.parse()?;
     }
+    settings.dead_letter_queue_arn = std::env::var("IMPORT_DEAD_LETTER_QUEUE_ARN").ok();
     let importer = Arc::new(Importer {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),

@@ -1,14 +1,15 @@
 //! The results function: each SQS record is a [`ResultsJob`] (an export to write, a campaign
 //! to reconcile). A record that cannot be parsed is dropped with an error log (retrying cannot
 //! fix it); a job that fails is reported as a batch item failure, so SQS retries it and, past
-//! the redrive limit, moves it to the dead-letter queue.
+//! the redrive limit, moves it to the dead-letter queue. This function also consumes that
+//! queue: a dead-lettered job is given up ([`give_up_job`]: an export is marked failed).
 
 use std::sync::Arc;
 
 use adapters::blobs::Blobs;
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use bootstrap::results::{ResultsJob, run_job};
+use bootstrap::results::{ResultsJob, give_up_job, run_job};
 use ports::Clock;
 
 /// What the handler needs.
@@ -19,6 +20,8 @@ pub struct Worker {
     pub blobs: Blobs,
     /// The time.
     pub clock: Arc<dyn Clock>,
+    /// The results queue's dead-letter queue: its records are given up, not run.
+    pub dead_letter_queue_arn: Option<String>,
 }
 
 /// Handles a batch of results jobs, one at a time (each reads a whole campaign).
@@ -33,7 +36,14 @@ pub async fn handle_batch(worker: &Worker, event: SqsEvent) -> SqsBatchResponse 
                 continue;
             }
         };
-        if let Err(err) = run_job(&worker.store, &worker.blobs, &job, worker.clock.clone()).await {
+        let dead_lettered = record.event_source_arn.is_some()
+            && record.event_source_arn == worker.dead_letter_queue_arn;
+        let result = if dead_lettered {
+            give_up_job(&worker.store, &job, worker.clock.now()).await
+        } else {
+            run_job(&worker.store, &worker.blobs, &job, worker.clock.clone()).await
+        };
+        if let Err(err) = result {
             tracing::error!(message = %id, error = %err, "results job failed; SQS will retry it");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;

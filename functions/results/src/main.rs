@@ -20,6 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )),
         blobs: Blobs::new(adapters::aws::s3_client(&sdk), required_var("DATA_BUCKET")?),
         clock: Arc::new(SystemClock),
+        dead_letter_queue_arn: std::env::var("RESULTS_DEAD_LETTER_QUEUE_ARN").ok(),
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();

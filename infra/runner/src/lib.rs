@@ -108,6 +108,9 @@ impl Runner {
                 store: store.clone(),
                 blobs: Blobs::new(s3.clone(), &bucket),
                 clock: clock.clone(),
+                // Locally nothing reaches a dead-letter queue unread: the emulator's queues
+                // are watched by no one else.
+                dead_letter_queue_arn: None,
             },
             importer: Arc::new(importer::Importer {
                 store: store.clone(),

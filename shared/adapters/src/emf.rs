@@ -6,7 +6,8 @@
 //! Metrics (namespace `OutboundCampaigns`, dimension `Service`, some also `Outcome` or `Kind`):
 //! `CallsPlaced`, `CallOutcomes` (by `Outcome`), `ProviderErrors` (also by `Kind`),
 //! `ImportRowsImported`, `ImportRowsRejected`, `TickLagSeconds` (how late the oldest due
-//! lead was when its tick read it), `LeadsEnqueued`.
+//! lead was when its tick read it), `LeadsEnqueued`, `ImportsGivenUp` and `ResultsJobsGivenUp`
+//! (jobs whose messages reached a dead-letter queue; alarmed).
 
 pub use ::ports::metrics::{Metric, MetricsSink, RecordingSink, Unit, install, put};
 

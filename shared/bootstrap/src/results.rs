@@ -333,6 +333,35 @@ pub async fn run_job(
     Ok(())
 }
 
+/// What the user reads on an export given up.
+pub const EXPORT_GAVE_UP: &str = "gave_up: the export failed repeatedly and was stopped; the operators were alerted. \
+Request a new export";
+
+/// A job whose message reached the dead-letter queue: an export still queued or running is
+/// marked failed (an export that finished is left as it is); a reconciliation is only counted
+/// (the next completion or `admin reconcile` runs it again). Counted as `ResultsJobsGivenUp`.
+pub async fn give_up_job(
+    store: &DynamoStore,
+    job: &ResultsJob,
+    now: DateTime<Utc>,
+) -> Result<(), ResultsError> {
+    if let ResultsJob::Export { campaign, export } = job
+        && let Some(mut record) = store.get_export(campaign, export).await?
+        && matches!(record.status, ExportStatus::Queued | ExportStatus::Running)
+    {
+        record.status = ExportStatus::Failed;
+        record.error = Some(EXPORT_GAVE_UP.to_owned());
+        record.finished_at = Some(now);
+        store.save_export(&record).await?;
+    }
+    tracing::error!(
+        ?job,
+        "results job given up after its message reached the dead-letter queue"
+    );
+    adapters::emf::put(adapters::emf::Metric::count("ResultsJobsGivenUp", 1.0));
+    Ok(())
+}
+
 /// A new export job's record.
 pub fn new_export(campaign: &CampaignRef, id: ExportId, now: DateTime<Utc>) -> ExportRecord {
     ExportRecord {

@@ -89,7 +89,7 @@ pub async fn run(
     };
     if matches!(
         record.status,
-        ImportStatus::Completed | ImportStatus::Rejected
+        ImportStatus::Completed | ImportStatus::Rejected | ImportStatus::Failed
     ) {
         return Ok(Outcome::Ignored("already finished"));
     }
@@ -337,7 +337,7 @@ async fn process(
         importer.faults.crash_point("import.after_commit")?;
         match record.status {
             ImportStatus::Completed => return Ok(Outcome::Completed),
-            ImportStatus::Rejected => {
+            ImportStatus::Rejected | ImportStatus::Failed => {
                 return Ok(Outcome::Refused(record.refusal.clone().unwrap_or_default()));
             }
             ImportStatus::AwaitingUpload | ImportStatus::Processing => {}

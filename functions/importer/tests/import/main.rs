@@ -2,6 +2,7 @@
 //! continuations, bucket notifications, refusals.
 
 mod corpus;
+mod dead_letters;
 mod lifecycle;
 mod pinned;
 mod resume;

@@ -18,6 +18,9 @@ pub enum ImportStatus {
     Completed,
     /// The whole file was refused (wrong campaign, too large, no phone column, ...).
     Rejected,
+    /// The import kept failing until its message reached the dead-letter queue; the reason is
+    /// in `refusal` and the operators were alerted. Rows imported before stay.
+    Failed,
 }
 
 /// How to read the rest of a file: what its first chunk found.

@@ -72,7 +72,11 @@ async fn import_contacts(api: &ApiClient, id: &str) -> u64 {
         let path = format!("/v1/campaigns/{id}/imports/{import}");
         async move {
             let r = api.get(&path).await.ok()?;
-            matches!(r["status"].as_str(), Some("completed" | "rejected")).then_some(r)
+            matches!(
+                r["status"].as_str(),
+                Some("completed" | "rejected" | "failed")
+            )
+            .then_some(r)
         }
     })
     .await;

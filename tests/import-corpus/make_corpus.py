@@ -154,6 +154,14 @@ case("ten_thousand_column_row.csv", "phone,name\n+14155552671," + ",".join(["x"]
      rows=2, imported=1, rejected={"too_many_columns": 1}, report=[(2, "too_many_columns")])
 case("row_too_long.csv", "phone,name\n+14155552671," + "y" * 100_000 + "\n+14155552672,B\n",
      rows=2, imported=1, rejected={"row_too_long": 1}, report=[(2, "row_too_long")])
+# Custom fields travel with the lead to the agent: 8 KiB in all (names and values), names of at
+# most 64 characters. 3 fields of 3,000 characters each are over; 2 are not.
+case("custom_fields_too_large.csv",
+     "phone,a,b,c\n+14155552671," + ",".join(["y" * 3_000] * 3) + "\n+14155552672," +
+     ",".join(["y" * 3_000] * 2) + ",\n",
+     rows=2, imported=1, rejected={"custom_fields_too_large": 1}, report=[(2, "custom_fields_too_large")])
+case("long_custom_header.csv", "phone," + "n" * 65 + "\n+14155552671,x\n", status="rejected",
+     refusal="bad_header")
 case("field_too_long.csv", "phone,name\n+14155552671," + "z" * 5_000 + "\n+14155552672,B\n",
      rows=2, imported=1, rejected={"field_too_long": 1}, report=[(2, "field_too_long")])
 

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::Tenant;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery, page_size};
-use crate::views::{BulkDncResult, DncCheck, DncPage, DncView, RowRejection};
+use crate::views::{BULK_LIST_LIMIT, BulkDncResult, DncCheck, DncPage, DncView, RowRejection};
 
 /// A number to add.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,6 +160,7 @@ pub(crate) async fn bulk(
         .from_reader(text.as_bytes());
     let mut numbers = BTreeSet::new();
     let mut rejected = Vec::new();
+    let mut rejected_total = 0;
     let mut column = 0;
     for (i, record) in reader.records().enumerate() {
         let line = i as u64 + 1;
@@ -179,11 +180,16 @@ pub(crate) async fn bulk(
             Ok(n) => {
                 numbers.insert(n.e164);
             }
-            Err(e) => rejected.push(RowRejection {
-                line,
-                value,
-                reason: e.code().into(),
-            }),
+            Err(e) => {
+                rejected_total += 1;
+                if rejected.len() < BULK_LIST_LIMIT {
+                    rejected.push(RowRejection {
+                        line,
+                        value,
+                        reason: e.code().into(),
+                    });
+                }
+            }
         }
     }
     let numbers: Vec<E164> = numbers.into_iter().collect();
@@ -199,7 +205,11 @@ pub(crate) async fn bulk(
     }
     Ok(Json(BulkDncResult {
         added: (numbers.len() - unwritten.len()) as u64,
-        not_added: unwritten.iter().map(ToString::to_string).collect(),
+        not_added_total: unwritten.len() as u64,
+        not_added: (unwritten.iter().take(BULK_LIST_LIMIT))
+            .map(ToString::to_string)
+            .collect(),
         rejected,
+        rejected_total,
     }))
 }

@@ -380,16 +380,25 @@ pub struct RowRejection {
     pub reason: String,
 }
 
+/// Most entries of each list a bulk answer carries (the counts are always whole), so a 5 MB
+/// file of bad rows cannot make a response larger than the request.
+pub const BULK_LIST_LIMIT: usize = 1_000;
+
 /// What a bulk upload did.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BulkDncResult {
     /// Numbers added (duplicates within the file counted once).
     pub added: u64,
     /// Valid numbers the store did not take even after retries with backoff (throttling):
-    /// they are NOT on the list; send them again. Empty when every number was added.
+    /// they are NOT on the list; send them again. Empty when every number was added. The
+    /// first 1,000; `not_added_total` counts them all.
     pub not_added: Vec<String>,
-    /// Rows refused.
+    /// How many numbers were not added.
+    pub not_added_total: u64,
+    /// Rows refused: the first 1,000; `rejected_total` counts them all.
     pub rejected: Vec<RowRejection>,
+    /// How many rows were refused.
+    pub rejected_total: u64,
 }
 
 /// One lead of a preview.

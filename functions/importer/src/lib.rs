@@ -28,6 +28,8 @@ use ports::{Clock, Faults};
 pub struct ImportSettings {
     /// Rows per chunk (one checkpoint each).
     pub chunk_rows: usize,
+    /// Bytes of the file per chunk, at most (a chunk ends at the first row end past it).
+    pub chunk_bytes: u64,
     /// Files larger than this are refused.
     pub max_file_bytes: u64,
     /// Row limits.
@@ -45,6 +47,7 @@ impl Default for ImportSettings {
     fn default() -> Self {
         Self {
             chunk_rows: 5_000,
+            chunk_bytes: 8 * 1024 * 1024,
             max_file_bytes: 512 * 1024 * 1024,
             limits: Limits::default(),
             write_concurrency: 32,

@@ -293,7 +293,10 @@ async fn upload(api: &ApiClient, id: &str, file: &std::path::Path) -> anyhow::Re
         let report = api
             .get(&format!("/v1/campaigns/{id}/imports/{import}"))
             .await?;
-        if matches!(report["status"].as_str(), Some("completed" | "rejected")) {
+        if matches!(
+            report["status"].as_str(),
+            Some("completed" | "rejected" | "failed")
+        ) {
             print(&report);
             return Ok(());
         }

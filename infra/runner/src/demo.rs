@@ -76,7 +76,10 @@ pub async fn prepare(
         let report = client
             .get(&format!("/v1/campaigns/{id}/imports/{import}"))
             .await?;
-        if matches!(report["status"].as_str(), Some("completed" | "rejected")) {
+        if matches!(
+            report["status"].as_str(),
+            Some("completed" | "rejected" | "failed")
+        ) {
             break report;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -98,6 +98,14 @@ async fn a_csv_adds_every_valid_number_and_reports_the_rest() {
         true
     );
 
+    assert_eq!(
+        (
+            r.body["rejected_total"].as_u64(),
+            r.body["not_added_total"].as_u64()
+        ),
+        (Some(2), Some(0))
+    );
+
     let json_body = Request::post("/v1/dnc/bulk")
         .header("authorization", format!("Bearer {key}"))
         .header("content-type", "application/json")
@@ -116,5 +124,27 @@ async fn a_csv_adds_every_valid_number_and_reports_the_rest() {
     assert_eq!(
         app.send(too_big).await.status,
         StatusCode::PAYLOAD_TOO_LARGE
+    );
+}
+
+#[tokio::test]
+async fn a_bulk_answer_lists_at_most_a_thousand_rejections_and_counts_them_all() {
+    let app = App::spawn("dnc-bulk-bounded").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let csv: String = std::iter::once("phone\n".to_owned())
+        .chain((0..2_500).map(|i| format!("bad-{i}\n")))
+        .collect();
+    let request = Request::post("/v1/dnc/bulk")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let r = app.send(request).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["rejected_total"], 2_500);
+    assert_eq!(r.body["rejected"].as_array().unwrap().len(), 1_000);
+    assert_eq!(
+        r.body["rejected"][0]["line"], 2,
+        "the first ones, in file order"
     );
 }

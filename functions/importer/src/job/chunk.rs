@@ -32,19 +32,9 @@ pub(super) async fn read_chunk(
     if let Some(end) = past_the_end(record) {
         return Ok(Ok(end));
     }
-    let mut request = importer
-        .s3
-        .get_object()
-        .bucket(&importer.bucket)
-        .key(&record.object_key)
-        .set_if_match(record.object_etag.clone());
-    if record.offset > 0 {
-        request = request.range(format!("bytes={}-", record.offset));
-    }
-    let mut body = match request.send().await {
-        Ok(out) => out.body,
-        Err(err) if precondition_failed(&err) => return Ok(Err(FileRefusal::FileChanged)),
-        Err(err) => return Err(s3(err)),
+    let mut body = match open_at_checkpoint(importer, record).await? {
+        Ok(body) => body,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     // The first chunk sniffs the encoding and reads the header; later ones know them.
     let mut start = match &record.format {
@@ -119,6 +109,28 @@ fn past_the_end(record: &ImportRecord) -> Option<Chunk> {
         format,
         warnings: Vec::new(),
     })
+}
+
+/// The object from the record's checkpoint on, exactly the version the import started on
+/// (If-Match its ETag): a replaced file is refused, never read.
+async fn open_at_checkpoint(
+    importer: &Importer,
+    record: &ImportRecord,
+) -> Result<Result<ByteStream, FileRefusal>, ImportError> {
+    let mut request = importer
+        .s3
+        .get_object()
+        .bucket(&importer.bucket)
+        .key(&record.object_key)
+        .set_if_match(record.object_etag.clone());
+    if record.offset > 0 {
+        request = request.range(format!("bytes={}-", record.offset));
+    }
+    match request.send().await {
+        Ok(out) => Ok(Ok(out.body)),
+        Err(err) if precondition_failed(&err) => Ok(Err(FileRefusal::FileChanged)),
+        Err(err) => Err(s3(err)),
+    }
 }
 
 /// S3 answered 412: the object is no longer the version the import started on.

@@ -414,7 +414,10 @@ impl ChunkState<'_> {
             self.rows.push(sink.accept(&rec));
             self.end_offset = rec.end_offset;
             self.next_line = rec.line + 1;
-            if self.rows.len() >= settings.chunk_rows {
+            // Rows and bytes both bound a chunk: wide rows (64 KiB each) would otherwise make
+            // a 5,000-row chunk 320 MiB of leads held and written at once.
+            let bytes = self.end_offset.saturating_sub(self.record.offset);
+            if self.rows.len() >= settings.chunk_rows || bytes >= settings.chunk_bytes {
                 self.done = true;
             }
         }

@@ -77,3 +77,21 @@ async fn a_second_upload_to_a_running_import_is_refused_and_nothing_of_it_is_rea
         "{phones:?}"
     );
 }
+
+#[tokio::test]
+async fn chunks_are_bounded_in_bytes_as_well_as_rows() {
+    let world = World::new("chunk-bytes").await;
+    let c = world.campaign("t1", "c").await;
+    let settings = ImportSettings {
+        chunk_rows: 1_000,
+        chunk_bytes: 100,
+        ..ImportSettings::default()
+    };
+    let importer = world.importer(settings, Arc::new(NoFaults));
+    // 40 rows of about 20 bytes: 5 rows per 100-byte chunk, never 1,000.
+    let (outcome, record) = world.import(&importer, &c, "wide.csv", &rows(0, 40)).await;
+
+    assert_eq!(outcome, Outcome::Completed);
+    assert_eq!(record.imported, 40);
+    assert!(record.chunks >= 7, "{} chunks", record.chunks);
+}

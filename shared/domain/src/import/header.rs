@@ -145,6 +145,13 @@ impl HeaderMap {
                             _ => Column::State,
                         },
                     ),
+                    None if raw.trim().chars().count() > super::MAX_CUSTOM_FIELD_NAME_CHARS => {
+                        return Err(FileRefusal::BadHeader(format!(
+                            "column {}'s name is longer than {} characters",
+                            i + 1,
+                            super::MAX_CUSTOM_FIELD_NAME_CHARS
+                        )));
+                    }
                     None => (
                         format!("custom:{normalized}"),
                         Column::Custom(raw.trim().to_owned()),

@@ -38,6 +38,14 @@ pub struct Limits {
     pub max_field_chars: usize,
 }
 
+/// Bytes of a lead's custom fields in all, names and values (UTF-8): they travel with the lead
+/// in every dial message and to the agent, and a lead item must stay far below DynamoDB's
+/// 400 KB. A row over it is rejected (`custom_fields_too_large`).
+pub const MAX_CUSTOM_FIELDS_BYTES: usize = 8 * 1024;
+
+/// Characters in a custom column's name; a longer header refuses the file (`bad_header`).
+pub const MAX_CUSTOM_FIELD_NAME_CHARS: usize = 64;
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

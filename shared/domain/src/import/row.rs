@@ -103,6 +103,7 @@ fn fill_contact(
     values: &[std::borrow::Cow<'_, str>],
 ) -> Result<(), &'static str> {
     let (mut first, mut last) = (None, None);
+    let mut custom_bytes = 0;
     for (column, value) in header.columns.iter().zip(values) {
         let value = value.trim();
         if value.is_empty() {
@@ -133,6 +134,10 @@ fn fill_contact(
                 None => return Err("invalid_state"),
             },
             Column::Custom(name) => {
+                custom_bytes += name.len() + value.len();
+                if custom_bytes > super::MAX_CUSTOM_FIELDS_BYTES {
+                    return Err("custom_fields_too_large");
+                }
                 contact.custom.insert(name.clone(), value.to_owned());
             }
         }

@@ -163,6 +163,7 @@ async fn assert_export_is_the_leads(runner: &Runner, api: &ApiClient, c: &Campai
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_keeps_every_promise()
  {
+    let logs = logs::capture();
     let start: DateTime<Utc> = "2026-06-08T12:30:00Z".parse().unwrap(); // Monday 08:30 New York
     let mut simulator = SimulatorConfig::new(11, "e2e-secret");
     simulator.faults = FaultMix::hostile();
@@ -224,7 +225,32 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
     let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
     runner.shutdown().await;
+    assert_no_number_in(&logs.lines());
 }
 
+/// No line of the run's logs holds a contact's number, in any way the list wrote it or the
+/// system writes it: E.164, national digits, or as the CSV had it.
+fn assert_no_number_in(lines: &[String]) {
+    assert!(lines.len() > 100, "the run logged: {} lines", lines.len());
+    let (csv, _) = contacts_csv();
+    let text = String::from_utf8(csv).unwrap();
+    let mut forms = Vec::new();
+    for row in text.lines().skip(1) {
+        let written = row.split(',').next().unwrap_or_default();
+        if let Ok(n) = domain::phone::E164::normalize(written, domain::phone::DefaultRegion::us()) {
+            forms.push(n.e164.as_str().to_owned());
+            forms.push(n.e164.digits()[1..].to_owned());
+            forms.push(written.to_owned());
+        }
+    }
+    assert!(forms.len() > 1_000, "numbers to look for: {}", forms.len());
+    for line in lines {
+        if let Some(form) = forms.iter().find(|f| line.contains(f.as_str())) {
+            panic!("a contact's number ({form}) is in a log line: {line}");
+        }
+    }
+}
+
+mod logs;
 mod quarantine;
 mod support;

@@ -34,7 +34,15 @@ pub fn generate_key() -> (ApiKeyId, String) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant(pub TenantId);
 
-impl FromRequestParts<AppState> for Tenant {
+/// The tenant and the key acting for it: for what is recorded with who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub tenant: TenantId,
+    /// The key's public id (never its secret).
+    pub key: ApiKeyId,
+}
+
+impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -57,7 +65,20 @@ impl FromRequestParts<AppState> for Tenant {
         if record.revoked_at.is_some() {
             return Err(ApiError::Unauthorized);
         }
-        Ok(Tenant(record.tenant))
+        Ok(Actor {
+            tenant: record.tenant,
+            key: record.id,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Actor::from_request_parts(parts, state)
+            .await
+            .map(|actor| Tenant(actor.tenant))
     }
 }
 

@@ -13,7 +13,7 @@ use domain::config::{CampaignConfig, CampaignSpec};
 use domain::eligibility::{Screen, screen};
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::status::{CampaignAction, CampaignStatus, LeadStatus, Transition};
-use ports::store::{Agents, Campaigns, Counters, DoNotCall, Leads};
+use ports::store::{Agents, Campaigns, Counters, Leads};
 use ports::store::{CampaignRecord, NewCampaign, Refusal, WriteError};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -277,7 +277,7 @@ async fn check_callable(
             match screen(&lead, config, from) {
                 Screen::Skip(reason) => *reasons.entry(reason.code()).or_default() += 1,
                 Screen::Dial | Screen::Defer(_) => {
-                    if state.store.is_dnc(&c.tenant, &lead.contact.phone).await? {
+                    if ports::store::is_dnc(&*state.store, &c.tenant, &lead.contact.phone).await? {
                         *reasons.entry("do_not_call").or_default() += 1;
                     } else {
                         return Ok(());

@@ -1,6 +1,6 @@
 //! Contacts of a campaign: uploads and imports, leads, preview and dry run.
 
-use ports::store::{Counters, DoNotCall, Imports, Leads};
+use ports::store::{Counters, Imports, Leads};
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -378,7 +378,7 @@ pub(crate) async fn dry_run(
         }
         let (at, blocked) = if lead.state.status.is_final() {
             (None, Some(lead.state.status.to_string()))
-        } else if state.store.is_dnc(&tenant, &lead.contact.phone).await? {
+        } else if ports::store::is_dnc(&*state.store, &tenant, &lead.contact.phone).await? {
             (None, Some("do_not_call".to_owned()))
         } else {
             let due = lead.state.next_call_at.unwrap_or(from).max(from);

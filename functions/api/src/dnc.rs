@@ -6,17 +6,20 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::phone::{DefaultRegion, E164};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Tenant;
+use crate::auth::{Actor, Tenant};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery, page_size};
-use crate::views::{BULK_LIST_LIMIT, BulkDncResult, DncCheck, DncPage, DncView, RowRejection};
+use crate::views::{
+    BULK_LIST_LIMIT, BulkDncResult, DncCheck, DncPage, DncRemovalList, DncRemovalView, DncView,
+    RowRejection,
+};
 
 /// A number to add.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,14 +33,6 @@ fn normalize(raw: &str, field: &str) -> Result<E164, ApiError> {
     E164::normalize(raw, DefaultRegion::us())
         .map(|n| n.e164)
         .map_err(|e| ApiError::field(field, e.to_string()))
-}
-
-/// A number from the path: E.164 (`+` may be written `%2B`), or a US national number. A value
-/// that is no number at all names nothing.
-fn path_number(raw: &str) -> Result<E164, ApiError> {
-    E164::normalize(raw, DefaultRegion::us())
-        .map(|n| n.e164)
-        .map_err(|_| ApiError::NotFound("number"))
 }
 
 /// Adds a number.
@@ -103,33 +98,56 @@ pub(crate) async fn list(
     }))
 }
 
-/// Whether a number is on the list.
-#[utoipa::path(get, path = "/v1/dnc/{number}", tag = "dnc", params(("number" = String, Path, description = "E.164, + encoded as %2B")),
-    responses((status = 200, body = DncCheck), (status = 401, body = Problem), (status = 404, body = Problem)))]
+/// Whether a number is on the list. The number travels in the body, never in the URL (paths
+/// and query strings are written to access logs).
+#[utoipa::path(post, path = "/v1/dnc/check", tag = "dnc", request_body = DncRequest,
+    responses((status = 200, body = DncCheck), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn check(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(number): Path<String>,
+    ValidJson(request): ValidJson<DncRequest>,
 ) -> Result<Json<DncCheck>, ApiError> {
-    let number = path_number(&number)?;
-    let on_list = state.store.is_dnc(&tenant, &number).await?;
+    let number = normalize(&request.number, "number")?;
+    let on_list = ports::store::is_dnc(&*state.store, &tenant, &number).await?;
     Ok(Json(DncCheck {
         number: number.to_string(),
         on_list,
     }))
 }
 
-/// Removes a number (idempotent).
-#[utoipa::path(delete, path = "/v1/dnc/{number}", tag = "dnc", params(("number" = String, Path, description = "E.164, + encoded as %2B")),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+/// Takes a number off the list (idempotent). The removal is recorded with the key that made
+/// it and when (`GET /v1/dnc/removals`); the number travels in the body, never in the URL.
+#[utoipa::path(post, path = "/v1/dnc/remove", tag = "dnc", request_body = DncRequest,
+    responses((status = 200, body = DncRemovalView), (status = 204), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
 pub(crate) async fn remove(
     State(state): State<AppState>,
+    actor: Actor,
+    ValidJson(request): ValidJson<DncRequest>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let number = normalize(&request.number, "number")?;
+    let by = format!("key:{}", actor.key);
+    let removed = (state.store)
+        .remove_dnc(&actor.tenant, &number, &by, state.clock.now())
+        .await?;
+    Ok(match removed {
+        Some(removal) => Json(DncRemovalView::from(removal)).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// The most recent removals from the list, newest first (at most 200).
+#[utoipa::path(get, path = "/v1/dnc/removals", tag = "dnc",
+    responses((status = 200, body = DncRemovalList), (status = 401, body = Problem)))]
+pub(crate) async fn removals(
+    State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(number): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let number = path_number(&number)?;
-    state.store.remove_dnc(&tenant, &number).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Json<DncRemovalList>, ApiError> {
+    let items = state.store.dnc_removals(&tenant, 200).await?;
+    Ok(Json(DncRemovalList {
+        items: items.into_iter().map(DncRemovalView::from).collect(),
+    }))
 }
 
 /// Adds every number of a CSV (`text/csv`, up to 5 MB): the `phone` column, or the first

@@ -39,7 +39,9 @@ pub fn router(state: AppState) -> Router {
         .merge(result_routes())
         .route("/v1/quarantine", get(progress::tenant_quarantine))
         .route("/v1/dnc", post(dnc::add).get(dnc::list))
-        .route("/v1/dnc/{number}", get(dnc::check).delete(dnc::remove))
+        .route("/v1/dnc/check", post(dnc::check))
+        .route("/v1/dnc/remove", post(dnc::remove))
+        .route("/v1/dnc/removals", get(dnc::removals))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
     let csv = Router::new()
         .route("/v1/dnc/bulk", post(dnc::bulk))

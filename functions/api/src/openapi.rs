@@ -114,7 +114,7 @@ impl Modify for ProblemResponses {
         progress::progress, progress::quarantine, progress::tenant_quarantine,
         contacts::create_import, contacts::list_imports, contacts::get_import,
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
-        dnc::add, dnc::list, dnc::check, dnc::remove, dnc::bulk,
+        dnc::add, dnc::list, dnc::check, dnc::remove, dnc::removals, dnc::bulk,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
     ),
     tags(

@@ -369,6 +369,35 @@ pub struct DncCheck {
     pub on_list: bool,
 }
 
+/// A number taken off the list, and who took it off.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DncRemovalView {
+    /// The number (E.164).
+    pub number: String,
+    /// How it had got on the list: `api`, `csv` or `opt_out`.
+    pub source: String,
+    /// Who removed it: `key:{api key id}`, or `admin` for the operators' command.
+    pub removed_by: String,
+    pub removed_at: DateTime<Utc>,
+}
+
+impl From<ports::store::DncRemoval> for DncRemovalView {
+    fn from(r: ports::store::DncRemoval) -> Self {
+        Self {
+            number: r.number.to_string(),
+            source: r.source,
+            removed_by: r.removed_by,
+            removed_at: r.removed_at,
+        }
+    }
+}
+
+/// Recent removals from the list, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DncRemovalList {
+    pub items: Vec<DncRemovalView>,
+}
+
 /// A row of a CSV that was not accepted.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RowRejection {

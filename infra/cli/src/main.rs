@@ -159,10 +159,6 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
     serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-fn encode(number: &str) -> String {
-    number.replace('+', "%2B").replace(' ', "")
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
@@ -193,12 +189,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 print(&api.post("/v1/dnc", &json!({ "number": number })).await?)
             }
             DncCommand::Remove { number } => {
-                api.delete(&format!("/v1/dnc/{}", encode(&number))).await?;
+                api.post("/v1/dnc/remove", &json!({ "number": number }))
+                    .await?;
                 println!("removed");
             }
-            DncCommand::Check { number } => {
-                print(&api.get(&format!("/v1/dnc/{}", encode(&number))).await?)
-            }
+            DncCommand::Check { number } => print(
+                &api.post("/v1/dnc/check", &json!({ "number": number }))
+                    .await?,
+            ),
             DncCommand::List => print(&api.get("/v1/dnc?limit=200").await?),
             DncCommand::Upload { file } => {
                 let bytes = std::fs::read(&file)?;

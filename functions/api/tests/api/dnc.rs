@@ -16,19 +16,12 @@ async fn numbers_are_added_checked_listed_and_removed_normalized() {
         (added.status, added.body["number"].as_str()),
         (StatusCode::CREATED, Some("+14155552671"))
     );
-    assert_eq!(
-        app.get(&key, "/v1/dnc/%2B14155552671").await.body["on_list"],
-        true
-    );
-    assert_eq!(
-        app.get(&key, "/v1/dnc/4155552671").await.body["on_list"],
-        true,
+    assert!(app.check(&key, "+14155552671").await);
+    assert!(
+        app.check(&key, "4155552671").await,
         "a national number reads as US"
     );
-    assert_eq!(
-        app.get(&key, "/v1/dnc/%2B14155552672").await.body["on_list"],
-        false
-    );
+    assert!(!app.check(&key, "+14155552672").await);
     assert_problem(
         &app.post(&key, "/v1/dnc", json!({"number": "nope"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -49,19 +42,41 @@ async fn numbers_are_added_checked_listed_and_removed_normalized() {
         .await;
     assert_eq!(second.body["items"].as_array().unwrap().len(), 2);
 
-    let removed = app
-        .call(&key, Method::DELETE, "/v1/dnc/%2B14155552671", None)
-        .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let removed = (app.post(&key, "/v1/dnc/remove", json!({"number": "+1 415 555 2671"}))).await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+    assert_eq!(removed.body["number"], "+14155552671");
+    assert_eq!(removed.body["source"], "api");
+    let key_id = key.split('.').nth(1).unwrap();
     assert_eq!(
-        app.get(&key, "/v1/dnc/%2B14155552671").await.body["on_list"],
-        false
+        removed.body["removed_by"],
+        format!("key:{key_id}"),
+        "who removed it"
     );
+    assert!(!app.check(&key, "+14155552671").await);
+    let again = (app.post(&key, "/v1/dnc/remove", json!({"number": "+14155552671"}))).await;
+    assert_eq!(
+        again.status,
+        StatusCode::NO_CONTENT,
+        "not on the list: nothing to record"
+    );
+    let log = app.get(&key, "/v1/dnc/removals").await;
+    assert_eq!(log.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(log.body["items"][0]["number"], "+14155552671");
     assert_problem(
-        &app.get(&key, "/v1/dnc/not-a-number").await,
-        StatusCode::NOT_FOUND,
-        "not_found",
+        &app.post(&key, "/v1/dnc/check", json!({"number": "not-a-number"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
     );
+    for old in ["/v1/dnc/%2B14155552671", "/v1/dnc/4155552671"] {
+        let r = app.call(&key, Method::DELETE, old, None).await;
+        assert_ne!(
+            r.status,
+            StatusCode::NO_CONTENT,
+            "no number in a path: {old}"
+        );
+        assert_eq!(app.get(&key, old).await.status, StatusCode::NOT_FOUND);
+    }
 }
 
 #[tokio::test]
@@ -93,10 +108,7 @@ async fn a_csv_adds_every_valid_number_and_reports_the_rest() {
         reasons,
         vec![(4, "phone_scientific_notation"), (5, "phone_not_a_number")]
     );
-    assert_eq!(
-        app.get(&key, "/v1/dnc/%2B12125550100").await.body["on_list"],
-        true
-    );
+    assert!(app.check(&key, "+12125550100").await);
 
     assert_eq!(
         (

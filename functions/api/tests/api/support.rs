@@ -180,6 +180,19 @@ impl App {
         self.call(key, Method::POST, path, Some(body)).await
     }
 
+    /// Whether `number` is on the key's tenant's DNC list (`POST /v1/dnc/check`).
+    pub async fn check(&self, key: &str, number: &str) -> bool {
+        let r = self
+            .post(
+                key,
+                "/v1/dnc/check",
+                serde_json::json!({ "number": number }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        r.body["on_list"].as_bool().unwrap()
+    }
+
     /// An outbound agent; returns its id.
     pub async fn agent(&self, key: &str) -> String {
         let r = self.post(key, "/v1/agents", agent_spec("outbound")).await;

@@ -47,7 +47,9 @@ async fn the_openapi_document_is_served_and_covers_every_route() {
         "/v1/campaigns/{campaign_id}/leads/{lead_id}/skip",
         "/v1/campaigns/{campaign_id}/dry-run",
         "/v1/dnc/bulk",
-        "/v1/dnc/{number}",
+        "/v1/dnc/check",
+        "/v1/dnc/remove",
+        "/v1/dnc/removals",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ids::TenantId;
 use domain::phone::E164;
-use ports::store::{DncEntry, DoNotCall};
+use ports::store::{DncEntry, DncRemoval, DoNotCall};
 
 use super::keys;
 use super::quarantine::{Owner, Unreadable};
@@ -15,6 +15,72 @@ fn put_number(request: &aws_sdk_dynamodb::types::WriteRequest) -> Option<E164> {
     let item = request.put_request()?.item();
     let sk = item.get(keys::SK)?.as_s().ok()?;
     E164::parse_strict(sk).ok()
+}
+
+impl DynamoStore {
+    /// The entry's `source`, if the number is on the list (strongly consistent).
+    async fn dnc_entry(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+    ) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::dnc_pk(tenant)))
+            .key(keys::SK, s(keys::dnc_sk(number)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(out.item.map(|item| {
+            item.get("source")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        }))
+    }
+
+    /// Deletes the entry (if it still exists) and writes the removal record, atomically.
+    async fn delete_and_record(
+        &self,
+        tenant: &TenantId,
+        removal: &DncRemoval,
+    ) -> Result<
+        (),
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        >,
+    > {
+        use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+        let at = removal.removed_at.to_rfc3339();
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::dnc_pk(tenant)))
+            .key(keys::SK, s(keys::dnc_sk(&removal.number)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .expect("table, key and condition are set");
+        let record = Put::builder()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::dnc_removals_pk(tenant)))
+            .item(keys::SK, s(format!("{at}#{}", removal.number)))
+            .item("kind", s("dnc_removal"))
+            .item("number", s(removal.number.to_string()))
+            .item("source", s(&removal.source))
+            .item("removed_by", s(&removal.removed_by))
+            .item("removed_at", s(at))
+            .build()
+            .expect("table and item are set");
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .transact_items(TransactWriteItem::builder().put(record).build())
+            .send()
+            .await
+            .map(|_| ())
+    }
 }
 
 #[async_trait]
@@ -41,33 +107,69 @@ impl DoNotCall for DynamoStore {
         Ok(())
     }
 
-    /// Removes a number (idempotent).
-    async fn remove_dnc(&self, tenant: &TenantId, number: &E164) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::dnc_pk(tenant)))
-            .key(keys::SK, s(keys::dnc_sk(number)))
-            .send()
-            .await
-            .map_err(aws)?;
-        Ok(())
+    /// Removes a number and records the removal, in one transaction: the entry's delete is
+    /// conditional on it existing, so a number not on the list records nothing.
+    async fn remove_dnc(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+        removed_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DncRemoval>, StoreError> {
+        let Some(source) = self.dnc_entry(tenant, number).await? else {
+            return Ok(None);
+        };
+        let removal = DncRemoval {
+            number: number.clone(),
+            source,
+            removed_by: removed_by.to_owned(),
+            removed_at: now,
+        };
+        match self.delete_and_record(tenant, &removal).await {
+            Ok(()) => Ok(Some(removal)),
+            // Removed meanwhile by another request, which recorded it.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(aws(err)),
+        }
     }
 
-    /// Whether a number is on the list (strongly consistent).
-    async fn is_dnc(&self, tenant: &TenantId, number: &E164) -> Result<bool, StoreError> {
+    /// The tenant's most recent removals, newest first.
+    async fn dnc_removals(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<DncRemoval>, StoreError> {
         let out = self
             .client
-            .get_item()
+            .query()
             .table_name(&self.table)
-            .key(keys::PK, s(keys::dnc_pk(tenant)))
-            .key(keys::SK, s(keys::dnc_sk(number)))
-            .consistent_read(true)
-            .projection_expression("pk")
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::dnc_removals_pk(tenant)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
             .await
             .map_err(aws)?;
-        Ok(out.item.is_some())
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+                Some(DncRemoval {
+                    number: E164::parse_strict(text("number")?).ok()?,
+                    source: text("source")?.clone(),
+                    removed_by: text("removed_by")?.clone(),
+                    removed_at: text("removed_at")?.parse().ok()?,
+                })
+            })
+            .collect())
     }
 
     /// A page of a tenant's list, in number order, after `after`.

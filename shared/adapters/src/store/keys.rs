@@ -131,6 +131,12 @@ pub fn dnc_sk(number: &E164) -> String {
     number.to_string()
 }
 
+/// The partition of a tenant's DNC removals: apart from the list, so listing the list never
+/// meets them. Sort key `{removed_at}#{E.164}`: newest last.
+pub fn dnc_removals_pk(tenant: &TenantId) -> String {
+    format!("DNCLOG#{tenant}")
+}
+
 /// A provider account's calls-per-second token bucket for one second.
 pub fn cps_pk(account: &str, epoch_second: i64) -> String {
     format!("CPS#{account}#{epoch_second}")

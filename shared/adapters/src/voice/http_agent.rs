@@ -254,8 +254,12 @@ impl HttpAgent {
     }
 }
 
-fn lookup_error(err: impl std::fmt::Display) -> LookupError {
-    LookupError(err.to_string())
+/// A lookup's transport error without its URL (a lookup by number carries it in the query)
+/// and with any number in the message masked: it goes to logs.
+fn lookup_error(err: reqwest::Error) -> LookupError {
+    LookupError(domain::phone::redact_numbers(
+        &err.without_url().to_string(),
+    ))
 }
 
 #[async_trait]

@@ -277,8 +277,12 @@ fn parse_form(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn lookup_error(err: impl std::fmt::Display) -> LookupError {
-    LookupError(err.to_string())
+/// A lookup's transport error without its URL (a lookup by number carries it in the query)
+/// and with any number in the message masked: it goes to logs.
+fn lookup_error(err: reqwest::Error) -> LookupError {
+    LookupError(domain::phone::redact_numbers(
+        &err.without_url().to_string(),
+    ))
 }
 
 fn details(sid: &str, duration: u32) -> AttemptDetails {
@@ -338,7 +342,8 @@ impl VoiceProvider for Twilio {
         let retry_after = super::retry_after(response.headers());
         let error: TwilioError = response.json().await.unwrap_or_default();
         let err = classify_error(status, error.code, retry_after);
-        tracing::warn!(status, code = ?error.code, message = error.message.as_deref().unwrap_or(""), "twilio refused a call");
+        let message = domain::phone::redact_numbers(error.message.as_deref().unwrap_or(""));
+        tracing::warn!(status, code = ?error.code, %message, "twilio refused a call");
         Err(err)
     }
 

@@ -123,14 +123,30 @@ async fn a_number_on_the_dnc_list_cannot_be_moved_to_calling() {
         "{result:?}"
     );
 
-    // Removed from the list, it may be called.
-    f.store
-        .remove_dnc(&f.campaign.tenant, &l.contact.phone)
+    // Removed from the list (recorded: who and when), it may be called.
+    let removed = f
+        .store
+        .remove_dnc(&f.campaign.tenant, &l.contact.phone, "key-1", t0())
+        .await
+        .unwrap()
+        .expect("it was on the list");
+    assert_eq!(
+        (removed.removed_by.as_str(), removed.removed_at),
+        ("key-1", t0())
+    );
+    assert_eq!(
+        f.store.dnc_removals(&f.campaign.tenant, 10).await.unwrap(),
+        vec![removed],
+        "the removal is on record"
+    );
+    let again = f
+        .store
+        .remove_dnc(&f.campaign.tenant, &l.contact.phone, "key-1", t0())
         .await
         .unwrap();
+    assert_eq!(again, None, "removing it again records nothing");
     assert!(
-        !f.store
-            .is_dnc(&f.campaign.tenant, &l.contact.phone)
+        !ports::store::is_dnc(&f.store, &f.campaign.tenant, &l.contact.phone)
             .await
             .unwrap()
     );

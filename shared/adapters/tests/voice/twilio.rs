@@ -490,3 +490,31 @@ async fn lookup_by_sid_and_by_number_reads_the_call_resource() {
         by_number.url
     );
 }
+
+#[tokio::test]
+async fn a_failed_lookup_by_number_says_nothing_of_the_number() {
+    // Twilio answers with a body that is not the call list, and a closed port refuses: both
+    // errors end up in logs; neither may carry the number (the URL's `To=` or the message).
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("To=+12125550100 <html>"))
+        .mount(&server)
+        .await;
+    let closed = TwilioConfig {
+        account_sid: "AC1".into(),
+        auth_token: "t".into(),
+        api_base: "http://127.0.0.1:1".into(),
+        calls_per_second: 1,
+    };
+    let r = request(Voicemail::NotDetected, None);
+    for adapter in [twilio(&server), Twilio::new(closed, Duration::from_secs(1))] {
+        let err = adapter
+            .lookup_call(&r.reference, None, &r.to)
+            .await
+            .unwrap_err();
+        let text = format!("{err} {err:?}");
+        let digits = r.to.digits();
+        assert!(!text.contains(&digits[1..]), "{text}");
+        assert!(!text.contains(&digits[digits.len() - 7..]), "{text}");
+    }
+}

@@ -397,5 +397,93 @@ fn unwrap_text_formula(s: &str) -> Option<&str> {
     (!inner.contains('"')).then_some(inner)
 }
 
+/// Fewest digits in a run that [`redact_numbers`] treats as a phone number: the shortest
+/// E.164 number has 7.
+const REDACT_MIN_DIGITS: usize = 7;
+
+/// `text` with every run that could be a phone number — 7 or more digits, possibly with `+`,
+/// spaces, dots, dashes, parentheses and `%2B` (a URL-encoded `+`) between them — masked but
+/// for its last two digits. For text from outside (a provider's error message, a URL) that
+/// goes into a log line or an error: the number it may hold never does.
+pub fn redact_numbers(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = number_run_end(bytes, i);
+        let run = &text[i..end];
+        // A URL-encoded `+` is a separator, not a digit.
+        let digits = run
+            .replace("%2B", "+")
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .count();
+        if end > i && digits >= REDACT_MIN_DIGITS && !is_date(run) {
+            let (mut seen, mut j) = (0, 0);
+            while j < run.len() {
+                if run[j..].starts_with("%2B") {
+                    out.push_str("%2B");
+                    j += 3;
+                    continue;
+                }
+                let c = char::from(run.as_bytes()[j]);
+                if c.is_ascii_digit() {
+                    seen += 1;
+                    out.push(if seen > digits - 2 { c } else { '*' });
+                } else {
+                    out.push(c);
+                }
+                j += 1;
+            }
+            i = end;
+        } else if end > i {
+            out.push_str(run);
+            i = end;
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            out.push(c);
+            i += c.len_utf8().max(1);
+        }
+    }
+    out
+}
+
+/// `YYYY-MM-DD`: a date in a message, not a number.
+fn is_date(run: &str) -> bool {
+    let b = run.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// Where a run of digits and the separators numbers are written with, starting at `start`,
+/// ends (`start` when it does not start with a digit, `+` or `(`).
+fn number_run_end(bytes: &[u8], start: usize) -> usize {
+    let starts = |i: usize| matches!(bytes.get(i), Some(b'0'..=b'9' | b'+' | b'('));
+    if !starts(start) && !bytes[start..].starts_with(b"%2B") {
+        return start;
+    }
+    let mut i = start;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"%2B") {
+            i += 3;
+        } else if matches!(
+            bytes[i],
+            b'0'..=b'9' | b'+' | b'(' | b')' | b'-' | b'.' | b' '
+        ) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    // Trailing separators belong to the text around the number.
+    while i > start && matches!(bytes[i - 1], b' ' | b'.' | b'-' | b'(') {
+        i -= 1;
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests;

@@ -216,3 +216,4 @@ fn regions_are_validated() {
 }
 
 mod reads_back;
+mod redaction;

@@ -1,5 +1,6 @@
 //! What listings and inserts answer: lead pages, Do-Not-Call entries, set-aside items.
 
+use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, LeadId, TenantId};
 use domain::lead::ImportSource;
 use domain::phone::E164;
@@ -57,6 +58,19 @@ pub struct DncEntry {
     pub source: String,
     /// When it was added, if recorded.
     pub added_at: Option<String>,
+}
+
+/// A number taken off a tenant's list: an opt-out removed is recorded, never silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DncRemoval {
+    /// The number.
+    pub number: E164,
+    /// How it had got on the list (`api`, `csv`, `opt_out`).
+    pub source: String,
+    /// Who removed it (the API key's id, or the admin command).
+    pub removed_by: String,
+    /// When.
+    pub removed_at: DateTime<Utc>,
 }
 
 /// A stored item that could not be read back, as listed for its owner.

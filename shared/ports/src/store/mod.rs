@@ -13,12 +13,15 @@ mod transition;
 
 pub use access::{ApiKeyRecord, TenantRecord};
 pub use jobs::{ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus};
-pub use listing::{DncEntry, InsertOutcome, LeadCursor, QuarantineOwner, QuarantinedItem};
+pub use listing::{
+    DncEntry, DncRemoval, InsertOutcome, LeadCursor, QuarantineOwner, QuarantinedItem,
+};
 
 pub use counters::{CampaignCounters, QuietHint};
 pub use due::{DueBatch, DueRead, DueScan, ShardRead};
 pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
+pub use repos::is_dnc;
 pub use repos::{
     Agents, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads, Quarantine, Reports,
     Tenants,

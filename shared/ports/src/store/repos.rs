@@ -19,9 +19,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{
-    AgentRecord, ApiKeyRecord, CampaignCounters, CampaignRecord, DncEntry, DueBatch, DueRead,
-    DueScan, ExportRecord, ImportRecord, InsertOutcome, LeadCursor, LeadWrite, NewCampaign,
-    QuarantineOwner, QuarantinedItem, StoreError, TenantRecord, WriteError,
+    AgentRecord, ApiKeyRecord, CampaignCounters, CampaignRecord, DncEntry, DncRemoval, DueBatch,
+    DueRead, DueScan, ExportRecord, ImportRecord, InsertOutcome, LeadCursor, LeadWrite,
+    NewCampaign, QuarantineOwner, QuarantinedItem, StoreError, TenantRecord, WriteError,
 };
 
 /// Tenants and the API keys that act for them.
@@ -235,10 +235,21 @@ pub trait DoNotCall: Send + Sync {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<E164>, StoreError>;
-    /// Removes a number (idempotent).
-    async fn remove_dnc(&self, tenant: &TenantId, number: &E164) -> Result<(), StoreError>;
-    /// Whether a number is on the list (strongly consistent).
-    async fn is_dnc(&self, tenant: &TenantId, number: &E164) -> Result<bool, StoreError>;
+    /// Removes a number and records who removed it and when, in one transaction. Idempotent:
+    /// a number not on the list is not recorded again (`None`).
+    async fn remove_dnc(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+        removed_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DncRemoval>, StoreError>;
+    /// The tenant's most recent removals, newest first.
+    async fn dnc_removals(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<DncRemoval>, StoreError>;
     /// Which of `numbers` are on the list.
     async fn dnc_among(
         &self,
@@ -252,6 +263,18 @@ pub trait DoNotCall: Send + Sync {
         after: Option<&E164>,
         limit: usize,
     ) -> Result<(Vec<DncEntry>, Option<E164>), StoreError>;
+}
+
+/// Whether `number` is on the tenant's list (strongly consistent: one key of `dnc_among`).
+pub async fn is_dnc<S: DoNotCall + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    number: &E164,
+) -> Result<bool, StoreError> {
+    Ok(store
+        .dnc_among(tenant, std::slice::from_ref(number))
+        .await?
+        .contains(number))
 }
 
 /// Export jobs.

@@ -71,6 +71,8 @@ pub struct Importer {
     pub clock: Arc<dyn Clock>,
     /// Crash injection (none in production).
     pub faults: Arc<dyn Faults>,
+    /// The deployment's secret for keyed lead ids.
+    pub lead_id_key: domain::ids::LeadIdKey,
     /// Tunables.
     pub settings: ImportSettings,
 }

@@ -35,6 +35,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         queue_url: required_var("IMPORT_QUEUE_URL")?,
         clock: Arc::new(SystemClock),
         faults: Arc::new(NoFaults),
+        lead_id_key: bootstrap::lead_ids::key(&sdk, &required_var("LEAD_ID_SECRET_ARN")?).await?,
         settings,
     });
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashSet;
 
 use chrono::{DateTime, Utc};
-use domain::ids::{CampaignId, ImportId, LeadId};
+use domain::ids::{CampaignId, ImportId, LeadId, LeadIdKey};
 use domain::import::fast_phone::PhoneCache;
 use domain::import::header::HeaderMap;
 use domain::import::row::{RowResult, RowSettings, parse_row};
@@ -86,6 +86,8 @@ pub struct RowSink {
     campaign: CampaignId,
     import: ImportId,
     now: DateTime<Utc>,
+    /// The deployment's key, for a campaign with keyed lead ids; `None`: plain ids.
+    lead_key: Option<LeadIdKey>,
 }
 
 impl RowSink {
@@ -105,7 +107,14 @@ impl RowSink {
             campaign,
             import,
             now,
+            lead_key: None,
         }
+    }
+
+    /// Derives lead ids with `key` (a campaign with keyed ids) instead of the plain hash.
+    pub fn with_lead_key(mut self, key: Option<LeadIdKey>) -> Self {
+        self.lead_key = key;
+        self
     }
 
     /// Phone numbers that took the fast path and the full parser.
@@ -143,7 +152,10 @@ impl RowSink {
                     return rejected("duplicate_in_file");
                 }
                 let lead = Lead {
-                    id: LeadId::derive(&self.campaign, &contact.phone),
+                    id: match &self.lead_key {
+                        Some(key) => LeadId::keyed(key, &self.campaign, &contact.phone),
+                        None => LeadId::derive(&self.campaign, &contact.phone),
+                    },
                     contact: *contact,
                     source: ImportSource {
                         import_id: self.import.clone(),

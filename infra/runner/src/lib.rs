@@ -120,6 +120,9 @@ impl Runner {
                 queue_url: resources.name("ImportQueue")?.to_owned(),
                 clock: clock.clone(),
                 faults: Arc::new(NoFaults),
+                // Locally a fixed key: the emulator's data is throwaway.
+                lead_id_key: domain::ids::LeadIdKey::new("local-runner-lead-id-key")
+                    .expect("long enough"),
                 settings: importer::ImportSettings::default(),
             }),
             simulator: simulator.clone(),

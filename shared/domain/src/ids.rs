@@ -128,23 +128,92 @@ impl fmt::Display for LeadRef {
     }
 }
 
+/// How a campaign derives its lead ids. Stored with the campaign: one created before keyed ids
+/// existed keeps plain ones, so a re-import still finds the leads it made (a different id for
+/// the same number would be a second lead, and a second call).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadIdScheme {
+    /// SHA-256 of campaign and number: anyone who guesses the number can check an id.
+    #[default]
+    Plain,
+    /// HMAC-SHA-256 with the deployment's [`LeadIdKey`]: a leaked id reveals nothing.
+    Keyed,
+}
+
+/// The deployment's secret for lead ids (at least 16 bytes). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LeadIdKey(Vec<u8>);
+
+/// A lead id key shorter than 16 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a lead id key needs at least 16 bytes")]
+pub struct WeakLeadIdKey;
+
+impl LeadIdKey {
+    /// A key from secret bytes (the deployment's secret string).
+    pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, WeakLeadIdKey> {
+        let secret = secret.into();
+        (secret.len() >= 16)
+            .then_some(Self(secret))
+            .ok_or(WeakLeadIdKey)
+    }
+}
+
+impl fmt::Debug for LeadIdKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LeadIdKey(..)")
+    }
+}
+
+/// The first 96 bits of a digest, in hex: the lead id.
+fn id_of(digest: &[u8]) -> LeadId {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(24);
+    for byte in &digest[..12] {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xF)]));
+    }
+    LeadId(hex)
+}
+
 impl LeadId {
     /// The lead id for a number in a campaign: the first 96 bits of
     /// SHA-256(campaign id, E.164), in hex. Deterministic, so a re-import addresses the existing
-    /// lead (dedupe is a conditional put), and opaque, so ids in URLs and logs carry no number.
+    /// lead (dedupe is a conditional put), and opaque, so ids in URLs and logs carry no number
+    /// — but a guessed number can be checked against it; new campaigns use [`Self::keyed`].
     pub fn derive(campaign: &CampaignId, number: &E164) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(campaign.as_str().as_bytes());
         hasher.update([0u8]);
         hasher.update(number.as_str().as_bytes());
-        let digest = hasher.finalize();
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(24);
-        for byte in &digest[..12] {
-            hex.push(char::from(HEX[usize::from(byte >> 4)]));
-            hex.push(char::from(HEX[usize::from(byte & 0xF)]));
+        id_of(&hasher.finalize())
+    }
+
+    /// The keyed lead id: the first 96 bits of HMAC-SHA-256(key; campaign id, E.164), in hex.
+    /// As deterministic as [`Self::derive`] within a deployment, and without the key an id says
+    /// nothing of its number.
+    pub fn keyed(key: &LeadIdKey, campaign: &CampaignId, number: &E164) -> Self {
+        use hmac::{KeyInit, Mac};
+        let mut mac =
+            hmac::Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC takes a key of any length");
+        mac.update(campaign.as_str().as_bytes());
+        mac.update(&[0u8]);
+        mac.update(number.as_str().as_bytes());
+        id_of(&mac.finalize().into_bytes())
+    }
+
+    /// The id under the campaign's scheme.
+    pub fn for_scheme(
+        scheme: LeadIdScheme,
+        key: &LeadIdKey,
+        campaign: &CampaignId,
+        number: &E164,
+    ) -> Self {
+        match scheme {
+            LeadIdScheme::Plain => Self::derive(campaign, number),
+            LeadIdScheme::Keyed => Self::keyed(key, campaign, number),
         }
-        Self(hex)
     }
 
     /// A stable shard number in `0..shards` for spreading this lead's index entries.
@@ -182,6 +251,35 @@ mod tests {
         let other = CampaignId::parse("c2").unwrap();
         assert_ne!(LeadId::derive(&c, &n), LeadId::derive(&other, &n));
         assert_eq!(LeadId::derive(&c, &n).as_str().len(), 24);
+    }
+
+    #[test]
+    fn a_keyed_lead_id_is_stable_per_key_and_cannot_be_checked_without_it() {
+        let c = CampaignId::parse("c1").unwrap();
+        let n = E164::parse_strict("+14155552671").unwrap();
+        let key = LeadIdKey::new("deployment-secret-0123456789").unwrap();
+        let other = LeadIdKey::new("another-deployment-secret-xyz").unwrap();
+        let id = LeadId::keyed(&key, &c, &n);
+        assert_eq!(
+            id,
+            LeadId::keyed(&key, &c, &n),
+            "a re-import finds its lead"
+        );
+        assert_eq!(id.as_str().len(), 24);
+        assert_ne!(
+            id,
+            LeadId::derive(&c, &n),
+            "the plain hash does not reveal it"
+        );
+        assert_ne!(id, LeadId::keyed(&other, &c, &n));
+        assert_eq!(LeadId::for_scheme(LeadIdScheme::Keyed, &key, &c, &n), id);
+        assert_eq!(
+            LeadId::for_scheme(LeadIdScheme::Plain, &key, &c, &n),
+            LeadId::derive(&c, &n),
+            "campaigns made before keyed ids keep theirs"
+        );
+        assert_eq!(LeadIdKey::new("short"), Err(WeakLeadIdKey));
+        assert_eq!(format!("{key:?}"), "LeadIdKey(..)");
     }
 
     #[test]

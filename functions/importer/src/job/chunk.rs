@@ -7,7 +7,7 @@ use domain::import::{FileRefusal, RecordReader, SNIFF_BYTES, sniff};
 use domain::lead::Lead;
 use ports::store::{DoNotCall, ImportFormat, ImportRecord, ImportStatus, InsertOutcome, Leads};
 
-use super::{Chunk, ChunkState, ImportError, put, s3};
+use super::{Chunk, ChunkState, ImportError, RowContext, put, s3};
 use crate::pipeline::{Row, RowSink};
 use crate::report;
 use crate::{ImportSettings, Importer};
@@ -26,7 +26,7 @@ struct Start {
 pub(super) async fn read_chunk(
     importer: &Importer,
     record: &ImportRecord,
-    region: domain::phone::DefaultRegion,
+    rows: &RowContext,
 ) -> Result<Result<Chunk, FileRefusal>, ImportError> {
     let settings: &ImportSettings = &importer.settings;
     if let Some(end) = past_the_end(record) {
@@ -57,7 +57,7 @@ pub(super) async fn read_chunk(
     };
     let sink = match &record.format {
         Some(f) => match HeaderMap::parse(f.header.clone()) {
-            Ok(header) => Some(make_sink(header, f, record, region, settings, importer)),
+            Ok(header) => Some(make_sink(header, f, record, rows, settings, importer)),
             Err(refusal) => return Ok(Err(refusal)),
         },
         None => None,
@@ -65,7 +65,7 @@ pub(super) async fn read_chunk(
     let mut state = ChunkState {
         importer,
         record,
-        region,
+        context: rows,
         format: start.format,
         sink,
         header_pending: start.header_pending,
@@ -199,12 +199,12 @@ pub(super) fn make_sink(
     header: HeaderMap,
     format: &ImportFormat,
     record: &ImportRecord,
-    region: domain::phone::DefaultRegion,
+    rows: &RowContext,
     settings: &ImportSettings,
     importer: &Importer,
 ) -> RowSink {
     let row_settings = RowSettings {
-        region,
+        region: rows.region,
         encoding: format.sniffed.encoding,
         limits: settings.limits,
     };
@@ -215,6 +215,7 @@ pub(super) fn make_sink(
         record.id.clone(),
         importer.clock.now(),
     )
+    .with_lead_key(rows.lead_key.clone())
 }
 
 /// A rejected row: its line, the reason code and its original values.

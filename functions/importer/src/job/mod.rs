@@ -289,12 +289,9 @@ async fn process(
     mut record: ImportRecord,
     deadline: Instant,
 ) -> Result<Outcome, ImportError> {
-    let config = CampaignConfig::parse(campaign.spec.clone()).ok();
-    let region = config
-        .as_ref()
-        .map_or(domain::phone::DefaultRegion::us(), |c| c.default_region);
+    let rows = RowContext::of(importer, campaign);
     loop {
-        let chunk = match read_chunk(importer, &record, region).await? {
+        let chunk = match read_chunk(importer, &record, &rows).await? {
             Ok(chunk) => chunk,
             Err(refusal) => return refuse(importer, record, refusal).await,
         };
@@ -359,11 +356,30 @@ async fn process(
     }
 }
 
+/// What every row of an import is read with: the campaign's region for national numbers and,
+/// for a campaign with keyed lead ids, the deployment's key.
+struct RowContext {
+    region: domain::phone::DefaultRegion,
+    lead_key: Option<domain::ids::LeadIdKey>,
+}
+
+impl RowContext {
+    fn of(importer: &Importer, campaign: &CampaignRecord) -> Self {
+        let region = CampaignConfig::parse(campaign.spec.clone())
+            .map_or(domain::phone::DefaultRegion::us(), |c| c.default_region);
+        let keyed = campaign.lead_ids == domain::ids::LeadIdScheme::Keyed;
+        Self {
+            region,
+            lead_key: keyed.then(|| importer.lead_id_key.clone()),
+        }
+    }
+}
+
 /// What reading a chunk has found so far (fed record by record).
 struct ChunkState<'a> {
     importer: &'a Importer,
     record: &'a ImportRecord,
-    region: domain::phone::DefaultRegion,
+    context: &'a RowContext,
     format: ImportFormat,
     sink: Option<RowSink>,
     header_pending: bool,
@@ -401,7 +417,7 @@ impl ChunkState<'_> {
                         header,
                         &self.format,
                         self.record,
-                        self.region,
+                        self.context,
                         settings,
                         self.importer,
                     ));

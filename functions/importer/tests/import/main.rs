@@ -3,6 +3,7 @@
 
 mod corpus;
 mod dead_letters;
+mod lead_ids;
 mod lifecycle;
 mod pinned;
 mod resume;

@@ -87,6 +87,7 @@ impl World {
             queue_url: self.queue_url.clone(),
             clock: Arc::new(ManualClock::at(t0())),
             faults,
+            lead_id_key: domain::ids::LeadIdKey::new("importer-tests-lead-id-key").unwrap(),
             settings,
         }
     }

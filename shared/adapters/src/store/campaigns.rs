@@ -37,6 +37,7 @@ impl Campaigns for DynamoStore {
             status: CampaignStatus::Draft,
             config_version: 1,
             spec: new.spec,
+            lead_ids: domain::ids::LeadIdScheme::Keyed,
             created_at: new.now,
             updated_at: new.now,
         };

@@ -20,7 +20,7 @@
 //! | hourly analytics counters | `pk = C#{tenant}#{campaign}`, `sk = HOUR#{yyyy-mm-ddThh}` |
 //! | import jobs of a campaign | `pk = C#{tenant}#{campaign}`, `sk = IMPORT#{import}` |
 //! | export jobs; last reconciliation | `pk = C#{tenant}#{campaign}`, `sk = EXPORT#{export}` / `RECONCILE` |
-//! | lead by id (id = hash of campaign + E.164: dedupe is a conditional put) | `pk = L#{tenant}#{campaign}#{shard}`, `sk = {lead}`; shard = lead id mod 4 |
+//! | lead by id (id = keyed hash of campaign + E.164: dedupe is a conditional put) | `pk = L#{tenant}#{campaign}#{shard}`, `sk = {lead}`; shard = lead id mod 4 |
 //! | leads of a campaign, paged | Query each of the 4 shard partitions in turn |
 //! | leads by status, paged | GSI `by_status`: `status_pk = S#{tenant}#{campaign}#{status}#{shard}`, `status_sk = {lead}` |
 //! | due leads, in due order (sparse: final leads carry no key) | GSI `due`: `due_pk = D#{tenant}#{campaign}#dial#{shard}` or `…#call#0`, `due_at` = epoch ms |

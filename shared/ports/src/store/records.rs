@@ -18,6 +18,10 @@ pub struct CampaignRecord {
     pub config_version: u64,
     /// The normalized configuration.
     pub spec: CampaignSpec,
+    /// How its lead ids are derived: keyed for campaigns created since keyed ids exist; a
+    /// stored campaign without the field is older and keeps plain ids.
+    #[serde(default)]
+    pub lead_ids: domain::ids::LeadIdScheme,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -1,0 +1,30 @@
+//! The deployment's secret for keyed lead ids, read once at cold start from Secrets Manager
+//! (the template generates it; it must never change for a deployment: the same number in
+//! the same campaign must keep its id, or a re-import would create a second lead).
+
+use aws_config::SdkConfig;
+use domain::ids::LeadIdKey;
+
+/// Why the key could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("lead id key: {0}")]
+pub struct LeadIdKeyError(String);
+
+/// The key stored in the secret `arn` (its string value, at least 16 bytes).
+pub async fn key(sdk: &SdkConfig, arn: &str) -> Result<LeadIdKey, LeadIdKeyError> {
+    let out = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            LeadIdKeyError(format!(
+                "reading secret {arn}: {}",
+                aws_sdk_secretsmanager::Error::from(e)
+            ))
+        })?;
+    let secret = out
+        .secret_string
+        .ok_or_else(|| LeadIdKeyError(format!("secret {arn} has no string value")))?;
+    LeadIdKey::new(secret).map_err(|e| LeadIdKeyError(e.to_string()))
+}

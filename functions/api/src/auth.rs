@@ -5,6 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine as _;
 use domain::ids::{ApiKeyId, TenantId};
+use ports::store::RateLimits;
 use ports::store::Tenants;
 use rand::RngExt;
 use sha2::{Digest, Sha256};
@@ -64,6 +65,15 @@ impl FromRequestParts<AppState> for Actor {
             .ok_or(ApiError::Unauthorized)?;
         if record.revoked_at.is_some() {
             return Err(ApiError::Unauthorized);
+        }
+        let second = state.clock.now().timestamp();
+        let limit = state.settings.tenant_requests_per_second;
+        if !state
+            .store
+            .take_request(&record.tenant, second, limit)
+            .await?
+        {
+            return Err(ApiError::RateLimited);
         }
         Ok(Actor {
             tenant: record.tenant,

@@ -73,6 +73,9 @@ pub enum ApiError {
         /// Explanation.
         detail: String,
     },
+    /// The tenant's requests this second are spent. Answered 429 with `Retry-After: 1`.
+    #[error("too many requests for this tenant; retry after 1 second")]
+    RateLimited,
     /// A dependency is overloaded or briefly unreachable (storage throttling, a service or
     /// network error): the same request may succeed shortly. Answered 503 with `Retry-After`.
     #[error("the service is busy; retry after {RETRY_AFTER_SECONDS} seconds")]
@@ -129,6 +132,11 @@ impl ApiError {
                 "Invalid transition",
             ),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
+            Self::RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -175,6 +183,12 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from(RETRY_AFTER_SECONDS),
+            );
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
             );
         }
         if status == StatusCode::UNAUTHORIZED {

@@ -17,6 +17,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     if let Ok(v) = std::env::var("IMPORT_MAX_FILE_BYTES") {
         settings.max_upload_bytes = v.parse()?;
     }
+    if let Ok(v) = std::env::var("API_TENANT_REQUESTS_PER_SECOND") {
+        settings.tenant_requests_per_second = v.parse()?;
+    }
     let sdk = adapters::aws::load_config().await;
     let state = AppState {
         store: Arc::new(DynamoStore::new(

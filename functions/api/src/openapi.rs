@@ -27,17 +27,21 @@ impl Modify for BearerAuth {
 /// Errors are `application/problem+json` (the handlers' annotations name the `Problem` body;
 /// this moves it to its real media type), and every operation documents the errors any request
 /// can meet: a malformed request (400), a missing key (401), an unknown id (404), a body too
-/// large (413) or of the wrong type (415), invalid fields (422), an internal failure (500), a
-/// busy store (503, with `Retry-After`).
+/// large (413) or of the wrong type (415), invalid fields (422), too many requests (429, with
+/// `Retry-After`), an internal failure (500), a busy store (503, with `Retry-After`).
 struct ProblemResponses;
 
-const COMMON_ERRORS: [(&str, &str); 8] = [
+const COMMON_ERRORS: [(&str, &str); 9] = [
     ("400", "The request is malformed"),
     ("401", "A valid API key is required"),
     ("404", "Not found (also another tenant's ids)"),
     ("413", "The body is too large"),
     ("415", "The body's media type is not accepted"),
     ("422", "Fields are invalid; every bad field is listed"),
+    (
+        "429",
+        "The tenant's requests this second are spent; retry after the Retry-After seconds",
+    ),
     ("500", "Internal error (logged, not detailed)"),
     (
         "503",

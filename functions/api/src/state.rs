@@ -20,6 +20,8 @@ pub struct ApiSettings {
     pub dry_run_max_sample: usize,
     /// Largest CSV an upload URL accepts (bytes): the importer's limit, signed into the URL.
     pub max_upload_bytes: u64,
+    /// Requests a tenant may make per second, over all its keys; more answer 429.
+    pub tenant_requests_per_second: u32,
 }
 
 impl Default for ApiSettings {
@@ -29,6 +31,7 @@ impl Default for ApiSettings {
             download_url_ttl: Duration::from_secs(60 * 60),
             dry_run_max_sample: 200,
             max_upload_bytes: 512 * 1024 * 1024,
+            tenant_requests_per_second: 20,
         }
     }
 }

@@ -95,7 +95,12 @@ impl Runner {
             blobs: Blobs::new(s3.clone(), &bucket),
             results: results_queue,
             clock: clock.clone(),
-            settings: api::ApiSettings::default(),
+            // One local user and the contract test's bursts on a sped-up clock: the per-tenant
+            // limit is the deployment's concern (tested in the API's own tests).
+            settings: api::ApiSettings {
+                tenant_requests_per_second: 10_000,
+                ..api::ApiSettings::default()
+            },
         };
         let router = api::router(api).merge(call_events::router(engine.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -5,6 +5,8 @@ use axum::http::{Method, StatusCode};
 use domain::plan::Plan;
 use serde_json::json;
 
+use ports::Clock;
+
 use crate::support::*;
 
 #[tokio::test]
@@ -92,5 +94,38 @@ async fn an_inbound_agent_is_refused_when_a_campaign_is_created_changed_or_launc
             .await,
         StatusCode::CONFLICT,
         "agent_not_outbound",
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_over_its_requests_per_second_gets_429_and_others_are_not_slowed() {
+    let settings = api::ApiSettings {
+        tenant_requests_per_second: 5,
+        ..api::ApiSettings::default()
+    };
+    let app = App::spawn_with("rate-limit", settings).await;
+    let busy = app.tenant("busy", Plan::Starter).await;
+    let calm = app.tenant("calm", Plan::Starter).await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(app.get(&busy, "/v1/campaigns").await);
+    }
+    let ok = statuses
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(ok, 5, "exactly the budget passes in one second");
+    let refused = statuses.last().unwrap();
+    assert_problem(refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_eq!(refused.retry_after.as_deref(), Some("1"));
+    assert_eq!(app.get(&calm, "/v1/campaigns").await.status, StatusCode::OK);
+
+    app.clock
+        .set(app.clock.now() + chrono::Duration::seconds(1));
+    assert_eq!(
+        app.get(&busy, "/v1/campaigns").await.status,
+        StatusCode::OK,
+        "a new second"
     );
 }

@@ -28,6 +28,8 @@ pub fn t0() -> DateTime<Utc> {
 
 pub struct App {
     pub router: Router,
+    /// The API's clock.
+    pub clock: ManualClock,
     /// The results queue and the bucket: tests run the results worker's jobs themselves.
     pub results_queue: String,
     pub sqs: aws_sdk_sqs::Client,
@@ -40,10 +42,21 @@ pub struct Response {
     pub status: StatusCode,
     pub body: Value,
     pub content_type: String,
+    pub retry_after: Option<String>,
 }
 
 impl App {
+    /// An app whose tenants are not rate limited (tests make many requests in one virtual
+    /// second).
     pub async fn spawn(label: &str) -> App {
+        let settings = ApiSettings {
+            tenant_requests_per_second: 1_000_000,
+            ..ApiSettings::default()
+        };
+        Self::spawn_with(label, settings).await
+    }
+
+    pub async fn spawn_with(label: &str, settings: ApiSettings) -> App {
         let env = TestEnv::new(label).await.expect("local AWS emulator");
         let store = Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&env.config),
@@ -68,9 +81,10 @@ impl App {
             blobs: blobs.clone(),
             results: Arc::new(adapters::queue::SqsQueue::new(sqs.clone(), &results_queue)),
             clock: Arc::new(clock.clone()),
-            settings: ApiSettings::default(),
+            settings,
         };
         App {
+            clock,
             results_queue,
             sqs,
             blobs,
@@ -162,6 +176,11 @@ impl App {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes)
             .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
@@ -169,6 +188,7 @@ impl App {
             status,
             body,
             content_type,
+            retry_after,
         }
     }
 

@@ -137,6 +137,14 @@ pub fn dnc_removals_pk(tenant: &TenantId) -> String {
     format!("DNCLOG#{tenant}")
 }
 
+/// A tenant's API request budget for one second.
+pub fn rate_pk(tenant: &TenantId, epoch_second: i64) -> String {
+    format!("RATE#{tenant}#{epoch_second}")
+}
+
+/// The sort key of a request budget.
+pub const RATE_SK: &str = "RATE";
+
 /// A provider account's calls-per-second token bucket for one second.
 pub fn cps_pk(account: &str, epoch_second: i64) -> String {
     format!("CPS#{account}#{epoch_second}")

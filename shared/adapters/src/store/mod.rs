@@ -26,6 +26,7 @@
 //! | due leads, in due order (sparse: final leads carry no key) | GSI `due`: `due_pk = D#{tenant}#{campaign}#dial#{shard}` or `…#call#0`, `due_at` = epoch ms |
 //! | Do-Not-Call entry; a tenant's list | `pk = DNC#{tenant}`, `sk = {E.164}` |
 //! | provider calls-per-second bucket (TTL) | `pk = CPS#{account}#{epoch second}`, `sk = CPS` |
+//! | a tenant's API requests in one second (TTL) | `pk = RATE#{tenant}#{epoch second}`, `sk = RATE` |
 //! | items set aside because they no longer decode (see [`quarantine`]) | owner's partition (`C#…` or `T#…`), `sk = QUARANTINE#{pk}/{sk}` |
 //!
 //! **The due index is the engine's clock.** Every lead that is not final has exactly one entry:
@@ -56,6 +57,7 @@ mod imports;
 pub mod keys;
 mod leads;
 mod quarantine;
+mod rate;
 mod results;
 mod tenants;
 

@@ -23,8 +23,8 @@ pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use repos::is_dnc;
 pub use repos::{
-    Agents, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads, Quarantine, Reports,
-    Tenants,
+    Agents, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads, Quarantine,
+    RateLimits, Reports, Tenants,
 };
 pub use transition::{CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard};
 

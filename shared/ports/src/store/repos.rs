@@ -265,6 +265,19 @@ pub trait DoNotCall: Send + Sync {
     ) -> Result<(Vec<DncEntry>, Option<E164>), StoreError>;
 }
 
+/// Per-tenant request budgets: one shared API must not let one tenant's burst starve the rest.
+#[async_trait]
+pub trait RateLimits: Send + Sync {
+    /// Takes one request from the tenant's budget of `limit` for the second `epoch_second`;
+    /// false when that second's budget is spent.
+    async fn take_request(
+        &self,
+        tenant: &TenantId,
+        epoch_second: i64,
+        limit: u32,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Whether `number` is on the tenant's list (strongly consistent: one key of `dnc_among`).
 pub async fn is_dnc<S: DoNotCall + ?Sized>(
     store: &S,

@@ -105,7 +105,7 @@ case("international_written_forms.csv",
      "+1 415 555 2671 ext. 9,extension\n"
      "011 44 20 7183 8750,London dialled with the US prefix\n",
      rows=5, imported=3, rejected={"phone_too_long": 1, "phone_extension": 1},
-     report=[(2, "phone_too_long"), (5, "phone_extension")])
+     report=[(2, "phone_too_long"), (5, "phone_extension")], setup={"countries": ["US", "DE", "GB"]})
 case("invalid_numbers.csv", "phone,name\n12,A\nhello,B\n+999 123 456,C\n+1 555 010 9999,D\n,E\n"
      "123456789012345678901,F\n",
      rows=6, imported=0,
@@ -114,7 +114,13 @@ case("invalid_numbers.csv", "phone,name\n12,A\nhello,B\n+999 123 456,C\n+1 555 0
      report=[(2, "phone_invalid"), (3, "phone_not_a_number"), (4, "phone_invalid_country_code"),
              (5, "phone_invalid"), (6, "phone_empty"), (7, "phone_too_long")])
 case("international_numbers.csv", "phone,name\n+44 20 7183 8750,London\n+33 1 42 68 53 00,Paris\n"
-     "+91 74104 10123,Mumbai\n", rows=3, imported=3)
+     "+91 74104 10123,Mumbai\n", rows=3, imported=3, setup={"countries": ["US", "GB", "FR", "IN"]})
+# A tenant calls only into its allowed countries (default: US). Canada shares +1 with the US and
+# Jamaica (+1 876) is a known premium-fraud destination: both refused for a US-only tenant.
+case("destination_not_allowed.csv", "phone,name\n+44 20 7183 8750,London\n+1 416 555 0100,Toronto\n"
+     "+1 876 555 0100,Kingston\n+1 415 555 2671,SF\n",
+     rows=4, imported=1, rejected={"destination_not_allowed": 3},
+     report=[(2, "destination_not_allowed"), (3, "destination_not_allowed"), (4, "destination_not_allowed")])
 case("us_formats.csv", "phone\n(415) 555-2671\n415.555.2672\n1 415 555 2673\n+1-415-555-2674\n4155552675\n",
      rows=5, imported=5)
 case("whitespace_padding.csv", "phone , name \n  +1 415 555 2671  ,  Ann  \n", rows=1, imported=1)

@@ -22,6 +22,9 @@ pub enum AdminError {
     /// No such key.
     #[error("key {0} does not exist")]
     NoKey(ApiKeyId),
+    /// A value given to the command is not valid.
+    #[error("{0}")]
+    Invalid(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] ports::store::StoreError),
@@ -88,5 +91,65 @@ pub async fn revoke_key(
         Ok(record) => Ok(record),
         Err(ports::store::WriteError::Refused(_)) => Err(AdminError::NoKey(key.clone())),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces the numbers a tenant's agents may call from (numbers the operators verified the
+/// tenant owns). Agents using another number are refused from then on (create, change,
+/// launch).
+pub async fn set_caller_numbers(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    numbers: &[String],
+) -> Result<TenantRecord, AdminError> {
+    let mut record = store
+        .get_tenant(tenant)
+        .await?
+        .ok_or_else(|| AdminError::NoTenant(tenant.clone()))?;
+    record.caller_numbers = numbers
+        .iter()
+        .map(|n| {
+            domain::phone::E164::normalize(n, domain::phone::DefaultRegion::us())
+                .map(|n| n.e164)
+                .map_err(|e| AdminError::Invalid(format!("{n}: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    save_policy(store, record).await
+}
+
+/// Replaces the countries (ISO 3166-1 alpha-2) a tenant's leads and transfer numbers may be in.
+pub async fn set_countries(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    countries: &[String],
+) -> Result<TenantRecord, AdminError> {
+    let mut record = store
+        .get_tenant(tenant)
+        .await?
+        .ok_or_else(|| AdminError::NoTenant(tenant.clone()))?;
+    record.allowed_countries = countries
+        .iter()
+        .map(|c| {
+            domain::phone::DefaultRegion::parse(c)
+                .map(domain::phone::DefaultRegion::code)
+                .map_err(|e| AdminError::Invalid(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    save_policy(store, record).await
+}
+
+async fn save_policy(
+    store: &DynamoStore,
+    record: TenantRecord,
+) -> Result<TenantRecord, AdminError> {
+    use ports::store::TenantPolicies;
+    let (numbers, countries) = (&record.caller_numbers, &record.allowed_countries);
+    if store
+        .set_tenant_policy(&record.id, numbers, countries)
+        .await?
+    {
+        Ok(record)
+    } else {
+        Err(AdminError::NoTenant(record.id))
     }
 }

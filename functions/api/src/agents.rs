@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use domain::agent::{Agent, AgentMode, AgentSpec};
 use domain::ids::{AgentId, TenantId};
 use ports::store::AgentRecord;
-use ports::store::{Agents, Campaigns};
+use ports::store::{Agents, Campaigns, Tenants};
 
 use crate::AppState;
 use crate::auth::Tenant;
@@ -29,6 +29,23 @@ pub(crate) async fn find(
         .get_agent(tenant, &id)
         .await?
         .ok_or(ApiError::NotFound("agent"))
+}
+
+/// An agent calls only from one of its tenant's registered numbers (`admin
+/// set-caller-numbers`): never from another tenant's, or an unverified one.
+async fn require_registered_number(
+    state: &AppState,
+    tenant: &TenantId,
+    agent: &domain::agent::Agent,
+) -> Result<(), ApiError> {
+    let record = (state.store.get_tenant(tenant).await?).ok_or(ApiError::Unauthorized)?;
+    if record.may_call_from(&agent.caller_number) {
+        return Ok(());
+    }
+    Err(ApiError::field(
+        "caller_number",
+        "not one of the tenant's registered caller numbers (the operators register them)",
+    ))
 }
 
 /// Live campaigns of the tenant that use the agent.
@@ -65,6 +82,7 @@ pub(crate) async fn create(
     ValidJson(spec): ValidJson<AgentSpec>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
     let agent = parse(&spec)?;
+    require_registered_number(&state, &tenant, &agent).await?;
     let now = state.clock.now();
     let record = AgentRecord {
         tenant,
@@ -120,6 +138,7 @@ pub(crate) async fn update(
 ) -> Result<Json<AgentView>, ApiError> {
     let current = find(&state, &tenant, agent_id).await?;
     let agent = parse(&spec)?;
+    require_registered_number(&state, &tenant, &agent).await?;
     if agent.mode == AgentMode::Inbound {
         let using = live_campaigns_using(&state, &tenant, &current.id).await?;
         if !using.is_empty() {

@@ -13,7 +13,7 @@ use domain::config::{CampaignConfig, CampaignSpec};
 use domain::eligibility::{Screen, screen};
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::status::{CampaignAction, CampaignStatus, LeadStatus, Transition};
-use ports::store::{Agents, Campaigns, Counters, Leads};
+use ports::store::{Agents, Campaigns, Counters, Leads, Tenants};
 use ports::store::{CampaignRecord, NewCampaign, Refusal, WriteError};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -71,6 +71,37 @@ async fn require_outbound_agent(
         return Err(ApiError::field(
             "agent_id",
             "the agent is inbound-only; choose an outbound or hybrid agent",
+        ));
+    }
+    tenant_allows(state, tenant, config, &agent).await
+}
+
+/// What the operators allow the tenant: the agent calls from one of its registered caller
+/// numbers, and the transfer number is in one of its countries (another tenant's number or a
+/// premium destination abroad would spend someone else's money).
+async fn tenant_allows(
+    state: &AppState,
+    tenant: &TenantId,
+    config: &CampaignConfig,
+    agent: &ports::store::AgentRecord,
+) -> Result<(), ApiError> {
+    let record = (state.store.get_tenant(tenant).await?).ok_or(ApiError::Unauthorized)?;
+    let from = domain::agent::Agent::parse(&agent.spec).map(|a| a.caller_number);
+    if !from.as_ref().is_ok_and(|n| record.may_call_from(n)) {
+        return Err(ApiError::field(
+            "agent_id",
+            "the agent's caller number is not one of the tenant's registered caller numbers",
+        ));
+    }
+    if let Some(transfer) = &config.call_handling.transfer_number
+        && !record.may_reach(transfer)
+    {
+        return Err(ApiError::field(
+            "call_handling.transfer_number",
+            format!(
+                "outside the countries this tenant may call ({})",
+                record.allowed_countries.join(", ")
+            ),
         ));
     }
     Ok(())
@@ -322,6 +353,17 @@ pub(crate) async fn launch(
                 return Err(ApiError::conflict(
                     "agent_not_outbound",
                     "the campaign's agent is inbound-only; use an outbound or hybrid agent",
+                ));
+            }
+            if let Err(ApiError::Validation(errors)) =
+                tenant_allows(&state, &tenant, &config, &agent).await
+            {
+                let detail = errors
+                    .into_iter()
+                    .map(|e| format!("{}: {}", e.field, e.message));
+                return Err(ApiError::conflict(
+                    "not_allowed_for_tenant",
+                    detail.collect::<Vec<_>>().join("; "),
                 ));
             }
             if config.ends_at.is_some_and(|end| end <= now) {

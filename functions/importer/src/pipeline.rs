@@ -10,7 +10,7 @@ use domain::import::header::HeaderMap;
 use domain::import::row::{RowResult, RowSettings, parse_row};
 use domain::import::{Encoding, Record, decode_field};
 use domain::lead::{ImportSource, Lead, LeadState};
-use domain::phone::Repair;
+use domain::phone::{DefaultRegion, Repair};
 
 /// A row's fate before any write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +88,8 @@ pub struct RowSink {
     now: DateTime<Utc>,
     /// The deployment's key, for a campaign with keyed lead ids; `None`: plain ids.
     lead_key: Option<LeadIdKey>,
+    /// The regions the tenant may call; `None`: any (benchmarks).
+    allowed: Option<Vec<DefaultRegion>>,
 }
 
 impl RowSink {
@@ -108,7 +110,14 @@ impl RowSink {
             import,
             now,
             lead_key: None,
+            allowed: None,
         }
+    }
+
+    /// Rejects numbers outside `regions` (`destination_not_allowed`): the tenant's countries.
+    pub fn with_allowed_regions(mut self, regions: Option<Vec<DefaultRegion>>) -> Self {
+        self.allowed = regions;
+        self
     }
 
     /// Derives lead ids with `key` (a campaign with keyed ids) instead of the plain hash.
@@ -148,6 +157,11 @@ impl RowSink {
         match parse_row(&self.header, fields, &self.settings, &mut self.phones) {
             RowResult::Rejected(reason) => rejected(reason),
             RowResult::Contact(contact, repair) => {
+                if let Some(allowed) = &self.allowed
+                    && !contact.phone.region().is_some_and(|r| allowed.contains(&r))
+                {
+                    return rejected("destination_not_allowed");
+                }
                 if !self.seen.insert(contact.phone.as_u64()) {
                     return rejected("duplicate_in_file");
                 }

@@ -81,6 +81,18 @@ enum AdminCommand {
     ListKeys { tenant: String },
     /// Revokes a key.
     RevokeKey { tenant: String, key_id: String },
+    /// Sets the numbers the tenant's agents may call from (replaces the list).
+    SetCallerNumbers {
+        tenant: String,
+        #[arg(required = true)]
+        numbers: Vec<String>,
+    },
+    /// Sets the countries (ISO codes) the tenant's leads and transfers may be in.
+    SetCountries {
+        tenant: String,
+        #[arg(required = true)]
+        countries: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -367,6 +379,29 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let key = domain::ids::ApiKeyId::parse(key_id)?;
             api::admin::revoke_key(&store, &tenant(&id)?, &key, now).await?;
             println!("revoked");
+        }
+        AdminCommand::SetCallerNumbers {
+            tenant: id,
+            numbers,
+        } => {
+            let record = api::admin::set_caller_numbers(&store, &tenant(&id)?, &numbers).await?;
+            let numbers: Vec<String> = record
+                .caller_numbers
+                .iter()
+                .map(|n| n.to_string())
+                .collect();
+            println!("caller numbers of {}: {}", record.id, numbers.join(" "));
+        }
+        AdminCommand::SetCountries {
+            tenant: id,
+            countries,
+        } => {
+            let record = api::admin::set_countries(&store, &tenant(&id)?, &countries).await?;
+            println!(
+                "countries of {}: {}",
+                record.id,
+                record.allowed_countries.join(" ")
+            );
         }
     }
     Ok(())

@@ -14,7 +14,10 @@ use crate::Runner;
 /// The sample contact list (infra/sample/contacts.csv).
 pub const SAMPLE_CSV: &[u8] = include_bytes!("../../sample/contacts.csv");
 
-/// A tenant and its key on the runner.
+/// The number the demo's agents call from, registered for the demo tenant.
+pub const DEMO_CALLER_NUMBER: &str = "+14155550199";
+
+/// A tenant and its key on the runner, with [`DEMO_CALLER_NUMBER`] registered.
 pub async fn demo_tenant(runner: &Runner, id: &str) -> anyhow::Result<String> {
     let tenant = TenantId::parse(id)?;
     match api::admin::create_tenant(
@@ -29,6 +32,8 @@ pub async fn demo_tenant(runner: &Runner, id: &str) -> anyhow::Result<String> {
         Ok(_) | Err(api::admin::AdminError::TenantExists(_)) => {}
         Err(e) => return Err(e.into()),
     }
+    // The operators' part: the number the demo agent calls from is the tenant's.
+    api::admin::set_caller_numbers(&runner.store, &tenant, &[DEMO_CALLER_NUMBER.into()]).await?;
     let (_, key) = api::admin::issue_key(&runner.store, &tenant, "demo", Utc::now()).await?;
     Ok(key)
 }

@@ -9,4 +9,5 @@ mod isolation;
 mod results;
 mod settings;
 mod support;
+mod tenancy;
 mod wiring;

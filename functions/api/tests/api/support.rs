@@ -140,6 +140,9 @@ impl App {
         api::admin::create_tenant(&self.store, tenant.clone(), id, plan, t0())
             .await
             .unwrap();
+        api::admin::set_caller_numbers(&self.store, &tenant, &[CALLER_NUMBER.into()])
+            .await
+            .unwrap();
         api::admin::issue_key(&self.store, &tenant, "test", t0())
             .await
             .unwrap()
@@ -287,6 +290,9 @@ pub fn agent_spec(mode: &str) -> Value {
         "voicemail_message": "Hi, it's Ava."
     })
 }
+
+/// The number test agents call from, registered for every test tenant.
+pub const CALLER_NUMBER: &str = "+14155552671";
 
 pub fn campaign_spec(agent: &str) -> Value {
     json!({

@@ -216,6 +216,7 @@ pub(super) fn make_sink(
         importer.clock.now(),
     )
     .with_lead_key(rows.lead_key.clone())
+    .with_allowed_regions(Some(rows.allowed.clone()))
 }
 
 /// A rejected row: its line, the reason code and its original values.

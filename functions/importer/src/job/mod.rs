@@ -3,7 +3,7 @@
 mod chunk;
 
 use chunk::{apply_chunk, make_sink, read_chunk};
-use ports::store::{Campaigns, Imports};
+use ports::store::{Campaigns, Imports, Tenants};
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -289,7 +289,7 @@ async fn process(
     mut record: ImportRecord,
     deadline: Instant,
 ) -> Result<Outcome, ImportError> {
-    let rows = RowContext::of(importer, campaign);
+    let rows = RowContext::of(importer, campaign).await?;
     loop {
         let chunk = match read_chunk(importer, &record, &rows).await? {
             Ok(chunk) => chunk,
@@ -356,22 +356,32 @@ async fn process(
     }
 }
 
-/// What every row of an import is read with: the campaign's region for national numbers and,
-/// for a campaign with keyed lead ids, the deployment's key.
+/// What every row of an import is read with: the campaign's region for national numbers,
+/// the countries the tenant may call and, for a campaign with keyed lead ids, the deployment's
+/// key.
 struct RowContext {
     region: domain::phone::DefaultRegion,
+    allowed: Vec<domain::phone::DefaultRegion>,
     lead_key: Option<domain::ids::LeadIdKey>,
 }
 
 impl RowContext {
-    fn of(importer: &Importer, campaign: &CampaignRecord) -> Self {
+    async fn of(importer: &Importer, campaign: &CampaignRecord) -> Result<Self, ImportError> {
         let region = CampaignConfig::parse(campaign.spec.clone())
             .map_or(domain::phone::DefaultRegion::us(), |c| c.default_region);
+        let tenant = importer.store.get_tenant(&campaign.tenant).await?;
+        let countries =
+            tenant.map_or_else(ports::store::home_country_only, |t| t.allowed_countries);
+        let allowed = countries
+            .iter()
+            .filter_map(|c| domain::phone::DefaultRegion::parse(c).ok())
+            .collect();
         let keyed = campaign.lead_ids == domain::ids::LeadIdScheme::Keyed;
-        Self {
+        Ok(Self {
             region,
+            allowed,
             lead_key: keyed.then(|| importer.lead_id_key.clone()),
-        }
+        })
     }
 }
 

@@ -15,8 +15,17 @@ fn corpus_dir() -> PathBuf {
 }
 
 /// What a case's `setup` asks for before its file is imported: numbers on the tenant's DNC
-/// list, and an earlier import into the same campaign.
+/// list, the countries it may call (default: US), and an earlier import into the campaign.
 async fn prepare(world: &World, importer: &Importer, c: &CampaignRef, setup: &Value) {
+    if let Some(countries) = setup["countries"].as_array() {
+        let countries: Vec<String> = countries
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        ports::store::TenantPolicies::set_tenant_policy(&*world.store, &c.tenant, &[], &countries)
+            .await
+            .unwrap();
+    }
     for number in setup["dnc"].as_array().into_iter().flatten() {
         let n = domain::phone::E164::parse_strict(number.as_str().unwrap()).unwrap();
         world

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use domain::ids::{ApiKeyId, TenantId};
-use ports::store::{ApiKeyRecord, Refusal, TenantRecord, Tenants};
+use domain::phone::E164;
+use ports::store::{ApiKeyRecord, Refusal, TenantPolicies, TenantRecord, Tenants};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
@@ -196,5 +197,39 @@ impl Tenants for DynamoStore {
             revoked_at: Some(now),
             ..record
         })
+    }
+}
+
+#[async_trait]
+impl TenantPolicies for DynamoStore {
+    async fn set_tenant_policy(
+        &self,
+        tenant: &TenantId,
+        caller_numbers: &[E164],
+        allowed_countries: &[String],
+    ) -> Result<bool, StoreError> {
+        let list = |items: Vec<String>| {
+            aws_sdk_dynamodb::types::AttributeValue::L(items.into_iter().map(s).collect())
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant)))
+            .key(keys::SK, s(keys::TENANT_SK))
+            .update_expression("SET caller_numbers = :numbers, allowed_countries = :countries")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(
+                ":numbers",
+                list(caller_numbers.iter().map(ToString::to_string).collect()),
+            )
+            .expression_attribute_values(":countries", list(allowed_countries.to_vec()))
+            .send()
+            .await;
+        match conditional(result) {
+            Ok(_) => Ok(true),
+            Err(WriteError::Refused(_)) => Ok(false),
+            Err(WriteError::Store(err)) => Err(err),
+        }
     }
 }

@@ -284,6 +284,21 @@ impl E164 {
         &[]
     }
 
+    /// The region (ISO 3166-1 alpha-2) the number belongs to, per libphonenumber's metadata; a
+    /// US area code answers `US` without a parse (imports of US lists stay fast). `None` for a
+    /// number no region claims (international services).
+    pub fn region(&self) -> Option<DefaultRegion> {
+        let digits = self.digits();
+        if digits.len() == 11
+            && digits.starts_with('1')
+            && digits[1..4].parse().is_ok_and(is_us_area_code)
+        {
+            return Some(DefaultRegion::us());
+        }
+        let number = rlibphonenumber::PhoneNumber::parse(self.as_str(), None).ok()?;
+        number.get_region_code().map(DefaultRegion)
+    }
+
     /// For NANP numbers (+1), the area code's ISO 3166-2 subdivision, such as `US-FL`.
     pub fn nanp_subdivision(&self) -> Option<&'static str> {
         let digits = self.digits();

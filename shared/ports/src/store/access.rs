@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::ids::{ApiKeyId, TenantId};
+use domain::phone::E164;
 use domain::plan::Plan;
 use serde::{Deserialize, Serialize};
 
@@ -20,11 +21,36 @@ pub struct TenantRecord {
     /// condition can compare the two attributes atomically.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_limit: Option<u32>,
+    /// Caller ids the operators registered for the tenant (`admin set-caller-numbers`): its
+    /// agents may call only from these, never from another tenant's number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caller_numbers: Vec<E164>,
+    /// Countries (ISO 3166-1 alpha-2) its leads and transfer numbers may be in
+    /// (`admin set-countries`). Default: the home country, `US`.
+    #[serde(default = "home_country_only")]
+    pub allowed_countries: Vec<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
 
+/// Where a tenant may call unless the operators allow more: its home country.
+pub fn home_country_only() -> Vec<String> {
+    vec!["US".to_owned()]
+}
+
 impl TenantRecord {
+    /// Whether the tenant's agents may call from `number`.
+    pub fn may_call_from(&self, number: &E164) -> bool {
+        self.caller_numbers.contains(number)
+    }
+
+    /// Whether the tenant may call or transfer to `number` (its country is allowed).
+    pub fn may_reach(&self, number: &E164) -> bool {
+        number
+            .region()
+            .is_some_and(|r| self.allowed_countries.contains(&r.code()))
+    }
+
     /// A new tenant with no live campaign.
     pub fn new(id: TenantId, name: impl Into<String>, plan: Plan, now: DateTime<Utc>) -> Self {
         Self {
@@ -33,6 +59,8 @@ impl TenantRecord {
             plan,
             live_campaigns: 0,
             live_limit: plan.live_campaign_limit(),
+            caller_numbers: Vec::new(),
+            allowed_countries: home_country_only(),
             created_at: now,
         }
     }

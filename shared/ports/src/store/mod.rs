@@ -11,7 +11,7 @@ mod records;
 mod repos;
 mod transition;
 
-pub use access::{ApiKeyRecord, TenantRecord};
+pub use access::{ApiKeyRecord, TenantRecord, home_country_only};
 pub use jobs::{ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus};
 pub use listing::{
     DncEntry, DncRemoval, InsertOutcome, LeadCursor, QuarantineOwner, QuarantinedItem,
@@ -24,7 +24,7 @@ pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use repos::is_dnc;
 pub use repos::{
     Agents, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads, Quarantine,
-    RateLimits, Reports, Tenants,
+    RateLimits, Reports, TenantPolicies, Tenants,
 };
 pub use transition::{CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard};
 

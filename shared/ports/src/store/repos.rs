@@ -265,6 +265,18 @@ pub trait DoNotCall: Send + Sync {
     ) -> Result<(Vec<DncEntry>, Option<E164>), StoreError>;
 }
 
+/// What the operators allow a tenant: its caller ids and the countries it may call.
+#[async_trait]
+pub trait TenantPolicies: Send + Sync {
+    /// Replaces the tenant's caller numbers and allowed countries; false if no such tenant.
+    async fn set_tenant_policy(
+        &self,
+        tenant: &TenantId,
+        caller_numbers: &[E164],
+        allowed_countries: &[String],
+    ) -> Result<bool, StoreError>;
+}
+
 /// Per-tenant request budgets: one shared API must not let one tenant's burst starve the rest.
 #[async_trait]
 pub trait RateLimits: Send + Sync {

@@ -12,8 +12,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk = adapters::aws::load_config().await;
     let providers = bootstrap::providers::from_env(&sdk).await?;
     let webhook_base_url = required_var("WEBHOOK_BASE_URL")?;
-    let engine =
-        Arc::new(build_engine(&config, &sdk, providers).with_webhook_base_url(&webhook_base_url));
+    let share = std::env::var("TENANT_CPS_SHARE_PERCENT").map_or(Ok(100), |v| v.parse())?;
+    let engine = Arc::new(
+        build_engine(&config, &sdk, providers)
+            .with_webhook_base_url(&webhook_base_url)
+            .with_tenant_cps_share(share),
+    );
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (engine, sqs, url) = (engine.clone(), sqs.clone(), config.dial_queue_url.clone());

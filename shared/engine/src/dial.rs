@@ -186,6 +186,13 @@ where
                 account: account.id.clone(),
                 epoch_second: now.timestamp(),
                 limit: account.calls_per_second,
+                // A tenant's own bucket only where tenants share the account's seconds.
+                tenant: (self.settings.tenant_cps_share_percent < 100).then(|| {
+                    let share = self
+                        .settings
+                        .tenant_calls_per_second(account.calls_per_second);
+                    (message.campaign.tenant.clone(), share)
+                }),
             }),
             hourly: Some(HourlyIncrement {
                 hour: hour_of(now),

@@ -66,9 +66,18 @@ pub struct Settings {
     /// is offered again when the hint runs out, and a due change the index shows later than the
     /// tick's read of it (index lag, normally well under a second) waits for it at most this.
     pub quiet_horizon: chrono::Duration,
+    /// The share (percent) of a provider account's calls per second one tenant may use in a
+    /// second, at least one call: where tenants share accounts, one tenant's burst must leave
+    /// the others room. 100 (the default) lets a lone tenant use the whole account.
+    pub tenant_cps_share_percent: u32,
 }
 
 impl Settings {
+    /// The calls per second one tenant may start on an account allowing `account_cps`.
+    pub fn tenant_calls_per_second(&self, account_cps: u32) -> u32 {
+        (account_cps.saturating_mul(self.tenant_cps_share_percent) / 100).max(1)
+    }
+
     /// Defaults with a webhook base URL.
     pub fn new(webhook_base_url: impl Into<String>) -> Self {
         Self {
@@ -82,6 +91,7 @@ impl Settings {
             reconcile_every: chrono::Duration::minutes(2),
             call_start_margin: chrono::Duration::seconds(60),
             quiet_horizon: chrono::Duration::minutes(5),
+            tenant_cps_share_percent: 100,
         }
     }
 }
@@ -165,6 +175,12 @@ impl<S> Engine<S> {
     /// With the public base URL of the webhook routes (callback URLs are built on it).
     pub fn with_webhook_base_url(mut self, url: &str) -> Self {
         self.settings.webhook_base_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// With each tenant limited to `percent` of an account's calls per second.
+    pub fn with_tenant_cps_share(mut self, percent: u32) -> Self {
+        self.settings.tenant_cps_share_percent = percent.clamp(1, 100);
         self
     }
 
@@ -337,4 +353,23 @@ where
 /// The delay of a real duration as `std::time::Duration`, never negative.
 pub(crate) fn std_duration(d: chrono::Duration) -> Duration {
     d.to_std().unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn a_tenants_share_of_an_accounts_calls_per_second_is_at_least_one_call() {
+        let mut settings = Settings::new("https://x");
+        assert_eq!(
+            settings.tenant_calls_per_second(10),
+            10,
+            "default: the whole account"
+        );
+        settings.tenant_cps_share_percent = 50;
+        assert_eq!(settings.tenant_calls_per_second(10), 5);
+        assert_eq!(settings.tenant_calls_per_second(1), 1, "never none");
+        assert_eq!(settings.tenant_calls_per_second(u32::MAX), u32::MAX / 100);
+    }
 }

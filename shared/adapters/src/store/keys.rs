@@ -145,6 +145,11 @@ pub fn rate_pk(tenant: &TenantId, epoch_second: i64) -> String {
 /// The sort key of a request budget.
 pub const RATE_SK: &str = "RATE";
 
+/// A tenant's share of a provider account's calls per second, for one second.
+pub fn tenant_cps_pk(account: &str, tenant: &TenantId, epoch_second: i64) -> String {
+    format!("CPS#{account}#{tenant}#{epoch_second}")
+}
+
 /// A provider account's calls-per-second token bucket for one second.
 pub fn cps_pk(account: &str, epoch_second: i64) -> String {
     format!("CPS#{account}#{epoch_second}")

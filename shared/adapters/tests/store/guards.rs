@@ -199,6 +199,7 @@ async fn the_provider_rate_token_allows_only_the_limit_per_second() {
                 account: "acct".into(),
                 epoch_second: second,
                 limit: 2,
+                tenant: None,
             }),
             ..Guards::default()
         };
@@ -217,10 +218,52 @@ async fn the_provider_rate_token_allows_only_the_limit_per_second() {
             account: "acct".into(),
             epoch_second: second + 1,
             limit: 2,
+            tenant: None,
         }),
         ..Guards::default()
     };
     assert!(lease_and_start(&f, &l, guards).await.is_ok());
+}
+
+#[tokio::test]
+async fn one_tenant_takes_only_its_share_of_a_shared_accounts_second() {
+    let f = fixture("cps-share").await;
+    let second = t0().timestamp();
+    let start = |i: u32, tenant: &str| {
+        let f = &f;
+        let tenant = domain::ids::TenantId::parse(tenant).unwrap();
+        async move {
+            let l = lead(&f.campaign, i, t0());
+            insert(f, &l).await;
+            let guards = Guards {
+                provider_rate: Some(CpsGuard {
+                    account: "shared".into(),
+                    epoch_second: second,
+                    limit: 4,
+                    tenant: Some((tenant, 2)),
+                }),
+                ..Guards::default()
+            };
+            lease_and_start(f, &l, guards).await
+        }
+    };
+    assert!(start(0, "busy").await.is_ok());
+    assert!(start(1, "busy").await.is_ok());
+    let third = start(2, "busy").await;
+    assert!(
+        matches!(third, Err(WriteError::Refused(Refusal::ProviderRate))),
+        "the busy tenant's share is spent: {third:?}"
+    );
+    // The account still has room this second, and another tenant gets it.
+    assert!(start(3, "quiet").await.is_ok());
+    assert!(start(4, "quiet").await.is_ok());
+    assert!(
+        matches!(
+            start(5, "third").await,
+            Err(WriteError::Refused(Refusal::ProviderRate))
+        ),
+        "and the account's own limit still holds"
+    );
 }
 
 #[tokio::test]

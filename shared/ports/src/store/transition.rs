@@ -1,7 +1,7 @@
 //! One lead transition with the counter changes and guards written atomically with it.
 
 use chrono::{DateTime, Utc};
-use domain::ids::LeadRef;
+use domain::ids::{LeadRef, TenantId};
 use domain::lead::{CounterDelta, LeadState};
 use domain::phone::E164;
 use domain::status::CampaignStatus;
@@ -55,8 +55,11 @@ pub struct CpsGuard {
     pub account: String,
     /// The epoch second of the start.
     pub epoch_second: i64,
-    /// Starts per second allowed.
+    /// Starts per second allowed on the account.
     pub limit: u32,
+    /// The tenant whose call starts, and its own starts per second on the account (a share of
+    /// `limit`, so one tenant cannot take a shared account's every second).
+    pub tenant: Option<(TenantId, u32)>,
 }
 
 /// Hourly analytics changes.

@@ -253,6 +253,24 @@ impl DynamoStore {
         Ok(parts)
     }
 
+    /// One token of a per-second bucket (`pk` / `CPS`): counted, refused at `limit`, expiring
+    /// an hour after its second.
+    fn token_update(
+        &self,
+        pk: String,
+        epoch_second: i64,
+        limit: u32,
+    ) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
+        let mut e = Expr::default();
+        e.add("n", 1);
+        e.set(keys::EXPIRES_AT, n(epoch_second + 3600));
+        let (count, limit) = (e.name("n"), e.value(n(limit)));
+        e.conditions.push(format!(
+            "(attribute_not_exists({count}) OR {count} < {limit})"
+        ));
+        e.update(&self.table, pk, keys::CPS_SK.into())
+    }
+
     /// The guards that write: a provider calls-per-second token (refused when the second's
     /// budget is spent), an opt-out's DNC entry, the hour's analytics.
     fn guard_writes(
@@ -262,22 +280,26 @@ impl DynamoStore {
     ) -> Result<Vec<(Part, TransactWriteItem)>, StoreError> {
         let mut parts = Vec::new();
         if let Some(cps) = &guards.provider_rate {
-            let mut e = Expr::default();
-            e.add("n", 1);
-            e.set(keys::EXPIRES_AT, n(cps.epoch_second + 3600));
-            let (count, limit) = (e.name("n"), e.value(n(cps.limit)));
-            e.conditions.push(format!(
-                "(attribute_not_exists({count}) OR {count} < {limit})"
-            ));
-            let update = e.update(
-                &self.table,
+            let update = self.token_update(
                 keys::cps_pk(&cps.account, cps.epoch_second),
-                keys::CPS_SK.into(),
+                cps.epoch_second,
+                cps.limit,
             )?;
             parts.push((
                 Part::ProviderRate,
                 TransactWriteItem::builder().update(update).build(),
             ));
+            if let Some((tenant, share)) = &cps.tenant {
+                let update = self.token_update(
+                    keys::tenant_cps_pk(&cps.account, tenant, cps.epoch_second),
+                    cps.epoch_second,
+                    *share,
+                )?;
+                parts.push((
+                    Part::ProviderRate,
+                    TransactWriteItem::builder().update(update).build(),
+                ));
+            }
         }
         if let Some(number) = &guards.add_to_dnc {
             let put = Put::builder()

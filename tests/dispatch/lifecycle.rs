@@ -7,7 +7,7 @@ use ports::store::Campaigns;
 use system_tests::World;
 use system_tests::world::{WorldConfig, contacts_in};
 
-use crate::scenarios::{all_week, noon, spec};
+use crate::scenarios::{all_week, dial_message_now, noon, spec};
 
 async fn count(world: &World, which: impl Fn(&domain::lead::Lead) -> bool) -> usize {
     world
@@ -34,28 +34,10 @@ async fn a_paused_campaign_settles_overdue_calls_and_completes_at_its_end_date()
         world.engine.tick(&world.campaign).await.unwrap().enqueued,
         3
     );
-    let version = world
-        .store
-        .get_campaign(&world.campaign)
-        .await
-        .unwrap()
-        .unwrap()
-        .config_version;
     // One lead is on a call; no webhook is delivered (nothing here takes them), so only a
     // tick's reconciliation can settle it.
     let lead = world.leads().await.unwrap().remove(0);
-    let message = engine::messages::DialMessage {
-        campaign: world.campaign.clone(),
-        config_version: version,
-        lead,
-        call: engine::messages::CallSettings {
-            provider: "simulator".into(),
-            from: domain::phone::E164::parse_strict("+14155552671").unwrap(),
-            agent_ref: "ava".into(),
-            voicemail_message: None,
-        },
-        not_before: start,
-    };
+    let message = dial_message_now(&world, lead, start).await;
     assert_eq!(
         world.engine.dial(&message).await.unwrap(),
         engine::dial::DialOutcome::Done("called")

@@ -40,6 +40,30 @@ fn scale(default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The dial message a tick would send for `lead` of the world's campaign (its current
+/// configuration version), planned to start at `not_before`: for the tests that dial by hand.
+pub(crate) async fn dial_message_now(
+    world: &World,
+    lead: domain::lead::Lead,
+    not_before: DateTime<Utc>,
+) -> engine::messages::DialMessage {
+    let version = (world.store.get_campaign(&world.campaign).await.unwrap())
+        .unwrap()
+        .config_version;
+    engine::messages::DialMessage {
+        campaign: world.campaign.clone(),
+        config_version: version,
+        lead,
+        call: engine::messages::CallSettings {
+            provider: "simulator".into(),
+            from: domain::phone::E164::parse_strict("+14155552671").unwrap(),
+            agent_ref: "ava".into(),
+            voicemail_message: None,
+        },
+        not_before,
+    }
+}
+
 /// Noon in New York, when the hand-driven tests below start.
 pub(crate) fn noon() -> DateTime<Utc> {
     utc("2026-06-10T16:00:00Z")
@@ -415,28 +439,11 @@ async fn a_dial_after_a_pause_hands_the_lead_back_even_with_the_campaign_cached_
         world.engine.tick(&world.campaign).await.unwrap().enqueued,
         2
     );
-    let version = world
-        .store
-        .get_campaign(&world.campaign)
-        .await
-        .unwrap()
-        .unwrap()
-        .config_version;
-    let message = |lead: domain::lead::Lead| engine::messages::DialMessage {
-        campaign: world.campaign.clone(),
-        config_version: version,
-        lead,
-        call: engine::messages::CallSettings {
-            provider: "simulator".into(),
-            from: domain::phone::E164::parse_strict("+14155552671").unwrap(),
-            agent_ref: "ava".into(),
-            voicemail_message: None,
-        },
-        not_before: start,
-    };
     let leads = world.leads().await.unwrap();
+    let first = dial_message_now(&world, leads[0].clone(), start).await;
+    let second = dial_message_now(&world, leads[1].clone(), start).await;
     // The first dial caches the campaign as Active and calls.
-    let first = world.engine.dial(&message(leads[0].clone())).await.unwrap();
+    let first = world.engine.dial(&first).await.unwrap();
     assert_eq!(first, engine::dial::DialOutcome::Done("called"));
 
     // Paused, and the cache entry is older than its TTL: the dialer may still take the cached
@@ -452,7 +459,7 @@ async fn a_dial_after_a_pause_hands_the_lead_back_even_with_the_campaign_cached_
         .await
         .unwrap();
     world.clock.set(start + Duration::seconds(45));
-    let second = world.engine.dial(&message(leads[1].clone())).await.unwrap();
+    let second = world.engine.dial(&second).await.unwrap();
     assert_eq!(
         second,
         engine::dial::DialOutcome::Done("campaign not active: handed back")

@@ -102,10 +102,7 @@ pub async fn set_caller_numbers(
     tenant: &TenantId,
     numbers: &[String],
 ) -> Result<TenantRecord, AdminError> {
-    let mut record = store
-        .get_tenant(tenant)
-        .await?
-        .ok_or_else(|| AdminError::NoTenant(tenant.clone()))?;
+    let mut record = existing(store, tenant).await?;
     record.caller_numbers = numbers
         .iter()
         .map(|n| {
@@ -123,10 +120,7 @@ pub async fn set_countries(
     tenant: &TenantId,
     countries: &[String],
 ) -> Result<TenantRecord, AdminError> {
-    let mut record = store
-        .get_tenant(tenant)
-        .await?
-        .ok_or_else(|| AdminError::NoTenant(tenant.clone()))?;
+    let mut record = existing(store, tenant).await?;
     record.allowed_countries = countries
         .iter()
         .map(|c| {
@@ -136,6 +130,10 @@ pub async fn set_countries(
         })
         .collect::<Result<_, _>>()?;
     save_policy(store, record).await
+}
+
+async fn existing(store: &DynamoStore, tenant: &TenantId) -> Result<TenantRecord, AdminError> {
+    (store.get_tenant(tenant).await?).ok_or_else(|| AdminError::NoTenant(tenant.clone()))
 }
 
 async fn save_policy(

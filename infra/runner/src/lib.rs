@@ -61,6 +61,20 @@ pub struct Runner {
     stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// One local user and the contract test's bursts on a sped-up clock: the per-tenant request
+/// limit is the deployment's concern (tested in the API's own tests).
+fn local_api_settings() -> api::ApiSettings {
+    api::ApiSettings {
+        tenant_requests_per_second: 10_000,
+        ..api::ApiSettings::default()
+    }
+}
+
+/// Locally a fixed key: the emulator's data is throwaway.
+fn local_lead_id_key() -> domain::ids::LeadIdKey {
+    domain::ids::LeadIdKey::new("local-runner-lead-id-key").expect("long enough")
+}
+
 impl Runner {
     /// Provisions the emulator's resources from template.yaml and starts every handler.
     pub async fn start(config: RunnerConfig) -> anyhow::Result<Runner> {
@@ -95,12 +109,7 @@ impl Runner {
             blobs: Blobs::new(s3.clone(), &bucket),
             results: results_queue,
             clock: clock.clone(),
-            // One local user and the contract test's bursts on a sped-up clock: the per-tenant
-            // limit is the deployment's concern (tested in the API's own tests).
-            settings: api::ApiSettings {
-                tenant_requests_per_second: 10_000,
-                ..api::ApiSettings::default()
-            },
+            settings: local_api_settings(),
         };
         let router = api::router(api).merge(call_events::router(engine.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -113,8 +122,6 @@ impl Runner {
                 store: store.clone(),
                 blobs: Blobs::new(s3.clone(), &bucket),
                 clock: clock.clone(),
-                // Locally nothing reaches a dead-letter queue unread: the emulator's queues
-                // are watched by no one else.
                 dead_letter_queue_arn: None,
             },
             importer: Arc::new(importer::Importer {
@@ -125,9 +132,7 @@ impl Runner {
                 queue_url: resources.name("ImportQueue")?.to_owned(),
                 clock: clock.clone(),
                 faults: Arc::new(NoFaults),
-                // Locally a fixed key: the emulator's data is throwaway.
-                lead_id_key: domain::ids::LeadIdKey::new("local-runner-lead-id-key")
-                    .expect("long enough"),
+                lead_id_key: local_lead_id_key(),
                 settings: importer::ImportSettings::default(),
             }),
             simulator: simulator.clone(),

@@ -12,19 +12,9 @@ pub struct LeadIdKeyError(String);
 
 /// The key stored in the secret `arn` (its string value, at least 16 bytes).
 pub async fn key(sdk: &SdkConfig, arn: &str) -> Result<LeadIdKey, LeadIdKeyError> {
-    let out = aws_sdk_secretsmanager::Client::new(sdk)
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
+    let secret = crate::secret_string(sdk, arn)
         .await
-        .map_err(|e| {
-            LeadIdKeyError(format!(
-                "reading secret {arn}: {}",
-                aws_sdk_secretsmanager::Error::from(e)
-            ))
-        })?;
-    let secret = out
-        .secret_string
+        .map_err(LeadIdKeyError)?
         .ok_or_else(|| LeadIdKeyError(format!("secret {arn} has no string value")))?;
     LeadIdKey::new(secret).map_err(|e| LeadIdKeyError(e.to_string()))
 }

@@ -10,3 +10,20 @@ pub mod lead_ids;
 pub mod providers;
 pub mod results;
 pub mod wiring;
+
+/// The string value of the Secrets Manager secret `arn` (`None`: it has none). The error says
+/// which secret and why, never what it holds.
+async fn secret_string(sdk: &aws_config::SdkConfig, arn: &str) -> Result<Option<String>, String> {
+    let out = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading secret {arn}: {}",
+                aws_sdk_secretsmanager::Error::from(e)
+            )
+        })?;
+    Ok(out.secret_string)
+}

@@ -81,20 +81,10 @@ pub async fn from_env(sdk: &SdkConfig) -> Result<Providers, ProviderConfigError>
         .ok()
         .filter(|v| !v.trim().is_empty());
     let json = match arn {
-        Some(arn) => {
-            let out = aws_sdk_secretsmanager::Client::new(sdk)
-                .get_secret_value()
-                .secret_id(&arn)
-                .send()
-                .await
-                .map_err(|e| {
-                    ProviderConfigError(format!(
-                        "reading secret {arn}: {}",
-                        aws_sdk_secretsmanager::Error::from(e)
-                    ))
-                })?;
-            out.secret_string.unwrap_or_else(|| "{}".into())
-        }
+        Some(arn) => crate::secret_string(sdk, &arn)
+            .await
+            .map_err(ProviderConfigError)?
+            .unwrap_or_else(|| "{}".into()),
         None => std::env::var("PROVIDER_SECRET_JSON").unwrap_or_else(|_| "{}".into()),
     };
     Ok(ProviderCredentials::parse(&json)?.providers(Arc::new(SystemClock)))

@@ -113,8 +113,11 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// The TwiML that runs when the call is answered: the agent's media stream with our references
-/// and the lead's fields as parameters, then (only reached when the agent ends the stream to
-/// hand over) a dial to the transfer number.
+/// and the lead's fields as parameters, then a hang-up. Twilio runs the verb after `<Connect>`
+/// whenever the stream ends, so a `<Dial>` there would bridge *every* answered call to the
+/// transfer number when the agent simply hangs up. Until the agent can ask for a transfer (a
+/// report bound to the call), no call is transferred; the number is passed to the agent as the
+/// `transfer_number` parameter.
 pub fn twiml(request: &CallRequest) -> String {
     let mut params = BTreeMap::new();
     params.insert(
@@ -129,6 +132,9 @@ pub fn twiml(request: &CallRequest) -> String {
     params.insert("attempt".to_owned(), request.reference.attempt.to_string());
     if let Some(message) = &request.voicemail_message {
         params.insert("voicemail_message".to_owned(), message.clone());
+    }
+    if let Some(transfer) = &request.transfer_number {
+        params.insert("transfer_number".to_owned(), transfer.to_string());
     }
     for (name, value) in &request.variables {
         params
@@ -146,11 +152,7 @@ pub fn twiml(request: &CallRequest) -> String {
             xml_escape(value)
         ));
     }
-    xml.push_str("</Stream></Connect>");
-    if let Some(transfer) = &request.transfer_number {
-        xml.push_str(&format!("<Dial>{}</Dial>", xml_escape(transfer.as_str())));
-    }
-    xml.push_str("</Response>");
+    xml.push_str("</Stream></Connect><Hangup/></Response>");
     xml
 }
 

@@ -57,8 +57,9 @@ async fn posted_form(
     form(&sent.body)
 }
 
-/// The TwiML connects the agent's stream with the call's parameters (escaped), then dials the
-/// transfer number if there is one.
+/// The TwiML connects the agent's stream with the call's parameters (escaped), then hangs up:
+/// when the agent ends the stream the call ends, and is never bridged to the transfer number
+/// (which the agent receives as a parameter).
 fn assert_twiml(twiml: &str, transfer: Option<&str>, label: &str) {
     assert!(twiml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect><Stream url=\"wss://agents.example.com/stream?agent=ava&amp;x=1\">"), "{twiml}");
     for parameter in [
@@ -72,12 +73,13 @@ fn assert_twiml(twiml: &str, transfer: Option<&str>, label: &str) {
     ] {
         assert!(twiml.contains(parameter), "{label}: {parameter} in {twiml}");
     }
-    match transfer {
-        Some(number) => assert!(
-            twiml.ends_with(&format!("</Connect><Dial>{number}</Dial></Response>")),
-            "{twiml}"
-        ),
-        None => assert!(twiml.ends_with("</Connect></Response>"), "{twiml}"),
+    assert!(
+        twiml.ends_with("</Connect><Hangup/></Response>") && !twiml.contains("<Dial"),
+        "{label}: the agent ending its stream ends the call: {twiml}"
+    );
+    if let Some(number) = transfer {
+        let parameter = format!("<Parameter name=\"transfer_number\" value=\"{number}\"/>");
+        assert!(twiml.contains(&parameter), "{label}: {twiml}");
     }
 }
 

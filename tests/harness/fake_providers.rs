@@ -61,6 +61,8 @@ struct Fake {
     calls: Arc<Mutex<HashMap<String, (CallReference, E164)>>>,
     /// The last reference called at each number (Twilio's lookup by number).
     by_number: Arc<Mutex<HashMap<String, CallReference>>>,
+    /// Where the fake listens (what signatures over URLs name).
+    base: String,
 }
 
 impl Fake {
@@ -87,10 +89,13 @@ impl Fake {
 
 /// Starts the fake API of `kind` on a free port; returns its base URL.
 pub async fn start(kind: ProviderKind, simulator: Arc<Simulator>) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
     let fake = Fake {
         simulator,
         calls: Arc::default(),
         by_number: Arc::default(),
+        base: base.clone(),
     };
     let router = match kind {
         ProviderKind::Simulator => return Ok(String::new()),
@@ -105,8 +110,6 @@ pub async fn start(kind: ProviderKind, simulator: Arc<Simulator>) -> anyhow::Res
             .route("/calls/{id}", get(agent_get)),
     }
     .with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -264,7 +267,13 @@ async fn agent_create(
             .find_map(|p| p.strip_prefix("t="))
             .and_then(|t| t.parse::<i64>().ok())
             .and_then(|t| DateTime::from_timestamp(t, 0));
-        signed_at.is_some_and(|at| http_agent::verify(AGENT_SECRET, h, &body, at).is_ok())
+        let url = format!("{}/calls", fake.base);
+        let signed = http_agent::Signed {
+            method: "POST",
+            url: &url,
+            body: &body,
+        };
+        signed_at.is_some_and(|at| http_agent::verify(AGENT_SECRET, h, signed, at).is_ok())
     });
     if !verified {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -468,7 +477,15 @@ pub fn rewrite_webhook(
             let body = serde_json::to_vec(&call).ok()?;
             headers.insert(
                 http_agent::SIGNATURE_HEADER.to_owned(),
-                http_agent::signature(AGENT_SECRET, now.timestamp(), &body),
+                http_agent::signature(
+                    AGENT_SECRET,
+                    now.timestamp(),
+                    http_agent::Signed {
+                        method: "POST",
+                        url,
+                        body: &body,
+                    },
+                ),
             );
             Some(WebhookRequest {
                 url: url.to_owned(),

@@ -5,8 +5,10 @@
 //!   lead's fields as variables, the longest call, voicemail behaviour, the transfer number
 //!   and the callback URL. Answer `201 {"call_id": "..."}`.
 //! - **Signatures**: header `x-agent-signature: t={unix seconds},v1={hex HMAC-SHA256(secret,
-//!   "{t}.{body}")}` on our requests and on the platform's webhooks; a webhook older than five
-//!   minutes (or from the future) is refused as a replay.
+//!   "{t}.{METHOD}.{full URL}.{body}")}` on our requests and on the platform's webhooks. The URL
+//!   is what names tenant, campaign, lead and attempt, so a signed body re-posted to another
+//!   lead's URL does not verify; a webhook older than five minutes (or from the future) is
+//!   refused as a replay.
 //! - **Events**: `{"call_id", "status", "duration_seconds", "disposition", "callback_at"}` —
 //!   `status` is `initiated` / `ringing` / `answered` while the call runs and `completed` /
 //!   `no_answer` / `busy` / `voicemail` / `failed` / `canceled` when it ends; the agent's
@@ -66,21 +68,35 @@ impl std::fmt::Debug for HttpAgentConfig {
     }
 }
 
-/// `t={t},v1={hex}` for `body` at `t`.
-pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+/// What a signature covers besides its time: the request's method, full URL and body.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub body: &'a [u8],
+}
+
+/// `t={t},v1={hex}` for `signed` at `t`.
+pub fn signature(secret: &str, t: i64, signed: Signed<'_>) -> String {
     let mut mac =
         Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
+    for part in [
+        t.to_string().as_bytes(),
+        signed.method.as_bytes(),
+        signed.url.as_bytes(),
+    ] {
+        mac.update(part);
+        mac.update(b".");
+    }
+    mac.update(signed.body);
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Checks a signature header against `body` at `now`.
+/// Checks a signature header against `signed` at `now`.
 pub fn verify(
     secret: &str,
     header: &str,
-    body: &[u8],
+    signed: Signed<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), WebhookError> {
     let mut t = None;
@@ -99,7 +115,7 @@ pub fn verify(
     if age > REPLAY_WINDOW.num_seconds() || age < -60 {
         return Err(WebhookError::BadSignature);
     }
-    let expected = signature(secret, t, body);
+    let expected = signature(secret, t, signed);
     let expected_v1 = expected
         .rsplit_once("v1=")
         .map(|(_, h)| h)
@@ -244,13 +260,17 @@ impl HttpAgent {
 
     fn signed_get(&self, path: &str) -> reqwest::RequestBuilder {
         let t = self.clock.now().timestamp();
+        let url = self.url(path);
+        let signed = Signed {
+            method: "GET",
+            url: &url,
+            body: b"",
+        };
+        let header = signature(&self.config.signing_secret, t, signed);
         self.http
-            .get(self.url(path))
+            .get(&url)
             .bearer_auth(&self.config.api_key)
-            .header(
-                SIGNATURE_HEADER,
-                signature(&self.config.signing_secret, t, b""),
-            )
+            .header(SIGNATURE_HEADER, header)
     }
 }
 
@@ -271,15 +291,19 @@ impl VoiceProvider for HttpAgent {
     async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
         let body = serde_json::to_vec(&create_call_body(request)).unwrap_or_default();
         let t = self.clock.now().timestamp();
+        let url = self.url("/calls");
+        let signed = Signed {
+            method: "POST",
+            url: &url,
+            body: &body,
+        };
+        let header = signature(&self.config.signing_secret, t, signed);
         let response = self
             .http
-            .post(self.url("/calls"))
+            .post(&url)
             .bearer_auth(&self.config.api_key)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(
-                SIGNATURE_HEADER,
-                signature(&self.config.signing_secret, t, &body),
-            )
+            .header(SIGNATURE_HEADER, header)
             .body(body)
             .send()
             .await;
@@ -325,7 +349,12 @@ impl VoiceProvider for HttpAgent {
         let header = request
             .header(SIGNATURE_HEADER)
             .ok_or(WebhookError::BadSignature)?;
-        verify(&self.config.signing_secret, header, &request.body, now)?;
+        let signed = Signed {
+            method: "POST",
+            url: &request.url,
+            body: &request.body,
+        };
+        verify(&self.config.signing_secret, header, signed, now)?;
         let call: AgentCall = serde_json::from_slice(&request.body)
             .map_err(|e| WebhookError::Malformed(e.to_string()))?;
         let kind = match report_of(&call) {

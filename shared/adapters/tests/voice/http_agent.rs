@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig, signature, verify};
+use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig, Signed, signature, verify};
 use adapters::voice::{
     CallEventKind, CallLookup, PlaceCallError, VoiceProvider, WebhookError, WebhookRequest,
 };
@@ -17,6 +17,12 @@ use crate::{handling_options, request};
 
 fn now() -> DateTime<Utc> {
     "2026-06-10T14:00:00Z".parse().unwrap()
+}
+
+/// The URL the adapter called (wiremock records its own host as `localhost`).
+fn as_called(base: &str, path: &str, query: Option<&str>) -> String {
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{base}{path}{query}")
 }
 
 fn agent(base: &str) -> HttpAgent {
@@ -77,8 +83,14 @@ async fn create_call_sends_the_signed_json_request_for_each_call_handling_option
             .unwrap()
             .to_str()
             .unwrap();
-        assert_eq!(sig, signature("s3cr3t", now().timestamp(), &sent.body));
-        assert!(verify("s3cr3t", sig, &sent.body, now()).is_ok());
+        let url = as_called(&server.uri(), sent.url.path(), sent.url.query());
+        let signed = Signed {
+            method: "POST",
+            url: &url,
+            body: &sent.body,
+        };
+        assert_eq!(sig, signature("s3cr3t", now().timestamp(), signed));
+        assert!(verify("s3cr3t", sig, signed, now()).is_ok());
     }
 }
 
@@ -127,18 +139,28 @@ async fn refusals_map_to_backoff_unavailable_uncertain_or_permanent() {
     }
 }
 
+const HOOK_URL: &str = "https://hooks.example.com/v1/call-events/http/acme/c1/lead7/2";
+
 fn hook(body: &Value, signed_at: Option<DateTime<Utc>>, secret: &str) -> WebhookRequest {
     let body = serde_json::to_vec(body).unwrap();
     let mut headers = std::collections::BTreeMap::new();
     if let Some(at) = signed_at {
         headers.insert(
             "x-agent-signature".to_owned(),
-            signature(secret, at.timestamp(), &body),
+            signature(secret, at.timestamp(), posted(HOOK_URL, &body)),
         );
     }
     WebhookRequest {
-        url: "https://hooks.example.com/v1/call-events/http/acme/c1/lead7/2".into(),
+        url: HOOK_URL.into(),
         headers,
+        body,
+    }
+}
+
+fn posted<'a>(url: &'a str, body: &'a [u8]) -> Signed<'a> {
+    Signed {
+        method: "POST",
+        url,
         body,
     }
 }
@@ -189,7 +211,7 @@ fn webhooks_need_a_fresh_signature_by_the_shared_secret() {
     let mut garbage = garbage;
     garbage.headers.insert(
         "x-agent-signature".into(),
-        signature("s3cr3t", now().timestamp(), b"{not json"),
+        signature("s3cr3t", now().timestamp(), posted(HOOK_URL, b"{not json")),
     );
     assert!(matches!(
         a.parse_webhook(&garbage, now()).unwrap_err(),
@@ -291,6 +313,37 @@ async fn lookup_reads_the_call_by_id_or_by_reference() {
             .unwrap()
             .to_str()
             .unwrap();
-        assert!(verify("s3cr3t", sig, b"", now()).is_ok());
+        let url = as_called(&server.uri(), sent.url.path(), sent.url.query());
+        let signed = Signed {
+            method: "GET",
+            url: &url,
+            body: b"",
+        };
+        assert!(verify("s3cr3t", sig, signed, now()).is_ok());
+    }
+}
+
+#[test]
+fn a_signed_report_replayed_to_another_leads_url_is_refused() {
+    let a = agent("http://agents.invalid");
+    let opted_out = json!({"call_id": "ag-1", "status": "completed", "duration_seconds": 30,
+        "disposition": "opted_out"});
+    let genuine = hook(&opted_out, Some(now()), "s3cr3t");
+    assert!(a.parse_webhook(&genuine, now()).is_ok());
+    // The same signed body and header, posted to another lead's (or attempt's) URL.
+    for url in [
+        "https://hooks.example.com/v1/call-events/http/acme/c1/stranger/2",
+        "https://hooks.example.com/v1/call-events/http/acme/c1/lead7/3",
+        "https://hooks.example.com/v1/call-events/http/other/c1/lead7/2",
+    ] {
+        let replayed = WebhookRequest {
+            url: url.into(),
+            ..genuine.clone()
+        };
+        assert_eq!(
+            a.parse_webhook(&replayed, now()).unwrap_err(),
+            WebhookError::BadSignature,
+            "{url}"
+        );
     }
 }

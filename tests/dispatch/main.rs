@@ -6,3 +6,4 @@
 
 mod lifecycle;
 mod scenarios;
+mod webhooks;

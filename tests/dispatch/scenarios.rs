@@ -71,7 +71,7 @@ pub(crate) fn noon() -> DateTime<Utc> {
 
 /// A calm world at noon in New York: `leads` New York numbers, all due now, in a campaign open
 /// 08:00-21:00 every day. For the tests that drive ticks and dials by hand.
-async fn noon_world(label: &str, leads: usize) -> World {
+pub(crate) async fn noon_world(label: &str, leads: usize) -> World {
     let campaign = spec(serde_json::json!({
         "name": label,
         "agent_id": "agent-1",

@@ -23,6 +23,8 @@ mod moves;
 mod outcome;
 pub mod tick;
 
+pub use outcome::Applied;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -99,6 +99,10 @@ where
         if !on_this_call {
             return Ok(Some(Applied::Ignored("the attempt is already settled")));
         }
+        if !reports_this_call(lead.state.call.as_ref(), details) {
+            tracing::warn!(%reference, "a report names another call than the attempt's; ignored");
+            return Ok(Some(Applied::Ignored("another call's report")));
+        }
         let Some(campaign) = self.cached_campaign(&reference.campaign, None).await? else {
             return Ok(Some(Applied::Ignored("unknown campaign")));
         };
@@ -185,5 +189,17 @@ where
             }
         }
         Some((next, record))
+    }
+}
+
+/// Whether a report is about the attempt's own call: once the attempt knows its provider call
+/// id, a report naming another id (a signed report re-posted to this lead's URL, a stale
+/// call's) is not this call's, whatever its URL says. Before the id is known (the creation
+/// answer is still on its way, or was lost) the report is taken and its id recorded.
+fn reports_this_call(call: Option<&domain::lead::ActiveCall>, details: &AttemptDetails) -> bool {
+    let known = call.and_then(|c| c.provider_call_id.as_deref());
+    match (known, details.provider_call_id.as_deref()) {
+        (Some(known), Some(reported)) => known == reported,
+        _ => true,
     }
 }

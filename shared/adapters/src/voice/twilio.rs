@@ -117,43 +117,69 @@ fn xml_escape(s: &str) -> String {
 /// whenever the stream ends, so a `<Dial>` there would bridge *every* answered call to the
 /// transfer number when the agent simply hangs up. Until the agent can ask for a transfer (a
 /// report bound to the call), no call is transferred; the number is passed to the agent as the
-/// `transfer_number` parameter.
+/// `transfer_number` parameter. The lead's fields follow as `var_{name}` parameters, in name
+/// order, as many as fit in Twilio's [`TWIML_MAX_CHARS`]; the rest are left out, never the call.
 pub fn twiml(request: &CallRequest) -> String {
-    let mut params = BTreeMap::new();
-    params.insert(
+    let mut fixed = BTreeMap::new();
+    fixed.insert(
         "tenant".to_owned(),
         request.reference.campaign.tenant.to_string(),
     );
-    params.insert(
+    fixed.insert(
         "campaign".to_owned(),
         request.reference.campaign.campaign.to_string(),
     );
-    params.insert("lead".to_owned(), request.reference.lead.to_string());
-    params.insert("attempt".to_owned(), request.reference.attempt.to_string());
+    fixed.insert("lead".to_owned(), request.reference.lead.to_string());
+    fixed.insert("attempt".to_owned(), request.reference.attempt.to_string());
     if let Some(message) = &request.voicemail_message {
-        params.insert("voicemail_message".to_owned(), message.clone());
+        fixed.insert("voicemail_message".to_owned(), message.clone());
     }
     if let Some(transfer) = &request.transfer_number {
-        params.insert("transfer_number".to_owned(), transfer.to_string());
-    }
-    for (name, value) in &request.variables {
-        params
-            .entry(format!("var_{name}"))
-            .or_insert_with(|| value.clone());
+        fixed.insert("transfer_number".to_owned(), transfer.to_string());
     }
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect><Stream url=\"{}\">",
         xml_escape(&request.agent_ref)
     );
-    for (name, value) in &params {
-        xml.push_str(&format!(
-            "<Parameter name=\"{}\" value=\"{}\"/>",
-            xml_escape(name),
-            xml_escape(value)
-        ));
+    for (name, value) in &fixed {
+        xml.push_str(&parameter(name, value));
     }
-    xml.push_str("</Stream></Connect><Hangup/></Response>");
+    const END: &str = "</Stream></Connect><Hangup/></Response>";
+    // The lead's fields, in name order, while the TwiML stays within Twilio's limit; the rest
+    // are left out (and counted in a log line) rather than the call refused.
+    let mut left_out = 0usize;
+    for (name, value) in &request.variables {
+        let name = format!("var_{name}");
+        if fixed.contains_key(&name) {
+            continue;
+        }
+        let p = parameter(&name, value);
+        if xml.chars().count() + p.chars().count() + END.len() <= TWIML_MAX_CHARS {
+            xml.push_str(&p);
+        } else {
+            left_out += 1;
+        }
+    }
+    if left_out > 0 {
+        tracing::warn!(
+            reference = %request.reference,
+            left_out,
+            "lead fields left out of the call: the TwiML would pass Twilio's 4,000 characters"
+        );
+    }
+    xml.push_str(END);
     xml
+}
+
+/// Twilio refuses a call whose `Twiml` is longer than this (error 32018).
+pub const TWIML_MAX_CHARS: usize = 4_000;
+
+fn parameter(name: &str, value: &str) -> String {
+    format!(
+        "<Parameter name=\"{}\" value=\"{}\"/>",
+        xml_escape(name),
+        xml_escape(value)
+    )
 }
 
 /// The form fields of a create-call request, in order (a name may repeat).

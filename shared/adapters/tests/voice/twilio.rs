@@ -520,3 +520,40 @@ async fn a_failed_lookup_by_number_says_nothing_of_the_number() {
         assert!(!text.contains(&digits[digits.len() - 7..]), "{text}");
     }
 }
+
+#[test]
+fn every_field_that_fits_reaches_the_agent_and_the_twiml_stays_within_twilios_limit() {
+    use adapters::voice::twilio::{TWIML_MAX_CHARS, twiml};
+    let mut r = request(Voicemail::NotDetected, Some("+14155550100"));
+    // 8 KiB of custom fields (the import's limit): more than Twilio takes in one TwiML.
+    for i in 0..16 {
+        r.variables.insert(format!("field{i:02}"), "x".repeat(500));
+    }
+    let xml = twiml(&r);
+    assert!(
+        xml.chars().count() <= TWIML_MAX_CHARS,
+        "{} chars",
+        xml.chars().count()
+    );
+    assert!(xml.ends_with("</Connect><Hangup/></Response>"));
+    for must in [
+        "\"tenant\"",
+        "\"lead\"",
+        "\"attempt\"",
+        "\"transfer_number\"",
+        "\"var_name\"",
+    ] {
+        assert!(xml.contains(must), "{must} is always there");
+    }
+    // Fields go in name order until the next would not fit: a prefix of the names is present.
+    let present: Vec<bool> = (0..16)
+        .map(|i| xml.contains(&format!("\"var_field{i:02}\"")))
+        .collect();
+    assert!(present[0] && !present[15], "{present:?}");
+    assert!(present.windows(2).all(|w| w[0] || !w[1]), "{present:?}");
+
+    // A lead whose fields fit keeps them all.
+    let small = request(Voicemail::NotDetected, None);
+    let xml = twiml(&small);
+    assert!(xml.contains("\"var_name\"") && xml.contains("\"var_plan\""));
+}

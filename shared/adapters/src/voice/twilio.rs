@@ -191,9 +191,9 @@ pub fn create_call_form(request: &CallRequest) -> Vec<(&'static str, String)> {
         ("StatusCallback", request.callback_url.clone()),
         ("StatusCallbackMethod", "POST".into()),
     ];
-    for event in ["initiated", "ringing", "answered", "completed"] {
-        form.push(("StatusCallbackEvent", event.into()));
-    }
+    // Only the end of the call moves state; progress callbacks (initiated, ringing, answered)
+    // would cost three more webhook requests and Lambda invocations per call for nothing.
+    form.push(("StatusCallbackEvent", "completed".into()));
     match request.voicemail {
         Voicemail::NotDetected => {}
         Voicemail::Detect(action) => {

@@ -129,12 +129,11 @@ async fn create_call_posts_every_field_for_each_call_handling_option() {
                 assert_eq!(get("AsyncAmdStatusCallbackMethod"), Some("POST"));
             }
         }
-        let expected_fields = 8
-            + if matches!(voicemail, Voicemail::NotDetected) {
-                0
-            } else {
-                4
-            };
+        let expected_fields = 8 + if matches!(voicemail, Voicemail::NotDetected) {
+            0
+        } else {
+            4
+        };
         assert_eq!(
             fields.len(),
             expected_fields,

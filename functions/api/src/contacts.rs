@@ -1,6 +1,6 @@
 //! Contacts of a campaign: uploads and imports, leads, preview and dry run.
 
-use ports::store::{Counters, Imports, Leads};
+use ports::store::{Counters, DoNotCall, Imports, Leads};
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -370,6 +370,9 @@ pub(crate) async fn dry_run(
     let now = state.clock.now();
     let from = config.starts_at.map_or(now, |s| s.max(now));
     let (leads, _) = state.store.list_leads(&c, None, None, limit).await?;
+    // One batched DNC read for the page, not one per lead.
+    let numbers: Vec<_> = leads.iter().map(|l| l.contact.phone.clone()).collect();
+    let on_dnc = state.store.dnc_among(&tenant, &numbers).await?;
     let mut items = Vec::new();
     let mut zone_votes: BTreeMap<String, usize> = BTreeMap::new();
     for lead in &leads {
@@ -378,7 +381,7 @@ pub(crate) async fn dry_run(
         }
         let (at, blocked) = if lead.state.status.is_final() {
             (None, Some(lead.state.status.to_string()))
-        } else if ports::store::is_dnc(&*state.store, &tenant, &lead.contact.phone).await? {
+        } else if on_dnc.contains(&lead.contact.phone) {
             (None, Some("do_not_call".to_owned()))
         } else {
             let due = lead.state.next_call_at.unwrap_or(from).max(from);

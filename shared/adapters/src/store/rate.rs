@@ -7,7 +7,7 @@ use domain::ids::TenantId;
 use ports::store::RateLimits;
 
 use super::keys;
-use super::{DynamoStore, StoreError, aws, n, s};
+use super::{DynamoStore, StoreError, WriteError, conditional, n, s};
 
 #[async_trait]
 impl RateLimits for DynamoStore {
@@ -32,16 +32,10 @@ impl RateLimits for DynamoStore {
             .expression_attribute_values(":expires", n(epoch_second + 3600))
             .send()
             .await;
-        match result {
+        match conditional(result) {
             Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(aws(err)),
+            Err(WriteError::Refused(_)) => Ok(false),
+            Err(WriteError::Store(err)) => Err(err),
         }
     }
 }

@@ -148,14 +148,17 @@ pub fn twiml(request: &CallRequest) -> String {
     // The lead's fields, in name order, while the TwiML stays within Twilio's limit; the rest
     // are left out (and counted in a log line) rather than the call refused.
     let mut left_out = 0usize;
+    let mut chars = xml.chars().count() + END.len();
     for (name, value) in &request.variables {
         let name = format!("var_{name}");
         if fixed.contains_key(&name) {
             continue;
         }
         let p = parameter(&name, value);
-        if xml.chars().count() + p.chars().count() + END.len() <= TWIML_MAX_CHARS {
+        let size = p.chars().count();
+        if chars + size <= TWIML_MAX_CHARS {
             xml.push_str(&p);
+            chars += size;
         } else {
             left_out += 1;
         }

@@ -79,18 +79,23 @@ async fn numbers_are_added_checked_listed_and_removed_normalized() {
     }
 }
 
+/// `POST /v1/dnc/bulk` with `csv` as the tenant of `key`.
+async fn bulk_csv(app: &App, key: &str, csv: impl Into<Body>) -> Response {
+    let request = Request::post("/v1/dnc/bulk")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "text/csv")
+        .body(csv.into())
+        .unwrap();
+    app.send(request).await
+}
+
 #[tokio::test]
 async fn a_csv_adds_every_valid_number_and_reports_the_rest() {
     let app = App::spawn("dnc-bulk").await;
     let key = app.tenant("t1", Plan::Starter).await;
     let csv =
         "name,phone\nA,+14155552671\nB,(212) 555-0100\nC,1.41555E+10\nD,nope\nE,+14155552671\n";
-    let request = Request::post("/v1/dnc/bulk")
-        .header("authorization", format!("Bearer {key}"))
-        .header("content-type", "text/csv")
-        .body(Body::from(csv))
-        .unwrap();
-    let r = app.send(request).await;
+    let r = bulk_csv(&app, &key, csv).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["added"], 2);
     assert_eq!(
@@ -146,12 +151,7 @@ async fn a_bulk_answer_lists_at_most_a_thousand_rejections_and_counts_them_all()
     let csv: String = std::iter::once("phone\n".to_owned())
         .chain((0..2_500).map(|i| format!("bad-{i}\n")))
         .collect();
-    let request = Request::post("/v1/dnc/bulk")
-        .header("authorization", format!("Bearer {key}"))
-        .header("content-type", "text/csv")
-        .body(Body::from(csv))
-        .unwrap();
-    let r = app.send(request).await;
+    let r = bulk_csv(&app, &key, csv).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["rejected_total"], 2_500);
     assert_eq!(r.body["rejected"].as_array().unwrap().len(), 1_000);

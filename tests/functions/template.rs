@@ -35,6 +35,9 @@ fn variables_read(main_rs: &str) -> BTreeSet<String> {
                 .map(|v| (*v).to_owned()),
         );
     }
+    if main_rs.contains("call_token_key(") {
+        names.insert(bootstrap::lead_ids::CALL_TOKEN_SECRET_ARN.to_owned());
+    }
     names.retain(|n| !LOCAL_ONLY.contains(&n.as_str()));
     names
 }

@@ -9,6 +9,7 @@
 pub mod admin;
 mod agents;
 pub mod auth;
+mod call_reports;
 mod campaigns;
 mod contacts;
 mod dnc;

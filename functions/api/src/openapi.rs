@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
-use crate::{agents, campaigns, contacts, dnc, progress, results};
+use crate::{agents, call_reports, campaigns, contacts, dnc, progress, results};
 
 struct BearerAuth;
 
@@ -18,6 +18,15 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("ck.{id}.{secret}")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "call_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("ct1.{tenant}.{campaign}.{lead}.{attempt}.{expires}.{mac}")
                     .build(),
             ),
         );
@@ -120,6 +129,7 @@ impl Modify for ProblemResponses {
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::removals, dnc::bulk,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
+        call_reports::report,
     ),
     tags(
         (name = "agents", description = "AI voice agents"),
@@ -128,6 +138,7 @@ impl Modify for ProblemResponses {
         (name = "contacts", description = "Uploads, imports, leads, preview, dry run"),
         (name = "dnc", description = "The tenant's Do-Not-Call list"),
         (name = "results", description = "Analytics, exports, reconciliation"),
+        (name = "agent reports", description = "What the AI agent reports about a call, with the call's token"),
     )
 )]
 pub struct ApiDoc;

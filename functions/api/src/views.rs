@@ -96,9 +96,29 @@ pub struct AttemptView {
     /// The provider's call id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_call_id: Option<String>,
-    /// The agent's disposition.
+    /// The agent's disposition (its report's, else the provider's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
+    /// The agent's result fields (agent report API).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub results: BTreeMap<String, String>,
+    /// The agent reported an opt-out on this call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opted_out: bool,
+    /// The callback time the agent reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_at: Option<DateTime<Utc>>,
+    /// The agent asked for a transfer, and whether the call was transferred.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transfer_requested: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transferred: bool,
+    /// The provider's machine-detection verdict (`human`, `machine_end_beep`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+    /// Lead fields the provider could not carry to the agent (its size limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields_left_out: Vec<String>,
 }
 
 /// A lead.
@@ -176,13 +196,20 @@ impl From<Lead> for LeadView {
                 .log
                 .into_iter()
                 .map(|r| AttemptView {
+                    disposition: r.shown_disposition().map(str::to_owned),
                     attempt: r.attempt,
                     started_at: r.started_at,
                     ended_at: r.ended_at,
                     outcome: r.outcome,
                     duration_seconds: r.duration_seconds,
                     provider_call_id: r.provider_call_id,
-                    disposition: r.disposition,
+                    results: r.report.results,
+                    opted_out: r.report.opt_out,
+                    callback_at: r.report.callback_at,
+                    transfer_requested: r.report.transfer,
+                    transferred: r.transferred,
+                    answered_by: r.answered_by,
+                    fields_left_out: r.fields_left_out,
                 })
                 .collect(),
         }

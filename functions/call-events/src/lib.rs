@@ -1,10 +1,18 @@
-//! The call-events function: provider webhooks (API Gateway HTTP API -> Lambda), as an axum
-//! router that the local runner serves too.
+//! The call-events function: what reaches us while a call runs, as an axum router that the
+//! local runner serves too (API Gateway HTTP API -> Lambda in the cloud).
 //!
-//! `POST /v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}`: our reference is in
-//! the path (the provider's signature covers the URL). Answers 204 when the event was applied
-//! or was a duplicate/progress, 403 for a bad signature, 400 for a malformed body, 404 for a
-//! path that names nothing, 500 when the store failed (the provider retries).
+//! - `POST /v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}`: provider
+//!   webhooks. Our reference is in the path (the provider's signature covers the URL). Answers
+//!   204 when the event was applied or was a duplicate/progress, 403 for a bad signature, 400
+//!   for a malformed body, 404 for a path that names nothing, 500 when the store failed (the
+//!   provider retries).
+//! - `POST /v1/call-flow/{provider}/{tenant}/{campaign}/{lead}/{attempt}`: the provider asks
+//!   what to do when the agent's part of the call ends (Twilio's `<Redirect>`): TwiML that
+//!   transfers only when the agent asked for it, else hangs up.
+//! - `POST /v1/call-reports`: the agent report API ([`reports`]), authenticated by the call's
+//!   token.
+
+pub mod reports;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,61 +21,57 @@ use adapters::voice::{CallReference, WebhookError, WebhookRequest};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use engine::Engine;
+use engine::call_flow::CallFlowAnswer;
 use engine::events::WebhookOutcome;
-use ports::store::{Campaigns, Leads};
+use ports::store::{Agents, Campaigns, Leads};
 
 /// Largest webhook body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The webhook routes.
+/// The routes.
 pub fn router<S>(engine: Arc<Engine<S>>) -> Router
 where
-    S: Campaigns + Leads + 'static,
+    S: Campaigns + Leads + Agents + 'static,
 {
     Router::new()
         .route(
             "/v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}",
             post(webhook::<S>),
         )
+        .route(
+            "/v1/call-flow/{provider}/{tenant}/{campaign}/{lead}/{attempt}",
+            post(call_flow::<S>),
+        )
+        .route(engine::dial::REPORT_PATH, post(reports::report::<S>))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(engine)
 }
 
-async fn webhook<S>(
-    State(engine): State<Arc<Engine<S>>>,
-    Path((provider, tenant, campaign, lead, attempt)): Path<(
-        String,
-        String,
-        String,
-        String,
-        String,
-    )>,
-    uri: Uri,
-    headers: HeaderMap,
+type Segments = Path<(String, String, String, String, String)>;
+
+/// The request as the provider sent it: signatures cover the URL it called — our public base
+/// plus the path and query.
+fn provider_request<S>(
+    engine: &Engine<S>,
+    uri: &Uri,
+    headers: &HeaderMap,
     body: Bytes,
-) -> StatusCode
-where
-    S: Campaigns + Leads + 'static,
-{
-    let Some(reference) = CallReference::from_segments(&tenant, &campaign, &lead, &attempt) else {
-        return StatusCode::NOT_FOUND;
-    };
-    // Signatures cover the URL the provider called: our public base plus the path and query.
+) -> WebhookRequest {
     let path = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
     // Behind API Gateway the base is the host the provider called (the API's own URL cannot be
     // configured into the function: see `bootstrap::wiring::WEBHOOK_BASE_URL`).
     let base = match engine.settings.webhook_base_url.as_str() {
         "" => headers
-            .get(axum::http::header::HOST)
+            .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .map(|host| format!("https://{host}"))
             .unwrap_or_default(),
         configured => configured.to_owned(),
     };
-    let url = format!("{base}{path}");
     let headers: BTreeMap<String, String> = headers
         .iter()
         .filter_map(|(k, v)| {
@@ -76,19 +80,68 @@ where
                 .map(|v| (k.as_str().to_ascii_lowercase(), v.to_owned()))
         })
         .collect();
-    let request = WebhookRequest {
-        url,
+    WebhookRequest {
+        url: format!("{base}{path}"),
         headers,
         body: body.to_vec(),
+    }
+}
+
+async fn webhook<S>(
+    State(engine): State<Arc<Engine<S>>>,
+    Path((provider, tenant, campaign, lead, attempt)): Segments,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode
+where
+    S: Campaigns + Leads + Agents + 'static,
+{
+    let Some(reference) = CallReference::from_segments(&tenant, &campaign, &lead, &attempt) else {
+        return StatusCode::NOT_FOUND;
     };
+    let request = provider_request(&engine, &uri, &headers, body);
     match engine.handle_webhook(&provider, &reference, &request).await {
         Ok(WebhookOutcome::Progress | WebhookOutcome::Outcome(_)) => StatusCode::NO_CONTENT,
-        Ok(WebhookOutcome::Rejected(WebhookError::BadSignature)) => StatusCode::FORBIDDEN,
-        Ok(WebhookOutcome::Rejected(WebhookError::Malformed(_))) => StatusCode::BAD_REQUEST,
+        Ok(WebhookOutcome::Rejected(err)) => rejected(&err),
         Err(engine::EngineError::UnknownProvider(_)) => StatusCode::NOT_FOUND,
         Err(err) => {
             tracing::error!(%reference, error = %err, "webhook failed");
             StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+fn rejected(err: &WebhookError) -> StatusCode {
+    match err {
+        WebhookError::BadSignature => StatusCode::FORBIDDEN,
+        WebhookError::Malformed(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn call_flow<S>(
+    State(engine): State<Arc<Engine<S>>>,
+    Path((provider, tenant, campaign, lead, attempt)): Segments,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response
+where
+    S: Campaigns + Leads + Agents + 'static,
+{
+    let Some(reference) = CallReference::from_segments(&tenant, &campaign, &lead, &attempt) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let request = provider_request(&engine, &uri, &headers, body);
+    match engine.call_flow(&provider, &reference, &request).await {
+        Ok(CallFlowAnswer::Answer(content_type, body)) => {
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Ok(CallFlowAnswer::Rejected(err)) => rejected(&err).into_response(),
+        Err(engine::EngineError::UnknownProvider(_)) => StatusCode::NOT_FOUND.into_response(),
+        Err(err) => {
+            tracing::error!(%reference, error = %err, "call flow failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }

@@ -11,6 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
     let providers = bootstrap::providers::from_env(&sdk).await?;
-    let engine = Arc::new(build_engine(&config, &sdk, providers));
+    let call_tokens = bootstrap::lead_ids::call_token_key(&sdk).await?;
+    let engine = Arc::new(build_engine(&config, &sdk, providers).with_call_token_key(call_tokens));
     lambda_http::run(call_events::router(engine)).await
 }

@@ -13,10 +13,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let providers = bootstrap::providers::from_env(&sdk).await?;
     let webhook_base_url = required_var("WEBHOOK_BASE_URL")?;
     let share = std::env::var("TENANT_CPS_SHARE_PERCENT").map_or(Ok(100), |v| v.parse())?;
+    let call_tokens = bootstrap::lead_ids::call_token_key(&sdk).await?;
     let engine = Arc::new(
         build_engine(&config, &sdk, providers)
             .with_webhook_base_url(&webhook_base_url)
-            .with_tenant_cps_share(share),
+            .with_tenant_cps_share(share)
+            .with_call_token_key(call_tokens),
     );
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {

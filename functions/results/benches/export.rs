@@ -53,6 +53,10 @@ fn lead(campaign: &CampaignRef, i: usize, t0: DateTime<Utc>) -> Lead {
         duration_seconds: seconds,
         provider_call_id: Some(format!("CA{i:08}{n}")),
         disposition: (outcome == Outcome::Completed).then(|| "interested".to_owned()),
+        report: Default::default(),
+        answered_by: None,
+        fields_left_out: Vec::new(),
+        transferred: false,
     };
     match i % 4 {
         0 => {

@@ -7,6 +7,8 @@
 //! | module | what it decides |
 //! |---|---|
 //! | [`agent`] | AI voice agents and the voice settings a call needs |
+//! | [`call_report`] | what the agent reports about a call, merged once per field |
+//! | [`call_token`] | the per-call token the agent reports with |
 //! | [`import`] | reading contact CSVs: encodings, delimiters, headers, rows, limits |
 //! | [`ids`] | identifiers, including the lead id derived from the campaign and the E.164 number |
 //! | [`status`] | campaign and lead statuses and which actions move them |
@@ -22,6 +24,8 @@
 //! | [`lead`] | a lead's state and its transitions |
 
 pub mod agent;
+pub mod call_report;
+pub mod call_token;
 pub mod config;
 pub mod eligibility;
 pub mod holidays;

@@ -34,6 +34,9 @@ use crate::messages::DialMessage;
 use crate::outcome::hour_of;
 use crate::{Engine, EngineError, LoadedCampaign, std_duration};
 
+/// The agent report API's path (served with the provider webhooks).
+pub const REPORT_PATH: &str = "/v1/call-reports";
+
 /// What became of a queued lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialOutcome {
@@ -46,7 +49,10 @@ pub enum DialOutcome {
 /// What the claim gave.
 enum Claim {
     /// This dialer won the lead: its Calling state and the attempt number.
-    Won { calling: LeadState, attempt: u8 },
+    Won {
+        calling: Box<LeadState>,
+        attempt: u8,
+    },
     /// Not this dialer's to call; what became of the message.
     Lost(DialOutcome),
 }
@@ -94,7 +100,7 @@ where
         }
         self.crash_point("dial.before_claim")?;
         let (calling, attempt) = match self.claim(message, &loaded, now).await? {
-            Claim::Won { calling, attempt } => (calling, attempt),
+            Claim::Won { calling, attempt } => (*calling, attempt),
             Claim::Lost(done) => return Ok(done),
         };
         self.crash_point("dial.after_claim")?;
@@ -210,7 +216,10 @@ where
             guards,
         };
         match self.store.write_transition(write).await {
-            Ok(()) => Ok(Claim::Won { calling, attempt }),
+            Ok(()) => Ok(Claim::Won {
+                calling: Box::new(calling),
+                attempt,
+            }),
             Err(WriteError::Refused(refusal)) => {
                 Ok(Claim::Lost(self.claim_refused(message, refusal).await?))
             }
@@ -276,6 +285,9 @@ where
                     .record_call_id(attempt, call.provider_call_id)
                     .is_ok()
                 {
+                    if let Some(active) = recorded.call.as_mut() {
+                        active.fields_left_out = call.fields_left_out;
+                    }
                     // Refused as stale only if the outcome already arrived: nothing to record.
                     self.write_simple(&message.campaign, &on_call, &recorded, Guards::default())
                         .await?;
@@ -314,7 +326,8 @@ where
                     disposition: Some(reason),
                     ..Default::default()
                 };
-                self.apply_outcome(reference, &report, &details).await?;
+                self.apply_outcome(reference, None, &report, &details)
+                    .await?;
                 Ok(DialOutcome::Done("refused by the provider"))
             }
         }
@@ -384,27 +397,32 @@ where
     ) -> CallRequest {
         let contact = &message.lead.contact;
         let mut variables: BTreeMap<String, String> = contact.custom.clone();
+        // Every field of the contact but its number (the provider has it), by column name.
+        let timezone = contact.timezone.map(|tz| tz.name().to_owned());
+        let state = contact.state.as_ref().map(|s| s.as_str().to_owned());
         for (name, value) in [
             ("name", &contact.name),
             ("email", &contact.email),
             ("company", &contact.company),
+            ("timezone", &timezone),
+            ("state", &state),
         ] {
             if let Some(value) = value {
                 variables.insert(name.to_owned(), value.clone());
             }
         }
         let handling = &loaded.config.call_handling;
+        let base = &self.settings.webhook_base_url;
+        let provider = &message.call.provider;
         CallRequest {
             reference: reference.clone(),
             to: contact.phone.clone(),
             from: message.call.from.clone(),
             agent_ref: message.call.agent_ref.clone(),
-            callback_url: format!(
-                "{}/v1/call-events/{}/{}",
-                self.settings.webhook_base_url,
-                message.call.provider,
-                reference.path()
-            ),
+            callback_url: format!("{base}/v1/call-events/{provider}/{}", reference.path()),
+            call_flow_url: format!("{base}/v1/call-flow/{provider}/{}", reference.path()),
+            report_url: format!("{base}{REPORT_PATH}"),
+            report_token: self.call_token(reference, self.clock.now(), handling.max_call_duration),
             max_duration: std_duration(handling.max_call_duration),
             voicemail: handling.voicemail,
             voicemail_message: message.call.voicemail_message.clone(),

@@ -1,6 +1,6 @@
 //! Provider webhooks: verify, parse, apply once.
 
-use ports::store::{Campaigns, Leads};
+use ports::store::{Agents, Campaigns, Leads};
 use ports::voice::{CallEventKind, CallReference, WebhookError, WebhookRequest};
 
 use crate::outcome::Applied;
@@ -20,7 +20,7 @@ pub enum WebhookOutcome {
 
 impl<S> Engine<S>
 where
-    S: Campaigns + Leads,
+    S: Campaigns + Leads + Agents,
 {
     /// Handles one webhook from `provider` about the call `reference` names (from the URL path,
     /// which the provider's signature covers).
@@ -41,6 +41,11 @@ where
         self.crash_point("events.after_verify")?;
         match event.kind {
             CallEventKind::Progress(_) => Ok(WebhookOutcome::Progress),
+            CallEventKind::MachineVerdict(answered_by) => {
+                self.machine_verdict(provider, reference, &event.provider_call_id, &answered_by)
+                    .await?;
+                Ok(WebhookOutcome::Progress)
+            }
             CallEventKind::Ended {
                 report,
                 mut details,
@@ -48,7 +53,9 @@ where
                 details
                     .provider_call_id
                     .get_or_insert(event.provider_call_id);
-                let applied = self.apply_outcome(reference, &report, &details).await?;
+                let applied = self
+                    .apply_outcome(reference, Some(provider), &report, &details)
+                    .await?;
                 self.crash_point("events.after_apply")?;
                 Ok(WebhookOutcome::Outcome(applied))
             }

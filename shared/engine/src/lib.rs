@@ -1,6 +1,7 @@
 //! The dispatch engine: what happens each minute for a campaign (the [`tick`]), what happens
 //! to each queued lead ([`dial`]), and what happens when a provider reports a call
-//! ([`events`]). Handlers depend only on ports, so the same code runs in Lambda, in the local
+//! ([`events`]), and what the agent reports about a call ([`reports`]). Handlers depend only
+//! on ports, so the same code runs in Lambda, in the local
 //! runner, and in tests that inject crashes between every pair of steps.
 //!
 //! How the promises are kept:
@@ -16,11 +17,13 @@
 //!   on what is past due (lapsed leases, overdue calls, campaigns that ended).
 //! - **Counters tell the truth.** Every transition moves the counters in the same transaction.
 
+pub mod call_flow;
 pub mod dial;
 pub mod events;
 pub mod messages;
 mod moves;
 mod outcome;
+pub mod reports;
 pub mod tick;
 
 pub use outcome::Applied;
@@ -37,6 +40,9 @@ use ports::store::{AgentRecord, CampaignRecord, StoreError, WriteError};
 use ports::store::{Agents, Campaigns};
 use ports::voice::VoiceProvider;
 use ports::{Clock, Faults, InjectedCrash};
+
+/// The call token key of local runs and tests (never of a deployment).
+pub const LOCAL_CALL_TOKEN_KEY: &str = "local-call-token-key-not-for-deployments";
 
 /// Tunables, with defaults suited to Lambda.
 #[derive(Debug, Clone)]
@@ -72,6 +78,12 @@ pub struct Settings {
     /// second, at least one call: where tenants share accounts, one tenant's burst must leave
     /// the others room. 100 (the default) lets a lone tenant use the whole account.
     pub tenant_cps_share_percent: u32,
+    /// Signs and verifies the per-call tokens agents report with ([`reports`]). The default is
+    /// a fixed key for local runs and tests; deployed functions always set the deployment's
+    /// (`bootstrap` refuses to start without it).
+    pub call_tokens: domain::call_token::CallTokenKey,
+    /// How long after a call's longest duration its agent may still report.
+    pub report_grace: chrono::Duration,
 }
 
 impl Settings {
@@ -94,6 +106,9 @@ impl Settings {
             call_start_margin: chrono::Duration::seconds(60),
             quiet_horizon: chrono::Duration::minutes(5),
             tenant_cps_share_percent: 100,
+            call_tokens: domain::call_token::CallTokenKey::new(LOCAL_CALL_TOKEN_KEY)
+                .expect("the local key is long enough"),
+            report_grace: chrono::Duration::minutes(30),
         }
     }
 }
@@ -183,6 +198,12 @@ impl<S> Engine<S> {
     /// With each tenant limited to `percent` of an account's calls per second.
     pub fn with_tenant_cps_share(mut self, percent: u32) -> Self {
         self.settings.tenant_cps_share_percent = percent.clamp(1, 100);
+        self
+    }
+
+    /// With the deployment's key for call tokens.
+    pub fn with_call_token_key(mut self, key: domain::call_token::CallTokenKey) -> Self {
+        self.settings.call_tokens = key;
         self
     }
 

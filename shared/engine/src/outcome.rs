@@ -36,6 +36,14 @@ pub(crate) fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
 }
 
+/// A provider's report of how a call ended, and which provider sent it.
+#[derive(Clone, Copy)]
+struct Reported<'a> {
+    from_provider: Option<&'a str>,
+    report: &'a AttemptReport,
+    details: &'a AttemptDetails,
+}
+
 /// Guards for releasing a call that never happened: the start counted in its hour's analytics
 /// is taken back with it.
 pub(crate) fn release_guards(started_at: Option<DateTime<Utc>>) -> Guards {
@@ -58,9 +66,12 @@ where
     /// conditional on the lead still being on that call at the version read, and moves the
     /// counters, releases the concurrency slot, and (for an opt-out) puts the number on the
     /// tenant's Do-Not-Call list, all in one transaction.
+    /// `from_provider` names the provider whose webhook brought the report (`None` when the
+    /// engine looked the call up itself): another provider's report is not this call's.
     pub(crate) async fn apply_outcome(
         &self,
         reference: &CallReference,
+        from_provider: Option<&str>,
         report: &AttemptReport,
         details: &AttemptDetails,
     ) -> Result<Applied, EngineError> {
@@ -70,7 +81,12 @@ where
         };
         // A concurrent duplicate may win the race; re-read and look again.
         for _ in 0..4 {
-            if let Some(applied) = self.try_apply(&key, reference, report, details).await? {
+            let reported = Reported {
+                from_provider,
+                report,
+                details,
+            };
+            if let Some(applied) = self.try_apply(&key, reference, &reported).await? {
                 return Ok(applied);
             }
         }
@@ -83,9 +99,13 @@ where
         &self,
         key: &LeadRef,
         reference: &CallReference,
-        report: &AttemptReport,
-        details: &AttemptDetails,
+        reported: &Reported<'_>,
     ) -> Result<Option<Applied>, EngineError> {
+        let Reported {
+            from_provider,
+            report,
+            details,
+        } = *reported;
         let now = self.clock.now();
         let Some(lead) = self.store.get_lead(key).await? else {
             return Ok(Some(Applied::Ignored("unknown lead")));
@@ -99,7 +119,7 @@ where
         if !on_this_call {
             return Ok(Some(Applied::Ignored("the attempt is already settled")));
         }
-        if !reports_this_call(lead.state.call.as_ref(), details) {
+        if !reports_this_call(lead.state.call.as_ref(), from_provider, details) {
             tracing::warn!(%reference, "a report names another call than the attempt's; ignored");
             return Ok(Some(Applied::Ignored("another call's report")));
         }
@@ -113,7 +133,8 @@ where
         };
         let delta = CounterDelta::between(&lead.state, &next, Some(&record));
         let guards = Guards {
-            add_to_dnc: (report.outcome == Outcome::OptedOut).then(|| lead.contact.phone.clone()),
+            // The attempt's outcome, with what the agent reported during the call.
+            add_to_dnc: (record.outcome == Outcome::OptedOut).then(|| lead.contact.phone.clone()),
             hourly: Some(HourlyIncrement {
                 hour: hour_of(record.started_at),
                 started: 0,
@@ -134,9 +155,9 @@ where
             Ok(()) => {
                 ports::metrics::put(
                     ports::metrics::Metric::count("CallOutcomes", 1.0)
-                        .with("Outcome", report.outcome.as_str()),
+                        .with("Outcome", record.outcome.as_str()),
                 );
-                tracing::info!(lead = %key, attempt = reference.attempt, outcome = report.outcome.as_str(), status = next.status.as_str(), "outcome applied");
+                tracing::info!(lead = %key, attempt = reference.attempt, outcome = record.outcome.as_str(), status = next.status.as_str(), "outcome applied");
                 Ok(Some(Applied::Applied(next.status)))
             }
             Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => Ok(None),
@@ -172,31 +193,51 @@ where
                 now,
             )
             .ok()?;
-        if let Some(at) = next
+        self.defer_into_window(lead, &mut next, campaign);
+        Some((next, record))
+    }
+
+    /// A lead newly scheduled (retry, callback) whose time falls outside its window or daily
+    /// cap is moved to the next opening.
+    pub(crate) fn defer_into_window(
+        &self,
+        lead: &Lead,
+        next: &mut LeadState,
+        campaign: &LoadedCampaign,
+    ) {
+        let Some(at) = next
             .next_call_at
             .filter(|_| next.status == LeadStatus::Scheduled)
-        {
-            let scheduled = Lead {
-                state: next.clone(),
-                ..lead.clone()
-            };
-            let margin = self.settings.call_start_margin;
-            if let Screen::Defer(opening) =
-                screen_for_call(&scheduled, &campaign.config, at, margin)
-            {
-                // Only a lead that may be called can be scheduled: this cannot fail.
-                let _ = next.defer(opening);
-            }
+        else {
+            return;
+        };
+        let scheduled = Lead {
+            state: next.clone(),
+            ..lead.clone()
+        };
+        let margin = self.settings.call_start_margin;
+        if let Screen::Defer(opening) = screen_for_call(&scheduled, &campaign.config, at, margin) {
+            // Only a lead that may be called can be scheduled: this cannot fail.
+            let _ = next.defer(opening);
         }
-        Some((next, record))
     }
 }
 
-/// Whether a report is about the attempt's own call: once the attempt knows its provider call
+/// Whether a report is about the attempt's own call: a report through another provider's
+/// webhook never is; once the attempt knows its provider call
 /// id, a report naming another id (a signed report re-posted to this lead's URL, a stale
 /// call's) is not this call's, whatever its URL says. Before the id is known (the creation
 /// answer is still on its way, or was lost) the report is taken and its id recorded.
-fn reports_this_call(call: Option<&domain::lead::ActiveCall>, details: &AttemptDetails) -> bool {
+fn reports_this_call(
+    call: Option<&domain::lead::ActiveCall>,
+    from_provider: Option<&str>,
+    details: &AttemptDetails,
+) -> bool {
+    if let (Some(call), Some(from)) = (call, from_provider)
+        && call.provider != from
+    {
+        return false;
+    }
     let known = call.and_then(|c| c.provider_call_id.as_deref());
     match (known, details.provider_call_id.as_deref()) {
         (Some(known), Some(reported)) => known == reported,

@@ -75,6 +75,13 @@ pub struct CallRequest {
     pub agent_ref: String,
     /// Where the provider reports the call's progress and outcome.
     pub callback_url: String,
+    /// Where the provider asks what to do when the agent's part of the call ends (Twilio's
+    /// `<Redirect>`: transfer when the agent asked for it, else hang up).
+    pub call_flow_url: String,
+    /// Where the agent reports what happened (the agent report API).
+    pub report_url: String,
+    /// The agent's per-call token for that API (bound to this attempt, expiring after it).
+    pub report_token: String,
     /// Longest call.
     pub max_duration: Duration,
     /// Machine detection and what to do on a machine.
@@ -92,6 +99,9 @@ pub struct CallRequest {
 pub struct PlacedCall {
     /// The provider's id for it.
     pub provider_call_id: String,
+    /// Lead fields the provider could not carry to the agent (a size limit), by name; noted on
+    /// the attempt.
+    pub fields_left_out: Vec<String>,
 }
 
 /// Why a call was not (or may not have been) placed.
@@ -152,6 +162,9 @@ pub enum WebhookError {
 pub enum CallEventKind {
     /// Progress (initiated, ringing, answered): nothing to apply.
     Progress(String),
+    /// The provider's machine-detection verdict (Twilio's `AnsweredBy`: `human`,
+    /// `machine_start`, `machine_end_beep`, `fax`, `unknown`...), arriving while the call runs.
+    MachineVerdict(String),
     /// The call ended.
     Ended {
         /// The outcome.
@@ -188,6 +201,25 @@ pub enum CallLookup {
     NotFound,
 }
 
+/// What a provider's call flow does when the agent's part of an answered call ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallFlow {
+    /// The agent asked for a transfer: connect the person to this number.
+    Transfer(E164),
+    /// End the call.
+    HangUp,
+}
+
+/// Whether a machine verdict means a machine answered.
+pub fn is_machine(answered_by: &str) -> bool {
+    answered_by.starts_with("machine") || answered_by == "fax"
+}
+
+/// Whether a machine verdict came after the greeting ended (the moment to leave a message).
+pub fn is_end_of_greeting(answered_by: &str) -> bool {
+    answered_by.starts_with("machine_end")
+}
+
 /// A lookup that failed (provider down): try again later.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("call lookup failed: {0}")]
@@ -216,4 +248,26 @@ pub trait VoiceProvider: Send + Sync {
         provider_call_id: Option<&str>,
         to: &E164,
     ) -> Result<CallLookup, LookupError>;
+
+    /// The provider's answer (content type, body) for its call-flow request; `None` when the
+    /// provider has no call flow (its agent platform transfers by itself).
+    fn call_flow_answer(&self, _flow: &CallFlow) -> Option<(&'static str, String)> {
+        None
+    }
+
+    /// Ends a live call (a machine answered and the campaign hangs up on machines). Providers
+    /// whose agent platform acts on machine verdicts itself do nothing.
+    async fn end_call(&self, _provider_call_id: &str) -> Result<(), LookupError> {
+        Ok(())
+    }
+
+    /// Plays `message` on a live call, then ends it (a voicemail left after the beep).
+    /// `Ok(false)` when the provider leaves messages by itself (its agent has the message).
+    async fn leave_message(
+        &self,
+        _provider_call_id: &str,
+        _message: &str,
+    ) -> Result<bool, LookupError> {
+        Ok(false)
+    }
 }

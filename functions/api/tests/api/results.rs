@@ -40,6 +40,10 @@ fn attempt(
         duration_seconds: seconds,
         provider_call_id: Some(format!("CA{n}{minutes}")),
         disposition: disposition.map(str::to_owned),
+        report: Default::default(),
+        answered_by: None,
+        fields_left_out: Vec::new(),
+        transferred: false,
     }
 }
 

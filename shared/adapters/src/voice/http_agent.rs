@@ -3,7 +3,9 @@
 //!
 //! - **Create call**: `POST {base}/calls` with our call reference, to, from, the agent, the
 //!   lead's fields as variables, the longest call, voicemail behaviour, the transfer number
-//!   and the callback URL. Answer `201 {"call_id": "..."}`.
+//!   and the callback URL, and `report: {url, token}` for the agent report API (the agent's
+//!   opt-outs, callbacks, transfer requests, disposition and results go there, with the
+//!   per-call token). Answer `201 {"call_id": "..."}`.
 //! - **Signatures**: header `x-agent-signature: t={unix seconds},v1={hex HMAC-SHA256(secret,
 //!   "{t}.{METHOD}.{full URL}.{body}")}` on our requests and on the platform's webhooks. The URL
 //!   is what names tenant, campaign, lead and attempt, so a signed body re-posted to another
@@ -148,6 +150,12 @@ pub fn create_call_body(request: &CallRequest) -> Value {
         },
         "transfer_number": request.transfer_number.as_ref().map(E164::as_str),
         "callback_url": request.callback_url,
+        // The agent report API: where and with what the agent reports opt-outs, callbacks,
+        // transfers, its disposition and results (never the tenant's API key).
+        "report": {
+            "url": request.report_url,
+            "token": request.report_token,
+        },
     })
 }
 
@@ -322,6 +330,7 @@ impl VoiceProvider for HttpAgent {
                 .and_then(|v| v["call_id"].as_str().map(str::to_owned))
             {
                 Some(id) => Ok(PlacedCall {
+                    fields_left_out: Vec::new(),
                     provider_call_id: id,
                 }),
                 None => Err(PlaceCallError::Uncertain),

@@ -180,6 +180,8 @@ pub struct SimulatorEvent {
 struct Pending {
     url: String,
     body: Vec<u8>,
+    /// For the agent's reports: the per-call token (sent as a bearer token, not signed).
+    bearer: Option<String>,
 }
 
 #[derive(Debug)]
@@ -268,7 +270,10 @@ impl Simulator {
             }
             state.outbox.pop();
             if let Some(p) = state.pending.remove(&seq) {
-                out.push(self.signed(p.url, p.body, now));
+                out.push(match p.bearer {
+                    Some(token) => agent::report_request(p.url, p.body, &token),
+                    None => self.signed(p.url, p.body, now),
+                });
             }
         }
         out
@@ -346,7 +351,7 @@ impl Simulator {
             } else {
                 "not_interested"
             }),
-            Outcome::OptedOut => Some("opted_out"),
+            Outcome::OptedOut => Some("do_not_call"),
             Outcome::CallbackRequested => Some("callback"),
             _ => None,
         };
@@ -372,6 +377,7 @@ impl Simulator {
             Pending {
                 url: url.to_owned(),
                 body,
+                bearer: None,
             },
         );
         state.outbox.push(Reverse((at, seq)));
@@ -393,15 +399,18 @@ impl Simulator {
             voicemail_left: false,
             disposition: None,
         };
+        // The network sees a completed call; what was said on it (an opt-out, a callback
+        // request, the disposition) the agent reports through the agent report API.
         let ended = SimulatorEvent {
             call_id: provider_call_id.clone(),
             event: "ended".into(),
-            outcome: Some(report.outcome),
+            outcome: Some(agent::network_outcome(report.outcome)),
             duration_seconds: details.duration_seconds,
-            callback_at: report.callback_at,
+            callback_at: None,
             voicemail_left: report.voicemail_left,
-            disposition: details.disposition.clone(),
+            disposition: None,
         };
+        self.schedule_reports(state, request, now, ends_at, &report, &details);
         self.schedule(state, now + Duration::seconds(1), url, &progress("ringing"));
         let delivery = ends_at + Duration::seconds(state.rng.random_range(1..5));
         if !state.rng.random_bool(faults.lose_webhook) {
@@ -463,7 +472,10 @@ impl VoiceProvider for Simulator {
         if state.rng.random_bool(faults.timeout_with_call) {
             return Err(PlaceCallError::Uncertain);
         }
-        Ok(PlacedCall { provider_call_id })
+        Ok(PlacedCall {
+            provider_call_id,
+            fields_left_out: Vec::new(),
+        })
     }
 
     fn parse_webhook(
@@ -545,12 +557,21 @@ impl VoiceProvider for Simulator {
                 provider_call_id: call.provider_call_id.clone(),
             });
         }
+        // As the network knows it: what was said on the call is the agent's to report.
         Ok(CallLookup::Ended {
-            report: call.report.clone(),
-            details: call.details.clone(),
+            report: AttemptReport {
+                outcome: agent::network_outcome(call.report.outcome),
+                callback_at: None,
+                voicemail_left: call.report.voicemail_left,
+            },
+            details: AttemptDetails {
+                disposition: None,
+                ..call.details.clone()
+            },
         })
     }
 }
 
+mod agent;
 #[cfg(test)]
 mod tests;

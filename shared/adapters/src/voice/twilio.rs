@@ -2,10 +2,15 @@
 //!
 //! - **Create call**: a form POST to `/2010-04-01/Accounts/{sid}/Calls.json` with TwiML that
 //!   connects the answered call to the agent's media stream (`<Connect><Stream>`, our
-//!   references as `<Parameter>`s; when the agent ends the stream to hand over, the next verb
-//!   `<Dial>`s the transfer number), status callbacks for initiated / ringing / answered /
-//!   completed, machine detection from the campaign's voicemail setting (asynchronous, with
+//!   references, the agent report API's URL and per-call token, and the lead's fields as
+//!   `<Parameter>`s), then either `<Hangup/>` or — for a campaign with a transfer number — a
+//!   `<Redirect>` to our call-flow endpoint, which `<Dial>`s the number only if the agent asked
+//!   for a transfer ([`call_flow_twiml`]). One status callback (`completed`: the only one that
+//!   moves state), machine detection from the campaign's voicemail setting (asynchronous, with
 //!   its own callback), `TimeLimit` from the longest call and `Timeout` for ringing.
+//! - **Machine verdicts**: `hang_up` ends the call with a REST update (`Status=completed`);
+//!   `leave_message` waits for the end of the greeting (`DetectMessageEnd`) and replaces the
+//!   call's TwiML with the agent's voicemail message and a hang-up ([`voicemail_twiml`]).
 //! - **Errors**: 429 and Twilio's rate/queue codes back off; 503 is unavailable; other 5xx and
 //!   timeouts are uncertain (the call may exist: it is looked up); invalid or unreachable
 //!   numbers are permanent.
@@ -29,8 +34,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::{
-    CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
-    PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
+    CallEvent, CallEventKind, CallFlow, CallLookup, CallReference, CallRequest, LookupError,
+    PlaceCallError, PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
 };
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
@@ -104,6 +109,46 @@ impl Twilio {
     }
 }
 
+impl Twilio {
+    /// Updates a live call (`POST /Calls/{sid}.json`): ends it or replaces its TwiML.
+    async fn update_call(&self, sid: &str, form: &[(&str, String)]) -> Result<(), LookupError> {
+        let response = self
+            .http
+            .post(format!("{}/{sid}.json", self.calls_url()))
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .form(form)
+            .send()
+            .await
+            .map_err(lookup_error)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(LookupError(format!(
+                "twilio answered {} to a call update",
+                response.status()
+            )))
+        }
+    }
+}
+
+/// The call-flow answer after the agent's stream: `<Dial>` the transfer number when the agent
+/// asked for it, else `<Hangup/>`.
+pub fn call_flow_twiml(flow: &CallFlow) -> String {
+    let verb = match flow {
+        CallFlow::Transfer(number) => format!("<Dial>{}</Dial>", xml_escape(number.as_str())),
+        CallFlow::HangUp => "<Hangup/>".to_owned(),
+    };
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{verb}</Response>")
+}
+
+/// What a machine hears after the beep: the campaign's voicemail message, then the end.
+pub fn voicemail_twiml(message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>{}</Say><Hangup/></Response>",
+        xml_escape(message)
+    )
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -112,14 +157,23 @@ fn xml_escape(s: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-/// The TwiML that runs when the call is answered: the agent's media stream with our references
-/// and the lead's fields as parameters, then a hang-up. Twilio runs the verb after `<Connect>`
-/// whenever the stream ends, so a `<Dial>` there would bridge *every* answered call to the
-/// transfer number when the agent simply hangs up. Until the agent can ask for a transfer (a
-/// report bound to the call), no call is transferred; the number is passed to the agent as the
-/// `transfer_number` parameter. The lead's fields follow as `var_{name}` parameters, in name
-/// order, as many as fit in Twilio's [`TWIML_MAX_CHARS`]; the rest are left out, never the call.
+/// The TwiML that runs when the call is answered: the agent's media stream with our references,
+/// the agent report API's URL and per-call token, and the lead's fields as parameters.
+///
+/// Twilio runs the verb after `<Connect>` whenever the stream ends, so a `<Dial>` there would
+/// bridge *every* answered call to the transfer number when the agent simply hangs up. Instead,
+/// a campaign with a transfer number follows the stream with a `<Redirect>` to our call-flow
+/// endpoint, which answers `<Dial>` only when the agent asked for a transfer on this attempt
+/// (through the report API, before ending its stream) and `<Hangup/>` otherwise; without a
+/// transfer number the call just hangs up (no extra webhook). The lead's fields follow as
+/// `var_{name}` parameters, in name order, as many as fit in Twilio's [`TWIML_MAX_CHARS`]; the
+/// rest are left out (and counted), never the call.
 pub fn twiml(request: &CallRequest) -> String {
+    twiml_and_left_out(request).0
+}
+
+/// [`twiml`] and the names of the lead fields left out of it.
+pub fn twiml_and_left_out(request: &CallRequest) -> (String, Vec<String>) {
     let mut fixed = BTreeMap::new();
     fixed.insert(
         "tenant".to_owned(),
@@ -131,6 +185,8 @@ pub fn twiml(request: &CallRequest) -> String {
     );
     fixed.insert("lead".to_owned(), request.reference.lead.to_string());
     fixed.insert("attempt".to_owned(), request.reference.attempt.to_string());
+    fixed.insert("report_url".to_owned(), request.report_url.clone());
+    fixed.insert("report_token".to_owned(), request.report_token.clone());
     if let Some(message) = &request.voicemail_message {
         fixed.insert("voicemail_message".to_owned(), message.clone());
     }
@@ -144,11 +200,17 @@ pub fn twiml(request: &CallRequest) -> String {
     for (name, value) in &fixed {
         xml.push_str(&parameter(name, value));
     }
-    const END: &str = "</Stream></Connect><Hangup/></Response>";
+    let end = match &request.transfer_number {
+        Some(_) => format!(
+            "</Stream></Connect><Redirect method=\"POST\">{}</Redirect></Response>",
+            xml_escape(&request.call_flow_url)
+        ),
+        None => "</Stream></Connect><Hangup/></Response>".to_owned(),
+    };
     // The lead's fields, in name order, while the TwiML stays within Twilio's limit; the rest
     // are left out (and counted in a log line) rather than the call refused.
-    let mut left_out = 0usize;
-    let mut chars = xml.chars().count() + END.len();
+    let mut left_out = Vec::new();
+    let mut chars = xml.chars().count() + end.chars().count();
     for (name, value) in &request.variables {
         let name = format!("var_{name}");
         if fixed.contains_key(&name) {
@@ -160,18 +222,18 @@ pub fn twiml(request: &CallRequest) -> String {
             xml.push_str(&p);
             chars += size;
         } else {
-            left_out += 1;
+            left_out.push(name.trim_start_matches("var_").to_owned());
         }
     }
-    if left_out > 0 {
+    if !left_out.is_empty() {
         tracing::warn!(
             reference = %request.reference,
-            left_out,
+            left_out = left_out.len(),
             "lead fields left out of the call: the TwiML would pass Twilio's 4,000 characters"
         );
     }
-    xml.push_str(END);
-    xml
+    xml.push_str(&end);
+    (xml, left_out)
 }
 
 /// Twilio refuses a call whose `Twiml` is longer than this (error 32018).
@@ -366,6 +428,7 @@ impl VoiceProvider for Twilio {
             return match response.json::<CallResource>().await {
                 Ok(call) => Ok(PlacedCall {
                     provider_call_id: call.sid,
+                    fields_left_out: twiml_and_left_out(request).1,
                 }),
                 Err(_) => Err(PlaceCallError::Uncertain),
             };
@@ -405,7 +468,7 @@ impl VoiceProvider for Twilio {
             // The asynchronous machine-detection callback: a verdict, not an ending.
             return Ok(CallEvent {
                 provider_call_id: sid,
-                kind: CallEventKind::Progress(format!("amd:{}", answered_by.unwrap_or("unknown"))),
+                kind: CallEventKind::MachineVerdict(answered_by.unwrap_or("unknown").to_owned()),
             });
         };
         let duration = get("CallDuration")
@@ -422,6 +485,25 @@ impl VoiceProvider for Twilio {
             provider_call_id: sid,
             kind,
         })
+    }
+
+    fn call_flow_answer(&self, flow: &CallFlow) -> Option<(&'static str, String)> {
+        Some(("text/xml", call_flow_twiml(flow)))
+    }
+
+    async fn end_call(&self, provider_call_id: &str) -> Result<(), LookupError> {
+        self.update_call(provider_call_id, &[("Status", "completed".to_owned())])
+            .await
+    }
+
+    async fn leave_message(
+        &self,
+        provider_call_id: &str,
+        message: &str,
+    ) -> Result<bool, LookupError> {
+        self.update_call(provider_call_id, &[("Twiml", voicemail_twiml(message))])
+            .await
+            .map(|()| true)
     }
 
     async fn lookup_call(

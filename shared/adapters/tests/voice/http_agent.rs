@@ -74,6 +74,10 @@ async fn create_call_sends_the_signed_json_request_for_each_call_handling_option
                 "voicemail": {"detect": detect, "action": action, "message": "Hi, it's Ava <from> Acme & co"},
                 "transfer_number": transfer,
                 "callback_url": "https://hooks.example.com/v1/call-events/p/acme/c1/lead7/2",
+                "report": {
+                    "url": "https://hooks.example.com/v1/call-reports",
+                    "token": "ct1.acme.c1.lead7.2.1800000000.abcd",
+                },
             }),
             "{label}"
         );

@@ -57,9 +57,9 @@ async fn posted_form(
     form(&sent.body)
 }
 
-/// The TwiML connects the agent's stream with the call's parameters (escaped), then hangs up:
-/// when the agent ends the stream the call ends, and is never bridged to the transfer number
-/// (which the agent receives as a parameter).
+/// The TwiML connects the agent's stream with the call's parameters (escaped) and the agent
+/// report API's URL and token. Then it hangs up, or — with a transfer number — redirects to the
+/// call-flow endpoint (which dials only on the agent's request): it never `<Dial>`s by itself.
 fn assert_twiml(twiml: &str, transfer: Option<&str>, label: &str) {
     assert!(twiml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect><Stream url=\"wss://agents.example.com/stream?agent=ava&amp;x=1\">"), "{twiml}");
     for parameter in [
@@ -70,13 +70,22 @@ fn assert_twiml(twiml: &str, transfer: Option<&str>, label: &str) {
         "<Parameter name=\"var_name\" value=\"Ann Lee\"/>",
         "<Parameter name=\"var_plan\" value=\"gold\"/>",
         "<Parameter name=\"voicemail_message\" value=\"Hi, it&apos;s Ava &lt;from&gt; Acme &amp; co\"/>",
+        "<Parameter name=\"report_url\" value=\"https://hooks.example.com/v1/call-reports\"/>",
+        "<Parameter name=\"report_token\" value=\"ct1.acme.c1.lead7.2.1800000000.abcd\"/>",
     ] {
         assert!(twiml.contains(parameter), "{label}: {parameter} in {twiml}");
     }
     assert!(
-        twiml.ends_with("</Connect><Hangup/></Response>") && !twiml.contains("<Dial"),
-        "{label}: the agent ending its stream ends the call: {twiml}"
+        !twiml.contains("<Dial"),
+        "{label}: never dials by itself: {twiml}"
     );
+    let end = match transfer {
+        Some(_) => {
+            "</Connect><Redirect method=\"POST\">https://hooks.example.com/v1/call-flow/p/acme/c1/lead7/2</Redirect></Response>"
+        }
+        None => "</Connect><Hangup/></Response>",
+    };
+    assert!(twiml.ends_with(end), "{label}: {twiml}");
     if let Some(number) = transfer {
         let parameter = format!("<Parameter name=\"transfer_number\" value=\"{number}\"/>");
         assert!(twiml.contains(&parameter), "{label}: {twiml}");
@@ -367,7 +376,7 @@ async fn webhooks_with_valid_signatures_are_accepted_and_others_refused() {
 }
 
 #[tokio::test]
-async fn progress_and_machine_detection_callbacks_are_progress() {
+async fn progress_callbacks_are_progress_and_machine_detection_is_a_verdict() {
     let t = adapter().await;
     for status in ["queued", "initiated", "ringing", "in-progress"] {
         let hook = webhook(
@@ -391,7 +400,7 @@ async fn progress_and_machine_detection_callbacks_are_progress() {
     );
     assert_eq!(
         t.parse_webhook(&amd, Utc::now()).unwrap().kind,
-        CallEventKind::Progress("amd:machine_end_beep".into())
+        CallEventKind::MachineVerdict("machine_end_beep".into())
     );
 }
 
@@ -534,8 +543,10 @@ fn every_field_that_fits_reaches_the_agent_and_the_twiml_stays_within_twilios_li
         "{} chars",
         xml.chars().count()
     );
-    assert!(xml.ends_with("</Connect><Hangup/></Response>"));
+    assert!(xml.ends_with("</Redirect></Response>"), "{xml}");
     for must in [
+        "\"report_token\"",
+        "\"report_url\"",
         "\"tenant\"",
         "\"lead\"",
         "\"attempt\"",
@@ -550,6 +561,16 @@ fn every_field_that_fits_reaches_the_agent_and_the_twiml_stays_within_twilios_li
         .collect();
     assert!(present[0] && !present[15], "{present:?}");
     assert!(present.windows(2).all(|w| w[0] || !w[1]), "{present:?}");
+    // The fields left out are named, for the attempt's record.
+    let (_, left_out) = adapters::voice::twilio::twiml_and_left_out(&r);
+    let expected: Vec<String> = r
+        .variables
+        .keys()
+        .filter(|name| !xml.contains(&format!("\"var_{name}\"")))
+        .cloned()
+        .collect();
+    assert!(expected.contains(&"field15".to_owned()), "{expected:?}");
+    assert_eq!(left_out, expected);
 
     // A lead whose fields fit keeps them all.
     let small = request(Voicemail::NotDetected, None);

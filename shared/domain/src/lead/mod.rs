@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::call_report::AgentReport;
 use crate::ids::{ImportId, LeadId};
 use crate::phone::E164;
 use crate::retry::{AttemptReport, NextStep, Outcome, RetryPolicy};
@@ -121,6 +122,21 @@ pub struct ActiveCall {
     /// The provider's id, once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_call_id: Option<String>,
+    /// What the agent has reported so far; applied when the call ends ([`reports`]).
+    #[serde(default, skip_serializing_if = "AgentReport::is_empty")]
+    pub report: AgentReport,
+    /// The provider's machine-detection verdict (`human`, `machine_end_beep`, ...), once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+    /// The campaign's voicemail message was played to the machine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub voicemail_left: bool,
+    /// Lead fields the provider could not carry to the agent (its size limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields_left_out: Vec<String>,
+    /// The call was handed to the transfer number (at most once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transferred: bool,
 }
 
 /// One finished attempt.
@@ -142,6 +158,29 @@ pub struct AttemptRecord {
     /// The agent's disposition (interested, not interested, ...), if it reported one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
+    /// What the agent reported through the report API (disposition, results, requests).
+    #[serde(default, skip_serializing_if = "AgentReport::is_empty")]
+    pub report: AgentReport,
+    /// The provider's machine-detection verdict, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+    /// Lead fields the provider could not carry to the agent (its size limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields_left_out: Vec<String>,
+    /// The call was handed to the transfer number.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transferred: bool,
+}
+
+impl AttemptRecord {
+    /// The disposition to show: the agent's report, else the provider's.
+    pub fn shown_disposition(&self) -> Option<&str> {
+        self.report
+            .disposition
+            .as_ref()
+            .map(|d| d.as_str())
+            .or(self.disposition.as_deref())
+    }
 }
 
 /// Which deadline a non-final lead is waiting for.
@@ -284,6 +323,11 @@ impl LeadState {
             started_at: now,
             deadline,
             provider_call_id: None,
+            report: AgentReport::default(),
+            answered_by: None,
+            voicemail_left: false,
+            fields_left_out: Vec::new(),
+            transferred: false,
         });
         self.recent_starts.push(now);
         if self.recent_starts.len() > REMEMBERED_STARTS {
@@ -365,6 +409,8 @@ impl LeadState {
             retries_used: self.retries_used,
             callbacks_used: self.callbacks_used,
         };
+        // What the agent reported during the call decides what a provider cannot know.
+        let report = &call.effective_report(report);
         let record = AttemptRecord {
             attempt,
             started_at: call.started_at,
@@ -373,6 +419,10 @@ impl LeadState {
             duration_seconds: details.duration_seconds,
             provider_call_id: details.provider_call_id.or(call.provider_call_id),
             disposition: details.disposition,
+            report: call.report,
+            answered_by: call.answered_by,
+            fields_left_out: call.fields_left_out,
+            transferred: call.transferred,
         };
         self.call = None;
         match policy.decide(report, history, now) {
@@ -502,6 +552,8 @@ pub fn status_index(status: LeadStatus) -> usize {
         .position(|s| *s == status)
         .unwrap_or(0)
 }
+
+pub mod reports;
 
 #[cfg(test)]
 mod tests;

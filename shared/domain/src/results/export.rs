@@ -16,7 +16,7 @@ const CONTACT_COLUMNS: [&str; 9] = [
 ];
 
 /// Columns after the custom fields.
-const RESULT_COLUMNS: [&str; 9] = [
+const RESULT_COLUMNS: [&str; 10] = [
     "status",
     "attempts",
     "last_outcome",
@@ -26,6 +26,7 @@ const RESULT_COLUMNS: [&str; 9] = [
     "last_call_at",
     "reason",
     "extra_fields",
+    "call_results",
 ];
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a tab / carriage
@@ -112,6 +113,20 @@ impl ExportLayout {
                 .collect::<Vec<_>>()
                 .join("; "),
         );
+        // The agent's result fields over every attempt (a later attempt's value wins).
+        let results: BTreeMap<&String, &String> = lead
+            .state
+            .log
+            .iter()
+            .flat_map(|r| r.report.results.iter())
+            .collect();
+        row.push(
+            results
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
         row.into_iter()
             .map(|cell| match neutralize(&cell) {
                 Cow::Borrowed(_) => cell,
@@ -164,7 +179,7 @@ fn progress_cells(lead: &Lead) -> [String; 8] {
             .log
             .iter()
             .rev()
-            .find_map(|r| r.disposition.clone())
+            .find_map(|r| r.shown_disposition().map(str::to_owned))
             .unwrap_or_default(),
         state
             .log

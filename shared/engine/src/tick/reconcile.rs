@@ -120,7 +120,7 @@ impl<S: TickStore> Engine<S> {
         details: &AttemptDetails,
     ) -> Result<bool, EngineError> {
         Ok(matches!(
-            self.apply_outcome(reference, report, details).await?,
+            self.apply_outcome(reference, None, report, details).await?,
             Applied::Applied(_)
         ))
     }

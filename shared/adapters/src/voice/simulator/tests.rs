@@ -28,6 +28,9 @@ fn request(attempt: u8) -> CallRequest {
         from: E164::parse_strict("+14155550100").unwrap(),
         agent_ref: "agent".into(),
         callback_url: format!("http://localhost/v1/call-events/simulator/t/c/x/{attempt}"),
+        call_flow_url: format!("http://localhost/v1/call-flow/simulator/t/c/x/{attempt}"),
+        report_url: "http://localhost/v1/call-reports".into(),
+        report_token: format!("ct1.t.c.x.{attempt}.0.00"),
         max_duration: StdDuration::from_secs(600),
         voicemail: Voicemail::Detect(VoicemailAction::LeaveMessage),
         voicemail_message: None,
@@ -52,8 +55,13 @@ fn run_to_end(sim: &Simulator, clock: &ManualClock) -> Vec<WebhookRequest> {
 async fn a_placed_call_reports_its_end_to_the_callback_url_signed() {
     let (sim, clock) = simulator(FaultMix::default(), 1);
     let placed = sim.place_call(&request(1)).await.unwrap();
-    let deliveries = run_to_end(&sim, &clock);
+    let (deliveries, reports): (Vec<_>, Vec<_>) = run_to_end(&sim, &clock)
+        .into_iter()
+        .partition(|d| d.header("authorization").is_none());
     assert!(deliveries.iter().all(|d| d.url == request(1).callback_url));
+    // What the agent learned goes to the agent report API, with the call's token.
+    assert!(reports.iter().all(|r| r.url == request(1).report_url
+        && r.header("authorization") == Some(&format!("Bearer {}", request(1).report_token))));
     let events: Vec<CallEvent> = deliveries
         .iter()
         .map(|d| sim.parse_webhook(d, clock.now()).unwrap())

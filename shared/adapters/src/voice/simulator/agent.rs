@@ -1,0 +1,105 @@
+//! The simulated AI agent: what it learns on a call it reports through the agent report API,
+//! with the call's token, as a real agent would — an opt-out the moment it is said, a callback
+//! request before the call ends, the disposition and result fields just after it (often after
+//! the network's end-of-call webhook, so late reports are exercised too). The network itself
+//! only sees a completed call.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::call_report::{AgentReport, Disposition};
+use domain::lead::AttemptDetails;
+use domain::retry::{AttemptReport, Outcome};
+use rand::RngExt;
+
+use super::{Pending, Simulator, State};
+use crate::voice::{CallRequest, WebhookRequest};
+
+/// The outcome the network reports for a call's fate: opt-outs and callback requests are
+/// things said on a completed call.
+pub(super) fn network_outcome(fate: Outcome) -> Outcome {
+    match fate {
+        Outcome::OptedOut | Outcome::CallbackRequested => Outcome::Completed,
+        other => other,
+    }
+}
+
+/// A report as the agent sends it: JSON with the call's token as a bearer token.
+pub(super) fn report_request(url: String, body: Vec<u8>, token: &str) -> WebhookRequest {
+    let mut headers = std::collections::BTreeMap::new();
+    headers.insert("content-type".into(), "application/json".into());
+    headers.insert("authorization".into(), format!("Bearer {token}"));
+    WebhookRequest { url, headers, body }
+}
+
+impl Simulator {
+    fn schedule_report(
+        &self,
+        state: &mut State,
+        at: DateTime<Utc>,
+        request: &CallRequest,
+        report: &AgentReport,
+    ) {
+        state.seq += 1;
+        let seq = state.seq;
+        state.pending.insert(
+            seq,
+            Pending {
+                url: request.report_url.clone(),
+                body: serde_json::to_vec(report).unwrap_or_default(),
+                bearer: Some(request.report_token.clone()),
+            },
+        );
+        state.outbox.push(std::cmp::Reverse((at, seq)));
+    }
+
+    /// Schedules what the agent reports about a call placed at `placed` that ends at `ends_at`
+    /// with `fate`. A duplicated-webhook fault sends the final report twice.
+    pub(super) fn schedule_reports(
+        &self,
+        state: &mut State,
+        request: &CallRequest,
+        placed: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        fate: &AttemptReport,
+        details: &AttemptDetails,
+    ) {
+        let talk = Duration::seconds(i64::from(details.duration_seconds));
+        let during = (ends_at - talk / 2).max(placed);
+        match fate.outcome {
+            Outcome::OptedOut => {
+                let opt_out = AgentReport {
+                    opt_out: true,
+                    ..AgentReport::default()
+                };
+                self.schedule_report(state, during, request, &opt_out);
+            }
+            Outcome::CallbackRequested => {
+                let callback = AgentReport {
+                    callback_at: fate.callback_at,
+                    ..AgentReport::default()
+                };
+                let before_end = (ends_at - Duration::seconds(1)).max(placed);
+                self.schedule_report(state, before_end, request, &callback);
+            }
+            _ => {}
+        }
+        let Some(disposition) = details
+            .disposition
+            .as_deref()
+            .and_then(|d| Disposition::parse(d).ok())
+        else {
+            return;
+        };
+        let mut last = AgentReport {
+            disposition: Some(disposition),
+            ..AgentReport::default()
+        };
+        last.results
+            .insert("summary_words".into(), (talk.num_seconds() * 2).to_string());
+        let after = ends_at + Duration::seconds(state.rng.random_range(0..6));
+        self.schedule_report(state, after, request, &last);
+        if state.rng.random_bool(self.config.faults.duplicate_webhook) {
+            let again = after + Duration::seconds(state.rng.random_range(1..60));
+            self.schedule_report(state, again, request, &last);
+        }
+    }
+}

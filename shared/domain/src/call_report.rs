@@ -1,0 +1,366 @@
+//! What the AI agent reports about a call it is on (or has just finished): a disposition, an
+//! opt-out, a callback time, a transfer request and the campaign's own result fields.
+//!
+//! Reports are merged, never replaced: an agent may report in several requests (an opt-out the
+//! moment it is said, the disposition and results after the call), and a repeated report
+//! changes nothing. A field already reported with another value is a conflict — the first
+//! answer stands and the second is refused, so a retried request can never rewrite history.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The dispositions every campaign understands (analytics group by them). A tenant may use its
+/// own labels as well: any other name of the same shape ([`Disposition::parse`]).
+pub const STANDARD_DISPOSITIONS: [&str; 8] = [
+    "interested",
+    "not_interested",
+    "callback",
+    "do_not_call",
+    "wrong_number",
+    "already_customer",
+    "voicemail",
+    "no_decision",
+];
+
+/// Most result fields on one attempt.
+pub const MAX_RESULT_FIELDS: usize = 20;
+/// Longest result field name.
+pub const MAX_RESULT_NAME: usize = 40;
+/// Longest result field value (characters).
+pub const MAX_RESULT_VALUE: usize = 500;
+/// Longest disposition label.
+pub const MAX_DISPOSITION: usize = 40;
+
+/// A disposition label: lowercase letters, digits and `_`, starting with a letter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Disposition(String);
+
+impl Disposition {
+    /// Parses a label (standard or the tenant's own).
+    pub fn parse(label: &str) -> Result<Self, InvalidReport> {
+        if is_label(label, MAX_DISPOSITION) {
+            Ok(Self(label.to_owned()))
+        } else {
+            Err(InvalidReport::new(
+                "disposition",
+                "must be 1-40 characters of a-z, 0-9 and '_', starting with a letter",
+            ))
+        }
+    }
+
+    /// The label.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is one of [`STANDARD_DISPOSITIONS`] (else the tenant's own label).
+    pub fn is_standard(&self) -> bool {
+        STANDARD_DISPOSITIONS.contains(&self.0.as_str())
+    }
+}
+
+fn is_label(s: &str, max: usize) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= max
+        && bytes[0].is_ascii_lowercase()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+}
+
+/// A report that is not acceptable, naming the field (dotted path) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct InvalidReport {
+    /// Dotted path of the field (`results.plan`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InvalidReport {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A field reported twice with different values: the first stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} was already reported with another value")]
+pub struct ReportConflict {
+    /// Dotted path of the field.
+    pub field: String,
+}
+
+/// What the agent has reported about one attempt (all of its reports merged).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AgentReport {
+    /// The call's result in a word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<Disposition>,
+    /// The person asked not to be called again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opt_out: bool,
+    /// The person asked to be called back then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_at: Option<DateTime<Utc>>,
+    /// The agent asked for the call to be handed to the campaign's transfer number.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transfer: bool,
+    /// The campaign's own result fields (bounded: [`MAX_RESULT_FIELDS`] and friends).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub results: BTreeMap<String, String>,
+}
+
+impl AgentReport {
+    /// Checks a report's own fields: result names and sizes, and that it does not both opt out
+    /// and ask for a callback.
+    pub fn validate(&self) -> Result<(), InvalidReport> {
+        if self.opt_out && self.callback_at.is_some() {
+            return Err(InvalidReport::new(
+                "callback_at",
+                "a person who opted out is not called back",
+            ));
+        }
+        if self.results.len() > MAX_RESULT_FIELDS {
+            return Err(InvalidReport::new(
+                "results",
+                format!("at most {MAX_RESULT_FIELDS} fields"),
+            ));
+        }
+        for (name, value) in &self.results {
+            if !is_label(name, MAX_RESULT_NAME) {
+                return Err(InvalidReport::new(
+                    format!("results.{name}"),
+                    "names are 1-40 characters of a-z, 0-9 and '_', starting with a letter",
+                ));
+            }
+            if value.chars().count() > MAX_RESULT_VALUE {
+                return Err(InvalidReport::new(
+                    format!("results.{name}"),
+                    format!("at most {MAX_RESULT_VALUE} characters"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether it says nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Merges `other` into this report; `Ok(true)` when something new was added, `Ok(false)`
+    /// when `other` repeats what is known. A field known with another value, or a merge that
+    /// would break [`Self::validate`], is a conflict and leaves this report unchanged.
+    pub fn merge(&mut self, other: &AgentReport) -> Result<bool, ReportConflict> {
+        let mut merged = self.clone();
+        set_once(&mut merged.disposition, &other.disposition, "disposition")?;
+        set_once(&mut merged.callback_at, &other.callback_at, "callback_at")?;
+        merged.opt_out |= other.opt_out;
+        merged.transfer |= other.transfer;
+        for (name, value) in &other.results {
+            match merged.results.get(name) {
+                Some(known) if known != value => {
+                    return Err(ReportConflict {
+                        field: format!("results.{name}"),
+                    });
+                }
+                _ => {
+                    merged.results.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        if let Err(invalid) = merged.validate() {
+            return Err(ReportConflict {
+                field: invalid.field,
+            });
+        }
+        let changed = merged != *self;
+        *self = merged;
+        Ok(changed)
+    }
+}
+
+fn set_once<T: Clone + PartialEq>(
+    known: &mut Option<T>,
+    new: &Option<T>,
+    field: &str,
+) -> Result<(), ReportConflict> {
+    match (known.as_ref(), new) {
+        (_, None) => Ok(()),
+        (None, Some(value)) => {
+            *known = Some(value.clone());
+            Ok(())
+        }
+        (Some(k), Some(value)) if k == value => Ok(()),
+        (Some(_), Some(_)) => Err(ReportConflict {
+            field: field.to_owned(),
+        }),
+    }
+}
+
+/// The furthest ahead a callback may be asked for.
+pub const MAX_CALLBACK_DAYS: i64 = 90;
+
+/// The agent report API's request body (every field optional; see the module's merge rules).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// A standard disposition or the tenant's own label.
+    #[serde(default)]
+    pub disposition: Option<String>,
+    /// The person asked not to be called again.
+    #[serde(default)]
+    pub opt_out: bool,
+    /// The person asked to be called back then (RFC 3339).
+    #[serde(default)]
+    pub callback_at: Option<DateTime<Utc>>,
+    /// Hand the call to the campaign's transfer number when the agent's part ends.
+    #[serde(default)]
+    pub transfer: bool,
+    /// The campaign's own result fields.
+    #[serde(default)]
+    pub results: BTreeMap<String, String>,
+}
+
+/// The answer to an accepted report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportAnswer {
+    /// Whether anything new was recorded (`false`: a repeat of what was known).
+    pub recorded: bool,
+    /// Whether the call was still up (else the finished attempt was amended).
+    pub during_call: bool,
+    /// The lead's status after the report.
+    pub lead_status: String,
+}
+
+impl ReportBody {
+    /// The report, or every invalid field.
+    pub fn into_report(self, now: DateTime<Utc>) -> Result<AgentReport, InvalidReport> {
+        let disposition = self
+            .disposition
+            .as_deref()
+            .map(Disposition::parse)
+            .transpose()?;
+        let report = AgentReport {
+            disposition,
+            opt_out: self.opt_out,
+            callback_at: self.callback_at,
+            transfer: self.transfer,
+            results: self.results,
+        };
+        report.validate()?;
+        if report
+            .callback_at
+            .is_some_and(|at| at > now + chrono::Duration::days(MAX_CALLBACK_DAYS))
+        {
+            return Err(InvalidReport::new("callback_at", "at most 90 days ahead"));
+        }
+        if report.is_empty() {
+            return Err(InvalidReport::new("", "the report says nothing"));
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn report(disposition: &str) -> AgentReport {
+        AgentReport {
+            disposition: Some(Disposition::parse(disposition).unwrap()),
+            ..AgentReport::default()
+        }
+    }
+
+    #[test]
+    fn a_repeated_report_changes_nothing_and_a_new_field_is_added() {
+        let mut known = report("interested");
+        assert_eq!(known.merge(&report("interested")), Ok(false));
+        let mut more = report("interested");
+        more.results.insert("plan".into(), "gold".into());
+        assert_eq!(known.merge(&more), Ok(true));
+        assert_eq!(known.results["plan"], "gold");
+        assert_eq!(known.merge(&more), Ok(false));
+    }
+
+    #[test]
+    fn a_field_reported_again_with_another_value_is_a_conflict_and_the_first_stands() {
+        let mut known = report("interested");
+        let err = known.merge(&report("not_interested")).unwrap_err();
+        assert_eq!(err.field, "disposition");
+        assert_eq!(known, report("interested"));
+        let mut a = AgentReport::default();
+        a.results.insert("plan".into(), "gold".into());
+        known.merge(&a).unwrap();
+        let mut b = AgentReport::default();
+        b.results.insert("plan".into(), "silver".into());
+        assert_eq!(known.merge(&b).unwrap_err().field, "results.plan");
+        assert_eq!(known.results["plan"], "gold");
+    }
+
+    #[test]
+    fn an_opt_out_cannot_be_merged_with_a_callback() {
+        let mut known = AgentReport {
+            callback_at: Some(at("2026-06-10T15:00:00Z")),
+            ..AgentReport::default()
+        };
+        let opt_out = AgentReport {
+            opt_out: true,
+            ..AgentReport::default()
+        };
+        assert_eq!(known.merge(&opt_out).unwrap_err().field, "callback_at");
+        assert!(!known.opt_out);
+    }
+
+    #[test]
+    fn result_fields_are_bounded_in_number_name_and_size() {
+        let mut r = AgentReport::default();
+        r.results.insert("Bad Name".into(), "x".into());
+        assert_eq!(r.validate().unwrap_err().field, "results.Bad Name");
+        let mut r = AgentReport::default();
+        r.results
+            .insert("note".into(), "é".repeat(MAX_RESULT_VALUE + 1));
+        assert_eq!(r.validate().unwrap_err().field, "results.note");
+        let mut r = AgentReport::default();
+        for i in 0..=MAX_RESULT_FIELDS {
+            r.results.insert(format!("f{i}"), "x".into());
+        }
+        assert_eq!(r.validate().unwrap_err().field, "results");
+        let mut known = AgentReport::default();
+        let mut half: AgentReport = AgentReport::default();
+        for i in 0..MAX_RESULT_FIELDS {
+            half.results.insert(format!("a{i}"), "x".into());
+        }
+        known.merge(&half).unwrap();
+        let mut one_more = AgentReport::default();
+        one_more.results.insert("b".into(), "x".into());
+        assert_eq!(known.merge(&one_more).unwrap_err().field, "results");
+    }
+
+    #[test]
+    fn dispositions_are_standard_or_the_tenants_own_labels() {
+        assert!(Disposition::parse("interested").unwrap().is_standard());
+        let own = Disposition::parse("wants_demo_2").unwrap();
+        assert!(!own.is_standard());
+        for bad in ["", "Interested", "2fast", "has space", &"a".repeat(41)] {
+            assert!(Disposition::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The agent report API's engine side: a report authenticated by its per-call token is merged
+//! into the attempt it names, exactly once, in one conditional write that also puts an
+//! opted-out number on the tenant's Do-Not-Call list and moves the counters.
+
+use chrono::{DateTime, Utc};
+use domain::call_report::AgentReport;
+use domain::call_token::{BadCallToken, CallClaims};
+use domain::ids::LeadRef;
+use domain::lead::reports::{ReportEffect, ReportRefused};
+use domain::lead::{CounterDelta, Lead};
+use domain::status::LeadStatus;
+use ports::store::{Campaigns, Guards, LeadWrite, Leads, Refusal, WriteError};
+use ports::voice::CallReference;
+
+use crate::outcome::is_running;
+use crate::{Engine, EngineError};
+
+/// What a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// Recorded (or a repeat of what was recorded: `changed` is false).
+    Recorded {
+        /// Whether anything new was written.
+        changed: bool,
+        /// Whether the call was still in progress (else the attempt's record was amended).
+        during_call: bool,
+        /// The lead's status after the report.
+        lead_status: LeadStatus,
+    },
+    /// The token is not valid (forged, for another deployment, expired).
+    BadToken,
+    /// Refused; nothing changed.
+    Refused(ReportRefused),
+}
+
+impl<S> Engine<S>
+where
+    S: Campaigns + Leads,
+{
+    /// The token for reports about `reference`, valid until the call's longest end plus the
+    /// report grace.
+    pub(crate) fn call_token(
+        &self,
+        reference: &CallReference,
+        started_at: DateTime<Utc>,
+        max_call: chrono::Duration,
+    ) -> String {
+        self.settings.call_tokens.mint(&CallClaims {
+            lead: LeadRef {
+                campaign: reference.campaign.clone(),
+                lead: reference.lead.clone(),
+            },
+            attempt: reference.attempt,
+            expires_at: domain::lead::LeadState::call_deadline(started_at, max_call)
+                + self.settings.report_grace,
+        })
+    }
+
+    /// Applies an agent's report carried with `token`.
+    pub async fn apply_agent_report(
+        &self,
+        token: &str,
+        report: &AgentReport,
+    ) -> Result<ReportOutcome, EngineError> {
+        let now = self.clock.now();
+        let claims = match self.settings.call_tokens.verify(token, now) {
+            Ok(claims) => claims,
+            Err(BadCallToken) => return Ok(ReportOutcome::BadToken),
+        };
+        // A concurrent write (the provider's end of call, another report) may win the race.
+        for _ in 0..4 {
+            if let Some(outcome) = self.try_report(&claims, report, now).await? {
+                return Ok(outcome);
+            }
+        }
+        Err(EngineError::Write(WriteError::Refused(Refusal::Conflict)))
+    }
+
+    async fn try_report(
+        &self,
+        claims: &CallClaims,
+        report: &AgentReport,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ReportOutcome>, EngineError> {
+        let Some(lead) = self.store.get_lead(&claims.lead).await? else {
+            return Ok(Some(ReportOutcome::Refused(ReportRefused::NoSuchAttempt)));
+        };
+        let Some(campaign) = self.cached_campaign(&claims.lead.campaign, None).await? else {
+            return Ok(Some(ReportOutcome::Refused(ReportRefused::NoSuchAttempt)));
+        };
+        let mut next = lead.state.clone();
+        let effect = match next.apply_agent_report(
+            claims.attempt,
+            report,
+            is_running(&campaign, now),
+            now,
+        ) {
+            Ok(effect) => effect,
+            Err(refused) => return Ok(Some(ReportOutcome::Refused(refused))),
+        };
+        let during_call = lead.state.status == LeadStatus::Calling
+            && lead
+                .state
+                .call
+                .as_ref()
+                .is_some_and(|c| c.attempt == claims.attempt);
+        if effect == ReportEffect::Unchanged {
+            return Ok(Some(ReportOutcome::Recorded {
+                changed: false,
+                during_call,
+                lead_status: lead.state.status,
+            }));
+        }
+        self.defer_into_window(&lead, &mut next, &campaign);
+        let delta = report_delta(&lead, &next, claims.attempt, effect);
+        let guards = Guards {
+            add_to_dnc: report.opt_out.then(|| lead.contact.phone.clone()),
+            ..Guards::default()
+        };
+        let write = LeadWrite {
+            lead: &claims.lead,
+            expected_version: lead.state.version,
+            state: &next,
+            counters: &delta,
+            guards,
+        };
+        match self.store.write_transition(write).await {
+            Ok(()) => {
+                tracing::info!(lead = %claims.lead, attempt = claims.attempt, during_call, opt_out = report.opt_out, "agent report recorded");
+                Ok(Some(ReportOutcome::Recorded {
+                    changed: true,
+                    during_call,
+                    lead_status: next.status,
+                }))
+            }
+            Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// The counters a report moves: the lead's status (a cancelled retry, a scheduled callback)
+/// and, for a settled attempt, its outcome.
+fn report_delta(
+    lead: &Lead,
+    next: &domain::lead::LeadState,
+    attempt: u8,
+    effect: ReportEffect,
+) -> CounterDelta {
+    let mut delta = CounterDelta::between(&lead.state, next, None);
+    if let ReportEffect::Amended { outcome_before } = effect
+        && let Some(after) = next.log.iter().find(|r| r.attempt == attempt)
+        && after.outcome != outcome_before
+    {
+        *delta.outcomes.entry(outcome_before).or_default() -= 1;
+        *delta.outcomes.entry(after.outcome).or_default() += 1;
+    }
+    delta
+}

@@ -6,4 +6,5 @@
 
 mod lifecycle;
 mod scenarios;
+mod twilio_calls;
 mod webhooks;

@@ -159,11 +159,16 @@ async fn twilio_create(State(fake): State<Fake>, body: axum::body::Bytes) -> Res
         "Enable" => Voicemail::Detect(VoicemailAction::HangUp),
         _ => Voicemail::NotDetected,
     };
+    let twiml = get("Twiml");
+    let parameter = |name: &str| twiml_parameter(&twiml, name).unwrap_or_default();
     let request = CallRequest {
         reference,
         to,
         from,
         agent_ref: "stream".into(),
+        call_flow_url: String::new(),
+        report_url: parameter("report_url"),
+        report_token: parameter("report_token"),
         callback_url,
         max_duration: std::time::Duration::from_secs(get("TimeLimit").parse().unwrap_or(600)),
         voicemail,
@@ -179,6 +184,21 @@ async fn twilio_create(State(fake): State<Fake>, body: axum::body::Bytes) -> Res
             .into_response(),
         Err(err) => refused(ProviderKind::Twilio, err),
     }
+}
+
+/// The value of the `<Parameter name="{name}">` of a TwiML document's stream.
+pub fn twiml_parameter(twiml: &str, name: &str) -> Option<String> {
+    let start = format!("<Parameter name=\"{name}\" value=\"");
+    let at = twiml.find(&start)? + start.len();
+    let value = &twiml[at..at + twiml[at..].find('"')?];
+    Some(
+        value
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// A lookup as Twilio's call resource.
@@ -306,6 +326,9 @@ async fn agent_create(
         to,
         from,
         agent_ref: v["agent"].as_str().unwrap_or_default().to_owned(),
+        call_flow_url: String::new(),
+        report_url: v["report"]["url"].as_str().unwrap_or_default().to_owned(),
+        report_token: v["report"]["token"].as_str().unwrap_or_default().to_owned(),
         callback_url,
         max_duration: std::time::Duration::from_secs(
             v["max_duration_seconds"].as_u64().unwrap_or(600),

@@ -11,6 +11,7 @@
 
 pub mod crash;
 pub mod fake_providers;
+pub mod fake_twilio;
 pub mod promises;
 pub mod world;
 

@@ -73,6 +73,9 @@ pub struct WorldConfig {
     pub outcomes: OutcomeMix,
     /// The engine's quiet-hint horizon (see [`Settings::quiet_horizon`]).
     pub quiet_horizon: Duration,
+    /// The provider API the adapter talks to, when a test runs its own fake (else one backed
+    /// by the simulated network is started).
+    pub provider_base: Option<String>,
 }
 
 impl WorldConfig {
@@ -102,6 +105,7 @@ impl WorldConfig {
             stalls: Vec::new(),
             outcomes: OutcomeMix::default(),
             quiet_horizon: Settings::new("").quiet_horizon,
+            provider_base: None,
         }
     }
 
@@ -145,6 +149,9 @@ pub struct RunStats {
     pub dial_deliveries: u64,
     /// Webhook deliveries handled.
     pub webhook_deliveries: u64,
+    /// Agent reports (agent report API) handled, and those that recorded something new.
+    pub agent_reports: u64,
+    pub agent_reports_recorded: u64,
     /// Create-call requests the network received.
     pub create_requests: u64,
     pub calls_placed: u64,
@@ -208,6 +215,8 @@ struct PendingWebhook {
     url: String,
     body: Vec<u8>,
     tries: u32,
+    /// An agent report's call token (reports are not provider webhooks).
+    bearer: Option<String>,
 }
 
 /// A built world.
@@ -361,7 +370,10 @@ async fn providers_for(
     Ok(match settings.provider {
         ProviderKind::Simulator => Providers::default().with("simulator", simulator.clone()),
         kind => {
-            let base = crate::fake_providers::start(kind, simulator.clone()).await?;
+            let base = match &settings.provider_base {
+                Some(base) => base.clone(),
+                None => crate::fake_providers::start(kind, simulator.clone()).await?,
+            };
             let timeout = std::time::Duration::from_secs(5);
             let adapter: Arc<dyn adapters::voice::VoiceProvider> = match kind {
                 ProviderKind::Twilio => Arc::new(Twilio::new(

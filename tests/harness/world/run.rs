@@ -235,19 +235,35 @@ impl World {
     /// Delivers the network's webhooks due now (and retries of failed deliveries).
     async fn deliver_webhooks(&mut self, stats: &mut RunStats) -> anyhow::Result<()> {
         let now = self.clock.now();
-        let mut batch: Vec<(String, Vec<u8>, u32)> = self
+        let mut batch: Vec<PendingWebhook> = self
             .simulator
             .take_due(now)
             .into_iter()
-            .map(|w| (w.url, w.body, 0))
+            .map(|w| PendingWebhook {
+                at: now,
+                bearer: w
+                    .header("authorization")
+                    .and_then(|a| a.strip_prefix("Bearer "))
+                    .map(str::to_owned),
+                url: w.url,
+                body: w.body,
+                tries: 0,
+            })
             .collect();
         let (due, later): (Vec<PendingWebhook>, Vec<PendingWebhook>) =
             std::mem::take(&mut self.webhooks)
                 .into_iter()
                 .partition(|w| w.at <= now);
         self.webhooks = later;
-        batch.extend(due.into_iter().map(|w| (w.url, w.body, w.tries)));
-        for (url, body, tries) in batch {
+        batch.extend(due);
+        for pending in batch {
+            if pending.bearer.is_some() {
+                self.deliver_report(pending, stats).await?;
+                continue;
+            }
+            let PendingWebhook {
+                url, body, tries, ..
+            } = pending;
             stats.webhook_deliveries += 1;
             let kind = self.settings.provider;
             let request = match kind {
@@ -271,11 +287,40 @@ impl World {
                         url,
                         body,
                         tries: tries + 1,
+                        bearer: None,
                     });
                 }
                 Err(engine::EngineError::Crash(_)) => {}
                 Err(err) => return Err(err.into()),
             }
+        }
+        Ok(())
+    }
+
+    /// Delivers one agent report to the report API's engine side; an agent retries a failed
+    /// report (a crash answers 5xx) a few times.
+    async fn deliver_report(
+        &mut self,
+        pending: PendingWebhook,
+        stats: &mut RunStats,
+    ) -> anyhow::Result<()> {
+        stats.agent_reports += 1;
+        let report: domain::call_report::AgentReport = serde_json::from_slice(&pending.body)?;
+        let token = pending.bearer.clone().unwrap_or_default();
+        match self.engine.apply_agent_report(&token, &report).await {
+            Ok(engine::reports::ReportOutcome::Recorded { changed, .. }) => {
+                stats.agent_reports_recorded += u64::from(changed);
+            }
+            Ok(other) => anyhow::bail!("an agent report was refused: {other:?}"),
+            Err(engine::EngineError::Crash(_)) if pending.tries < 4 => {
+                self.webhooks.push(PendingWebhook {
+                    at: self.clock.now() + Duration::seconds(5),
+                    tries: pending.tries + 1,
+                    ..pending
+                });
+            }
+            Err(engine::EngineError::Crash(_)) => {}
+            Err(err) => return Err(err.into()),
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 # Runs a benchmark against a fresh local AWS emulator and prints its results table.
 #   ./infra/bench.sh dispatch     AWS requests per dial attempt and per tick
 #   ./infra/bench.sh export       export of 100,000 leads: time and peak RSS
+#   ./infra/bench.sh twilio       Twilio webhook requests per answered call, end to end
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,5 +13,6 @@ trap './infra/emulator.sh stop' EXIT
 case "${1:-}" in
   dispatch) cargo run -q -p system-tests --example dispatch_requests ;;
   export) cargo bench -q -p results --bench export ;;
-  *) echo "usage: $0 dispatch|export" >&2; exit 2 ;;
+  twilio) cargo run -q -p system-tests --example twilio_webhooks ;;
+  *) echo "usage: $0 dispatch|export|twilio" >&2; exit 2 ;;
 esac

@@ -5,7 +5,6 @@ use domain::status::{CampaignStatus, LeadStatus};
 use ports::store::{Campaigns, Leads};
 use system_tests::World;
 use system_tests::crash::POINTS;
-use system_tests::fake_providers::ProviderKind;
 use system_tests::promises;
 use system_tests::world::{WorldConfig, contacts_in};
 
@@ -27,13 +26,13 @@ pub(crate) fn all_week(start: &str, end: &str) -> serde_json::Value {
 
 /// Area codes of every US time zone, split (multi-zone) area codes, and a few states with
 /// stricter hours.
-const US_AREA_CODES: &[&str] = &[
+pub(crate) const US_AREA_CODES: &[&str] = &[
     "212", "305", "312", "214", "303", "602", "213", "907", "808", // one zone each
     "850", "270", "208", "605", "701", "541", "423", "915", // split across zones
     "317", "219", "401", "512", "617", "801", "504", "207", // states with rules
 ];
 
-fn scale(default: usize) -> usize {
+pub(crate) fn scale(default: usize) -> usize {
     std::env::var("SIM_LEADS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -83,7 +82,9 @@ pub(crate) async fn noon_world(label: &str, leads: usize) -> World {
         .unwrap()
 }
 
-async fn run_and_check(mut world: World) -> (World, system_tests::RunStats, promises::Findings) {
+pub(crate) async fn run_and_check(
+    mut world: World,
+) -> (World, system_tests::RunStats, promises::Findings) {
     let stats = world.run().await.expect("the run completes");
     let findings = promises::check(&world, stats.finished)
         .await
@@ -532,62 +533,4 @@ async fn a_retry_that_falls_due_under_a_quiet_hint_is_still_dialed_when_due() {
         }
     }
     assert!(retries >= 6, "enough retries to try: {retries}");
-}
-
-/// The hostile run with a real adapter between the engine and the network: the adapter's
-/// requests go over HTTP to a local fake of its provider's API, the network's webhooks come
-/// back in the provider's format and signature scheme.
-async fn every_promise_holds_through(kind: ProviderKind) {
-    let metrics = std::sync::Arc::new(adapters::emf::RecordingSink::default());
-    adapters::emf::install(metrics.clone());
-    let campaign = spec(serde_json::json!({
-        "name": "Through a real adapter",
-        "agent_id": "agent-1",
-        "schedule": { "window": all_week("08:00", "21:00") },
-        "pacing": { "max_concurrent_calls": 8, "calls_per_hour": 200 },
-        "retry": { "max_retries": 2, "delay_minutes": 20, "retry_on": ["no_answer", "busy", "voicemail"] },
-        "call_handling": { "max_call_seconds": 300, "voicemail_detection": true, "voicemail_action": "leave_message" }
-    }));
-    let contacts = contacts_in(US_AREA_CODES, scale(40));
-    let mut config =
-        WorldConfig::calm(kind.name(), campaign, contacts, utc("2026-06-10T12:00:00Z")).hostile();
-    config.crash_probability = 0.02;
-    config.calls_per_second = 2;
-    config.provider = kind;
-    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
-    assert!(
-        findings.violations.is_empty(),
-        "{kind:?}: {:#?}",
-        findings.violations
-    );
-    assert!(stats.finished, "the campaign drained: {stats:?}");
-    assert_eq!(world.status().await.unwrap(), CampaignStatus::Completed);
-    assert!(
-        stats.calls_placed > 20,
-        "calls went through the adapter: {stats:?}"
-    );
-    let leads = world.leads().await.unwrap();
-    let ids: Vec<String> = leads
-        .iter()
-        .flat_map(|l| {
-            l.state
-                .log
-                .iter()
-                .filter_map(|r| r.provider_call_id.clone())
-        })
-        .collect();
-    assert!(
-        ids.iter().all(|id| id.starts_with("SIM")),
-        "call ids came back through the fake API: {ids:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_promise_holds_with_the_twilio_adapter_behind_a_fake_twilio() {
-    every_promise_holds_through(ProviderKind::Twilio).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_promise_holds_with_the_http_agent_adapter_behind_a_fake_platform() {
-    every_promise_holds_through(ProviderKind::HttpAgent).await;
 }

@@ -8,17 +8,15 @@ use domain::retry::Outcome;
 use domain::status::LeadStatus;
 use ports::store::{DoNotCall, is_dnc};
 use serde_json::{Value, json};
-use system_tests::fake_providers::{ProviderKind, TWILIO_TOKEN};
-use system_tests::fake_twilio::{Answer, Experience, FakeTwilio};
+use system_tests::World;
+use system_tests::fake_twilio::{self, Answer, Experience, FakeTwilio};
 use system_tests::world::{contact, contacts_in};
-use system_tests::{World, WorldConfig};
 
 use crate::scenarios::{all_week, noon, spec};
 
 const TRANSFER: &str = "+13125550123";
 
-/// A one-lead world at noon on the Twilio adapter, whose Twilio is the fake, and the engine's
-/// call-events routes served where the fake delivers its callbacks.
+/// A one-lead world at noon on the Twilio adapter, whose Twilio is the fake.
 async fn twilio_world(label: &str, call_handling: Value) -> (World, FakeTwilio) {
     twilio_world_of(label, call_handling, contacts_in(&["212"], 1)).await
 }
@@ -28,7 +26,6 @@ async fn twilio_world_of(
     call_handling: Value,
     contacts: Vec<domain::lead::Contact>,
 ) -> (World, FakeTwilio) {
-    let fake = FakeTwilio::start(TWILIO_TOKEN).await.unwrap();
     let campaign = spec(json!({
         "name": label,
         "agent_id": "agent-1",
@@ -36,38 +33,16 @@ async fn twilio_world_of(
         "retry": { "max_retries": 2, "retry_on": ["no_answer"] },
         "call_handling": call_handling,
     }));
-    let mut config = WorldConfig::calm(label, campaign, contacts, noon());
-    config.provider = ProviderKind::Twilio;
-    config.provider_base = Some(fake.base.clone());
-    let world = World::build(config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    fake.route_webhooks_to(&format!("http://{}", listener.local_addr().unwrap()));
-    let router = call_events::router(world.engine.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    (world, fake)
+    fake_twilio::world(label, campaign, contacts, noon())
+        .await
+        .unwrap()
 }
 
 /// Ticks and dials the lead; answers the call's sid.
 async fn place_the_call(world: &World, fake: &FakeTwilio) -> String {
-    assert_eq!(
-        world.engine.tick(&world.campaign).await.unwrap().enqueued,
-        1
-    );
-    let lead = world.leads().await.unwrap().remove(0);
-    let message = twilio_dial_message(world, lead).await;
-    world.engine.dial(&message).await.unwrap();
-    let calls = fake.calls();
-    assert_eq!(calls.len(), 1, "one call placed");
-    calls[0].sid.clone()
-}
-
-async fn twilio_dial_message(world: &World, lead: Lead) -> engine::messages::DialMessage {
-    let mut message = crate::scenarios::dial_message_now(world, lead, noon()).await;
-    message.call.provider = "twilio".into();
-    message.call.voicemail_message = Some("Hi, this is Ava.".into());
-    message
+    let sids = fake_twilio::dial_due_leads(world, fake).await.unwrap();
+    assert_eq!(sids.len(), 1, "one call placed");
+    sids[0].clone()
 }
 
 async fn the_lead(world: &World) -> Lead {

@@ -134,6 +134,35 @@ async fn assert_every_promise_kept(runner: &Runner, c: &CampaignRef, imported: u
     );
 }
 
+/// The simulated agent reported over HTTP through the agent report API: opt-outs reached the
+/// attempts (the network saw completed calls), and dispositions and results show in the lead
+/// view.
+async fn assert_agent_reports_arrived(runner: &Runner, api: &ApiClient, c: &CampaignRef) {
+    let leads = runner.store.all_leads(c).await.unwrap();
+    let records = || leads.iter().flat_map(|l| l.state.log.iter());
+    let opted_out = records()
+        .filter(|r| r.report.opt_out && r.outcome == domain::retry::Outcome::OptedOut)
+        .count();
+    let reported = records().filter(|r| r.report.disposition.is_some()).count();
+    assert!(
+        opted_out > 0 && reported > 0,
+        "reports arrived: {opted_out} opt-outs, {reported} dispositions"
+    );
+    let lead = leads
+        .iter()
+        .find(|l| l.state.log.iter().any(|r| !r.report.results.is_empty()))
+        .expect("a lead with reported results");
+    let view = api
+        .get(&format!("/v1/campaigns/{}/leads/{}", c.campaign, lead.id))
+        .await
+        .unwrap();
+    let calls = view["calls"].as_array().unwrap();
+    assert!(
+        calls.iter().any(|call| call["results"].is_object()),
+        "the lead view shows the results: {view}"
+    );
+}
+
 /// The export has one row per lead, exactly the campaign's leads.
 async fn assert_export_is_the_leads(runner: &Runner, api: &ApiClient, c: &CampaignRef) {
     let text = export_csv(api, c.campaign.as_str()).await;
@@ -220,6 +249,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
     assert_every_promise_kept(&runner, &c, imported).await;
 
     assert_export_is_the_leads(&runner, &api, &c).await;
+    assert_agent_reports_arrived(&runner, &api, &c).await;
 
     // The reconciliation queued at completion found no drift.
     let reconciled = last_reconciliation(&api, &id).await;

@@ -64,14 +64,14 @@ async fn per_attempt(leads: usize, max_concurrent: u32) -> anyhow::Result<()> {
         }
     }
     println!(
-        "| **tick + dial + webhook** | **{:.2}** | **{:.2}** | {:.2} |",
+        "| **tick + dial + webhook + report** | **{:.2}** | **{:.2}** | {:.2} |",
         total.dynamodb_writes as f64 / attempts,
         total.dynamodb_reads as f64 / attempts,
         total.sqs as f64 / attempts
     );
     println!(
-        "\nattempts: {attempts}, ticks: {}, finished: {}",
-        stats.ticks, stats.finished
+        "\nattempts: {attempts}, ticks: {}, finished: {}, agent reports: {} ({} recorded something new)",
+        stats.ticks, stats.finished, stats.agent_reports, stats.agent_reports_recorded
     );
     println!("\n| service | operation | requests |\n|---|---|---:|");
     for ((service, operation), n) in world.requests.snapshot() {

@@ -104,7 +104,10 @@ pub async fn start(kind: ProviderKind, simulator: Arc<Simulator>) -> anyhow::Res
                 "/2010-04-01/Accounts/{sid}/Calls.json",
                 post(twilio_create).get(twilio_list),
             )
-            .route("/2010-04-01/Accounts/{sid}/Calls/{call}", get(twilio_get)),
+            .route(
+                "/2010-04-01/Accounts/{sid}/Calls/{call}",
+                get(twilio_get).post(twilio_update),
+            ),
         ProviderKind::HttpAgent => Router::new()
             .route("/calls", post(agent_create).get(agent_find))
             .route("/calls/{id}", get(agent_get)),
@@ -169,11 +172,12 @@ async fn twilio_create(State(fake): State<Fake>, body: axum::body::Bytes) -> Res
         call_flow_url: String::new(),
         report_url: parameter("report_url"),
         report_token: parameter("report_token"),
+        transfer_number: twiml_parameter(&twiml, "transfer_number")
+            .and_then(|n| E164::parse_strict(&n).ok()),
         callback_url,
         max_duration: std::time::Duration::from_secs(get("TimeLimit").parse().unwrap_or(600)),
         voicemail,
         voicemail_message: None,
-        transfer_number: None,
         variables: Default::default(),
     };
     match fake.place(request).await {
@@ -199,6 +203,20 @@ pub fn twiml_parameter(twiml: &str, name: &str) -> Option<String> {
             .replace("&gt;", ">")
             .replace("&amp;", "&"),
     )
+}
+
+/// `POST /Calls/{sid}.json`: the engine ends a call or plays the voicemail message on a machine
+/// verdict. The network already decided how the call ends; the update is acknowledged.
+async fn twilio_update(
+    State(fake): State<Fake>,
+    Path((_sid, call)): Path<(String, String)>,
+) -> Response {
+    let sid = call.trim_end_matches(".json").to_owned();
+    if fake.calls.lock().unwrap().contains_key(&sid) {
+        axum::Json(json!({"sid": sid, "status": "in-progress"})).into_response()
+    } else {
+        (StatusCode::NOT_FOUND, axum::Json(json!({"code": 20404}))).into_response()
+    }
 }
 
 /// A lookup as Twilio's call resource.
@@ -450,34 +468,7 @@ pub fn rewrite_webhook(
     let mut headers = std::collections::BTreeMap::new();
     match kind {
         ProviderKind::Simulator => None,
-        ProviderKind::Twilio => {
-            let mut params: Vec<(String, String)> = vec![
-                ("AccountSid".into(), TWILIO_SID.into()),
-                ("CallSid".into(), event.call_id.clone()),
-            ];
-            match (event.event.as_str(), event.outcome) {
-                ("ended", Some(outcome)) => {
-                    let (status, answered_by) = twilio_status(outcome);
-                    params.push(("CallStatus".into(), status.into()));
-                    params.push(("AnsweredBy".into(), answered_by.into()));
-                    params.push(("CallDuration".into(), event.duration_seconds.to_string()));
-                }
-                ("answered", _) => params.push(("CallStatus".into(), "in-progress".into())),
-                (other, _) => params.push(("CallStatus".into(), other.into())),
-            }
-            let body = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&params)
-                .finish();
-            headers.insert(
-                twilio::SIGNATURE_HEADER.to_owned(),
-                twilio::signature(TWILIO_TOKEN, url, &params),
-            );
-            Some(WebhookRequest {
-                url: url.to_owned(),
-                headers,
-                body: body.into_bytes(),
-            })
-        }
+        ProviderKind::Twilio => Some(twilio_callback(url, &event)),
         ProviderKind::HttpAgent => {
             let call = match (event.event.as_str(), event.outcome) {
                 ("ended", Some(outcome)) => agent_call(
@@ -516,5 +507,43 @@ pub fn rewrite_webhook(
                 body,
             })
         }
+    }
+}
+
+/// The network's event as Twilio's form-encoded, signed callback to `url`.
+fn twilio_callback(url: &str, event: &SimulatorEvent) -> WebhookRequest {
+    let mut params: Vec<(String, String)> = vec![
+        ("AccountSid".into(), TWILIO_SID.into()),
+        ("CallSid".into(), event.call_id.clone()),
+    ];
+    match (event.event.as_str(), event.outcome) {
+        ("ended", Some(outcome)) => {
+            let (status, answered_by) = twilio_status(outcome);
+            params.push(("CallStatus".into(), status.into()));
+            params.push(("AnsweredBy".into(), answered_by.into()));
+            params.push(("CallDuration".into(), event.duration_seconds.to_string()));
+        }
+        ("answered", _) => params.push(("CallStatus".into(), "in-progress".into())),
+        // The asynchronous machine-detection callback carries no call status.
+        ("amd", _) => params.push((
+            "AnsweredBy".into(),
+            event.answered_by.clone().unwrap_or_default(),
+        )),
+        // The `<Redirect>` after the agent's stream: Twilio asks the call-flow URL.
+        ("stream_ended", _) => params.push(("CallStatus".into(), "in-progress".into())),
+        (other, _) => params.push(("CallStatus".into(), other.into())),
+    }
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish();
+    let mut headers = std::collections::BTreeMap::new();
+    headers.insert(
+        twilio::SIGNATURE_HEADER.to_owned(),
+        twilio::signature(TWILIO_TOKEN, url, &params),
+    );
+    WebhookRequest {
+        url: url.to_owned(),
+        headers,
+        body: body.into_bytes(),
     }
 }

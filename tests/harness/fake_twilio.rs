@@ -389,6 +389,70 @@ async fn update(
     axum::Json(json!({"sid": sid, "status": "in-progress"})).into_response()
 }
 
+/// A world on the Twilio adapter whose Twilio is a [`FakeTwilio`], with the engine's
+/// call-events routes (webhooks, call flow, agent reports) served over HTTP where the fake
+/// delivers its callbacks.
+pub async fn world(
+    label: &str,
+    campaign: domain::config::CampaignSpec,
+    contacts: Vec<domain::lead::Contact>,
+    start: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(crate::World, FakeTwilio)> {
+    let fake = FakeTwilio::start(crate::fake_providers::TWILIO_TOKEN).await?;
+    let mut config = crate::WorldConfig::calm(label, campaign, contacts, start);
+    config.provider = crate::fake_providers::ProviderKind::Twilio;
+    config.provider_base = Some(fake.base.clone());
+    let world = crate::World::build(config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    fake.route_webhooks_to(&format!("http://{}", listener.local_addr()?));
+    let router = call_events::router(world.engine.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok((world, fake))
+}
+
+/// Ticks the world's campaign and dials every lead it enqueues, as a dialer would (with the
+/// agent's voicemail message); answers the sids of the calls the fake received.
+pub async fn dial_due_leads(
+    world: &crate::World,
+    fake: &FakeTwilio,
+) -> anyhow::Result<Vec<String>> {
+    use ports::store::Campaigns;
+    let before = fake.calls().len();
+    world.engine.tick(&world.campaign).await?;
+    let version = world
+        .store
+        .get_campaign(&world.campaign)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no campaign"))?
+        .config_version;
+    for lead in world.leads().await? {
+        if lead.state.status != domain::status::LeadStatus::Pending
+            && lead.state.status != domain::status::LeadStatus::Scheduled
+        {
+            continue;
+        }
+        let message = engine::messages::DialMessage {
+            campaign: world.campaign.clone(),
+            config_version: version,
+            lead,
+            call: engine::messages::CallSettings {
+                provider: "twilio".into(),
+                from: domain::phone::E164::parse_strict("+14155552671")?,
+                agent_ref: "wss://agents.example.com/ava".into(),
+                voicemail_message: Some("Hi, this is Ava.".into()),
+            },
+            not_before: ports::Clock::now(&world.clock),
+        };
+        world.engine.dial(&message).await?;
+    }
+    Ok(fake.calls()[before..]
+        .iter()
+        .map(|c| c.sid.clone())
+        .collect())
+}
+
 fn unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
         .replace("&apos;", "'")

@@ -149,6 +149,10 @@ pub struct RunStats {
     pub dial_deliveries: u64,
     /// Webhook deliveries handled.
     pub webhook_deliveries: u64,
+    /// Twilio call-flow requests (the redirect after the agent's stream), and the transfers
+    /// they answered.
+    pub call_flows: u64,
+    pub transfers: u64,
     /// Agent reports (agent report API) handled, and those that recorded something new.
     pub agent_reports: u64,
     pub agent_reports_recorded: u64,

@@ -5,6 +5,7 @@ use ports::store::DueBatch;
 use ports::store::{DoNotCall, DueLeads};
 
 use crate::fake_providers::ProviderKind;
+use adapters::voice::simulator::SimulatorEvent;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use domain::lead::DueKind;
 use domain::phone::E164;
@@ -49,8 +50,13 @@ impl World {
             }
             self.deliver_dials(&mut stats).await?;
             let before = PhaseRequests::of(&self.requests);
-            self.deliver_webhooks(&mut stats).await?;
+            let reports = self.deliver_webhooks(&mut stats).await?;
             self.count_phase(&mut stats, "webhook", before);
+            let before = PhaseRequests::of(&self.requests);
+            for report in reports {
+                self.deliver_report(report, &mut stats).await?;
+            }
+            self.count_phase(&mut stats, "report", before);
 
             let next = self.next_instant(&mut next_tick, &dnc_plan).await?;
             self.clock.set(next.max(now));
@@ -232,8 +238,13 @@ impl World {
         Ok(())
     }
 
-    /// Delivers the network's webhooks due now (and retries of failed deliveries).
-    async fn deliver_webhooks(&mut self, stats: &mut RunStats) -> anyhow::Result<()> {
+    /// Delivers the network's webhooks due now (and retries of failed deliveries); answers the
+    /// agent reports due now, for the caller to deliver (counted as their own phase).
+    async fn deliver_webhooks(
+        &mut self,
+        stats: &mut RunStats,
+    ) -> anyhow::Result<Vec<PendingWebhook>> {
+        let mut reports = Vec::new();
         let now = self.clock.now();
         let mut batch: Vec<PendingWebhook> = self
             .simulator
@@ -258,7 +269,7 @@ impl World {
         batch.extend(due);
         for pending in batch {
             if pending.bearer.is_some() {
-                self.deliver_report(pending, stats).await?;
+                reports.push(pending);
                 continue;
             }
             let PendingWebhook {
@@ -266,6 +277,18 @@ impl World {
             } = pending;
             stats.webhook_deliveries += 1;
             let kind = self.settings.provider;
+            let name = serde_json::from_slice::<SimulatorEvent>(&body)
+                .map(|e| e.event)
+                .unwrap_or_default();
+            match (kind, name.as_str()) {
+                // The agent platform acts on machines and transfers by itself.
+                (ProviderKind::HttpAgent, "amd" | "stream_ended") => continue,
+                (ProviderKind::Twilio, "stream_ended") => {
+                    self.ask_call_flow(&url, &body, stats).await?;
+                    continue;
+                }
+                _ => {}
+            }
             let request = match kind {
                 ProviderKind::Simulator => self.simulator.signed(url.clone(), body.clone(), now),
                 kind => crate::fake_providers::rewrite_webhook(kind, &url, &body, now)
@@ -293,6 +316,35 @@ impl World {
                 Err(engine::EngineError::Crash(_)) => {}
                 Err(err) => return Err(err.into()),
             }
+        }
+        Ok(reports)
+    }
+
+    /// Twilio's `<Redirect>` after the agent's stream: the call-flow request, signed as Twilio
+    /// signs it; a `<Dial>` in the answer is a transfer (counted: the simulated agent never
+    /// asks for one). A failed request is a hang-up, as Twilio plays an error and ends the call.
+    async fn ask_call_flow(
+        &mut self,
+        callback_url: &str,
+        body: &[u8],
+        stats: &mut RunStats,
+    ) -> anyhow::Result<()> {
+        let url = callback_url.replace("/v1/call-events/", "/v1/call-flow/");
+        let now = self.clock.now();
+        let request = crate::fake_providers::rewrite_webhook(ProviderKind::Twilio, &url, body, now)
+            .ok_or_else(|| anyhow::anyhow!("cannot sign the call flow for {url}"))?;
+        let reference = reference_from_url(callback_url)
+            .ok_or_else(|| anyhow::anyhow!("bad callback URL {callback_url}"))?;
+        stats.call_flows += 1;
+        match self.engine.call_flow("twilio", &reference, &request).await {
+            Ok(engine::call_flow::CallFlowAnswer::Answer(_, twiml)) => {
+                stats.transfers += u64::from(twiml.contains("<Dial"));
+            }
+            Ok(engine::call_flow::CallFlowAnswer::Rejected(err)) => {
+                anyhow::bail!("the call flow refused Twilio's request: {err}")
+            }
+            Err(engine::EngineError::Crash(_)) => {}
+            Err(err) => return Err(err.into()),
         }
         Ok(())
     }

@@ -174,6 +174,9 @@ pub struct SimulatorEvent {
     /// The agent's disposition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
+    /// For `amd`: the machine-detection verdict (`human`, `machine_start`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
 }
 
 #[derive(Debug)]
@@ -398,6 +401,7 @@ impl Simulator {
             callback_at: None,
             voicemail_left: false,
             disposition: None,
+            answered_by: None,
         };
         // The network sees a completed call; what was said on it (an opt-out, a callback
         // request, the disposition) the agent reports through the agent report API.
@@ -409,9 +413,17 @@ impl Simulator {
             callback_at: None,
             voicemail_left: report.voicemail_left,
             disposition: None,
+            answered_by: None,
         };
         self.schedule_reports(state, request, now, ends_at, &report, &details);
         self.schedule(state, now + Duration::seconds(1), url, &progress("ringing"));
+        for (at, event) in agent::call_life_events(request, &report, now, ends_at) {
+            let event = SimulatorEvent {
+                answered_by: event.answered_by,
+                ..progress(&event.name)
+            };
+            self.schedule(state, at, url, &event);
+        }
         let delivery = ends_at + Duration::seconds(state.rng.random_range(1..5));
         if !state.rng.random_bool(faults.lose_webhook) {
             let at = if state.rng.random_bool(faults.late_webhook) {
@@ -529,6 +541,12 @@ impl VoiceProvider for Simulator {
                     "an ended event needs an outcome".into(),
                 ));
             }
+            ("amd", _) => CallEventKind::MachineVerdict(
+                event
+                    .answered_by
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
+            ),
             (other, _) => CallEventKind::Progress(other.to_owned()),
         };
         Ok(CallEvent {

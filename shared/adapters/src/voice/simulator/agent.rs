@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::call_report::{AgentReport, Disposition};
+use domain::config::{Voicemail, VoicemailAction};
 use domain::lead::AttemptDetails;
 use domain::retry::{AttemptReport, Outcome};
 use rand::RngExt;
@@ -20,6 +21,55 @@ pub(super) fn network_outcome(fate: Outcome) -> Outcome {
         Outcome::OptedOut | Outcome::CallbackRequested => Outcome::Completed,
         other => other,
     }
+}
+
+/// An event of the call's life the network sends while the call is up.
+pub(super) struct LifeEvent {
+    /// `amd` (a machine-detection verdict) or `stream_ended` (the agent's part ended: a
+    /// provider with a call flow asks what next).
+    pub name: String,
+    pub answered_by: Option<String>,
+}
+
+/// The machine-detection verdict of an answered call, when the campaign detects machines,
+/// and the end of the agent's stream, when the campaign has a transfer number.
+pub(super) fn call_life_events(
+    request: &CallRequest,
+    fate: &AttemptReport,
+    placed: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, LifeEvent)> {
+    let mut events = Vec::new();
+    let person = matches!(
+        fate.outcome,
+        Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
+    );
+    let answered = person || fate.outcome == Outcome::Voicemail;
+    if let (Voicemail::Detect(action), true) = (request.voicemail, answered) {
+        let verdict = match (person, action) {
+            (true, _) => "human",
+            (false, VoicemailAction::LeaveMessage) => "machine_end_beep",
+            (false, VoicemailAction::HangUp) => "machine_start",
+        };
+        let at = placed + (ends_at - placed) * 2 / 5;
+        events.push((
+            at,
+            LifeEvent {
+                name: "amd".into(),
+                answered_by: Some(verdict.into()),
+            },
+        ));
+    }
+    if person && request.transfer_number.is_some() {
+        events.push((
+            (ends_at - Duration::seconds(1)).max(placed),
+            LifeEvent {
+                name: "stream_ended".into(),
+                answered_by: None,
+            },
+        ));
+    }
+    events
 }
 
 /// A report as the agent sends it: JSON with the call's token as a bearer token.

@@ -285,6 +285,15 @@ async fn a_report_with_another_calls_token_or_none_is_refused() {
             .unwrap();
         assert_eq!(outcome, engine::reports::ReportOutcome::BadToken, "{bad}");
     }
+    // Over HTTP: no valid token answers 401 before the body is even read (a bad body too).
+    for body in [
+        json!({"opt_out": true}),
+        json!({"disposition": "Not A Label"}),
+    ] {
+        let (status, answer) = fake.report_with_token(&sid, &forged, body).await;
+        assert_eq!(status, 401, "{answer}");
+        assert!(answer.contains("invalid_token"), "{answer}");
+    }
     assert_eq!(the_lead(&world).await.state, lead.state);
 }
 

@@ -294,9 +294,18 @@ impl FakeTwilio {
     /// Posts an agent report with the call's token (from its stream parameters) to the report
     /// URL it was given; answers the status and JSON body.
     pub async fn agent_reports(&self, sid: &str, report: serde_json::Value) -> (u16, String) {
-        let call = self.call(sid);
-        let url = call.stream_parameters["report_url"].clone();
-        let token = call.stream_parameters["report_token"].clone();
+        let token = self.call(sid).stream_parameters["report_token"].clone();
+        self.report_with_token(sid, &token, report).await
+    }
+
+    /// Posts a report to the call's report URL with any `token` (a test forging one).
+    pub async fn report_with_token(
+        &self,
+        sid: &str,
+        token: &str,
+        report: serde_json::Value,
+    ) -> (u16, String) {
+        let url = self.call(sid).stream_parameters["report_url"].clone();
         let response = self
             .http
             .post(self.routed(&url))

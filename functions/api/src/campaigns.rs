@@ -159,6 +159,7 @@ pub(crate) async fn create(
 
 /// Query of the campaign list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     /// Only campaigns in this status.
@@ -166,6 +167,7 @@ pub(crate) struct ListQuery {
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

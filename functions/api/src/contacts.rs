@@ -37,6 +37,8 @@ pub fn upload_key(tenant: &str, campaign: &str, import: &str) -> String {
 pub struct NewUpload {
     /// The file's exact size in bytes (1 up to the deployment's import limit, 512 MiB by
     /// default). It is signed into the upload URL: S3 refuses a body of any other length.
+    #[schema(minimum = 1, maximum = 536870912)]
+    #[serde(deserialize_with = "domain::config::whole_number::u64")]
     pub size_bytes: u64,
 }
 
@@ -163,6 +165,7 @@ pub(crate) async fn get_import(
 
 /// Query of the lead list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LeadQuery {
     /// Only leads in this status.
@@ -170,6 +173,7 @@ pub(crate) struct LeadQuery {
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -288,9 +292,11 @@ pub(crate) async fn skip_lead(
 
 /// Query of preview and dry run.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SampleQuery {
     /// How many leads, 1-200 (default 10 for a preview, 50 for a dry run).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

@@ -26,6 +26,7 @@ use crate::views::{
 #[serde(deny_unknown_fields)]
 pub(crate) struct DncRequest {
     /// Any format with a country code, or a US national number.
+    #[schema(format = "phone", min_length = 1, max_length = 64)]
     number: String,
 }
 
@@ -59,11 +60,13 @@ pub(crate) async fn add(
 
 /// Query of the list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DncQuery {
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

@@ -16,6 +16,7 @@ mod dnc;
 pub mod error;
 mod extract;
 pub mod openapi;
+pub mod openapi_links;
 mod progress;
 mod results;
 pub mod state;

@@ -5,6 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
+use crate::openapi_links::Links;
 use crate::{agents, call_reports, campaigns, contacts, dnc, progress, results};
 
 struct BearerAuth;
@@ -118,7 +119,8 @@ impl Modify for ProblemResponses {
 #[openapi(
     info(title = "Outbound calling campaigns", version = "1.0.0",
         description = "Create campaigns, upload contacts, launch, watch progress. Errors are application/problem+json."),
-    modifiers(&BearerAuth, &ProblemResponses),
+    modifiers(&BearerAuth, &ProblemResponses, &Links),
+    components(schemas(domain::config::RangeSpec)),
     security(("api_key" = [])),
     paths(
         agents::create, agents::list, agents::get, agents::update, agents::delete,

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use domain::agent::AgentSpec;
 use domain::config::CampaignSpec;
 use domain::lead::Lead;
 use domain::status::{CampaignStatus, LeadStatus};
@@ -16,9 +15,19 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AgentView {
     pub id: String,
-    /// Settings (normalized).
-    #[serde(flatten)]
-    pub spec: AgentSpec,
+    /// 1-200 characters.
+    pub name: String,
+    /// Inbound, outbound or hybrid.
+    pub mode: domain::agent::AgentMode,
+    /// The voice provider: `simulator`, `twilio` or `http`.
+    pub provider: String,
+    /// The caller id, normalized to E.164.
+    pub caller_number: String,
+    /// The agent's reference on the provider.
+    pub provider_agent_ref: String,
+    /// What the agent says when leaving a voicemail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail_message: Option<String>,
     /// Bumped by every change.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -29,7 +38,12 @@ impl From<AgentRecord> for AgentView {
     fn from(r: AgentRecord) -> Self {
         Self {
             id: r.id.to_string(),
-            spec: r.spec,
+            name: r.spec.name,
+            mode: r.spec.mode,
+            provider: r.spec.provider,
+            caller_number: r.spec.caller_number,
+            provider_agent_ref: r.spec.provider_agent_ref,
+            voicemail_message: r.spec.voicemail_message,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,

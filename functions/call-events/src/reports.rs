@@ -82,7 +82,15 @@ where
             vec![],
         )
     };
-    let Some(token) = bearer(&headers) else {
+    // Authenticated before anything else is read: a caller without a valid token learns
+    // nothing, not even whether its body would have been accepted.
+    let Some(token) = bearer(&headers).filter(|t| {
+        engine
+            .settings
+            .call_tokens
+            .verify(t, engine.clock.now())
+            .is_ok()
+    }) else {
         return unauthorized();
     };
     let body: ReportBody = match serde_json::from_slice(&body) {

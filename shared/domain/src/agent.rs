@@ -35,18 +35,34 @@ impl AgentMode {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgentSpec {
-    /// 1-200 characters.
+    /// 1-200 characters, not only spaces.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// Inbound, outbound or hybrid.
     pub mode: AgentMode,
     /// The voice provider that carries its calls: `simulator`, `twilio` or `http`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(simulator|twilio|http)$"))]
     pub provider: String,
-    /// The number calls come from (caller id), any format with a country code.
+    /// The number calls come from (caller id), any format with a country code; one of the
+    /// numbers the operators registered for the tenant.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "caller-number", min_length = 1, max_length = 64)
+    )]
     pub caller_number: String,
-    /// The agent's reference on the provider (agent id, or media stream URL for Twilio).
+    /// The agent's reference on the provider (agent id, or media stream URL for Twilio),
+    /// 1-2048 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 2048, pattern = r"\S")
+    )]
     pub provider_agent_ref: String,
-    /// What the agent says when leaving a voicemail.
+    /// What the agent says when leaving a voicemail, up to 2000 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub voicemail_message: Option<String>,
 }
 
@@ -78,7 +94,7 @@ impl Agent {
             })
         };
         let name = spec.name.trim();
-        if name.is_empty() || name.chars().count() > MAX_AGENT_NAME {
+        if name.is_empty() || spec.name.chars().count() > MAX_AGENT_NAME {
             bad("name", format!("must be 1-{MAX_AGENT_NAME} characters"));
         }
         if !PROVIDERS.contains(&spec.provider.as_str()) {
@@ -92,7 +108,7 @@ impl Agent {
             bad("caller_number", e.to_string());
         }
         let agent_ref = spec.provider_agent_ref.trim();
-        if agent_ref.is_empty() || agent_ref.len() > 2048 {
+        if agent_ref.is_empty() || spec.provider_agent_ref.chars().count() > 2048 {
             bad("provider_agent_ref", "must be 1-2048 characters".into());
         }
         if spec

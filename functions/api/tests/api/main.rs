@@ -4,6 +4,7 @@
 mod agents;
 mod campaigns;
 mod contacts;
+mod contract;
 mod dnc;
 mod isolation;
 mod results;

@@ -18,6 +18,8 @@ use crate::window::{LocalRange, WeeklyWindow};
 
 /// Longest campaign name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+/// Most calling ranges in one day of a window.
+pub const MAX_RANGES_PER_DAY: usize = 24;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 /// Most concurrent calls one campaign may ask for.
@@ -58,12 +60,22 @@ pub const WEEKDAYS: [&str; 7] = [
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CampaignSpec {
-    /// Shown in lists; 1-200 characters.
+    /// Shown in lists; 1-200 characters, not only spaces.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// Free text; up to 2000 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
-    /// The agent that makes the calls; must be in Outbound or Hybrid mode to launch.
+    /// The agent that makes the calls (one of the tenant's); must be in Outbound or Hybrid
+    /// mode to launch.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "agent-id", pattern = "^[A-Za-z0-9_-]{1,64}$")
+    )]
     pub agent_id: String,
     /// When calls may be made.
     #[serde(default)]
@@ -77,8 +89,13 @@ pub struct CampaignSpec {
     /// What happens on the call.
     #[serde(default)]
     pub call_handling: CallHandlingSpec,
-    /// Region for numbers without a country code (ISO 3166-1 alpha-2). Default `US`.
+    /// Region for numbers without a country code (ISO 3166-1 alpha-2, one with phone
+    /// numbering). Default `US`.
     #[serde(default = "default_region")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "region", pattern = "^[A-Za-z]{2}$")
+    )]
     pub default_region: String,
     /// Whether a lead needs `consent` = yes in its row to be called. Default false.
     #[serde(default)]
@@ -94,9 +111,17 @@ fn default_region() -> String {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RangeSpec {
-    /// Start, `HH:MM`, inclusive.
+    /// Start, `HH:MM`, inclusive; before `end`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub start: String,
     /// End, `HH:MM` (`24:00` allowed), exclusive.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
+    )]
     pub end: String,
 }
 
@@ -108,6 +133,7 @@ pub struct ScheduleSpec {
     /// Local-time ranges per weekday (`monday` .. `sunday`) in the contact's time zone.
     /// A missing day has no calls. Default: Monday-Friday 09:00-18:00.
     #[serde(default = "default_window")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = window_schema))]
     pub window: BTreeMap<String, Vec<RangeSpec>>,
     /// No calls before this instant (RFC 3339). Default: as soon as launched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +141,25 @@ pub struct ScheduleSpec {
     /// No calls from this instant on (RFC 3339). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// The window's schema: the seven weekdays, each a list of ranges, nothing else.
+#[cfg(feature = "openapi")]
+fn window_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder};
+    use utoipa::openapi::{Ref, RefOr};
+    let mut object = ObjectBuilder::new()
+        .description(Some(
+            "Local-time ranges per weekday in the contact's time zone; a missing day has no calls.",
+        ))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for day in WEEKDAYS {
+        let ranges = ArrayBuilder::new()
+            .items(RefOr::Ref(Ref::from_schema_name("RangeSpec")))
+            .max_items(Some(MAX_RANGES_PER_DAY));
+        object = object.property(day, ranges);
+    }
+    object.build()
 }
 
 fn default_window() -> BTreeMap<String, Vec<RangeSpec>> {
@@ -148,10 +193,15 @@ impl Default for ScheduleSpec {
 #[serde(deny_unknown_fields)]
 pub struct PacingSpec {
     /// Calls in progress at once, 1-1000. Default 5.
-    #[serde(default = "default_concurrency")]
+    #[serde(
+        default = "default_concurrency",
+        deserialize_with = "whole_number::u32"
+    )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub max_concurrent_calls: u32,
     /// Calls started in any rolling hour, 1-100000. Default 100.
-    #[serde(default = "default_per_hour")]
+    #[serde(default = "default_per_hour", deserialize_with = "whole_number::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100000))]
     pub calls_per_hour: u32,
 }
 
@@ -178,10 +228,12 @@ impl Default for PacingSpec {
 #[serde(deny_unknown_fields)]
 pub struct RetrySpec {
     /// Retries after the first attempt, 0-5. Default 2.
-    #[serde(default = "default_retries")]
+    #[serde(default = "default_retries", deserialize_with = "whole_number::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 5))]
     pub max_retries: u32,
     /// Minutes between an attempt and its retry, 1-43200. Default 60.
-    #[serde(default = "default_delay")]
+    #[serde(default = "default_delay", deserialize_with = "whole_number::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
     pub delay_minutes: u32,
     /// Which outcomes are retried. Default: no answer and busy.
     #[serde(default = "default_retry_on")]
@@ -227,7 +279,11 @@ pub enum VoicemailAction {
 #[serde(deny_unknown_fields)]
 pub struct CallHandlingSpec {
     /// Longest call, in seconds, 30-14400. Default 600.
-    #[serde(default = "default_max_seconds")]
+    #[serde(
+        default = "default_max_seconds",
+        deserialize_with = "whole_number::u32"
+    )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 30, maximum = 14400))]
     pub max_call_seconds: u32,
     /// Detect answering machines. Default true.
     #[serde(default = "default_true")]
@@ -235,8 +291,13 @@ pub struct CallHandlingSpec {
     /// What to do on a machine; needs detection. Default hang up.
     #[serde(default = "default_voicemail_action")]
     pub voicemail_action: VoicemailAction,
-    /// Where the agent transfers a call when asked (any format; normalized). Default none.
+    /// Where the agent transfers a call when asked (any format; normalized; in a country the
+    /// tenant may call). Default none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "phone", min_length = 1, max_length = 64)
+    )]
     pub transfer_number: Option<String>,
 }
 
@@ -346,7 +407,7 @@ impl CampaignConfig {
         let mut errors = Errors(Vec::new());
 
         let name = spec.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        if name.is_empty() || spec.name.chars().count() > MAX_NAME_CHARS {
             errors.add("name", format!("must be 1-{MAX_NAME_CHARS} characters"));
         }
         let description = spec
@@ -354,7 +415,11 @@ impl CampaignConfig {
             .as_deref()
             .map(str::trim)
             .filter(|d| !d.is_empty());
-        if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
+        if spec
+            .description
+            .as_deref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS)
+        {
             errors.add(
                 "description",
                 format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
@@ -525,6 +590,13 @@ fn parse_window(
             );
             continue;
         };
+        if ranges.len() > MAX_RANGES_PER_DAY {
+            errors.add(
+                format!("schedule.window.{key}"),
+                format!("at most {MAX_RANGES_PER_DAY} ranges a day"),
+            );
+            continue;
+        }
         for (i, range) in ranges.iter().enumerate() {
             let field = format!("schedule.window.{key}[{i}]");
             if let Some(r) = errors.check(&field, LocalRange::parse(&range.start, &range.end)) {
@@ -542,6 +614,8 @@ fn parse_window(
     }
     Some(window)
 }
+
+pub mod whole_number;
 
 #[cfg(test)]
 mod tests;

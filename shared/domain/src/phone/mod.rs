@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 #[serde(try_from = "String", into = "String")]
 pub struct E164(String);
 
+/// The longest text read as a phone number (the API documents it as `maxLength`).
+pub const MAX_INPUT_CHARS: usize = 64;
+
 /// Why a raw value is not a callable phone number. Each variant is an import reason code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum PhoneError {
@@ -187,6 +190,10 @@ impl E164 {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(PhoneError::Empty);
+        }
+        // However it is written, a number fits in this; longer text is something else.
+        if raw.chars().count() > MAX_INPUT_CHARS {
+            return Err(PhoneError::TooLong);
         }
         if looks_scientific(trimmed) {
             return Err(PhoneError::ScientificNotation);

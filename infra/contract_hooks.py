@@ -1,0 +1,98 @@
+"""Schemathesis hooks for the contract test: generators that follow the API's runtime rules
+where a JSON schema cannot say them (infra/contract-test.sh loads this file).
+
+- Formats: `caller-number` is a number the operators registered for the tenant (the demo
+  tenant's), `phone` a valid number in a country the tenant may call, `region` a region with
+  phone numbering, `agent-id` the seeded agent (a campaign names one of the tenant's agents).
+- Campaign bodies: a window's ranges start before they end and do not overlap, and `ends_at`
+  comes after `starts_at`. Only values that already satisfy the schema are rearranged, so a
+  deliberately invalid (negative) case stays invalid.
+"""
+
+import json
+import os
+import re
+from datetime import datetime, timezone
+
+import schemathesis
+from hypothesis import strategies as st
+
+IDS = json.load(open(os.environ["CONTRACT_IDS"])) if os.environ.get("CONTRACT_IDS") else {}
+
+schemathesis.openapi.format("caller-number", st.just("+14155550199"))
+schemathesis.openapi.format(
+    "phone",
+    st.sampled_from(["+14155552671", "+12125550100", "+13125550123", "(415) 555-2671"]),
+)
+schemathesis.openapi.format("region", st.sampled_from(["US", "CA", "GB", "DE", "FR", "AU"]))
+schemathesis.openapi.format("agent-id", st.just(IDS.get("agent_id", "missing-seed")))
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+START = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+END = re.compile(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
+
+
+def _minutes(text):
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _day(ranges):
+    """Valid ranges of a day, sorted and without overlaps; None if any is not schema-valid."""
+    if not isinstance(ranges, list):
+        return None
+    spans = []
+    for r in ranges:
+        if not (isinstance(r, dict) and set(r) == {"start", "end"}):
+            return None
+        start, end = r["start"], r["end"]
+        if not (isinstance(start, str) and isinstance(end, str)):
+            return None
+        if not (START.match(start) and END.match(end)):
+            return None
+        a, b = sorted((_minutes(start), _minutes(end)))
+        if a == b:
+            continue
+        spans.append((a, b))
+    spans.sort()
+    kept, last = [], -1
+    for a, b in spans:
+        if a >= last:
+            kept.append((a, b))
+            last = b
+    return [{"start": f"{a // 60:02d}:{a % 60:02d}", "end": "24:00" if b == 1440 else f"{b // 60:02d}:{b % 60:02d}"} for a, b in kept]
+
+
+@schemathesis.hook
+def map_body(ctx, body):
+    path = ctx.operation.path if ctx.operation is not None else ""
+    if not path.startswith("/v1/campaigns") or not isinstance(body, dict):
+        return body
+    schedule = body.get("schedule")
+    if not isinstance(schedule, dict):
+        return body
+    window = schedule.get("window")
+    if isinstance(window, dict):
+        fixed = {day: _day(ranges) for day, ranges in window.items()}
+        if all(v is not None for v in fixed.values()):
+            if not any(fixed.values()):
+                fixed["monday"] = [{"start": "09:00", "end": "17:00"}]
+            schedule["window"] = fixed
+    # Dates within the API's range (2000 to 2100), the end after the start.
+    dates = {}
+    for key in ("starts_at", "ends_at"):
+        value = schedule.get(key)
+        if isinstance(value, str):
+            try:
+                dates[key] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return body
+            if dates[key].tzinfo is None:
+                return body
+            if not (EARLIEST <= dates[key] < LATEST):
+                schedule.pop(key)
+                dates.pop(key)
+    if len(dates) == 2 and dates["ends_at"] <= dates["starts_at"]:
+        schedule.pop("ends_at")
+    return body

@@ -29,17 +29,17 @@ pub fn operation_id(method: &str, path: &str) -> String {
 
 const CAMPAIGN: &str = "/v1/campaigns/{campaign_id}";
 
-/// (from method, from path, status, [(to method, to path, parameters, request body)]).
-fn links() -> Vec<(
-    &'static str,
-    String,
-    &'static str,
-    Vec<(&'static str, String, Value)>,
-)> {
+/// An operation a link leads to (method, path) and the parameters it is given.
+type Target = (&'static str, String, Value);
+
+/// The links of one response: (method, path, status, targets).
+type LinkSet = (&'static str, String, &'static str, Vec<Target>);
+
+fn links() -> Vec<LinkSet> {
     let campaign_id = json!({"campaign_id": "$response.body#/id"});
     let same_campaign =
         |extra: (&str, &str)| json!({"campaign_id": "$request.path.campaign_id", extra.0: extra.1});
-    let per_campaign: Vec<(&'static str, String, Value)> = [
+    let per_campaign: Vec<Target> = [
         ("get", ""),
         ("put", ""),
         ("delete", ""),

@@ -111,7 +111,20 @@ where
             );
         }
     };
-    match engine.apply_agent_report(token, &report).await {
+    answer(engine.apply_agent_report(token, &report).await)
+}
+
+/// The HTTP answer to what the engine did with a report.
+fn answer(outcome: Result<ReportOutcome, engine::EngineError>) -> Response {
+    let unauthorized = || {
+        problem(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "a valid call token is required (Authorization: Bearer <the call's report_token>)",
+            vec![],
+        )
+    };
+    match outcome {
         Ok(ReportOutcome::Recorded {
             changed,
             during_call,

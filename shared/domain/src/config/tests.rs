@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::window::LocalRange;
 
 fn minimal() -> CampaignSpec {
     serde_json::from_str(r#"{"name":"Spring renewals","agent_id":"agent-1"}"#).unwrap()

@@ -56,6 +56,16 @@ fn problem(status: StatusCode, code: &str, detail: &str, errors: Vec<InvalidRepo
         .into_response()
 }
 
+/// `401 invalid_token`.
+fn unauthorized() -> Response {
+    problem(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "a valid call token is required (Authorization: Bearer <the call's report_token>)",
+        vec![],
+    )
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
@@ -74,14 +84,6 @@ pub async fn report<S>(
 where
     S: Campaigns + Leads + 'static,
 {
-    let unauthorized = || {
-        problem(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "a valid call token is required (Authorization: Bearer <the call's report_token>)",
-            vec![],
-        )
-    };
     // Authenticated before anything else is read: a caller without a valid token learns
     // nothing, not even whether its body would have been accepted.
     let Some(token) = bearer(&headers).filter(|t| {
@@ -116,14 +118,6 @@ where
 
 /// The HTTP answer to what the engine did with a report.
 fn answer(outcome: Result<ReportOutcome, engine::EngineError>) -> Response {
-    let unauthorized = || {
-        problem(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "a valid call token is required (Authorization: Bearer <the call's report_token>)",
-            vec![],
-        )
-    };
     match outcome {
         Ok(ReportOutcome::Recorded {
             changed,

@@ -136,6 +136,11 @@ fn lead_specs() -> Vec<(&'static str, &'static str, &'static str, LeadState)> {
                 attempt(1, 0, Outcome::NoAnswer, 0, None),
                 attempt(2, 60, Outcome::Completed, 95, Some("interested")),
             ];
+            // What the agent reported after the call: its own disposition and results.
+            s.log[1].report.disposition =
+                Some(domain::call_report::Disposition::parse("wants_demo").unwrap());
+            s.log[1].report.results.insert("plan".into(), "gold".into());
+            s.log[1].report.results.insert("seats".into(), "=12".into());
             s
         }),
         ("+13125550102", "+Bob", "@SUM(A1)", {
@@ -167,7 +172,7 @@ async fn download(url: &str) -> String {
 }
 
 /// The export's columns, in order.
-const EXPORT_HEADER: [&str; 20] = [
+const EXPORT_HEADER: [&str; 21] = [
     "lead_id",
     "phone",
     "name",
@@ -188,6 +193,7 @@ const EXPORT_HEADER: [&str; 20] = [
     "last_call_at",
     "reason",
     "extra_fields",
+    "call_results",
 ];
 
 /// Requests an export of `campaign`, runs the results worker, checks the export completed with
@@ -254,7 +260,8 @@ async fn an_export_has_one_row_per_lead_equal_to_the_lead_and_neutralizes_formul
     }
     let ann = rows.iter().find(|r| r["name"] == "Ann Lee").unwrap();
     assert_eq!(ann["note"], "'=HYPERLINK(\"http://evil\")");
-    assert_eq!(ann["disposition"], "interested");
+    assert_eq!(ann["disposition"], "wants_demo", "the agent's report wins");
+    assert_eq!(ann["call_results"], "plan=gold; seats==12");
     assert_eq!(
         ann["first_call_at"], "2026-06-10T10:00:00-04:00",
         "New York offset for a 212 number"

@@ -106,13 +106,7 @@ impl ExportLayout {
             .iter()
             .filter(|(k, _)| !self.custom.contains(k))
             .collect();
-        row.push(
-            extra
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
+        row.push(name_value_pairs(&extra));
         // The agent's result fields over every attempt (a later attempt's value wins).
         let results: BTreeMap<&String, &String> = lead
             .state
@@ -120,13 +114,7 @@ impl ExportLayout {
             .iter()
             .flat_map(|r| r.report.results.iter())
             .collect();
-        row.push(
-            results
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
+        row.push(name_value_pairs(&results));
         row.into_iter()
             .map(|cell| match neutralize(&cell) {
                 Cow::Borrowed(_) => cell,
@@ -134,6 +122,14 @@ impl ExportLayout {
             })
             .collect()
     }
+}
+
+/// `name=value` pairs joined by `; `, in name order.
+fn name_value_pairs(map: &BTreeMap<&String, &String>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The lead's progress: status, attempts, last outcome and disposition, talk seconds, first

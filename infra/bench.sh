@@ -3,6 +3,7 @@
 #   ./infra/bench.sh dispatch     AWS requests per dial attempt and per tick
 #   ./infra/bench.sh export       export of 100,000 leads: time and peak RSS
 #   ./infra/bench.sh twilio       Twilio webhook requests per answered call, end to end
+#   ./infra/bench.sh first-call   launch -> first create-call request, 20 launches at 1x
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,5 +15,6 @@ case "${1:-}" in
   dispatch) cargo run -q -p system-tests --example dispatch_requests ;;
   export) cargo bench -q -p results --bench export ;;
   twilio) cargo run -q -p system-tests --example twilio_webhooks ;;
-  *) echo "usage: $0 dispatch|export|twilio" >&2; exit 2 ;;
+  first-call) cargo run -q -p system-tests --example first_call ;;
+  *) echo "usage: $0 dispatch|export|twilio|first-call" >&2; exit 2 ;;
 esac

@@ -389,9 +389,19 @@ pub(crate) async fn launch(
                 Err(e) => return Err(e.into()),
             }
             ensure_schedule(&state, &c, &config, now).await?;
+            if to == CampaignStatus::Active {
+                tick_now(&state, &c).await;
+            }
         }
     }
     reload(&state, &c).await
+}
+
+/// The campaign's first tick, now: its first calls in seconds rather than at the next minute.
+async fn tick_now(state: &AppState, campaign: &CampaignRef) {
+    if let Some(ticker) = &state.tick_now {
+        ticker.tick_now(campaign).await;
+    }
 }
 
 async fn simple_action(
@@ -448,6 +458,7 @@ pub(crate) async fn resume(
         simple_action(&state, &tenant, campaign_id, CampaignAction::Resume).await?;
     let c = record.reference();
     ensure_schedule(&state, &c, &config, state.clock.now()).await?;
+    tick_now(&state, &c).await;
     reload(&state, &c).await
 }
 

@@ -20,6 +20,7 @@ pub mod openapi_links;
 mod progress;
 mod results;
 pub mod state;
+pub mod tick_now;
 pub mod views;
 
 use axum::Router;

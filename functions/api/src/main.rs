@@ -39,6 +39,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         )),
         clock: Arc::new(SystemClock),
         settings,
+        // The tick places no call (the dialers do); it reads the providers' accounts (their
+        // calls per second) to pace what it enqueues.
+        tick_now: Some(Arc::new(bootstrap::wiring::build_engine(
+            &config,
+            &sdk,
+            bootstrap::providers::from_env(&sdk).await?,
+        ))),
     };
     lambda_http::run(api::router(state)).await
 }

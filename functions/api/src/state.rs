@@ -50,4 +50,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Tunables.
     pub settings: ApiSettings,
+    /// Runs a launched or resumed campaign's first tick at once (none: wait for the schedule).
+    pub tick_now: Option<Arc<dyn crate::tick_now::TickNow>>,
 }

@@ -110,6 +110,7 @@ impl Runner {
             results: results_queue,
             clock: clock.clone(),
             settings: local_api_settings(),
+            tick_now: Some(engine.clone()),
         };
         let router = api::router(api).merge(call_events::router(engine.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);

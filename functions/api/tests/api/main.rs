@@ -6,6 +6,7 @@ mod campaigns;
 mod contacts;
 mod contract;
 mod dnc;
+mod first_tick;
 mod isolation;
 mod results;
 mod settings;

@@ -36,6 +36,8 @@ pub struct App {
     pub blobs: Blobs,
     pub store: Arc<DynamoStore>,
     pub schedules: EventBridgeSchedules,
+    /// The dial queue (what a tick enqueues).
+    pub dial_queue: String,
 }
 
 pub struct Response {
@@ -57,6 +59,20 @@ impl App {
     }
 
     pub async fn spawn_with(label: &str, settings: ApiSettings) -> App {
+        Self::build(label, settings, false).await
+    }
+
+    /// An API whose launch and resume run the campaign's first tick at once, with an engine
+    /// on the emulator's dial queue (as the deployment's API does).
+    pub async fn spawn_ticking(label: &str) -> App {
+        let settings = ApiSettings {
+            tenant_requests_per_second: 1_000_000,
+            ..ApiSettings::default()
+        };
+        Self::build(label, settings, true).await
+    }
+
+    async fn build(label: &str, settings: ApiSettings, ticking: bool) -> App {
         let env = TestEnv::new(label).await.expect("local AWS emulator");
         let store = Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&env.config),
@@ -75,7 +91,28 @@ impl App {
         let clock = ManualClock::at(t0());
         let sqs = aws_sdk_sqs::Client::new(&env.config);
         let results_queue = env.resources.name("ResultsQueue").unwrap().to_owned();
+        let dial_queue = env.resources.name("DialQueue").unwrap().to_owned();
+        let tick_now: Option<Arc<dyn api::tick_now::TickNow>> = ticking.then(|| {
+            let engine = engine::Engine::new(
+                store.clone(),
+                Arc::new(adapters::queue::SqsQueue::new(sqs.clone(), &dial_queue)),
+                // The tick reads the agent's provider account (its calls per second).
+                engine::Providers::default().with(
+                    "simulator",
+                    Arc::new(adapters::voice::simulator::Simulator::new(
+                        adapters::voice::simulator::SimulatorConfig::new(1, "secret"),
+                        Arc::new(clock.clone()),
+                    )),
+                ),
+                Arc::new(schedules.clone()),
+                Arc::new(clock.clone()),
+                Arc::new(ports::NoFaults),
+                engine::Settings::new(""),
+            );
+            Arc::new(engine) as Arc<dyn api::tick_now::TickNow>
+        });
         let state = AppState {
+            tick_now,
             store: store.clone(),
             schedules: Arc::new(schedules.clone()),
             blobs: blobs.clone(),
@@ -85,6 +122,7 @@ impl App {
         };
         App {
             clock,
+            dial_queue,
             results_queue,
             sqs,
             blobs,

@@ -1,0 +1,113 @@
+//! Launch and resume run the campaign's first tick in the request: when the answer comes back
+//! the due leads are leased and the first is on the dial queue (the others follow within the
+//! minute, spread by pacing), not at the next minute of its schedule.
+
+use axum::http::StatusCode;
+use domain::plan::Plan;
+use serde_json::json;
+
+use crate::support::*;
+
+async fn leased(app: &App, tenant: &str, id: &str) -> usize {
+    use ports::store::Leads;
+    let c = domain::ids::CampaignRef {
+        tenant: domain::ids::TenantId::parse(tenant).unwrap(),
+        campaign: domain::ids::CampaignId::parse(id).unwrap(),
+    };
+    let leads = app.store.all_leads(&c).await.unwrap();
+    leads.iter().filter(|l| l.state.lease.is_some()).count()
+}
+
+async fn messages_on_the_dial_queue(app: &App) -> usize {
+    let mut seen = 0;
+    loop {
+        let received = app
+            .sqs
+            .receive_message()
+            .queue_url(&app.dial_queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let batch = received.messages().len();
+        if batch == 0 {
+            return seen;
+        }
+        seen += batch;
+    }
+}
+
+#[tokio::test]
+async fn a_launch_enqueues_the_first_leads_before_it_answers() {
+    let app = App::spawn_ticking("first-tick").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let id = app.campaign(&key, "t1", 3).await;
+    assert_eq!(
+        messages_on_the_dial_queue(&app).await,
+        0,
+        "nothing before launch"
+    );
+    let r = app
+        .post(&key, &format!("/v1/campaigns/{id}/launch"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["status"], "active");
+    assert_eq!(
+        leased(&app, "t1", &id).await,
+        3,
+        "every due lead was leased"
+    );
+    assert!(
+        messages_on_the_dial_queue(&app).await >= 1,
+        "the first is on the dial queue already"
+    );
+}
+
+#[tokio::test]
+async fn a_resume_leases_the_leads_again_at_once() {
+    let app = App::spawn_ticking("first-tick-resume").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let id = app.campaign(&key, "t1", 2).await;
+    let pause_path = format!("/v1/campaigns/{id}/pause");
+    app.post(&key, &format!("/v1/campaigns/{id}/launch"), json!({}))
+        .await;
+    assert_eq!(leased(&app, "t1", &id).await, 2);
+    assert_eq!(
+        app.post(&key, &pause_path, json!({})).await.status,
+        StatusCode::OK
+    );
+    // The first tick's leases lapse (their dialers never came); the paused campaign leases
+    // nothing new meanwhile, and a resume leases every lead again at once.
+    let before: Vec<_> = {
+        use ports::store::Leads;
+        let c = domain::ids::CampaignRef {
+            tenant: domain::ids::TenantId::parse("t1").unwrap(),
+            campaign: domain::ids::CampaignId::parse(id.clone()).unwrap(),
+        };
+        let leads = app.store.all_leads(&c).await.unwrap();
+        leads.into_iter().map(|l| l.state.lease).collect()
+    };
+    app.clock.advance(chrono::Duration::minutes(10));
+    let r = app
+        .post(&key, &format!("/v1/campaigns/{id}/resume"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let now = ports::Clock::now(&app.clock);
+    use ports::store::Leads;
+    let c = domain::ids::CampaignRef {
+        tenant: domain::ids::TenantId::parse("t1").unwrap(),
+        campaign: domain::ids::CampaignId::parse(id.clone()).unwrap(),
+    };
+    let fresh = app.store.all_leads(&c).await.unwrap();
+    assert!(
+        fresh.iter().all(|l| l
+            .state
+            .lease
+            .as_ref()
+            .is_some_and(|lease| lease.until > now)),
+        "the resume leased every lead again, at once"
+    );
+    let after: Vec<_> = fresh.into_iter().map(|l| l.state.lease).collect();
+    assert_ne!(before, after, "new leases, not the lapsed ones");
+}

@@ -1,0 +1,68 @@
+//! Launch → first create-call request, as a new user feels it: the local runner at 1× (real
+//! time), a fresh campaign of five New York contacts each time, 20 launches; the time from
+//! sending the launch request to the simulated network receiving the campaign's first call.
+//! Launch runs the campaign's first tick in the request, so this is not "the next minute".
+//!
+//!   ./infra/bench.sh first-call
+
+use std::time::{Duration, Instant};
+
+use campaigns_cli::ApiClient;
+use chrono::{DateTime, Utc};
+use local_runner::{Runner, RunnerConfig};
+use serde_json::json;
+
+const CSV: &[u8] =
+    b"phone,name\n+12125550101,A\n+12125550102,B\n+12125550103,C\n+12125550104,D\n+12125550105,E\n";
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+async fn main() -> anyhow::Result<()> {
+    let start: DateTime<Utc> = "2026-06-10T16:00:00Z".parse()?; // noon in New York, a Wednesday
+    let runner = Runner::start(RunnerConfig {
+        port: 0,
+        speed: 1.0,
+        start_at: start,
+        simulator: adapters::voice::simulator::SimulatorConfig::new(7, "bench-secret"),
+        dialers: 4,
+        prefix: emulator::unique_prefix("first-call"),
+    })
+    .await?;
+    let key = local_runner::demo::demo_tenant(&runner, "bench").await?;
+    let api = ApiClient::new(&runner.base_url, &key);
+    let mut samples = Vec::new();
+    for _ in 0..20 {
+        let now = ports::Clock::now(runner.clock.as_ref());
+        let (id, _) = local_runner::demo::prepare(&api, CSV, now).await?;
+        let before = runner.simulator.calls().len();
+        let sent = Instant::now();
+        api.post(&format!("/v1/campaigns/{id}/launch"), &json!({}))
+            .await?;
+        loop {
+            let calls = runner.simulator.calls();
+            if calls[before..]
+                .iter()
+                .any(|c| c.reference.campaign.campaign.as_str() == id)
+            {
+                break;
+            }
+            anyhow::ensure!(
+                sent.elapsed() < Duration::from_secs(120),
+                "no call within 120 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        samples.push(sent.elapsed().as_secs_f64());
+    }
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    println!("\n## Launch → first create-call request (local runner at 1×, 20 launches)\n");
+    println!("| p50 | p95 | max |\n|---:|---:|---:|");
+    println!(
+        "| {:.2} s | {:.2} s | {:.2} s |",
+        at(0.5),
+        at(0.95),
+        samples[samples.len() - 1]
+    );
+    runner.shutdown().await;
+    Ok(())
+}

@@ -76,3 +76,71 @@ async fn a_paused_campaign_settles_overdue_calls_and_completes_at_its_end_date()
     );
     assert_eq!(world.simulator.calls().len(), 1, "no call while paused");
 }
+
+/// Pause under load: four dialers working the leases of a tick (each message delivered twice),
+/// the pause committed while they run. Once the pause has returned, no create-call request is
+/// made: the claim's condition on the campaign's status refuses every later claim, cached
+/// configuration or not, and the leads go back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_call_is_placed_after_a_pause_has_returned_under_four_dialers() {
+    let start = noon();
+    let world = crate::scenarios::noon_world("paused-four", 5).await;
+    assert_eq!(
+        world.engine.tick(&world.campaign).await.unwrap().enqueued,
+        5
+    );
+    let mut messages = Vec::new();
+    for lead in world.leads().await.unwrap() {
+        let message = dial_message_now(&world, lead, start).await;
+        messages.push(message.clone());
+        messages.push(message);
+    }
+    // Two leads are called before the pause (the dialers' caches now hold the campaign as
+    // Active).
+    for message in messages.drain(..4) {
+        world.engine.dial(&message).await.unwrap();
+    }
+    let before_pause = world.simulator.create_requests();
+    assert_eq!(world.simulator.calls().len(), 2);
+    world
+        .store
+        .set_campaign_status(
+            &world.campaign,
+            CampaignStatus::Active,
+            CampaignStatus::Paused,
+            start,
+        )
+        .await
+        .unwrap();
+    // The pause has returned; four dialers take the remaining six deliveries at once.
+    let engine = world.engine.clone();
+    let mut dialers = Vec::new();
+    for chunk in messages.chunks(2) {
+        let (engine, chunk) = (engine.clone(), chunk.to_vec());
+        dialers.push(tokio::spawn(async move {
+            for message in chunk {
+                engine.dial(&message).await.unwrap();
+            }
+        }));
+    }
+    for dialer in dialers {
+        dialer.await.unwrap();
+    }
+    assert_eq!(
+        world.simulator.create_requests(),
+        before_pause,
+        "no create-call request after the pause"
+    );
+    assert_eq!(
+        count(&world, |l| l.state.status == LeadStatus::Calling).await,
+        2,
+        "only the calls placed before the pause"
+    );
+    assert_eq!(
+        count(&world, |l| l.state.status == LeadStatus::Pending
+            && l.state.lease.is_none())
+        .await,
+        3,
+        "the other leads went back"
+    );
+}

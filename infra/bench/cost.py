@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Cost per 1,000 call attempts on AWS list prices (us-east-1, on-demand, arm64), line by line.
+
+Inputs, each printed with the result so it can be challenged:
+- requests per attempt by operation: the dispatch benchmark's counts
+  (`BENCH_LARGE=5000 ./infra/bench.sh dispatch`, 300 leads, 320 attempts; BENCHMARKS.md);
+- item sizes: ESTIMATES (a lead with its log ~2.5 KB, the counters item ~1.5 KB), not yet
+  measured from the table;
+- handler durations: ESTIMATES (the emulator's timings say nothing about DynamoDB's), at the
+  template's memory sizes;
+- provider webhooks and agent reports per call: `./infra/bench.sh twilio`.
+
+Every lead write is paid three times while both lead indexes (`due`, `by_status`) project ALL
+attributes: the table item plus an index entry in each (`index_copies` below). Usage:
+python3 infra/bench/cost.py
+"""
+
+import math
+
+PRICE = {
+    "dynamodb_wru": 0.625 / 1e6,  # per write request unit (on-demand)
+    "dynamodb_rru": 0.125 / 1e6,  # per read request unit (on-demand)
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_s_arm": 0.0000133334,
+    "sqs_request": 0.40 / 1e6,  # standard queue, per 64 KB chunk
+    "http_api_request": 1.00 / 1e6,
+    "scheduler_invocation": 1.00 / 1e6,
+}
+
+ATTEMPTS = 320  # in the measured run
+# DynamoDB requests over the run, by operation (BENCHMARKS.md, dispatch with the report path).
+REQUESTS = {"TransactWriteItems": 654, "UpdateItem": 872, "GetItem": 600, "Query": 224,
+            "BatchGetItem": 78}
+SQS = {"SendMessageBatch": 53, "ReceiveMessage": 130, "DeleteMessage": 320}
+TICKS = 78
+
+LEAD_KB = 2.5  # estimate
+COUNTERS_KB = 1.5  # estimate
+
+
+def wru(kb: float) -> int:
+    return math.ceil(kb)
+
+
+def dynamodb_units(index_copies: int) -> tuple[float, float]:
+    """Write and read units per attempt; `index_copies` index entries per lead write."""
+    lead_write = wru(LEAD_KB) * (1 + index_copies)
+    # A transition transaction: the lead (x2, transactional) with its index entries, the
+    # counters item and often an hour bucket (x2 each).
+    tx = 2 * wru(LEAD_KB) + index_copies * wru(LEAD_KB) + 2 * wru(COUNTERS_KB) + 2 * 1
+    # UpdateItem: leases (a lead write) and the tick's counters hints (small).
+    updates = REQUESTS["UpdateItem"] * lead_write * 0.8 + REQUESTS["UpdateItem"] * 0.2 * 1
+    writes = REQUESTS["TransactWriteItems"] * tx + updates
+    # Reads: eventually consistent GetItem/Query are 0.5 unit per 4 KB; strongly consistent 1.
+    reads = REQUESTS["GetItem"] * 1 + REQUESTS["Query"] * 4 + REQUESTS["BatchGetItem"] * 2
+    return writes / ATTEMPTS, reads / ATTEMPTS
+
+
+def lines(index_copies: int, webhooks_per_call: float, reports_per_call: float):
+    w, r = dynamodb_units(index_copies)
+    # Lambda: dialer batches of 10, one call-events invocation per webhook and per report, a
+    # tick per minute; 60 ms each at 512 MB (API, call-events), 256 MB (dialer, tick): estimates.
+    invocations = {
+        "dialer": (0.1, 0.25, 0.3),  # (per attempt, GB, seconds per invocation)
+        "call-events (webhooks)": (webhooks_per_call, 0.5, 0.06),
+        "call-events (reports)": (reports_per_call, 0.5, 0.06),
+        "tick": (TICKS / ATTEMPTS, 0.25, 0.2),
+    }
+    out = [
+        ("DynamoDB writes", f"{w:.1f} WRU/attempt ({index_copies} index copies of each lead write)",
+         w * PRICE["dynamodb_wru"]),
+        ("DynamoDB reads", f"{r:.1f} RRU/attempt", r * PRICE["dynamodb_rru"]),
+    ]
+    for name, (n, gb, seconds) in invocations.items():
+        cost = n * (PRICE["lambda_request"] + gb * seconds * PRICE["lambda_gb_s_arm"])
+        out.append((f"Lambda {name}", f"{n:.2f} invocations/attempt, {gb*1024:.0f} MB, {seconds*1000:.0f} ms (est.)", cost))
+    sqs = sum(SQS.values()) / ATTEMPTS
+    out.append(("SQS", f"{sqs:.2f} requests/attempt", sqs * PRICE["sqs_request"]))
+    api = webhooks_per_call + reports_per_call
+    out.append(("API Gateway (HTTP API)", f"{api:.2f} requests/attempt (webhooks + agent reports)",
+                api * PRICE["http_api_request"]))
+    out.append(("EventBridge Scheduler", f"{TICKS / ATTEMPTS:.2f} ticks/attempt",
+                TICKS / ATTEMPTS * PRICE["scheduler_invocation"]))
+    return out
+
+
+def table(title: str, index_copies: int) -> float:
+    # Twilio without machine detection and no transfer number: 1 webhook per call; the
+    # simulated agent's 0.68 reports per attempt (the dispatch run).
+    rows = lines(index_copies, webhooks_per_call=1.0, reports_per_call=0.68)
+    total = sum(c for _, _, c in rows)
+    print(f"\n### {title}\n")
+    print("| line | basis | $ per 1,000 attempts |\n|---|---|---:|")
+    for name, basis, cost in rows:
+        print(f"| {name} | {basis} | {cost * 1000:.4f} |")
+    print(f"| **total** | | **{total * 1000:.4f}** |")
+    return total
+
+
+def main() -> None:
+    now = table("Today: both lead indexes project ALL attributes", index_copies=2)
+    # Projecting only what each index's query reads: the due index's query reads whole leads
+    # (the tick hands them to the dialers), so it keeps ALL; the by_status index's listing
+    # could read keys only. One copy instead of two.
+    after = table("If the by_status index projected keys only", index_copies=1)
+    print(f"\ngoal: <= $0.01 per 1,000 attempts; today ${now * 1000:.4f}, "
+          f"with the projection cut ${after * 1000:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,11 +3,10 @@
 use chrono::Duration;
 use domain::lead::SkipReason;
 use domain::status::{CampaignStatus, LeadStatus};
-use ports::store::Campaigns;
 use system_tests::World;
 use system_tests::world::{WorldConfig, contacts_in};
 
-use crate::scenarios::{all_week, dial_message_now, noon, spec};
+use crate::scenarios::{all_week, dial_message_now, noon, pause, spec};
 
 async fn count(world: &World, which: impl Fn(&domain::lead::Lead) -> bool) -> usize {
     world
@@ -42,16 +41,7 @@ async fn a_paused_campaign_settles_overdue_calls_and_completes_at_its_end_date()
         world.engine.dial(&message).await.unwrap(),
         engine::dial::DialOutcome::Done("called")
     );
-    world
-        .store
-        .set_campaign_status(
-            &world.campaign,
-            CampaignStatus::Active,
-            CampaignStatus::Paused,
-            start,
-        )
-        .await
-        .unwrap();
+    pause(&world, start).await;
 
     // Two hours on, still paused: the call is settled and its slot comes back; nothing is dialed.
     world.clock.set(start + Duration::hours(2));
@@ -102,16 +92,7 @@ async fn no_call_is_placed_after_a_pause_has_returned_under_four_dialers() {
     }
     let before_pause = world.simulator.create_requests();
     assert_eq!(world.simulator.calls().len(), 2);
-    world
-        .store
-        .set_campaign_status(
-            &world.campaign,
-            CampaignStatus::Active,
-            CampaignStatus::Paused,
-            start,
-        )
-        .await
-        .unwrap();
+    pause(&world, start).await;
     // The pause has returned; four dialers take the remaining six deliveries at once.
     let engine = world.engine.clone();
     let mut dialers = Vec::new();

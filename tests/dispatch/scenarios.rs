@@ -63,6 +63,20 @@ pub(crate) async fn dial_message_now(
     }
 }
 
+/// Pauses the world's Active campaign at `at`, as the API's pause does.
+pub(crate) async fn pause(world: &World, at: DateTime<Utc>) {
+    world
+        .store
+        .set_campaign_status(
+            &world.campaign,
+            CampaignStatus::Active,
+            CampaignStatus::Paused,
+            at,
+        )
+        .await
+        .unwrap();
+}
+
 /// Noon in New York, when the hand-driven tests below start.
 pub(crate) fn noon() -> DateTime<Utc> {
     utc("2026-06-10T16:00:00Z")
@@ -449,16 +463,7 @@ async fn a_dial_after_a_pause_hands_the_lead_back_even_with_the_campaign_cached_
 
     // Paused, and the cache entry is older than its TTL: the dialer may still take the cached
     // version for the second lead, but the claim's condition refuses and the lead goes back.
-    world
-        .store
-        .set_campaign_status(
-            &world.campaign,
-            CampaignStatus::Active,
-            CampaignStatus::Paused,
-            start,
-        )
-        .await
-        .unwrap();
+    pause(&world, start).await;
     world.clock.set(start + Duration::seconds(45));
     let second = world.engine.dial(&second).await.unwrap();
     assert_eq!(

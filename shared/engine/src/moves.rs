@@ -66,3 +66,18 @@ impl<S: Leads> Engine<S> {
         }
     }
 }
+
+/// Runs a read-then-conditional-write step until no concurrent write beats it (`None`: it was
+/// beaten; read again and look again), a few times at most, then gives up as a conflict.
+pub(crate) async fn until_not_raced<T, F, Fut>(mut step: F) -> Result<T, EngineError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, EngineError>>,
+{
+    for _ in 0..4 {
+        if let Some(done) = step().await? {
+            return Ok(done);
+        }
+    }
+    Err(EngineError::Write(WriteError::Refused(Refusal::Conflict)))
+}

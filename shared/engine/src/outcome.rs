@@ -79,18 +79,13 @@ where
             campaign: reference.campaign.clone(),
             lead: reference.lead.clone(),
         };
+        let reported = Reported {
+            from_provider,
+            report,
+            details,
+        };
         // A concurrent duplicate may win the race; re-read and look again.
-        for _ in 0..4 {
-            let reported = Reported {
-                from_provider,
-                report,
-                details,
-            };
-            if let Some(applied) = self.try_apply(&key, reference, &reported).await? {
-                return Ok(applied);
-            }
-        }
-        Err(EngineError::Write(WriteError::Refused(Refusal::Conflict)))
+        crate::moves::until_not_raced(|| self.try_apply(&key, reference, &reported)).await
     }
 
     /// One try at applying the report; `None` when a concurrent write won the race (read

@@ -68,12 +68,7 @@ where
             Err(BadCallToken) => return Ok(ReportOutcome::BadToken),
         };
         // A concurrent write (the provider's end of call, another report) may win the race.
-        for _ in 0..4 {
-            if let Some(outcome) = self.try_report(&claims, report, now).await? {
-                return Ok(outcome);
-            }
-        }
-        Err(EngineError::Write(WriteError::Refused(Refusal::Conflict)))
+        crate::moves::until_not_raced(|| self.try_report(&claims, report, now)).await
     }
 
     async fn try_report(

@@ -8,13 +8,18 @@ use serde_json::json;
 
 use crate::support::*;
 
-async fn leased(app: &App, tenant: &str, id: &str) -> usize {
+/// The leads of campaign `id` of tenant `t1`, as stored.
+async fn leads(app: &App, id: &str) -> Vec<domain::lead::Lead> {
     use ports::store::Leads;
     let c = domain::ids::CampaignRef {
-        tenant: domain::ids::TenantId::parse(tenant).unwrap(),
+        tenant: domain::ids::TenantId::parse("t1").unwrap(),
         campaign: domain::ids::CampaignId::parse(id).unwrap(),
     };
-    let leads = app.store.all_leads(&c).await.unwrap();
+    app.store.all_leads(&c).await.unwrap()
+}
+
+async fn leased(app: &App, id: &str) -> usize {
+    let leads = leads(app, id).await;
     leads.iter().filter(|l| l.state.lease.is_some()).count()
 }
 
@@ -53,11 +58,7 @@ async fn a_launch_enqueues_the_first_leads_before_it_answers() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["status"], "active");
-    assert_eq!(
-        leased(&app, "t1", &id).await,
-        3,
-        "every due lead was leased"
-    );
+    assert_eq!(leased(&app, &id).await, 3, "every due lead was leased");
     assert!(
         messages_on_the_dial_queue(&app).await >= 1,
         "the first is on the dial queue already"
@@ -72,34 +73,25 @@ async fn a_resume_leases_the_leads_again_at_once() {
     let pause_path = format!("/v1/campaigns/{id}/pause");
     app.post(&key, &format!("/v1/campaigns/{id}/launch"), json!({}))
         .await;
-    assert_eq!(leased(&app, "t1", &id).await, 2);
+    assert_eq!(leased(&app, &id).await, 2);
     assert_eq!(
         app.post(&key, &pause_path, json!({})).await.status,
         StatusCode::OK
     );
     // The first tick's leases lapse (their dialers never came); the paused campaign leases
     // nothing new meanwhile, and a resume leases every lead again at once.
-    let before: Vec<_> = {
-        use ports::store::Leads;
-        let c = domain::ids::CampaignRef {
-            tenant: domain::ids::TenantId::parse("t1").unwrap(),
-            campaign: domain::ids::CampaignId::parse(id.clone()).unwrap(),
-        };
-        let leads = app.store.all_leads(&c).await.unwrap();
-        leads.into_iter().map(|l| l.state.lease).collect()
-    };
+    let before: Vec<_> = leads(&app, &id)
+        .await
+        .into_iter()
+        .map(|l| l.state.lease)
+        .collect();
     app.clock.advance(chrono::Duration::minutes(10));
     let r = app
         .post(&key, &format!("/v1/campaigns/{id}/resume"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let now = ports::Clock::now(&app.clock);
-    use ports::store::Leads;
-    let c = domain::ids::CampaignRef {
-        tenant: domain::ids::TenantId::parse("t1").unwrap(),
-        campaign: domain::ids::CampaignId::parse(id.clone()).unwrap(),
-    };
-    let fresh = app.store.all_leads(&c).await.unwrap();
+    let fresh = leads(&app, &id).await;
     assert!(
         fresh.iter().all(|l| l
             .state

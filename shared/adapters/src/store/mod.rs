@@ -280,6 +280,23 @@ pub(crate) fn corrupt(key: impl ToString, reason: impl ToString) -> StoreError {
     }
 }
 
+/// Whether a conditional write's condition held (`false`: refused by it, nothing written);
+/// any other failure is the store's.
+pub(crate) fn condition_held<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    R: std::fmt::Debug,
+    aws_sdk_dynamodb::Error: From<aws_sdk_dynamodb::error::SdkError<E, R>>,
+{
+    match conditional(result) {
+        Ok(_) => Ok(true),
+        Err(WriteError::Refused(_)) => Ok(false),
+        Err(WriteError::Store(err)) => Err(err),
+    }
+}
+
 /// The result of a write with one condition: a failed condition is [`Refusal::Stale`].
 pub(crate) fn conditional<T, E, R>(
     result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,

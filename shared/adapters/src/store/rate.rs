@@ -7,7 +7,7 @@ use domain::ids::TenantId;
 use ports::store::RateLimits;
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, conditional, n, s};
+use super::{DynamoStore, StoreError, condition_held, n, s};
 
 #[async_trait]
 impl RateLimits for DynamoStore {
@@ -32,10 +32,6 @@ impl RateLimits for DynamoStore {
             .expression_attribute_values(":expires", n(epoch_second + 3600))
             .send()
             .await;
-        match conditional(result) {
-            Ok(_) => Ok(true),
-            Err(WriteError::Refused(_)) => Ok(false),
-            Err(WriteError::Store(err)) => Err(err),
-        }
+        condition_held(result)
     }
 }

@@ -12,7 +12,10 @@ use ports::store::{ApiKeyRecord, Refusal, TenantPolicies, TenantRecord, Tenants}
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::{DynamoStore, StoreError, WriteError, aws, conditional, corrupt, decode_record, s};
+use super::{
+    DynamoStore, StoreError, WriteError, aws, condition_held, conditional, corrupt, decode_record,
+    s,
+};
 
 #[derive(Serialize, Deserialize)]
 struct TenantItem {
@@ -226,10 +229,6 @@ impl TenantPolicies for DynamoStore {
             .expression_attribute_values(":countries", list(allowed_countries.to_vec()))
             .send()
             .await;
-        match conditional(result) {
-            Ok(_) => Ok(true),
-            Err(WriteError::Refused(_)) => Ok(false),
-            Err(WriteError::Store(err)) => Err(err),
-        }
+        condition_held(result)
     }
 }

@@ -249,10 +249,15 @@ fn parameter(name: &str, value: &str) -> String {
 
 /// The form fields of a create-call request, in order (a name may repeat).
 pub fn create_call_form(request: &CallRequest) -> Vec<(&'static str, String)> {
+    form_with_twiml(request, twiml(request))
+}
+
+/// [`create_call_form`] around an already built TwiML.
+fn form_with_twiml(request: &CallRequest, twiml: String) -> Vec<(&'static str, String)> {
     let mut form = vec![
         ("To", request.to.to_string()),
         ("From", request.from.to_string()),
-        ("Twiml", twiml(request)),
+        ("Twiml", twiml),
         ("StatusCallback", request.callback_url.clone()),
         ("StatusCallbackMethod", "POST".into()),
     ];
@@ -410,11 +415,12 @@ impl VoiceProvider for Twilio {
     }
 
     async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
+        let (twiml, fields_left_out) = twiml_and_left_out(request);
         let response = self
             .http
             .post(format!("{}.json", self.calls_url()))
             .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
-            .form(&create_call_form(request))
+            .form(&form_with_twiml(request, twiml))
             .send()
             .await;
         let response = match response {
@@ -428,7 +434,7 @@ impl VoiceProvider for Twilio {
             return match response.json::<CallResource>().await {
                 Ok(call) => Ok(PlacedCall {
                     provider_call_id: call.sid,
-                    fields_left_out: twiml_and_left_out(request).1,
+                    fields_left_out,
                 }),
                 Err(_) => Err(PlaceCallError::Uncertain),
             };

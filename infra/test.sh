@@ -2,6 +2,7 @@
 # Runs every check and test, from a fresh clone, installing what it needs:
 #   - the Python virtualenv with the local AWS emulator (moto server, pinned);
 #   - cargo-nextest if the machine lacks it;
+#   - Debian's chromium and chromium-driver for the console's browser tests, if missing;
 # then format check, clippy (-D warnings), the domain, ports and engine dependency checks, the size limits, the template
 # linters (sam validate --lint, cfn-lint), every test (unit, property, integration and end to
 # end against the emulator) with cargo nextest, and the API contract test (schemathesis).
@@ -57,6 +58,15 @@ step "Template: sam validate --lint, cfn-lint with the serverless rules (offline
   .venv/bin/sam validate --lint --template template.yaml
   .venv/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
 )
+
+step "Chromium and ChromeDriver for the console's browser tests (Debian's packages)"
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+  as_root=()
+  [[ "$(id -u)" -eq 0 ]] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q chromium chromium-driver
+fi
+/usr/bin/chromium --version
 
 step "Local AWS emulator"
 export EMULATOR_STATE="$root/.local/emulator-test"

@@ -289,6 +289,9 @@ fn assert_no_number_in(lines: &[String]) {
     }
 }
 
+mod browser;
+mod console;
+mod console_manage;
 mod logs;
 mod quarantine;
 mod support;

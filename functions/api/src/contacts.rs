@@ -170,12 +170,20 @@ pub(crate) async fn get_import(
 pub(crate) struct LeadQuery {
     /// Only leads in this status.
     status: Option<LeadStatus>,
+    /// Only leads whose number contains these digits, or whose name contains this text
+    /// (ignoring case); 1-100 characters. A search reads at most 2,000 leads per page, so a
+    /// page may hold fewer than `limit` items and still have a `next_cursor`.
+    #[param(min_length = 1, max_length = 100)]
+    q: Option<String>,
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
+
+/// The most leads one searched page reads.
+const SEARCH_SCAN: usize = 2_000;
 
 /// Lists a campaign's leads.
 #[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/leads", tag = "contacts",
@@ -197,14 +205,79 @@ pub(crate) async fn list_leads(
         ),
         None => None,
     };
-    let (leads, next) = state
-        .store
-        .list_leads(&campaign.reference(), query.status, cursor, limit)
-        .await?;
+    let search = match query.q.as_deref() {
+        None => None,
+        Some(q) if (1..=100).contains(&q.chars().count()) => LeadSearch::new(q),
+        Some(_) => return Err(ApiError::field("q", "must be 1-100 characters")),
+    };
+    let c = campaign.reference();
+    let Some(search) = search else {
+        let (leads, next) = state
+            .store
+            .list_leads(&c, query.status, cursor, limit)
+            .await?;
+        return Ok(Json(LeadPage {
+            items: leads.into_iter().map(LeadView::from).collect(),
+            next_cursor: next.map(|c| c.encode()),
+        }));
+    };
+    // Each read asks for no more than the matches still wanted, so a page never skips a match.
+    let (mut items, mut next, mut scanned) = (Vec::new(), cursor, 0);
+    loop {
+        let want = limit - items.len();
+        let (leads, after) = state.store.list_leads(&c, query.status, next, want).await?;
+        scanned += leads.len();
+        items.extend(
+            leads
+                .into_iter()
+                .filter(|l| search.matches(l))
+                .map(LeadView::from),
+        );
+        next = after;
+        if next.is_none() || items.len() == limit || scanned >= SEARCH_SCAN {
+            break;
+        }
+    }
     Ok(Json(LeadPage {
-        items: leads.into_iter().map(LeadView::from).collect(),
+        items,
         next_cursor: next.map(|c| c.encode()),
     }))
+}
+
+/// What a lead search looks for: text in the name, or — when the query is written like a
+/// number (digits, spaces, `+-().`) — its digits in the number.
+#[derive(Debug)]
+struct LeadSearch {
+    digits: String,
+    text: String,
+}
+
+impl LeadSearch {
+    /// `None` for a blank query (no filter).
+    fn new(q: &str) -> Option<LeadSearch> {
+        let q = q.trim();
+        let number_like = q
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let digits = if number_like {
+            q.chars().filter(char::is_ascii_digit).collect()
+        } else {
+            String::new()
+        };
+        (!q.is_empty()).then(|| LeadSearch {
+            digits,
+            text: q.to_lowercase(),
+        })
+    }
+
+    fn matches(&self, lead: &Lead) -> bool {
+        (!self.digits.is_empty() && lead.contact.phone.to_string().contains(&self.digits))
+            || lead
+                .contact
+                .name
+                .as_deref()
+                .is_some_and(|n| n.to_lowercase().contains(&self.text))
+    }
 }
 
 async fn find_lead(

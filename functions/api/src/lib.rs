@@ -11,6 +11,7 @@ mod agents;
 pub mod auth;
 mod call_reports;
 mod campaigns;
+pub mod console;
 mod contacts;
 mod dnc;
 pub mod error;
@@ -50,6 +51,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/dnc/bulk", post(dnc::bulk))
         .layer(DefaultBodyLimit::max(MAX_CSV_BODY));
     Router::new()
+        .route("/", get(console::index))
+        .route("/console/{*path}", get(console::asset))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/health", get(|| async { "ok" }))
         .merge(json)

@@ -97,6 +97,10 @@ pub async fn run(runner: &Runner) -> anyhow::Result<()> {
     let key = demo_tenant(runner, "demo").await?;
     let client = ApiClient::new(&runner.base_url, &key);
     println!("API: {}  key: {key}", runner.base_url);
+    println!(
+        "Console: {}/  (sign in with the key above to watch the campaign)",
+        runner.base_url
+    );
     let (campaign, report) = prepare(
         &client,
         SAMPLE_CSV,

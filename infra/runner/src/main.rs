@@ -75,6 +75,10 @@ async fn main() -> anyhow::Result<()> {
     } else {
         let key = local_runner::demo::demo_tenant(&runner, "demo").await?;
         println!(
+            "Console:  {}/  (sign in with the demo key)",
+            runner.base_url
+        );
+        println!(
             "API:      {}/v1  (OpenAPI: {}/v1/openapi.json)",
             runner.base_url, runner.base_url
         );

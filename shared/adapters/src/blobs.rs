@@ -75,15 +75,18 @@ impl Blobs {
         Ok(request.uri().to_owned())
     }
 
-    /// A URL that lets its holder GET `key` until it expires.
+    /// A URL that lets its holder GET `key` until it expires. S3 answers it as an attachment
+    /// named after the key's last part, so a browser following the link saves the file.
     pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError> {
         let config = PresigningConfig::expires_in(expires_in)
             .map_err(|e| BlobError::Presign(e.to_string()))?;
+        let file = key.rsplit('/').next().unwrap_or(key).replace('"', "");
         let request = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .response_content_disposition(format!("attachment; filename=\"{file}\""))
             .presigned(config)
             .await
             .map_err(aws)?;

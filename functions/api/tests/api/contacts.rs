@@ -213,3 +213,57 @@ async fn preview_shows_zones_and_local_time_and_dry_run_projects_first_calls() {
         "validation_failed",
     );
 }
+
+#[tokio::test]
+async fn leads_are_searched_by_number_digits_or_name_across_pages() {
+    let app = App::spawn("lead-search").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let id = app.campaign(&key, "t1", 12).await;
+    let search = |q: &str, limit: u32| {
+        let path = format!("/v1/campaigns/{id}/leads?limit={limit}&q={q}");
+        let (app, key) = (&app, &key);
+        async move {
+            let mut found = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let page = app.get(key, &format!("{path}{cursor}")).await;
+                assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+                for lead in page.body["items"].as_array().unwrap() {
+                    found.push(lead["name"].as_str().unwrap().to_owned());
+                }
+                match page.body["next_cursor"].as_str() {
+                    Some(c) => cursor = format!("&cursor={c}"),
+                    None => return found,
+                }
+            }
+        }
+    };
+    // Leads are "Lead 0".."Lead 11" on +12125551000..+12125551011.
+    assert_eq!(
+        search("(212)%20555-1003", 50).await,
+        ["Lead 3"],
+        "digits of a number, any format"
+    );
+    let mut by_name = search("lEaD%201", 2).await;
+    by_name.sort();
+    assert_eq!(
+        by_name,
+        ["Lead 1", "Lead 10", "Lead 11"],
+        "name, ignoring case, over pages of 2"
+    );
+    assert!(search("nobody", 50).await.is_empty());
+    assert_eq!(
+        search("%20", 50).await.len(),
+        12,
+        "a blank query filters nothing"
+    );
+    let long = "x".repeat(101);
+    let refused = app
+        .get(&key, &format!("/v1/campaigns/{id}/leads?q={long}"))
+        .await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+}

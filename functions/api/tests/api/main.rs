@@ -3,6 +3,7 @@
 
 mod agents;
 mod campaigns;
+mod console;
 mod contacts;
 mod contract;
 mod dnc;

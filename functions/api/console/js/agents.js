@@ -1,0 +1,75 @@
+// Agents: list, add, edit, remove.
+import { api } from './api.js';
+import { h, render, field, showError, clearErrors, confirmAction, announce, empty, label } from './ui.js';
+
+export async function agentsPage() {
+  const list = h('div', {});
+  const editor = h('div', {});
+  render(h('h1', {}, 'Agents'),
+    h('div', { className: 'toolbar' }, h('span', { className: 'spacer' }),
+      h('button', { type: 'button', id: 'add-agent', onclick: () => edit(null) }, 'Add agent')),
+    editor, list);
+
+  async function load() {
+    const { items } = await api('GET', '/v1/agents');
+    list.replaceChildren(items.length
+      ? h('table', { id: 'agents' },
+        h('thead', {}, h('tr', {}, ['Name', 'Mode', 'Provider', 'Caller number', 'Provider reference', ''].map((t) => h('th', {}, t)))),
+        h('tbody', {}, items.map((a) => h('tr', { dataset: { agent: a.id } },
+          h('td', {}, a.name), h('td', {}, label(a.mode)), h('td', {}, a.provider), h('td', {}, a.caller_number),
+          h('td', {}, a.provider_agent_ref),
+          h('td', {}, h('button', { type: 'button', className: 'secondary', onclick: () => edit(a), 'aria-label': `Edit ${a.name}` }, 'Edit'), ' ',
+            h('button', { type: 'button', className: 'danger', onclick: () => remove(a), 'aria-label': `Remove ${a.name}` }, 'Remove'))))))
+      : empty('No agents yet. Add the AI voice agent that will make your calls: its provider, its reference there, and the number it calls from.'));
+  }
+
+  function edit(agent) {
+    const input = (value, attrs = {}) => h('input', { type: 'text', value: value || '', ...attrs });
+    const mode = h('select', {}, ['outbound', 'hybrid', 'inbound'].map((m) => h('option', { value: m, selected: agent?.mode === m }, label(m))));
+    const provider = h('select', {}, ['simulator', 'twilio', 'http'].map((p) => h('option', { value: p, selected: agent?.provider === p }, p)));
+    const form = h('form', { className: 'card', id: 'agent-form', noValidate: true },
+      h('h2', {}, agent ? `Edit ${agent.name}` : 'Add an agent'),
+      field('Name', 'name', input(agent?.name, { maxLength: 200 })),
+      h('div', { className: 'row' },
+        field('Mode', 'mode', mode, 'Campaigns use Outbound or Hybrid agents.'),
+        field('Provider', 'provider', provider, 'Who carries the calls.')),
+      field('Caller number', 'caller_number', input(agent?.caller_number, { inputMode: 'tel' }), 'One of your registered caller numbers, with its country code.'),
+      field('Provider reference', 'provider_agent_ref', input(agent?.provider_agent_ref), 'The agent\'s id on the provider, or its media stream / webhook URL.'),
+      field('Voicemail message', 'voicemail_message', h('textarea', { rows: 2, maxLength: 2000 }, agent?.voicemail_message || ''), 'Optional; said when a campaign leaves messages on machines.'),
+      h('div', { className: 'actions' },
+        h('button', { type: 'button', className: 'secondary', onclick: () => editor.replaceChildren() }, 'Close'),
+        h('button', { type: 'submit' }, agent ? 'Save' : 'Add agent')));
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const e = form.elements;
+      const body = {
+        name: e.name.value, mode: e.mode.value, provider: e.provider.value, caller_number: e.caller_number.value,
+        provider_agent_ref: e.provider_agent_ref.value, voicemail_message: e.voicemail_message.value.trim() || null,
+      };
+      try {
+        await (agent ? api('PUT', `/v1/agents/${agent.id}`, body) : api('POST', '/v1/agents', body));
+        announce(agent ? 'Agent saved' : 'Agent added');
+        editor.replaceChildren();
+        await load();
+      } catch (error) {
+        showError(form, error);
+      }
+    };
+    editor.replaceChildren(form);
+    form.elements.name.focus();
+  }
+
+  async function remove(agent) {
+    if (!(await confirmAction(`Remove the agent ${agent.name}?`, 'Remove agent'))) return;
+    try {
+      await api('DELETE', `/v1/agents/${agent.id}`);
+      announce('Agent removed');
+      await load();
+    } catch (error) {
+      showError(list, error);
+    }
+  }
+
+  await load();
+}

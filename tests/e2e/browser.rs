@@ -1,0 +1,248 @@
+//! A real browser for the console tests: Debian's headless Chromium driven over WebDriver by
+//! its `chromedriver` (fantoccini), with screenshots of each step and a download folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// Where the browser and its driver are (Debian's `chromium` and `chromium-driver`).
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long any one thing may take to appear on the page.
+const STEP_LIMIT: Duration = Duration::from_secs(60);
+
+/// A headless Chromium session; the driver process ends with it.
+pub struct Browser {
+    pub client: Client,
+    _driver: Driver,
+    pub downloads: PathBuf,
+    pub screenshots: PathBuf,
+    _profile: PathBuf,
+    shots: usize,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and a headless Chromium session through it.
+    pub async fn start(name: &str) -> Browser {
+        for binary in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                Path::new(binary).exists(),
+                "{binary} is missing: ./infra/test.sh installs Debian's chromium and chromium-driver"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Driver)
+            .expect("chromedriver starts");
+        let root = target_dir().join("console-test").join(name);
+        let _ = std::fs::remove_dir_all(&root);
+        let (downloads, screenshots, profile) = (
+            root.join("downloads"),
+            root.join("screenshots"),
+            root.join("profile"),
+        );
+        for dir in [&downloads, &screenshots, &profile] {
+            std::fs::create_dir_all(dir).expect("test folders");
+        }
+        let (downloads, screenshots, profile) = (
+            std::fs::canonicalize(downloads).expect("a download folder"),
+            std::fs::canonicalize(screenshots).expect("a screenshot folder"),
+            std::fs::canonicalize(profile).expect("a profile folder"),
+        );
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                // The flags this machine needs (its network is closed: no background fetches).
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1366,900",
+                    format!("--user-data-dir={}", profile.display())],
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                }
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let started = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < Duration::from_secs(20) => {
+                    tracing::debug!("chromedriver not ready: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("no browser session through chromedriver: {e}"),
+            }
+        };
+        Browser {
+            client,
+            _driver: driver,
+            downloads,
+            screenshots,
+            _profile: profile,
+            shots: 0,
+        }
+    }
+
+    /// Saves a screenshot of the page as `NN-{step}.png` and says where.
+    pub async fn shot(&mut self, step: &str) {
+        self.shots += 1;
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let path = self
+            .screenshots
+            .join(format!("{:02}-{step}.png", self.shots));
+        std::fs::write(&path, png).expect("the screenshot is saved");
+        println!("screenshot: {}", path.display());
+    }
+
+    /// The first element `css` matches, waiting for it to appear.
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(STEP_LIMIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    /// Clicks what `css` matches.
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.expect(css);
+    }
+
+    /// Clicks the button (or link) whose text is `text`.
+    pub async fn click_text(&self, text: &str) {
+        let xpath =
+            format!("//button[normalize-space()='{text}'] | //a[normalize-space()='{text}']");
+        let element = self
+            .client
+            .wait()
+            .at_most(STEP_LIMIT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no button '{text}': {e}"));
+        element.click().await.expect(text);
+    }
+
+    /// Replaces the text of the field `css` matches.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.expect(css);
+        field.send_keys(text).await.expect(css);
+    }
+
+    /// Picks the option with value `value` in the select `css` matches.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("{css}: no option {value}: {e}"));
+    }
+
+    /// The text of what `css` matches.
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.expect(css)
+    }
+
+    /// Waits until the script `condition` (an expression) is true on the page.
+    pub async fn until(&self, what: &str, limit: Duration, condition: &str) {
+        let started = Instant::now();
+        loop {
+            let held = self
+                .client
+                .execute(&format!("return !!({condition});"), vec![])
+                .await
+                .is_ok_and(|v| v == Value::Bool(true));
+            if held {
+                return;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{what}: `{condition}` still false after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Evaluates `expression` on the page.
+    pub async fn eval(&self, expression: &str) -> Value {
+        self.client
+            .execute(&format!("return {expression};"), vec![])
+            .await
+            .expect(expression)
+    }
+
+    /// Fails when a form control on the page has no label a screen reader would read.
+    pub async fn assert_every_control_is_labelled(&self, page: &str) {
+        let unlabelled = self
+            .eval(
+                "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')] \
+                 .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') \
+                   && !e.getAttribute('aria-labelledby')) \
+                 .map((e) => e.name || e.id || e.outerHTML)",
+            )
+            .await;
+        assert_eq!(unlabelled, json!([]), "unlabelled controls on {page}");
+    }
+
+    /// Waits for a finished download (no partial `.crdownload` left) and returns its path.
+    pub async fn downloaded(&self) -> PathBuf {
+        let started = Instant::now();
+        loop {
+            let files: Vec<PathBuf> = std::fs::read_dir(&self.downloads)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            let partial = files
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+            if let (false, Some(file)) = (partial, files.first()) {
+                return file.clone();
+            }
+            assert!(started.elapsed() < STEP_LIMIT, "no download finished");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Ends the session (the driver process ends when dropped).
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// The chromedriver process, stopped when the browser is dropped (also when a test fails).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The workspace's target folder (shared by every crate), where test output is kept.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}

@@ -117,12 +117,43 @@ impl Browser {
 
     /// The first element `css` matches, waiting for it to appear.
     pub async fn find(&self, css: &str) -> Element {
-        self.client
+        self.find_within(css, STEP_LIMIT).await
+    }
+
+    /// The same, waiting up to `limit`; on failure, a screenshot and the page's text.
+    pub async fn find_within(&self, css: &str, limit: Duration) -> Element {
+        match self
+            .client
             .wait()
-            .at_most(STEP_LIMIT)
+            .at_most(limit)
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+        {
+            Ok(element) => element,
+            Err(e) => {
+                let page = self.failure_evidence().await;
+                panic!("{css} did not appear within {limit:?}: {e}\n{page}")
+            }
+        }
+    }
+
+    /// Saves `failure.png` and returns the main region's text, for a failed wait.
+    async fn failure_evidence(&self) -> String {
+        if let Ok(png) = self.client.screenshot().await {
+            let path = self.screenshots.join("failure.png");
+            let _ = std::fs::write(&path, png);
+            println!("screenshot: {}", path.display());
+        }
+        let text = self
+            .client
+            .execute(
+                "return document.getElementById('main')?.innerText ?? '';",
+                vec![],
+            )
+            .await
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        format!("the page said:\n{text}")
     }
 
     /// Clicks what `css` matches.
@@ -177,10 +208,10 @@ impl Browser {
             if held {
                 return;
             }
-            assert!(
-                started.elapsed() < limit,
-                "{what}: `{condition}` still false after {limit:?}"
-            );
+            if started.elapsed() >= limit {
+                let page = self.failure_evidence().await;
+                panic!("{what}: `{condition}` still false after {limit:?}\n{page}");
+            }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
@@ -206,18 +237,22 @@ impl Browser {
         assert_eq!(unlabelled, json!([]), "unlabelled controls on {page}");
     }
 
-    /// Waits for a finished download (no partial `.crdownload` left) and returns its path.
+    /// Waits for a finished download (no partial file left) and returns its path.
     pub async fn downloaded(&self) -> PathBuf {
         let started = Instant::now();
         loop {
             let files: Vec<PathBuf> = std::fs::read_dir(&self.downloads)
                 .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
                 .unwrap_or_default();
-            let partial = files
-                .iter()
-                .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
-            if let (false, Some(file)) = (partial, files.first()) {
-                return file.clone();
+            // Chromium writes a hidden temporary file, then `*.crdownload`, then the file.
+            let partial = |p: &PathBuf| {
+                p.extension().is_some_and(|e| e == "crdownload")
+                    || p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            };
+            let done: Vec<&PathBuf> = files.iter().filter(|p| !partial(p)).collect();
+            if let (false, Some(file)) = (files.iter().any(partial), done.first()) {
+                return (*file).clone();
             }
             assert!(started.elapsed() < STEP_LIMIT, "no download finished");
             tokio::time::sleep(Duration::from_millis(200)).await;

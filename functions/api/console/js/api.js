@@ -37,7 +37,7 @@ export async function api(method, path, body, { checkingKey = false } = {}) {
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(body);
   }
-  const response = await fetch(path, { method, headers, body: payload, cache: 'no-store' });
+  const response = await withRetries(method, () => fetch(path, { method, headers, body: payload, cache: 'no-store' }));
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 200) }; }
@@ -47,6 +47,31 @@ export async function api(method, path, body, { checkingKey = false } = {}) {
     throw error;
   }
   return data;
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/**
+ * Sends a request again when the API says it is busy (429, 503: nothing was changed, its
+ * `Retry-After` says when), or — for reads only — when the network failed; three tries more.
+ */
+async function withRetries(method, send) {
+  for (let attempt = 0; ; attempt += 1) {
+    let response;
+    try {
+      response = await send();
+    } catch {
+      if (method !== 'GET' || attempt >= 3) throw new ApiError(0, { detail: 'the API could not be reached; check the connection and try again' });
+      await sleep(500 * 2 ** attempt);
+      continue;
+    }
+    if ((response.status === 429 || response.status === 503) && attempt < 3) {
+      const seconds = Number(response.headers.get('Retry-After')) || 1;
+      await sleep(Math.min(seconds, 10) * 1000);
+      continue;
+    }
+    return response;
+  }
 }
 
 /** Every page of a paginated list (`items` + `next_cursor`), up to `max` items. */

@@ -45,12 +45,21 @@ export async function uploadStep(form, campaign, next, back) {
   form.onsubmit = (event) => { event.preventDefault(); next(); };
 }
 
-/** Polls the import until the importer has finished with it, showing each state. */
+/**
+ * Polls the import until the importer has finished with it, showing each state. A failed poll
+ * is tried again at the next second (the import goes on regardless), for up to ten minutes.
+ */
 async function waitForImport(campaignId, importId, onUpdate) {
+  const deadline = Date.now() + 10 * 60 * 1000;
   for (;;) {
-    const record = await api('GET', `/v1/campaigns/${campaignId}/imports/${importId}`);
-    onUpdate(record);
-    if (record.status === 'completed' || record.status === 'rejected') return record;
+    try {
+      const record = await api('GET', `/v1/campaigns/${campaignId}/imports/${importId}`);
+      onUpdate(record);
+      if (record.status === 'completed' || record.status === 'rejected') return record;
+    } catch (error) {
+      if (Date.now() > deadline || error.status === 401 || error.status === 404) throw error;
+    }
+    if (Date.now() > deadline) throw new Error('the import is taking long: its report will be listed here when it is done');
     await new Promise((resolve) => { setTimeout(resolve, 1000); });
   }
 }

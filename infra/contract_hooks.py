@@ -5,14 +5,15 @@ where a JSON schema cannot say them (infra/contract-test.sh loads this file).
   tenant's), `phone` a valid number in a country the tenant may call, `region` a region with
   phone numbering, `agent-id` the seeded agent (a campaign names one of the tenant's agents).
 - Campaign bodies: a window's ranges start before they end and do not overlap, and `ends_at`
-  comes after `starts_at`. Only values that already satisfy the schema are rearranged, so a
+  comes after `starts_at`; a blackout entry lies within 2000-2100, its `to` on or after its
+  `from` and at most 62 days later. Only values that already satisfy the schema are rearranged, so a
   deliberately invalid (negative) case stays invalid.
 """
 
 import json
 import os
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import schemathesis
 from hypothesis import strategies as st
@@ -95,4 +96,23 @@ def map_body(ctx, body):
                 dates.pop(key)
     if len(dates) == 2 and dates["ends_at"] <= dates["starts_at"]:
         schedule.pop("ends_at")
+    blackout = schedule.get("blackout")
+    if isinstance(blackout, list):
+        schedule["blackout"] = [b for b in (_blackout(e) for e in blackout) if b is not None]
     return body
+
+
+def _blackout(entry):
+    """A schema-valid blackout entry made valid for the API; anything else as given."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("from"), str):
+        return entry
+    try:
+        first = date.fromisoformat(entry["from"])
+        last = date.fromisoformat(entry["to"]) if isinstance(entry.get("to"), str) else first
+    except ValueError:
+        return entry
+    if not (EARLIEST.date() <= first < LATEST.date()):
+        return None
+    if last < first or (last - first).days >= 62 or last >= LATEST.date():
+        entry.pop("to", None)
+    return entry

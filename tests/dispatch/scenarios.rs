@@ -539,3 +539,48 @@ async fn a_retry_that_falls_due_under_a_quiet_hint_is_still_dialed_when_due() {
     }
     assert!(retries >= 6, "enough retries to try: {retries}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_call_lands_on_a_blackout_day_in_the_contacts_local_date_under_faults() {
+    // Friday July 3 to Monday July 6, 2026; July 4 is a blackout day, in each contact's own
+    // date (Honolulu's July 4 ends ten hours after UTC's). Slow pacing and retries carry leads
+    // across it.
+    let campaign = spec(serde_json::json!({
+        "name": "Blackout",
+        "agent_id": "agent-1",
+        "schedule": {
+            "window": all_week("08:00", "21:00"),
+            "ends_at": "2026-07-06T12:00:00Z",
+            "blackout": [{ "from": "2026-07-04" }]
+        },
+        "pacing": { "max_concurrent_calls": 3, "calls_per_hour": 4 },
+        "retry": { "max_retries": 4, "delay_minutes": 240, "retry_on": ["no_answer", "busy", "voicemail"] },
+        "call_handling": { "max_call_seconds": 300 }
+    }));
+    let contacts = contacts_in(&["212", "808", "213", "907"], 30);
+    let mut config =
+        WorldConfig::calm("blackout", campaign, contacts, utc("2026-07-03T18:00:00Z")).hostile();
+    config.crash_probability = 0.01;
+    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    // The checker reads each call's start on every zone's clock, blackout days included.
+    assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
+    assert!(stats.finished, "{stats:?}");
+    let july = |d| chrono::NaiveDate::from_ymd_opt(2026, 7, d).unwrap();
+    let calls = world.simulator.calls();
+    let before = calls
+        .iter()
+        .filter(|c| c.placed_at.date_naive() <= july(3))
+        .count();
+    let after = calls
+        .iter()
+        .filter(|c| c.placed_at.date_naive() >= july(5))
+        .count();
+    assert!(
+        before > 0 && after > 0,
+        "calls before ({before}) and after ({after}) the blackout"
+    );
+    println!(
+        "blackout world: {} calls, {before} before July 4, {after} after",
+        calls.len()
+    );
+}

@@ -54,7 +54,7 @@ async fn a_person_runs_a_campaign_from_the_console_alone() {
     let campaign = create_with_the_wizard(&mut browser, &api, agent_id).await;
     watch_to_completed_and_export(&mut browser, &api, &campaign).await;
     pause_and_resume_a_second_campaign(&mut browser, &api, agent_id).await;
-    a_bad_call_window_shows_its_field_error(&mut browser, agent_id).await;
+    a_bad_call_window_and_blackout_show_their_field_errors(&mut browser, agent_id).await;
 
     browser.click("#sign-out").await;
     browser.find("#f-api_key").await;
@@ -109,7 +109,9 @@ async fn create_with_the_wizard(browser: &mut Browser, api: &ApiClient, agent: &
         .send_keys(&sample.display().to_string())
         .await
         .expect("the file input takes the sample");
-    browser.find("[data-import][data-status=completed]").await;
+    browser
+        .find_within("[data-import][data-status=completed]", CAMPAIGN_LIMIT)
+        .await;
     let campaign = browser.eval("location.hash.split('/').pop()").await;
     let campaign = campaign.as_str().unwrap().to_owned();
     let imports = api
@@ -138,6 +140,8 @@ async fn create_with_the_wizard(browser: &mut Browser, api: &ApiClient, agent: &
         zones.contains('/'),
         "the preview names each contact's zone: {zones}"
     );
+    let settings = browser.text("#review-settings").await;
+    assert!(settings.contains("2026-07-03 to 2026-07-05"), "{settings}");
     browser.shot("review").await;
     browser.click("#launch").await;
     browser.find("#stats").await;
@@ -148,6 +152,10 @@ async fn create_with_the_wizard(browser: &mut Browser, api: &ApiClient, agent: &
     assert_eq!(
         view["config"]["schedule"]["ends_at"],
         "2026-06-08T22:00:00Z"
+    );
+    assert_eq!(
+        view["config"]["schedule"]["blackout"],
+        json!([{"from": "2026-07-03", "to": "2026-07-05"}])
     );
     campaign
 }
@@ -244,7 +252,10 @@ async fn pause_and_resume_a_second_campaign(browser: &mut Browser, api: &ApiClie
     );
 }
 
-async fn a_bad_call_window_shows_its_field_error(browser: &mut Browser, agent: &str) {
+async fn a_bad_call_window_and_blackout_show_their_field_errors(
+    browser: &mut Browser,
+    agent: &str,
+) {
     browser.click("a[data-nav=campaigns]").await;
     browser.click_text("Create Campaign").await;
     browser.fill("#f-name", "Wrong hours").await;
@@ -254,7 +265,17 @@ async fn a_bad_call_window_shows_its_field_error(browser: &mut Browser, agent: &
     browser.click("#wizard-step button[type=submit]").await;
     browser.fill("input[name='monday.start']", "18:00").await;
     browser.fill("input[name='monday.end']", "09:00").await;
+    browser
+        .fill(
+            "textarea[name='schedule.blackout']",
+            "2026-07-05..2026-07-01",
+        )
+        .await;
     browser.click("#wizard-step button[type=submit]").await;
+    let blackout = browser
+        .text("[data-field='schedule.blackout'] .field-error")
+        .await;
+    assert!(blackout.contains("on or after"), "{blackout}");
     let error = browser
         .text("[data-field='schedule.window.monday[0]'] .field-error")
         .await;
@@ -284,6 +305,12 @@ async fn schedule_and_rules(browser: &mut Browser) {
             "Monday is open",
             Duration::from_secs(5),
             "document.getElementById('day-monday').checked",
+        )
+        .await;
+    browser
+        .fill(
+            "textarea[name='schedule.blackout']",
+            "2026-07-03..2026-07-05",
         )
         .await;
     // Three virtual hours: leads the agents asked to call back later are skipped as it ends.

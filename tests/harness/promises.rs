@@ -369,7 +369,7 @@ fn never_outside_the_window(
 }
 
 /// Whether calling `location` at `at` is inside the campaign window and the legal hours in
-/// every zone, and inside the campaign dates: read directly from local clocks, independently of
+/// every zone, on none of its blackout days there, and inside the campaign dates: read directly from local clocks, independently of
 /// the engine's interval arithmetic.
 pub fn permitted(config: &CampaignConfig, location: &LeadLocation, at: DateTime<Utc>) -> bool {
     if location.zones.is_empty()
@@ -391,7 +391,7 @@ pub fn permitted(config: &CampaignConfig, location: &LeadLocation, at: DateTime<
         let legal = RuleSet::current()
             .allowed_on(date, location.subdivisions.iter().map(Subdivision::as_str))
             .is_some_and(|r| r.contains_minute(minute));
-        campaign && legal
+        campaign && legal && !config.blackout.covers(date)
     })
 }
 

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use domain::config::CampaignConfig;
+use domain::config::{BlackoutSpec, CampaignConfig};
 use domain::eligibility::{Screen, screen};
 use domain::ids::{ImportId, LeadId, LeadRef};
 use domain::lead::{CounterDelta, Lead, SkipReason};
@@ -454,6 +454,9 @@ pub(crate) async fn dry_run(
     let on_dnc = state.store.dnc_among(&tenant, &numbers).await?;
     let mut items = Vec::new();
     let mut zone_votes: BTreeMap<String, usize> = BTreeMap::new();
+    // The same campaign without its blackout days: which first dials the blackout holds back.
+    let unblacked = config.without_blackout();
+    let due = |lead: &Lead| lead.state.next_call_at.unwrap_or(from).max(from);
     for lead in &leads {
         if let Some(zone) = lead.contact.location().zones.first() {
             *zone_votes.entry(zone.name().to_owned()).or_default() += 1;
@@ -463,13 +466,11 @@ pub(crate) async fn dry_run(
         } else if on_dnc.contains(&lead.contact.phone) {
             (None, Some("do_not_call".to_owned()))
         } else {
-            let due = lead.state.next_call_at.unwrap_or(from).max(from);
-            match screen(lead, &config, due) {
-                Screen::Dial => (Some(due), None),
-                Screen::Defer(t) => (Some(t), None),
-                Screen::Skip(reason) => (None, Some(reason.code().to_owned())),
-            }
+            first_dial(lead, &config, due(lead))
         };
+        let held_by_blackout = at.is_some()
+            && !config.blackout.ranges().is_empty()
+            && first_dial(lead, &unblacked, due(lead)).0 != at;
         items.push(DryRunItem {
             id: lead.id.to_string(),
             phone: lead.contact.phone.to_string(),
@@ -477,6 +478,7 @@ pub(crate) async fn dry_run(
             first_dial_at: at,
             first_dial_local: at.and_then(|t| local_text(lead, t)),
             blocked,
+            held_by_blackout,
         });
     }
     let counters = state.store.counters(&c).await?;
@@ -501,7 +503,35 @@ pub(crate) async fn dry_run(
         open_leads: counters.open(),
         attempts_per_hour,
         projected_completion_at: projected,
+        blackout_ahead: blackout_ahead(&config, from),
     }))
+}
+
+/// When a lead would first be dialed from `due`, or why never.
+fn first_dial(
+    lead: &Lead,
+    config: &CampaignConfig,
+    due: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<String>) {
+    match screen(lead, config, due) {
+        Screen::Dial => (Some(due), None),
+        Screen::Defer(t) => (Some(t), None),
+        Screen::Skip(reason) => (None, Some(reason.code().to_owned())),
+    }
+}
+
+/// The configured blackout entries whose last day is not yet past everywhere (the day before
+/// `from`'s UTC date is still current west of UTC).
+fn blackout_ahead(config: &CampaignConfig, from: DateTime<Utc>) -> Vec<BlackoutSpec> {
+    let yesterday = from.date_naive() - Duration::days(1);
+    config
+        .spec()
+        .schedule
+        .blackout
+        .iter()
+        .filter(|b| b.to.unwrap_or(b.from) >= yesterday)
+        .cloned()
+        .collect()
 }
 
 /// Walks forward an hour at a time, counting only hours the window is open in `zone`, until

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use domain::config::CampaignSpec;
+use domain::config::{BlackoutSpec, CampaignSpec};
 use domain::lead::Lead;
 use domain::status::{CampaignStatus, LeadStatus};
 use ports::store::{AgentRecord, CampaignRecord, ImportRecord};
@@ -510,6 +510,10 @@ pub struct DryRunItem {
     /// `unknown_time_zone`, `campaign_ended`, or its final status.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked: Option<String>,
+    /// Its first dial waits for a blackout day to pass (without the blackout dates it would
+    /// be dialed earlier).
+    #[serde(default)]
+    pub held_by_blackout: bool,
 }
 
 /// A dry run: a sample's first dial times and the campaign's projected completion.
@@ -527,4 +531,7 @@ pub struct DryRunView {
     /// the window is open (in the sample's most common zone). Absent if never.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projected_completion_at: Option<DateTime<Utc>>,
+    /// The campaign's blackout days still ahead (in some contact's local date), as configured.
+    #[serde(default)]
+    pub blackout_ahead: Vec<BlackoutSpec>,
 }

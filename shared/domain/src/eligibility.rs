@@ -28,6 +28,7 @@ pub fn policy(config: &CampaignConfig) -> CallingPolicy<'_> {
         starts_at: config.starts_at,
         ends_at: config.ends_at,
         rules: RuleSet::current(),
+        blackout: &config.blackout,
     }
 }
 

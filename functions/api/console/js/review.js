@@ -12,6 +12,7 @@ export async function reviewStep(form, campaign, agent, back) {
   const settings = [
     ['Name', c.name], ['Description', c.description || '—'], ['Agent', agent ? `${agent.name} (${agent.caller_number})` : c.agent_id],
     ['Call window (contact\'s local time)', window.join('; ') || 'no day open'],
+    ['Blackout dates', (c.schedule?.blackout || []).map((b) => (b.to ? `${b.from} to ${b.to}` : b.from)).join(', ') || 'none'],
     ['Start', c.schedule?.starts_at ? fmt.when(c.schedule.starts_at) : 'when launched'], ['End', c.schedule?.ends_at ? fmt.when(c.schedule.ends_at) : 'none'],
     ['Pacing', `${c.pacing.max_concurrent_calls} at once, ${fmt.number(c.pacing.calls_per_hour)} per hour`],
     ['Retries', `${c.retry.max_retries}, ${c.retry.delay_minutes} min apart, on ${c.retry.retry_on.map(label).join(', ') || 'nothing'}`],
@@ -57,6 +58,7 @@ function previewTable(leads, dry) {
         return h('tr', {},
           h('td', {}, lead.phone), h('td', {}, lead.name || '—'), h('td', {}, lead.zones.join(', ') || 'unknown'),
           h('td', {}, lead.local_time ? lead.local_time.replace('T', ' ').slice(0, 16) : '—'),
-          h('td', {}, !d ? '—' : d.blocked ? `Blocked: ${label(d.blocked)}` : (d.first_dial_local || '').replace('T', ' ').slice(0, 16)));
+          h('td', {}, !d ? '—' : d.blocked ? `Blocked: ${label(d.blocked)}`
+            : `${(d.first_dial_local || '').replace('T', ' ').slice(0, 16)}${d.held_by_blackout ? ' (after a blackout day)' : ''}`));
       }))));
 }

@@ -46,9 +46,31 @@ export function scheduleForm(config) {
     h('div', { className: 'row' },
       field('Start', 'schedule.starts_at', h('input', { type: 'datetime-local', value: toLocalInput(config.schedule?.starts_at) }), `Empty: as soon as launched. Your time zone: ${zone}.`),
       field('End', 'schedule.ends_at', h('input', { type: 'datetime-local', value: toLocalInput(config.schedule?.ends_at) }), 'Optional: no calls from then on.')),
+    field('Blackout dates', 'schedule.blackout',
+      h('textarea', { rows: 3, className: 'short-area' }, blackoutText(config.schedule?.blackout)),
+      'No calls on these days, in each contact\'s local date. One per line: 2026-07-04, or a range 2026-12-24..2026-12-26.'),
     h('div', { className: 'row' },
       field('Concurrent calls', 'pacing.max_concurrent_calls', number('pacing.max_concurrent_calls', config.pacing?.max_concurrent_calls, 1, 1000), '1–1000'),
       field('Calls per hour', 'pacing.calls_per_hour', number('pacing.calls_per_hour', config.pacing?.calls_per_hour, 1, 100000), '1–100,000')));
+}
+
+const DAY = '\\d{4}-\\d{2}-\\d{2}';
+const BLACKOUT_LINE = new RegExp(`^(${DAY})(?:\\s*\\.\\.\\s*(${DAY}))?$`);
+
+function blackoutText(entries) {
+  return (entries || []).map((b) => (b.to && b.to !== b.from ? `${b.from}..${b.to}` : b.from)).join('\n');
+}
+
+/** The blackout lines as the API's entries; a line that is not a date is refused here. */
+function readBlackout(text) {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.map((line, i) => {
+    const m = line.match(BLACKOUT_LINE);
+    if (!m) {
+      throw { message: 'A blackout line is not a date', fields: [{ field: 'schedule.blackout', message: `line ${i + 1} (“${line}”): expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD` }] };
+    }
+    return m[2] ? { from: m[1], to: m[2] } : { from: m[1] };
+  });
 }
 
 /** Reads step 3 back into the configuration. */
@@ -65,6 +87,7 @@ export function readSchedule(form, config) {
       window,
       starts_at: fromLocalInput(form.elements['schedule.starts_at'].value),
       ends_at: fromLocalInput(form.elements['schedule.ends_at'].value),
+      blackout: readBlackout(form.elements['schedule.blackout'].value),
     },
     pacing: { max_concurrent_calls: int(form, 'pacing.max_concurrent_calls'), calls_per_hour: int(form, 'pacing.calls_per_hour') },
   };

@@ -103,3 +103,48 @@ async fn a_resume_leases_the_leads_again_at_once() {
     let after: Vec<_> = fresh.into_iter().map(|l| l.state.lease).collect();
     assert_ne!(before, after, "new leases, not the lapsed ones");
 }
+
+#[tokio::test]
+async fn a_campaign_launched_on_a_blackout_day_dials_nobody_and_its_dry_run_says_why() {
+    let app = App::spawn_ticking("blackout").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let id = app.campaign(&key, "t1", 3).await;
+    let mut spec = app.get(&key, &format!("/v1/campaigns/{id}")).await.body["config"].clone();
+    // t0 is Wednesday June 10 in New York; the leads are New York numbers.
+    spec["schedule"]["blackout"] = json!([{"from": "2026-06-10"}, {"from": "2020-01-01"}]);
+    let r = app
+        .call(
+            &key,
+            http::Method::PUT,
+            &format!("/v1/campaigns/{id}"),
+            Some(spec),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    let dry = app
+        .post(&key, &format!("/v1/campaigns/{id}/dry-run"), json!({}))
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{:?}", dry.body);
+    assert_eq!(
+        dry.body["blackout_ahead"],
+        json!([{"from": "2026-06-10"}]),
+        "past entries left out"
+    );
+    for item in dry.body["items"].as_array().unwrap() {
+        assert_eq!(item["held_by_blackout"], true, "{item}");
+        // Thursday June 11, 09:00 in New York: the next window after the blackout day.
+        assert_eq!(item["first_dial_at"], "2026-06-11T13:00:00Z", "{item}");
+    }
+
+    let r = app
+        .post(&key, &format!("/v1/campaigns/{id}/launch"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        messages_on_the_dial_queue(&app).await,
+        0,
+        "no lead enqueued on a blackout day"
+    );
+    assert_eq!(leased(&app, &id).await, 0);
+}

@@ -7,14 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::AgentId;
 use crate::pacing::Pacing;
 use crate::phone::{DefaultRegion, E164};
 use crate::retry::{RetryPolicy, RetryableOutcome};
-use crate::window::WeeklyWindow;
+use crate::window::{BlackoutDates, WeeklyWindow};
 
 /// Longest campaign name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -141,6 +141,23 @@ pub struct ScheduleSpec {
     /// No calls from this instant on (RFC 3339). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<DateTime<Utc>>,
+    /// Days without calls (holidays, events), in the contact's local date: at most 50
+    /// entries, each a day or a range of up to 62 days. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub blackout: Vec<BlackoutSpec>,
+}
+
+/// A blackout day or an inclusive range of days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BlackoutSpec {
+    /// The first day (`YYYY-MM-DD`).
+    pub from: NaiveDate,
+    /// The last day, inclusive, on or after `from`; at most 62 days in all. Default: `from`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveDate>,
 }
 
 /// The window's schema: the seven weekdays, each a list of ranges, nothing else.
@@ -183,6 +200,7 @@ impl Default for ScheduleSpec {
             window: default_window(),
             starts_at: None,
             ends_at: None,
+            blackout: Vec::new(),
         }
     }
 }
@@ -374,6 +392,8 @@ pub struct CampaignConfig {
     pub starts_at: Option<DateTime<Utc>>,
     /// Instant calls must stop.
     pub ends_at: Option<DateTime<Utc>>,
+    /// Local dates without calls.
+    pub blackout: BlackoutDates,
     pub pacing: Pacing,
     /// Retries.
     pub retry: RetryPolicy,
@@ -429,6 +449,7 @@ impl CampaignConfig {
 
         let window = schedule::parse_window(&spec.schedule.window, &mut errors);
         schedule::check_dates(&spec.schedule, &mut errors);
+        let blackout = schedule::parse_blackout(&spec.schedule.blackout, &mut errors);
 
         let pacing = parse_pacing(&spec, &mut errors);
         let retry = parse_retry(&spec, &mut errors);
@@ -458,6 +479,7 @@ impl CampaignConfig {
             window,
             starts_at: spec.schedule.starts_at,
             ends_at: spec.schedule.ends_at,
+            blackout,
             pacing,
             retry,
             call_handling: CallHandling {
@@ -474,6 +496,14 @@ impl CampaignConfig {
     }
 
     /// The normalized spec: what is stored and what the API returns.
+    /// The same configuration without blackout days (the dry run compares the two).
+    pub fn without_blackout(&self) -> Self {
+        Self {
+            blackout: BlackoutDates::default(),
+            ..self.clone()
+        }
+    }
+
     pub fn spec(&self) -> &CampaignSpec {
         &self.spec
     }

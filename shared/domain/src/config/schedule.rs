@@ -2,12 +2,19 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{NaiveTime, TimeZone, Utc};
+
 use super::{
-    EARLIEST_DATE, Errors, LATEST_DATE, MAX_RANGES_PER_DAY, RangeSpec, ScheduleSpec, WEEKDAYS,
-    date_in_range,
+    BlackoutSpec, EARLIEST_DATE, Errors, LATEST_DATE, MAX_RANGES_PER_DAY, RangeSpec, ScheduleSpec,
+    WEEKDAYS, date_in_range,
 };
 use crate::local_range::LocalRange;
-use crate::window::WeeklyWindow;
+use crate::window::{BlackoutDates, WeeklyWindow};
+
+/// At most this many blackout entries.
+pub const MAX_BLACKOUTS: usize = 50;
+/// A blackout range spans at most this many days.
+pub const MAX_BLACKOUT_DAYS: i64 = 62;
 
 /// Campaign dates within the documented range, the end after the start.
 pub(super) fn check_dates(schedule: &ScheduleSpec, errors: &mut Errors) {
@@ -66,4 +73,43 @@ pub(super) fn parse_window(
         return None;
     }
     Some(window)
+}
+
+/// Blackout days: within the service's dates, each range in order and at most
+/// [`MAX_BLACKOUT_DAYS`] long, at most [`MAX_BLACKOUTS`] entries.
+pub(super) fn parse_blackout(specs: &[BlackoutSpec], errors: &mut Errors) -> BlackoutDates {
+    if specs.len() > MAX_BLACKOUTS {
+        errors.add(
+            "schedule.blackout",
+            format!("at most {MAX_BLACKOUTS} entries"),
+        );
+        return BlackoutDates::default();
+    }
+    let in_range =
+        |d: chrono::NaiveDate| date_in_range(Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)));
+    let mut ranges = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let field = format!("schedule.blackout[{i}]");
+        let to = spec.to.unwrap_or(spec.from);
+        if !in_range(spec.from) || !in_range(to) {
+            errors.add(
+                field,
+                format!(
+                    "dates must be on or after {} and before {}",
+                    &EARLIEST_DATE[..10],
+                    &LATEST_DATE[..10]
+                ),
+            );
+        } else if to < spec.from {
+            errors.add(field, "`to` must be on or after `from`");
+        } else if (to - spec.from).num_days() >= MAX_BLACKOUT_DAYS {
+            errors.add(
+                field,
+                format!("at most {MAX_BLACKOUT_DAYS} days in one range"),
+            );
+        } else {
+            ranges.push((spec.from, to));
+        }
+    }
+    BlackoutDates::new(ranges)
 }

@@ -172,3 +172,51 @@ proptest! {
         prop_assert_eq!(again, config);
     }
 }
+
+#[test]
+fn blackout_days_are_kept_merged_and_each_bad_entry_is_named() {
+    let mut spec = minimal();
+    spec.schedule.blackout = serde_json::from_str(
+        r#"[{"from":"2026-12-24","to":"2026-12-26"},{"from":"2026-07-04"},{"from":"2026-12-26"}]"#,
+    )
+    .unwrap();
+    let config = CampaignConfig::parse(spec.clone()).unwrap();
+    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    assert_eq!(
+        config.blackout.ranges(),
+        [
+            (day("2026-07-04"), day("2026-07-04")),
+            (day("2026-12-24"), day("2026-12-26"))
+        ]
+    );
+    assert_eq!(
+        config.spec().schedule.blackout,
+        spec.schedule.blackout,
+        "stored as given"
+    );
+
+    spec.schedule.blackout = serde_json::from_str(
+        r#"[{"from":"2026-07-04"},{"from":"2026-07-05","to":"2026-07-01"},{"from":"2026-01-01","to":"2026-03-04"},{"from":"1999-12-31"}]"#,
+    )
+    .unwrap();
+    let errors = CampaignConfig::parse(spec.clone()).unwrap_err().0;
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "schedule.blackout[1]",
+            "schedule.blackout[2]",
+            "schedule.blackout[3]"
+        ]
+    );
+
+    spec.schedule.blackout = vec![
+        BlackoutSpec {
+            from: day("2026-07-04"),
+            to: None
+        };
+        51
+    ];
+    let errors = CampaignConfig::parse(spec).unwrap_err().0;
+    assert_eq!(errors[0].field, "schedule.blackout");
+}

@@ -4,7 +4,8 @@
 //! lead may be in (its explicit zone, or every candidate zone of its number):
 //! - the campaign's weekly call window, read in that zone's local time;
 //! - the legal hours of the [`RuleSet`] for the lead's subdivisions, in that zone;
-//! - the campaign's start and end instants.
+//! - the campaign's start and end instants;
+//! - the campaign's blackout dates, read as that zone's local date.
 //!
 //! The evaluation builds, per zone, the allowed local ranges of each day as UTC intervals and
 //! intersects them. Local times that do not exist (spring forward) resolve to the first instant
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::legal::RuleSet;
 pub use crate::local_range::{InvalidRange, LocalRange, MINUTES_PER_DAY};
 use crate::phone::E164;
+pub use blackout::BlackoutDates;
 
 /// The campaign's call window: for each weekday (Monday first), sorted, non-overlapping
 /// local ranges. A day without ranges has no calls.
@@ -180,6 +182,8 @@ pub struct CallingPolicy<'a> {
     pub ends_at: Option<DateTime<Utc>>,
     /// The legal rules.
     pub rules: &'a RuleSet,
+    /// Local dates with no calls.
+    pub blackout: &'a BlackoutDates,
 }
 
 /// Why a lead can never be called in this campaign.
@@ -242,7 +246,12 @@ impl CallingPolicy<'_> {
         if self.ends_at.is_some_and(|end| from >= end) {
             return WindowDecision::Never(NeverReason::CampaignEnded);
         }
-        for days in SEARCH_HORIZONS_DAYS {
+        // Past the last blackout day the weekly pattern repeats again: search that far too.
+        let past_blackout = self.blackout.last_day().map_or(0, |last| {
+            (last - from.date_naive()).num_days() + SEARCH_HORIZONS_DAYS[1]
+        });
+        let beyond = (past_blackout > SEARCH_HORIZONS_DAYS[1]).then_some(past_blackout);
+        for days in SEARCH_HORIZONS_DAYS.into_iter().chain(beyond) {
             let mut to = from + Duration::days(days);
             let mut reaches_end = false;
             if let Some(end) = self.ends_at
@@ -299,9 +308,10 @@ impl CallingPolicy<'_> {
         let mut out: Vec<Interval> = Vec::new();
         let mut date = first;
         while date <= last {
-            if let Some(legal) = self
-                .rules
-                .allowed_on(date, subdivisions.iter().map(Subdivision::as_str))
+            if !self.blackout.covers(date)
+                && let Some(legal) = self
+                    .rules
+                    .allowed_on(date, subdivisions.iter().map(Subdivision::as_str))
             {
                 let weekday = date.weekday().num_days_from_monday() as usize;
                 for range in self.weekly.day(weekday) {
@@ -376,5 +386,6 @@ fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
     out
 }
 
+mod blackout;
 #[cfg(test)]
 mod tests;

@@ -22,8 +22,11 @@ fn policy(weekly: &WeeklyWindow) -> CallingPolicy<'_> {
         starts_at: None,
         ends_at: None,
         rules: RuleSet::current(),
+        blackout: &NO_BLACKOUT,
     }
 }
+
+static NO_BLACKOUT: BlackoutDates = BlackoutDates::EMPTY;
 
 fn at(zone: Tz) -> LeadLocation {
     LeadLocation {
@@ -504,3 +507,44 @@ fn holidays_module_is_consulted_by_rules() {
 }
 
 mod properties;
+
+#[test]
+fn a_blackout_day_is_read_in_each_contacts_local_date() {
+    let w = all_day();
+    let july_4 = NaiveDate::from_ymd_opt(2026, 7, 4).unwrap();
+    let blackout = BlackoutDates::new([(july_4, july_4)]);
+    let p = CallingPolicy {
+        rules: &NO_RULES,
+        blackout: &blackout,
+        ..policy(&w)
+    };
+    // 05:00Z on July 5: still July 4 (19:00) in Honolulu, already July 5 (01:00) in New York.
+    let now = utc("2026-07-05T05:00:00Z");
+    assert_eq!(
+        p.evaluate(&at(Tz::Pacific__Honolulu), now),
+        opens_at("2026-07-05T10:00:00Z"),
+        "Honolulu opens at its own midnight"
+    );
+    assert!(p.evaluate(&at(Tz::America__New_York), now).is_open());
+    // A lead that may be in either zone waits for both.
+    let both = LeadLocation {
+        zones: vec![Tz::America__New_York, Tz::Pacific__Honolulu],
+        subdivisions: vec![],
+    };
+    assert_eq!(p.evaluate(&both, now), opens_at("2026-07-05T10:00:00Z"));
+}
+
+#[test]
+fn a_blackout_longer_than_the_search_horizon_still_opens_after_it() {
+    let w = WeeklyWindow::weekdays(LocalRange::parse("09:00", "17:00").unwrap());
+    let first = NaiveDate::from_ymd_opt(2026, 6, 8).unwrap();
+    let last = NaiveDate::from_ymd_opt(2026, 8, 8).unwrap();
+    let blackout = BlackoutDates::new([(first, last)]);
+    let p = CallingPolicy {
+        blackout: &blackout,
+        ..policy(&w)
+    };
+    // The day after is a Sunday: Monday August 10, 09:00 in New York.
+    let d = p.evaluate(&at(Tz::America__New_York), utc("2026-06-08T14:00:00Z"));
+    assert_eq!(d, opens_at("2026-08-10T13:00:00Z"));
+}

@@ -51,7 +51,7 @@ fn oracle(p: &CallingPolicy<'_>, location: &LeadLocation, now: DateTime<Utc>) ->
             .rules
             .allowed_on(date, location.subdivisions.iter().map(Subdivision::as_str))
             .is_some_and(|r| r.contains_minute(minute));
-        campaign_ok && legal_ok
+        campaign_ok && legal_ok && !p.blackout.covers(date)
     })
 }
 
@@ -164,6 +164,34 @@ proptest! {
         match p.evaluate(&location, now) {
             WindowDecision::Open { until } => prop_assert!(now >= start && until <= end),
             WindowDecision::OpensAt(t) => prop_assert!(t >= start && t < end),
+            WindowDecision::Never(_) => {}
+        }
+    }
+
+    #[test]
+    fn no_call_falls_on_a_blackout_day_in_any_zone_of_the_lead(
+        weekly in arb_weekly(), location in arb_location(), now in arb_instant(),
+        first in -2i64..10, length in 0i64..5,
+    ) {
+        let day = now.date_naive() + Duration::days(first);
+        let blackout = BlackoutDates::new([(day, day + Duration::days(length))]);
+        let p = CallingPolicy { blackout: &blackout, ..policy(&weekly) };
+        let on_blackout = |t: DateTime<Utc>| {
+            location.zones.iter().any(|z| blackout.covers(t.with_timezone(z).date_naive()))
+        };
+        match p.evaluate(&location, now) {
+            WindowDecision::Open { until } => {
+                let mut probe = now;
+                while probe < until {
+                    prop_assert!(!on_blackout(probe), "open at {probe} on a blackout day");
+                    probe += Duration::minutes(30);
+                }
+                prop_assert!(!on_blackout(until - Duration::minutes(1)));
+            }
+            WindowDecision::OpensAt(t) => {
+                prop_assert!(!on_blackout(t), "opens at {t} on a blackout day");
+                prop_assert!(oracle(&p, &location, t) || near_transition(&location, t));
+            }
             WindowDecision::Never(_) => {}
         }
     }

@@ -15,9 +15,6 @@ export async function uploadStep(form, campaign, next, back) {
   const reports = h('div', { id: 'import-reports' });
   form.append(h('h2', {}, 'Upload contacts'), zone, progress, reports, nav(back, 'Next: schedule'));
 
-  const existing = await api('GET', `/v1/campaigns/${campaign.id}/imports`);
-  for (const record of existing.items) reports.append(importReport(record));
-
   const send = async (file) => {
     if (!file) return;
     clearErrors(form);
@@ -43,6 +40,12 @@ export async function uploadStep(form, campaign, next, back) {
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
   zone.addEventListener('drop', (e) => { e.preventDefault(); zone.classList.remove('over'); send(e.dataTransfer.files[0]); });
   form.onsubmit = (event) => { event.preventDefault(); next(); };
+
+  // Listeners first, then the earlier imports: a file chosen while those load is not lost.
+  const existing = await api('GET', `/v1/campaigns/${campaign.id}/imports`);
+  for (const record of existing.items) {
+    if (!reports.querySelector(`[data-import="${record.id}"]`)) reports.append(importReport(record));
+  }
 }
 
 /**

@@ -81,6 +81,8 @@ fn lead(number: &str, due: DateTime<Utc>) -> Lead {
             timezone: None,
             state: None,
             consent: Some(true),
+            consent_source: None,
+            consent_at: None,
             custom: BTreeMap::new(),
         },
         source: ImportSource {

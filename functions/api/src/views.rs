@@ -160,6 +160,12 @@ pub struct LeadView {
     /// Consent from the CSV.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<bool>,
+    /// Where the consent was given, from the CSV (evidence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent_source: Option<String>,
+    /// When the consent was given, from the CSV (evidence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent_at: Option<DateTime<Utc>>,
     /// Custom fields for the agent.
     pub custom: BTreeMap<String, String>,
     pub status: LeadStatus,
@@ -194,6 +200,8 @@ impl From<Lead> for LeadView {
             timezone: l.contact.timezone.map(|z| z.name().to_owned()),
             state: l.contact.state.map(String::from),
             consent: l.contact.consent,
+            consent_source: l.contact.consent_source,
+            consent_at: l.contact.consent_at,
             custom: l.contact.custom,
             status: l.state.status,
             attempts: l.state.attempts,
@@ -506,7 +514,7 @@ pub struct DryRunItem {
     /// The same instant in the lead's (first) local zone, RFC 3339 with offset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_dial_local: Option<String>,
-    /// Why it cannot be dialed: `do_not_call`, `no_consent`, `window_never_opens`,
+    /// Why it cannot be dialed: `do_not_call`, `no_consent`, `no_consent_evidence`, `window_never_opens`,
     /// `unknown_time_zone`, `campaign_ended`, or its final status.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked: Option<String>,

@@ -94,24 +94,9 @@ fn lead(campaign: &CampaignRef, i: usize, t0: DateTime<Utc>) -> Lead {
             timezone: None,
             state: None,
             consent: Some(true),
-            custom: BTreeMap::from([
-                (
-                    "plan".to_owned(),
-                    ["basic", "gold", "platinum"][i % 3].to_owned(),
-                ),
-                (
-                    "renewal_date".to_owned(),
-                    format!("2026-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
-                ),
-                (
-                    "notes".to_owned(),
-                    if i.is_multiple_of(50) {
-                        "=HYPERLINK(\"x\")".to_owned()
-                    } else {
-                        format!("note {i}")
-                    },
-                ),
-            ]),
+            consent_source: None,
+            consent_at: None,
+            custom: custom_fields(i),
         },
         source: ImportSource {
             import_id: ImportId::parse("bench").expect("id"),
@@ -270,4 +255,26 @@ async fn main() -> anyhow::Result<()> {
         record.bytes.div_ceil(8 * 1024 * 1024)
     );
     Ok(())
+}
+
+/// The custom fields of contact `i`: a plan, a date, and now and then a formula to neutralize.
+fn custom_fields(i: usize) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "plan".to_owned(),
+            ["basic", "gold", "platinum"][i % 3].to_owned(),
+        ),
+        (
+            "renewal_date".to_owned(),
+            format!("2026-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+        ),
+        (
+            "notes".to_owned(),
+            if i.is_multiple_of(50) {
+                "=HYPERLINK(\"x\")".to_owned()
+            } else {
+                format!("note {i}")
+            },
+        ),
+    ])
 }

@@ -37,6 +37,9 @@ pub fn screen(lead: &Lead, config: &CampaignConfig, now: DateTime<Utc>) -> Scree
     if config.consent_required && lead.contact.consent != Some(true) {
         return Screen::Skip(SkipReason::NoConsent);
     }
+    if config.consent_evidence_required && !lead.contact.has_consent_evidence() {
+        return Screen::Skip(SkipReason::NoConsentEvidence);
+    }
     let location = lead.contact.location();
     let mut at = now;
     // The window and the daily cap push each other forward; a few rounds settle it.
@@ -136,6 +139,8 @@ mod tests {
                 timezone: None,
                 state: None,
                 consent,
+                consent_source: None,
+                consent_at: None,
                 custom: Default::default(),
             },
             source: ImportSource {
@@ -221,6 +226,37 @@ mod tests {
             screen(&lead("+12125550100", Some(true)), &config(true), now),
             Screen::Dial
         );
+    }
+
+    #[test]
+    fn a_lead_without_both_source_and_time_is_skipped_when_evidence_is_required() {
+        let now = utc("2026-06-10T14:00:00Z");
+        let mut spec: CampaignSpec =
+            serde_json::from_str(r#"{"name":"x","agent_id":"a"}"#).unwrap();
+        spec.consent_evidence_required = true;
+        let evidence = CampaignConfig::parse(spec).unwrap();
+        assert!(evidence.consent_required, "evidence implies consent");
+        let mut l = lead("+12125550100", None);
+        assert_eq!(
+            screen(&l, &evidence, now),
+            Screen::Skip(SkipReason::NoConsent)
+        );
+        l.contact.consent = Some(true);
+        l.contact.consent_source = Some("web form /renewals".into());
+        assert_eq!(
+            screen(&l, &evidence, now),
+            Screen::Skip(SkipReason::NoConsentEvidence),
+            "a source without a time is not evidence"
+        );
+        l.contact.consent_at = Some(utc("2026-05-01T10:00:00Z"));
+        assert_eq!(screen(&l, &evidence, now), Screen::Dial);
+        l.contact.consent_source = None;
+        assert_eq!(
+            screen(&l, &evidence, now),
+            Screen::Skip(SkipReason::NoConsentEvidence)
+        );
+        // Without the evidence requirement, consent alone is enough.
+        assert_eq!(screen(&l, &config(true), now), Screen::Dial);
     }
 
     #[test]

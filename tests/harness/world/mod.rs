@@ -130,6 +130,8 @@ pub fn contact(number: &str) -> Contact {
         timezone: None,
         state: None,
         consent: None,
+        consent_source: None,
+        consent_at: None,
         custom: BTreeMap::new(),
     }
 }

@@ -40,7 +40,7 @@ export function leadTable(campaignId) {
   function row(lead) {
     const skippable = lead.status === 'pending' || lead.status === 'scheduled';
     return h('tr', { dataset: { lead: lead.id, status: lead.status } },
-      h('td', {}, lead.phone), h('td', {}, lead.name || '—'), h('td', {}, badge(lead.status)),
+      h('td', {}, lead.phone), h('td', {}, lead.name || '—'), h('td', {}, badge(lead.status), lead.skip_reason ? h('div', { className: 'hint' }, label(lead.skip_reason)) : null),
       h('td', { className: 'num' }, lead.attempts), h('td', {}, label(lead.last_outcome) || '—'),
       h('td', {}, lead.next_call_at ? fmt.when(lead.next_call_at) : '—'),
       h('td', {}, lead.calls.length ? history(lead) : '—'),

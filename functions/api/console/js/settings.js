@@ -122,7 +122,10 @@ export function rulesForm(config, agent) {
     h('h2', {}, 'Consent'),
     h('div', { className: 'field', dataset: { field: 'consent_required' } },
       h('label', {}, h('input', { type: 'checkbox', name: 'consent_required', checked: !!config.consent_required }),
-        ' Call only contacts whose row says consent = yes')));
+        ' Call only contacts whose row says consent = yes')),
+    h('div', { className: 'field', dataset: { field: 'consent_evidence_required' } },
+      h('label', {}, h('input', { type: 'checkbox', name: 'consent_evidence_required', checked: !!config.consent_evidence_required }),
+        ' …and only with its evidence: the row\'s consent_source and consent_at')));
 }
 
 /** Reads step 4 back into the configuration. */
@@ -130,6 +133,7 @@ export function readRules(form, config) {
   return {
     ...config,
     consent_required: form.elements.consent_required.checked,
+    consent_evidence_required: form.elements.consent_evidence_required.checked,
     retry: {
       max_retries: int(form, 'retry.max_retries'),
       delay_minutes: int(form, 'retry.delay_minutes'),

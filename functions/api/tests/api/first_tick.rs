@@ -3,8 +3,9 @@
 //! minute, spread by pacing), not at the next minute of its schedule.
 
 use axum::http::StatusCode;
+use domain::lead::Contact;
 use domain::plan::Plan;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -147,4 +148,115 @@ async fn a_campaign_launched_on_a_blackout_day_dials_nobody_and_its_dry_run_says
         "no lead enqueued on a blackout day"
     );
     assert_eq!(leased(&app, &id).await, 0);
+}
+
+/// A contact on +1212555200n with the given consent and evidence.
+fn consented(n: u32, consent: Option<bool>, source: Option<&str>, at: Option<&str>) -> Contact {
+    Contact {
+        phone: domain::phone::E164::parse_strict(&format!("+1212555{:04}", 2000 + n)).unwrap(),
+        name: Some(format!("Lead {n}")),
+        email: None,
+        company: None,
+        timezone: None,
+        state: None,
+        consent,
+        consent_source: source.map(str::to_owned),
+        consent_at: at.map(|t| t.parse().unwrap()),
+        custom: Default::default(),
+    }
+}
+
+/// A campaign of tenant `t1` that requires consent evidence, with one lead that has it, two
+/// with half of it and one without consent.
+async fn campaign_requiring_evidence(app: &App, key: &str) -> String {
+    let id = app.campaign(key, "t1", 0).await;
+    let mut spec = app.get(key, &format!("/v1/campaigns/{id}")).await.body["config"].clone();
+    spec["consent_evidence_required"] = json!(true);
+    let r = app
+        .call(
+            key,
+            http::Method::PUT,
+            &format!("/v1/campaigns/{id}"),
+            Some(spec),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let may_1 = Some("2026-05-01T10:00:00Z");
+    let contacts = vec![
+        consented(0, Some(true), Some("web form"), may_1),
+        consented(1, Some(true), Some("web form"), None),
+        consented(2, Some(true), None, may_1),
+        consented(3, None, None, None),
+    ];
+    app.add_contacts("t1", &id, contacts).await;
+    id
+}
+
+#[tokio::test]
+async fn a_campaign_requiring_consent_evidence_calls_only_leads_with_source_and_time() {
+    let app = App::spawn_ticking("consent-evidence").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let id = campaign_requiring_evidence(&app, &key).await;
+
+    let dry = app
+        .post(&key, &format!("/v1/campaigns/{id}/dry-run"), json!({}))
+        .await;
+    let mut blocked: Vec<(String, Value)> = dry.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["phone"].as_str().unwrap().to_owned(),
+                i["blocked"].clone(),
+            )
+        })
+        .collect();
+    blocked.sort_by(|a, b| a.0.cmp(&b.0));
+    let reasons: Vec<Value> = blocked.into_iter().map(|(_, r)| r).collect();
+    let expected = [
+        Value::Null,
+        json!("no_consent_evidence"),
+        json!("no_consent_evidence"),
+        json!("no_consent"),
+    ];
+    assert_eq!(reasons, expected);
+
+    let r = app
+        .post(&key, &format!("/v1/campaigns/{id}/launch"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        messages_on_the_dial_queue(&app).await,
+        1,
+        "only the lead with evidence"
+    );
+    let page = app
+        .get(&key, &format!("/v1/campaigns/{id}/leads?status=skipped"))
+        .await;
+    let mut skipped: Vec<&str> = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["skip_reason"].as_str().unwrap())
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        ["no_consent", "no_consent_evidence", "no_consent_evidence"]
+    );
+    let all = app.get(&key, &format!("/v1/campaigns/{id}/leads")).await;
+    let kept = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["phone"] == "+12125552000")
+        .cloned()
+        .expect("the lead with evidence");
+    assert_ne!(kept["status"], "skipped");
+    assert_eq!(
+        kept["consent_source"], "web form",
+        "the evidence is kept on the lead"
+    );
+    assert_eq!(kept["consent_at"], "2026-05-01T10:00:00Z");
 }

@@ -71,6 +71,8 @@ async fn finished_campaign(app: &App, key: &str, tenant: &str) -> (String, Vec<L
                 timezone: None,
                 state: None,
                 consent: None,
+                consent_source: None,
+                consent_at: None,
                 custom: BTreeMap::from([
                     ("plan".to_owned(), format!("plan-{i}")),
                     ("note".to_owned(), note.to_owned()),
@@ -172,7 +174,7 @@ async fn download(url: &str) -> String {
 }
 
 /// The export's columns, in order.
-const EXPORT_HEADER: [&str; 21] = [
+const EXPORT_HEADER: [&str; 23] = [
     "lead_id",
     "phone",
     "name",
@@ -181,6 +183,8 @@ const EXPORT_HEADER: [&str; 21] = [
     "timezone",
     "state",
     "consent",
+    "consent_source",
+    "consent_at",
     "line",
     "plan",
     "note",

@@ -273,27 +273,37 @@ impl App {
 
     /// Writes leads straight to the store (the importer's job, tested elsewhere).
     pub async fn add_leads(&self, tenant: &str, campaign: &str, n: u32) {
+        let contacts = (0..n)
+            .map(|i| Contact {
+                phone: E164::parse_strict(&format!("+1212555{:04}", 1000 + i)).unwrap(),
+                name: Some(format!("Lead {i}")),
+                email: None,
+                company: None,
+                timezone: None,
+                state: None,
+                consent: None,
+                consent_source: None,
+                consent_at: None,
+                custom: Default::default(),
+            })
+            .collect();
+        self.add_contacts(tenant, campaign, contacts).await;
+    }
+
+    /// Writes a lead for each contact straight to the store.
+    pub async fn add_contacts(&self, tenant: &str, campaign: &str, contacts: Vec<Contact>) {
         let c = CampaignRef {
             tenant: TenantId::parse(tenant).unwrap(),
             campaign: CampaignId::parse(campaign).unwrap(),
         };
-        for i in 0..n {
-            let phone = E164::parse_strict(&format!("+1212555{:04}", 1000 + i)).unwrap();
+        let n = contacts.len();
+        for (i, contact) in contacts.into_iter().enumerate() {
             let lead = Lead {
-                id: LeadId::derive(&c.campaign, &phone),
-                contact: Contact {
-                    phone,
-                    name: Some(format!("Lead {i}")),
-                    email: None,
-                    company: None,
-                    timezone: None,
-                    state: None,
-                    consent: None,
-                    custom: Default::default(),
-                },
+                id: LeadId::derive(&c.campaign, &contact.phone),
+                contact,
                 source: ImportSource {
                     import_id: ImportId::parse("seed").unwrap(),
-                    line: u64::from(i) + 2,
+                    line: i as u64 + 2,
                 },
                 state: LeadState::new(t0()),
             };
@@ -302,7 +312,7 @@ impl App {
                 .await
                 .unwrap();
         }
-        self.store.add_imported(&c, i64::from(n)).await.unwrap();
+        self.store.add_imported(&c, n as i64).await.unwrap();
     }
 
     pub async fn schedules(&self) -> Vec<ScheduleInfo> {

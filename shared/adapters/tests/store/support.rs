@@ -64,6 +64,8 @@ pub fn lead(campaign: &CampaignRef, n: u32, due: DateTime<Utc>) -> Lead {
             timezone: None,
             state: None,
             consent: None,
+            consent_source: None,
+            consent_at: None,
             custom: Default::default(),
         },
         source: ImportSource {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::AgentId;
@@ -100,6 +100,10 @@ pub struct CampaignSpec {
     /// Whether a lead needs `consent` = yes in its row to be called. Default false.
     #[serde(default)]
     pub consent_required: bool,
+    /// Whether a lead also needs the evidence of its consent — `consent_source` and
+    /// `consent_at` in its row — to be called (implies `consent_required`). Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub consent_evidence_required: bool,
 }
 
 fn default_region() -> String {
@@ -146,18 +150,6 @@ pub struct ScheduleSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub blackout: Vec<BlackoutSpec>,
-}
-
-/// A blackout day or an inclusive range of days.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct BlackoutSpec {
-    /// The first day (`YYYY-MM-DD`).
-    pub from: NaiveDate,
-    /// The last day, inclusive, on or after `from`; at most 62 days in all. Default: `from`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<NaiveDate>,
 }
 
 /// The window's schema: the seven weekdays, each a list of ranges, nothing else.
@@ -402,6 +394,8 @@ pub struct CampaignConfig {
     pub default_region: DefaultRegion,
     /// Leads need consent.
     pub consent_required: bool,
+    /// Leads need consent with its source and time.
+    pub consent_evidence_required: bool,
     /// The spec this was parsed from, normalized; what is stored and returned.
     spec: CampaignSpec,
 }
@@ -490,7 +484,8 @@ impl CampaignConfig {
                 transfer_number,
             },
             default_region,
-            consent_required: spec.consent_required,
+            consent_required: spec.consent_required || spec.consent_evidence_required,
+            consent_evidence_required: spec.consent_evidence_required,
             spec: normalized,
         })
     }
@@ -587,6 +582,7 @@ fn parse_call_handling(
 }
 
 mod schedule;
+pub use schedule::BlackoutSpec;
 pub mod whole_number;
 
 #[cfg(test)]

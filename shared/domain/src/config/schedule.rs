@@ -1,15 +1,28 @@
-//! The schedule's validation: the weekly window and the campaign's dates.
+//! The schedule's validation: the weekly window, the campaign's dates and blackout days.
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveTime, TimeZone, Utc};
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{
-    BlackoutSpec, EARLIEST_DATE, Errors, LATEST_DATE, MAX_RANGES_PER_DAY, RangeSpec, ScheduleSpec,
-    WEEKDAYS, date_in_range,
+    EARLIEST_DATE, Errors, LATEST_DATE, MAX_RANGES_PER_DAY, RangeSpec, ScheduleSpec, WEEKDAYS,
+    date_in_range,
 };
 use crate::local_range::LocalRange;
 use crate::window::{BlackoutDates, WeeklyWindow};
+
+/// A blackout day or an inclusive range of days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BlackoutSpec {
+    /// The first day (`YYYY-MM-DD`).
+    pub from: NaiveDate,
+    /// The last day, inclusive, on or after `from`; at most 62 days in all. Default: `from`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveDate>,
+}
 
 /// At most this many blackout entries.
 pub const MAX_BLACKOUTS: usize = 50;

@@ -181,7 +181,7 @@ fn blackout_days_are_kept_merged_and_each_bad_entry_is_named() {
     )
     .unwrap();
     let config = CampaignConfig::parse(spec.clone()).unwrap();
-    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
     assert_eq!(
         config.blackout.ranges(),
         [

@@ -20,6 +20,10 @@ pub enum Column {
     Timezone,
     /// Consent (yes/no).
     Consent,
+    /// Where consent was given (free text).
+    ConsentSource,
+    /// When consent was given (a date or a date and time).
+    ConsentAt,
     /// Address state: its calling rules apply on top of the area code's.
     State,
     /// Any other column: a field for the agent, under its header as written.
@@ -77,6 +81,31 @@ const ALIASES: &[(&str, &[&str])] = &[
     (
         "consent",
         &["consent", "opt_in", "optin", "consented", "has_consent"],
+    ),
+    (
+        "consent_source",
+        &[
+            "consent_source",
+            "consent_method",
+            "consent_channel",
+            "opt_in_source",
+            "optin_source",
+            "source_of_consent",
+        ],
+    ),
+    (
+        "consent_at",
+        &[
+            "consent_at",
+            "consent_time",
+            "consent_date",
+            "consent_timestamp",
+            "consented_at",
+            "opt_in_date",
+            "opt_in_at",
+            "optin_date",
+            "opted_in_at",
+        ],
     ),
     ("state", &["state", "province", "state_code", "us_state"]),
 ];
@@ -142,6 +171,8 @@ impl HeaderMap {
                             "company" => Column::Company,
                             "timezone" => Column::Timezone,
                             "consent" => Column::Consent,
+                            "consent_source" => Column::ConsentSource,
+                            "consent_at" => Column::ConsentAt,
                             _ => Column::State,
                         },
                     ),

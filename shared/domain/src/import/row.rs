@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::fast_phone::PhoneCache;
@@ -64,6 +65,8 @@ pub fn parse_row(
         timezone: None,
         state: None,
         consent: None,
+        consent_source: None,
+        consent_at: None,
         custom: BTreeMap::new(),
     };
     if let Err(reason) = fill_contact(&mut contact, header, &values) {
@@ -129,6 +132,14 @@ fn fill_contact(
                 Some(c) => contact.consent = Some(c),
                 None => return Err("invalid_consent"),
             },
+            Column::ConsentSource if value.chars().count() > MAX_CONSENT_SOURCE_CHARS => {
+                return Err("invalid_consent_source");
+            }
+            Column::ConsentSource => contact.consent_source = Some(value.to_owned()),
+            Column::ConsentAt => match parse_consent_time(value) {
+                Some(t) => contact.consent_at = Some(t),
+                None => return Err("invalid_consent_time"),
+            },
             Column::State => match state_code(value).and_then(|s| Subdivision::parse(s).ok()) {
                 Some(s) => contact.state = Some(s),
                 None => return Err("invalid_state"),
@@ -153,6 +164,34 @@ fn fill_contact(
         }
     }
     Ok(())
+}
+
+/// The longest consent source kept (it is evidence, not a document).
+pub const MAX_CONSENT_SOURCE_CHARS: usize = 200;
+
+/// When consent was given: RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` read as UTC; within the
+/// service's dates (2000 to 2100).
+pub fn parse_consent_time(value: &str) -> Option<DateTime<Utc>> {
+    let at = DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            [
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
+            .or_else(|| {
+                NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| d.and_time(NaiveTime::MIN))
+            })
+            .map(|naive| Utc.from_utc_datetime(&naive))
+        })?;
+    crate::config::date_in_range(at).then_some(at)
 }
 
 fn parse_consent(value: &str) -> Option<bool> {

@@ -271,3 +271,49 @@ proptest! {
         prop_assert_eq!(cut, whole);
     }
 }
+
+#[test]
+fn consent_source_and_time_columns_are_recognised_and_checked() {
+    let header = HeaderMap::parse(
+        ["Phone", "Opt-in", "Consent Method", "Opted In At"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .unwrap();
+    assert_eq!(
+        header.columns[1..],
+        [
+            header::Column::Consent,
+            header::Column::ConsentSource,
+            header::Column::ConsentAt
+        ]
+    );
+    let file = b"phone,consent,consent_source,consent_at\n\
+        +14155552671,yes,web form,2026-05-01T10:00:00-04:00\n\
+        +14155552672,yes,call,2026-05-01\n\
+        +14155552673,yes,call,yesterday\n\
+        +14155552674,yes,call,1999-12-31\n";
+    let (_, rows) = parse(file, 9).unwrap();
+    let results: Vec<_> = rows
+        .iter()
+        .map(|(_, r)| r.clone().map(|_| "ok".to_owned()).unwrap_or_else(|e| e))
+        .collect();
+    assert_eq!(
+        results,
+        ["ok", "ok", "invalid_consent_time", "invalid_consent_time"]
+    );
+}
+
+#[test]
+fn consent_times_are_read_as_rfc_3339_or_a_utc_date_and_time() {
+    use chrono::{TimeZone, Utc};
+    let at = |s| row::parse_consent_time(s);
+    let may_1 = |h, m| Some(Utc.with_ymd_and_hms(2026, 5, 1, h, m, 0).unwrap());
+    assert_eq!(at("2026-05-01T10:00:00-04:00"), may_1(14, 0));
+    assert_eq!(at("2026-05-01 14:30"), may_1(14, 30));
+    assert_eq!(at("2026-05-01T14:30:00"), may_1(14, 30));
+    assert_eq!(at("2026-05-01"), may_1(0, 0));
+    for bad in ["05/01/2026", "2026-13-01", "soon", "2100-01-01"] {
+        assert_eq!(at(bad), None, "{bad}");
+    }
+}

@@ -44,6 +44,12 @@ pub struct Contact {
     /// Consent from the CSV; `None` when the column is absent or empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<bool>,
+    /// Where the consent was given (a form, a call recording, a signed paper), from the CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_source: Option<String>,
+    /// When the consent was given, from the CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_at: Option<DateTime<Utc>>,
     /// Every other column, for the agent to personalize the call.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub custom: BTreeMap<String, String>,
@@ -53,6 +59,11 @@ impl Contact {
     /// Where the contact may be, for the calling window.
     pub fn location(&self) -> LeadLocation {
         LeadLocation::of(&self.phone, self.timezone, self.state.as_ref())
+    }
+
+    /// Consent is recorded with its evidence: yes, where it was given and when.
+    pub fn has_consent_evidence(&self) -> bool {
+        self.consent == Some(true) && self.consent_source.is_some() && self.consent_at.is_some()
     }
 }
 
@@ -77,6 +88,9 @@ pub enum SkipReason {
     DoNotCall,
     /// The campaign requires consent and the lead has none.
     NoConsent,
+    /// The campaign requires evidence of consent (its source and time) and the lead's row
+    /// did not give both.
+    NoConsentEvidence,
     /// The campaign ended (end date, completion or cancellation) before the lead finished.
     CampaignEnded,
     /// The calling window never opens for this lead within the campaign.
@@ -92,6 +106,7 @@ impl SkipReason {
             Self::Manual => "manual",
             Self::DoNotCall => "do_not_call",
             Self::NoConsent => "no_consent",
+            Self::NoConsentEvidence => "no_consent_evidence",
             Self::CampaignEnded => "campaign_ended",
             Self::WindowNeverOpens => "window_never_opens",
             Self::UnknownTimeZone => "unknown_time_zone",

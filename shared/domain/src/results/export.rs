@@ -11,8 +11,18 @@ use crate::lead::Lead;
 use crate::status::LeadStatus;
 
 /// Columns before the custom fields.
-const CONTACT_COLUMNS: [&str; 9] = [
-    "lead_id", "phone", "name", "email", "company", "timezone", "state", "consent", "line",
+const CONTACT_COLUMNS: [&str; 11] = [
+    "lead_id",
+    "phone",
+    "name",
+    "email",
+    "company",
+    "timezone",
+    "state",
+    "consent",
+    "consent_source",
+    "consent_at",
+    "line",
 ];
 
 /// Columns after the custom fields.
@@ -93,6 +103,11 @@ impl ExportLayout {
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default(),
             contact.consent.map(|c| c.to_string()).unwrap_or_default(),
+            text(&contact.consent_source),
+            contact
+                .consent_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
             lead.source.line.to_string(),
         ];
         row.extend(

@@ -23,6 +23,8 @@ pub struct Browser {
     pub screenshots: PathBuf,
     _profile: PathBuf,
     shots: usize,
+    /// Downloads already handed out by [`Browser::downloaded`].
+    taken: Vec<PathBuf>,
 }
 
 impl Browser {
@@ -101,6 +103,7 @@ impl Browser {
             screenshots,
             _profile: profile,
             shots: 0,
+            taken: Vec::new(),
         }
     }
 
@@ -237,8 +240,8 @@ impl Browser {
         assert_eq!(unlabelled, json!([]), "unlabelled controls on {page}");
     }
 
-    /// Waits for a finished download (no partial file left) and returns its path.
-    pub async fn downloaded(&self) -> PathBuf {
+    /// Waits for a new finished download (no partial file left) and returns its path.
+    pub async fn downloaded(&mut self) -> PathBuf {
         let started = Instant::now();
         loop {
             let files: Vec<PathBuf> = std::fs::read_dir(&self.downloads)
@@ -250,9 +253,14 @@ impl Browser {
                     || p.file_name()
                         .is_some_and(|n| n.to_string_lossy().starts_with('.'))
             };
-            let done: Vec<&PathBuf> = files.iter().filter(|p| !partial(p)).collect();
+            let done: Vec<&PathBuf> = files
+                .iter()
+                .filter(|p| !partial(p) && !self.taken.contains(p))
+                .collect();
             if let (false, Some(file)) = (files.iter().any(partial), done.first()) {
-                return (*file).clone();
+                let file = (*file).clone();
+                self.taken.push(file.clone());
+                return file;
             }
             assert!(started.elapsed() < STEP_LIMIT, "no download finished");
             tokio::time::sleep(Duration::from_millis(200)).await;

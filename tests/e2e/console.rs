@@ -9,7 +9,7 @@ use local_runner::{Runner, RunnerConfig};
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::support::wait_for;
+use crate::support::{runner_with_agent_and_key, wait_for};
 
 /// The sample contacts file the README's demo uses.
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/sample/contacts.csv");
@@ -19,28 +19,15 @@ const CAMPAIGN_LIMIT: Duration = Duration::from_secs(300);
 /// A runner whose virtual clock starts on a Monday afternoon in New York (every US zone is in
 /// its calling hours), a tenant's key, and an outbound agent made through the API.
 pub async fn console_world() -> (Runner, ApiClient, String, Value) {
-    let runner = Runner::start(RunnerConfig {
+    let config = RunnerConfig {
         port: 0,
         speed: 300.0,
         start_at: "2026-06-08T19:00:00Z".parse().unwrap(),
         simulator: SimulatorConfig::new(17, "console-simulator-secret"),
         dialers: 4,
         prefix: emulator::unique_prefix("console"),
-    })
-    .await
-    .expect("the runner starts on the emulator");
-    let key = local_runner::demo::demo_tenant(&runner, "console")
-        .await
-        .unwrap();
-    let api = ApiClient::new(&runner.base_url, &key);
-    let agent = api
-        .post(
-            "/v1/agents",
-            &json!({"name": "Ava", "mode": "outbound", "provider": "simulator",
-                "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava"}),
-        )
-        .await
-        .unwrap();
+    };
+    let (runner, api, agent, key) = runner_with_agent_and_key(config, "console").await;
     (runner, api, key, agent)
 }
 
@@ -188,13 +175,18 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
     // A lead's attempt history, from the lead table.
     browser.click("#leads details summary").await;
     let history = browser.text("#leads details[open] ol.history li").await;
+    let allowed = browser.text("#leads details[open] .clearance").await;
+    assert!(
+        allowed.starts_with("Allowed: America/") && allowed.contains("not on the DNC list"),
+        "each call says why it was allowed: {allowed}"
+    );
     assert!(
         history.contains(':'),
         "an attempt with its time and outcome: {history}"
     );
     browser.shot("dashboard-completed").await;
 
-    browser.click_text("Export").await;
+    browser.click_text("Export results").await;
     browser.click("#export-download").await;
     let file = browser.downloaded().await;
     let mut rows = csv::Reader::from_path(&file).expect("the download is a CSV");
@@ -205,6 +197,31 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
         file.display()
     );
     browser.shot("exported").await;
+
+    // What allowed each call: one row per attempt and zone, every attempt there.
+    browser.click_text("Export clearances").await;
+    browser
+        .until(
+            "the clearances export is offered",
+            Duration::from_secs(60),
+            "document.querySelector('#export-download')?.download?.endsWith('clearances.csv')",
+        )
+        .await;
+    browser.click("#export-download").await;
+    let file = browser.downloaded().await;
+    let mut reader = csv::Reader::from_path(&file).expect("a CSV");
+    let mut attempts = std::collections::HashSet::new();
+    for row in reader.deserialize::<std::collections::HashMap<String, String>>() {
+        let row = row.expect("a clearance row");
+        assert_eq!(row["dnc_checked_at"], row["started_at"], "{row:?}");
+        assert_ne!(row["window_range"], "none", "{row:?}");
+        attempts.insert((row["lead_id"].clone(), row["attempt"].clone()));
+    }
+    assert_eq!(
+        attempts.len() as i64,
+        progress["calls_placed"].as_i64().unwrap(),
+        "a clearance for every call placed"
+    );
 }
 
 async fn pause_and_resume_a_second_campaign(browser: &mut Browser, api: &ApiClient, agent: &str) {

@@ -29,6 +29,15 @@ where
 /// A runner on the emulator with tenant `tenant`, an API client with its key, and an outbound
 /// simulator agent.
 pub async fn runner_with_agent(config: RunnerConfig, tenant: &str) -> (Runner, ApiClient, Value) {
+    let (runner, api, agent, _) = runner_with_agent_and_key(config, tenant).await;
+    (runner, api, agent)
+}
+
+/// The same, and the tenant's API key (for signing in to the console).
+pub async fn runner_with_agent_and_key(
+    config: RunnerConfig,
+    tenant: &str,
+) -> (Runner, ApiClient, Value, String) {
     let runner = Runner::start(config)
         .await
         .expect("the runner starts on the emulator");
@@ -46,7 +55,7 @@ pub async fn runner_with_agent(config: RunnerConfig, tenant: &str) -> (Runner, A
         )
         .await
         .unwrap();
-    (runner, api, agent)
+    (runner, api, agent, key)
 }
 
 /// Requests an export of campaign `id`, waits for it, and downloads the file.

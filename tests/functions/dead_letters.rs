@@ -35,11 +35,21 @@ async fn a_dead_lettered_export_is_marked_failed_and_a_finished_one_is_left_alon
     };
     let now = world.clock.now();
     let running = ExportId::parse("exp-running").unwrap();
-    let mut record = new_export(&world.campaign, running.clone(), now);
+    let mut record = new_export(
+        &world.campaign,
+        running.clone(),
+        ports::store::ExportKind::Leads,
+        now,
+    );
     record.status = ExportStatus::Running;
     world.store.create_export(&record).await.unwrap();
     let finished = ExportId::parse("exp-done").unwrap();
-    let mut done = new_export(&world.campaign, finished.clone(), now);
+    let mut done = new_export(
+        &world.campaign,
+        finished.clone(),
+        ports::store::ExportKind::Leads,
+        now,
+    );
     done.status = ExportStatus::Completed;
     world.store.create_export(&done).await.unwrap();
 

@@ -92,7 +92,68 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
     }
     never_a_dnc_number(&mut f, &calls, &leads, o.dnc_added);
     never_outside_the_window(&mut f, &calls, &leads, o.config);
+    every_call_is_cleared(&mut f, &calls, &leads, o.config);
     Ok(f)
+}
+
+/// Every call the network saw has its attempt's clearance, and the clearance alone — re-checked
+/// against the published rules and the campaign — allowed it; its zones are the lead's and its
+/// instant the attempt's start.
+fn every_call_is_cleared(
+    f: &mut Findings,
+    calls: &[SimulatedCall],
+    leads: &[Lead],
+    config: &CampaignConfig,
+) {
+    let by_id: HashMap<String, &Lead> = leads.iter().map(|l| (l.id.to_string(), l)).collect();
+    let mut verified = 0;
+    for call in calls {
+        let Some(lead) = by_id.get(call.reference.lead.as_str()) else {
+            continue; // reported by the window check
+        };
+        let attempt = call.reference.attempt;
+        let found = lead
+            .state
+            .log
+            .iter()
+            .find(|r| r.attempt == attempt)
+            .map(|r| (r.started_at, r.clearance.as_ref()))
+            .or_else(|| {
+                lead.state
+                    .call
+                    .as_ref()
+                    .filter(|c| c.attempt == attempt)
+                    .map(|c| (c.started_at, c.clearance.as_ref()))
+            });
+        let what = format!("{} attempt {attempt}", lead.contact.phone);
+        let Some((started_at, Some(record))) = found else {
+            f.fail("clearance", format!("{what}: no clearance recorded"));
+            continue;
+        };
+        let mut findings = domain::clearance::verify(record, config);
+        let zones: Vec<&str> = record.zones.iter().map(|z| z.zone.as_str()).collect();
+        let expected: Vec<&str> = lead
+            .contact
+            .location()
+            .zones
+            .iter()
+            .map(|z| z.name())
+            .collect();
+        if zones != expected {
+            findings.push(format!("zones {zones:?} are not the lead's {expected:?}"));
+        }
+        if record.at != started_at {
+            findings.push(format!(
+                "decided at {} but started at {started_at}",
+                record.at
+            ));
+        }
+        for finding in findings {
+            f.fail("clearance", format!("{what}: {finding}"));
+        }
+        verified += 1;
+    }
+    f.figures.insert("clearances verified", verified);
 }
 
 /// Promise 1, never double-dial: at most one call per (lead, attempt).

@@ -9,15 +9,15 @@ use bootstrap::results::{ReconcileReport, ResultsJob, new_export};
 use chrono::{DateTime, Utc};
 use domain::ids::ExportId;
 use domain::results::Analytics;
-use ports::store::{Counters, Exports, Reports};
+use ports::store::{Counters, ExportKind, Exports, Reports};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Tenant;
 use crate::campaigns::find;
 use crate::error::{ApiError, Problem};
-use crate::extract::path_id;
+use crate::extract::{ValidQuery, path_id};
 
 /// A campaign's analytics: connection and completion rates, average call time, outcome
 /// distribution, attempts per lead, and calls per hour.
@@ -36,14 +36,45 @@ pub(crate) async fn analytics(
     Ok(Json(Analytics::compute(&counters.tally(), &hours)))
 }
 
+/// What an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKindView {
+    /// One row per lead: its fields, status, attempts, outcome, disposition, times.
+    Leads,
+    /// One row per attempt and zone: what allowed each call (rules version, local time,
+    /// window and legal ranges, DNC check, consent, 24-hour cap, caller number).
+    Clearances,
+}
+
+impl From<ExportKind> for ExportKindView {
+    fn from(kind: ExportKind) -> Self {
+        match kind {
+            ExportKind::Leads => Self::Leads,
+            ExportKind::Clearances => Self::Clearances,
+        }
+    }
+}
+
+/// Which export to start.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportQuery {
+    /// `leads` (the default) or `clearances`.
+    kind: Option<ExportKindView>,
+}
+
 /// An export job.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ExportView {
     /// The export's id.
     pub id: String,
+    /// What it holds.
+    pub kind: ExportKindView,
     /// `queued`, `running`, `completed` or `failed`.
     pub status: String,
-    /// Lead rows written.
+    /// Rows written (leads; for `clearances`, attempt-zone rows).
     pub rows: u64,
     /// Size of the CSV.
     pub bytes: u64,
@@ -76,6 +107,7 @@ async fn export_view(
     };
     Ok(ExportView {
         id: record.id.to_string(),
+        kind: record.kind.into(),
         status: record.status.as_str().to_owned(),
         rows: record.rows,
         bytes: record.bytes,
@@ -86,19 +118,28 @@ async fn export_view(
     })
 }
 
-/// Starts an export of the campaign's results: one CSV row per lead with its fields, status,
-/// attempts, outcome, disposition, talk time and call times. Poll the export for its URL.
-#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/exports", tag = "results", params(("campaign_id" = String, Path)),
-    responses((status = 202, body = ExportView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+/// Starts an export of the campaign: by default its results, one CSV row per lead with its
+/// fields, status, attempts, outcome, disposition, talk time and call times; with
+/// `kind=clearances`, one row per attempt and zone saying what allowed the call. Poll the
+/// export for its URL.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/exports", tag = "results",
+    params(("campaign_id" = String, Path), ExportQuery),
+    responses((status = 202, body = ExportView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem)))]
 pub(crate) async fn create_export(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     Path(campaign_id): Path<String>,
+    ValidQuery(query): ValidQuery<ExportQuery>,
 ) -> Result<(StatusCode, Json<ExportView>), ApiError> {
     let campaign = find(&state, &tenant, campaign_id).await?.reference();
     let id = ExportId::parse(ulid::Ulid::generate().to_string().to_lowercase())
         .expect("a ULID is a valid id");
-    let record = new_export(&campaign, id.clone(), state.clock.now());
+    let kind = match query.kind {
+        Some(ExportKindView::Clearances) => ExportKind::Clearances,
+        _ => ExportKind::Leads,
+    };
+    let record = new_export(&campaign, id.clone(), kind, state.clock.now());
     state.store.create_export(&record).await?;
     ResultsJob::Export {
         campaign,

@@ -127,6 +127,11 @@ pub struct AttemptView {
     pub transfer_requested: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub transferred: bool,
+    /// What allowed the call: the rules' version, each zone's local time and the window and
+    /// legal ranges it fell in, when the Do-Not-Call list was checked, the consent evidence,
+    /// the calls in the 24 hours before against the cap, the caller number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearance: Option<domain::clearance::CallClearance>,
     /// The provider's machine-detection verdict (`human`, `machine_end_beep`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_by: Option<String>,
@@ -230,6 +235,7 @@ impl From<Lead> for LeadView {
                     callback_at: r.report.callback_at,
                     transfer_requested: r.report.transfer,
                     transferred: r.transferred,
+                    clearance: r.clearance,
                     answered_by: r.answered_by,
                     fields_left_out: r.fields_left_out,
                 })

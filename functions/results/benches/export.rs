@@ -57,6 +57,7 @@ fn lead(campaign: &CampaignRef, i: usize, t0: DateTime<Utc>) -> Lead {
         answered_by: None,
         fields_left_out: Vec::new(),
         transferred: false,
+        clearance: None,
     };
     match i % 4 {
         0 => {
@@ -223,7 +224,12 @@ async fn main() -> anyhow::Result<()> {
 
     let export = ExportId::parse("bench-export")?;
     store
-        .create_export(&results::new_export(&campaign, export.clone(), t0))
+        .create_export(&results::new_export(
+            &campaign,
+            export.clone(),
+            ports::store::ExportKind::Leads,
+            t0,
+        ))
         .await?;
     let rss_before = status_line("VmRSS:");
     reset_peak();

@@ -12,8 +12,9 @@ use adapters::store::DynamoStore;
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, ExportId};
 use domain::import::header::{Column, HeaderMap};
-use domain::results::{ExportLayout, HourTally, Tally, Timeline};
-use ports::store::{ExportRecord, ExportStatus, StoreError, WriteError};
+use domain::lead::Lead;
+use domain::results::{ExportLayout, HourTally, Tally, Timeline, clearance_header, clearance_rows};
+use ports::store::{ExportKind, ExportRecord, ExportStatus, StoreError, WriteError};
 use serde::{Deserialize, Serialize};
 
 /// Leads read per page.
@@ -100,7 +101,7 @@ pub async fn run_export(
     }
     record.status = ExportStatus::Running;
     store.save_export(&record).await?;
-    match write_export(store, blobs, campaign, &record.object_key).await {
+    match write_export(store, blobs, campaign, &record.object_key, record.kind).await {
         Ok((rows, bytes)) => {
             record.status = ExportStatus::Completed;
             record.rows = rows;
@@ -122,19 +123,29 @@ async fn write_export(
     blobs: &Blobs,
     campaign: &CampaignRef,
     key: &str,
+    kind: ExportKind,
 ) -> Result<(u64, u64), ResultsError> {
     let layout = layout(store, campaign).await?;
+    let header = match kind {
+        ExportKind::Leads => layout.header(),
+        ExportKind::Clearances => clearance_header(),
+    };
+    let rows_of = |lead: &Lead| match kind {
+        ExportKind::Leads => vec![layout.row(lead)],
+        ExportKind::Clearances => clearance_rows(lead),
+    };
     let mut upload = blobs.multipart(key, "text/csv; charset=utf-8").await?;
     // One CSV writer per page, over one buffer handed to the upload after each page.
     let mut buffer = Vec::with_capacity(1 << 20);
     let mut rows = 0u64;
     let mut cursor = None;
     let result: Result<(), ResultsError> = async {
-        write_rows(&mut buffer, [layout.header()])?;
+        write_rows(&mut buffer, [header])?;
         loop {
             let (page, next) = store.list_leads(campaign, None, cursor, PAGE).await?;
-            write_rows(&mut buffer, page.iter().map(|lead| layout.row(lead)))?;
-            rows += page.len() as u64;
+            let page_rows: Vec<Vec<String>> = page.iter().flat_map(&rows_of).collect();
+            rows += page_rows.len() as u64;
+            write_rows(&mut buffer, page_rows)?;
             upload.write(&buffer).await?;
             buffer.clear();
             match next {
@@ -363,8 +374,14 @@ pub async fn give_up_job(
 }
 
 /// A new export job's record.
-pub fn new_export(campaign: &CampaignRef, id: ExportId, now: DateTime<Utc>) -> ExportRecord {
+pub fn new_export(
+    campaign: &CampaignRef,
+    id: ExportId,
+    kind: ExportKind,
+    now: DateTime<Utc>,
+) -> ExportRecord {
     ExportRecord {
+        kind,
         object_key: export_key(campaign, &id),
         id,
         campaign: campaign.clone(),

@@ -26,6 +26,7 @@
 pub mod agent;
 pub mod call_report;
 pub mod call_token;
+pub mod clearance;
 pub mod config;
 pub mod eligibility;
 pub mod holidays;

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use domain::clearance::clearance;
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState, SkipReason};
@@ -174,6 +175,10 @@ where
         let Ok(attempt) = calling.start_call(&token, &message.call.provider, now, deadline) else {
             return Ok(Claim::Lost(DialOutcome::Done("not leased")));
         };
+        // What allows this call, written in the same transaction that checks the DNC list.
+        if let Some(call) = calling.call.as_mut() {
+            call.clearance = Some(clearance(lead, config, now, message.call.from.as_str()));
+        }
         let account = self.provider(&message.call.provider)?.account();
         let key = LeadRef {
             campaign: message.campaign.clone(),

@@ -78,22 +78,27 @@ function buttons(id, status, act, exportBox) {
   if (status === 'paused') list.push(button('resume', 'Resume'));
   if (['active', 'scheduled', 'paused'].includes(status)) list.push(button('cancel', 'Cancel', 'danger'));
   if (status === 'draft') list.push(h('a', { className: 'button', href: `#/campaigns/new/${id}` }, 'Continue setting up'));
-  list.push(h('button', { type: 'button', className: 'secondary', onclick: () => exportCsv(id, exportBox) }, 'Export'));
+  list.push(h('button', { type: 'button', className: 'secondary', onclick: () => exportCsv(id, exportBox, 'leads') }, 'Export results'));
+  list.push(h('button', { type: 'button', className: 'secondary', onclick: () => exportCsv(id, exportBox, 'clearances') }, 'Export clearances'));
   return list;
 }
 
-/** Requests an export and offers its download once written. */
-async function exportCsv(id, box) {
+/**
+ * Requests an export — `leads` (a row per lead) or `clearances` (a row per attempt and zone:
+ * what allowed each call) — and offers its download once written.
+ */
+async function exportCsv(id, box, kind) {
   box.replaceChildren(h('p', { role: 'status' }, 'Preparing the export…'));
   try {
-    let record = await api('POST', `/v1/campaigns/${id}/exports`);
+    let record = await api('POST', `/v1/campaigns/${id}/exports?kind=${kind}`);
     while (record.status === 'queued' || record.status === 'running') {
       await new Promise((resolve) => { setTimeout(resolve, 1000); });
       record = await api('GET', `/v1/campaigns/${id}/exports/${record.id}`);
     }
     if (record.status !== 'completed') throw new Error(record.error || 'the export failed');
-    box.replaceChildren(h('p', { className: 'notice' }, `Export ready: ${fmt.number(record.rows)} leads. `,
-      h('a', { href: record.download_url, download: `campaign-${id}.csv`, id: 'export-download' }, 'Download the CSV')));
+    const what = kind === 'clearances' ? 'attempt-zone rows of call clearances' : 'leads';
+    box.replaceChildren(h('p', { className: 'notice' }, `Export ready: ${fmt.number(record.rows)} ${what}. `,
+      h('a', { href: record.download_url, download: `campaign-${id}-${kind}.csv`, id: 'export-download' }, 'Download the CSV')));
     announce('Export ready');
   } catch (error) {
     box.replaceChildren(h('p', { className: 'errors', role: 'alert' }, `Export failed: ${error.message}`));

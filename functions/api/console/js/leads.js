@@ -71,5 +71,14 @@ function history(lead) {
       `${fmt.when(c.started_at)}: ${label(c.outcome)}, ${fmt.seconds(c.duration_seconds)}`,
       c.disposition ? ` — ${label(c.disposition)}` : '',
       c.opted_out ? ' — opted out' : '',
-      Object.keys(c.results || {}).length ? ` — ${Object.entries(c.results).map(([k, v]) => `${k}: ${v}`).join(', ')}` : ''))));
+      Object.keys(c.results || {}).length ? ` — ${Object.entries(c.results).map(([k, v]) => `${k}: ${v}`).join(', ')}` : '',
+      c.clearance ? h('div', { className: 'hint clearance' }, allowedBy(c.clearance)) : null))));
+}
+
+/** Why the call was allowed, in a line: each zone's local time in its ranges, DNC, cap, caller. */
+function allowedBy(c) {
+  const zones = c.zones.map((z) => `${z.zone} ${z.local.slice(11)} (window ${z.window}, legal ${z.legal})`).join('; ');
+  const cap = c.cap_per_24h ? ` of ${c.cap_per_24h}` : '';
+  const consent = c.consent_rule === 'none' ? '' : `; consent ${c.consent_rule}${c.consent_source ? ` (${c.consent_source})` : ''}`;
+  return `Allowed: ${zones}; not on the DNC list at ${fmt.when(c.dnc_checked_at)}; ${c.calls_in_24h}${cap} calls in the 24 h before${consent}; from ${c.caller_number}; rules ${c.rules}`;
 }

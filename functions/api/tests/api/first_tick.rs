@@ -24,6 +24,15 @@ async fn leased(app: &App, id: &str) -> usize {
     leads.iter().filter(|l| l.state.lease.is_some()).count()
 }
 
+/// Reads campaign `id`'s configuration, changes it with `edit`, and puts it back.
+async fn edit_config(app: &App, key: &str, id: &str, edit: impl FnOnce(&mut Value)) {
+    let path = format!("/v1/campaigns/{id}");
+    let mut spec = app.get(key, &path).await.body["config"].clone();
+    edit(&mut spec);
+    let r = app.call(key, http::Method::PUT, &path, Some(spec)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
+
 async fn messages_on_the_dial_queue(app: &App) -> usize {
     let mut seen = 0;
     loop {
@@ -110,18 +119,11 @@ async fn a_campaign_launched_on_a_blackout_day_dials_nobody_and_its_dry_run_says
     let app = App::spawn_ticking("blackout").await;
     let key = app.tenant("t1", Plan::Starter).await;
     let id = app.campaign(&key, "t1", 3).await;
-    let mut spec = app.get(&key, &format!("/v1/campaigns/{id}")).await.body["config"].clone();
     // t0 is Wednesday June 10 in New York; the leads are New York numbers.
-    spec["schedule"]["blackout"] = json!([{"from": "2026-06-10"}, {"from": "2020-01-01"}]);
-    let r = app
-        .call(
-            &key,
-            http::Method::PUT,
-            &format!("/v1/campaigns/{id}"),
-            Some(spec),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    edit_config(&app, &key, &id, |spec| {
+        spec["schedule"]["blackout"] = json!([{"from": "2026-06-10"}, {"from": "2020-01-01"}]);
+    })
+    .await;
 
     let dry = app
         .post(&key, &format!("/v1/campaigns/{id}/dry-run"), json!({}))
@@ -170,17 +172,10 @@ fn consented(n: u32, consent: Option<bool>, source: Option<&str>, at: Option<&st
 /// with half of it and one without consent.
 async fn campaign_requiring_evidence(app: &App, key: &str) -> String {
     let id = app.campaign(key, "t1", 0).await;
-    let mut spec = app.get(key, &format!("/v1/campaigns/{id}")).await.body["config"].clone();
-    spec["consent_evidence_required"] = json!(true);
-    let r = app
-        .call(
-            key,
-            http::Method::PUT,
-            &format!("/v1/campaigns/{id}"),
-            Some(spec),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    edit_config(app, key, &id, |spec| {
+        spec["consent_evidence_required"] = json!(true)
+    })
+    .await;
     let may_1 = Some("2026-05-01T10:00:00Z");
     let contacts = vec![
         consented(0, Some(true), Some("web form"), may_1),

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::http::StatusCode;
 use chrono::Duration;
+use domain::clearance::{CallClearance, ZoneClearance};
 use domain::ids::{CampaignId, CampaignRef, ImportId, LeadId, TenantId};
 use domain::import::{Encoding, Sniffed};
 use domain::lead::{AttemptRecord, Contact, ImportSource, Lead, LeadState, SkipReason};
@@ -44,6 +45,31 @@ fn attempt(
         answered_by: None,
         fields_left_out: Vec::new(),
         transferred: false,
+        clearance: Some(clearance_at(t0() + Duration::minutes(minutes))),
+    }
+}
+
+/// What allowed a call to a New York number at `at` (10:00 local and on, Wednesday).
+fn clearance_at(at: chrono::DateTime<chrono::Utc>) -> CallClearance {
+    let local = at.with_timezone(&chrono_tz::America::New_York);
+    CallClearance {
+        rules: domain::legal::RuleSet::current().version.to_owned(),
+        at,
+        zones: vec![ZoneClearance {
+            zone: "America/New_York".into(),
+            local: local.format("%Y-%m-%dT%H:%M %a").to_string(),
+            window: "09:00-18:00".into(),
+            legal: "08:00-21:00".into(),
+        }],
+        subdivisions: vec!["US-NY".into()],
+        dnc_checked_at: at,
+        consent_rule: "none".into(),
+        consent: None,
+        consent_source: None,
+        consent_at: None,
+        calls_in_24h: 0,
+        cap_per_24h: None,
+        caller_number: "+14155550199".into(),
     }
 }
 
@@ -174,7 +200,7 @@ async fn download(url: &str) -> String {
 }
 
 /// The export's columns, in order.
-const EXPORT_HEADER: [&str; 23] = [
+const EXPORT_HEADER: [&str; 24] = [
     "lead_id",
     "phone",
     "name",
@@ -198,14 +224,14 @@ const EXPORT_HEADER: [&str; 23] = [
     "reason",
     "extra_fields",
     "call_results",
+    "call_clearances",
 ];
 
 /// Requests an export of `campaign`, runs the results worker, checks the export completed with
 /// `rows` rows, and downloads it.
-async fn export_and_download(app: &App, key: &str, campaign: &str, rows: usize) -> String {
-    let started = app
-        .post(key, &format!("/v1/campaigns/{campaign}/exports"), json!({}))
-        .await;
+async fn export_and_download(app: &App, key: &str, path: &str, rows: usize) -> String {
+    let campaign = path.split('/').nth(3).unwrap();
+    let started = app.post(key, path, json!({})).await;
     assert_eq!(started.status, StatusCode::ACCEPTED, "{:?}", started.body);
     assert_eq!(started.body["status"], "queued");
     assert!(started.body.get("download_url").is_none());
@@ -246,7 +272,8 @@ async fn an_export_has_one_row_per_lead_equal_to_the_lead_and_neutralizes_formul
     let key = app.tenant("acme", Plan::Enterprise).await;
     let (campaign, leads) = finished_campaign(&app, &key, "acme").await;
 
-    let text = export_and_download(&app, &key, &campaign, leads.len()).await;
+    let path = format!("/v1/campaigns/{campaign}/exports");
+    let text = export_and_download(&app, &key, &path, leads.len()).await;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -426,5 +453,55 @@ async fn a_repair_is_refused_when_the_campaign_moved_during_the_count() {
         current.count(LeadStatus::Pending),
         1,
         "the newer count is kept"
+    );
+}
+
+#[tokio::test]
+async fn a_clearances_export_has_a_row_per_attempt_and_zone_saying_what_allowed_the_call() {
+    let app = App::spawn("export-clearances").await;
+    let key = app.tenant("acme", Plan::Enterprise).await;
+    let (campaign, leads) = finished_campaign(&app, &key, "acme").await;
+    let attempts: Vec<(&Lead, &AttemptRecord)> = leads
+        .iter()
+        .flat_map(|l| l.state.log.iter().map(move |r| (l, r)))
+        .collect();
+    assert!(!attempts.is_empty());
+    let path = format!("/v1/campaigns/{campaign}/exports?kind=clearances");
+    let text = export_and_download(&app, &key, &path, attempts.len()).await;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        domain::results::CLEARANCE_COLUMNS
+    );
+    let rows: Vec<HashMap<String, String>> = reader.deserialize().map(Result::unwrap).collect();
+    for (lead, record) in attempts {
+        let row = rows
+            .iter()
+            .find(|r| {
+                r["lead_id"] == lead.id.as_str() && r["attempt"] == record.attempt.to_string()
+            })
+            .expect("a row for every attempt");
+        let c = record.clearance.as_ref().unwrap();
+        assert_eq!(row["zone"], "America/New_York");
+        assert_eq!(row["local_time"], c.zones[0].local);
+        assert_eq!(row["window_range"], "09:00-18:00");
+        assert_eq!(row["dnc_checked_at"], row["started_at"]);
+        assert_eq!(
+            row["caller_number"], "'+14155550199",
+            "neutralized like every cell"
+        );
+    }
+    let refused = app
+        .post(
+            &key,
+            &format!("/v1/campaigns/{campaign}/exports?kind=everything"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        refused.body
     );
 }

@@ -76,6 +76,13 @@ fn parse(file: &[u8], piece: usize) -> Result<(HeaderMap, Vec<RowLine>), FileRef
     }
 }
 
+/// Each row's outcome: `ok` or its rejection reason.
+fn outcomes(rows: &[RowLine]) -> Vec<String> {
+    rows.iter()
+        .map(|(_, r)| r.clone().map(|_| "ok".to_owned()).unwrap_or_else(|e| e))
+        .collect()
+}
+
 fn ok(line: u64, s: &str) -> RowLine {
     (line, Ok(s.to_owned()))
 }
@@ -192,10 +199,7 @@ fn row_values_are_checked() {
         1.41555E+10,,,,,\n\
         +14155552676,,,,,,,z\n";
     let (_, rows) = parse(file, 17).unwrap();
-    let results: Vec<_> = rows
-        .iter()
-        .map(|(_, r)| r.clone().map(|_| "ok".to_owned()).unwrap_or_else(|e| e))
-        .collect();
+    let results = outcomes(&rows);
     assert_eq!(
         results,
         vec![
@@ -294,10 +298,7 @@ fn consent_source_and_time_columns_are_recognised_and_checked() {
         +14155552673,yes,call,yesterday\n\
         +14155552674,yes,call,1999-12-31\n";
     let (_, rows) = parse(file, 9).unwrap();
-    let results: Vec<_> = rows
-        .iter()
-        .map(|(_, r)| r.clone().map(|_| "ok".to_owned()).unwrap_or_else(|e| e))
-        .collect();
+    let results = outcomes(&rows);
     assert_eq!(
         results,
         ["ok", "ok", "invalid_consent_time", "invalid_consent_time"]

@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::call_report::AgentReport;
+use crate::clearance::CallClearance;
 use crate::ids::{ImportId, LeadId};
 use crate::phone::E164;
 use crate::retry::{AttemptReport, NextStep, Outcome, RetryPolicy};
@@ -152,6 +153,9 @@ pub struct ActiveCall {
     /// The call was handed to the transfer number (at most once).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub transferred: bool,
+    /// What allowed the call, recorded when the dialer committed to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearance: Option<CallClearance>,
 }
 
 /// One finished attempt.
@@ -185,6 +189,9 @@ pub struct AttemptRecord {
     /// The call was handed to the transfer number.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub transferred: bool,
+    /// What allowed the call (absent for attempts made before clearances were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearance: Option<CallClearance>,
 }
 
 impl AttemptRecord {
@@ -343,6 +350,7 @@ impl LeadState {
             voicemail_left: false,
             fields_left_out: Vec::new(),
             transferred: false,
+            clearance: None,
         });
         self.recent_starts.push(now);
         if self.recent_starts.len() > REMEMBERED_STARTS {
@@ -438,6 +446,7 @@ impl LeadState {
             answered_by: call.answered_by,
             fields_left_out: call.fields_left_out,
             transferred: call.transferred,
+            clearance: call.clearance,
         };
         self.call = None;
         match policy.decide(report, history, now) {

@@ -26,7 +26,7 @@ const CONTACT_COLUMNS: [&str; 11] = [
 ];
 
 /// Columns after the custom fields.
-const RESULT_COLUMNS: [&str; 10] = [
+const RESULT_COLUMNS: [&str; 11] = [
     "status",
     "attempts",
     "last_outcome",
@@ -37,6 +37,7 @@ const RESULT_COLUMNS: [&str; 10] = [
     "reason",
     "extra_fields",
     "call_results",
+    "call_clearances",
 ];
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a tab / carriage
@@ -130,6 +131,18 @@ impl ExportLayout {
             .flat_map(|r| r.report.results.iter())
             .collect();
         row.push(name_value_pairs(&results));
+        // What allowed each attempt, one `attempt: summary` per attempt.
+        let clearances: Vec<String> = lead
+            .state
+            .log
+            .iter()
+            .filter_map(|r| {
+                r.clearance
+                    .as_ref()
+                    .map(|c| format!("{}: {}", r.attempt, c.summary()))
+            })
+            .collect();
+        row.push(clearances.join(" | "));
         row.into_iter()
             .map(|cell| match neutralize(&cell) {
                 Cow::Borrowed(_) => cell,

@@ -124,6 +124,17 @@ impl ExportStatus {
     }
 }
 
+/// What an export holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    /// One row per lead: its fields and what happened to it.
+    #[default]
+    Leads,
+    /// One row per attempt and zone: what allowed each call (its clearance).
+    Clearances,
+}
+
 /// An export job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportRecord {
@@ -133,9 +144,12 @@ pub struct ExportRecord {
     pub campaign: CampaignRef,
     /// Where it is.
     pub status: ExportStatus,
+    /// What it holds. (Stored as `contents`: `kind` names the item's type in the table.)
+    #[serde(default, rename = "contents")]
+    pub kind: ExportKind,
     /// The object written (`exports/{tenant}/{campaign}/{export}.csv`).
     pub object_key: String,
-    /// Lead rows written.
+    /// Rows written (leads, or attempt-zone rows of a clearances export).
     #[serde(default)]
     pub rows: u64,
     /// Bytes written.

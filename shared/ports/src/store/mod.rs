@@ -12,7 +12,7 @@ mod repos;
 mod transition;
 
 pub use access::{ApiKeyRecord, TenantRecord, home_country_only};
-pub use jobs::{ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus};
+pub use jobs::{ExportKind, ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus};
 pub use listing::{
     DncEntry, DncRemoval, InsertOutcome, LeadCursor, QuarantineOwner, QuarantinedItem,
 };

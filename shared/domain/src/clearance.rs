@@ -1,0 +1,272 @@
+//! Why a call was allowed: the evidence recorded with every attempt at the moment the dialer
+//! committed to it (in the claim's own transaction), compact enough to live on the lead, and
+//! complete enough that a reader — an auditor, or [`verify`] — can re-check the decision from
+//! the record and the published rules alone, without the engine.
+
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::config::CampaignConfig;
+use crate::lead::Lead;
+use crate::legal::RuleSet;
+use crate::local_range::LocalRange;
+use crate::window::Subdivision;
+
+/// What allowed one attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallClearance {
+    /// The legal rule set's version the decision used.
+    pub rules: String,
+    /// When the dialer decided (the attempt's start).
+    pub at: DateTime<Utc>,
+    /// Every zone the lead may be in, with its local time and the ranges that allowed it.
+    pub zones: Vec<ZoneClearance>,
+    /// The subdivisions whose rules applied (area-code state, address state).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subdivisions: Vec<String>,
+    /// When the number was checked against the Do-Not-Call list (a condition of the claim's
+    /// transaction, so the same instant).
+    pub dnc_checked_at: DateTime<Utc>,
+    /// The consent the campaign required: `none`, `consent` or `evidence`.
+    pub consent_rule: String,
+    /// The lead's consent evidence, as imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_at: Option<DateTime<Utc>>,
+    /// Calls to the lead in the 24 hours before, and the strictest per-24-hour cap that
+    /// applied (absent: no cap).
+    pub calls_in_24h: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_per_24h: Option<u8>,
+    /// The caller number used.
+    pub caller_number: String,
+}
+
+/// One zone's part of a clearance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ZoneClearance {
+    /// IANA zone.
+    pub zone: String,
+    /// The local date and time, `YYYY-MM-DDTHH:MM` with its weekday (`Mon`).
+    pub local: String,
+    /// The campaign window's range it fell in (`HH:MM-HH:MM`).
+    pub window: String,
+    /// The legal hours of that date there (`HH:MM-HH:MM`).
+    pub legal: String,
+}
+
+/// The clearance of a call to `lead` decided at `at` from `caller_number`. Ranges read
+/// `none` where nothing allowed the instant (the verifier then reports it).
+pub fn clearance(
+    lead: &Lead,
+    config: &CampaignConfig,
+    at: DateTime<Utc>,
+    caller_number: &str,
+) -> CallClearance {
+    let rules = RuleSet::current();
+    let location = lead.contact.location();
+    let subdivisions: Vec<&str> = location
+        .subdivisions
+        .iter()
+        .map(Subdivision::as_str)
+        .collect();
+    let zones = location
+        .zones
+        .iter()
+        .map(|zone| {
+            let local = at.with_timezone(zone);
+            let minute = minute_of(local.hour(), local.minute());
+            let date = local.date_naive();
+            let weekday = date.weekday().num_days_from_monday() as usize;
+            let window = config
+                .window
+                .day(weekday)
+                .iter()
+                .find(|r| r.contains_minute(minute));
+            let legal = rules.allowed_on(date, subdivisions.iter().copied());
+            ZoneClearance {
+                zone: zone.name().to_owned(),
+                local: format!("{} {}", local.format("%Y-%m-%dT%H:%M"), local.format("%a")),
+                window: range_text(window.copied()),
+                legal: range_text(legal),
+            }
+        })
+        .collect();
+    let day_ago = at - Duration::hours(24);
+    CallClearance {
+        rules: rules.version.to_owned(),
+        at,
+        zones,
+        subdivisions: subdivisions.iter().map(|s| (*s).to_owned()).collect(),
+        dnc_checked_at: at,
+        consent_rule: consent_rule(config).to_owned(),
+        consent: lead.contact.consent,
+        consent_source: lead.contact.consent_source.clone(),
+        consent_at: lead.contact.consent_at,
+        calls_in_24h: lead
+            .state
+            .recent_starts
+            .iter()
+            .filter(|t| **t > day_ago && **t < at)
+            .count() as u8,
+        cap_per_24h: rules.max_calls_per_24h(subdivisions.iter().copied()),
+        caller_number: caller_number.to_owned(),
+    }
+}
+
+impl CallClearance {
+    /// One line for an export cell: each zone's local time and ranges, then the rest.
+    pub fn summary(&self) -> String {
+        let zones: Vec<String> = self
+            .zones
+            .iter()
+            .map(|z| {
+                format!(
+                    "{} {} window {} legal {}",
+                    z.zone, z.local, z.window, z.legal
+                )
+            })
+            .collect();
+        let cap = self.cap_per_24h.map_or(String::new(), |c| format!("/{c}"));
+        format!(
+            "{} at {}: {}; dnc checked {}; consent {}; {}{cap} calls in 24h; from {}",
+            self.rules,
+            self.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            zones.join(", "),
+            self.dnc_checked_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            self.consent_rule,
+            self.calls_in_24h,
+            self.caller_number
+        )
+    }
+}
+
+fn consent_rule(config: &CampaignConfig) -> &'static str {
+    if config.consent_evidence_required {
+        "evidence"
+    } else if config.consent_required {
+        "consent"
+    } else {
+        "none"
+    }
+}
+
+fn minute_of(hour: u32, minute: u32) -> u16 {
+    (hour * 60 + minute) as u16
+}
+
+fn range_text(range: Option<LocalRange>) -> String {
+    range.map_or_else(|| "none".to_owned(), |r| r.to_string())
+}
+
+/// Re-checks a clearance from the record alone against the published rules and the campaign's
+/// configuration; each finding says what does not hold. Empty: the call was allowed.
+pub fn verify(record: &CallClearance, config: &CampaignConfig) -> Vec<String> {
+    let mut findings = Vec::new();
+    let mut fail = |what: String| findings.push(what);
+    let rules = RuleSet::current();
+    if record.rules != rules.version {
+        fail(format!(
+            "rules {} are not the published {}",
+            record.rules, rules.version
+        ));
+    }
+    if record.zones.is_empty() {
+        fail("no zone: the lead's local time was unknown".into());
+    }
+    let subdivisions: Vec<&str> = record.subdivisions.iter().map(String::as_str).collect();
+    for z in &record.zones {
+        for finding in verify_zone(z, record.at, &subdivisions, config) {
+            fail(format!("{}: {finding}", z.zone));
+        }
+    }
+    if config.starts_at.is_some_and(|s| record.at < s)
+        || config.ends_at.is_some_and(|e| record.at >= e)
+    {
+        fail(format!("{} is outside the campaign's dates", record.at));
+    }
+    if record.dnc_checked_at != record.at {
+        fail(format!(
+            "the Do-Not-Call check at {} is not the decision's",
+            record.dnc_checked_at
+        ));
+    }
+    let consent_ok = match record.consent_rule.as_str() {
+        "none" => !config.consent_required,
+        "consent" => record.consent == Some(true) && !config.consent_evidence_required,
+        "evidence" => {
+            record.consent == Some(true)
+                && record.consent_source.is_some()
+                && record.consent_at.is_some()
+        }
+        _ => false,
+    };
+    if !consent_ok {
+        fail(format!(
+            "consent rule {:?} is not met or not the campaign's",
+            record.consent_rule
+        ));
+    }
+    if record.cap_per_24h != rules.max_calls_per_24h(subdivisions.iter().copied()) {
+        fail("the 24-hour cap recorded is not the rules'".into());
+    }
+    if record
+        .cap_per_24h
+        .is_some_and(|cap| record.calls_in_24h >= cap)
+    {
+        fail(format!(
+            "{} calls in 24 hours reached the cap",
+            record.calls_in_24h
+        ));
+    }
+    findings
+}
+
+fn verify_zone(
+    z: &ZoneClearance,
+    at: DateTime<Utc>,
+    subdivisions: &[&str],
+    config: &CampaignConfig,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(zone) = z.zone.parse::<Tz>() else {
+        return vec!["not a time zone".into()];
+    };
+    let local = at.with_timezone(&zone);
+    let expected = format!("{} {}", local.format("%Y-%m-%dT%H:%M"), local.format("%a"));
+    if z.local != expected {
+        out.push(format!("local time {} is not {expected}", z.local));
+    }
+    let minute = minute_of(local.hour(), local.minute());
+    let date = local.date_naive();
+    let weekday = date.weekday().num_days_from_monday() as usize;
+    let window_ok = config
+        .window
+        .day(weekday)
+        .iter()
+        .any(|r| r.to_string() == z.window && r.contains_minute(minute));
+    if !window_ok {
+        out.push(format!(
+            "{} is not in the campaign's window range {}",
+            z.local, z.window
+        ));
+    }
+    let legal = RuleSet::current().allowed_on(date, subdivisions.iter().copied());
+    if range_text(legal) != z.legal || !legal.is_some_and(|r| r.contains_minute(minute)) {
+        out.push(format!("{} is not in the legal hours {}", z.local, z.legal));
+    }
+    if config.blackout.covers(date) {
+        out.push(format!("{date} is a blackout day"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

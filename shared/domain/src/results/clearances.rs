@@ -1,0 +1,76 @@
+//! The clearances export: one row per attempt and zone, saying what allowed the call — for an
+//! auditor's spreadsheet, or a script that re-checks every call. Cells are neutralized like
+//! the results export's.
+
+use chrono::SecondsFormat;
+
+use super::export::neutralize;
+use crate::lead::Lead;
+
+/// The columns, in order.
+pub const CLEARANCE_COLUMNS: [&str; 19] = [
+    "lead_id",
+    "phone",
+    "attempt",
+    "started_at",
+    "outcome",
+    "rules",
+    "zone",
+    "local_time",
+    "window_range",
+    "legal_range",
+    "subdivisions",
+    "dnc_checked_at",
+    "consent_rule",
+    "consent",
+    "consent_source",
+    "consent_at",
+    "calls_in_24h",
+    "cap_per_24h",
+    "caller_number",
+];
+
+/// The header row.
+pub fn clearance_header() -> Vec<String> {
+    CLEARANCE_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+}
+
+/// A lead's rows: for each finished attempt with a clearance, one row per zone it considered.
+pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
+    let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut rows = Vec::new();
+    for record in &lead.state.log {
+        let Some(c) = &record.clearance else {
+            continue;
+        };
+        for zone in &c.zones {
+            let row = [
+                lead.id.to_string(),
+                lead.contact.phone.to_string(),
+                record.attempt.to_string(),
+                time(record.started_at),
+                record.outcome.as_str().to_owned(),
+                c.rules.clone(),
+                zone.zone.clone(),
+                zone.local.clone(),
+                zone.window.clone(),
+                zone.legal.clone(),
+                c.subdivisions.join(" "),
+                time(c.dnc_checked_at),
+                c.consent_rule.clone(),
+                c.consent.map(|b| b.to_string()).unwrap_or_default(),
+                c.consent_source.clone().unwrap_or_default(),
+                c.consent_at.map(time).unwrap_or_default(),
+                c.calls_in_24h.to_string(),
+                c.cap_per_24h.map(|n| n.to_string()).unwrap_or_default(),
+                c.caller_number.clone(),
+            ];
+            rows.push(
+                row.iter()
+                    .map(|cell| neutralize(cell).into_owned())
+                    .collect(),
+            );
+        }
+    }
+    rows
+}

@@ -4,8 +4,10 @@
 Inputs, each printed with the result so it can be challenged:
 - requests per attempt by operation: the dispatch benchmark's counts
   (`BENCH_LARGE=5000 ./infra/bench.sh dispatch`, 300 leads, 320 attempts; BENCHMARKS.md);
-- item sizes: ESTIMATES (a lead with its log ~2.5 KB, the counters item ~1.5 KB), not yet
-  measured from the table;
+- item sizes: MEASURED from the table after the dispatch benchmark (its "Item sizes as
+  stored" table): a called lead — with its call log, agent report and clearance — 938 B
+  median, 1,512 B p95, 2,150 B max; the campaign counters item 320 B; an hour bucket 80 B. At
+  the median a lead write is 1 write unit; past 1 KB (about the slowest tenth) it is 2;
 - handler durations: ESTIMATES (the emulator's timings say nothing about DynamoDB's), at the
   template's memory sizes;
 - provider webhooks and agent reports per call: `./infra/bench.sh twilio`.
@@ -29,13 +31,13 @@ PRICE = {
 
 ATTEMPTS = 320  # in the measured run
 # DynamoDB requests over the run, by operation (BENCHMARKS.md, dispatch with the report path).
-REQUESTS = {"TransactWriteItems": 654, "UpdateItem": 872, "GetItem": 600, "Query": 224,
+REQUESTS = {"TransactWriteItems": 654, "UpdateItem": 1086, "GetItem": 822, "Query": 224,
             "BatchGetItem": 78}
 SQS = {"SendMessageBatch": 53, "ReceiveMessage": 130, "DeleteMessage": 320}
 TICKS = 78
 
-LEAD_KB = 2.5  # estimate
-COUNTERS_KB = 1.5  # estimate
+LEAD_KB = 0.94  # measured median (p95 1.51: set it to see the upper line)
+COUNTERS_KB = 0.32  # measured
 
 
 def wru(kb: float) -> int:
@@ -85,9 +87,10 @@ def lines(index_copies: int, webhooks_per_call: float, reports_per_call: float):
 
 
 def table(title: str, index_copies: int) -> float:
-    # Twilio without machine detection and no transfer number: 1 webhook per call; the
-    # simulated agent's 0.68 reports per attempt (the dispatch run).
-    rows = lines(index_copies, webhooks_per_call=1.0, reports_per_call=0.68)
+    # The dispatch run's campaign detects machines: the end-of-call webhook and, for answered
+    # calls, the verdict's (1.67 per attempt; Twilio with AMD: 2 per answered call); the
+    # simulated agent's 0.68 reports per attempt.
+    rows = lines(index_copies, webhooks_per_call=1.67, reports_per_call=0.68)
     total = sum(c for _, _, c in rows)
     print(f"\n### {title}\n")
     print("| line | basis | $ per 1,000 attempts |\n|---|---|---:|")

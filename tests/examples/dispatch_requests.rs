@@ -7,6 +7,9 @@
 
 use std::time::Instant;
 
+#[path = "support/item_size.rs"]
+mod item_size;
+
 use chrono::{DateTime, Utc};
 use domain::config::CampaignSpec;
 use system_tests::World;
@@ -77,6 +80,7 @@ async fn per_attempt(leads: usize, max_concurrent: u32) -> anyhow::Result<()> {
     for ((service, operation), n) in world.requests.snapshot() {
         println!("| {service} | {operation} | {n} |");
     }
+    item_size::print_item_sizes(world.store.client(), world.store.table()).await?;
     Ok(())
 }
 

@@ -172,7 +172,11 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
         .until("the figures catch up", Duration::from_secs(10), &format!("document.querySelector('[data-stat=completed] dd').textContent.replace(',', '') === '{}'", progress["completed"]))
         .await;
     browser.assert_every_control_is_labelled("dashboard").await;
-    // A lead's attempt history, from the lead table.
+    // A lead's attempt history, from the lead table: a called lead, found by its number (how
+    // many leads were called before the end depends on how fast this machine ran the clock).
+    let called = called_lead_phone(api, campaign).await;
+    browser.fill("#lead-search", &called).await;
+    browser.click("form[role=search] button[type=submit]").await;
     browser.click("#leads details summary").await;
     let history = browser.text("#leads details[open] ol.history li").await;
     let allowed = browser.text("#leads details[open] .clearance").await;
@@ -360,4 +364,26 @@ pub async fn draft_with_leads(api: &ApiClient, spec: Value, csv: &[u8]) -> Strin
     })
     .await;
     id
+}
+
+/// The number of a lead of `campaign` that has at least one finished call.
+async fn called_lead_phone(api: &ApiClient, campaign: &str) -> String {
+    let mut cursor = String::new();
+    loop {
+        let page = api
+            .get(&format!("/v1/campaigns/{campaign}/leads?limit=200{cursor}"))
+            .await
+            .unwrap();
+        let items = page["items"].as_array().unwrap();
+        if let Some(lead) = items
+            .iter()
+            .find(|l| !l["calls"].as_array().unwrap().is_empty())
+        {
+            return lead["phone"].as_str().unwrap().to_owned();
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => panic!("no lead of the campaign has a finished call"),
+        }
+    }
 }

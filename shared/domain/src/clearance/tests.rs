@@ -20,18 +20,7 @@ fn lead(number: &str) -> Lead {
     let phone = E164::parse_strict(number).unwrap();
     Lead {
         id: LeadId::derive(&CampaignId::parse("c").unwrap(), &phone),
-        contact: Contact {
-            phone,
-            name: None,
-            email: None,
-            company: None,
-            timezone: None,
-            state: None,
-            consent: None,
-            consent_source: None,
-            consent_at: None,
-            custom: Default::default(),
-        },
+        contact: Contact::new(phone),
         source: ImportSource {
             import_id: ImportId::parse("i").unwrap(),
             line: 2,

@@ -1,7 +1,4 @@
 //! A record to a contact, or the reason it cannot be one.
-
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -57,18 +54,7 @@ pub fn parse_row(
         Ok(n) => n,
         Err(e) => return RowResult::Rejected(e.code()),
     };
-    let mut contact = Contact {
-        phone: normalized.e164,
-        name: None,
-        email: None,
-        company: None,
-        timezone: None,
-        state: None,
-        consent: None,
-        consent_source: None,
-        consent_at: None,
-        custom: BTreeMap::new(),
-    };
+    let mut contact = Contact::new(normalized.e164);
     if let Err(reason) = fill_contact(&mut contact, header, &values) {
         return RowResult::Rejected(reason);
     }

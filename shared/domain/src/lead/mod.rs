@@ -57,6 +57,23 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// A contact with only its number: every optional field empty (fill the rest with struct
+    /// update syntax).
+    pub fn new(phone: E164) -> Self {
+        Self {
+            phone,
+            name: None,
+            email: None,
+            company: None,
+            timezone: None,
+            state: None,
+            consent: None,
+            consent_source: None,
+            consent_at: None,
+            custom: BTreeMap::new(),
+        }
+    }
+
     /// Where the contact may be, for the calling window.
     pub fn location(&self) -> LeadLocation {
         LeadLocation::of(&self.phone, self.timezone, self.state.as_ref())

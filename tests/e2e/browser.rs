@@ -14,6 +14,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// How long any one thing may take to appear on the page.
 const STEP_LIMIT: Duration = Duration::from_secs(60);
+/// How many times a click finds its element again after the page replaced it.
+const STALE_RETRIES: usize = 5;
 
 /// A headless Chromium session; the driver process ends with it.
 pub struct Browser {
@@ -161,21 +163,34 @@ impl Browser {
 
     /// Clicks what `css` matches.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect(css);
+        self.click_located(Locator::Css(css), css).await;
     }
 
     /// Clicks the button (or link) whose text is `text`.
     pub async fn click_text(&self, text: &str) {
         let xpath =
             format!("//button[normalize-space()='{text}'] | //a[normalize-space()='{text}']");
-        let element = self
-            .client
-            .wait()
-            .at_most(STEP_LIMIT)
-            .for_element(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|e| panic!("no button '{text}': {e}"));
-        element.click().await.expect(text);
+        self.click_located(Locator::XPath(&xpath), text).await;
+    }
+
+    /// Finds and clicks; when the page replaced the element between the two (a live list
+    /// redrawn), finds it again, as a person would click the one now on screen.
+    async fn click_located(&self, locator: Locator<'_>, what: &str) {
+        for _ in 0..STALE_RETRIES {
+            let element = self
+                .client
+                .wait()
+                .at_most(STEP_LIMIT)
+                .for_element(locator)
+                .await
+                .unwrap_or_else(|e| panic!("nothing to click for '{what}': {e}"));
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) if e.is_stale_element_reference() => continue,
+                Err(e) => panic!("clicking '{what}': {e}"),
+            }
+        }
+        panic!("'{what}' was replaced each time it was found ({STALE_RETRIES} tries)");
     }
 
     /// Replaces the text of the field `css` matches.

@@ -190,6 +190,16 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
     );
     browser.shot("dashboard-completed").await;
 
+    // A keyboard user on a button keeps it across the dashboard's refreshes.
+    browser
+        .eval("[...document.querySelectorAll('#actions button')].find((b) => b.textContent === 'Export results').focus()")
+        .await;
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert_eq!(
+        browser.eval("document.activeElement.textContent").await,
+        json!("Export results"),
+        "the focused button survives a refresh of the dashboard"
+    );
     browser.click_text("Export results").await;
     browser.click("#export-download").await;
     let file = browser.downloaded().await;

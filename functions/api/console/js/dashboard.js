@@ -21,6 +21,10 @@ export async function dashboardPage(id) {
   render(page);
 
   let status = campaign.status;
+  // The buttons are rebuilt only when the status changes: rebuilding them on every refresh
+  // would take keyboard focus from a person about to press one, and swallow a click landing
+  // while they are replaced.
+  let buttonsFor = null;
   const refresh = async () => {
     const [progress, analytics] = await Promise.all([
       api('GET', `/v1/campaigns/${id}/progress`),
@@ -34,7 +38,10 @@ export async function dashboardPage(id) {
       .map(([o, n]) => h('li', { className: 'badge' }, `${label(o)}: ${fmt.number(n)}`)));
     if (!mix.children.length) mix.append(h('li', {}, 'No calls finished yet.'));
     chart.replaceChildren(hourChart(analytics.timeline));
-    actions.replaceChildren(...buttons(id, status, act, exportBox));
+    if (buttonsFor !== status) {
+      actions.replaceChildren(...buttons(id, status, act, exportBox));
+      buttonsFor = status;
+    }
     await leads.refresh();
   };
   const act = async (verb) => {

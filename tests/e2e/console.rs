@@ -190,16 +190,7 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
     );
     browser.shot("dashboard-completed").await;
 
-    // A keyboard user on a button keeps it across the dashboard's refreshes.
-    browser
-        .eval("[...document.querySelectorAll('#actions button')].find((b) => b.textContent === 'Export results').focus()")
-        .await;
-    tokio::time::sleep(Duration::from_millis(3_500)).await;
-    assert_eq!(
-        browser.eval("document.activeElement.textContent").await,
-        json!("Export results"),
-        "the focused button survives a refresh of the dashboard"
-    );
+    focus_survives_a_refresh(browser, "Export results").await;
     browser.click_text("Export results").await;
     browser.click("#export-download").await;
     let file = browser.downloaded().await;
@@ -212,7 +203,11 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
     );
     browser.shot("exported").await;
 
-    // What allowed each call: one row per attempt and zone, every attempt there.
+    export_clearances(browser, &progress).await;
+}
+
+/// What allowed each call: one row per attempt and zone, every attempt there.
+async fn export_clearances(browser: &mut Browser, progress: &Value) {
     browser.click_text("Export clearances").await;
     browser
         .until(
@@ -396,4 +391,19 @@ async fn called_lead_phone(api: &ApiClient, campaign: &str) -> String {
             None => panic!("no lead of the campaign has a finished call"),
         }
     }
+}
+
+/// A keyboard user on a dashboard button keeps focus on it across the dashboard's refreshes.
+async fn focus_survives_a_refresh(browser: &Browser, button: &str) {
+    browser
+        .eval(&format!(
+            "[...document.querySelectorAll('#actions button')].find((b) => b.textContent === '{button}').focus()"
+        ))
+        .await;
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert_eq!(
+        browser.eval("document.activeElement.textContent").await,
+        json!(button),
+        "the focused button survives a refresh of the dashboard"
+    );
 }

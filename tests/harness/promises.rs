@@ -72,7 +72,10 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
 pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<Findings> {
     use adapters::voice::VoiceProvider;
     let mut f = Findings::default();
-    let calls = o.simulator.calls();
+    // This campaign's calls (a world may run several campaigns on one network).
+    let calls: Vec<SimulatedCall> = (o.simulator.calls().into_iter())
+        .filter(|c| c.reference.campaign == *o.campaign)
+        .collect();
     let leads = o.store.all_leads(o.campaign).await?;
     let counters = o.store.counters(o.campaign).await?;
     f.figures.insert("calls", calls.len() as i64);

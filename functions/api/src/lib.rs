@@ -12,6 +12,7 @@ pub mod auth;
 mod call_reports;
 mod campaigns;
 pub mod console;
+mod contact_caps;
 mod contacts;
 mod dnc;
 pub mod error;
@@ -42,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         .merge(contact_routes())
         .merge(result_routes())
         .route("/v1/quarantine", get(progress::tenant_quarantine))
+        .route(
+            "/v1/contact-caps",
+            get(contact_caps::get).put(contact_caps::put),
+        )
         .route("/v1/dnc", post(dnc::add).get(dnc::list))
         .route("/v1/dnc/check", post(dnc::check))
         .route("/v1/dnc/remove", post(dnc::remove))

@@ -6,7 +6,7 @@ use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use crate::openapi_links::Links;
-use crate::{agents, call_reports, campaigns, contacts, dnc, progress, results};
+use crate::{agents, call_reports, campaigns, contact_caps, contacts, dnc, progress, results};
 
 struct BearerAuth;
 
@@ -130,6 +130,7 @@ impl Modify for ProblemResponses {
         contacts::create_import, contacts::list_imports, contacts::get_import,
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::removals, dnc::bulk,
+        contact_caps::get, contact_caps::put,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
         call_reports::report,
     ),
@@ -139,6 +140,7 @@ impl Modify for ProblemResponses {
         (name = "lifecycle", description = "Launch, pause, resume, cancel"),
         (name = "contacts", description = "Uploads, imports, leads, preview, dry run"),
         (name = "dnc", description = "The tenant's Do-Not-Call list"),
+        (name = "contact-caps", description = "How often the tenant may call one number, over all its campaigns"),
         (name = "results", description = "Analytics, exports, reconciliation"),
         (name = "agent reports", description = "What the AI agent reports about a call, with the call's token"),
     )

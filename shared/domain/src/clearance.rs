@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::CampaignConfig;
+use crate::contact_caps::{CapCounts, ContactCaps};
 use crate::lead::Lead;
 use crate::legal::RuleSet;
 use crate::local_range::LocalRange;
@@ -38,13 +39,28 @@ pub struct CallClearance {
     pub consent_source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_at: Option<DateTime<Utc>>,
-    /// Calls to the lead in the 24 hours before, and the strictest per-24-hour cap that
-    /// applied (absent: no cap).
+    /// Calls to the number in the 24 hours before (by the whole tenant where `tenant_calls` is
+    /// recorded, else by this campaign), and the strictest per-24-hour cap that applied
+    /// (absent: no cap).
     pub calls_in_24h: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap_per_24h: Option<u8>,
     /// The caller number used.
     pub caller_number: String,
+    /// Calls to the number by every campaign of the tenant, as the claim read them from the
+    /// number's ledger, and the tenant's caps then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_calls: Option<TenantCalls>,
+}
+
+/// A clearance's tenant-wide frequency part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantCalls {
+    /// Calls before this one.
+    pub counts: CapCounts,
+    /// The tenant's caps.
+    pub caps: ContactCaps,
 }
 
 /// One zone's part of a clearance.
@@ -61,13 +77,15 @@ pub struct ZoneClearance {
     pub legal: String,
 }
 
-/// The clearance of a call to `lead` decided at `at` from `caller_number`. Ranges read
-/// `none` where nothing allowed the instant (the verifier then reports it).
+/// The clearance of a call to `lead` decided at `at` from `caller_number`, with the tenant's
+/// calls to the number the claim counted. Ranges read `none` where nothing allowed the
+/// instant (the verifier then reports it).
 pub fn clearance(
     lead: &Lead,
     config: &CampaignConfig,
     at: DateTime<Utc>,
     caller_number: &str,
+    tenant_calls: Option<TenantCalls>,
 ) -> CallClearance {
     let rules = RuleSet::current();
     let location = lead.contact.location();
@@ -109,14 +127,19 @@ pub fn clearance(
         consent: lead.contact.consent,
         consent_source: lead.contact.consent_source.clone(),
         consent_at: lead.contact.consent_at,
-        calls_in_24h: lead
-            .state
-            .recent_starts
-            .iter()
-            .filter(|t| **t > day_ago && **t < at)
-            .count() as u8,
+        calls_in_24h: tenant_calls.map_or_else(
+            || {
+                lead.state
+                    .recent_starts
+                    .iter()
+                    .filter(|t| **t > day_ago && **t < at)
+                    .count() as u8
+            },
+            |t| t.counts.last_24h,
+        ),
         cap_per_24h: rules.max_calls_per_24h(subdivisions.iter().copied()),
         caller_number: caller_number.to_owned(),
+        tenant_calls,
     }
 }
 
@@ -134,8 +157,14 @@ impl CallClearance {
             })
             .collect();
         let cap = self.cap_per_24h.map_or(String::new(), |c| format!("/{c}"));
+        let tenant = self.tenant_calls.map_or(String::new(), |t| {
+            format!(
+                "; tenant-wide {}/{} today, {}/{} in 7 days",
+                t.counts.local_day, t.caps.per_local_day, t.counts.last_7_days, t.caps.per_7_days
+            )
+        });
         format!(
-            "{} at {}: {}; dnc checked {}; consent {}; {}{cap} calls in 24h; from {}",
+            "{} at {}: {}; dnc checked {}; consent {}; {}{cap} calls in 24h{tenant}; from {}",
             self.rules,
             self.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             zones.join(", "),
@@ -225,6 +254,23 @@ pub fn verify(record: &CallClearance, config: &CampaignConfig) -> Vec<String> {
             "{} calls in 24 hours reached the cap",
             record.calls_in_24h
         ));
+    }
+    match record.tenant_calls {
+        None => fail("no tenant-wide call counts: the frequency caps were not checked".into()),
+        Some(TenantCalls { counts, caps }) => {
+            if counts.local_day >= caps.per_local_day {
+                fail(format!(
+                    "{} calls on the local day reached its cap",
+                    counts.local_day
+                ));
+            }
+            if counts.last_7_days >= caps.per_7_days {
+                fail(format!(
+                    "{} calls in 7 days reached the cap",
+                    counts.last_7_days
+                ));
+            }
+        }
     }
     findings
 }

@@ -28,6 +28,7 @@ pub mod call_report;
 pub mod call_token;
 pub mod clearance;
 pub mod config;
+pub mod contact_caps;
 pub mod eligibility;
 pub mod holidays;
 pub mod ids;

@@ -243,21 +243,9 @@ pub fn earliest_within_daily_cap(
     max_calls: u8,
     at: DateTime<Utc>,
 ) -> DateTime<Utc> {
-    if max_calls == 0 {
-        return at;
-    }
     let mut sorted: Vec<DateTime<Utc>> = starts.to_vec();
     sorted.sort();
-    let mut candidate = at;
-    loop {
-        let window_start = candidate - Duration::hours(24);
-        let in_window: Vec<&DateTime<Utc>> = sorted.iter().filter(|s| **s > window_start).collect();
-        if in_window.len() < usize::from(max_calls) {
-            return candidate;
-        }
-        // Wait until the oldest start in the window leaves it.
-        candidate = *in_window[0] + Duration::hours(24);
-    }
+    crate::contact_caps::earliest_within_span(&sorted, max_calls, Duration::hours(24), at)
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 //!
 //! 1. Wait for the planned start (a message that arrives early goes back on the queue).
 //! 2. Screen again: consent, window, daily caps (time and configuration may have moved on).
-//! 3. Claim the call: one transaction moves the lead from its lease to Calling, on the
+//! 3. Count the tenant's calls to the number over all its campaigns (its ledger) against the
+//!    frequency caps; a number at a cap waits for the instant the caps allow.
+//!    Claim the call: one transaction moves the lead from its lease to Calling, on the
 //!    condition that the lease (version) is still this message's, the campaign is Active, the
-//!    number is not on the tenant's DNC list, a concurrency slot and a rolling-hour start are
-//!    free, and the provider account has a calls-per-second token for this second. Only the
-//!    winner of that write calls.
+//!    number is not on the tenant's DNC list, its ledger is the one counted (the call is added
+//!    to it), a concurrency slot and a rolling-hour start are free, and the provider account
+//!    has a calls-per-second token for this second. Only the winner of that write calls.
 //! 4. Screen once more on the clock as it is after the claim (the transaction may have been
 //!    slow), giving the claim back if the window no longer leaves room for the call.
 //! 5. Place the call with our reference in the signed callback URL, and record its id.
@@ -25,12 +27,13 @@ use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState, SkipReason};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::CampaignStatus;
 use ports::metrics::{self as emf, Metric};
-use ports::store::{Campaigns, Leads};
+use ports::store::{Campaigns, Leads, NumberCalls, Tenants};
 use ports::store::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
 };
 use ports::voice::{CallReference, CallRequest, PlaceCallError, PlacedCall};
 
+use crate::contact_caps::NumberCheck;
 use crate::messages::DialMessage;
 use crate::outcome::hour_of;
 use crate::{Engine, EngineError, LoadedCampaign, std_duration};
@@ -81,7 +84,7 @@ const UNCERTAIN_LOOKUP: Duration = Duration::minutes(2);
 
 impl<S> Engine<S>
 where
-    S: Campaigns + Leads,
+    S: Campaigns + Leads + Tenants,
 {
     /// Handles one dial message.
     #[tracing::instrument(skip_all, fields(lead = %message.lead.id, campaign = %message.campaign))]
@@ -175,19 +178,60 @@ where
         let Ok(attempt) = calling.start_call(&token, &message.call.provider, now, deadline) else {
             return Ok(Claim::Lost(DialOutcome::Done("not leased")));
         };
+        // The tenant's calls to the number, over all its campaigns.
+        let (number_call, tenant_calls) = match self.check_number(message, attempt, now).await? {
+            NumberCheck::Clear {
+                guard,
+                tenant_calls,
+            } => (guard, tenant_calls),
+            NumberCheck::Wait(at) => {
+                emf::put(Metric::count("FrequencyCapDeferrals", 1.0));
+                self.defer(&message.campaign, lead.clone(), at).await?;
+                return Ok(Claim::Lost(DialOutcome::Done("frequency cap: deferred")));
+            }
+        };
         // What allows this call, written in the same transaction that checks the DNC list.
         if let Some(call) = calling.call.as_mut() {
-            call.clearance = Some(clearance(lead, config, now, message.call.from.as_str()));
+            let from = message.call.from.as_str();
+            call.clearance = Some(clearance(lead, config, now, from, Some(tenant_calls)));
         }
-        let account = self.provider(&message.call.provider)?.account();
         let key = LeadRef {
             campaign: message.campaign.clone(),
             lead: lead.id.clone(),
         };
         let delta = CounterDelta::between(&lead.state, &calling, None);
-        let guards = Guards {
+        let guards = self.claim_guards(message, config, now, number_call)?;
+        let write = LeadWrite {
+            lead: &key,
+            expected_version: lead.state.version,
+            state: &calling,
+            counters: &delta,
+            guards,
+        };
+        match self.store.write_transition(write).await {
+            Ok(()) => Ok(Claim::Won {
+                calling: Box::new(calling),
+                attempt,
+            }),
+            Err(WriteError::Refused(refusal)) => {
+                Ok(Claim::Lost(self.claim_refused(message, refusal).await?))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Every condition and item of the claim's transaction (see the module docs).
+    fn claim_guards(
+        &self,
+        message: &DialMessage,
+        config: &domain::config::CampaignConfig,
+        now: DateTime<Utc>,
+        number_call: ports::store::NumberCallGuard,
+    ) -> Result<Guards, EngineError> {
+        let account = self.provider(&message.call.provider)?.account();
+        Ok(Guards {
             campaign_status: Some(CampaignStatus::Active),
-            not_on_dnc: Some(lead.contact.phone.clone()),
+            not_on_dnc: Some(message.lead.contact.phone.clone()),
             pacing: Some(PacingGuard {
                 max_concurrent: config.pacing.max_concurrent_calls,
                 calls_per_hour: config.pacing.calls_per_hour,
@@ -211,25 +255,9 @@ where
                 connected: 0,
                 talk_seconds: 0,
             }),
+            record_number_call: Some(number_call),
             ..Guards::default()
-        };
-        let write = LeadWrite {
-            lead: &key,
-            expected_version: lead.state.version,
-            state: &calling,
-            counters: &delta,
-            guards,
-        };
-        match self.store.write_transition(write).await {
-            Ok(()) => Ok(Claim::Won {
-                calling: Box::new(calling),
-                attempt,
-            }),
-            Err(WriteError::Refused(refusal)) => {
-                Ok(Claim::Lost(self.claim_refused(message, refusal).await?))
-            }
-            Err(err) => Err(err.into()),
-        }
+        })
     }
 
     /// Step 4. The claim is a transaction and may have taken a while: the screen decided for
@@ -364,7 +392,8 @@ where
                 DialOutcome::Done("pacing limit: handed back")
             }
             // This second's provider budget is spent: try again next second, lease kept.
-            Refusal::ProviderRate | Refusal::Conflict => {
+            // Another campaign's call to the number came first: count again shortly.
+            Refusal::ProviderRate | Refusal::Conflict | Refusal::NumberCallsMoved => {
                 let next_second = (now + Duration::seconds(1)).timestamp_millis() / 1000 * 1000
                     - now.timestamp_millis();
                 DialOutcome::Later(StdDuration::from_millis(next_second.max(1) as u64))
@@ -387,7 +416,9 @@ where
                 state: calling.clone(),
                 ..message.lead.clone()
             };
-            let guards = crate::outcome::release_guards(started_at);
+            let key = NumberCalls::key(&message.campaign, &message.lead.id, attempt);
+            let guards =
+                crate::outcome::release_guards(started_at, &message.lead.contact.phone, key);
             self.write_simple(&message.campaign, &lead, &state, guards)
                 .await?;
         }

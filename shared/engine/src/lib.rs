@@ -18,6 +18,7 @@
 //! - **Counters tell the truth.** Every transition moves the counters in the same transaction.
 
 pub mod call_flow;
+mod contact_caps;
 pub mod dial;
 pub mod events;
 pub mod messages;
@@ -156,6 +157,7 @@ pub struct Engine<S> {
     pub results: Option<Arc<dyn MessageQueue>>,
     cache: CampaignCache,
     agents: AgentCache,
+    caps: contact_caps::CapsCache,
     reconciled: Mutex<HashMap<CampaignRef, chrono::DateTime<chrono::Utc>>>,
 }
 
@@ -185,6 +187,7 @@ impl<S> Engine<S> {
             results: None,
             cache: CampaignCache::default(),
             agents: Mutex::default(),
+            caps: Mutex::default(),
             reconciled: Mutex::default(),
         }
     }

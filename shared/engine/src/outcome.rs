@@ -5,10 +5,11 @@ use chrono::{DateTime, DurationRound, Utc};
 use domain::eligibility::{Screen, screen_for_call};
 use domain::ids::LeadRef;
 use domain::lead::{AttemptDetails, AttemptRecord, CounterDelta, Lead, LeadState};
+use domain::phone::E164;
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::{CampaignStatus, LeadStatus};
 use ports::store::{Campaigns, Leads};
-use ports::store::{Guards, HourlyIncrement, LeadWrite, Refusal, WriteError};
+use ports::store::{Guards, HourlyIncrement, LeadWrite, NumberCallRelease, Refusal, WriteError};
 use ports::voice::CallReference;
 
 use crate::{Engine, EngineError, LoadedCampaign};
@@ -45,9 +46,19 @@ struct Reported<'a> {
 }
 
 /// Guards for releasing a call that never happened: the start counted in its hour's analytics
-/// is taken back with it.
-pub(crate) fn release_guards(started_at: Option<DateTime<Utc>>) -> Guards {
+/// is taken back with it, and the call leaves the number's ledger (a provider's refusal to
+/// place calls must not use up a person's calls for the day).
+pub(crate) fn release_guards(
+    started_at: Option<DateTime<Utc>>,
+    number: &E164,
+    key: String,
+) -> Guards {
     Guards {
+        forget_number_call: started_at.map(|started_at| NumberCallRelease {
+            number: number.clone(),
+            key,
+            started_at,
+        }),
         hourly: started_at.map(|started| HourlyIncrement {
             hour: hour_of(started),
             started: -1,

@@ -76,6 +76,9 @@ pub struct WorldConfig {
     /// The provider API the adapter talks to, when a test runs its own fake (else one backed
     /// by the simulated network is started).
     pub provider_base: Option<String>,
+    /// More campaigns of the same tenant and agent, run at the same time (`campaign-2`, ...):
+    /// their leads may share numbers with the first's.
+    pub siblings: Vec<(CampaignSpec, Vec<Contact>)>,
 }
 
 impl WorldConfig {
@@ -106,6 +109,7 @@ impl WorldConfig {
             outcomes: OutcomeMix::default(),
             quiet_horizon: Settings::new("").quiet_horizon,
             provider_base: None,
+            siblings: Vec::new(),
         }
     }
 
@@ -243,6 +247,8 @@ pub struct World {
     pub campaign: CampaignRef,
     /// Its configuration.
     pub config: CampaignConfig,
+    /// The sibling campaigns (see [`WorldConfig::siblings`]) and their configurations.
+    pub siblings: Vec<(CampaignRef, CampaignConfig)>,
     /// Numbers put on the DNC list, and when.
     pub dnc_added: Vec<(E164, DateTime<Utc>)>,
     settings: WorldConfig,
@@ -302,6 +308,17 @@ impl World {
         ));
 
         let (campaign, config) = seed_campaign(&store, &settings).await?;
+        let mut siblings = Vec::new();
+        for (i, (spec, contacts)) in settings.siblings.iter().enumerate() {
+            let id = CampaignId::parse(format!("campaign-{}", i + 2))?;
+            let sibling = CampaignRef {
+                tenant: campaign.tenant.clone(),
+                campaign: id,
+            };
+            let config =
+                seed_leads_and_launch(&store, &sibling, spec, contacts, settings.start).await?;
+            siblings.push((sibling, config));
+        }
         requests.reset();
         Ok(Self {
             env,
@@ -313,6 +330,7 @@ impl World {
             requests,
             campaign,
             config,
+            siblings,
             dnc_added: Vec::new(),
             settings,
             sqs,
@@ -321,6 +339,13 @@ impl World {
             pending: Vec::new(),
             webhooks: Vec::new(),
         })
+    }
+
+    /// Every campaign of the world: the first, then its siblings.
+    pub fn campaigns(&self) -> Vec<&CampaignRef> {
+        std::iter::once(&self.campaign)
+            .chain(self.siblings.iter().map(|(c, _)| c))
+            .collect()
     }
 
     /// Every lead, as stored now.
@@ -407,8 +432,7 @@ async fn providers_for(
     })
 }
 
-/// Creates the tenant, its agent and the campaign, inserts the contacts as Pending leads and
-/// launches it (Scheduled if it starts later).
+/// Creates the tenant, its agent and the first campaign with its leads, launched.
 async fn seed_campaign(
     store: &DynamoStore,
     settings: &WorldConfig,
@@ -444,7 +468,27 @@ async fn seed_campaign(
         tenant: tenant.clone(),
         campaign: CampaignId::parse("campaign-1")?,
     };
-    let config = CampaignConfig::parse(settings.campaign.clone())?;
+    let config = seed_leads_and_launch(
+        store,
+        &campaign,
+        &settings.campaign,
+        &settings.contacts,
+        now,
+    )
+    .await?;
+    Ok((campaign, config))
+}
+
+/// Creates a campaign, inserts the contacts as Pending leads and launches it (Scheduled if it
+/// starts later).
+async fn seed_leads_and_launch(
+    store: &DynamoStore,
+    campaign: &CampaignRef,
+    spec: &CampaignSpec,
+    contacts: &[Contact],
+    now: DateTime<Utc>,
+) -> anyhow::Result<CampaignConfig> {
+    let config = CampaignConfig::parse(spec.clone())?;
     store
         .create_campaign(NewCampaign {
             campaign: campaign.clone(),
@@ -453,8 +497,7 @@ async fn seed_campaign(
         })
         .await?;
     let import = ImportId::parse("seed")?;
-    let leads: Vec<Lead> = settings
-        .contacts
+    let leads: Vec<Lead> = contacts
         .iter()
         .enumerate()
         .map(|(i, contact)| Lead {
@@ -468,19 +511,19 @@ async fn seed_campaign(
         })
         .collect();
     let inserted = store
-        .insert_leads(&campaign, &leads, 8)
+        .insert_leads(campaign, &leads, 8)
         .await?
         .into_iter()
         .filter(|outcome| *outcome == InsertOutcome::Inserted)
         .count() as i64;
-    store.add_imported(&campaign, inserted).await?;
+    store.add_imported(campaign, inserted).await?;
     let launched = if config.starts_at.is_some_and(|s| s > now) {
         CampaignStatus::Scheduled
     } else {
         CampaignStatus::Active
     };
     store
-        .set_campaign_status(&campaign, CampaignStatus::Draft, launched, now)
+        .set_campaign_status(campaign, CampaignStatus::Draft, launched, now)
         .await?;
-    Ok((campaign, config))
+    Ok(config)
 }

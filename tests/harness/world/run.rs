@@ -133,10 +133,14 @@ impl World {
             .add_since(before, PhaseRequests::of(&self.requests));
     }
 
-    /// Runs a tick (twice at once when asked); true once the campaign's schedule is deleted.
+    /// Runs a tick of every campaign (twice at once when asked); true once every campaign's
+    /// schedule is deleted.
     async fn tick(&self, stats: &mut RunStats) -> anyhow::Result<bool> {
         let runs = if self.settings.duplicate_ticks { 2 } else { 1 };
-        let ticks = (0..runs).map(|_| self.engine.tick(&self.campaign));
+        let campaigns = self.campaigns();
+        let ticks = campaigns
+            .iter()
+            .flat_map(|c| (0..runs).map(|_| self.engine.tick(c)));
         for result in futures::future::join_all(ticks).await {
             stats.ticks += 1;
             match result {
@@ -148,7 +152,8 @@ impl World {
                 Err(err) => return Err(err.into()),
             }
         }
-        Ok(!self.schedules.0.lock().unwrap().is_empty())
+        let deleted = self.schedules.0.lock().unwrap().clone();
+        Ok(campaigns.iter().all(|c| deleted.contains(c)))
     }
 
     /// Takes every visible message off the queue into the virtual-delay buffer.
@@ -381,14 +386,18 @@ impl World {
     async fn next_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         let far = self.clock.now() + Duration::days(3650);
         let mut earliest: Option<DateTime<Utc>> = None;
-        for shard in 0..adapters::store::keys::LEAD_SHARDS {
+        for (campaign, shard) in self
+            .campaigns()
+            .into_iter()
+            .flat_map(|c| (0..adapters::store::keys::LEAD_SHARDS).map(move |s| (c, s)))
+        {
             for kind in [DueKind::Dial, DueKind::CallDeadline] {
                 if kind == DueKind::CallDeadline && shard > 0 {
                     continue;
                 }
                 let leads = self
                     .store
-                    .due_leads(&self.campaign, kind, far, DueBatch::up_to(1), shard)
+                    .due_leads(campaign, kind, far, DueBatch::up_to(1), shard)
                     .await?;
                 for lead in leads {
                     if let Some((_, at)) = lead.state.due() {

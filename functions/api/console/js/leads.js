@@ -75,10 +75,12 @@ function history(lead) {
       c.clearance ? h('div', { className: 'hint clearance' }, allowedBy(c.clearance)) : null))));
 }
 
-/** Why the call was allowed, in a line: each zone's local time in its ranges, DNC, cap, caller. */
+/** Why the call was allowed, in a line: each zone's local time in its ranges, DNC, caps, caller. */
 function allowedBy(c) {
   const zones = c.zones.map((z) => `${z.zone} ${z.local.slice(11)} (window ${z.window}, legal ${z.legal})`).join('; ');
   const cap = c.cap_per_24h ? ` of ${c.cap_per_24h}` : '';
   const consent = c.consent_rule === 'none' ? '' : `; consent ${c.consent_rule}${c.consent_source ? ` (${c.consent_source})` : ''}`;
-  return `Allowed: ${zones}; not on the DNC list at ${fmt.when(c.dnc_checked_at)}; ${c.calls_in_24h}${cap} calls in the 24 h before${consent}; from ${c.caller_number}; rules ${c.rules}`;
+  const t = c.tenant_calls;
+  const tenant = t ? `; ${t.counts.local_day} of ${t.caps.per_local_day} calls that day and ${t.counts.last_7_days} of ${t.caps.per_7_days} in 7 days across campaigns` : '';
+  return `Allowed: ${zones}; not on the DNC list at ${fmt.when(c.dnc_checked_at)}; ${c.calls_in_24h}${cap} calls in the 24 h before${tenant}${consent}; from ${c.caller_number}; rules ${c.rules}`;
 }

@@ -4,6 +4,7 @@
 mod agents;
 mod campaigns;
 mod console;
+mod contact_caps;
 mod contacts;
 mod contract;
 mod dnc;

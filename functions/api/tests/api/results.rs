@@ -70,6 +70,14 @@ fn clearance_at(at: chrono::DateTime<chrono::Utc>) -> CallClearance {
         calls_in_24h: 0,
         cap_per_24h: None,
         caller_number: "+14155550199".into(),
+        tenant_calls: Some(domain::clearance::TenantCalls {
+            counts: domain::contact_caps::CapCounts {
+                local_day: 1,
+                last_7_days: 2,
+                last_24h: 0,
+            },
+            caps: domain::contact_caps::ContactCaps::default(),
+        }),
     }
 }
 
@@ -486,6 +494,20 @@ async fn a_clearances_export_has_a_row_per_attempt_and_zone_saying_what_allowed_
         assert_eq!(row["local_time"], c.zones[0].local);
         assert_eq!(row["window_range"], "09:00-18:00");
         assert_eq!(row["dnc_checked_at"], row["started_at"]);
+        assert_eq!(
+            [
+                &row["tenant_calls_local_day"],
+                &row["tenant_cap_per_local_day"]
+            ],
+            ["1", "3"]
+        );
+        assert_eq!(
+            [
+                &row["tenant_calls_in_7_days"],
+                &row["tenant_cap_per_7_days"]
+            ],
+            ["2", "7"]
+        );
         assert_eq!(
             row["caller_number"], "'+14155550199",
             "neutralized like every cell"

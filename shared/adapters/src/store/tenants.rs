@@ -231,4 +231,24 @@ impl TenantPolicies for DynamoStore {
             .await;
         condition_held(result)
     }
+
+    async fn set_contact_caps(
+        &self,
+        tenant: &TenantId,
+        caps: domain::contact_caps::ContactCaps,
+    ) -> Result<bool, StoreError> {
+        let caps = serde_dynamo::to_attribute_value(caps).map_err(|e| corrupt(tenant, e))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant)))
+            .key(keys::SK, s(keys::TENANT_SK))
+            .update_expression("SET contact_caps = :caps")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":caps", caps)
+            .send()
+            .await;
+        condition_held(result)
+    }
 }

@@ -4,6 +4,7 @@
 mod counters;
 mod guards;
 mod leads;
+mod number_calls;
 mod quarantine;
 mod support;
 mod throttled;

@@ -16,6 +16,18 @@ fn config(extra: &str) -> CampaignConfig {
     CampaignConfig::parse(spec).unwrap()
 }
 
+/// The tenant's calls to the number before: `n` today, in 7 days and in 24 hours; default caps.
+fn tenant_calls(n: u8) -> TenantCalls {
+    TenantCalls {
+        counts: CapCounts {
+            local_day: n,
+            last_7_days: n,
+            last_24h: n,
+        },
+        caps: ContactCaps::default(),
+    }
+}
+
 fn lead(number: &str) -> Lead {
     let phone = E164::parse_strict(number).unwrap();
     Lead {
@@ -34,7 +46,13 @@ fn a_clearance_names_every_zone_with_its_local_time_and_the_ranges_that_allowed_
     // 270: western Kentucky, Central or Eastern time. Wednesday 15:00Z = 10:00 CDT, 11:00 EDT.
     let at = utc("2026-06-10T15:00:00Z");
     let c = config("");
-    let record = clearance(&lead("+12705550100"), &c, at, "+14155550199");
+    let record = clearance(
+        &lead("+12705550100"),
+        &c,
+        at,
+        "+14155550199",
+        Some(tenant_calls(0)),
+    );
     let zones: Vec<(&str, &str, &str)> = record
         .zones
         .iter()
@@ -70,14 +88,26 @@ fn a_clearance_names_every_zone_with_its_local_time_and_the_ranges_that_allowed_
 #[test]
 fn the_verifier_finds_every_record_that_does_not_prove_the_call_was_allowed() {
     let c = config("");
-    let good = clearance(&lead("+12125550100"), &c, utc("2026-06-10T15:00:00Z"), "+1");
+    let good = clearance(
+        &lead("+12125550100"),
+        &c,
+        utc("2026-06-10T15:00:00Z"),
+        "+1",
+        Some(tenant_calls(0)),
+    );
     let finds = |edit: &dyn Fn(&mut CallClearance), config: &CampaignConfig| {
         let mut r = good.clone();
         edit(&mut r);
         verify(&r, config)
     };
     // Early morning: the decision itself was outside the window.
-    let early = clearance(&lead("+12125550100"), &c, utc("2026-06-10T11:00:00Z"), "+1");
+    let early = clearance(
+        &lead("+12125550100"),
+        &c,
+        utc("2026-06-10T11:00:00Z"),
+        "+1",
+        Some(tenant_calls(0)),
+    );
     assert_eq!(early.zones[0].window, "none");
     assert!(!verify(&early, &c).is_empty());
     assert!(!finds(&|r| r.zones[0].local = "2026-06-10T12:00 Wed".into(), &c).is_empty());
@@ -88,16 +118,28 @@ fn the_verifier_finds_every_record_that_does_not_prove_the_call_was_allowed() {
     // The campaign asked for consent the record does not show.
     assert!(!finds(&|_| {}, &config(r#","consent_required":true"#)).is_empty());
     // Florida allows three calls in 24 hours.
-    let florida = clearance(&lead("+13055550100"), &c, utc("2026-06-10T15:00:00Z"), "+1");
+    let florida = clearance(
+        &lead("+13055550100"),
+        &c,
+        utc("2026-06-10T15:00:00Z"),
+        "+1",
+        Some(tenant_calls(0)),
+    );
     assert_eq!(florida.cap_per_24h, Some(3));
     let mut over = florida.clone();
     over.calls_in_24h = 3;
     assert!(!verify(&over, &c).is_empty());
     assert!(verify(&florida, &c).is_empty());
+    // The tenant's caps across campaigns: three a local day, seven in 7 days by default.
+    assert!(!finds(&|r| r.tenant_calls = None, &c).is_empty());
+    assert!(!finds(&|r| r.tenant_calls = Some(tenant_calls(3)), &c).is_empty());
+    let mut week = tenant_calls(2);
+    week.counts.last_7_days = 7;
+    assert!(!finds(&|r| r.tenant_calls = Some(week), &c).is_empty());
 }
 
 #[test]
-fn calls_in_the_last_24_hours_are_counted_from_the_leads_recent_starts() {
+fn calls_in_the_last_24_hours_are_the_tenants_where_counted_else_the_leads() {
     let at = utc("2026-06-10T15:00:00Z");
     let mut l = lead("+13055550100");
     l.state.recent_starts = vec![
@@ -105,5 +147,10 @@ fn calls_in_the_last_24_hours_are_counted_from_the_leads_recent_starts() {
         utc("2026-06-09T16:00:00Z"),
         utc("2026-06-10T13:00:00Z"),
     ];
-    assert_eq!(clearance(&l, &config(""), at, "+1").calls_in_24h, 2);
+    assert_eq!(clearance(&l, &config(""), at, "+1", None).calls_in_24h, 2);
+    // Where the claim counted the tenant's calls (every campaign), those are the count.
+    assert_eq!(
+        clearance(&l, &config(""), at, "+1", Some(tenant_calls(3))).calls_in_24h,
+        3
+    );
 }

@@ -5,10 +5,11 @@
 use chrono::SecondsFormat;
 
 use super::export::neutralize;
+use crate::clearance::TenantCalls;
 use crate::lead::Lead;
 
 /// The columns, in order.
-pub const CLEARANCE_COLUMNS: [&str; 19] = [
+pub const CLEARANCE_COLUMNS: [&str; 23] = [
     "lead_id",
     "phone",
     "attempt",
@@ -27,6 +28,10 @@ pub const CLEARANCE_COLUMNS: [&str; 19] = [
     "consent_at",
     "calls_in_24h",
     "cap_per_24h",
+    "tenant_calls_local_day",
+    "tenant_cap_per_local_day",
+    "tenant_calls_in_7_days",
+    "tenant_cap_per_7_days",
     "caller_number",
 ];
 
@@ -42,6 +47,12 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
     for record in &lead.state.log {
         let Some(c) = &record.clearance else {
             continue;
+        };
+        let tenant = |field: fn(&TenantCalls) -> u8| {
+            c.tenant_calls
+                .as_ref()
+                .map(|t| field(t).to_string())
+                .unwrap_or_default()
         };
         for zone in &c.zones {
             let row = [
@@ -63,6 +74,10 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
                 c.consent_at.map(time).unwrap_or_default(),
                 c.calls_in_24h.to_string(),
                 c.cap_per_24h.map(|n| n.to_string()).unwrap_or_default(),
+                tenant(|t| t.counts.local_day),
+                tenant(|t| t.caps.per_local_day),
+                tenant(|t| t.counts.last_7_days),
+                tenant(|t| t.caps.per_7_days),
                 c.caller_number.clone(),
             ];
             rows.push(

@@ -5,7 +5,7 @@ use domain::ids::CampaignRef;
 use domain::lead::{ActiveCall, AttemptDetails, DueKind, Lead};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::LeadStatus;
-use ports::store::{DueBatch, Guards};
+use ports::store::{DueBatch, Guards, NumberCalls};
 use ports::voice::{CallLookup, CallReference};
 
 use super::TickStore;
@@ -91,7 +91,9 @@ impl<S: TickStore> Engine<S> {
                 if state.release_call(call.attempt, now).is_err() {
                     return Ok(false);
                 }
-                let guards = crate::outcome::release_guards(Some(call.started_at));
+                let key = NumberCalls::key(campaign, &lead.id, call.attempt);
+                let guards =
+                    crate::outcome::release_guards(Some(call.started_at), &lead.contact.phone, key);
                 self.write_simple(campaign, &lead, &state, guards).await
             }
             Err(err) if !give_up => {

@@ -29,6 +29,9 @@ pub struct TenantRecord {
     /// (`admin set-countries`). Default: the home country, `US`.
     #[serde(default = "home_country_only")]
     pub allowed_countries: Vec<String>,
+    /// How often the tenant may call one number over all its campaigns (`/v1/contact-caps`).
+    #[serde(default)]
+    pub contact_caps: domain::contact_caps::ContactCaps,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -61,6 +64,7 @@ impl TenantRecord {
             live_limit: plan.live_campaign_limit(),
             caller_numbers: Vec::new(),
             allowed_countries: home_country_only(),
+            contact_caps: domain::contact_caps::ContactCaps::default(),
             created_at: now,
         }
     }

@@ -57,6 +57,10 @@ pub enum Refusal {
     /// The tenant's plan allows no more live campaigns.
     #[error("the plan's limit on live campaigns is reached")]
     PlanLimit,
+    /// Another call to the number was claimed (by any of the tenant's campaigns) since its
+    /// ledger was read: read it again and decide again.
+    #[error("another call to the number was claimed since its calls were counted")]
+    NumberCallsMoved,
     /// Another transaction touched the same items at the same moment; retry.
     #[error("a concurrent transaction conflicted")]
     Conflict,

@@ -26,7 +26,10 @@ pub use repos::{
     Agents, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads, Quarantine,
     RateLimits, Reports, TenantPolicies, Tenants,
 };
-pub use transition::{CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard};
+pub use transition::{
+    CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard, NumberCallRelease, NumberCalls,
+    PacingGuard,
+};
 
 /// Leads of a campaign are spread over this many partitions (and due-index shards), so a
 /// large import or a busy campaign stays below DynamoDB's per-partition limit of 1,000 writes

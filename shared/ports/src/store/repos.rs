@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::config::CampaignSpec;
+use domain::contact_caps::ContactCaps;
 use domain::ids::TenantId;
 use domain::ids::{AgentId, ApiKeyId, CampaignId, CampaignRef, ExportId, ImportId, LeadRef};
 use domain::lead::{DueKind, Lead};
@@ -21,7 +22,8 @@ use serde::de::DeserializeOwned;
 use super::{
     AgentRecord, ApiKeyRecord, CampaignCounters, CampaignRecord, DncEntry, DncRemoval, DueBatch,
     DueRead, DueScan, ExportRecord, ImportRecord, InsertOutcome, LeadCursor, LeadWrite,
-    NewCampaign, QuarantineOwner, QuarantinedItem, StoreError, TenantRecord, WriteError,
+    NewCampaign, NumberCalls, QuarantineOwner, QuarantinedItem, StoreError, TenantRecord,
+    WriteError,
 };
 
 /// Tenants and the API keys that act for them.
@@ -165,6 +167,13 @@ pub trait Leads: Send + Sync {
     ) -> Result<Vec<InsertOutcome>, StoreError>;
     /// Writes one transition with its counters and guards, all or nothing.
     async fn write_transition(&self, write: LeadWrite<'_>) -> Result<(), WriteError>;
+    /// The tenant's calls to `number` over all its campaigns (its ledger), with the version a
+    /// claim that adds one must still find.
+    async fn number_calls(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+    ) -> Result<NumberCalls, StoreError>;
 }
 
 /// The due index: which leads need the tick.
@@ -274,6 +283,12 @@ pub trait TenantPolicies: Send + Sync {
         tenant: &TenantId,
         caller_numbers: &[E164],
         allowed_countries: &[String],
+    ) -> Result<bool, StoreError>;
+    /// Replaces the tenant's caps on calls per number; false if no such tenant.
+    async fn set_contact_caps(
+        &self,
+        tenant: &TenantId,
+        caps: ContactCaps,
     ) -> Result<bool, StoreError>;
 }
 

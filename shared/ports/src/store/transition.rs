@@ -1,7 +1,9 @@
 //! One lead transition with the counter changes and guards written atomically with it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use domain::ids::{LeadRef, TenantId};
+use domain::ids::{CampaignRef, LeadId, LeadRef, TenantId};
 use domain::lead::{CounterDelta, LeadState};
 use domain::phone::E164;
 use domain::status::CampaignStatus;
@@ -35,6 +37,55 @@ pub struct Guards {
     pub add_to_dnc: Option<E164>,
     /// Hourly analytics counters to move.
     pub hourly: Option<HourlyIncrement>,
+    /// Add this call to the number's ledger, on the condition that the ledger is the one the
+    /// frequency caps were counted on.
+    pub record_number_call: Option<NumberCallGuard>,
+    /// Take this call off the number's ledger (a claim given back before the call was placed).
+    pub forget_number_call: Option<NumberCallRelease>,
+}
+
+/// The tenant's calls to one number, over all its campaigns: call key (`campaign/lead/attempt`)
+/// to start, those young enough to count for a cap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberCalls {
+    /// Moves with every call added; 0 = no ledger yet.
+    pub version: u64,
+    pub calls: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl NumberCalls {
+    /// The starts, any order.
+    pub fn starts(&self) -> Vec<DateTime<Utc>> {
+        self.calls.values().copied().collect()
+    }
+
+    /// The key of a call in a ledger.
+    pub fn key(campaign: &CampaignRef, lead: &LeadId, attempt: u8) -> String {
+        format!("{}/{lead}/{attempt}", campaign.campaign)
+    }
+}
+
+/// A call taken off a number's ledger: its call was never placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberCallRelease {
+    pub number: E164,
+    /// The call's key (see [`NumberCalls::key`]).
+    pub key: String,
+    /// When the call was claimed.
+    pub started_at: DateTime<Utc>,
+}
+
+/// A call added to a number's ledger in a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberCallGuard {
+    pub number: E164,
+    /// The ledger's version the caps were counted on.
+    pub expected_version: u64,
+    /// The call's key and start.
+    pub key: String,
+    pub at: DateTime<Utc>,
+    /// Calls too old to count any more, dropped in the same write.
+    pub forget: Vec<String>,
 }
 
 /// Limits checked (and counted) when a call starts.

@@ -2,6 +2,7 @@
 //! writes in [`transition`], paged listing in [`list`].
 
 mod due;
+mod number_calls;
 #[cfg(feature = "test-support")]
 mod seed;
 mod transition;
@@ -338,6 +339,14 @@ impl Leads for DynamoStore {
 
     /// Writes a lead transition with its counters and guards, all or nothing (the
     /// transaction is assembled in [`transition`]).
+    async fn number_calls(
+        &self,
+        tenant: &domain::ids::TenantId,
+        number: &domain::phone::E164,
+    ) -> Result<ports::store::NumberCalls, StoreError> {
+        self.read_number_calls(tenant, number).await
+    }
+
     async fn write_transition(&self, write: LeadWrite<'_>) -> Result<(), WriteError> {
         self.transition(write).await
     }

@@ -21,6 +21,7 @@ enum Part {
     Campaign,
     Dnc,
     ProviderRate,
+    NumberCalls,
     Other,
 }
 
@@ -32,23 +33,24 @@ impl Part {
             Part::Campaign => Refusal::CampaignStatus,
             Part::Dnc => Refusal::DoNotCall,
             Part::ProviderRate => Refusal::ProviderRate,
+            Part::NumberCalls => Refusal::NumberCallsMoved,
         }
     }
 }
 
 /// An update expression under construction.
 #[derive(Default)]
-struct Expr {
-    set: Vec<String>,
+pub(super) struct Expr {
+    pub(super) set: Vec<String>,
     add: Vec<String>,
-    remove: Vec<String>,
-    conditions: Vec<String>,
-    names: HashMap<String, String>,
+    pub(super) remove: Vec<String>,
+    pub(super) conditions: Vec<String>,
+    pub(super) names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
 }
 
 impl Expr {
-    fn name(&mut self, attr: &str) -> String {
+    pub(super) fn name(&mut self, attr: &str) -> String {
         let placeholder = format!(
             "#{}",
             attr.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -57,13 +59,13 @@ impl Expr {
         placeholder
     }
 
-    fn value(&mut self, v: AttributeValue) -> String {
+    pub(super) fn value(&mut self, v: AttributeValue) -> String {
         let placeholder = format!(":v{}", self.values.len());
         self.values.insert(placeholder.clone(), v);
         placeholder
     }
 
-    fn set(&mut self, attr: &str, v: AttributeValue) {
+    pub(super) fn set(&mut self, attr: &str, v: AttributeValue) {
         let (name, value) = (self.name(attr), self.value(v));
         self.set.push(format!("{name} = {value}"));
     }
@@ -93,7 +95,7 @@ impl Expr {
         (!self.conditions.is_empty()).then(|| self.conditions.join(" AND "))
     }
 
-    fn update(self, table: &str, pk: String, sk: String) -> Result<Update, StoreError> {
+    pub(super) fn update(self, table: &str, pk: String, sk: String) -> Result<Update, StoreError> {
         let expression = self.update_expression();
         let condition = self.condition();
         Update::builder()
@@ -194,7 +196,9 @@ impl DynamoStore {
             && guards.not_on_dnc.is_none()
             && guards.provider_rate.is_none()
             && guards.add_to_dnc.is_none()
-            && guards.hourly.is_none();
+            && guards.hourly.is_none()
+            && guards.record_number_call.is_none()
+            && guards.forget_number_call.is_none();
         if only_lead {
             return self.single_update(lead).await;
         }
@@ -211,6 +215,7 @@ impl DynamoStore {
         }
         parts.extend(self.guard_checks(c, guards)?);
         parts.extend(self.guard_writes(c, guards)?);
+        parts.extend(self.number_call_writes(c, guards)?);
         self.transact(parts).await
     }
 
@@ -325,6 +330,31 @@ impl DynamoStore {
                     TransactWriteItem::builder().update(update).build(),
                 ));
             }
+        }
+        Ok(parts)
+    }
+
+    /// The number's ledger: the claim's call added (on the version counted) or a released
+    /// call taken off.
+    fn number_call_writes(
+        &self,
+        c: &CampaignRef,
+        guards: &Guards,
+    ) -> Result<Vec<(Part, TransactWriteItem)>, StoreError> {
+        let mut parts = Vec::new();
+        if let Some(call) = &guards.record_number_call {
+            let update = self.record_number_call(&c.tenant, call)?;
+            parts.push((
+                Part::NumberCalls,
+                TransactWriteItem::builder().update(update).build(),
+            ));
+        }
+        if let Some(release) = &guards.forget_number_call {
+            let update = self.forget_number_call(&c.tenant, release)?;
+            parts.push((
+                Part::Other,
+                TransactWriteItem::builder().update(update).build(),
+            ));
         }
         Ok(parts)
     }

@@ -1,0 +1,90 @@
+//! The dialer's frequency check across campaigns (see `domain::contact_caps`): the tenant's
+//! caps, cached like campaigns, and the number's ledger, read just before the claim. The claim
+//! adds its call to the ledger on the condition of the version counted here, so the decision
+//! and the write are one: a claim from another campaign in between makes this one read again.
+
+use chrono::{DateTime, Utc};
+use domain::clearance::TenantCalls;
+use domain::contact_caps::{CapDecision, ContactCaps, decide, still_counted};
+use domain::ids::TenantId;
+use domain::legal::RuleSet;
+use domain::window::Subdivision;
+use ports::store::{Leads, NumberCallGuard, NumberCalls, Tenants};
+
+use crate::messages::DialMessage;
+use crate::{Engine, EngineError};
+
+/// What the frequency check allows.
+pub(crate) enum NumberCheck {
+    /// The call may start: the ledger write for the claim, and what the clearance records.
+    Clear {
+        guard: NumberCallGuard,
+        tenant_calls: TenantCalls,
+    },
+    /// Not before this instant.
+    Wait(DateTime<Utc>),
+}
+
+/// Tenants' caps cached by tenant for the campaign cache's TTL: a change reaches running
+/// dialers within it.
+pub(crate) type CapsCache =
+    std::sync::Mutex<std::collections::HashMap<TenantId, (DateTime<Utc>, ContactCaps)>>;
+
+impl<S: Tenants + Leads> Engine<S> {
+    /// The tenant's caps (the defaults for a tenant without a record).
+    pub(crate) async fn tenant_caps(&self, tenant: &TenantId) -> Result<ContactCaps, EngineError> {
+        let now = self.clock.now();
+        {
+            let cache = self.caps.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, caps)) = cache.get(tenant)
+                && now - *at < self.settings.campaign_cache_ttl
+            {
+                return Ok(*caps);
+            }
+        }
+        let caps = (self.store.get_tenant(tenant).await?)
+            .map(|t| t.contact_caps)
+            .unwrap_or_default();
+        let mut cache = self.caps.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(tenant.clone(), (now, caps));
+        Ok(caps)
+    }
+
+    /// Whether the tenant may call the message's number at `now` as attempt `attempt`.
+    pub(crate) async fn check_number(
+        &self,
+        message: &DialMessage,
+        attempt: u8,
+        now: DateTime<Utc>,
+    ) -> Result<NumberCheck, EngineError> {
+        let tenant = &message.campaign.tenant;
+        let number = &message.lead.contact.phone;
+        let caps = self.tenant_caps(tenant).await?;
+        let ledger = self.store.number_calls(tenant, number).await?;
+        let key = NumberCalls::key(&message.campaign, &message.lead.id, attempt);
+        // This very call is not counted against itself (a claim retried after its write).
+        let starts: Vec<DateTime<Utc>> = (ledger.calls.iter())
+            .filter(|(k, _)| **k != key)
+            .map(|(_, at)| *at)
+            .collect();
+        let location = message.lead.contact.location();
+        let cap_24h = RuleSet::current()
+            .max_calls_per_24h(location.subdivisions.iter().map(Subdivision::as_str));
+        Ok(match decide(&starts, caps, cap_24h, &location.zones, now) {
+            CapDecision::NotBefore(at) => NumberCheck::Wait(at),
+            CapDecision::Allowed(counts) => NumberCheck::Clear {
+                guard: NumberCallGuard {
+                    number: number.clone(),
+                    expected_version: ledger.version,
+                    forget: (ledger.calls.iter())
+                        .filter(|(k, at)| !still_counted(**at, now) && **k != key)
+                        .map(|(k, _)| k.clone())
+                        .collect(),
+                    key,
+                    at: now,
+                },
+                tenant_calls: TenantCalls { counts, caps },
+            },
+        })
+    }
+}

@@ -8,6 +8,7 @@ where a JSON schema cannot say them (infra/contract-test.sh loads this file).
   comes after `starts_at`; a blackout entry lies within 2000-2100, its `to` on or after its
   `from` and at most 62 days later. Only values that already satisfy the schema are rearranged, so a
   deliberately invalid (negative) case stays invalid.
+- Contact caps: `per_local_day` no more than `per_7_days` (two schema-valid caps are swapped).
 """
 
 import json
@@ -68,6 +69,8 @@ def _day(ranges):
 @schemathesis.hook
 def map_body(ctx, body):
     path = ctx.operation.path if ctx.operation is not None else ""
+    if path == "/v1/contact-caps" and isinstance(body, dict):
+        return _caps(body)
     if not path.startswith("/v1/campaigns") or not isinstance(body, dict):
         return body
     schedule = body.get("schedule")
@@ -99,6 +102,15 @@ def map_body(ctx, body):
     blackout = schedule.get("blackout")
     if isinstance(blackout, list):
         schedule["blackout"] = [b for b in (_blackout(e) for e in blackout) if b is not None]
+    return body
+
+
+def _caps(body):
+    """Caps with the day's no more than the week's, when both are schema-valid integers."""
+    day, week = body.get("per_local_day"), body.get("per_7_days")
+    valid = all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 20 for v in (day, week))
+    if valid and day > week:
+        body["per_local_day"], body["per_7_days"] = week, day
     return body
 
 

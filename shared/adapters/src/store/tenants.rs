@@ -214,22 +214,15 @@ impl TenantPolicies for DynamoStore {
         let list = |items: Vec<String>| {
             aws_sdk_dynamodb::types::AttributeValue::L(items.into_iter().map(s).collect())
         };
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant)))
-            .key(keys::SK, s(keys::TENANT_SK))
-            .update_expression("SET caller_numbers = :numbers, allowed_countries = :countries")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(
-                ":numbers",
-                list(caller_numbers.iter().map(ToString::to_string).collect()),
-            )
-            .expression_attribute_values(":countries", list(allowed_countries.to_vec()))
-            .send()
-            .await;
-        condition_held(result)
+        let numbers = list(caller_numbers.iter().map(ToString::to_string).collect());
+        self.set_on_tenant(
+            tenant,
+            &[
+                ("caller_numbers", numbers),
+                ("allowed_countries", list(allowed_countries.to_vec())),
+            ],
+        )
+        .await
     }
 
     async fn set_contact_caps(
@@ -238,17 +231,32 @@ impl TenantPolicies for DynamoStore {
         caps: domain::contact_caps::ContactCaps,
     ) -> Result<bool, StoreError> {
         let caps = serde_dynamo::to_attribute_value(caps).map_err(|e| corrupt(tenant, e))?;
-        let result = self
+        self.set_on_tenant(tenant, &[("contact_caps", caps)]).await
+    }
+}
+
+impl DynamoStore {
+    /// Sets attributes of an existing tenant item; false if there is no such tenant.
+    async fn set_on_tenant(
+        &self,
+        tenant: &TenantId,
+        values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let sets: Vec<String> = values
+            .iter()
+            .map(|(name, _)| format!("{name} = :{name}"))
+            .collect();
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(keys::PK, s(keys::tenant_pk(tenant)))
             .key(keys::SK, s(keys::TENANT_SK))
-            .update_expression("SET contact_caps = :caps")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":caps", caps)
-            .send()
-            .await;
-        condition_held(result)
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("attribute_exists(pk)");
+        for (name, value) in values {
+            update = update.expression_attribute_values(format!(":{name}"), value.clone());
+        }
+        condition_held(update.send().await)
     }
 }

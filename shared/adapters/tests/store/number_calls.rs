@@ -33,6 +33,13 @@ fn recording(f: &Fixture, lead: &Lead, expected_version: u64, forget: Vec<String
     }
 }
 
+async fn ledger(f: &Fixture) -> NumberCalls {
+    (f.store)
+        .number_calls(&f.campaign.tenant, &shared_number())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn concurrent_claims_counted_on_one_ledger_version_admit_exactly_one_call() {
     let f = fixture("ledger-race").await;
@@ -57,11 +64,7 @@ async fn concurrent_claims_counted_on_one_ledger_version_admit_exactly_one_call(
             "{r:?}"
         );
     }
-    let ledger = f
-        .store
-        .number_calls(&f.campaign.tenant, &shared_number())
-        .await
-        .unwrap();
+    let ledger = ledger(&f).await;
     assert_eq!(ledger.version, 1);
     assert_eq!(ledger.calls.len(), 1);
     assert_eq!(ledger.starts(), vec![t0()]);
@@ -94,11 +97,7 @@ async fn a_claim_on_the_version_it_read_adds_its_call_and_drops_the_ones_it_name
     lease_and_start(&f, &third, recording(&f, &third, 1, forget))
         .await
         .unwrap();
-    let ledger = f
-        .store
-        .number_calls(&f.campaign.tenant, &shared_number())
-        .await
-        .unwrap();
+    let ledger = ledger(&f).await;
     assert_eq!(ledger.version, 2);
     assert_eq!(
         ledger.calls.keys().cloned().collect::<Vec<_>>(),
@@ -136,11 +135,7 @@ async fn a_released_call_leaves_the_ledger_and_a_release_without_a_ledger_still_
     )
     .await
     .unwrap();
-    let ledger = f
-        .store
-        .number_calls(&f.campaign.tenant, &shared_number())
-        .await
-        .unwrap();
+    let ledger = ledger(&f).await;
     assert!(ledger.calls.is_empty(), "{ledger:?}");
     // A number that never had a ledger (or whose ledger expired): the release goes through.
     let calling = lease_and_start(&f, &second, Guards::default())

@@ -5,9 +5,10 @@ Inputs, each printed with the result so it can be challenged:
 - requests per attempt by operation: the dispatch benchmark's counts
   (`BENCH_LARGE=5000 ./infra/bench.sh dispatch`, 300 leads, 320 attempts; BENCHMARKS.md);
 - item sizes: MEASURED from the table after the dispatch benchmark (its "Item sizes as
-  stored" table): a called lead — with its call log, agent report and clearance — 938 B
-  median, 1,512 B p95, 2,150 B max; the campaign counters item 320 B; an hour bucket 80 B. At
-  the median a lead write is 1 write unit; past 1 KB (about the slowest tenth) it is 2;
+  stored" table): a called lead — with its call log, agent report and clearance — 1,051 B
+  median, 1,738 B p95, 2,489 B max (938 B before the clearance carried the tenant-wide counts
+  of the frequency caps); the campaign counters item 320 B; an hour bucket 80 B; a number's
+  call ledger 119 B. At the median a lead write is now 2 write units (it was 1 under 1 KB);
 - handler durations: ESTIMATES (the emulator's timings say nothing about DynamoDB's), at the
   template's memory sizes;
 - provider webhooks and agent reports per call: `./infra/bench.sh twilio`.
@@ -31,12 +32,17 @@ PRICE = {
 
 ATTEMPTS = 320  # in the measured run
 # DynamoDB requests over the run, by operation (BENCHMARKS.md, dispatch with the report path).
-REQUESTS = {"TransactWriteItems": 654, "UpdateItem": 1086, "GetItem": 822, "Query": 224,
+REQUESTS = {"TransactWriteItems": 654, "UpdateItem": 1086, "GetItem": 1218, "Query": 224,
             "BatchGetItem": 78}
+# Of the GetItems, the dialer's eventually consistent read of the number's call ledger (one
+# per claim; 0.5 unit) — the rest are strongly consistent (1 unit).
+LEDGER_READS = 320
+# Each claim's transaction also updates the number's ledger (small item, x2 transactional).
+LEDGER_WRU_PER_ATTEMPT = 2
 SQS = {"SendMessageBatch": 53, "ReceiveMessage": 130, "DeleteMessage": 320}
 TICKS = 78
 
-LEAD_KB = 0.94  # measured median (p95 1.51: set it to see the upper line)
+LEAD_KB = 1.05  # measured median (p95 1.74: set it to see the upper line)
 COUNTERS_KB = 0.32  # measured
 
 
@@ -52,9 +58,10 @@ def dynamodb_units(index_copies: int) -> tuple[float, float]:
     tx = 2 * wru(LEAD_KB) + index_copies * wru(LEAD_KB) + 2 * wru(COUNTERS_KB) + 2 * 1
     # UpdateItem: leases (a lead write) and the tick's counters hints (small).
     updates = REQUESTS["UpdateItem"] * lead_write * 0.8 + REQUESTS["UpdateItem"] * 0.2 * 1
-    writes = REQUESTS["TransactWriteItems"] * tx + updates
+    writes = REQUESTS["TransactWriteItems"] * tx + updates + LEDGER_WRU_PER_ATTEMPT * ATTEMPTS
     # Reads: eventually consistent GetItem/Query are 0.5 unit per 4 KB; strongly consistent 1.
-    reads = REQUESTS["GetItem"] * 1 + REQUESTS["Query"] * 4 + REQUESTS["BatchGetItem"] * 2
+    reads = ((REQUESTS["GetItem"] - LEDGER_READS) * 1 + LEDGER_READS * 0.5
+             + REQUESTS["Query"] * 4 + REQUESTS["BatchGetItem"] * 2)
     return writes / ATTEMPTS, reads / ATTEMPTS
 
 

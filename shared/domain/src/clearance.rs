@@ -53,14 +53,29 @@ pub struct CallClearance {
     pub tenant_calls: Option<TenantCalls>,
 }
 
-/// A clearance's tenant-wide frequency part.
+/// A clearance's tenant-wide frequency part: flat and short, since it is stored with every
+/// attempt on the lead item (the 24 hours' count is `calls_in_24h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantCalls {
-    /// Calls before this one.
-    pub counts: CapCounts,
-    /// The tenant's caps.
-    pub caps: ContactCaps,
+    /// Calls before this one on the contact's local day, and the tenant's cap.
+    pub local_day: u8,
+    pub per_local_day: u8,
+    /// Calls in the 7 days before, and the tenant's cap.
+    pub last_7_days: u8,
+    pub per_7_days: u8,
+}
+
+impl TenantCalls {
+    /// The part for `counts` under `caps`.
+    pub fn new(counts: CapCounts, caps: ContactCaps) -> Self {
+        Self {
+            local_day: counts.local_day,
+            per_local_day: caps.per_local_day,
+            last_7_days: counts.last_7_days,
+            per_7_days: caps.per_7_days,
+        }
+    }
 }
 
 /// One zone's part of a clearance.
@@ -85,7 +100,7 @@ pub fn clearance(
     config: &CampaignConfig,
     at: DateTime<Utc>,
     caller_number: &str,
-    tenant_calls: Option<TenantCalls>,
+    tenant_calls: Option<(CapCounts, ContactCaps)>,
 ) -> CallClearance {
     let rules = RuleSet::current();
     let location = lead.contact.location();
@@ -135,11 +150,11 @@ pub fn clearance(
                     .filter(|t| **t > day_ago && **t < at)
                     .count() as u8
             },
-            |t| t.counts.last_24h,
+            |(counts, _)| counts.last_24h,
         ),
         cap_per_24h: rules.max_calls_per_24h(subdivisions.iter().copied()),
         caller_number: caller_number.to_owned(),
-        tenant_calls,
+        tenant_calls: tenant_calls.map(|(counts, caps)| TenantCalls::new(counts, caps)),
     }
 }
 
@@ -160,7 +175,7 @@ impl CallClearance {
         let tenant = self.tenant_calls.map_or(String::new(), |t| {
             format!(
                 "; tenant-wide {}/{} today, {}/{} in 7 days",
-                t.counts.local_day, t.caps.per_local_day, t.counts.last_7_days, t.caps.per_7_days
+                t.local_day, t.per_local_day, t.last_7_days, t.per_7_days
             )
         });
         format!(
@@ -257,18 +272,15 @@ pub fn verify(record: &CallClearance, config: &CampaignConfig) -> Vec<String> {
     }
     match record.tenant_calls {
         None => fail("no tenant-wide call counts: the frequency caps were not checked".into()),
-        Some(TenantCalls { counts, caps }) => {
-            if counts.local_day >= caps.per_local_day {
+        Some(t) => {
+            if t.local_day >= t.per_local_day {
                 fail(format!(
                     "{} calls on the local day reached its cap",
-                    counts.local_day
+                    t.local_day
                 ));
             }
-            if counts.last_7_days >= caps.per_7_days {
-                fail(format!(
-                    "{} calls in 7 days reached the cap",
-                    counts.last_7_days
-                ));
+            if t.last_7_days >= t.per_7_days {
+                fail(format!("{} calls in 7 days reached the cap", t.last_7_days));
             }
         }
     }

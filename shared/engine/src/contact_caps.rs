@@ -4,8 +4,7 @@
 //! and the write are one: a claim from another campaign in between makes this one read again.
 
 use chrono::{DateTime, Utc};
-use domain::clearance::TenantCalls;
-use domain::contact_caps::{CapDecision, ContactCaps, decide, still_counted};
+use domain::contact_caps::{CapCounts, CapDecision, ContactCaps, decide, still_counted};
 use domain::ids::TenantId;
 use domain::legal::RuleSet;
 use domain::window::Subdivision;
@@ -19,7 +18,7 @@ pub(crate) enum NumberCheck {
     /// The call may start: the ledger write for the claim, and what the clearance records.
     Clear {
         guard: NumberCallGuard,
-        tenant_calls: TenantCalls,
+        tenant_calls: (CapCounts, ContactCaps),
     },
     /// Not before this instant.
     Wait(DateTime<Utc>),
@@ -83,7 +82,7 @@ impl<S: Tenants + Leads> Engine<S> {
                     key,
                     at: now,
                 },
-                tenant_calls: TenantCalls { counts, caps },
+                tenant_calls: (counts, caps),
             },
         })
     }

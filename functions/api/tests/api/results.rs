@@ -71,12 +71,10 @@ fn clearance_at(at: chrono::DateTime<chrono::Utc>) -> CallClearance {
         cap_per_24h: None,
         caller_number: "+14155550199".into(),
         tenant_calls: Some(domain::clearance::TenantCalls {
-            counts: domain::contact_caps::CapCounts {
-                local_day: 1,
-                last_7_days: 2,
-                last_24h: 0,
-            },
-            caps: domain::contact_caps::ContactCaps::default(),
+            local_day: 1,
+            per_local_day: 3,
+            last_7_days: 2,
+            per_7_days: 7,
         }),
     }
 }

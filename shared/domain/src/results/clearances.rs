@@ -74,10 +74,10 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
                 c.consent_at.map(time).unwrap_or_default(),
                 c.calls_in_24h.to_string(),
                 c.cap_per_24h.map(|n| n.to_string()).unwrap_or_default(),
-                tenant(|t| t.counts.local_day),
-                tenant(|t| t.caps.per_local_day),
-                tenant(|t| t.counts.last_7_days),
-                tenant(|t| t.caps.per_7_days),
+                tenant(|t| t.local_day),
+                tenant(|t| t.per_local_day),
+                tenant(|t| t.last_7_days),
+                tenant(|t| t.per_7_days),
                 c.caller_number.clone(),
             ];
             rows.push(

@@ -58,8 +58,12 @@ impl<S: Tenants + Leads> Engine<S> {
     ) -> Result<NumberCheck, EngineError> {
         let tenant = &message.campaign.tenant;
         let number = &message.lead.contact.phone;
-        let caps = self.tenant_caps(tenant).await?;
-        let ledger = self.store.number_calls(tenant, number).await?;
+        // Two reads on the way to the claim: at once, not one after the other.
+        let (caps, ledger) = futures::join!(
+            self.tenant_caps(tenant),
+            self.store.number_calls(tenant, number)
+        );
+        let (caps, ledger) = (caps?, ledger?);
         let key = NumberCalls::key(&message.campaign, &message.lead.id, attempt);
         // This very call is not counted against itself (a claim retried after its write).
         let starts: Vec<DateTime<Utc>> = (ledger.calls.iter())

@@ -5,10 +5,11 @@ Inputs, each printed with the result so it can be challenged:
 - requests per attempt by operation: the dispatch benchmark's counts
   (`BENCH_LARGE=5000 ./infra/bench.sh dispatch`, 300 leads, 320 attempts; BENCHMARKS.md);
 - item sizes: MEASURED from the table after the dispatch benchmark (its "Item sizes as
-  stored" table): a called lead — with its call log, agent report and clearance — 1,051 B
-  median, 1,738 B p95, 2,489 B max (938 B before the clearance carried the tenant-wide counts
-  of the frequency caps); the campaign counters item 320 B; an hour bucket 80 B; a number's
-  call ledger 119 B. At the median a lead write is now 2 write units (it was 1 under 1 KB);
+  stored" table): a called lead — with its call log, agent report and clearance — 1,018 B
+  median, 1,672 B p95, 2,390 B max (938 B before the clearance carried the tenant-wide counts
+  of the frequency caps; 1,051 B with their first, nested form); the campaign counters item
+  320 B; an hour bucket 80 B; a number's call ledger 119 B. At the median a lead write is 1
+  write unit, just (under 1,024 B); past it (about the slower half at 2,000 leads) it is 2;
 - handler durations: ESTIMATES (the emulator's timings say nothing about DynamoDB's), at the
   template's memory sizes;
 - provider webhooks and agent reports per call: `./infra/bench.sh twilio`.
@@ -42,7 +43,7 @@ LEDGER_WRU_PER_ATTEMPT = 2
 SQS = {"SendMessageBatch": 53, "ReceiveMessage": 130, "DeleteMessage": 320}
 TICKS = 78
 
-LEAD_KB = 1.05  # measured median (p95 1.74: set it to see the upper line)
+LEAD_KB = 0.99  # measured median 1,018 B (p95 1.63 KB: set it to see the upper line)
 COUNTERS_KB = 0.32  # measured
 
 

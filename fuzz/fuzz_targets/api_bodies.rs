@@ -6,8 +6,6 @@
 //!   cargo fuzz run api_bodies corpus/api_bodies      (see README "Fuzzing")
 #![no_main]
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use domain::agent::{Agent, AgentSpec};
 use domain::config::{CampaignConfig, CampaignSpec};
@@ -74,16 +72,8 @@ fn lead(number: &str, due: DateTime<Utc>) -> Lead {
     Lead {
         id: LeadId::derive(&CampaignId::parse("c").unwrap(), &phone),
         contact: Contact {
-            phone,
-            name: None,
-            email: None,
-            company: None,
-            timezone: None,
-            state: None,
             consent: Some(true),
-            consent_source: None,
-            consent_at: None,
-            custom: BTreeMap::new(),
+            ..Contact::new(phone)
         },
         source: ImportSource {
             import_id: ImportId::parse("i").unwrap(),

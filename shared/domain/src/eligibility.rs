@@ -132,16 +132,8 @@ mod tests {
         Lead {
             id: LeadId::derive(&CampaignId::parse("c").unwrap(), &phone),
             contact: Contact {
-                phone,
-                name: None,
-                email: None,
-                company: None,
-                timezone: None,
-                state: None,
                 consent,
-                consent_source: None,
-                consent_at: None,
-                custom: Default::default(),
+                ..Contact::new(phone)
             },
             source: ImportSource {
                 import_id: ImportId::parse("i").unwrap(),

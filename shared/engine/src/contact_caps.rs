@@ -24,28 +24,21 @@ pub(crate) enum NumberCheck {
     Wait(DateTime<Utc>),
 }
 
-/// Tenants' caps cached by tenant for the campaign cache's TTL: a change reaches running
-/// dialers within it.
-pub(crate) type CapsCache =
-    std::sync::Mutex<std::collections::HashMap<TenantId, (DateTime<Utc>, ContactCaps)>>;
-
 impl<S: Tenants + Leads> Engine<S> {
-    /// The tenant's caps (the defaults for a tenant without a record).
+    /// The tenant's caps (the defaults for a tenant without a record), cached for the campaign
+    /// cache's TTL: a change reaches running dialers within it.
     pub(crate) async fn tenant_caps(&self, tenant: &TenantId) -> Result<ContactCaps, EngineError> {
         let now = self.clock.now();
+        if let Some(caps) = self
+            .caps
+            .fresh(tenant, now, self.settings.campaign_cache_ttl)
         {
-            let cache = self.caps.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((at, caps)) = cache.get(tenant)
-                && now - *at < self.settings.campaign_cache_ttl
-            {
-                return Ok(*caps);
-            }
+            return Ok(caps);
         }
         let caps = (self.store.get_tenant(tenant).await?)
             .map(|t| t.contact_caps)
             .unwrap_or_default();
-        let mut cache = self.caps.lock().unwrap_or_else(|e| e.into_inner());
-        cache.insert(tenant.clone(), (now, caps));
+        self.caps.put(tenant.clone(), now, caps);
         Ok(caps)
     }
 

@@ -26,6 +26,7 @@ mod moves;
 mod outcome;
 pub mod reports;
 pub mod tick;
+mod ttl_cache;
 
 pub use outcome::Applied;
 
@@ -41,6 +42,7 @@ use ports::store::{AgentRecord, CampaignRecord, StoreError, WriteError};
 use ports::store::{Agents, Campaigns};
 use ports::voice::VoiceProvider;
 use ports::{Clock, Faults, InjectedCrash};
+use ttl_cache::TtlCache;
 
 /// The call token key of local runs and tests (never of a deployment).
 pub const LOCAL_CALL_TOKEN_KEY: &str = "local-call-token-key-not-for-deployments";
@@ -156,13 +158,10 @@ pub struct Engine<S> {
     /// handlers that never finish a campaign, and in tests that do not look.
     pub results: Option<Arc<dyn MessageQueue>>,
     cache: CampaignCache,
-    agents: AgentCache,
-    caps: contact_caps::CapsCache,
+    agents: TtlCache<(TenantId, AgentId), AgentRecord>,
+    caps: TtlCache<TenantId, domain::contact_caps::ContactCaps>,
     reconciled: Mutex<HashMap<CampaignRef, chrono::DateTime<chrono::Utc>>>,
 }
-
-/// Agents cached by (tenant, agent) for the cache TTL.
-type AgentCache = Mutex<HashMap<(TenantId, AgentId), (chrono::DateTime<chrono::Utc>, AgentRecord)>>;
 
 impl<S> Engine<S> {
     /// Assembles an engine.
@@ -186,8 +185,8 @@ impl<S> Engine<S> {
             settings,
             results: None,
             cache: CampaignCache::default(),
-            agents: Mutex::default(),
-            caps: Mutex::default(),
+            agents: TtlCache::default(),
+            caps: TtlCache::default(),
             reconciled: Mutex::default(),
         }
     }
@@ -309,18 +308,13 @@ impl<S: Agents> Engine<S> {
         agent: &AgentId,
     ) -> Result<Option<AgentRecord>, EngineError> {
         let key = (tenant.clone(), agent.clone());
-        {
-            let agents = self.agents.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((at, record)) = agents.get(&key)
-                && self.clock.now() - *at < self.settings.agent_cache_ttl
-            {
-                return Ok(Some(record.clone()));
-            }
+        let ttl = self.settings.agent_cache_ttl;
+        if let Some(record) = self.agents.fresh(&key, self.clock.now(), ttl) {
+            return Ok(Some(record));
         }
         let record = self.store.get_agent(tenant, agent).await?;
         if let Some(record) = &record {
-            let mut agents = self.agents.lock().unwrap_or_else(|e| e.into_inner());
-            agents.insert(key, (self.clock.now(), record.clone()));
+            self.agents.put(key, self.clock.now(), record.clone());
         }
         Ok(record)
     }

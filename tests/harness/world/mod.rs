@@ -126,18 +126,7 @@ impl WorldConfig {
 
 /// A contact for `number`, with optional explicit zone.
 pub fn contact(number: &str) -> Contact {
-    Contact {
-        phone: E164::parse_strict(number).expect("test numbers are E.164"),
-        name: None,
-        email: None,
-        company: None,
-        timezone: None,
-        state: None,
-        consent: None,
-        consent_source: None,
-        consent_at: None,
-        custom: BTreeMap::new(),
-    }
+    Contact::new(E164::parse_strict(number).expect("test numbers are E.164"))
 }
 
 /// What a run did.

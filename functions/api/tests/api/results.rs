@@ -96,19 +96,12 @@ async fn finished_campaign(app: &App, key: &str, tenant: &str) -> (String, Vec<L
         let lead = Lead {
             id: LeadId::derive(&c.campaign, &phone),
             contact: Contact {
-                phone,
                 name: Some(name.into()),
-                email: None,
-                company: None,
-                timezone: None,
-                state: None,
-                consent: None,
-                consent_source: None,
-                consent_at: None,
                 custom: BTreeMap::from([
                     ("plan".to_owned(), format!("plan-{i}")),
                     ("note".to_owned(), note.to_owned()),
                 ]),
+                ..Contact::new(phone)
             },
             source: ImportSource {
                 import_id: import.clone(),

@@ -275,16 +275,8 @@ impl App {
     pub async fn add_leads(&self, tenant: &str, campaign: &str, n: u32) {
         let contacts = (0..n)
             .map(|i| Contact {
-                phone: E164::parse_strict(&format!("+1212555{:04}", 1000 + i)).unwrap(),
                 name: Some(format!("Lead {i}")),
-                email: None,
-                company: None,
-                timezone: None,
-                state: None,
-                consent: None,
-                consent_source: None,
-                consent_at: None,
-                custom: Default::default(),
+                ..Contact::new(E164::parse_strict(&format!("+1212555{:04}", 1000 + i)).unwrap())
             })
             .collect();
         self.add_contacts(tenant, campaign, contacts).await;

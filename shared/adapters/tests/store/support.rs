@@ -57,16 +57,8 @@ pub fn lead(campaign: &CampaignRef, n: u32, due: DateTime<Utc>) -> Lead {
     Lead {
         id: LeadId::derive(&campaign.campaign, &phone),
         contact: Contact {
-            phone,
             name: Some(format!("Lead {n}")),
-            email: None,
-            company: None,
-            timezone: None,
-            state: None,
-            consent: None,
-            consent_source: None,
-            consent_at: None,
-            custom: Default::default(),
+            ..Contact::new(phone)
         },
         source: ImportSource {
             import_id: ImportId::parse("imp-1").unwrap(),

@@ -71,6 +71,8 @@ def map_body(ctx, body):
     path = ctx.operation.path if ctx.operation is not None else ""
     if path == "/v1/contact-caps" and isinstance(body, dict):
         return _caps(body)
+    if path.startswith("/v1/webhook-endpoints") and isinstance(body, dict):
+        return _endpoint(body)
     if not path.startswith("/v1/campaigns") or not isinstance(body, dict):
         return body
     schedule = body.get("schedule")
@@ -102,6 +104,32 @@ def map_body(ctx, body):
     blackout = schedule.get("blackout")
     if isinstance(blackout, list):
         schedule["blackout"] = [b for b in (_blackout(e) for e in blackout) if b is not None]
+    return body
+
+
+ALL_EVENTS = ("call.completed", "lead.opted_out", "campaign.status_changed",
+              "import.completed", "import.failed", "export.ready")
+ENDPOINT_FIELDS = {"url", "events", "description", "enabled"}
+
+
+def _endpoint(body):
+    """A schema-valid endpoint made valid for the API: a URL this local run may deliver to (a
+    generated URI names any host) and no event type twice. A body that breaks
+    the schema is left as it is: the API must refuse it."""
+    url, events, description = body.get("url"), body.get("events"), body.get("description")
+    valid = (
+        set(body) <= ENDPOINT_FIELDS
+        and isinstance(url, str) and 1 <= len(url) <= 2048
+        and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$", url) is not None
+        and isinstance(events, list) and 1 <= len(events) <= 6
+        and all(isinstance(e, str) and e in ALL_EVENTS for e in events)
+        and (description is None or (isinstance(description, str) and len(description) <= 200))
+        and isinstance(body.get("enabled", True), bool)
+    )
+    if not valid:
+        return body
+    body["url"] = "http://127.0.0.1:9/generated"
+    body["events"] = list(dict.fromkeys(events))
     return body
 
 

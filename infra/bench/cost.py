@@ -35,6 +35,11 @@ ATTEMPTS = 320  # in the measured run
 # DynamoDB requests over the run, by operation (BENCHMARKS.md, dispatch with the report path).
 REQUESTS = {"TransactWriteItems": 654, "UpdateItem": 1086, "GetItem": 1218, "Query": 224,
             "BatchGetItem": 78}
+# Of the run's 1,115 UpdateItems, the guardrails' snapshot writes (the HEALTH item, 109 B: one
+# unit each), counted apart from the lead-sized updates above.
+HEALTH_WRITES = 29
+# The tick's batch read holds three items (campaign, counters, guardrail snapshots).
+BATCH_ITEMS = 3
 # Of the GetItems, the dialer's eventually consistent read of the number's call ledger (one
 # per claim; 0.5 unit) — the rest are strongly consistent (1 unit).
 LEDGER_READS = 320
@@ -59,10 +64,11 @@ def dynamodb_units(index_copies: int) -> tuple[float, float]:
     tx = 2 * wru(LEAD_KB) + index_copies * wru(LEAD_KB) + 2 * wru(COUNTERS_KB) + 2 * 1
     # UpdateItem: leases (a lead write) and the tick's counters hints (small).
     updates = REQUESTS["UpdateItem"] * lead_write * 0.8 + REQUESTS["UpdateItem"] * 0.2 * 1
-    writes = REQUESTS["TransactWriteItems"] * tx + updates + LEDGER_WRU_PER_ATTEMPT * ATTEMPTS
+    writes = (REQUESTS["TransactWriteItems"] * tx + updates + LEDGER_WRU_PER_ATTEMPT * ATTEMPTS
+              + HEALTH_WRITES)
     # Reads: eventually consistent GetItem/Query are 0.5 unit per 4 KB; strongly consistent 1.
     reads = ((REQUESTS["GetItem"] - LEDGER_READS) * 1 + LEDGER_READS * 0.5
-             + REQUESTS["Query"] * 4 + REQUESTS["BatchGetItem"] * 2)
+             + REQUESTS["Query"] * 4 + REQUESTS["BatchGetItem"] * BATCH_ITEMS)
     return writes / ATTEMPTS, reads / ATTEMPTS
 
 
@@ -108,14 +114,39 @@ def table(title: str, index_copies: int) -> float:
     return total
 
 
+def webhook_lines() -> float:
+    """What one call costs more when the tenant has an endpoint for call.completed (not in
+    the totals above: a tenant without webhooks pays none of it). Per call: the outbox item in
+    the outcome's transaction (2 WRU); the fan-out (event read, endpoints query, delivery put,
+    event update); one delivery try (delivery read, endpoints query, delivery write, ~1.5 KB);
+    four SQS requests for each of the two jobs' send, receive and delete (batched receive
+    counted whole: an upper line); two webhook-function invocations of ~100 ms at 256 MB
+    (estimates)."""
+    wru = 2 + 1 + 1 + 2
+    rru = 1 + 1 + 1 + 1
+    sqs = 6
+    lam = 2 * (PRICE["lambda_request"] + 0.25 * 0.1 * PRICE["lambda_gb_s_arm"])
+    total = (wru * PRICE["dynamodb_wru"] + rru * PRICE["dynamodb_rru"]
+             + sqs * PRICE["sqs_request"] + lam)
+    print("\n### Outbound webhooks, per call told (tenants with an endpoint for call.completed)\n")
+    print("| line | basis | $ per 1,000 attempts |\n|---|---|---:|")
+    print(f"| DynamoDB | {wru} WRU + {rru} RRU | {(wru * PRICE['dynamodb_wru'] + rru * PRICE['dynamodb_rru']) * 1000:.4f} |")
+    print(f"| SQS | {sqs} requests | {sqs * PRICE['sqs_request'] * 1000:.4f} |")
+    print(f"| Lambda webhooks | 2 invocations, 256 MB, 100 ms (est.) | {lam * 1000:.4f} |")
+    print(f"| **total** | | **{total * 1000:.4f}** |")
+    return total
+
+
 def main() -> None:
     now = table("Today: both lead indexes project ALL attributes", index_copies=2)
     # Projecting only what each index's query reads: the due index's query reads whole leads
     # (the tick hands them to the dialers), so it keeps ALL; the by_status index's listing
     # could read keys only. One copy instead of two.
     after = table("If the by_status index projected keys only", index_copies=1)
+    told = webhook_lines()
     print(f"\ngoal: <= $0.01 per 1,000 attempts; today ${now * 1000:.4f}, "
-          f"with the projection cut ${after * 1000:.4f}")
+          f"with the projection cut ${after * 1000:.4f}; "
+          f"with call.completed webhooks +${told * 1000:.4f}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 
 mod adapters;
 mod frequency;
+mod guardrails;
 mod lifecycle;
+mod outbound_webhooks;
 mod scenarios;
 mod twilio_calls;
 mod webhooks;

@@ -268,13 +268,16 @@ async fn no_call_lands_outside_the_window_in_any_us_zone_or_split_area_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_number_added_to_the_dnc_list_is_never_called_after_it_was_added() {
+    // A third of this list joins the DNC list on purpose: the DNC-hit guardrail would pause
+    // the campaign (tests/dispatch/guardrails.rs), and this test is about every number after it.
     let campaign = spec(serde_json::json!({
         "name": "DNC",
         "agent_id": "agent-1",
         "schedule": { "window": all_week("08:00", "21:00") },
         "pacing": { "max_concurrent_calls": 4, "calls_per_hour": 100 },
         "retry": { "max_retries": 3, "delay_minutes": 15, "retry_on": ["no_answer", "busy", "voicemail"] },
-        "call_handling": { "max_call_seconds": 300 }
+        "call_handling": { "max_call_seconds": 300 },
+        "guardrails": { "max_dnc_hit_percent": 100 }
     }));
     let contacts = contacts_in(&["212"], 30);
     let mut config = WorldConfig::calm(

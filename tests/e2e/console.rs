@@ -40,7 +40,8 @@ async fn a_person_runs_a_campaign_from_the_console_alone() {
     sign_in(&mut browser, &runner.base_url, &key).await;
     let campaign = create_with_the_wizard(&mut browser, &api, agent_id).await;
     watch_to_completed_and_export(&mut browser, &api, &campaign).await;
-    pause_and_resume_a_second_campaign(&mut browser, &api, agent_id).await;
+    let second = pause_and_resume_a_second_campaign(&mut browser, &api, agent_id).await;
+    a_guardrails_pause_shows_its_reason_until_resumed(&mut browser, &runner, &api, &second).await;
     a_bad_call_window_and_blackout_show_their_field_errors(&mut browser, agent_id).await;
 
     browser.click("#sign-out").await;
@@ -235,7 +236,11 @@ async fn export_clearances(browser: &mut Browser, progress: &Value) {
     );
 }
 
-async fn pause_and_resume_a_second_campaign(browser: &mut Browser, api: &ApiClient, agent: &str) {
+async fn pause_and_resume_a_second_campaign(
+    browser: &mut Browser,
+    api: &ApiClient,
+    agent: &str,
+) -> String {
     let spec = json!({"name": "Slow lane", "agent_id": agent, "pacing": {"calls_per_hour": 1}});
     let csv = b"phone,name\n+12125550111,Ann Lee\n+13055550112,Bo Diaz\n";
     let id = draft_with_leads(api, spec, csv).await;
@@ -266,6 +271,11 @@ async fn pause_and_resume_a_second_campaign(browser: &mut Browser, api: &ApiClie
         "paused"
     );
     browser.shot("paused").await;
+    assert_eq!(
+        browser.eval(PAUSE_REASON_SHOWN).await,
+        Value::Bool(false),
+        "a person's pause has no guardrail reason"
+    );
     browser.click_text("Resume").await;
     browser
         .until(
@@ -278,6 +288,77 @@ async fn pause_and_resume_a_second_campaign(browser: &mut Browser, api: &ApiClie
         api.get(&format!("/v1/campaigns/{id}")).await.unwrap()["status"],
         "active"
     );
+    id
+}
+
+/// Whether the dashboard shows a guardrail's reason.
+const PAUSE_REASON_SHOWN: &str = "!document.querySelector('#pause-reason').hidden";
+
+/// A guardrail pauses the campaign (the store's own pause, as the tick makes it: the hostile
+/// runs in tests/dispatch/guardrails.rs trip it for real); the dashboard says why, and Resume
+/// clears the reason.
+async fn a_guardrails_pause_shows_its_reason_until_resumed(
+    browser: &mut Browser,
+    runner: &Runner,
+    api: &ApiClient,
+    id: &str,
+) {
+    use domain::guardrails::{Guardrail, PauseReason, Trip};
+    use ports::Clock;
+    use ports::store::Campaigns;
+    let campaign = domain::ids::CampaignRef {
+        tenant: domain::ids::TenantId::parse("console").unwrap(),
+        campaign: domain::ids::CampaignId::parse(id).unwrap(),
+    };
+    let record = runner
+        .store
+        .get_campaign(&campaign)
+        .await
+        .unwrap()
+        .expect("the campaign exists");
+    let trip = Trip {
+        guardrail: Guardrail::FailedAttempts,
+        count: 14,
+        sample: 20,
+        limit_percent: 50,
+    };
+    let reason = PauseReason::of(trip, chrono::Duration::minutes(15), runner.clock.now());
+    runner
+        .store
+        .pause_for_guardrail(&campaign, record.active_since, &reason, None)
+        .await
+        .expect("the Active campaign pauses");
+    browser
+        .until(
+            "the dashboard shows the guardrail's reason",
+            Duration::from_secs(30),
+            PAUSE_REASON_SHOWN,
+        )
+        .await;
+    let text = browser
+        .eval("document.querySelector('#pause-reason').textContent")
+        .await;
+    assert_eq!(
+        text.as_str().unwrap(),
+        "Paused by a guardrail: 14 of 20 finished attempts failed in the last 15 minutes (70%, limit 50%). Check the cause, then resume to call again."
+    );
+    let progress = api
+        .get(&format!("/v1/campaigns/{id}/progress"))
+        .await
+        .unwrap();
+    assert_eq!(progress["pause_reason"]["guardrail"], "failed_attempts");
+    browser.shot("paused-by-guardrail").await;
+    browser.click_text("Resume").await;
+    browser
+        .until(
+            "the reason is gone once resumed",
+            Duration::from_secs(30),
+            &format!("!({PAUSE_REASON_SHOWN})"),
+        )
+        .await;
+    let campaign = api.get(&format!("/v1/campaigns/{id}")).await.unwrap();
+    assert_eq!(campaign["status"], "active");
+    assert!(campaign.get("pause_reason").is_none(), "{campaign}");
 }
 
 async fn a_bad_call_window_and_blackout_show_their_field_errors(

@@ -13,6 +13,7 @@ use rand::{RngExt, SeedableRng};
 pub const POINTS: &[&str] = &[
     "tick.after_load",
     "tick.after_reconcile",
+    "tick.after_guardrails",
     "tick.after_screen",
     "tick.after_leases",
     "tick.after_enqueue",

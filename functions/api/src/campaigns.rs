@@ -375,11 +375,7 @@ pub(crate) async fn launch(
                 ));
             }
             check_callable(&state, &c, &config, now).await?;
-            match state
-                .store
-                .set_campaign_status(&c, CampaignStatus::Draft, to, now)
-                .await
-            {
+            match move_status(&state, &c, CampaignStatus::Draft, to, now).await {
                 Ok(()) => {}
                 Err(WriteError::Refused(Refusal::CampaignStatus)) => {
                     // Launched (or changed) concurrently: answer for what it is now.
@@ -395,6 +391,27 @@ pub(crate) async fn launch(
         }
     }
     reload(&state, &c).await
+}
+
+/// Moves a campaign's status; where webhooks are delivered, its `campaign.status_changed`
+/// event is recorded in the same write and its fan-out queued after.
+async fn move_status(
+    state: &AppState,
+    c: &CampaignRef,
+    from: CampaignStatus,
+    to: CampaignStatus,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), WriteError> {
+    let Some(queue) = &state.webhooks else {
+        return state.store.set_campaign_status(c, from, to, now).await;
+    };
+    let event = engine::webhooks::campaign_status_changed(c, from, to, now, None);
+    state
+        .store
+        .set_campaign_status_telling(c, from, to, now, &event)
+        .await?;
+    engine::webhooks::announce_on(queue.as_ref(), &c.tenant, &event).await;
+    Ok(())
 }
 
 /// The campaign's first tick, now: its first calls in seconds rather than at the next minute.
@@ -413,11 +430,7 @@ async fn simple_action(
     let record = find(state, tenant, campaign_id).await?;
     let c = record.reference();
     if let Transition::Changed(to) = transition(&record, action)? {
-        match state
-            .store
-            .set_campaign_status(&c, record.status, to, state.clock.now())
-            .await
-        {
+        match move_status(state, &c, record.status, to, state.clock.now()).await {
             Ok(()) => {}
             Err(WriteError::Refused(Refusal::CampaignStatus)) => {
                 let current = find(state, tenant, c.campaign.to_string()).await?;

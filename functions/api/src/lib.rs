@@ -24,6 +24,7 @@ mod results;
 pub mod state;
 pub mod tick_now;
 pub mod views;
+mod webhook_endpoints;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/contact-caps",
             get(contact_caps::get).put(contact_caps::put),
         )
+        .merge(webhook_routes())
         .route("/v1/dnc", post(dnc::add).get(dnc::list))
         .route("/v1/dnc/check", post(dnc::check))
         .route("/v1/dnc/remove", post(dnc::remove))
@@ -64,6 +66,28 @@ pub fn router(state: AppState) -> Router {
         .merge(csv)
         .fallback(error::not_found_route)
         .with_state(state)
+}
+
+/// The tenant's webhook endpoints and their delivery logs.
+fn webhook_routes() -> Router<AppState> {
+    use webhook_endpoints as hooks;
+    Router::new()
+        .route(
+            "/v1/webhook-endpoints",
+            post(hooks::create).get(hooks::list),
+        )
+        .route(
+            "/v1/webhook-endpoints/{endpoint_id}",
+            get(hooks::get).put(hooks::update).delete(hooks::delete),
+        )
+        .route(
+            "/v1/webhook-endpoints/{endpoint_id}/deliveries",
+            get(hooks::deliveries),
+        )
+        .route(
+            "/v1/webhook-endpoints/{endpoint_id}/deliveries/{event_id}/redeliver",
+            post(hooks::redeliver),
+        )
 }
 
 /// Agents, and campaigns with their lifecycle.

@@ -39,6 +39,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         )),
         clock: Arc::new(SystemClock),
         settings,
+        webhooks: Some(Arc::new(adapters::queue::SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            &config.webhook_queue_url,
+        ))),
         // The tick places no call (the dialers do); it reads the providers' accounts (their
         // calls per second) to pace what it enqueues.
         tick_now: Some(Arc::new(bootstrap::wiring::build_engine(

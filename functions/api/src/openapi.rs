@@ -6,7 +6,10 @@ use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use crate::openapi_links::Links;
-use crate::{agents, call_reports, campaigns, contact_caps, contacts, dnc, progress, results};
+use crate::{
+    agents, call_reports, campaigns, contact_caps, contacts, dnc, progress, results,
+    webhook_endpoints,
+};
 
 struct BearerAuth;
 
@@ -133,6 +136,9 @@ impl Modify for ProblemResponses {
         contact_caps::get, contact_caps::put,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
         call_reports::report,
+        webhook_endpoints::create, webhook_endpoints::list, webhook_endpoints::get,
+        webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::deliveries,
+        webhook_endpoints::redeliver,
     ),
     tags(
         (name = "agents", description = "AI voice agents"),
@@ -143,6 +149,7 @@ impl Modify for ProblemResponses {
         (name = "contact-caps", description = "How often the tenant may call one number, over all its campaigns"),
         (name = "results", description = "Analytics, exports, reconciliation"),
         (name = "agent reports", description = "What the AI agent reports about a call, with the call's token"),
+        (name = "webhooks", description = "Endpoints that hear what happened, signed; their delivery logs"),
     )
 )]
 pub struct ApiDoc;

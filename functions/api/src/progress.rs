@@ -59,6 +59,9 @@ pub(crate) async fn progress(
             .map(|(o, n)| (o.as_str().to_owned(), *n))
             .collect::<BTreeMap<_, _>>(),
         quarantined: counters.quarantined,
+        provider_refusals: counters.throttled,
+        dnc_hits: counters.dnc_hits,
+        pause_reason: campaign.pause_reason,
     }))
 }
 

@@ -22,6 +22,8 @@ pub struct ApiSettings {
     pub max_upload_bytes: u64,
     /// Requests a tenant may make per second, over all its keys; more answer 429.
     pub tenant_requests_per_second: u32,
+    /// Webhook endpoints may be plain `http` and on this machine (a local run only).
+    pub local_webhook_targets: bool,
 }
 
 impl Default for ApiSettings {
@@ -32,6 +34,7 @@ impl Default for ApiSettings {
             dry_run_max_sample: 200,
             max_upload_bytes: 512 * 1024 * 1024,
             tenant_requests_per_second: 20,
+            local_webhook_targets: false,
         }
     }
 }
@@ -52,4 +55,6 @@ pub struct AppState {
     pub settings: ApiSettings,
     /// Runs a launched or resumed campaign's first tick at once (none: wait for the schedule).
     pub tick_now: Option<Arc<dyn crate::tick_now::TickNow>>,
+    /// The webhook queue (none: this deployment records and delivers no webhook events).
+    pub webhooks: Option<Arc<dyn MessageQueue>>,
 }

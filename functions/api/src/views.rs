@@ -70,6 +70,9 @@ pub struct CampaignView {
     pub config: CampaignSpec,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Why a guardrail paused it (absent unless a guardrail did; resume clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_reason: Option<domain::guardrails::PauseReason>,
 }
 
 impl From<CampaignRecord> for CampaignView {
@@ -81,6 +84,7 @@ impl From<CampaignRecord> for CampaignView {
             config: r.spec,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            pause_reason: r.pause_reason,
         }
     }
 }
@@ -360,6 +364,13 @@ pub struct ProgressView {
     /// Leads set aside because their stored data cannot be read (not in `total`); listed by
     /// `GET /v1/campaigns/{campaign_id}/quarantine`.
     pub quarantined: i64,
+    /// Call requests the provider refused with 429 or 503 (each put its lead back).
+    pub provider_refusals: i64,
+    /// Leads found on the do-not-call list when their call came (skipped).
+    pub dnc_hits: i64,
+    /// Why a guardrail paused the campaign (absent unless a guardrail did; resume clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_reason: Option<domain::guardrails::PauseReason>,
 }
 
 /// A stored item set aside because it cannot be read back: it blocks nothing, and is listed

@@ -29,11 +29,22 @@ pub async fn give_up(importer: &Importer, request: ImportRequest) -> Result<(), 
         ) {
             return Ok(());
         }
-        match importer
-            .store
-            .put_import(&failed(&record, importer), Some(record.version))
-            .await
-        {
+        let failed = failed(&record, importer);
+        let write = match engine::webhooks::import_finished(&failed, failed.updated_at) {
+            Some(told) => {
+                let store = &importer.store;
+                store
+                    .put_import_telling(&failed, record.version, &told)
+                    .await
+            }
+            None => {
+                importer
+                    .store
+                    .put_import(&failed, Some(record.version))
+                    .await
+            }
+        };
+        match write {
             Ok(()) => {
                 tracing::error!(import = %import, campaign = %campaign, "import given up after its message reached the dead-letter queue");
                 adapters::emf::put(adapters::emf::Metric::count("ImportsGivenUp", 1.0));

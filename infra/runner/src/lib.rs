@@ -7,11 +7,13 @@
 //! a day of calling takes minutes; queue delays are scaled to match.
 
 pub mod demo;
+mod hooks;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::blobs::Blobs;
+use adapters::queue::{MessageQueue, SqsQueue};
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use adapters::voice::simulator::{Simulator, SimulatorConfig};
@@ -66,6 +68,7 @@ pub struct Runner {
 fn local_api_settings() -> api::ApiSettings {
     api::ApiSettings {
         tenant_requests_per_second: 10_000,
+        local_webhook_targets: true,
         ..api::ApiSettings::default()
     }
 }
@@ -87,15 +90,13 @@ impl Runner {
         let providers = Providers::default().with("simulator", simulator.clone());
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let results_queue_url = resources.name("ResultsQueue")?.to_owned();
-        let results_queue: Arc<dyn adapters::queue::MessageQueue> = Arc::new(
-            adapters::queue::SqsQueue::new(sqs.clone(), &results_queue_url),
-        );
+        let results_queue: Arc<dyn MessageQueue> =
+            Arc::new(SqsQueue::new(sqs.clone(), &results_queue_url));
         let engine = local_engine(
             &app,
             &sdk,
             providers,
             &clock,
-            config.speed,
             results_queue.clone(),
             &base_url,
         );
@@ -111,6 +112,7 @@ impl Runner {
             clock: clock.clone(),
             settings: local_api_settings(),
             tick_now: Some(engine.clone()),
+            webhooks: Some(Arc::new(SqsQueue::new(sqs.clone(), &app.webhook_queue_url))),
         };
         let router = api::router(api).merge(call_events::router(engine.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -137,6 +139,8 @@ impl Runner {
                 settings: importer::ImportSettings::default(),
             }),
             simulator: simulator.clone(),
+            deliveries: local_deliveries(&store, &sqs, &app, &clock)?,
+            webhook_queue_url: app.webhook_queue_url.clone(),
             sqs,
             results_queue_url,
             dial_queue_url: app.dial_queue_url.clone(),
@@ -169,13 +173,16 @@ impl Runner {
 }
 
 /// The loops that stand in for AWS around the functions: the results worker, the scheduler
-/// firing ticks, the dialers, the importer and the simulated network delivering webhooks.
+/// firing ticks, the dialers, the importer, the webhook worker and its sweep, and the
+/// simulated network delivering the provider's webhooks.
 struct Loops {
     engine: Arc<Engine<DynamoStore>>,
     schedules: EventBridgeSchedules,
     worker: results::Worker,
     importer: Arc<importer::Importer>,
     simulator: Arc<Simulator>,
+    deliveries: Arc<engine::webhooks::Deliveries>,
+    webhook_queue_url: String,
     sqs: aws_sdk_sqs::Client,
     results_queue_url: String,
     dial_queue_url: String,
@@ -207,6 +214,14 @@ impl Loops {
                 stopped.clone(),
             ));
         }
+        tasks.spawn(hooks::webhook_loop(
+            self.deliveries.clone(),
+            self.sqs.clone(),
+            self.webhook_queue_url,
+            stopped.clone(),
+        ));
+        let speed = self.clock.speed();
+        tasks.spawn(hooks::sweep_loop(self.deliveries, speed, stopped.clone()));
         tasks.spawn(importer_loop(self.importer, self.sqs, stopped.clone()));
         tasks.spawn(network_loop(self.simulator, self.clock, stopped));
     }
@@ -243,6 +258,7 @@ fn app_config(resources: &Provisioned) -> anyhow::Result<AppConfig> {
         schedule_group: resources.name("TickScheduleGroup")?.to_owned(),
         tick_function_arn: "arn:aws:lambda:us-east-1:000000000000:function:local-tick".into(),
         scheduler_role_arn: "arn:aws:iam::000000000000:role/local-scheduler".into(),
+        webhook_queue_url: resources.name("WebhookQueue")?.to_owned(),
     })
 }
 
@@ -253,10 +269,10 @@ fn local_engine(
     sdk: &SdkConfig,
     providers: Providers,
     clock: &Arc<ScaledClock>,
-    speed: f64,
-    results_queue: Arc<dyn adapters::queue::MessageQueue>,
+    results_queue: Arc<dyn MessageQueue>,
     base_url: &str,
 ) -> Arc<Engine<DynamoStore>> {
+    let speed = clock.speed();
     let mut engine = build_engine_with(app, sdk, providers, clock.clone(), 1.0 / speed)
         .with_results_queue(results_queue)
         .with_webhook_base_url(base_url);
@@ -267,6 +283,24 @@ fn local_engine(
         .call_start_margin
         .max(chrono::Duration::milliseconds((2000.0 * speed) as i64));
     Arc::new(engine)
+}
+
+/// The webhook worker of a local run: retry delays in virtual time (as the dial queue's),
+/// receivers on this machine allowed.
+fn local_deliveries(
+    store: &Arc<DynamoStore>,
+    sqs: &aws_sdk_sqs::Client,
+    app: &AppConfig,
+    clock: &Arc<ScaledClock>,
+) -> anyhow::Result<Arc<engine::webhooks::Deliveries>> {
+    let queue =
+        SqsQueue::new(sqs.clone(), &app.webhook_queue_url).with_delay_scale(1.0 / clock.speed());
+    Ok(Arc::new(engine::webhooks::Deliveries {
+        store: store.clone(),
+        queue: Arc::new(queue),
+        sender: Arc::new(adapters::webhook_sender::HttpWebhookSender::new(true)?),
+        clock: clock.clone(),
+    }))
 }
 
 /// Serves the API and the call-event webhooks until stopped.

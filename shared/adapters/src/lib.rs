@@ -11,5 +11,6 @@ pub mod request_count;
 pub mod schedules;
 pub mod store;
 pub mod voice;
+pub mod webhook_sender;
 
 pub use store::DynamoStore;

@@ -114,7 +114,13 @@ pub async fn run_export(
         }
     }
     record.finished_at = Some(now());
-    store.save_export(&record).await?;
+    if record.status == ExportStatus::Completed {
+        // `export.ready`, recorded with the write that makes it true.
+        let told = engine::webhooks::export_ready(&record, now());
+        store.save_export_telling(&record, &told).await?;
+    } else {
+        store.save_export(&record).await?;
+    }
     Ok(record)
 }
 

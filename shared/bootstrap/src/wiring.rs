@@ -24,6 +24,7 @@ pub const ENV_VARS: &[&str] = &[
     "SCHEDULE_GROUP",
     "TICK_FUNCTION_ARN",
     "SCHEDULER_ROLE_ARN",
+    "WEBHOOK_QUEUE_URL",
 ];
 
 /// The public base URL of the webhook routes; read by the dialer only (it writes callback
@@ -44,6 +45,8 @@ pub struct AppConfig {
     pub tick_function_arn: String,
     /// The role Scheduler assumes to invoke the tick.
     pub scheduler_role_arn: String,
+    /// The webhook queue: fan-out jobs for the events the engine records.
+    pub webhook_queue_url: String,
 }
 
 impl AppConfig {
@@ -60,6 +63,7 @@ impl AppConfig {
             schedule_group: var("SCHEDULE_GROUP")?,
             tick_function_arn: var("TICK_FUNCTION_ARN")?,
             scheduler_role_arn: var("SCHEDULER_ROLE_ARN")?,
+            webhook_queue_url: var("WEBHOOK_QUEUE_URL")?,
         })
     }
 
@@ -99,6 +103,13 @@ pub fn build_engine_with(
         &config.tick_function_arn,
         &config.scheduler_role_arn,
     );
+    let webhook_queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.webhook_queue_url)
+        .with_delay_scale(delay_scale);
+    let outbox = engine::webhooks::Outbox::new(
+        store.clone(),
+        Arc::new(webhook_queue),
+        chrono::Duration::seconds(WEBHOOK_ENDPOINTS_TTL_SECONDS),
+    );
     Engine::new(
         store,
         Arc::new(queue),
@@ -108,7 +119,12 @@ pub fn build_engine_with(
         Arc::new(NoFaults),
         Settings::new(""),
     )
+    .with_webhooks(Arc::new(outbox))
 }
+
+/// How long a warm function remembers a tenant's webhook endpoints: a new endpoint hears of
+/// calls from at most this long after it is registered.
+pub const WEBHOOK_ENDPOINTS_TTL_SECONDS: i64 = 30;
 
 /// A required variable of this process.
 pub fn required_var(name: &'static str) -> Result<String, MissingVar> {

@@ -21,7 +21,9 @@
 //! | [`retry`] | what an attempt's outcome means for the lead: finish, retry or call back |
 //! | [`pacing`] | how many leads a tick may start and when within the minute |
 //! | [`plan`] | plan limits on live campaigns |
+//! | [`guardrails`] | when a campaign pauses itself: failure, throttling, opt-out and DNC-hit shares over a sliding window |
 //! | [`lead`] | a lead's state and its transitions |
+//! | [`webhooks`] | outbound webhooks: event types, endpoints, signatures, retries, safe targets |
 
 pub mod agent;
 pub mod call_report;
@@ -30,6 +32,7 @@ pub mod clearance;
 pub mod config;
 pub mod contact_caps;
 pub mod eligibility;
+pub mod guardrails;
 pub mod holidays;
 pub mod ids;
 pub mod import;
@@ -42,6 +45,7 @@ pub mod plan;
 pub mod results;
 pub mod retry;
 pub mod status;
+pub mod webhooks;
 pub mod window;
 
 pub use chrono;

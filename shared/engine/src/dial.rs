@@ -281,14 +281,15 @@ where
             match screen_for_call(&message.lead, &loaded.config, placing_at, margin) {
                 Screen::Dial => None,
                 Screen::Defer(at) => {
-                    self.release(message, calling, attempt, at).await?;
+                    self.release(message, calling, attempt, at, false).await?;
                     Some(DialOutcome::Done(
                         "window closed during the claim: released",
                     ))
                 }
                 // The next tick screens it again and records why it will never be called.
                 Screen::Skip(_) => {
-                    self.release(message, calling, attempt, placing_at).await?;
+                    self.release(message, calling, attempt, placing_at, false)
+                        .await?;
                     Some(DialOutcome::Done("no longer callable: released"))
                 }
             },
@@ -333,11 +334,12 @@ where
                 let wait = retry_after
                     .and_then(|d| Duration::from_std(d).ok())
                     .map_or(PROVIDER_BACKOFF, |d| d.max(Duration::seconds(5)));
-                self.release(message, calling, attempt, now + wait).await?;
+                self.release(message, calling, attempt, now + wait, true)
+                    .await?;
                 Ok(DialOutcome::Done("provider rate limited: released"))
             }
             Err(PlaceCallError::Unavailable) => {
-                self.release(message, calling, attempt, now + PROVIDER_BACKOFF)
+                self.release(message, calling, attempt, now + PROVIDER_BACKOFF, true)
                     .await?;
                 Ok(DialOutcome::Done("provider unavailable: released"))
             }
@@ -401,13 +403,16 @@ where
         })
     }
 
-    /// Puts a lead whose call was certainly not placed back, without counting the attempt.
+    /// Puts a lead whose call was certainly not placed back, without counting the attempt;
+    /// `throttled`: the provider refused the request (429/503), counted for the guardrails in
+    /// the same write.
     async fn release(
         &self,
         message: &DialMessage,
         calling: &LeadState,
         attempt: u8,
         at: DateTime<Utc>,
+        throttled: bool,
     ) -> Result<(), EngineError> {
         let mut state = calling.clone();
         let started_at = calling.call.as_ref().map(|c| c.started_at);
@@ -419,7 +424,9 @@ where
             let key = NumberCalls::key(&message.campaign, &message.lead.id, attempt);
             let guards =
                 crate::outcome::release_guards(started_at, &message.lead.contact.phone, key);
-            self.write_simple(&message.campaign, &lead, &state, guards)
+            let mut delta = CounterDelta::between(&lead.state, &state, None);
+            delta.throttled = i64::from(throttled);
+            self.write_moved(&message.campaign, &lead, &state, guards, delta)
                 .await?;
         }
         Ok(())

@@ -27,6 +27,7 @@ mod outcome;
 pub mod reports;
 pub mod tick;
 mod ttl_cache;
+pub mod webhooks;
 
 pub use outcome::Applied;
 
@@ -160,6 +161,8 @@ pub struct Engine<S> {
     cache: CampaignCache,
     agents: TtlCache<(TenantId, AgentId), AgentRecord>,
     caps: TtlCache<TenantId, domain::contact_caps::ContactCaps>,
+    /// Outbound webhooks (none: this engine records no events).
+    hooks: Option<Arc<webhooks::Outbox>>,
     reconciled: Mutex<HashMap<CampaignRef, chrono::DateTime<chrono::Utc>>>,
 }
 
@@ -187,6 +190,7 @@ impl<S> Engine<S> {
             cache: CampaignCache::default(),
             agents: TtlCache::default(),
             caps: TtlCache::default(),
+            hooks: None,
             reconciled: Mutex::default(),
         }
     }
@@ -206,6 +210,12 @@ impl<S> Engine<S> {
     /// With the deployment's key for call tokens.
     pub fn with_call_token_key(mut self, key: domain::call_token::CallTokenKey) -> Self {
         self.settings.call_tokens = key;
+        self
+    }
+
+    /// Recording outbound webhook events (see [`webhooks`]).
+    pub fn with_webhooks(mut self, outbox: Arc<webhooks::Outbox>) -> Self {
+        self.hooks = Some(outbox);
         self
     }
 

@@ -24,7 +24,9 @@ impl<S: Leads> Engine<S> {
             .await
     }
 
-    /// Skips a lead (with its counters). Returns whether it moved.
+    /// Skips a lead (with its counters). Returns whether it moved. A skip for the DNC list
+    /// comes only from a claim refused on it, so it counts a DNC hit at dial time (a guardrail
+    /// signal) in the same write.
     pub(crate) async fn skip(
         &self,
         campaign: &CampaignRef,
@@ -35,7 +37,9 @@ impl<S: Leads> Engine<S> {
         if state.skip(reason).is_err() {
             return Ok(false);
         }
-        self.write_simple(campaign, &lead, &state, Guards::default())
+        let mut delta = CounterDelta::between(&lead.state, &state, None);
+        delta.dnc_hits = i64::from(reason == SkipReason::DoNotCall);
+        self.write_moved(campaign, &lead, &state, Guards::default(), delta)
             .await
     }
 
@@ -47,11 +51,24 @@ impl<S: Leads> Engine<S> {
         state: &LeadState,
         guards: Guards,
     ) -> Result<bool, EngineError> {
+        let delta = CounterDelta::between(&lead.state, state, None);
+        self.write_moved(campaign, lead, state, guards, delta).await
+    }
+
+    /// Writes `state` over `lead` moving the counters by `delta`; `false` when refused as
+    /// stale.
+    pub(crate) async fn write_moved(
+        &self,
+        campaign: &CampaignRef,
+        lead: &Lead,
+        state: &LeadState,
+        guards: Guards,
+        delta: CounterDelta,
+    ) -> Result<bool, EngineError> {
         let key = LeadRef {
             campaign: campaign.clone(),
             lead: lead.id.clone(),
         };
-        let delta = CounterDelta::between(&lead.state, state, None);
         let write = LeadWrite {
             lead: &key,
             expected_version: lead.state.version,

@@ -138,6 +138,9 @@ where
             return Ok(Some(Applied::Ignored("the attempt is already settled")));
         };
         let delta = CounterDelta::between(&lead.state, &next, Some(&record));
+        let events = self
+            .attempt_events(&lead, key, &record, next.version, now)
+            .await?;
         let guards = Guards {
             // The attempt's outcome, with what the agent reported during the call.
             add_to_dnc: (record.outcome == Outcome::OptedOut).then(|| lead.contact.phone.clone()),
@@ -147,6 +150,7 @@ where
                 connected: i64::from(report.outcome.connected()),
                 talk_seconds: i64::from(record.duration_seconds),
             }),
+            events: events.clone(),
             ..Guards::default()
         };
         self.crash_point("outcome.before_write")?;
@@ -164,6 +168,7 @@ where
                         .with("Outcome", record.outcome.as_str()),
                 );
                 tracing::info!(lead = %key, attempt = reference.attempt, outcome = record.outcome.as_str(), status = next.status.as_str(), "outcome applied");
+                self.announce(&key.campaign.tenant, &events).await;
                 Ok(Some(Applied::Applied(next.status)))
             }
             Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => Ok(None),

@@ -10,6 +10,7 @@ pub mod queue;
 pub mod schedules;
 pub mod store;
 pub mod voice;
+pub mod webhook_sender;
 
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 pub use faults::{Faults, InjectedCrash, NoFaults};

@@ -1,7 +1,10 @@
 //! Building a world (emulator resources, tenant, agent, campaign, leads) and running it.
 
 mod doubles;
+mod hooks;
 mod run;
+
+pub use hooks::DeliveryStats;
 
 use doubles::{CopyingQueue, RecordingSchedules};
 
@@ -79,6 +82,12 @@ pub struct WorldConfig {
     /// More campaigns of the same tenant and agent, run at the same time (`campaign-2`, ...):
     /// their leads may share numbers with the first's.
     pub siblings: Vec<(CampaignSpec, Vec<Contact>)>,
+    /// End the run this much virtual time after a guardrail pauses a campaign (calls in flight
+    /// settle meanwhile); `None`: run on (a paused campaign never drains).
+    pub stop_after_pause: Option<Duration>,
+    /// Record outbound webhook events (an outbox on the template's webhook queue); deliver
+    /// them after the run with [`World::deliver_outbound_webhooks`].
+    pub webhook_outbox: bool,
 }
 
 impl WorldConfig {
@@ -110,6 +119,8 @@ impl WorldConfig {
             quiet_horizon: Settings::new("").quiet_horizon,
             provider_base: None,
             siblings: Vec::new(),
+            stop_after_pause: None,
+            webhook_outbox: false,
         }
     }
 
@@ -122,6 +133,39 @@ impl WorldConfig {
         self.duplicate_ticks = true;
         self
     }
+}
+
+/// The sibling campaigns (`campaign-2`, ...), seeded and launched.
+async fn seed_siblings(
+    store: &Arc<DynamoStore>,
+    tenant: &domain::ids::TenantId,
+    settings: &WorldConfig,
+) -> anyhow::Result<Vec<(CampaignRef, CampaignConfig)>> {
+    let mut siblings = Vec::new();
+    for (i, (spec, contacts)) in settings.siblings.iter().enumerate() {
+        let sibling = CampaignRef {
+            tenant: tenant.clone(),
+            campaign: CampaignId::parse(format!("campaign-{}", i + 2))?,
+        };
+        let config = seed_leads_and_launch(store, &sibling, spec, contacts, settings.start).await?;
+        siblings.push((sibling, config));
+    }
+    Ok(siblings)
+}
+
+/// The world's webhook outbox: jobs on the emulator's queue, visible at once (delays are the
+/// virtual clock's; see [`World::deliver_outbound_webhooks`]).
+fn outbox(
+    store: &Arc<DynamoStore>,
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+) -> Arc<engine::webhooks::Outbox> {
+    let queue = SqsQueue::new(sqs.clone(), url).with_delay_scale(0.0);
+    Arc::new(engine::webhooks::Outbox::new(
+        store.clone(),
+        Arc::new(queue),
+        Duration::seconds(30),
+    ))
 }
 
 /// A contact for `number`, with optional explicit zone.
@@ -156,6 +200,8 @@ pub struct RunStats {
     pub calls_placed: u64,
     /// Whether the campaign drained and its schedule was deleted.
     pub finished: bool,
+    /// Guardrails that paused a campaign, and when.
+    pub guardrail_trips: Vec<(domain::guardrails::Guardrail, DateTime<Utc>)>,
     /// Virtual time from start to the end of the run.
     pub virtual_elapsed: Duration,
     /// Dial messages per outcome description.
@@ -246,6 +292,8 @@ pub struct World {
     schedules: Arc<RecordingSchedules>,
     pending: Vec<Pending>,
     webhooks: Vec<PendingWebhook>,
+    /// The webhook queue, when the world records webhook events.
+    webhook_queue_url: Option<String>,
 }
 
 /// The simulator's webhook secret in tests.
@@ -286,7 +334,7 @@ impl World {
         let providers = providers_for(&settings, &simulator, &clock).await?;
         let mut engine_settings = Settings::new("http://engine.test");
         engine_settings.quiet_horizon = settings.quiet_horizon;
-        let engine = Arc::new(Engine::new(
+        let mut engine = Engine::new(
             store.clone(),
             queue,
             providers,
@@ -294,20 +342,17 @@ impl World {
             Arc::new(clock.clone()),
             crashes.clone(),
             engine_settings,
-        ));
+        );
+        let webhook_queue_url = (settings.webhook_outbox)
+            .then(|| env.resources.name("WebhookQueue").map(str::to_owned))
+            .transpose()?;
+        if let Some(url) = &webhook_queue_url {
+            engine = engine.with_webhooks(outbox(&store, &sqs, url));
+        }
+        let engine = Arc::new(engine);
 
         let (campaign, config) = seed_campaign(&store, &settings).await?;
-        let mut siblings = Vec::new();
-        for (i, (spec, contacts)) in settings.siblings.iter().enumerate() {
-            let id = CampaignId::parse(format!("campaign-{}", i + 2))?;
-            let sibling = CampaignRef {
-                tenant: campaign.tenant.clone(),
-                campaign: id,
-            };
-            let config =
-                seed_leads_and_launch(&store, &sibling, spec, contacts, settings.start).await?;
-            siblings.push((sibling, config));
-        }
+        let siblings = seed_siblings(&store, &campaign.tenant, &settings).await?;
         requests.reset();
         Ok(Self {
             env,
@@ -327,6 +372,7 @@ impl World {
             schedules,
             pending: Vec::new(),
             webhooks: Vec::new(),
+            webhook_queue_url,
         })
     }
 

@@ -28,9 +28,10 @@ impl World {
             .map(|(offset, n)| (start + *offset, n.clone()))
             .collect();
         dnc_plan.sort();
+        let mut stop_at = None;
         loop {
             let now = self.clock.now();
-            if now - start > self.settings.max_virtual {
+            if now - start > self.settings.max_virtual || stop_at.is_some_and(|at| now >= at) {
                 break;
             }
             // DNC additions happen before anything else at their instant.
@@ -39,6 +40,9 @@ impl World {
                 let before = PhaseRequests::of(&self.requests);
                 let finished = self.tick(&mut stats).await?;
                 self.count_phase(&mut stats, "tick", before);
+                if stop_at.is_none() && !stats.guardrail_trips.is_empty() {
+                    stop_at = self.settings.stop_after_pause.map(|wait| now + wait);
+                }
                 if finished {
                     stats.finished = true;
                     break;
@@ -147,6 +151,9 @@ impl World {
                 Ok(report) => {
                     stats.quiet_ticks += u64::from(report.quiet);
                     stats.deferred_by_ticks += report.deferred as u64;
+                    if let Some(guardrail) = report.paused_by {
+                        stats.guardrail_trips.push((guardrail, self.clock.now()));
+                    }
                 }
                 Err(engine::EngineError::Crash(_)) => stats.crashed_ticks += 1,
                 Err(err) => return Err(err.into()),

@@ -10,13 +10,15 @@ export async function dashboardPage(id) {
   const campaign = await api('GET', `/v1/campaigns/${id}`);
   const title = h('h1', {}, campaign.config.name, ' ', h('span', { id: 'campaign-status' }, badge(campaign.status)));
   const actions = h('div', { className: 'toolbar', id: 'actions' });
+  // Why a guardrail paused the campaign, until it is resumed.
+  const reason = h('p', { className: 'notice', id: 'pause-reason', hidden: true });
   const stats = h('dl', { className: 'stats', id: 'stats' });
   const bar = h('progress', { max: 1, value: 0, id: 'overall', 'aria-label': 'Leads finished' });
   const mix = h('ul', { className: 'mix', id: 'outcomes' });
   const chart = h('div', { id: 'chart' });
   const exportBox = h('div', { id: 'export' });
   const leads = leadTable(id);
-  const page = h('div', {}, title, actions, h('p', {}, bar, ' ', h('span', { id: 'overall-text' })), stats,
+  const page = h('div', {}, title, reason, actions, h('p', {}, bar, ' ', h('span', { id: 'overall-text' })), stats,
     h('h2', {}, 'Outcomes'), mix, h('h2', {}, 'Calls per hour'), chart, exportBox, h('h2', {}, 'Leads'), leads.element);
   render(page);
 
@@ -34,6 +36,7 @@ export async function dashboardPage(id) {
     status = progress.status;
     document.getElementById('campaign-status').replaceChildren(badge(status));
     showFigures(stats, bar, progress);
+    showPauseReason(reason, progress.pause_reason);
     mix.replaceChildren(...Object.entries(progress.outcomes).filter(([, n]) => n > 0)
       .map(([o, n]) => h('li', { className: 'badge' }, `${label(o)}: ${fmt.number(n)}`)));
     if (!mix.children.length) mix.append(h('li', {}, 'No calls finished yet.'));
@@ -62,6 +65,12 @@ export async function dashboardPage(id) {
     try { await refresh(); } catch { /* the next tick tries again */ } finally { running = false; }
   }, REFRESH_MS);
   return () => clearInterval(timer);
+}
+
+function showPauseReason(element, reason) {
+  const text = reason ? `Paused by a guardrail: ${reason.message}. Check the cause, then resume to call again.` : '';
+  if (element.textContent !== text) element.textContent = text;
+  element.hidden = !reason;
 }
 
 function showFigures(stats, bar, p) {

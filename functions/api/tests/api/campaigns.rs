@@ -22,7 +22,22 @@ async fn a_campaign_is_created_in_draft_with_defaults_and_validated_field_by_fie
     assert_eq!(r.body["status"], "draft");
     assert_eq!(r.body["config"]["pacing"]["max_concurrent_calls"], 5);
     assert_eq!(r.body["config"]["retry"]["max_retries"], 2);
+    let guardrails = &r.body["config"]["guardrails"];
+    assert_eq!(
+        (
+            &guardrails["enabled"],
+            &guardrails["window_minutes"],
+            &guardrails["max_dnc_hit_percent"]
+        ),
+        (&json!(true), &json!(15), &json!(10))
+    );
+}
 
+#[tokio::test]
+async fn a_bad_campaign_is_refused_with_every_bad_field_named() {
+    let app = App::spawn("campaign-refused").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let agent = app.agent(&key).await;
     let bad = app
         .post(
             &key,
@@ -30,7 +45,8 @@ async fn a_campaign_is_created_in_draft_with_defaults_and_validated_field_by_fie
             json!({
                 "name": "", "agent_id": agent,
                 "pacing": {"max_concurrent_calls": 0, "calls_per_hour": 10},
-                "retry": {"max_retries": 9}
+                "retry": {"max_retries": 9},
+                "guardrails": {"max_failed_percent": 0, "window_minutes": 15}
             }),
         )
         .await;
@@ -43,7 +59,12 @@ async fn a_campaign_is_created_in_draft_with_defaults_and_validated_field_by_fie
         .collect();
     assert_eq!(
         fields,
-        vec!["name", "pacing.max_concurrent_calls", "retry.max_retries"]
+        vec![
+            "name",
+            "pacing.max_concurrent_calls",
+            "retry.max_retries",
+            "guardrails.max_failed_percent"
+        ]
     );
 
     let no_agent = app

@@ -14,4 +14,5 @@ mod results;
 mod settings;
 mod support;
 mod tenancy;
+mod webhooks;
 mod wiring;

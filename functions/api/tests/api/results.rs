@@ -1,7 +1,7 @@
 //! Analytics, exports and reconciliation through the API, with the results worker's jobs run
 //! against the emulator.
 
-use ports::store::{Counters, Imports, Leads, Reports};
+use ports::store::{Counters, Imports, Leads, Reports, Webhooks};
 use std::collections::{BTreeMap, HashMap};
 
 use axum::http::StatusCode;
@@ -273,6 +273,20 @@ async fn an_export_has_one_row_per_lead_equal_to_the_lead_and_neutralizes_formul
 
     let path = format!("/v1/campaigns/{campaign}/exports");
     let text = export_and_download(&app, &key, &path, leads.len()).await;
+    let ready: Vec<_> = (app
+        .store
+        .recent_events(&TenantId::parse("acme").unwrap(), 100)
+        .await
+        .unwrap())
+    .into_iter()
+    .filter(|(e, _)| e.kind == domain::webhooks::EventType::ExportReady)
+    .collect();
+    assert_eq!(
+        ready.len(),
+        1,
+        "export.ready is recorded with the finished export"
+    );
+    assert_eq!(ready[0].0.data["rows"], json!(leads.len()));
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()

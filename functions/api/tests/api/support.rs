@@ -19,6 +19,11 @@ use ports::store::{Counters, Leads};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// A tenant id of the tests.
+pub fn tenant_id(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap()
+}
+
 pub fn t0() -> DateTime<Utc> {
     // Wednesday 10:00 in New York.
     DateTime::parse_from_rfc3339("2026-06-10T14:00:00Z")
@@ -38,6 +43,8 @@ pub struct App {
     pub schedules: EventBridgeSchedules,
     /// The dial queue (what a tick enqueues).
     pub dial_queue: String,
+    /// The webhook queue (fan-out jobs of status changes, redeliveries).
+    pub webhook_queue: String,
 }
 
 pub struct Response {
@@ -92,6 +99,7 @@ impl App {
         let sqs = aws_sdk_sqs::Client::new(&env.config);
         let results_queue = env.resources.name("ResultsQueue").unwrap().to_owned();
         let dial_queue = env.resources.name("DialQueue").unwrap().to_owned();
+        let webhook_queue = env.resources.name("WebhookQueue").unwrap().to_owned();
         let tick_now: Option<Arc<dyn api::tick_now::TickNow>> = ticking.then(|| {
             let engine = engine::Engine::new(
                 store.clone(),
@@ -119,10 +127,15 @@ impl App {
             results: Arc::new(adapters::queue::SqsQueue::new(sqs.clone(), &results_queue)),
             clock: Arc::new(clock.clone()),
             settings,
+            webhooks: Some(Arc::new(adapters::queue::SqsQueue::new(
+                sqs.clone(),
+                &webhook_queue,
+            ))),
         };
         App {
             clock,
             dial_queue,
+            webhook_queue,
             results_queue,
             sqs,
             blobs,
@@ -137,39 +150,63 @@ impl App {
     pub async fn run_results_jobs(&self) -> usize {
         let mut ran = 0;
         loop {
+            let bodies = self.take_messages(&self.results_queue).await;
+            if bodies.is_empty() {
+                return ran;
+            }
+            for body in &bodies {
+                let job: bootstrap::results::ResultsJob = serde_json::from_str(body).unwrap();
+                let clock = Arc::new(ManualClock::at(t0()));
+                bootstrap::results::run_job(&self.store, &self.blobs, &job, clock)
+                    .await
+                    .unwrap();
+                ran += 1;
+            }
+        }
+    }
+
+    /// Every job on the webhook queue now (taken off it).
+    pub async fn webhook_jobs(&self) -> Vec<ports::store::WebhookJob> {
+        let bodies = self.take_messages(&self.webhook_queue).await;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).unwrap())
+            .collect()
+    }
+
+    /// The bodies of every message on `queue` now, each deleted once read.
+    async fn take_messages(&self, queue: &str) -> Vec<String> {
+        let mut bodies = Vec::new();
+        loop {
             let out = self
                 .sqs
                 .receive_message()
-                .queue_url(&self.results_queue)
+                .queue_url(queue)
                 .max_number_of_messages(10)
                 .send()
                 .await
                 .unwrap();
             let messages = out.messages.unwrap_or_default();
             if messages.is_empty() {
-                return ran;
+                return bodies;
             }
             for m in messages {
-                let job: bootstrap::results::ResultsJob =
-                    serde_json::from_str(m.body().unwrap()).unwrap();
-                bootstrap::results::run_job(
-                    &self.store,
-                    &self.blobs,
-                    &job,
-                    Arc::new(ManualClock::at(t0())),
-                )
-                .await
-                .unwrap();
+                bodies.push(m.body().unwrap().to_owned());
                 self.sqs
                     .delete_message()
-                    .queue_url(&self.results_queue)
+                    .queue_url(queue)
                     .receipt_handle(m.receipt_handle().unwrap())
                     .send()
                     .await
                     .unwrap();
-                ran += 1;
             }
         }
+    }
+
+    /// The API's time now.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use ports::Clock;
+        self.clock.now()
     }
 
     /// A tenant with a key; returns the key.

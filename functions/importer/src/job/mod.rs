@@ -263,11 +263,21 @@ async fn refuse(
     refused.refusal = Some(format!("{}: {why}", why.code()));
     refused.version += 1;
     refused.updated_at = importer.clock.now();
-    match importer
-        .store
-        .put_import(&refused, Some(record.version))
-        .await
-    {
+    let write = match engine::webhooks::import_finished(&refused, refused.updated_at) {
+        Some(told) => {
+            let store = &importer.store;
+            store
+                .put_import_telling(&refused, record.version, &told)
+                .await
+        }
+        None => {
+            importer
+                .store
+                .put_import(&refused, Some(record.version))
+                .await
+        }
+    };
+    match write {
         Ok(()) | Err(WriteError::Refused(_)) => Ok(Outcome::Refused(why.code().into())),
         Err(e) => Err(e.into()),
     }
@@ -300,9 +310,11 @@ async fn process(
         let next = apply_chunk(importer, &record, chunk).await?;
         importer.faults.crash_point("import.before_commit")?;
         let imported_now = (next.imported - record.imported) as i64;
+        // The import's end is told (`import.completed`) in the commit that makes it true.
+        let told = engine::webhooks::import_finished(&next, next.updated_at);
         match importer
             .store
-            .commit_import_chunk(&next, before, imported_now)
+            .commit_import_chunk_telling(&next, before, imported_now, told.as_ref())
             .await
         {
             Ok(()) => {

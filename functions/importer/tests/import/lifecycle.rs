@@ -4,11 +4,12 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use domain::status::CampaignStatus;
+use domain::webhooks::{Event, EventType};
 use importer::ImportSettings;
 use importer::event::{ImportRequest, parse_message};
 use importer::job::{self, Outcome};
 use ports::NoFaults;
-use ports::store::ImportStatus;
+use ports::store::{ImportStatus, Webhooks};
 
 use crate::support::*;
 
@@ -125,6 +126,26 @@ async fn a_file_dropped_in_the_bucket_is_imported_through_the_queue() {
         (record.status, record.imported),
         (ImportStatus::Completed, 3)
     );
+    let told = told(&world, &c, EventType::ImportCompleted).await;
+    assert_eq!(
+        (&told.data["import_id"], &told.data["imported"]),
+        (
+            &serde_json::json!(record.id.to_string()),
+            &serde_json::json!(3)
+        ),
+        "the completing commit records import.completed with the counts"
+    );
+}
+
+/// The one webhook event of `kind` the tenant's outbox holds for campaign `c`.
+async fn told(world: &World, c: &domain::ids::CampaignRef, kind: EventType) -> Event {
+    let events: Vec<Event> = (world.store.recent_events(&c.tenant, 100).await.unwrap())
+        .into_iter()
+        .map(|(event, _)| event)
+        .filter(|e| e.kind == kind && e.campaign_id == c.campaign.as_str())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    events.into_iter().next().unwrap()
 }
 
 #[tokio::test]
@@ -191,4 +212,11 @@ async fn a_file_over_the_size_limit_is_refused_whole() {
     assert_eq!(outcome, Outcome::Refused("file_too_large".into()));
     assert!(record.refusal.unwrap().starts_with("file_too_large"));
     assert!(world.phones(&c).await.is_empty());
+    let told = told(&world, &c, EventType::ImportFailed).await;
+    assert!(
+        told.data["refusal"]
+            .as_str()
+            .unwrap()
+            .starts_with("file_too_large")
+    );
 }

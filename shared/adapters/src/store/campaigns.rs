@@ -40,6 +40,8 @@ impl Campaigns for DynamoStore {
             lead_ids: domain::ids::LeadIdScheme::Keyed,
             created_at: new.now,
             updated_at: new.now,
+            active_since: None,
+            pause_reason: None,
         };
         let item = CampaignItem {
             pk: keys::tenant_pk(&c.tenant),
@@ -197,24 +199,11 @@ impl Campaigns for DynamoStore {
             .key(keys::SK, s(keys::STATS_SK))
             .build()
             .map_err(|e| corrupt(c, e))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(meta).build())
-            .transact_items(TransactWriteItem::builder().delete(stats).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::CampaignStatus))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        let items = vec![
+            TransactWriteItem::builder().delete(meta).build(),
+            TransactWriteItem::builder().delete(stats).build(),
+        ];
+        self.transact_or(items, Refusal::CampaignStatus).await
     }
 
     /// Moves a campaign from one status to another, refused if it is no longer in `from`.
@@ -230,11 +219,53 @@ impl Campaigns for DynamoStore {
         to: CampaignStatus,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
+        self.move_status(c, from, to, now, None).await
+    }
+
+    async fn set_campaign_status_telling(
+        &self,
+        c: &CampaignRef,
+        from: CampaignStatus,
+        to: CampaignStatus,
+        now: DateTime<Utc>,
+        event: &domain::webhooks::Event,
+    ) -> Result<(), WriteError> {
+        self.move_status(c, from, to, now, Some(event)).await
+    }
+
+    async fn pause_for_guardrail(
+        &self,
+        c: &CampaignRef,
+        active_since: Option<DateTime<Utc>>,
+        reason: &domain::guardrails::PauseReason,
+        event: Option<&domain::webhooks::Event>,
+    ) -> Result<(), WriteError> {
+        self.pause_with_reason(c, active_since, reason, event).await
+    }
+}
+
+impl DynamoStore {
+    /// See [`Campaigns::set_campaign_status`]; with `event`, the change's webhook event is
+    /// recorded in the same transaction.
+    async fn move_status(
+        &self,
+        c: &CampaignRef,
+        from: CampaignStatus,
+        to: CampaignStatus,
+        now: DateTime<Utc>,
+        event: Option<&domain::webhooks::Event>,
+    ) -> Result<(), WriteError> {
+        // Becoming Active starts the guardrails' window afresh and clears a guardrail's reason.
+        let expression = if to == CampaignStatus::Active {
+            "SET #status = :to, updated_at = :now, active_since = :now REMOVE pause_reason"
+        } else {
+            "SET #status = :to, updated_at = :now"
+        };
         let status = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
             .key(keys::SK, s(keys::campaign_sk(&c.campaign)))
-            .update_expression("SET #status = :to, updated_at = :now")
+            .update_expression(expression)
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":to", s(to.as_str()))
@@ -242,16 +273,67 @@ impl Campaigns for DynamoStore {
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .build()
             .map_err(|e| corrupt(c, e))?;
+        let told = event
+            .map(|e| super::webhooks::event_put(&self.table, &c.tenant, e))
+            .transpose()?;
         let live_change = i32::from(to.is_live()) - i32::from(from.is_live());
-        if live_change == 0 {
-            return self.update_status(status).await;
+        match (live_change, told) {
+            (0, None) => self.update_status(status).await,
+            (0, Some(told)) => self.update_status_telling(status, told).await,
+            (_, told) => {
+                self.update_status_and_live_count(c, status, live_change, told)
+                    .await
+            }
         }
-        self.update_status_and_live_count(c, status, live_change)
-            .await
     }
-}
 
-impl DynamoStore {
+    /// See [`Campaigns::pause_for_guardrail`]: Active and Paused are both live, so the
+    /// tenant's live count does not move.
+    pub(super) async fn pause_with_reason(
+        &self,
+        c: &CampaignRef,
+        active_since: Option<DateTime<Utc>>,
+        reason: &domain::guardrails::PauseReason,
+        event: Option<&domain::webhooks::Event>,
+    ) -> Result<(), WriteError> {
+        let reason_value = serde_dynamo::to_attribute_value(reason).map_err(|e| corrupt(c, e))?;
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(&c.tenant)))
+            .key(keys::SK, s(keys::campaign_sk(&c.campaign)))
+            .update_expression("SET #status = :to, updated_at = :now, pause_reason = :reason")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(CampaignStatus::Paused.as_str()))
+            .expression_attribute_values(":from", s(CampaignStatus::Active.as_str()))
+            .expression_attribute_values(":now", s(reason.at.to_rfc3339()))
+            .expression_attribute_values(":reason", reason_value);
+        update = match active_since {
+            Some(since) => update
+                .condition_expression("#status = :from AND active_since = :since")
+                .expression_attribute_values(":since", s(since.to_rfc3339())),
+            None => update
+                .condition_expression("#status = :from AND attribute_not_exists(active_since)"),
+        };
+        let update = update.build().map_err(|e| corrupt(c, e))?;
+        match event {
+            None => self.update_status(update).await,
+            Some(e) => {
+                let told = super::webhooks::event_put(&self.table, &c.tenant, e)?;
+                self.update_status_telling(update, told).await
+            }
+        }
+    }
+
+    /// A status move (no live-count change) and its webhook event, in one transaction.
+    async fn update_status_telling(
+        &self,
+        status: Update,
+        told: TransactWriteItem,
+    ) -> Result<(), WriteError> {
+        let items = vec![TransactWriteItem::builder().update(status).build(), told];
+        self.transact_or(items, Refusal::CampaignStatus).await
+    }
+
     /// A move between two live (or two not-live) statuses: one conditional update.
     async fn update_status(&self, status: Update) -> Result<(), WriteError> {
         let result = self
@@ -285,6 +367,7 @@ impl DynamoStore {
         c: &CampaignRef,
         status: Update,
         live_change: i32,
+        told: Option<TransactWriteItem>,
     ) -> Result<(), WriteError> {
         let mut tenant = Update::builder()
             .table_name(&self.table)
@@ -300,11 +383,15 @@ impl DynamoStore {
             tenant.condition_expression("attribute_exists(pk)")
         };
         let tenant = tenant.build().map_err(|e| corrupt(c, e))?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(status).build(),
+            TransactWriteItem::builder().update(tenant).build(),
+        ];
+        items.extend(told);
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(status).build())
-            .transact_items(TransactWriteItem::builder().update(tenant).build())
+            .set_transact_items(Some(items))
             .send()
             .await;
         let err = match result {
@@ -317,7 +404,7 @@ impl DynamoStore {
             let codes: Vec<Option<&str>> = e.cancellation_reasons().iter().map(|r| r.code()).collect();
             return Err(WriteError::Refused(match codes.as_slice() {
                 [Some("ConditionalCheckFailed"), ..] => Refusal::CampaignStatus,
-                [_, Some("ConditionalCheckFailed")] => Refusal::PlanLimit,
+                [_, Some("ConditionalCheckFailed"), ..] => Refusal::PlanLimit,
                 _ => Refusal::Conflict,
             }));
         }

@@ -56,6 +56,8 @@ pub(crate) fn decode_counters(
                 "in_flight" => out.in_flight = num(value),
                 super::quarantine::QUARANTINED_COUNT => out.quarantined = num(value),
                 "hour_starts" => out.hour_starts = num(value),
+                "throttled" => out.throttled = num(value),
+                "dnc_hits" => out.dnc_hits = num(value),
                 DUE_CHANGES => out.due_changes = num(value),
                 QUIET_UNTIL => {
                     quiet_until = value.as_l().ok().and_then(|list| {
@@ -175,7 +177,8 @@ impl Counters for DynamoStore {
         }
     }
 
-    /// Reads a campaign and its counters in one request (strongly consistent): what a tick
+    /// Reads a campaign, its counters and the guardrails' snapshots in one request (strongly
+    /// consistent): what a tick
     /// needs first, for the price of one read.
     async fn campaign_with_counters(
         &self,
@@ -188,15 +191,18 @@ impl Counters for DynamoStore {
         };
         let meta_key = key(keys::tenant_pk(&c.tenant), keys::campaign_sk(&c.campaign));
         let stats_key = key(keys::campaign_pk(c), keys::STATS_SK.into());
+        let health_key = key(keys::campaign_pk(c), keys::HEALTH_SK.into());
         let request = KeysAndAttributes::builder()
             .keys(meta_key.clone())
             .keys(stats_key.clone())
+            .keys(health_key)
             .consistent_read(true)
             .build()
             .map_err(|e| corrupt(c, e))?;
         let found = self.batch_get(request).await?;
         let mut record = None;
         let mut counters = CampaignCounters::default();
+        let mut health = Vec::new();
         for item in found {
             let sk = item
                 .get(keys::SK)
@@ -205,6 +211,8 @@ impl Counters for DynamoStore {
                 .unwrap_or_default();
             if sk == keys::STATS_SK {
                 counters = decode_counters(&item);
+            } else if sk == keys::HEALTH_SK {
+                health = super::health::decode_health(&item);
             } else {
                 record = Some(
                     serde_dynamo::from_item::<_, super::campaigns::CampaignItem>(item)
@@ -213,7 +221,17 @@ impl Counters for DynamoStore {
                 );
             }
         }
+        counters.health = health;
         Ok((record, counters))
+    }
+
+    async fn keep_health(
+        &self,
+        c: &CampaignRef,
+        add: Option<domain::guardrails::HealthSnapshot>,
+        drop: &[DateTime<Utc>],
+    ) -> Result<(), StoreError> {
+        self.write_health(c, add, drop).await
     }
 
     /// Leaves the quiet hint `until` (per due shard) on the counters, as of the `changes` the tick

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::keys;
 use super::quarantine::{Owner, Unreadable};
 use super::{
-    DynamoStore, PrefixRead, Refusal, StoreError, WriteError, aws, conditional, corrupt,
-    decode_record, n, s,
+    DynamoStore, PrefixRead, Refusal, StoreError, WriteError, conditional, corrupt, decode_record,
+    n, s,
 };
 
 #[derive(Serialize, Deserialize)]
@@ -92,13 +92,60 @@ impl Imports for DynamoStore {
     /// on the campaign's counters (a due change: the chunk's leads are already written), in one
     /// transaction conditional on the checkpoint read. A retried chunk's commit is refused once
     /// one has landed, so nothing is counted twice.
-    async fn commit_import_chunk(
+    async fn commit_import_chunk_telling(
         &self,
         record: &ImportRecord,
         expected_version: u64,
         imported: i64,
+        event: Option<&domain::webhooks::Event>,
     ) -> Result<(), WriteError> {
-        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+        use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+        let mut items = vec![self.import_put(record, expected_version)?];
+        if imported != 0 {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::campaign_pk(&record.campaign)))
+                .key(keys::SK, s(keys::STATS_SK))
+                .update_expression("ADD n_pending :n, #changes :one")
+                .expression_attribute_names("#changes", super::counters::DUE_CHANGES)
+                .expression_attribute_values(":n", n(imported))
+                .expression_attribute_values(":one", n(1))
+                .build()
+                .map_err(|e| corrupt(record.id.as_str(), e))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        if let Some(event) = event {
+            items.push(super::webhooks::event_put(
+                &self.table,
+                &record.campaign.tenant,
+                event,
+            )?);
+        }
+        self.transact_or(items, Refusal::Stale).await
+    }
+
+    async fn put_import_telling(
+        &self,
+        record: &ImportRecord,
+        expected_version: u64,
+        event: &domain::webhooks::Event,
+    ) -> Result<(), WriteError> {
+        let items = vec![
+            self.import_put(record, expected_version)?,
+            super::webhooks::event_put(&self.table, &record.campaign.tenant, event)?,
+        ];
+        self.transact_or(items, Refusal::Stale).await
+    }
+}
+
+impl DynamoStore {
+    /// The import's item, replacing the version read, as a transaction's part.
+    fn import_put(
+        &self,
+        record: &ImportRecord,
+        expected_version: u64,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
         let item = ImportItem {
             pk: keys::campaign_pk(&record.campaign),
             sk: keys::import_sk(&record.id),
@@ -113,36 +160,6 @@ impl Imports for DynamoStore {
             .expression_attribute_values(":v", n(expected_version))
             .build()
             .map_err(|e| corrupt(record.id.as_str(), e))?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        if imported != 0 {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .key(keys::PK, s(keys::campaign_pk(&record.campaign)))
-                .key(keys::SK, s(keys::STATS_SK))
-                .update_expression("ADD n_pending :n, #changes :one")
-                .expression_attribute_names("#changes", super::counters::DUE_CHANGES)
-                .expression_attribute_values(":n", n(imported))
-                .expression_attribute_values(":one", n(1))
-                .build()
-                .map_err(|e| corrupt(record.id.as_str(), e))?;
-            items.push(TransactWriteItem::builder().update(update).build());
-        }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 }

@@ -64,6 +64,9 @@ pub fn campaign_pk(c: &CampaignRef) -> String {
 /// Counters and pacing state of a campaign.
 pub const STATS_SK: &str = "STATS";
 
+/// The guardrails' snapshots of the counters.
+pub const HEALTH_SK: &str = "HEALTH";
+
 /// Hourly analytics counters.
 pub fn hour_sk(hour_start: DateTime<Utc>) -> String {
     format!("{HOUR_PREFIX}{}", hour_start.format("%Y-%m-%dT%H"))

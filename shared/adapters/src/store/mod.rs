@@ -17,6 +17,7 @@
 //! | agent; agents of a tenant | `pk = T#{tenant}`, `sk = AGENT#{agent}` / begins with `AGENT#` |
 //! | campaign config + status; campaigns of a tenant | `pk = T#{tenant}`, `sk = CAMPAIGN#{campaign}` / begins with `CAMPAIGN#` |
 //! | campaign counters, in-flight calls, rolling-hour starts | `pk = C#{tenant}#{campaign}`, `sk = STATS` |
+//! | the guardrails' snapshots of those counters | `pk = C#{tenant}#{campaign}`, `sk = HEALTH` |
 //! | hourly analytics counters | `pk = C#{tenant}#{campaign}`, `sk = HOUR#{yyyy-mm-ddThh}` |
 //! | import jobs of a campaign | `pk = C#{tenant}#{campaign}`, `sk = IMPORT#{import}` |
 //! | export jobs; last reconciliation | `pk = C#{tenant}#{campaign}`, `sk = EXPORT#{export}` / `RECONCILE` |
@@ -53,6 +54,7 @@ mod agents;
 mod campaigns;
 mod counters;
 mod dnc;
+mod health;
 mod imports;
 pub mod keys;
 mod leads;
@@ -60,6 +62,7 @@ mod quarantine;
 mod rate;
 mod results;
 mod tenants;
+pub mod webhooks;
 
 pub use leads::{LeadItemBuilder, lead_item};
 
@@ -270,6 +273,51 @@ where
             .map_err(|e| corrupt(key, e))
     })
     .transpose()
+}
+
+/// Every item of a query's page, decoded through its stored shape `W` (see [`decode_record`]).
+pub(crate) fn decode_records<W, R>(
+    items: Option<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>>,
+    key: &str,
+    record: impl Fn(W) -> R,
+) -> Result<Vec<R>, StoreError>
+where
+    W: serde::de::DeserializeOwned,
+{
+    (items.unwrap_or_default().into_iter())
+        .map(|item| {
+            serde_dynamo::from_item::<_, W>(item)
+                .map(&record)
+                .map_err(|e| corrupt(key, e))
+        })
+        .collect()
+}
+
+impl DynamoStore {
+    /// Writes `items` in one transaction; a cancelled one (a condition failed) is `refusal`.
+    pub(crate) async fn transact_or(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        refusal: Refusal,
+    ) -> Result<(), WriteError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Err(WriteError::Refused(refusal))
+            }
+            Err(err) => Err(WriteError::Store(aws(err))),
+        }
+    }
 }
 
 /// An item that could not be encoded or decoded; `key` names it.

@@ -94,6 +94,31 @@ impl Exports for DynamoStore {
         self.write_export(record, false).await
     }
 
+    async fn save_export_telling(
+        &self,
+        record: &ExportRecord,
+        event: &domain::webhooks::Event,
+    ) -> Result<(), WriteError> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+        let item = serde_dynamo::to_item(ExportItem {
+            pk: keys::campaign_pk(&record.campaign),
+            sk: keys::export_sk(&record.id),
+            kind: "export".into(),
+            record: record.clone(),
+        })
+        .map_err(|e| corrupt(record.id.as_str(), e))?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(|e| corrupt(record.id.as_str(), e))?;
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            super::webhooks::event_put(&self.table, &record.campaign.tenant, event)?,
+        ];
+        self.transact_or(items, ports::store::Refusal::Stale).await
+    }
+
     /// Reads an export job.
     async fn get_export(
         &self,

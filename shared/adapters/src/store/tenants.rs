@@ -145,15 +145,7 @@ impl Tenants for DynamoStore {
             .send()
             .await
             .map_err(aws)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| {
-                serde_dynamo::from_item::<_, KeyItem>(item)
-                    .map(|i| i.record)
-                    .map_err(|e| corrupt("api key", e))
-            })
-            .collect()
+        super::decode_records(out.items, "api key", |i: KeyItem| i.record)
     }
 
     /// Revokes a tenant's key (both items, at once). Revoking twice keeps the first time.

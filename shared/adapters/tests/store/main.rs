@@ -2,9 +2,11 @@
 //! official AWS SDK. Each test provisions its own table from template.yaml.
 
 mod counters;
+mod guardrails;
 mod guards;
 mod leads;
 mod number_calls;
 mod quarantine;
 mod support;
 mod throttled;
+mod webhooks;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::guardrails::{Guardrails, GuardrailsSpec};
 use crate::ids::AgentId;
 use crate::pacing::Pacing;
 use crate::phone::{DefaultRegion, E164};
@@ -104,6 +105,9 @@ pub struct CampaignSpec {
     /// `consent_at` in its row — to be called (implies `consent_required`). Default false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub consent_evidence_required: bool,
+    /// When the campaign pauses itself (failure, throttling, opt-out and DNC-hit shares).
+    #[serde(default)]
+    pub guardrails: GuardrailsSpec,
 }
 
 fn default_region() -> String {
@@ -396,6 +400,8 @@ pub struct CampaignConfig {
     pub consent_required: bool,
     /// Leads need consent with its source and time.
     pub consent_evidence_required: bool,
+    /// When the campaign pauses itself.
+    pub guardrails: Guardrails,
     /// The spec this was parsed from, normalized; what is stored and returned.
     spec: CampaignSpec,
 }
@@ -450,11 +456,15 @@ impl CampaignConfig {
         let region = errors.check("default_region", DefaultRegion::parse(&spec.default_region));
 
         let (voicemail, transfer_number) = parse_call_handling(&spec, region, &mut errors);
+        let guardrails = spec.guardrails.parse().map_err(|bad| {
+            bad.into_iter()
+                .for_each(|(f, m)| errors.add(format!("guardrails.{f}"), m))
+        });
         if !errors.0.is_empty() {
             return Err(InvalidConfig(errors.0));
         }
-        let (Some(agent), Some(window), Some(retry), Some(default_region)) =
-            (agent, window, retry, region)
+        let (Some(agent), Some(window), Some(retry), Some(default_region), Ok(guardrails)) =
+            (agent, window, retry, region, guardrails)
         else {
             return Err(InvalidConfig(vec![FieldError {
                 field: "".into(),
@@ -486,11 +496,11 @@ impl CampaignConfig {
             default_region,
             consent_required: spec.consent_required || spec.consent_evidence_required,
             consent_evidence_required: spec.consent_evidence_required,
+            guardrails,
             spec: normalized,
         })
     }
 
-    /// The normalized spec: what is stored and what the API returns.
     /// The same configuration without blackout days (the dry run compares the two).
     pub fn without_blackout(&self) -> Self {
         Self {
@@ -499,6 +509,7 @@ impl CampaignConfig {
         }
     }
 
+    /// The normalized spec: what is stored and what the API returns.
     pub fn spec(&self) -> &CampaignSpec {
         &self.spec
     }

@@ -536,63 +536,8 @@ pub struct Lead {
     pub state: LeadState,
 }
 
-/// How a transition moves the campaign's counters. Applied in the same transaction as the
-/// lead's write, so counters always equal what the leads say.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CounterDelta {
-    /// Change per lead status (index = position in [`LeadStatus::ALL`]).
-    pub by_status: [i64; 6],
-    pub attempts_started: i64,
-    /// Outcome counts.
-    pub outcomes: BTreeMap<Outcome, i64>,
-    pub talk_seconds: i64,
-    /// Calls in progress (the concurrency slot).
-    pub in_flight: i64,
-}
-
-impl CounterDelta {
-    /// The delta from `before` to `after`, with the finished attempt if there was one.
-    pub fn between(
-        before: &LeadState,
-        after: &LeadState,
-        finished: Option<&AttemptRecord>,
-    ) -> Self {
-        let mut delta = Self::default();
-        if before.status != after.status {
-            delta.by_status[status_index(before.status)] -= 1;
-            delta.by_status[status_index(after.status)] += 1;
-        }
-        delta.attempts_started = i64::from(after.attempts) - i64::from(before.attempts);
-        let was_calling = before.status == LeadStatus::Calling;
-        let is_calling = after.status == LeadStatus::Calling;
-        delta.in_flight = i64::from(is_calling) - i64::from(was_calling);
-        if let Some(record) = finished {
-            *delta.outcomes.entry(record.outcome).or_default() += 1;
-            delta.talk_seconds = i64::from(record.duration_seconds);
-        }
-        delta
-    }
-
-    /// A new lead.
-    pub fn imported(count: i64) -> Self {
-        let mut delta = Self::default();
-        delta.by_status[status_index(LeadStatus::Pending)] = count;
-        delta
-    }
-
-    /// Whether nothing changes.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-/// Position of a status in [`LeadStatus::ALL`].
-pub fn status_index(status: LeadStatus) -> usize {
-    LeadStatus::ALL
-        .iter()
-        .position(|s| *s == status)
-        .unwrap_or(0)
-}
+mod counter_delta;
+pub use counter_delta::{CounterDelta, status_index};
 
 pub mod reports;
 

@@ -7,7 +7,10 @@
 //! 3. Reconcile calls past their deadline (look them up; apply what the provider says).
 //! 4. A campaign past its end (Active or Paused: it completes), completed or cancelled drains: its open leads are skipped
 //!    (reason: campaign ended) and, once no lead is open or on a call, its schedule is deleted.
-//! 5. Otherwise compute the minute's budget, read only due leads (due before the next tick),
+//! 5. An Active campaign's guardrails judge the last window of its counters (failed attempts,
+//!    provider throttling, opt-outs, DNC hits); one that trips pauses the campaign with its
+//!    reason and the tick dials nothing.
+//! 6. Otherwise compute the minute's budget, read only due leads (due before the next tick),
 //!    defer those whose window is closed to its next opening, skip those that can never be
 //!    called, lease the rest by conditional writes and enqueue them with delays spread over the
 //!    minute, none before it falls due. A tick that dealt with every lead due leaves a quiet
@@ -15,9 +18,10 @@
 //!    `quiet_horizon` ahead). Later ticks read only the shards with something due, and none at
 //!    all in a quiet minute, unless a due change (a retry, a callback, a call given back, an
 //!    import) came since.
-//! 6. A campaign with no open lead left completes.
+//! 7. A campaign with no open lead left completes.
 
 mod dial_due;
+mod guardrails;
 mod quiet;
 mod reconcile;
 
@@ -55,6 +59,8 @@ pub struct TickReport {
     pub quiet: bool,
     /// The quiet hint this tick left: nothing due before this (in the earliest shard).
     pub quiet_until: Option<DateTime<Utc>>,
+    /// Active -> Paused by this guardrail.
+    pub paused_by: Option<domain::guardrails::Guardrail>,
     /// Active -> Completed.
     pub completed: bool,
     /// The schedule was deleted (drained or gone).
@@ -110,14 +116,23 @@ impl<S: TickStore> Engine<S> {
         if loaded.record.status != CampaignStatus::Active {
             return Ok(report);
         }
+        match self.review_guardrails(&loaded, &counters, now).await? {
+            guardrails::Verdict::Dial => {}
+            guardrails::Verdict::Paused(reason) => {
+                report.status = Some(CampaignStatus::Paused);
+                report.paused_by = Some(reason.guardrail);
+                return Ok(report);
+            }
+            guardrails::Verdict::Moved => return Ok(report),
+        }
+        self.crash_point("tick.after_guardrails")?;
 
         self.dial_due(&loaded, &counters, now, &mut report).await?;
         self.crash_point("tick.after_enqueue")?;
 
         if counters.open() == 0 && counters.total() > 0 && self.nothing_open(campaign, now).await? {
             match self
-                .store
-                .set_campaign_status(
+                .move_campaign(
                     campaign,
                     CampaignStatus::Active,
                     CampaignStatus::Completed,
@@ -149,11 +164,7 @@ impl<S: TickStore> Engine<S> {
         }
         let campaign = loaded.record.reference();
         let (from, to) = (CampaignStatus::Scheduled, CampaignStatus::Active);
-        match self
-            .store
-            .set_campaign_status(&campaign, from, to, now)
-            .await
-        {
+        match self.move_campaign(&campaign, from, to, now).await {
             Ok(()) => {}
             Err(WriteError::Refused(_)) => return Ok(false),
             Err(err) => return Err(err.into()),
@@ -230,8 +241,7 @@ impl<S: TickStore> Engine<S> {
         let status = loaded.record.status;
         if matches!(status, CampaignStatus::Active | CampaignStatus::Paused) {
             match self
-                .store
-                .set_campaign_status(&campaign, status, CampaignStatus::Completed, now)
+                .move_campaign(&campaign, status, CampaignStatus::Completed, now)
                 .await
             {
                 Ok(()) => {

@@ -31,6 +31,13 @@ pub struct CampaignCounters {
     pub quiet: Option<QuietHint>,
     /// Leads set aside because their stored item does not decode (not in `by_status`).
     pub quarantined: i64,
+    /// Call requests the provider refused with 429 or 503 (each released its lead).
+    pub throttled: i64,
+    /// Leads found on the DNC list at dial time.
+    pub dnc_hits: i64,
+    /// The guardrails' snapshots of these counters (the `HEALTH` item, read in the same batch
+    /// by [`super::Counters::campaign_with_counters`]; empty from a plain counters read).
+    pub health: Vec<domain::guardrails::HealthSnapshot>,
 }
 
 /// "No lead in due shard `s` is due to dial before `until[s]`", true when a tick wrote it and
@@ -95,6 +102,21 @@ impl CampaignCounters {
         self.quiet_shards(at, horizon)
             .into_iter()
             .all(|quiet| quiet)
+    }
+
+    /// What the guardrails judge, as counted so far.
+    pub fn health_counts(&self) -> domain::guardrails::HealthCounts {
+        let outcome = |o: Outcome| self.outcomes.get(&o).copied().unwrap_or(0);
+        let tally = self.tally();
+        domain::guardrails::HealthCounts {
+            attempts: self.attempts,
+            finished: tally.finished_attempts(),
+            failed: outcome(Outcome::Failed) + outcome(Outcome::Unknown),
+            connected: tally.connected(),
+            opted_out: outcome(Outcome::OptedOut),
+            throttled: self.throttled,
+            dnc_hits: self.dnc_hits,
+        }
     }
 
     /// The pacing inputs.

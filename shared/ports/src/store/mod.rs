@@ -10,6 +10,7 @@ mod listing;
 mod records;
 mod repos;
 mod transition;
+mod webhooks;
 
 pub use access::{ApiKeyRecord, TenantRecord, home_country_only};
 pub use jobs::{ExportKind, ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus};
@@ -30,6 +31,7 @@ pub use transition::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard, NumberCallRelease, NumberCalls,
     PacingGuard,
 };
+pub use webhooks::{DeliveryRecord, EndpointRecord, WebhookJob, Webhooks};
 
 /// Leads of a campaign are spread over this many partitions (and due-index shards), so a
 /// large import or a busy campaign stays below DynamoDB's per-partition limit of 1,000 writes

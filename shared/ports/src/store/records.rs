@@ -24,6 +24,13 @@ pub struct CampaignRecord {
     pub lead_ids: domain::ids::LeadIdScheme,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When it last became Active (launch, start or resume): the guardrails judge only what
+    /// happened since. Absent on campaigns stored before guardrails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_since: Option<DateTime<Utc>>,
+    /// Why a guardrail paused it; cleared when it becomes Active again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_reason: Option<domain::guardrails::PauseReason>,
 }
 
 impl CampaignRecord {

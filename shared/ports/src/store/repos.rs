@@ -110,6 +110,25 @@ pub trait Campaigns: Send + Sync {
         to: CampaignStatus,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError>;
+    /// The same, recording the change's `campaign.status_changed` event in the same write.
+    async fn set_campaign_status_telling(
+        &self,
+        c: &CampaignRef,
+        from: CampaignStatus,
+        to: CampaignStatus,
+        now: DateTime<Utc>,
+        event: &domain::webhooks::Event,
+    ) -> Result<(), WriteError>;
+    /// Pauses an Active campaign for a guardrail, with its reason (and its webhook event, in
+    /// the same write); refused unless it is still Active since `active_since` (a pause and
+    /// resume in between started a new window).
+    async fn pause_for_guardrail(
+        &self,
+        c: &CampaignRef,
+        active_since: Option<DateTime<Utc>>,
+        reason: &domain::guardrails::PauseReason,
+        event: Option<&domain::webhooks::Event>,
+    ) -> Result<(), WriteError>;
 }
 
 /// A campaign's counters: status counts, pacing state, the quiet hint.
@@ -131,6 +150,13 @@ pub trait Counters: Send + Sync {
         counters: &CampaignCounters,
         now: DateTime<Utc>,
     ) -> Result<i64, WriteError>;
+    /// Keeps the guardrails' snapshots: adds `add`, drops those taken at `drop`.
+    async fn keep_health(
+        &self,
+        c: &CampaignRef,
+        add: Option<domain::guardrails::HealthSnapshot>,
+        drop: &[DateTime<Utc>],
+    ) -> Result<(), StoreError>;
     /// Leaves a quiet hint: nothing in due shard `s` due before `until[s]`, as of `changes`.
     async fn leave_quiet_hint(
         &self,
@@ -221,6 +247,25 @@ pub trait Imports: Send + Sync {
         record: &ImportRecord,
         expected_version: u64,
         imported: i64,
+    ) -> Result<(), WriteError> {
+        self.commit_import_chunk_telling(record, expected_version, imported, None)
+            .await
+    }
+    /// The same, recording the import's webhook event (its end) in the same transaction.
+    async fn commit_import_chunk_telling(
+        &self,
+        record: &ImportRecord,
+        expected_version: u64,
+        imported: i64,
+        event: Option<&domain::webhooks::Event>,
+    ) -> Result<(), WriteError>;
+    /// [`Imports::put_import`] replacing the version read, recording the import's webhook
+    /// event (its end) in the same transaction.
+    async fn put_import_telling(
+        &self,
+        record: &ImportRecord,
+        expected_version: u64,
+        event: &domain::webhooks::Event,
     ) -> Result<(), WriteError>;
 }
 
@@ -324,6 +369,12 @@ pub trait Exports: Send + Sync {
     async fn create_export(&self, record: &ExportRecord) -> Result<(), WriteError>;
     /// Saves an export job's progress.
     async fn save_export(&self, record: &ExportRecord) -> Result<(), WriteError>;
+    /// Saves an export job with its webhook event (`export.ready`), in one transaction.
+    async fn save_export_telling(
+        &self,
+        record: &ExportRecord,
+        event: &domain::webhooks::Event,
+    ) -> Result<(), WriteError>;
     /// Reads an export job.
     async fn get_export(
         &self,

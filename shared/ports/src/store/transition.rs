@@ -42,6 +42,8 @@ pub struct Guards {
     pub record_number_call: Option<NumberCallGuard>,
     /// Take this call off the number's ledger (a claim given back before the call was placed).
     pub forget_number_call: Option<NumberCallRelease>,
+    /// Outbound webhook events this transition makes true, recorded in its outbox.
+    pub events: Vec<domain::webhooks::Event>,
 }
 
 /// The tenant's calls to one number, over all its campaigns: call key (`campaign/lead/attempt`)

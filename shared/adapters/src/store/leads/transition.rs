@@ -152,6 +152,8 @@ fn stats_update(delta: &CounterDelta, pacing: Option<PacingGuard>) -> Option<Exp
     e.add("attempts", delta.attempts_started);
     e.add("talk_seconds", delta.talk_seconds);
     e.add("in_flight", delta.in_flight);
+    e.add("throttled", delta.throttled);
+    e.add("dnc_hits", delta.dnc_hits);
     for (outcome, count) in &delta.outcomes {
         e.add(&format!("o_{}", outcome.as_str()), *count);
     }
@@ -317,6 +319,10 @@ impl DynamoStore {
                 .build()
                 .map_err(|e| corrupt("request", e))?;
             parts.push((Part::Other, TransactWriteItem::builder().put(put).build()));
+        }
+        for event in &guards.events {
+            let put = super::super::webhooks::event_put(&self.table, &c.tenant, event)?;
+            parts.push((Part::Other, put));
         }
         if let Some(h) = guards.hourly {
             let mut e = Expr::default();

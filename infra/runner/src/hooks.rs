@@ -1,0 +1,42 @@
+//! The webhook worker's part in a local run: its queue's event source, and the sweep once a
+//! virtual minute (EventBridge Scheduler's part in a deployment).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::webhooks::Deliveries;
+
+use super::{delete_done, receive, sleep_or_stop, sqs_event};
+
+/// Handles the webhook queue's batches as Lambda would.
+pub(crate) async fn webhook_loop(
+    deliveries: Arc<Deliveries>,
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
+        if messages.is_empty() {
+            continue;
+        }
+        let response = webhooks::handle_batch(&deliveries, sqs_event(&messages)).await;
+        delete_done(&sqs, &url, &messages, &response).await;
+    }
+}
+
+/// Runs the sweep every virtual minute.
+pub(crate) async fn sweep_loop(
+    deliveries: Arc<Deliveries>,
+    speed: f64,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let real = Duration::from_secs_f64((60.0 / speed.max(0.001)).clamp(0.05, 60.0));
+    loop {
+        if sleep_or_stop(&mut stopped, real).await {
+            return;
+        }
+        if let Err(err) = deliveries.sweep().await {
+            tracing::warn!(error = %err, at = %deliveries.clock.now(), "webhook sweep failed");
+        }
+    }
+}

@@ -374,3 +374,55 @@ async fn a_claimed_lead_leaves_the_due_index_until_its_lease_lapses_and_a_finish
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_listing_by_status_reads_whole_leads_from_the_table_though_the_index_holds_only_keys() {
+    let f = fixture("by-status").await;
+    let leads: Vec<Lead> = (1..=3).map(|n| lead(&f.campaign, n, t0())).collect();
+    for l in &leads {
+        insert(&f, l).await;
+    }
+    let mut calling = leads[1].state.clone();
+    calling.lease("t".into(), t0(), t0() + minutes(3)).unwrap();
+    calling
+        .start_call("t", "sim", t0(), t0() + minutes(15))
+        .unwrap();
+    write(&f, &leads[1], 1, &calling).await.unwrap();
+
+    // The index entries are keys only: no lead document is paid for a second time there.
+    let entries = f
+        .store
+        .client()
+        .scan()
+        .table_name(f.store.table())
+        .index_name("by_status")
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert_eq!(entries.len(), 3);
+    assert!(
+        entries
+            .iter()
+            .all(|e| !e.contains_key("doc") && !e.contains_key("state"))
+    );
+
+    let (pending, next) = f
+        .store
+        .list_leads(&f.campaign, Some(LeadStatus::Pending), None, 10)
+        .await
+        .unwrap();
+    assert!(next.is_none());
+    let mut names: Vec<_> = pending.iter().map(|l| l.contact.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, [Some("Lead 1".into()), Some("Lead 3".into())]);
+    let (on_call, _) = f
+        .store
+        .list_leads(&f.campaign, Some(LeadStatus::Calling), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(on_call.len(), 1);
+    assert_eq!(on_call[0].contact.name.as_deref(), Some("Lead 2"));
+    assert_eq!(on_call[0].state.status, LeadStatus::Calling);
+}

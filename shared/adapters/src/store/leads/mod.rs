@@ -2,10 +2,13 @@
 //! writes in [`transition`], paged listing in [`list`].
 
 mod due;
+mod list;
 mod number_calls;
 #[cfg(feature = "test-support")]
 mod seed;
 mod transition;
+
+pub use list::ShardPage;
 
 use std::collections::HashMap;
 
@@ -238,66 +241,7 @@ impl Leads for DynamoStore {
         cursor: Option<LeadCursor>,
         limit: usize,
     ) -> Result<(Vec<Lead>, Option<LeadCursor>), StoreError> {
-        let mut cursor = cursor.unwrap_or(LeadCursor {
-            shard: 0,
-            after: None,
-        });
-        let mut leads = Vec::new();
-        while leads.len() < limit && cursor.shard < LEAD_SHARDS {
-            let want = i32::try_from(limit - leads.len()).unwrap_or(i32::MAX);
-            let (pk_attr, sk_attr, pk, index) = match status {
-                None => (
-                    keys::PK,
-                    keys::SK,
-                    keys::lead_pk(campaign, cursor.shard),
-                    None,
-                ),
-                Some(status) => (
-                    keys::STATUS_PK,
-                    keys::STATUS_SK,
-                    keys::status_pk(campaign, status, cursor.shard),
-                    Some(keys::STATUS_INDEX),
-                ),
-            };
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                .expression_attribute_names("#pk", pk_attr)
-                .expression_attribute_values(":pk", s(pk))
-                .limit(want);
-            request = match &cursor.after {
-                Some(after) => request
-                    .key_condition_expression("#pk = :pk AND #sk > :after")
-                    .expression_attribute_names("#sk", sk_attr)
-                    .expression_attribute_values(":after", s(after.clone())),
-                None => request.key_condition_expression("#pk = :pk"),
-            };
-            let out = request.send().await.map_err(aws)?;
-            let items = out.items.unwrap_or_default();
-            let exhausted = out.last_evaluated_key.is_none();
-            for item in items {
-                match read_lead(item) {
-                    Ok(lead) => {
-                        cursor.after = Some(lead.id.to_string());
-                        leads.push(lead);
-                    }
-                    Err(unreadable) => {
-                        cursor.after = Some(unreadable.sk.clone());
-                        self.quarantine_lead(campaign, &unreadable).await?;
-                    }
-                }
-            }
-            if exhausted {
-                cursor = LeadCursor {
-                    shard: cursor.shard + 1,
-                    after: None,
-                };
-            }
-        }
-        let next = (cursor.shard < LEAD_SHARDS).then_some(cursor);
-        Ok((leads, next))
+        self.list_page(campaign, status, cursor, limit).await
     }
 
     /// Every lead of a campaign (tests, reconciliation, export): pages through all shards.

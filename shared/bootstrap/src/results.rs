@@ -3,7 +3,7 @@
 //! path: the API (export) and the tick at completion (reconcile) put a [`ResultsJob`] on the
 //! results queue, and the results function works through it.
 
-use ports::store::{Counters, Exports, Imports, Leads, Reports};
+use ports::store::{Counters, Exports, Imports, Reports};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -124,6 +124,49 @@ pub async fn run_export(
     Ok(record)
 }
 
+/// Every lead of a campaign, a round at a time: a page from each lead shard not yet read out,
+/// the shards' queries sent at once, so reading a large campaign waits on a quarter of the
+/// sequential queries. Rounds come in shard order; memory holds one round
+/// (`LEAD_SHARDS` pages of [`PAGE`] leads).
+struct ShardRounds {
+    /// Per shard: where to continue (`Some(None)`: from the start), `None` once read out.
+    afters: Vec<Option<Option<String>>>,
+}
+
+impl ShardRounds {
+    fn new() -> Self {
+        Self {
+            afters: vec![Some(None); usize::from(ports::store::LEAD_SHARDS)],
+        }
+    }
+
+    /// The next round's leads, or `None` when every shard has been read out.
+    async fn next(
+        &mut self,
+        store: &DynamoStore,
+        campaign: &CampaignRef,
+    ) -> Result<Option<Vec<Lead>>, StoreError> {
+        let reads = (self.afters.iter().enumerate()).filter_map(|(shard, after)| {
+            let (shard, after) = (u8::try_from(shard).ok()?, after.clone()?);
+            Some(async move {
+                let page = store.lead_shard_page(campaign, None, shard, after, PAGE);
+                (usize::from(shard), page.await)
+            })
+        });
+        let pages = futures::future::join_all(reads).await;
+        if pages.is_empty() {
+            return Ok(None);
+        }
+        let mut leads = Vec::new();
+        for (shard, page) in pages {
+            let page = page?;
+            leads.extend(page.leads);
+            self.afters[shard] = (!page.exhausted).then_some(page.after);
+        }
+        Ok(Some(leads))
+    }
+}
+
 async fn write_export(
     store: &DynamoStore,
     blobs: &Blobs,
@@ -144,21 +187,17 @@ async fn write_export(
     // One CSV writer per page, over one buffer handed to the upload after each page.
     let mut buffer = Vec::with_capacity(1 << 20);
     let mut rows = 0u64;
-    let mut cursor = None;
+    let mut rounds = ShardRounds::new();
     let result: Result<(), ResultsError> = async {
         write_rows(&mut buffer, [header])?;
-        loop {
-            let (page, next) = store.list_leads(campaign, None, cursor, PAGE).await?;
-            let page_rows: Vec<Vec<String>> = page.iter().flat_map(&rows_of).collect();
-            rows += page_rows.len() as u64;
-            write_rows(&mut buffer, page_rows)?;
+        while let Some(round) = rounds.next(store, campaign).await? {
+            let round_rows: Vec<Vec<String>> = round.iter().flat_map(&rows_of).collect();
+            rows += round_rows.len() as u64;
+            write_rows(&mut buffer, round_rows)?;
             upload.write(&buffer).await?;
             buffer.clear();
-            match next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
-            }
         }
+        Ok(())
     }
     .await;
     match result {
@@ -282,17 +321,12 @@ pub async fn reconcile(
     let mut actual = Tally::default();
     let mut timeline = Timeline::default();
     let mut leads = 0u64;
-    let mut cursor = None;
-    loop {
-        let (page, next) = store.list_leads(campaign, None, cursor, PAGE).await?;
-        for lead in &page {
+    let mut rounds = ShardRounds::new();
+    while let Some(round) = rounds.next(store, campaign).await? {
+        for lead in &round {
             actual.add(&lead.state);
             timeline.add(&lead.state);
             leads += 1;
-        }
-        match next {
-            Some(next) => cursor = Some(next),
-            None => break,
         }
     }
     let actual = actual.normalized();

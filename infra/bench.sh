@@ -4,6 +4,7 @@
 #   ./infra/bench.sh export       export of 100,000 leads: time and peak RSS
 #   ./infra/bench.sh twilio       Twilio webhook requests per answered call, end to end
 #   ./infra/bench.sh first-call   launch -> first create-call request, 20 launches at 1x
+#   ./infra/bench.sh cold-start   each function's release binary against a fake Lambda Runtime API
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,5 +17,11 @@ case "${1:-}" in
   export) cargo bench -q -p results --bench export ;;
   twilio) cargo run -q -p system-tests --example twilio_webhooks ;;
   first-call) cargo run -q -p system-tests --example first_call ;;
-  *) echo "usage: $0 dispatch|export|twilio|first-call" >&2; exit 2 ;;
+  cold-start)
+    # The functions and the yardstick built with the release profile (as sam build does, for
+    # this machine's architecture), then measured by a (debug) benchmark driver.
+    cargo build -q --release --locked -p api -p call-events -p dialer -p importer -p results \
+      -p tick -p webhooks -p trivial-lambda
+    cargo run -q -p system-tests --example cold_start ;;
+  *) echo "usage: $0 dispatch|export|twilio|first-call|cold-start" >&2; exit 2 ;;
 esac

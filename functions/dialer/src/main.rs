@@ -10,10 +10,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     adapters::emf::install(adapters::emf::StdoutEmf { service: "dialer" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
-    let providers = bootstrap::providers::from_env(&sdk).await?;
+    // Both secrets at once: init waits for one round trip to Secrets Manager, not two.
+    let (providers, call_tokens) = tokio::join!(
+        bootstrap::providers::from_env(&sdk),
+        bootstrap::lead_ids::call_token_key(&sdk)
+    );
+    let (providers, call_tokens) = (providers?, call_tokens?);
     let webhook_base_url = required_var("WEBHOOK_BASE_URL")?;
     let share = std::env::var("TENANT_CPS_SHARE_PERCENT").map_or(Ok(100), |v| v.parse())?;
-    let call_tokens = bootstrap::lead_ids::call_token_key(&sdk).await?;
     let engine = Arc::new(
         build_engine(&config, &sdk, providers)
             .with_webhook_base_url(&webhook_base_url)

@@ -1,5 +1,5 @@
 //! Export of a large campaign: time and peak memory of the results worker writing the CSV of
-//! 100,000 leads (read page by page from DynamoDB, streamed to S3 by multipart upload), against
+//! 100,000 leads (read a page from each lead shard at once, streamed to S3 by multipart upload), against
 //! the local AWS emulator. Also the formatting rate alone (no I/O), which is what the worker
 //! itself costs; against real DynamoDB the read side is far faster than against the emulator.
 //!
@@ -189,8 +189,12 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let env = emulator::TestEnv::new("export-bench").await?;
+    let requests = adapters::request_count::RequestCounter::default();
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&env.config)
+        .interceptor(requests.clone())
+        .build();
     let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&env.config),
+        aws_sdk_dynamodb::Client::from_conf(dynamodb),
         env.table(),
     ));
     let blobs = Blobs::new(
@@ -233,6 +237,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let rss_before = status_line("VmRSS:");
     reset_peak();
+    requests.reset();
     let started = Instant::now();
     let record = results::run_export(&store, &blobs, &campaign, &export, Utc::now).await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -254,6 +259,15 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "| row formatting alone (no I/O) | {n} | {:.2} s | {format_rate:.0} rows/s | - |",
         n as f64 / format_rate
+    );
+    let by_operation: Vec<String> = (requests.snapshot().into_iter())
+        .map(|((_, operation), n)| format!("{operation} {n}"))
+        .collect();
+    println!(
+        "\nDynamoDB requests during the export: {} ({})",
+        requests.count("dynamodb", adapters::request_count::DYNAMODB_READS)
+            + requests.dynamodb_writes(),
+        by_operation.join(", ")
     );
     println!(
         "\nexport object: {} bytes, {} parts of at most 8 MiB; formatted bytes {bytes}",

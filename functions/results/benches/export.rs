@@ -182,6 +182,39 @@ async fn rows_in_object(blobs: &Blobs, key: &str) -> anyhow::Result<usize> {
     Ok(csv::Reader::from_reader(body.as_ref()).records().count())
 }
 
+/// The DynamoDB requests the export made, by operation.
+fn print_requests(requests: &adapters::request_count::RequestCounter) {
+    let by_operation: Vec<String> = (requests.snapshot().into_iter())
+        .map(|((_, operation), n)| format!("{operation} {n}"))
+        .collect();
+    println!(
+        "\nDynamoDB requests during the export: {} ({})",
+        requests.count("dynamodb", adapters::request_count::DYNAMODB_READS)
+            + requests.dynamodb_writes(),
+        by_operation.join(", ")
+    );
+}
+
+/// Writes `leads` into the emulator from eight tasks at once.
+async fn seed(
+    store: &Arc<DynamoStore>,
+    campaign: &CampaignRef,
+    leads: &[Lead],
+) -> anyhow::Result<()> {
+    eprintln!("seeding {} leads into the emulator...", leads.len());
+    let seeding = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for part in leads.chunks(leads.len().div_ceil(8).max(1)) {
+        let (store, campaign, part) = (store.clone(), campaign.clone(), part.to_vec());
+        tasks.spawn(async move { store.seed_leads(&campaign, &part).await });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+    }
+    eprintln!("seeded in {:.0} s", seeding.elapsed().as_secs_f64());
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::var("BENCH_LEADS")
@@ -213,17 +246,7 @@ async fn main() -> anyhow::Result<()> {
     let leads: Vec<Lead> = (0..n).map(|i| lead(&campaign, i, t0)).collect();
     let (format_rate, bytes) = format_rate(&leads)?;
 
-    eprintln!("seeding {n} leads into the emulator...");
-    let seeding = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for part in leads.chunks(n.div_ceil(8).max(1)) {
-        let (store, campaign, part) = (store.clone(), campaign.clone(), part.to_vec());
-        tasks.spawn(async move { store.seed_leads(&campaign, &part).await });
-    }
-    while let Some(result) = tasks.join_next().await {
-        result??;
-    }
-    eprintln!("seeded in {:.0} s", seeding.elapsed().as_secs_f64());
+    seed(&store, &campaign, &leads).await?;
     drop(leads);
 
     let export = ExportId::parse("bench-export")?;
@@ -260,15 +283,7 @@ async fn main() -> anyhow::Result<()> {
         "| row formatting alone (no I/O) | {n} | {:.2} s | {format_rate:.0} rows/s | - |",
         n as f64 / format_rate
     );
-    let by_operation: Vec<String> = (requests.snapshot().into_iter())
-        .map(|((_, operation), n)| format!("{operation} {n}"))
-        .collect();
-    println!(
-        "\nDynamoDB requests during the export: {} ({})",
-        requests.count("dynamodb", adapters::request_count::DYNAMODB_READS)
-            + requests.dynamodb_writes(),
-        by_operation.join(", ")
-    );
+    print_requests(&requests);
     println!(
         "\nexport object: {} bytes, {} parts of at most 8 MiB; formatted bytes {bytes}",
         record.bytes,

@@ -12,8 +12,16 @@ use chrono::{DateTime, Utc};
 use local_runner::{Runner, RunnerConfig};
 use serde_json::json;
 
-const CSV: &[u8] =
-    b"phone,name\n+12125550101,A\n+12125550102,B\n+12125550103,C\n+12125550104,D\n+12125550105,E\n";
+/// Five New York contacts for launch `n`, numbers no other launch uses: the tenant's
+/// frequency caps count calls to a number across all its campaigns, so reusing the numbers
+/// would have the later launches refused by the caps rather than measured.
+fn contacts(n: usize) -> Vec<u8> {
+    let mut csv = String::from("phone,name\n");
+    for i in 0..5 {
+        csv.push_str(&format!("+1212555{:04},Contact {i}\n", 1000 + n * 5 + i));
+    }
+    csv.into_bytes()
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
 async fn main() -> anyhow::Result<()> {
@@ -30,9 +38,9 @@ async fn main() -> anyhow::Result<()> {
     let key = local_runner::demo::demo_tenant(&runner, "bench").await?;
     let api = ApiClient::new(&runner.base_url, &key);
     let mut samples = Vec::new();
-    for _ in 0..20 {
+    for n in 0..20 {
         let now = ports::Clock::now(runner.clock.as_ref());
-        let (id, _) = local_runner::demo::prepare(&api, CSV, now).await?;
+        let (id, _) = local_runner::demo::prepare(&api, &contacts(n), now).await?;
         let before = runner.simulator.calls().len();
         let sent = Instant::now();
         api.post(&format!("/v1/campaigns/{id}/launch"), &json!({}))

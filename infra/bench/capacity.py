@@ -10,8 +10,10 @@ double, and every started KB is a unit. So a hot key allows
 
 The writes per attempt are read from the code (shared/adapters/src/store/leads/transition.rs,
 keys.rs) and agree with the dispatch benchmark's counts (BENCHMARKS.md: 2 transactional writes
-per attempt in the dial and the webhook phases); item sizes are estimates, printed beside each
-line so they can be challenged. Usage: python3 infra/bench/capacity.py
+per attempt in the dial and the webhook phases); item sizes are the dispatch benchmark's
+measured medians (its "Item sizes as stored" table: counters 320 B, hour bucket 80 B, a called
+lead 1,018 B — its p95 of 1,672 B would cost two units —, campaign 877 B, CPS item 50 B; the
+outbox event is an estimate), printed beside each line so they can be challenged. Usage: python3 infra/bench/capacity.py
 """
 
 import math
@@ -23,23 +25,28 @@ TRANSACTION = 2  # a write inside TransactWriteItems costs double
 HOT_PARTITIONS = [
     ("C#{tenant}#{campaign}", "one campaign", [
         # claim (in_flight, rolling-hour minute slots) + outcome (status and outcome counts)
-        ("STATS (counters)", 2, 1.5, True),
+        ("STATS (counters)", 2, 0.33, True),
         # claim (started) + outcome (connected, talk seconds)
-        ("HOUR#{hour} (analytics)", 2, 0.3, True),
+        ("HOUR#{hour} (analytics)", 2, 0.08, True),
     ]),
     # The due index's call-deadline partition: the lead enters at the claim and leaves at the
     # outcome; index writes are standard writes of the projected item (ALL: the lead's size).
     ("D#{tenant}#{campaign}#call_deadline#0 (GSI)", "one campaign", [
-        ("every lead on a call", 2, 2.5, False),
+        ("every lead on a call", 2, 1.0, False),
     ]),
     # The claim's condition that the campaign is still active (condition checks are billed as
     # writes); every campaign of the tenant lives in the tenant's partition.
     ("T#{tenant}", "one tenant", [
-        ("CAMPAIGN#{id} (condition check)", 1, 1.5, True),
+        ("CAMPAIGN#{id} (condition check)", 1, 0.88, True),
+    ]),
+    # A tenant with a webhook endpoint for call.completed: the outcome's transaction also puts
+    # the event into the tenant's outbox partition (EV#{tenant}).
+    ("EV#{tenant} (outbox)", "one tenant with webhooks", [
+        ("call.completed event", 1, 1.0, True),
     ]),
     # The claim's token for the account's calls per second: a new item every second.
     ("CPS#{account}#{second}", "one provider account", [
-        ("CPS", 1, 0.2, True),
+        ("CPS", 1, 0.05, True),
     ]),
 ]
 

@@ -269,7 +269,9 @@ pub(crate) async fn deliveries(
 /// receiver lost).
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{endpoint_id}/deliveries/{event_id}/redeliver", tag = "webhooks",
     params(("endpoint_id" = String, Path), ("event_id" = String, Path)),
-    responses((status = 202), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 202), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem,
+         description = "concurrent_update (a delivery try changed it meanwhile: retry) or webhooks_off")))]
 pub(crate) async fn redeliver(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -6,22 +6,20 @@ use std::time::Duration;
 
 use engine::webhooks::Deliveries;
 
-use super::{delete_done, receive, sleep_or_stop, sqs_event};
+use super::{batch_source, sleep_or_stop};
 
 /// Handles the webhook queue's batches as Lambda would.
 pub(crate) async fn webhook_loop(
     deliveries: Arc<Deliveries>,
     sqs: aws_sdk_sqs::Client,
     url: String,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
-        if messages.is_empty() {
-            continue;
-        }
-        let response = webhooks::handle_batch(&deliveries, sqs_event(&messages)).await;
-        delete_done(&sqs, &url, &messages, &response).await;
-    }
+    let deliveries = deliveries.as_ref();
+    batch_source(sqs, url, stopped, |event| {
+        webhooks::handle_batch(deliveries, event)
+    })
+    .await;
 }
 
 /// Runs the sweep every virtual minute.

@@ -478,36 +478,52 @@ async fn delete_done(
     }
 }
 
+/// The SQS event source as Lambda runs it for a batch handler: receive, hand the batch over,
+/// delete what the handler did not report as failed.
+pub(crate) async fn batch_source<F, Fut>(
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    handle: F,
+) where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: std::future::Future<Output = aws_lambda_events::event::sqs::SqsBatchResponse>,
+{
+    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
+        if messages.is_empty() {
+            continue;
+        }
+        let response = handle(sqs_event(&messages)).await;
+        delete_done(&sqs, &url, &messages, &response).await;
+    }
+}
+
 /// The SQS event source's part for the results worker.
 async fn results_loop(
     worker: results::Worker,
     sqs: aws_sdk_sqs::Client,
     url: String,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
-        if messages.is_empty() {
-            continue;
-        }
-        let response = results::handle_batch(&worker, sqs_event(&messages)).await;
-        delete_done(&sqs, &url, &messages, &response).await;
-    }
+    let worker = &worker;
+    batch_source(sqs, url, stopped, |event| {
+        results::handle_batch(worker, event)
+    })
+    .await;
 }
 
 /// The SQS event source's part for the importer.
 async fn importer_loop(
     importer: Arc<importer::Importer>,
     sqs: aws_sdk_sqs::Client,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    while let Some(messages) = receive(&sqs, &importer.queue_url, &mut stopped).await {
-        if messages.is_empty() {
-            continue;
-        }
+    let (url, importer) = (importer.queue_url.clone(), importer.as_ref());
+    batch_source(sqs, url, stopped, |event| {
         let deadline = std::time::Instant::now() + Duration::from_secs(600);
-        let response = importer::handle_batch(&importer, sqs_event(&messages), deadline).await;
-        delete_done(&sqs, &importer.queue_url, &messages, &response).await;
-    }
+        importer::handle_batch(importer, event, deadline)
+    })
+    .await;
 }
 
 /// The phone network's side: deliver each due webhook over HTTP to its callback URL.

@@ -10,7 +10,7 @@ use domain::webhooks::DeliveryStatus;
 use engine::webhooks::{Deliveries, JobOutcome};
 use ports::store::{WebhookJob, Webhooks};
 
-use super::World;
+use super::{World, receive_visible};
 
 /// What delivering did.
 #[derive(Debug, Clone, Default)]
@@ -70,15 +70,7 @@ impl World {
         stats: &mut DeliveryStats,
     ) -> anyhow::Result<()> {
         loop {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .send()
-                .await?;
-            let messages = out.messages.unwrap_or_default();
+            let messages = receive_visible(&self.sqs, url).await?;
             if messages.is_empty() {
                 return Ok(());
             }

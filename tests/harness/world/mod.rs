@@ -562,3 +562,18 @@ async fn seed_leads_and_launch(
         .await?;
     Ok(config)
 }
+
+/// Up to ten messages visible on `url` now (no long poll: the world's clock is virtual).
+async fn receive_visible(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+) -> anyhow::Result<Vec<aws_sdk_sqs::types::Message>> {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(0)
+        .send()
+        .await?;
+    Ok(out.messages.unwrap_or_default())
+}

@@ -166,15 +166,7 @@ impl World {
     /// Takes every visible message off the queue into the virtual-delay buffer.
     async fn receive(&mut self) -> anyhow::Result<()> {
         loop {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .send()
-                .await?;
-            let messages = out.messages.unwrap_or_default();
+            let messages = super::receive_visible(&self.sqs, &self.queue_url).await?;
             if messages.is_empty() {
                 return Ok(());
             }

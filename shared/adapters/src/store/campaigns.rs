@@ -64,24 +64,12 @@ impl Campaigns for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| corrupt(c, e))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(meta).build())
-            .transact_items(TransactWriteItem::builder().put(stats).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(record),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        let items = vec![
+            TransactWriteItem::builder().put(meta).build(),
+            TransactWriteItem::builder().put(stats).build(),
+        ];
+        self.transact_or(items, Refusal::Stale).await?;
+        Ok(record)
     }
 
     /// Reads a campaign of a tenant (strongly consistent); another tenant's id finds nothing.

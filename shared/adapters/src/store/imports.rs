@@ -22,6 +22,20 @@ struct ImportItem {
     record: ImportRecord,
 }
 
+/// An import job as stored.
+fn import_item(
+    record: &ImportRecord,
+) -> Result<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, StoreError>
+{
+    let item = ImportItem {
+        pk: keys::campaign_pk(&record.campaign),
+        sk: keys::import_sk(&record.id),
+        kind: "import".into(),
+        record: record.clone(),
+    };
+    serde_dynamo::to_item(item).map_err(|e| corrupt(record.id.as_str(), e))
+}
+
 #[async_trait]
 impl Imports for DynamoStore {
     /// Writes an import job: new (`expected_version` None) or replacing the version read.
@@ -30,13 +44,7 @@ impl Imports for DynamoStore {
         record: &ImportRecord,
         expected_version: Option<u64>,
     ) -> Result<(), WriteError> {
-        let item = ImportItem {
-            pk: keys::campaign_pk(&record.campaign),
-            sk: keys::import_sk(&record.id),
-            kind: "import".into(),
-            record: record.clone(),
-        };
-        let item = serde_dynamo::to_item(item).map_err(|e| corrupt(record.id.as_str(), e))?;
+        let item = import_item(record)?;
         let mut request = self
             .client
             .put_item()
@@ -146,13 +154,7 @@ impl DynamoStore {
         expected_version: u64,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
         use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-        let item = ImportItem {
-            pk: keys::campaign_pk(&record.campaign),
-            sk: keys::import_sk(&record.id),
-            kind: "import".into(),
-            record: record.clone(),
-        };
-        let item = serde_dynamo::to_item(item).map_err(|e| corrupt(record.id.as_str(), e))?;
+        let item = import_item(record)?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))

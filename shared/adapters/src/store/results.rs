@@ -63,15 +63,23 @@ fn num(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// An export job as stored.
+fn export_item(
+    record: &ExportRecord,
+) -> Result<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, StoreError>
+{
+    serde_dynamo::to_item(ExportItem {
+        pk: keys::campaign_pk(&record.campaign),
+        sk: keys::export_sk(&record.id),
+        kind: "export".into(),
+        record: record.clone(),
+    })
+    .map_err(|e| corrupt(record.id.as_str(), e))
+}
+
 impl DynamoStore {
     async fn write_export(&self, record: &ExportRecord, new: bool) -> Result<(), WriteError> {
-        let item = serde_dynamo::to_item(ExportItem {
-            pk: keys::campaign_pk(&record.campaign),
-            sk: keys::export_sk(&record.id),
-            kind: "export".into(),
-            record: record.clone(),
-        })
-        .map_err(|e| corrupt(record.id.as_str(), e))?;
+        let item = export_item(record)?;
         let request = self
             .client
             .put_item()
@@ -100,13 +108,7 @@ impl Exports for DynamoStore {
         event: &domain::webhooks::Event,
     ) -> Result<(), WriteError> {
         use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-        let item = serde_dynamo::to_item(ExportItem {
-            pk: keys::campaign_pk(&record.campaign),
-            sk: keys::export_sk(&record.id),
-            kind: "export".into(),
-            record: record.clone(),
-        })
-        .map_err(|e| corrupt(record.id.as_str(), e))?;
+        let item = export_item(record)?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))

@@ -94,23 +94,7 @@ impl Tenants for DynamoStore {
                 .map_err(|e| corrupt(&key, e))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Err(WriteError::Refused(Refusal::Stale))
-            }
-            Err(err) => Err(WriteError::Store(aws(err))),
-        }
+        self.transact_or(items, Refusal::Stale).await
     }
 
     /// The key whose secret hashes to `secret_hash`, if any (revoked keys included).

@@ -10,5 +10,6 @@ mod guardrails;
 mod lifecycle;
 mod outbound_webhooks;
 mod scenarios;
+mod set_aside;
 mod twilio_calls;
 mod webhooks;

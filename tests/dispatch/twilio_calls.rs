@@ -211,6 +211,29 @@ async fn a_callback_report_schedules_the_lead_at_the_time_asked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_callback_time_in_the_past_is_refused_and_leaves_a_completed_lead_alone() {
+    let (world, fake) = twilio_world(
+        "twilio-past-callback",
+        json!({"voicemail_detection": false}),
+    )
+    .await;
+    let sid = place_the_call(&world, &fake).await;
+    fake.answer(&sid, Answer::Human).await;
+    fake.stream_ends(&sid).await;
+    let completed = settled(&world).await;
+    assert_eq!(completed.state.status, LeadStatus::Completed);
+    let (status, body) = fake
+        .agent_reports(&sid, json!({"callback_at": "2020-01-01T12:00:00Z"}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let problem: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["code"], "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "callback_at", "{body}");
+    let lead = the_lead(&world).await;
+    assert_eq!(lead.state, completed.state, "nothing rescheduled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn duplicate_conflicting_and_late_reports_change_nothing() {
     let (world, fake) =
         twilio_world("twilio-late-reports", json!({"voicemail_detection": false})).await;

@@ -55,8 +55,11 @@ async fn corrupt_one_lead(runner: &Runner, c: &CampaignRef) -> String {
     victim.id.to_string()
 }
 
-/// A runner with tenant `qt`, an agent and a campaign of [`LEADS`] imported leads.
-async fn campaign_with_leads(start: DateTime<Utc>) -> (Runner, ApiClient, CampaignRef) {
+/// A runner with tenant `qt`, an agent and a campaign of `leads` imported leads.
+async fn campaign_with_leads(
+    start: DateTime<Utc>,
+    leads: usize,
+) -> (Runner, ApiClient, CampaignRef) {
     let (runner, api, agent) = runner_with_agent(
         RunnerConfig {
             port: 0,
@@ -91,7 +94,7 @@ async fn campaign_with_leads(start: DateTime<Utc>) -> (Runner, ApiClient, Campai
         .unwrap();
     let id = campaign["id"].as_str().unwrap().to_owned();
     let mut csv = String::from("phone,name\n");
-    for i in 0..LEADS {
+    for i in 0..leads {
         csv.push_str(&format!("(212) 555-{:04},Lead {i}\n", 100 + i));
     }
     let import = api.upload_csv(&id, csv.into_bytes(), |_| {}).await.unwrap();
@@ -110,6 +113,38 @@ async fn campaign_with_leads(start: DateTime<Utc>) -> (Runner, ApiClient, Campai
     (runner, api, c)
 }
 
+/// Overwrites attributes of the `index`th lead (in id order) as a bad migration would;
+/// returns its id.
+async fn migrate_badly(
+    runner: &Runner,
+    c: &CampaignRef,
+    index: usize,
+    attrs: &[(&str, &str)],
+) -> String {
+    let leads = runner.store.all_leads(c).await.unwrap();
+    let victim = &leads[index];
+    let (pk, sk) = keys::lead_key(&LeadRef {
+        campaign: c.clone(),
+        lead: victim.id.clone(),
+    });
+    for (name, value) in attrs {
+        runner
+            .store
+            .client()
+            .update_item()
+            .table_name(runner.store.table())
+            .key(keys::PK, AttributeValue::S(pk.clone()))
+            .key(keys::SK, AttributeValue::S(sk.clone()))
+            .update_expression("SET #a = :v")
+            .expression_attribute_names("#a", *name)
+            .expression_attribute_values(":v", AttributeValue::S((*value).into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    victim.id.to_string()
+}
+
 /// Requests an export and counts the rows of the file it makes.
 async fn exported_rows(api: &ApiClient, id: &str) -> usize {
     let text = export_csv(api, id).await;
@@ -119,7 +154,7 @@ async fn exported_rows(api: &ApiClient, id: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_rest() {
     let start: DateTime<Utc> = "2026-06-08T14:00:00Z".parse().unwrap(); // Monday 10:00 New York
-    let (runner, api, c) = campaign_with_leads(start).await;
+    let (runner, api, c) = campaign_with_leads(start, LEADS).await;
     let id = c.campaign.to_string();
     let victim = corrupt_one_lead(&runner, &c).await;
 
@@ -184,5 +219,61 @@ async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_re
     assert_eq!(exported_rows(&api, &id).await, LEADS - 1);
     let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
+    runner.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lead_whose_status_and_state_were_overwritten_never_holds_the_campaign_open() {
+    const EIGHT: usize = 8;
+    let start: DateTime<Utc> = "2026-06-08T14:00:00Z".parse().unwrap(); // Monday 10:00 New York
+    let (runner, api, c) = campaign_with_leads(start, EIGHT).await;
+    let id = c.campaign.to_string();
+    // The trial's damage: `status` and `state` overwritten. And worse: the by-status key too,
+    // so the item no longer tells which count it was in at all.
+    let state = ("state", r#"{"migrated":true}"#);
+    let first = migrate_badly(&runner, &c, 2, &[("status", "migrated"), state]).await;
+    let status_pk = ("status_pk", "S#migrated#0");
+    let second = migrate_badly(&runner, &c, 5, &[("status", "completed"), state, status_pk]).await;
+
+    let launched = api
+        .post(&format!("/v1/campaigns/{id}/launch"), &json!({}))
+        .await
+        .expect("launch answers");
+    assert_eq!(launched["status"], "active");
+    let progress = wait_for("completion", Duration::from_secs(600), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/progress"));
+        async move {
+            let p = api.get(&path).await.ok()?;
+            (p["status"] == "completed" && p["in_flight"] == 0).then_some(p)
+        }
+    })
+    .await;
+    assert_eq!(progress["quarantined"], 2, "{progress}");
+    assert_eq!(progress["total"], (EIGHT - 2) as u64, "{progress}");
+    assert_eq!(progress["finished"], (EIGHT - 2) as u64, "{progress}");
+    assert_eq!(progress["remaining"], 0, "{progress}");
+    assert_eq!(progress["by_status"]["pending"], 0, "{progress}");
+    assert_eq!(
+        progress["by_status"]["completed"], progress["completed"],
+        "{progress}"
+    );
+
+    let listed = api
+        .get(&format!("/v1/campaigns/{id}/quarantine"))
+        .await
+        .unwrap();
+    let keys: Vec<&str> = (listed["items"].as_array().unwrap().iter())
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{listed}");
+    for victim in [&first, &second] {
+        assert!(
+            keys.iter().any(|k| k.ends_with(victim.as_str())),
+            "{listed}"
+        );
+    }
+    assert_eq!(exported_rows(&api, &id).await, EIGHT - 2);
+    let reconciled = last_reconciliation(&api, &id).await;
+    assert_eq!(reconciled["leads"], (EIGHT - 2) as u64, "{reconciled}");
     runner.shutdown().await;
 }

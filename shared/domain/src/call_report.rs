@@ -211,6 +211,27 @@ fn set_once<T: Clone + PartialEq>(
 /// The furthest ahead a callback may be asked for.
 pub const MAX_CALLBACK_DAYS: i64 = 90;
 
+/// How far in the past a callback time may be and still be taken as "now": the agent's clock
+/// and ours may differ by this much. Anything earlier is a mistake (a year typed wrong, a time
+/// zone dropped), not a request to be called back at once.
+pub const CALLBACK_CLOCK_SKEW_SECONDS: i64 = 120;
+
+/// Checks a requested callback time against `now`: not earlier than the clock skew allows, not
+/// later than [`MAX_CALLBACK_DAYS`] ahead. Every path that takes a callback time from an agent
+/// (the report API, a provider's event) uses this bound.
+pub fn check_callback_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), InvalidReport> {
+    if at < now - chrono::Duration::seconds(CALLBACK_CLOCK_SKEW_SECONDS) {
+        return Err(InvalidReport::new(
+            "callback_at",
+            "is in the past: a callback time is when to call again, later than now",
+        ));
+    }
+    if at > now + chrono::Duration::days(MAX_CALLBACK_DAYS) {
+        return Err(InvalidReport::new("callback_at", "at most 90 days ahead"));
+    }
+    Ok(())
+}
+
 /// The agent report API's request body (every field optional; see the module's merge rules).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -222,7 +243,8 @@ pub struct ReportBody {
     /// The person asked not to be called again.
     #[serde(default)]
     pub opt_out: bool,
-    /// The person asked to be called back then (RFC 3339).
+    /// The person asked to be called back then (RFC 3339): not in the past (two minutes of
+    /// clock skew are allowed), at most 90 days ahead.
     #[serde(default)]
     pub callback_at: Option<DateTime<Utc>>,
     /// Hand the call to the campaign's transfer number when the agent's part ends.
@@ -261,11 +283,8 @@ impl ReportBody {
             results: self.results,
         };
         report.validate()?;
-        if report
-            .callback_at
-            .is_some_and(|at| at > now + chrono::Duration::days(MAX_CALLBACK_DAYS))
-        {
-            return Err(InvalidReport::new("callback_at", "at most 90 days ahead"));
+        if let Some(at) = report.callback_at {
+            check_callback_at(at, now)?;
         }
         if report.is_empty() {
             return Err(InvalidReport::new("", "the report says nothing"));
@@ -313,6 +332,35 @@ mod tests {
         b.results.insert("plan".into(), "silver".into());
         assert_eq!(known.merge(&b).unwrap_err().field, "results.plan");
         assert_eq!(known.results["plan"], "gold");
+    }
+
+    fn body_with_callback(at: DateTime<Utc>) -> ReportBody {
+        ReportBody {
+            callback_at: Some(at),
+            ..ReportBody::default()
+        }
+    }
+
+    #[test]
+    fn a_callback_time_in_the_past_is_refused_beyond_the_clock_skew() {
+        let now = at("2026-06-10T15:00:00Z");
+        let refused = body_with_callback(at("2020-06-10T15:00:00Z"))
+            .into_report(now)
+            .unwrap_err();
+        assert_eq!(refused.field, "callback_at");
+        assert!(refused.message.contains("past"), "{refused}");
+        let just_late = now - chrono::Duration::seconds(CALLBACK_CLOCK_SKEW_SECONDS + 1);
+        assert!(body_with_callback(just_late).into_report(now).is_err());
+        let skewed = now - chrono::Duration::seconds(CALLBACK_CLOCK_SKEW_SECONDS);
+        assert!(body_with_callback(skewed).into_report(now).is_ok());
+        assert!(
+            body_with_callback(now + chrono::Duration::hours(1))
+                .into_report(now)
+                .is_ok()
+        );
+        let too_far =
+            now + chrono::Duration::days(MAX_CALLBACK_DAYS) + chrono::Duration::seconds(1);
+        assert!(body_with_callback(too_far).into_report(now).is_err());
     }
 
     #[test]

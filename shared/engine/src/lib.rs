@@ -163,7 +163,11 @@ pub struct Engine<S> {
     caps: TtlCache<TenantId, domain::contact_caps::ContactCaps>,
     /// Outbound webhooks (none: this engine records no events).
     hooks: Option<Arc<webhooks::Outbox>>,
-    reconciled: Mutex<HashMap<CampaignRef, chrono::DateTime<chrono::Utc>>>,
+    /// When this container last reconciled each campaign's overdue calls.
+    reconciled: Throttle,
+    /// When this container last asked for each campaign's counters to be repaired (see
+    /// [`tick`]'s set-aside step).
+    repairs_asked: Throttle,
 }
 
 impl<S> Engine<S> {
@@ -191,7 +195,8 @@ impl<S> Engine<S> {
             agents: TtlCache::default(),
             caps: TtlCache::default(),
             hooks: None,
-            reconciled: Mutex::default(),
+            reconciled: Throttle::default(),
+            repairs_asked: Throttle::default(),
         }
     }
 
@@ -272,6 +277,32 @@ pub struct LoadedCampaign {
     pub config: Arc<CampaignConfig>,
 }
 
+/// Per campaign, when something was last done by this container: a cheap way to do a costly
+/// thing at most once per period (another container may do it too; each such thing is safe to
+/// repeat).
+#[derive(Default)]
+struct Throttle(Mutex<HashMap<CampaignRef, chrono::DateTime<chrono::Utc>>>);
+
+impl Throttle {
+    /// Whether it was not done within `every` before `now` (a clock that went back counts as
+    /// not done); if so, notes that it is about to be.
+    fn due(
+        &self,
+        campaign: &CampaignRef,
+        now: chrono::DateTime<chrono::Utc>,
+        every: chrono::Duration,
+    ) -> bool {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match last.get(campaign) {
+            Some(at) if now - *at < every && now >= *at => false,
+            _ => {
+                last.insert(campaign.clone(), now);
+                true
+            }
+        }
+    }
+}
+
 /// Campaign configurations cached per (campaign, config version): a dialer or webhook in a
 /// warm Lambda container does not read the campaign for every lead.
 #[derive(Default)]
@@ -285,14 +316,8 @@ impl<S> Engine<S> {
         campaign: &CampaignRef,
         now: chrono::DateTime<chrono::Utc>,
     ) -> bool {
-        let mut last = self.reconciled.lock().unwrap_or_else(|e| e.into_inner());
-        match last.get(campaign) {
-            Some(at) if now - *at < self.settings.reconcile_every && now >= *at => false,
-            _ => {
-                last.insert(campaign.clone(), now);
-                true
-            }
-        }
+        self.reconciled
+            .due(campaign, now, self.settings.reconcile_every)
     }
 
     /// Parses a stored campaign and remembers it.

@@ -1,8 +1,12 @@
 //! Building a world (emulator resources, tenant, agent, campaign, leads) and running it.
 
+mod damage;
 mod doubles;
 mod hooks;
 mod run;
+mod seed;
+
+pub use damage::{DAMAGED_STATE, Damage};
 
 pub use hooks::DeliveryStats;
 
@@ -18,20 +22,15 @@ use adapters::voice::CallReference;
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::simulator::{FaultMix, OutcomeMix, Simulator, SimulatorConfig};
 use adapters::voice::twilio::{Twilio, TwilioConfig};
-use ports::store::{
-    AgentRecord, Agents, Campaigns, Counters, InsertOutcome, Leads, NewCampaign, TenantRecord,
-    Tenants,
-};
+use ports::store::{Campaigns, Leads};
 use ports::{Clock, ManualClock};
 
 use crate::fake_providers::ProviderKind;
 use chrono::{DateTime, Duration, Utc};
-use domain::agent::{AgentMode, AgentSpec};
 use domain::config::{CampaignConfig, CampaignSpec};
-use domain::ids::{AgentId, CampaignId, CampaignRef, ImportId, LeadId, TenantId};
-use domain::lead::{Contact, ImportSource, Lead, LeadState};
+use domain::ids::CampaignRef;
+use domain::lead::{Contact, Lead};
 use domain::phone::E164;
-use domain::plan::Plan;
 use domain::status::CampaignStatus;
 use emulator::TestEnv;
 use engine::{Engine, Providers, Settings};
@@ -88,6 +87,8 @@ pub struct WorldConfig {
     /// Record outbound webhook events (an outbox on the template's webhook queue); deliver
     /// them after the run with [`World::deliver_outbound_webhooks`].
     pub webhook_outbox: bool,
+    /// Lead items of the first campaign to damage, in Draft or during the run.
+    pub damage: Vec<Damage>,
 }
 
 impl WorldConfig {
@@ -121,6 +122,7 @@ impl WorldConfig {
             siblings: Vec::new(),
             stop_after_pause: None,
             webhook_outbox: false,
+            damage: Vec::new(),
         }
     }
 
@@ -133,24 +135,6 @@ impl WorldConfig {
         self.duplicate_ticks = true;
         self
     }
-}
-
-/// The sibling campaigns (`campaign-2`, ...), seeded and launched.
-async fn seed_siblings(
-    store: &Arc<DynamoStore>,
-    tenant: &domain::ids::TenantId,
-    settings: &WorldConfig,
-) -> anyhow::Result<Vec<(CampaignRef, CampaignConfig)>> {
-    let mut siblings = Vec::new();
-    for (i, (spec, contacts)) in settings.siblings.iter().enumerate() {
-        let sibling = CampaignRef {
-            tenant: tenant.clone(),
-            campaign: CampaignId::parse(format!("campaign-{}", i + 2))?,
-        };
-        let config = seed_leads_and_launch(store, &sibling, spec, contacts, settings.start).await?;
-        siblings.push((sibling, config));
-    }
-    Ok(siblings)
 }
 
 /// The world's webhook outbox: jobs on the emulator's queue, visible at once (delays are the
@@ -286,6 +270,9 @@ pub struct World {
     pub siblings: Vec<(CampaignRef, CampaignConfig)>,
     /// Numbers put on the DNC list, and when.
     pub dnc_added: Vec<(E164, DateTime<Utc>)>,
+    /// Leads of the first campaign damaged (see [`WorldConfig::damage`]), as they were just
+    /// before.
+    pub damaged: Vec<Lead>,
     settings: WorldConfig,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
@@ -351,8 +338,8 @@ impl World {
         }
         let engine = Arc::new(engine);
 
-        let (campaign, config) = seed_campaign(&store, &settings).await?;
-        let siblings = seed_siblings(&store, &campaign.tenant, &settings).await?;
+        let (campaign, config, damaged) = seed::seed_campaign(&store, &settings).await?;
+        let siblings = seed::seed_siblings(&store, &campaign.tenant, &settings).await?;
         requests.reset();
         Ok(Self {
             env,
@@ -366,6 +353,7 @@ impl World {
             config,
             siblings,
             dnc_added: Vec::new(),
+            damaged,
             settings,
             sqs,
             queue_url,
@@ -465,102 +453,6 @@ async fn providers_for(
             Providers::default().with(kind.name(), adapter)
         }
     })
-}
-
-/// Creates the tenant, its agent and the first campaign with its leads, launched.
-async fn seed_campaign(
-    store: &DynamoStore,
-    settings: &WorldConfig,
-) -> anyhow::Result<(CampaignRef, CampaignConfig)> {
-    let tenant = TenantId::parse("tenant-1")?;
-    let now = settings.start;
-    store
-        .create_tenant(&TenantRecord::new(
-            tenant.clone(),
-            "Test tenant",
-            Plan::Enterprise,
-            now,
-        ))
-        .await?;
-    let agent_id = AgentId::parse(settings.campaign.agent_id.clone())?;
-    let agent = AgentRecord {
-        tenant: tenant.clone(),
-        id: agent_id,
-        spec: AgentSpec {
-            name: "Ava".into(),
-            mode: AgentMode::Outbound,
-            provider: settings.provider.name().into(),
-            caller_number: "+14155552671".into(),
-            provider_agent_ref: "ava".into(),
-            voicemail_message: Some("Hi, this is Ava.".into()),
-        },
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    store.put_agent(&agent, None).await?;
-    let campaign = CampaignRef {
-        tenant: tenant.clone(),
-        campaign: CampaignId::parse("campaign-1")?,
-    };
-    let config = seed_leads_and_launch(
-        store,
-        &campaign,
-        &settings.campaign,
-        &settings.contacts,
-        now,
-    )
-    .await?;
-    Ok((campaign, config))
-}
-
-/// Creates a campaign, inserts the contacts as Pending leads and launches it (Scheduled if it
-/// starts later).
-async fn seed_leads_and_launch(
-    store: &DynamoStore,
-    campaign: &CampaignRef,
-    spec: &CampaignSpec,
-    contacts: &[Contact],
-    now: DateTime<Utc>,
-) -> anyhow::Result<CampaignConfig> {
-    let config = CampaignConfig::parse(spec.clone())?;
-    store
-        .create_campaign(NewCampaign {
-            campaign: campaign.clone(),
-            spec: config.spec().clone(),
-            now,
-        })
-        .await?;
-    let import = ImportId::parse("seed")?;
-    let leads: Vec<Lead> = contacts
-        .iter()
-        .enumerate()
-        .map(|(i, contact)| Lead {
-            id: LeadId::derive(&campaign.campaign, &contact.phone),
-            contact: contact.clone(),
-            source: ImportSource {
-                import_id: import.clone(),
-                line: i as u64 + 2,
-            },
-            state: LeadState::new(now),
-        })
-        .collect();
-    let inserted = store
-        .insert_leads(campaign, &leads, 8)
-        .await?
-        .into_iter()
-        .filter(|outcome| *outcome == InsertOutcome::Inserted)
-        .count() as i64;
-    store.add_imported(campaign, inserted).await?;
-    let launched = if config.starts_at.is_some_and(|s| s > now) {
-        CampaignStatus::Scheduled
-    } else {
-        CampaignStatus::Active
-    };
-    store
-        .set_campaign_status(campaign, CampaignStatus::Draft, launched, now)
-        .await?;
-    Ok(config)
 }
 
 /// Up to ten messages visible on `url` now (no long poll: the world's clock is virtual).

@@ -2,7 +2,7 @@
 
 use ports::Clock;
 use ports::store::DueBatch;
-use ports::store::{DoNotCall, DueLeads};
+use ports::store::{DoNotCall, DueLeads, Leads};
 
 use crate::fake_providers::ProviderKind;
 use adapters::voice::simulator::SimulatorEvent;
@@ -28,6 +28,10 @@ impl World {
             .map(|(offset, n)| (start + *offset, n.clone()))
             .collect();
         dnc_plan.sort();
+        let mut damage_plan: Vec<(DateTime<Utc>, super::Damage)> = (self.settings.damage.iter())
+            .filter_map(|d| Some((start + d.at?, d.clone())))
+            .collect();
+        damage_plan.sort_by_key(|(at, _)| *at);
         let mut stop_at = None;
         loop {
             let now = self.clock.now();
@@ -36,6 +40,7 @@ impl World {
             }
             // DNC additions happen before anything else at their instant.
             self.add_planned_dnc(&mut dnc_plan, now).await?;
+            self.damage_planned(&mut damage_plan, now).await?;
             if now >= next_tick {
                 let before = PhaseRequests::of(&self.requests);
                 let finished = self.tick(&mut stats).await?;
@@ -62,7 +67,10 @@ impl World {
             }
             self.count_phase(&mut stats, "report", before);
 
-            let next = self.next_instant(&mut next_tick, &dnc_plan).await?;
+            let mut next = self.next_instant(&mut next_tick, &dnc_plan).await?;
+            if let Some((at, _)) = damage_plan.first() {
+                next = next.min(*at);
+            }
             self.clock.set(next.max(now));
         }
         stats.create_requests = self.simulator.create_requests();
@@ -83,6 +91,23 @@ impl World {
                 .add_dnc(&self.campaign.tenant, &number, "api", at)
                 .await?;
             self.dnc_added.push((number, at));
+        }
+        Ok(())
+    }
+
+    /// Damages every planned lead whose time has come (see [`super::Damage`]).
+    async fn damage_planned(
+        &mut self,
+        plan: &mut Vec<(DateTime<Utc>, super::Damage)>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        while plan.first().is_some_and(|(at, _)| *at <= now) {
+            let (_, damage) = plan.remove(0);
+            let leads = self.store.all_leads(&self.campaign).await?;
+            let victim = super::damage::damage_one(&self.store, &self.campaign, &leads, &damage)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no lead to damage at {now}: {damage:?}"))?;
+            self.damaged.push(victim);
         }
         Ok(())
     }

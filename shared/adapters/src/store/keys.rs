@@ -124,6 +124,13 @@ pub fn status_pk(c: &CampaignRef, status: LeadStatus, shard: u8) -> String {
     format!("S#{}#{}#{}#{shard}", c.tenant, c.campaign, status.as_str())
 }
 
+/// The status a by-status partition key names (`None`: not such a key).
+pub fn status_of_status_pk(pk: &str) -> Option<LeadStatus> {
+    let mut parts = pk.strip_prefix("S#")?.rsplit('#');
+    let _shard: u8 = parts.next()?.parse().ok()?;
+    LeadStatus::parse(parts.next()?)
+}
+
 /// A tenant's Do-Not-Call list.
 pub fn dnc_pk(tenant: &TenantId) -> String {
     format!("DNC#{tenant}")
@@ -164,4 +171,33 @@ pub const CPS_SK: &str = "CPS";
 /// The attribute counting rolling-hour starts in one minute.
 pub fn minute_attr(epoch_minute: i64) -> String {
     format!("m_{epoch_minute}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ids::CampaignId;
+
+    #[test]
+    fn a_by_status_key_names_the_status_it_was_made_for() {
+        let c = CampaignRef {
+            tenant: TenantId::parse("acme").unwrap(),
+            campaign: CampaignId::parse("c1").unwrap(),
+        };
+        for status in LeadStatus::ALL {
+            for shard in [0, 3] {
+                let pk = status_pk(&c, status, shard);
+                assert_eq!(status_of_status_pk(&pk), Some(status), "{pk}");
+            }
+        }
+        for not_a_key in [
+            "",
+            "S#",
+            "S#acme#c1#pending",
+            "S#acme#c1#migrated#0",
+            "D#acme#c1#dial#0",
+        ] {
+            assert_eq!(status_of_status_pk(not_a_key), None, "{not_a_key}");
+        }
+    }
 }

@@ -8,10 +8,19 @@
 //!
 //! A lead is also taken out of the engine's way in the same transaction: its due-index and
 //! by-status keys are removed (no tick reads it again), it is marked `quarantined`, and the
-//! campaign's counters move it from its status (read from the plain `status` attribute, which
-//! conditions use) to `quarantined`, releasing its concurrency slot if it was Calling. The
-//! counters then still equal what the readable leads say, and a campaign whose other leads are
-//! done completes. The item's data is left as it was, for repair.
+//! campaign's counters move it from the status it was counted in to `quarantined`, releasing its
+//! concurrency slot if it was Calling. The counters then still equal what the readable leads say,
+//! and a campaign whose other leads are done completes. The item's data is left as it was, for
+//! repair.
+//!
+//! Which status the lead was counted in is read from its by-status index key (`status_pk`),
+//! not from the plain `status` attribute: a damaged item is one whose data attributes were
+//! rewritten (a bad migration overwrites `state` and `status`), while the index key is written
+//! only by the store's own transitions, each in the same transaction that moves the counters.
+//! Only when that key is missing or unreadable is `status` trusted; when neither names a status
+//! the lead leaves no status count here, and the tick has its counters reconciled from the
+//! readable leads once it is the only thing holding the campaign open (see
+//! `engine::tick::set_aside`).
 
 use std::collections::HashMap;
 
@@ -50,7 +59,7 @@ pub(crate) struct Unreadable {
     pub(crate) pk: String,
     pub(crate) sk: String,
     pub(crate) reason: String,
-    /// The `status` and `version` attributes, if they at least are readable (leads).
+    /// The status a lead was counted in, if its item still tells (see the module docs).
     pub(crate) status: Option<LeadStatus>,
     pub(crate) version: Option<String>,
     /// Already quarantined: nothing to write.
@@ -66,7 +75,7 @@ impl Unreadable {
             pk: text(keys::PK).unwrap_or_default(),
             sk: text(keys::SK).unwrap_or_default(),
             reason,
-            status: text("status").as_deref().and_then(LeadStatus::parse),
+            status: counted_status(item),
             version: item.get("version").and_then(|v| v.as_n().ok()).cloned(),
             already: item.contains_key(QUARANTINED),
         }
@@ -75,6 +84,15 @@ impl Unreadable {
     fn key(&self) -> String {
         format!("{}/{}", self.pk, self.sk)
     }
+}
+
+/// The status a lead item was counted in: the one its by-status key names (written only by
+/// the store's transitions, with the counters), else its `status` attribute.
+fn counted_status(item: &HashMap<String, AttributeValue>) -> Option<LeadStatus> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+    text(keys::STATUS_PK)
+        .and_then(|pk| keys::status_of_status_pk(pk))
+        .or_else(|| text("status").and_then(|s| LeadStatus::parse(s)))
 }
 
 impl DynamoStore {

@@ -117,3 +117,69 @@ async fn an_agent_that_does_not_decode_is_left_out_of_the_list_and_reported_for_
     );
     assert_eq!(listed[0].kind, "agent");
 }
+
+/// Overwrites a lead's data attributes as a bad migration would: `status` with `status`, and
+/// `state` with a document that is not a lead's state.
+async fn migrate_badly(f: &Fixture, lead: &domain::lead::Lead, status: &str) {
+    let (pk, sk) = keys::lead_key(&reference(&f.campaign, lead));
+    overwrite(f, pk.clone(), sk.clone(), "status", status).await;
+    overwrite(f, pk, sk, "state", r#"{"migrated":true}"#).await;
+}
+
+#[tokio::test]
+async fn a_lead_whose_status_and_state_were_overwritten_leaves_the_count_it_was_in() {
+    use domain::status::LeadStatus;
+    let f = fixture("quarantine-counts").await;
+    let leads: Vec<_> = (1..=4).map(|n| lead(&f.campaign, n, t0())).collect();
+    for l in &leads {
+        insert(&f, l).await;
+    }
+    f.store.add_imported(&f.campaign, 4).await.unwrap();
+    let guards = ports::store::Guards::default();
+    crate::counters::lease_and_start(&f, &leads[2], guards.clone())
+        .await
+        .unwrap();
+    crate::counters::lease_and_start(&f, &leads[3], guards)
+        .await
+        .unwrap();
+    let before = f.store.counters(&f.campaign).await.unwrap();
+    assert_eq!(before.count(LeadStatus::Pending), 2);
+    assert_eq!(
+        (before.count(LeadStatus::Calling), before.in_flight),
+        (2, 2)
+    );
+
+    // A pending lead whose status now lies ("completed"), a calling one whose status is no
+    // status at all.
+    migrate_badly(&f, &leads[0], "completed").await;
+    migrate_badly(&f, &leads[2], "migrated").await;
+    for l in [&leads[0], &leads[2]] {
+        assert!(
+            f.store
+                .get_lead(&reference(&f.campaign, l))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    let after = f.store.counters(&f.campaign).await.unwrap();
+    assert_eq!(after.quarantined, 2);
+    assert_eq!(
+        after.count(LeadStatus::Pending),
+        1,
+        "the pending lead left pending"
+    );
+    assert_eq!(
+        after.count(LeadStatus::Completed),
+        0,
+        "not taken from a status it never had"
+    );
+    assert_eq!(
+        after.count(LeadStatus::Calling),
+        1,
+        "the calling lead left calling"
+    );
+    assert_eq!(after.in_flight, 1, "and gave its slot back");
+    assert_eq!(after.total(), 2, "only the readable leads are counted");
+}

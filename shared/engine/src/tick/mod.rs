@@ -18,12 +18,15 @@
 //!    `quiet_horizon` ahead). Later ticks read only the shards with something due, and none at
 //!    all in a quiet minute, unless a due change (a retry, a callback, a call given back, an
 //!    import) came since.
-//! 7. A campaign with no open lead left completes.
+//! 7. A campaign with no open lead left completes. Where set-aside leads may still hold counts
+//!    that keep it open (or hold slots), the results worker is asked to repair the counters
+//!    ([`set_aside`]).
 
 mod dial_due;
 mod guardrails;
 mod quiet;
 mod reconcile;
+mod set_aside;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::ids::CampaignRef;
@@ -65,6 +68,8 @@ pub struct TickReport {
     pub completed: bool,
     /// The schedule was deleted (drained or gone).
     pub schedule_deleted: bool,
+    /// The counters were found to hold set-aside leads' counts (a repair was asked for).
+    pub stale_counts: bool,
 }
 
 /// How often a campaign ticks: its schedule's rate (`adapters::schedules`, `rate(1 minute)`).
@@ -129,6 +134,10 @@ impl<S: TickStore> Engine<S> {
 
         self.dial_due(&loaded, &counters, now, &mut report).await?;
         self.crash_point("tick.after_enqueue")?;
+        report.stale_counts = self
+            .repair_set_aside_counts(campaign, &counters, now)
+            .await?
+            != set_aside::Stale::No;
 
         if counters.open() == 0 && counters.total() > 0 && self.nothing_open(campaign, now).await? {
             match self

@@ -1,0 +1,146 @@
+//! Seeding a world: the tenant, its agent, the campaigns and their leads, launched.
+
+use std::sync::Arc;
+
+use adapters::store::DynamoStore;
+use chrono::{DateTime, Utc};
+use domain::agent::{AgentMode, AgentSpec};
+use domain::config::{CampaignConfig, CampaignSpec};
+use domain::ids::{AgentId, CampaignId, CampaignRef, ImportId, LeadId, TenantId};
+use domain::lead::{Contact, ImportSource, Lead, LeadState};
+use domain::plan::Plan;
+use domain::status::CampaignStatus;
+use ports::store::{
+    AgentRecord, Agents, Campaigns, Counters, InsertOutcome, Leads, NewCampaign, TenantRecord,
+    Tenants,
+};
+
+use super::{Damage, WorldConfig, damage};
+
+/// The sibling campaigns (`campaign-2`, ...), seeded and launched.
+pub(super) async fn seed_siblings(
+    store: &Arc<DynamoStore>,
+    tenant: &domain::ids::TenantId,
+    settings: &WorldConfig,
+) -> anyhow::Result<Vec<(CampaignRef, CampaignConfig)>> {
+    let mut siblings = Vec::new();
+    for (i, (spec, contacts)) in settings.siblings.iter().enumerate() {
+        let sibling = CampaignRef {
+            tenant: tenant.clone(),
+            campaign: CampaignId::parse(format!("campaign-{}", i + 2))?,
+        };
+        let (config, _) =
+            seed_leads_and_launch(store, &sibling, spec, contacts, settings.start, &[]).await?;
+        siblings.push((sibling, config));
+    }
+    Ok(siblings)
+}
+
+/// Creates the tenant, its agent and the first campaign with its leads, launched (with the
+/// leads damaged in Draft).
+pub(super) async fn seed_campaign(
+    store: &DynamoStore,
+    settings: &WorldConfig,
+) -> anyhow::Result<(CampaignRef, CampaignConfig, Vec<Lead>)> {
+    let tenant = TenantId::parse("tenant-1")?;
+    let now = settings.start;
+    store
+        .create_tenant(&TenantRecord::new(
+            tenant.clone(),
+            "Test tenant",
+            Plan::Enterprise,
+            now,
+        ))
+        .await?;
+    let agent_id = AgentId::parse(settings.campaign.agent_id.clone())?;
+    let agent = AgentRecord {
+        tenant: tenant.clone(),
+        id: agent_id,
+        spec: AgentSpec {
+            name: "Ava".into(),
+            mode: AgentMode::Outbound,
+            provider: settings.provider.name().into(),
+            caller_number: "+14155552671".into(),
+            provider_agent_ref: "ava".into(),
+            voicemail_message: Some("Hi, this is Ava.".into()),
+        },
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    store.put_agent(&agent, None).await?;
+    let campaign = CampaignRef {
+        tenant: tenant.clone(),
+        campaign: CampaignId::parse("campaign-1")?,
+    };
+    let in_draft: Vec<Damage> = (settings.damage.iter())
+        .filter(|d| d.at.is_none())
+        .cloned()
+        .collect();
+    let (config, damaged) = seed_leads_and_launch(
+        store,
+        &campaign,
+        &settings.campaign,
+        &settings.contacts,
+        now,
+        &in_draft,
+    )
+    .await?;
+    Ok((campaign, config, damaged))
+}
+
+/// Creates a campaign, inserts the contacts as Pending leads, damages leads as `in_draft`
+/// says, and launches it (Scheduled if it starts later). Returns the damaged leads as they
+/// were.
+async fn seed_leads_and_launch(
+    store: &DynamoStore,
+    campaign: &CampaignRef,
+    spec: &CampaignSpec,
+    contacts: &[Contact],
+    now: DateTime<Utc>,
+    in_draft: &[Damage],
+) -> anyhow::Result<(CampaignConfig, Vec<Lead>)> {
+    let config = CampaignConfig::parse(spec.clone())?;
+    store
+        .create_campaign(NewCampaign {
+            campaign: campaign.clone(),
+            spec: config.spec().clone(),
+            now,
+        })
+        .await?;
+    let import = ImportId::parse("seed")?;
+    let leads: Vec<Lead> = contacts
+        .iter()
+        .enumerate()
+        .map(|(i, contact)| Lead {
+            id: LeadId::derive(&campaign.campaign, &contact.phone),
+            contact: contact.clone(),
+            source: ImportSource {
+                import_id: import.clone(),
+                line: i as u64 + 2,
+            },
+            state: LeadState::new(now),
+        })
+        .collect();
+    let inserted = store
+        .insert_leads(campaign, &leads, 8)
+        .await?
+        .into_iter()
+        .filter(|outcome| *outcome == InsertOutcome::Inserted)
+        .count() as i64;
+    store.add_imported(campaign, inserted).await?;
+    let mut damaged = Vec::new();
+    for damage in in_draft {
+        let victim = damage::damage_one(store, campaign, &leads, damage).await?;
+        damaged.push(victim.ok_or_else(|| anyhow::anyhow!("no lead to damage: {damage:?}"))?);
+    }
+    let launched = if config.starts_at.is_some_and(|s| s > now) {
+        CampaignStatus::Scheduled
+    } else {
+        CampaignStatus::Active
+    };
+    store
+        .set_campaign_status(campaign, CampaignStatus::Draft, launched, now)
+        .await?;
+    Ok((config, damaged))
+}

@@ -14,14 +14,14 @@ use system_tests::world::{contact, contacts_in};
 
 use crate::scenarios::{all_week, noon, spec};
 
-const TRANSFER: &str = "+13125550123";
+pub(crate) const TRANSFER: &str = "+13125550123";
 
 /// A one-lead world at noon on the Twilio adapter, whose Twilio is the fake.
-async fn twilio_world(label: &str, call_handling: Value) -> (World, FakeTwilio) {
+pub(crate) async fn twilio_world(label: &str, call_handling: Value) -> (World, FakeTwilio) {
     twilio_world_of(label, call_handling, contacts_in(&["212"], 1)).await
 }
 
-async fn twilio_world_of(
+pub(crate) async fn twilio_world_of(
     label: &str,
     call_handling: Value,
     contacts: Vec<domain::lead::Contact>,
@@ -39,18 +39,18 @@ async fn twilio_world_of(
 }
 
 /// Ticks and dials the lead; answers the call's sid.
-async fn place_the_call(world: &World, fake: &FakeTwilio) -> String {
+pub(crate) async fn place_the_call(world: &World, fake: &FakeTwilio) -> String {
     let sids = fake_twilio::dial_due_leads(world, fake).await.unwrap();
     assert_eq!(sids.len(), 1, "one call placed");
     sids[0].clone()
 }
 
-async fn the_lead(world: &World) -> Lead {
+pub(crate) async fn the_lead(world: &World) -> Lead {
     world.leads().await.unwrap().remove(0)
 }
 
 /// Waits for the fake's spawned work (callbacks posted after an update) to land.
-async fn settled(world: &World) -> Lead {
+pub(crate) async fn settled(world: &World) -> Lead {
     for _ in 0..50 {
         let lead = the_lead(world).await;
         if lead.state.status != LeadStatus::Calling {

@@ -35,6 +35,9 @@ fn variables_read(main_rs: &str) -> BTreeSet<String> {
                 .map(|v| (*v).to_owned()),
         );
     }
+    if main_rs.contains("public_base_url(") {
+        names.insert(bootstrap::wiring::WEBHOOK_BASE_URL.to_owned());
+    }
     if main_rs.contains("call_token_key(") {
         names.insert(bootstrap::lead_ids::CALL_TOKEN_SECRET_ARN.to_owned());
     }
@@ -136,5 +139,70 @@ fn the_scan_finds_literal_and_shared_variables() {
     assert!(
         read.contains("A_B") && read.contains("C") && read.contains("TABLE_NAME"),
         "{read:?}"
+    );
+}
+
+/// The template's resources.
+fn resources() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    doc["Resources"].clone()
+}
+
+#[test]
+fn provider_callbacks_have_an_api_and_a_throttle_of_their_own() {
+    let resources = resources();
+    let events = &resources["CallEventsFunction"]["Properties"]["Events"];
+    let mut paths = Vec::new();
+    for (_, event) in events.as_mapping().unwrap() {
+        let api = &event["Properties"]["ApiId"];
+        assert_eq!(
+            serde_norway::to_string(api).unwrap().trim(),
+            "!Ref ProviderApi",
+            "every provider route is on the provider API"
+        );
+        paths.push(event["Properties"]["Path"].as_str().unwrap().to_owned());
+    }
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/v1/call-events/{proxy+}",
+            "/v1/call-flow/{proxy+}",
+            "/v1/call-reports"
+        ]
+    );
+    let provider = &resources["ProviderApi"]["Properties"]["DefaultRouteSettings"];
+    assert_eq!(
+        serde_norway::to_string(&provider["ThrottlingRateLimit"])
+            .unwrap()
+            .trim(),
+        "!Ref ProviderRequestsPerSecond"
+    );
+    // The dialer hands providers the provider API's URL.
+    let base =
+        &resources["DialerFunction"]["Properties"]["Environment"]["Variables"]["WEBHOOK_BASE_URL"];
+    assert!(
+        serde_norway::to_string(base)
+            .unwrap()
+            .contains("${ProviderApi}"),
+        "{base:?}"
+    );
+    // The tenant API serves none of the provider routes.
+    let api_events = &resources["ApiFunction"]["Properties"]["Events"];
+    for (_, event) in api_events.as_mapping().unwrap() {
+        let path = event["Properties"]["Path"].as_str().unwrap_or_default();
+        assert!(!path.starts_with("/v1/call-"), "{path}");
+    }
+}
+
+#[test]
+fn refused_provider_credentials_raise_an_alarm() {
+    let alarm = &resources()["ProviderCredentialsAlarm"]["Properties"];
+    assert_eq!(alarm["MetricName"].as_str(), Some("ProviderErrors"));
+    let dims = serde_norway::to_string(&alarm["Dimensions"]).unwrap();
+    assert!(
+        dims.contains("credentials") && dims.contains("dialer"),
+        "{dims}"
     );
 }

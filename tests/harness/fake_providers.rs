@@ -138,6 +138,14 @@ fn refused(kind: ProviderKind, err: PlaceCallError) -> Response {
             ),
         )
             .into_response(),
+        // Twilio: the destination's country is not enabled (geo permissions); the agent
+        // platform: our credentials are refused.
+        PlaceCallError::AccountProblem { .. } if twilio => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"code": 21215, "message": "Geo Permission configuration is not permitting call"})),
+        )
+            .into_response(),
+        PlaceCallError::AccountProblem { .. } => StatusCode::UNAUTHORIZED.into_response(),
     }
 }
 
@@ -236,9 +244,10 @@ fn twilio_resource(sid: &str, lookup: &CallLookup) -> Value {
 /// agent's business: Twilio sees a completed call).
 fn twilio_status(outcome: Outcome) -> (&'static str, &'static str) {
     match outcome {
-        Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested => {
-            ("completed", "human")
-        }
+        Outcome::Completed
+        | Outcome::OptedOut
+        | Outcome::CallbackRequested
+        | Outcome::AgentUnavailable => ("completed", "human"),
         Outcome::Voicemail => ("completed", "machine_end_beep"),
         Outcome::NoAnswer => ("no-answer", "unknown"),
         Outcome::Busy => ("busy", "unknown"),
@@ -401,6 +410,7 @@ fn agent_call(
         Outcome::Voicemail => ("voicemail", None),
         Outcome::Canceled => ("canceled", None),
         Outcome::Failed | Outcome::Unknown => ("failed", None),
+        Outcome::AgentUnavailable => ("completed", None),
     };
     AgentCall {
         call_id: id.to_owned(),
@@ -524,25 +534,39 @@ fn twilio_callback(url: &str, event: &SimulatorEvent) -> WebhookRequest {
             params.push(("CallDuration".into(), event.duration_seconds.to_string()));
         }
         ("answered", _) => params.push(("CallStatus".into(), "in-progress".into())),
-        // The asynchronous machine-detection callback carries no call status.
+        // The asynchronous machine-detection callback, on its own URL.
         ("amd", _) => params.push((
             "AnsweredBy".into(),
             event.answered_by.clone().unwrap_or_default(),
         )),
+        // The `<Stream>` status callback, on its own URL.
+        ("stream_started", _) => params.push(("StreamEvent".into(), "stream-started".into())),
+        ("stream_failed", _) => {
+            params.push(("StreamEvent".into(), "stream-error".into()));
+            params.push(("StreamError".into(), "31920".into()));
+        }
         // The `<Redirect>` after the agent's stream: Twilio asks the call-flow URL.
         ("stream_ended", _) => params.push(("CallStatus".into(), "in-progress".into())),
         (other, _) => params.push(("CallStatus".into(), other.into())),
     }
+    // Each callback arrives at the URL the adapter gave it (the fragment never reaches a
+    // server; this fake signs the URL as requested).
+    let base = url.split('#').next().unwrap_or(url);
+    let url = match event.event.as_str() {
+        "amd" => format!("{base}?event=amd"),
+        "stream_started" | "stream_failed" => format!("{base}?event=stream"),
+        _ => base.to_owned(),
+    };
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish();
     let mut headers = std::collections::BTreeMap::new();
     headers.insert(
         twilio::SIGNATURE_HEADER.to_owned(),
-        twilio::signature(TWILIO_TOKEN, url, &params),
+        twilio::signature(TWILIO_TOKEN, &url, &params),
     );
     WebhookRequest {
-        url: url.to_owned(),
+        url,
         headers,
         body: body.into_bytes(),
     }

@@ -96,6 +96,7 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
     if finished {
         analytics_agree_with_the_leads(&mut f, &o, &leads, &counters).await?;
     }
+    outcomes_true_to_the_line(&mut f, &calls, &leads);
     never_a_dnc_number(&mut f, &calls, &leads, o.dnc_added);
     never_outside_the_window(&mut f, &calls, &leads, o.config);
     every_call_is_cleared(&mut f, &calls, &leads, o.config);
@@ -374,6 +375,63 @@ async fn analytics_agree_with_the_leads(
         f.fail("reconcile", format!("drift found: {:?}", report.drift));
     }
     Ok(())
+}
+
+/// Promise 12, outcomes true to the line, from the network's own record of each call's fate:
+/// no attempt is recorded for a call the network never placed (a refusal, an account problem
+/// spends no contact's attempt); a call the agent never came to is never recorded as reaching
+/// the person; a call that did reach the person is never recorded as the agent's absence.
+fn outcomes_true_to_the_line(f: &mut Findings, calls: &[SimulatedCall], leads: &[Lead]) {
+    let placed: HashMap<(String, u8), &SimulatedCall> = calls
+        .iter()
+        .map(|c| ((c.reference.lead.to_string(), c.reference.attempt), c))
+        .collect();
+    let reached = |o: Outcome| {
+        matches!(
+            o,
+            Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
+        )
+    };
+    let mut agent_misses = 0;
+    for lead in leads {
+        for record in &lead.state.log {
+            let Some(call) = placed.get(&(lead.id.to_string(), record.attempt)) else {
+                f.fail(
+                    "true to the line",
+                    format!(
+                        "{}#{} was recorded ({}) but never placed",
+                        lead.id,
+                        record.attempt,
+                        record.outcome.as_str()
+                    ),
+                );
+                continue;
+            };
+            let truth = call.report.outcome;
+            agent_misses += i64::from(truth == Outcome::AgentUnavailable);
+            if truth == Outcome::AgentUnavailable && reached(record.outcome) {
+                f.fail(
+                    "true to the line",
+                    format!(
+                        "{}#{}: the agent never came, yet recorded {}",
+                        lead.id,
+                        record.attempt,
+                        record.outcome.as_str()
+                    ),
+                );
+            }
+            if reached(truth) && record.outcome == Outcome::AgentUnavailable {
+                f.fail(
+                    "true to the line",
+                    format!(
+                        "{}#{}: the person talked to the agent, yet recorded agent_unavailable",
+                        lead.id, record.attempt
+                    ),
+                );
+            }
+        }
+    }
+    f.figures.insert("agent_unavailable_calls", agent_misses);
 }
 
 /// Promise 3, never a DNC number: nothing placed after the number joined the list (by the API or by

@@ -88,6 +88,10 @@ case("unterminated_quote.csv", 'phone,name\n+14155552671,A\n+14155552672,"B\n+14
 case("scientific_notation.csv", "phone,name\n1.41555E+10,A\n4.15555e9,B\n+14155552671,C\n",
      rows=3, imported=1, rejected={"phone_scientific_notation": 2},
      report=[(2, "phone_scientific_notation"), (3, "phone_scientific_notation")])
+# Control characters pasted from a spreadsheet or a terminal: dropped from the fields (no XML
+# call document, such as Twilio's TwiML, can hold them), the rest kept, the row imported.
+case("control_characters.csv", "phone,name,notes\n+14155552671,Ann\x07 Lee,bell\x1b[0m\x7f done\n",
+     rows=1, imported=1, repaired={"control_characters_removed": 1})
 case("formulas.csv", 'phone,name\n=A1+B1,A\n@SUM(A1),B\n"=""+14155552671""",C\n',
      rows=3, imported=1, rejected={"phone_formula": 2}, repaired={"unwrapped_text_formula": 1},
      report=[(2, "phone_formula"), (3, "phone_formula")])

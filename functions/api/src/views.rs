@@ -28,6 +28,12 @@ pub struct AgentView {
     /// What the agent says when leaving a voicemail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voicemail_message: Option<String>,
+    /// The voice the voicemail message is spoken in, where the engine speaks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+    /// The language of the voicemail message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// Bumped by every change.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -44,6 +50,8 @@ impl From<AgentRecord> for AgentView {
             caller_number: r.spec.caller_number,
             provider_agent_ref: r.spec.provider_agent_ref,
             voicemail_message: r.spec.voicemail_message,
+            voice: r.spec.voice,
+            language: r.spec.language,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,

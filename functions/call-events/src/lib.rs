@@ -8,7 +8,9 @@
 //!   provider retries).
 //! - `POST /v1/call-flow/{provider}/{tenant}/{campaign}/{lead}/{attempt}`: the provider asks
 //!   what to do when the agent's part of the call ends (Twilio's `<Redirect>`): TwiML that
-//!   transfers only when the agent asked for it, else hangs up.
+//!   transfers only when the agent asked for it, else hangs up. A person is on the line while
+//!   this is asked, and Twilio speaks its application-error message on any answer but a 2xx:
+//!   so every failure of ours here answers 200 with the hang-up, never a 5xx.
 //! - `POST /v1/call-reports`: the agent report API ([`reports`]), authenticated by the call's
 //!   token.
 
@@ -17,7 +19,7 @@ pub mod reports;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use adapters::voice::{CallReference, WebhookError, WebhookRequest};
+use adapters::voice::{CallFlow, CallReference, WebhookError, WebhookRequest};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -140,8 +142,17 @@ where
         Ok(CallFlowAnswer::Rejected(err)) => rejected(&err).into_response(),
         Err(engine::EngineError::UnknownProvider(_)) => StatusCode::NOT_FOUND.into_response(),
         Err(err) => {
-            tracing::error!(%reference, error = %err, "call flow failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            tracing::error!(%reference, error = %err, "call flow failed: hanging up");
+            match engine
+                .providers
+                .get(&provider)
+                .and_then(|p| p.call_flow_answer(&CallFlow::HangUp))
+            {
+                Some((content_type, body)) => {
+                    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+                }
+                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use bootstrap::wiring::{AppConfig, build_engine, init_tracing, required_var};
+use bootstrap::wiring::{AppConfig, build_engine, init_tracing, public_base_url};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         bootstrap::lead_ids::call_token_key(&sdk)
     );
     let (providers, call_tokens) = (providers?, call_tokens?);
-    let webhook_base_url = required_var("WEBHOOK_BASE_URL")?;
+    let webhook_base_url = public_base_url()?;
     let share = std::env::var("TENANT_CPS_SHARE_PERCENT").map_or(Ok(100), |v| v.parse())?;
     let engine = Arc::new(
         build_engine(&config, &sdk, providers)

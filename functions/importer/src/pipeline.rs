@@ -5,12 +5,13 @@ use rustc_hash::FxHashSet;
 
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignId, ImportId, LeadId, LeadIdKey};
+use domain::import::RowRepairs;
 use domain::import::fast_phone::PhoneCache;
 use domain::import::header::HeaderMap;
 use domain::import::row::{RowResult, RowSettings, parse_row};
 use domain::import::{Encoding, Record, decode_field};
 use domain::lead::{ImportSource, Lead, LeadState};
-use domain::phone::{DefaultRegion, Repair};
+use domain::phone::DefaultRegion;
 
 /// A row's fate before any write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +20,8 @@ pub enum Row {
     Lead {
         line: u64,
         lead: Box<Lead>,
-        /// The repair its number needed.
-        repair: Option<Repair>,
+        /// The repairs it needed.
+        repair: RowRepairs,
         /// The original values (for the report, should a later check reject it).
         raw: RawRow,
     },

@@ -16,10 +16,17 @@ use serde_json::{Map, Value, json};
 /// The CloudWatch namespace.
 pub const NAMESPACE: &str = "OutboundCampaigns";
 
-/// The EMF document of one data point.
+/// The EMF document of one data point. A metric with more dimensions than `Service` is
+/// declared twice: per `Service` alone (what alarms on a function's total watch) and with all
+/// of its dimensions (what a breakdown or a narrower alarm, such as refused credentials, reads).
 pub fn emf_line(service: &str, metric: &Metric, timestamp_ms: i64) -> String {
-    let mut dimensions = vec!["Service".to_owned()];
-    dimensions.extend(metric.dimensions.iter().map(|(k, _)| (*k).to_owned()));
+    let mut full = vec!["Service".to_owned()];
+    full.extend(metric.dimensions.iter().map(|(k, _)| (*k).to_owned()));
+    let dimensions = if full.len() > 1 {
+        json!([["Service"], full])
+    } else {
+        json!([full])
+    };
     let mut doc = Map::new();
     doc.insert(
         "_aws".into(),
@@ -27,7 +34,7 @@ pub fn emf_line(service: &str, metric: &Metric, timestamp_ms: i64) -> String {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [dimensions],
+                "Dimensions": dimensions,
                 "Metrics": [{ "Name": metric.name, "Unit": metric.unit.as_str() }],
             }],
         }),
@@ -66,7 +73,11 @@ mod tests {
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000i64);
         assert_eq!(directive["Namespace"], NAMESPACE);
-        assert_eq!(directive["Dimensions"], json!([["Service", "Outcome"]]));
+        assert_eq!(
+            directive["Dimensions"],
+            json!([["Service"], ["Service", "Outcome"]]),
+            "alarms on the service's total and on one outcome both find it"
+        );
         assert_eq!(
             directive["Metrics"],
             json!([{"Name": "CallOutcomes", "Unit": "Count"}])

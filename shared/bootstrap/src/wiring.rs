@@ -134,6 +134,30 @@ pub fn required_var(name: &'static str) -> Result<String, MissingVar> {
         .ok_or(MissingVar(name))
 }
 
+/// The public base URL of the provider routes ([`WEBHOOK_BASE_URL`]): an `https://` (or, for
+/// local runs, `http://`) URL of at most [`adapters::voice::MAX_PUBLIC_BASE_URL`] characters,
+/// without a trailing slash. A longer one would eat the lead's fields out of Twilio's TwiML,
+/// so it is refused at start rather than discovered on a call.
+pub fn public_base_url() -> Result<String, BadBaseUrl> {
+    let url = required_var(WEBHOOK_BASE_URL).map_err(|_| BadBaseUrl("is not set".into()))?;
+    let url = url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(BadBaseUrl("must start with https://".into()));
+    }
+    if url.chars().count() > adapters::voice::MAX_PUBLIC_BASE_URL {
+        return Err(BadBaseUrl(format!(
+            "must be at most {} characters",
+            adapters::voice::MAX_PUBLIC_BASE_URL
+        )));
+    }
+    Ok(url)
+}
+
+/// [`WEBHOOK_BASE_URL`] is missing or unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("WEBHOOK_BASE_URL {0}")]
+pub struct BadBaseUrl(String);
+
 /// JSON logs for Lambda (CloudWatch), honouring `RUST_LOG`; quiet by default in tests.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -9,6 +9,13 @@ use crate::phone::{DefaultRegion, E164};
 pub const MAX_AGENT_NAME: usize = 200;
 /// Longest voicemail message.
 pub const MAX_VOICEMAIL_MESSAGE: usize = 2000;
+/// Longest Twilio media stream URL (as written in TwiML, escaped): Twilio refuses a call whose
+/// TwiML passes 4,000 characters, and the call's own references, report token, callback URLs
+/// and transfer step take up to about 2,400 of them; a stream URL this long still leaves the lead's
+/// fields over 1,000 (`adapters::voice::twilio` proves the sum at these bounds).
+pub const MAX_TWILIO_STREAM_URL: usize = 600;
+/// Longest voice and language names.
+pub const MAX_VOICE_NAME: usize = 64;
 
 /// Which calls an agent takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,6 +71,22 @@ pub struct AgentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub voicemail_message: Option<String>,
+    /// The voice the voicemail message is spoken in where the engine speaks it (Twilio's
+    /// `<Say voice>`: `man`, `woman`, `Polly.Joanna`, `Google.en-US-Standard-C`...); the
+    /// provider's default when absent. Letters, digits, `.`, `_`, `-`; up to 64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
+    pub voice: Option<String>,
+    /// The language of that message (Twilio's `<Say language>`, such as `en-US`, `es-MX`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 64, pattern = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    )]
+    pub language: Option<String>,
 }
 
 /// Providers an agent may use.
@@ -81,6 +104,55 @@ pub struct Agent {
     /// Reference on the provider.
     pub provider_agent_ref: String,
     pub voicemail_message: Option<String>,
+    pub voice: Option<String>,
+    pub language: Option<String>,
+}
+
+/// Twilio connects the call to the agent's media stream at this URL: `wss://` only, no query
+/// string (Twilio errors 31920/31922: values go in `<Parameter>`s), no fragment, and short
+/// enough that the call's TwiML stays within Twilio's limit.
+fn check_twilio_stream_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("wss://").ok_or(
+        "must be the agent's media stream URL, starting wss:// (Twilio streams only over wss)",
+    )?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err("must name the media stream's host: wss://host/path".into());
+    }
+    if url.contains('?') || url.contains('#') {
+        return Err("must not have a query string or fragment (Twilio refuses them: the call's values reach the agent as stream parameters)".into());
+    }
+    let escaped: usize = url
+        .chars()
+        .map(|c| match c {
+            '&' => 5,
+            '<' | '>' => 4,
+            '"' | '\'' => 6,
+            _ => 1,
+        })
+        .sum();
+    if escaped > MAX_TWILIO_STREAM_URL {
+        return Err(format!(
+            "must be at most {MAX_TWILIO_STREAM_URL} characters as written in TwiML (Twilio refuses calls whose TwiML passes 4,000)"
+        ));
+    }
+    Ok(())
+}
+
+fn is_voice_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_VOICE_NAME
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary = parts.next().unwrap_or_default();
+    s.len() <= MAX_VOICE_NAME
+        && (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 impl Agent {
@@ -110,6 +182,23 @@ impl Agent {
         let agent_ref = spec.provider_agent_ref.trim();
         if agent_ref.is_empty() || spec.provider_agent_ref.chars().count() > 2048 {
             bad("provider_agent_ref", "must be 1-2048 characters".into());
+        } else if spec.provider == "twilio"
+            && let Err(message) = check_twilio_stream_url(agent_ref)
+        {
+            bad("provider_agent_ref", message);
+        }
+        if spec.voice.as_deref().is_some_and(|v| !is_voice_name(v)) {
+            bad(
+                "voice",
+                format!("must be 1-{MAX_VOICE_NAME} letters, digits, '.', '_' or '-'"),
+            );
+        }
+        if spec
+            .language
+            .as_deref()
+            .is_some_and(|l| !is_language_tag(l))
+        {
+            bad("language", "must be a language tag such as en-US".into());
         }
         if spec
             .voicemail_message
@@ -129,6 +218,8 @@ impl Agent {
                 caller_number: caller.e164,
                 provider_agent_ref: agent_ref.to_owned(),
                 voicemail_message: spec.voicemail_message.clone(),
+                voice: spec.voice.clone(),
+                language: spec.language.clone(),
             }),
             _ => Err(errors),
         }
@@ -143,6 +234,8 @@ impl Agent {
             caller_number: self.caller_number.to_string(),
             provider_agent_ref: self.provider_agent_ref.clone(),
             voicemail_message: self.voicemail_message.clone(),
+            voice: self.voice.clone(),
+            language: self.language.clone(),
         }
     }
 }
@@ -159,7 +252,67 @@ mod tests {
             caller_number: "(415) 555-2671".into(),
             provider_agent_ref: "agent-ava".into(),
             voicemail_message: None,
+            voice: None,
+            language: None,
         }
+    }
+
+    fn field_errors(spec: &AgentSpec) -> Vec<String> {
+        Agent::parse(spec)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_twilio_agent_streams_to_a_wss_url_without_query_or_fragment_within_the_budget() {
+        let twilio = |url: &str| AgentSpec {
+            provider: "twilio".into(),
+            provider_agent_ref: url.into(),
+            ..spec()
+        };
+        assert!(field_errors(&twilio("wss://agents.example.com/ava")).is_empty());
+        for bad in [
+            "https://agents.example.com/ava",
+            "wss://agents.example.com/ava?id=1",
+            "wss://agents.example.com/ava#x",
+            "wss:///path",
+            "agent-ava",
+        ] {
+            assert_eq!(field_errors(&twilio(bad)), ["provider_agent_ref"], "{bad}");
+        }
+        let at_limit = format!(
+            "wss://a.example.com/{}",
+            "x".repeat(MAX_TWILIO_STREAM_URL - 20)
+        );
+        assert_eq!(at_limit.len(), MAX_TWILIO_STREAM_URL);
+        assert!(field_errors(&twilio(&at_limit)).is_empty());
+        // Escaping counts: 120 ampersands are 600 characters in TwiML.
+        let escaped = format!("wss://a.example.com/{}", "&".repeat(120));
+        assert_eq!(field_errors(&twilio(&escaped)), ["provider_agent_ref"]);
+        // Other providers' references are theirs to define.
+        assert!(
+            field_errors(&AgentSpec {
+                provider_agent_ref: "agent?x=1".into(),
+                ..spec()
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_voice_and_a_language_are_names_not_markup() {
+        let with = |voice: &str, language: &str| AgentSpec {
+            voice: Some(voice.into()),
+            language: Some(language.into()),
+            ..spec()
+        };
+        assert!(field_errors(&with("Polly.Joanna-Neural", "en-US")).is_empty());
+        assert!(field_errors(&with("Google.en-US-Standard-C", "es-MX")).is_empty());
+        assert_eq!(field_errors(&with("a\"><Dial>", "en-US")), ["voice"]);
+        assert_eq!(field_errors(&with("man", "EN_us")), ["language"]);
     }
 
     #[test]

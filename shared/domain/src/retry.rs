@@ -30,11 +30,14 @@ pub enum Outcome {
     CallbackRequested,
     /// The call was cancelled before it connected.
     Canceled,
+    /// Answered by a person, but the agent never came on the line (its media stream failed to
+    /// start): the campaign's failure, not the contact's. Retried without using a retry.
+    AgentUnavailable,
 }
 
 impl Outcome {
     /// Every outcome.
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Self::Completed,
         Self::NoAnswer,
         Self::Busy,
@@ -44,6 +47,7 @@ impl Outcome {
         Self::OptedOut,
         Self::CallbackRequested,
         Self::Canceled,
+        Self::AgentUnavailable,
     ];
 
     /// The stored and wire name.
@@ -58,6 +62,7 @@ impl Outcome {
             Self::OptedOut => "opted_out",
             Self::CallbackRequested => "callback_requested",
             Self::Canceled => "canceled",
+            Self::AgentUnavailable => "agent_unavailable",
         }
     }
 
@@ -66,7 +71,8 @@ impl Outcome {
         Self::ALL.into_iter().find(|o| o.as_str() == s)
     }
 
-    /// Whether a person (or their voicemail) answered.
+    /// Whether a person (or their voicemail) answered and the call went on: a person who
+    /// answered to silence (the agent never came) was not connected to anyone.
     pub fn connected(self) -> bool {
         matches!(
             self,
@@ -92,6 +98,10 @@ pub enum RetryableOutcome {
 pub const MAX_RETRIES: u8 = 5;
 /// Callbacks a person may ask for before the lead is finished anyway.
 pub const MAX_CALLBACKS: u8 = 3;
+/// Calls of a lead that may end with the agent unavailable before the lead fails anyway:
+/// such a call uses no retry (it is the campaign's failure), but a person is not called
+/// without end for it. The agent-unavailable guardrail pauses a campaign long before.
+pub const MAX_AGENT_MISSES: u8 = 3;
 /// Shortest delay between attempts.
 pub const MIN_RETRY_DELAY: Duration = Duration::minutes(1);
 /// Longest delay between attempts.
@@ -160,8 +170,11 @@ impl RetryPolicy {
     /// - No-answer, busy and voicemail are retried when chosen and retries remain; otherwise
     ///   the lead fails, except a voicemail on which the agent left its message, which completes.
     /// - An unknown outcome (the report never came) is retried while retries remain, whatever
-    ///   the chosen set: nothing is known, so the attempt is not held against the lead.
-    /// - Failed and canceled calls fail the lead.
+    ///   the chosen set: nothing is known, so the attempt is not held against the lead. So is a
+    ///   failure the network called temporary (a SIP 503, say).
+    /// - A call the agent never came to is retried without using a retry, at most
+    ///   [`MAX_AGENT_MISSES`] times.
+    /// - Other failed and canceled calls fail the lead.
     pub fn decide(
         &self,
         report: &AttemptReport,
@@ -184,12 +197,15 @@ impl RetryPolicy {
             Outcome::Voicemail if chosen(RetryableOutcome::Voicemail) => retry(),
             Outcome::Voicemail if report.voicemail_left => NextStep::Finish(LeadStatus::Completed),
             Outcome::Unknown if retries_left => retry(),
+            Outcome::Failed if report.temporary && retries_left => retry(),
+            Outcome::AgentUnavailable if history.agent_misses < MAX_AGENT_MISSES => retry(),
             Outcome::NoAnswer
             | Outcome::Busy
             | Outcome::Voicemail
             | Outcome::Unknown
             | Outcome::Failed
-            | Outcome::Canceled => NextStep::Finish(LeadStatus::Failed),
+            | Outcome::Canceled
+            | Outcome::AgentUnavailable => NextStep::Finish(LeadStatus::Failed),
         }
     }
 }
@@ -203,6 +219,9 @@ pub struct AttemptReport {
     pub callback_at: Option<DateTime<Utc>>,
     /// For voicemail: whether the agent left its message.
     pub voicemail_left: bool,
+    /// For a failure: the network said it was temporary (try again later).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub temporary: bool,
 }
 
 impl AttemptReport {
@@ -212,6 +231,15 @@ impl AttemptReport {
             outcome,
             callback_at: None,
             voicemail_left: false,
+            temporary: false,
+        }
+    }
+
+    /// A failure the network called temporary.
+    pub fn temporary_failure() -> Self {
+        Self {
+            temporary: true,
+            ..Self::of(Outcome::Failed)
         }
     }
 }
@@ -223,6 +251,8 @@ pub struct AttemptHistory {
     pub retries_used: u8,
     /// Callbacks already scheduled.
     pub callbacks_used: u8,
+    /// Calls that ended with the agent unavailable.
+    pub agent_misses: u8,
 }
 
 /// What happens to the lead next.
@@ -267,8 +297,51 @@ mod tests {
     fn used(retries_used: u8) -> AttemptHistory {
         AttemptHistory {
             retries_used,
-            callbacks_used: 0,
+            ..AttemptHistory::default()
         }
+    }
+
+    #[test]
+    fn a_call_the_agent_never_came_to_is_retried_without_a_retry_a_few_times() {
+        let p = policy(0, &[]);
+        let missed = AttemptReport::of(Outcome::AgentUnavailable);
+        for misses in 0..MAX_AGENT_MISSES {
+            let history = AttemptHistory {
+                agent_misses: misses,
+                ..used(0)
+            };
+            assert_eq!(
+                p.decide(&missed, history, now()),
+                NextStep::RetryAt(now() + Duration::hours(2)),
+                "no retries configured, yet the contact's chance is not spent"
+            );
+        }
+        let history = AttemptHistory {
+            agent_misses: MAX_AGENT_MISSES,
+            ..used(0)
+        };
+        assert_eq!(
+            p.decide(&missed, history, now()),
+            NextStep::Finish(LeadStatus::Failed)
+        );
+        assert!(!Outcome::AgentUnavailable.connected());
+    }
+
+    #[test]
+    fn a_temporary_failure_is_retried_while_retries_remain_and_a_lasting_one_is_not() {
+        let p = policy(1, &[]);
+        assert_eq!(
+            p.decide(&AttemptReport::temporary_failure(), used(0), now()),
+            NextStep::RetryAt(now() + Duration::hours(2))
+        );
+        assert_eq!(
+            p.decide(&AttemptReport::temporary_failure(), used(1), now()),
+            NextStep::Finish(LeadStatus::Failed)
+        );
+        assert_eq!(
+            p.decide(&AttemptReport::of(Outcome::Failed), used(0), now()),
+            NextStep::Finish(LeadStatus::Failed)
+        );
     }
 
     #[test]
@@ -302,6 +375,7 @@ mod tests {
     fn a_voicemail_with_the_message_left_completes_unless_voicemail_is_retried() {
         let report = AttemptReport {
             voicemail_left: true,
+            temporary: false,
             ..AttemptReport::of(Outcome::Voicemail)
         };
         assert_eq!(
@@ -336,6 +410,7 @@ mod tests {
         let exhausted = AttemptHistory {
             retries_used: 0,
             callbacks_used: MAX_CALLBACKS,
+            agent_misses: 0,
         };
         assert_eq!(
             p.decide(&report, exhausted, now()),
@@ -405,18 +480,19 @@ mod tests {
         #[test]
         fn a_lead_is_never_attempted_more_than_one_plus_retries_plus_callbacks_times(
             max_retries in 0u32..=5, on in arb_retryable(), delay_min in 1i64..10_000,
-            outcomes in proptest::collection::vec((arb_outcome(), any::<bool>(), 0i64..100_000), 1..30),
+            outcomes in proptest::collection::vec((arb_outcome(), any::<bool>(), 0i64..100_000, any::<bool>()), 1..30),
         ) {
             let p = RetryPolicy::new(max_retries, Duration::minutes(delay_min), on).unwrap();
             let mut history = AttemptHistory::default();
             let mut attempts = 0u32;
             let mut t = now();
-            for (outcome, left, callback_offset) in outcomes {
+            for (outcome, left, callback_offset, temporary) in outcomes {
                 attempts += 1;
                 let report = AttemptReport {
                     outcome,
                     callback_at: Some(t + Duration::minutes(callback_offset)),
                     voicemail_left: left,
+                    temporary,
                 };
                 match p.decide(&report, history, t) {
                     NextStep::Finish(status) => {
@@ -426,7 +502,11 @@ mod tests {
                     NextStep::RetryAt(at) => {
                         prop_assert_eq!(at, t + Duration::minutes(delay_min));
                         prop_assert!(at > t);
-                        history.retries_used += 1;
+                        if outcome == Outcome::AgentUnavailable {
+                            history.agent_misses += 1;
+                        } else {
+                            history.retries_used += 1;
+                        }
                         t = at;
                     }
                     NextStep::CallbackAt(at) => {
@@ -437,26 +517,32 @@ mod tests {
                     }
                 }
             }
-            prop_assert!(attempts <= 1 + max_retries + u32::from(MAX_CALLBACKS));
+            prop_assert!(attempts <= 1 + max_retries + u32::from(MAX_CALLBACKS) + u32::from(MAX_AGENT_MISSES));
             prop_assert!(history.retries_used <= p.max_retries());
+            prop_assert!(history.agent_misses <= MAX_AGENT_MISSES);
             prop_assert!(history.callbacks_used <= MAX_CALLBACKS);
         }
 
         #[test]
-        fn only_retryable_or_unknown_outcomes_are_ever_retried(
+        fn only_chosen_unknown_temporary_or_agent_outcomes_are_ever_retried(
             max_retries in 0u32..=5, on in arb_retryable(), outcome in arb_outcome(),
-            retries_used in 0u8..=5, left in any::<bool>(),
+            retries_used in 0u8..=5, left in any::<bool>(), temporary in any::<bool>(),
+            agent_misses in 0u8..=MAX_AGENT_MISSES,
         ) {
             let p = RetryPolicy::new(max_retries, Duration::hours(1), on.clone()).unwrap();
-            let report = AttemptReport { outcome, callback_at: None, voicemail_left: left };
-            let next = p.decide(&report, AttemptHistory { retries_used, callbacks_used: 0 }, now());
-            if let NextStep::RetryAt(_) = next {
+            let report = AttemptReport { outcome, callback_at: None, voicemail_left: left, temporary };
+            let next = p.decide(&report, AttemptHistory { retries_used, callbacks_used: 0, agent_misses }, now());
+            if let NextStep::RetryAt(_) = next && outcome == Outcome::AgentUnavailable {
+                // The campaign's failure: retried on its own budget, not the contact's.
+                prop_assert!(agent_misses < MAX_AGENT_MISSES);
+            } else if let NextStep::RetryAt(_) = next {
                 prop_assert!(retries_used < p.max_retries());
                 let chosen = match outcome {
                     Outcome::NoAnswer => on.contains(&RetryableOutcome::NoAnswer),
                     Outcome::Busy => on.contains(&RetryableOutcome::Busy),
                     Outcome::Voicemail => on.contains(&RetryableOutcome::Voicemail),
                     Outcome::Unknown => true,
+                    Outcome::Failed => temporary,
                     _ => false,
                 };
                 prop_assert!(chosen, "{outcome:?} retried with {on:?}");

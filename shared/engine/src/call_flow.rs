@@ -1,15 +1,17 @@
 //! What the engine does while a call is up, on the provider's behalf: answer its call-flow
-//! request when the agent's part ends (transfer only if the agent asked, once), and act on a
-//! machine-detection verdict (hang up, or play the campaign's voicemail message after the beep)
-//! and record it on the attempt.
+//! request when the agent's part ends (transfer only if the agent asked, once, letting the
+//! call outlast the agent's time limit), act on a machine-detection verdict once (hang up, or
+//! play the agent's voicemail message after the beep; a fax is hung up on) and record it on the
+//! attempt, and record what the provider says of the agent's media stream.
 
 use domain::config::{Voicemail, VoicemailAction};
 use domain::ids::LeadRef;
-use domain::lead::Lead;
+use domain::lead::{AgentStream, Lead};
 use domain::status::LeadStatus;
 use ports::store::{Agents, Campaigns, Guards, Leads};
 use ports::voice::{
-    CallFlow, CallReference, WebhookError, WebhookRequest, is_end_of_greeting, is_machine,
+    CallFlow, CallReference, SpokenMessage, WebhookError, WebhookRequest, is_end_of_greeting,
+    is_machine,
 };
 
 use crate::{Engine, EngineError};
@@ -81,6 +83,16 @@ where
                     .await?
             {
                 tracing::info!(%reference, "transferring the call, as the agent asked");
+                // The call's time limit was the agent's; the person it is handed to gets theirs.
+                let limit = campaign.config.call_handling.max_call_duration
+                    + campaign.config.call_handling.max_transfer_duration;
+                let seconds = u32::try_from(limit.num_seconds()).unwrap_or(u32::MAX);
+                if let Err(err) = provider
+                    .extend_time_limit(&event.provider_call_id, seconds)
+                    .await
+                {
+                    tracing::warn!(%reference, error = %err, "could not raise the call's time limit for the transfer");
+                }
                 flow = CallFlow::Transfer(number);
             }
         }
@@ -106,6 +118,15 @@ where
         else {
             return Ok(());
         };
+        // A verdict is acted on once: a repeated callback must not restart the message.
+        if lead
+            .state
+            .call
+            .as_ref()
+            .is_some_and(|c| c.answered_by.is_some())
+        {
+            return Ok(());
+        }
         let Some(campaign) = self.cached_campaign(&reference.campaign, None).await? else {
             return Ok(());
         };
@@ -117,6 +138,10 @@ where
         };
         let acted = match action {
             Some(VoicemailAction::HangUp) => provider.end_call(provider_call_id).await,
+            // A fax machine takes no message.
+            Some(VoicemailAction::LeaveMessage) if answered_by == "fax" => {
+                provider.end_call(provider_call_id).await
+            }
             Some(VoicemailAction::LeaveMessage) if is_end_of_greeting(answered_by) => {
                 match self.voicemail_message(&campaign).await? {
                     Some(message) => provider
@@ -140,15 +165,48 @@ where
         Ok(())
     }
 
-    /// The campaign's agent's voicemail message.
+    /// Records what the provider says of the agent's media stream on `reference`'s call (see
+    /// [`domain::lead::ActiveCall::agent_judged`] for what it decides).
+    pub(crate) async fn agent_stream(
+        &self,
+        provider_name: &str,
+        reference: &CallReference,
+        provider_call_id: &str,
+        stream: AgentStream,
+    ) -> Result<(), EngineError> {
+        if let AgentStream::Failed(reason) = &stream {
+            tracing::warn!(%reference, %reason, "the agent's media stream failed");
+        }
+        let Some(lead) = self
+            .lead_on_call(reference, provider_name, provider_call_id)
+            .await?
+        else {
+            return Ok(());
+        };
+        let mut next = lead.state.clone();
+        if next.record_agent_stream(reference.attempt, stream) {
+            self.write_simple(&reference.campaign, &lead, &next, Guards::default())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The campaign's agent's voicemail message, in the agent's voice and language.
     async fn voicemail_message(
         &self,
         campaign: &crate::LoadedCampaign,
-    ) -> Result<Option<String>, EngineError> {
+    ) -> Result<Option<SpokenMessage>, EngineError> {
         let tenant = &campaign.record.tenant;
         Ok(self
             .agent(tenant, &campaign.config.agent)
             .await?
-            .and_then(|agent| agent.spec.voicemail_message))
+            .and_then(|agent| {
+                let spec = agent.spec;
+                spec.voicemail_message.map(|text| SpokenMessage {
+                    text,
+                    voice: spec.voice,
+                    language: spec.language,
+                })
+            }))
     }
 }

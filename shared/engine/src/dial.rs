@@ -72,6 +72,10 @@ fn count_placed(placed: &Result<PlacedCall, PlaceCallError>) {
                 PlaceCallError::Unavailable => "unavailable",
                 PlaceCallError::Uncertain => "uncertain",
                 PlaceCallError::Rejected { .. } => "rejected",
+                PlaceCallError::AccountProblem {
+                    credentials: true, ..
+                } => "credentials",
+                PlaceCallError::AccountProblem { .. } => "account_problem",
             },
         )),
     }
@@ -354,6 +358,17 @@ where
                 tracing::warn!(%reference, "call creation answer lost; will look it up");
                 Ok(DialOutcome::Done("creation uncertain: will look up"))
             }
+            Err(PlaceCallError::AccountProblem {
+                problem,
+                credentials,
+            }) => {
+                // No contact's fault: the lead goes back as it was, the campaign stops calling
+                // until a person fixes the account, and the operators hear of credentials.
+                tracing::error!(%reference, %problem, credentials, "the provider refused the call for an account problem");
+                self.release(message, calling, attempt, now + PROVIDER_BACKOFF, false)
+                    .await?;
+                self.pause_for_account(message, &problem, now).await
+            }
             Err(PlaceCallError::Rejected { reason }) => {
                 tracing::warn!(%reference, %reason, "call refused permanently");
                 let report = AttemptReport::of(Outcome::Failed);
@@ -401,6 +416,42 @@ where
                 DialOutcome::Later(StdDuration::from_millis(next_second.max(1) as u64))
             }
         })
+    }
+
+    /// Pauses the message's campaign for an account problem the provider named (if it is still
+    /// Active: a person's pause or resume since is never undone).
+    async fn pause_for_account(
+        &self,
+        message: &DialMessage,
+        problem: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DialOutcome, EngineError> {
+        const DONE: DialOutcome = DialOutcome::Done("account problem: released, campaign paused");
+        let campaign = &message.campaign;
+        let Some(record) = self.store.get_campaign(campaign).await? else {
+            return Ok(DONE);
+        };
+        if record.status != domain::status::CampaignStatus::Active {
+            return Ok(DONE);
+        }
+        let reason = domain::guardrails::PauseReason::account_problem(problem, now);
+        let (from, to) = (
+            domain::status::CampaignStatus::Active,
+            domain::status::CampaignStatus::Paused,
+        );
+        let event = self.status_event(campaign, from, to, now, Some(&reason));
+        match (self.store)
+            .pause_for_guardrail(campaign, record.active_since, &reason, event.as_ref())
+            .await
+        {
+            Ok(()) => {
+                self.announce(&campaign.tenant, event.as_slice()).await;
+                emf::put(Metric::count("GuardrailTrips", 1.0).with("Guardrail", "account_problem"));
+                Ok(DONE)
+            }
+            Err(ports::store::WriteError::Refused(_)) => Ok(DONE),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// Puts a lead whose call was certainly not placed back, without counting the attempt;

@@ -46,6 +46,11 @@ where
                     .await?;
                 Ok(WebhookOutcome::Progress)
             }
+            CallEventKind::AgentStream(stream) => {
+                self.agent_stream(provider, reference, &event.provider_call_id, stream)
+                    .await?;
+                Ok(WebhookOutcome::Progress)
+            }
             CallEventKind::Ended {
                 report,
                 mut details,

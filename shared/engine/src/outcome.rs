@@ -132,6 +132,7 @@ where
         let Some(campaign) = self.cached_campaign(&reference.campaign, None).await? else {
             return Ok(Some(Applied::Ignored("unknown campaign")));
         };
+        let report = &self.agent_judged(lead.state.call.as_ref(), report, details);
         let Some((next, record)) =
             self.settle_attempt(&lead, &campaign, reference.attempt, report, details, now)
         else {
@@ -177,6 +178,26 @@ where
                 Ok(Some(Applied::Ignored("refused")))
             }
             Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The provider's report, with an answered call the agent never came to told apart, for
+    /// providers that report the agent's stream (see `ActiveCall::agent_judged`).
+    fn agent_judged(
+        &self,
+        call: Option<&domain::lead::ActiveCall>,
+        report: &AttemptReport,
+        details: &AttemptDetails,
+    ) -> AttemptReport {
+        match call {
+            Some(call)
+                if self
+                    .provider(&call.provider)
+                    .is_ok_and(|p| p.reports_agent_stream()) =>
+            {
+                call.agent_judged(report, details.duration_seconds)
+            }
+            _ => report.clone(),
         }
     }
 

@@ -126,6 +126,17 @@ pub enum PlaceCallError {
         /// The provider's reason code.
         reason: String,
     },
+    /// Refused for a problem of the account or the configuration, not of this contact
+    /// (credentials, permissions for the destination, an unverified caller number, a trial
+    /// account): certainly not placed. The lead goes back untouched and the campaign pauses
+    /// until a person fixes it.
+    #[error("refused for an account problem: {problem}")]
+    AccountProblem {
+        /// What the provider said and what to fix, for a person.
+        problem: String,
+        /// The provider refused the credentials themselves (an operator alarm).
+        credentials: bool,
+    },
 }
 
 /// An incoming webhook, as the HTTP layer received it.
@@ -165,6 +176,9 @@ pub enum CallEventKind {
     /// The provider's machine-detection verdict (Twilio's `AnsweredBy`: `human`,
     /// `machine_start`, `machine_end_beep`, `fax`, `unknown`...), arriving while the call runs.
     MachineVerdict(String),
+    /// What the provider says of the agent's media stream (Twilio's `<Stream>` status
+    /// callback), arriving while the call runs.
+    AgentStream(domain::lead::AgentStream),
     /// The call ended.
     Ended {
         /// The outcome.
@@ -210,9 +224,17 @@ pub enum CallFlow {
     HangUp,
 }
 
-/// Whether a machine verdict means a machine answered.
-pub fn is_machine(answered_by: &str) -> bool {
-    answered_by.starts_with("machine") || answered_by == "fax"
+pub use domain::lead::reports::is_machine;
+
+/// A message the engine has a provider speak on a live call (a voicemail left after the beep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpokenMessage {
+    /// What is said.
+    pub text: String,
+    /// The provider's voice name, if the agent sets one.
+    pub voice: Option<String>,
+    /// Its language, if the agent sets one.
+    pub language: Option<String>,
 }
 
 /// Whether a machine verdict came after the greeting ended (the moment to leave a message).
@@ -266,8 +288,24 @@ pub trait VoiceProvider: Send + Sync {
     async fn leave_message(
         &self,
         _provider_call_id: &str,
-        _message: &str,
+        _message: &SpokenMessage,
     ) -> Result<bool, LookupError> {
         Ok(false)
+    }
+
+    /// Whether the provider reports the agent's media stream ([`CallEventKind::AgentStream`]):
+    /// then an answered call whose agent never came is told apart from a conversation.
+    fn reports_agent_stream(&self) -> bool {
+        false
+    }
+
+    /// Lets a live call run up to `seconds` from its start (a transfer to a person outlasts
+    /// the agent's limit). Providers whose calls have no such limit do nothing.
+    async fn extend_time_limit(
+        &self,
+        _provider_call_id: &str,
+        _seconds: u32,
+    ) -> Result<(), LookupError> {
+        Ok(())
     }
 }

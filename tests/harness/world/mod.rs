@@ -89,6 +89,11 @@ pub struct WorldConfig {
     pub webhook_outbox: bool,
     /// Lead items of the first campaign to damage, in Draft or during the run.
     pub damage: Vec<Damage>,
+    /// When the network's agent or account is down.
+    pub outages: adapters::voice::simulator::Outages,
+    /// A person resumes the first campaign this long after it paused (a guardrail, an account
+    /// problem), as the API's resume does; `None`: it stays paused.
+    pub resume_after_pause: Option<Duration>,
 }
 
 impl WorldConfig {
@@ -123,6 +128,8 @@ impl WorldConfig {
             stop_after_pause: None,
             webhook_outbox: false,
             damage: Vec::new(),
+            outages: Default::default(),
+            resume_after_pause: None,
         }
     }
 
@@ -186,6 +193,9 @@ pub struct RunStats {
     pub finished: bool,
     /// Guardrails that paused a campaign, and when.
     pub guardrail_trips: Vec<(domain::guardrails::Guardrail, DateTime<Utc>)>,
+    /// Pauses of the first campaign a person resumed (see [`WorldConfig::resume_after_pause`]),
+    /// by their reason's guardrail, and when resumed.
+    pub resumed: Vec<(domain::guardrails::Guardrail, DateTime<Utc>)>,
     /// Virtual time from start to the end of the run.
     pub virtual_elapsed: Duration,
     /// Dial messages per outcome description.
@@ -307,6 +317,7 @@ impl World {
         let mut sim_config = SimulatorConfig::new(settings.seed, WEBHOOK_SECRET);
         sim_config.faults = settings.faults.clone();
         sim_config.outcomes = settings.outcomes.clone();
+        sim_config.outages = settings.outages.clone();
         sim_config.account.calls_per_second = settings.calls_per_second;
         let simulator = Arc::new(Simulator::new(sim_config, Arc::new(clock.clone())));
         let crashes = Arc::new(
@@ -390,6 +401,7 @@ impl World {
 /// `{base}/v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}` -> reference.
 pub fn reference_from_url(url: &str) -> Option<CallReference> {
     let path = url.split("/v1/call-events/").nth(1)?;
+    let path = path.split(['?', '#']).next()?;
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
         [_provider, tenant, campaign, lead, attempt] => {
@@ -431,12 +443,12 @@ async fn providers_for(
             let timeout = std::time::Duration::from_secs(5);
             let adapter: Arc<dyn adapters::voice::VoiceProvider> = match kind {
                 ProviderKind::Twilio => Arc::new(Twilio::new(
-                    TwilioConfig {
-                        account_sid: crate::fake_providers::TWILIO_SID.into(),
-                        auth_token: crate::fake_providers::TWILIO_TOKEN.into(),
-                        api_base: base,
-                        calls_per_second: settings.calls_per_second,
-                    },
+                    TwilioConfig::new(
+                        crate::fake_providers::TWILIO_SID,
+                        crate::fake_providers::TWILIO_TOKEN,
+                        &base,
+                        settings.calls_per_second,
+                    ),
                     timeout,
                 )),
                 _ => Arc::new(HttpAgent::new(

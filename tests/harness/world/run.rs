@@ -33,6 +33,7 @@ impl World {
             .collect();
         damage_plan.sort_by_key(|(at, _)| *at);
         let mut stop_at = None;
+        let mut paused_since = None;
         loop {
             let now = self.clock.now();
             if now - start > self.settings.max_virtual || stop_at.is_some_and(|at| now >= at) {
@@ -52,6 +53,8 @@ impl World {
                     stats.finished = true;
                     break;
                 }
+                self.resume_if_due(&mut paused_since, now, &mut stats)
+                    .await?;
                 let before = PhaseRequests::of(&self.requests);
                 self.receive().await?;
                 self.count_phase(&mut stats, "poll", before);
@@ -91,6 +94,48 @@ impl World {
                 .add_dnc(&self.campaign.tenant, &number, "api", at)
                 .await?;
             self.dnc_added.push((number, at));
+        }
+        Ok(())
+    }
+
+    /// A person resumes the first campaign once it has been paused for
+    /// [`super::WorldConfig::resume_after_pause`].
+    async fn resume_if_due(
+        &self,
+        paused_since: &mut Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        stats: &mut RunStats,
+    ) -> anyhow::Result<()> {
+        use domain::status::CampaignStatus;
+        use ports::store::Campaigns;
+        let Some(wait) = self.settings.resume_after_pause else {
+            return Ok(());
+        };
+        let record = self.store.get_campaign(&self.campaign).await?;
+        let Some(record) = record.filter(|r| r.status == CampaignStatus::Paused) else {
+            *paused_since = None;
+            return Ok(());
+        };
+        let since = *paused_since.get_or_insert(now);
+        if now - since < wait {
+            return Ok(());
+        }
+        let moved = self
+            .store
+            .set_campaign_status(
+                &self.campaign,
+                CampaignStatus::Paused,
+                CampaignStatus::Active,
+                now,
+            )
+            .await;
+        if moved.is_ok() {
+            let guardrail = record.pause_reason.map(|r| r.guardrail);
+            stats.resumed.push((
+                guardrail.unwrap_or(domain::guardrails::Guardrail::FailedAttempts),
+                now,
+            ));
+            *paused_since = None;
         }
         Ok(())
     }
@@ -306,17 +351,8 @@ impl World {
             } = pending;
             stats.webhook_deliveries += 1;
             let kind = self.settings.provider;
-            let name = serde_json::from_slice::<SimulatorEvent>(&body)
-                .map(|e| e.event)
-                .unwrap_or_default();
-            match (kind, name.as_str()) {
-                // The agent platform acts on machines and transfers by itself.
-                (ProviderKind::HttpAgent, "amd" | "stream_ended") => continue,
-                (ProviderKind::Twilio, "stream_ended") => {
-                    self.ask_call_flow(&url, &body, stats).await?;
-                    continue;
-                }
-                _ => {}
+            if self.handled_by_the_provider(&url, &body, stats).await? {
+                continue;
             }
             let request = match kind {
                 ProviderKind::Simulator => self.simulator.signed(url.clone(), body.clone(), now),
@@ -347,6 +383,31 @@ impl World {
             }
         }
         Ok(reports)
+    }
+
+    /// Network events the provider itself handles rather than posting them as a webhook:
+    /// the agent platform acts on machines and transfers by itself and reports no stream;
+    /// Twilio asks its call flow when the agent's stream ends. True when handled here.
+    async fn handled_by_the_provider(
+        &mut self,
+        url: &str,
+        body: &[u8],
+        stats: &mut RunStats,
+    ) -> anyhow::Result<bool> {
+        let name = serde_json::from_slice::<SimulatorEvent>(body)
+            .map(|e| e.event)
+            .unwrap_or_default();
+        Ok(match (self.settings.provider, name.as_str()) {
+            (
+                ProviderKind::HttpAgent,
+                "amd" | "stream_ended" | "stream_started" | "stream_failed",
+            ) => true,
+            (ProviderKind::Twilio, "stream_ended") => {
+                self.ask_call_flow(url, body, stats).await?;
+                true
+            }
+            _ => false,
+        })
     }
 
     /// Twilio's `<Redirect>` after the agent's stream: the call-flow request, signed as Twilio

@@ -63,6 +63,8 @@ pub(super) async fn seed_campaign(
             caller_number: "+14155552671".into(),
             provider_agent_ref: "ava".into(),
             voicemail_message: Some("Hi, this is Ava.".into()),
+            voice: None,
+            language: None,
         },
         version: 1,
         created_at: now,

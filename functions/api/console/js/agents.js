@@ -36,6 +36,9 @@ export async function agentsPage() {
       field('Caller number', 'caller_number', input(agent?.caller_number, { inputMode: 'tel' }), 'One of your registered caller numbers, with its country code.'),
       field('Provider reference', 'provider_agent_ref', input(agent?.provider_agent_ref), 'The agent\'s id on the provider, or its media stream / webhook URL.'),
       field('Voicemail message', 'voicemail_message', h('textarea', { rows: 2, maxLength: 2000 }, agent?.voicemail_message || ''), 'Optional; said when a campaign leaves messages on machines.'),
+      h('div', { className: 'row' },
+        field('Voice', 'voice', input(agent?.voice, { maxLength: 64 }), 'Optional; the message\'s voice, such as Polly.Joanna.'),
+        field('Language', 'language', input(agent?.language, { maxLength: 64 }), 'Optional; such as en-US.')),
       h('div', { className: 'actions' },
         h('button', { type: 'button', className: 'secondary', onclick: () => editor.replaceChildren() }, 'Close'),
         h('button', { type: 'submit' }, agent ? 'Save' : 'Add agent')));
@@ -46,6 +49,7 @@ export async function agentsPage() {
       const body = {
         name: e.name.value, mode: e.mode.value, provider: e.provider.value, caller_number: e.caller_number.value,
         provider_agent_ref: e.provider_agent_ref.value, voicemail_message: e.voicemail_message.value.trim() || null,
+        voice: e.voice.value.trim() || null, language: e.language.value.trim() || null,
       };
       try {
         await (agent ? api('PUT', `/v1/agents/${agent.id}`, body) : api('POST', '/v1/agents', body));

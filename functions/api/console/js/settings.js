@@ -119,6 +119,7 @@ export function rulesForm(config, agent) {
     h('p', { className: 'hint' }, 'Voicemail message (set on the agent): ',
       agent?.voicemail_message ? `“${agent.voicemail_message}”` : 'none set', ' — ', h('a', { href: '#/agents' }, 'edit agents')),
     field('Transfer number', 'call_handling.transfer_number', h('input', { type: 'text', value: handling.transfer_number || '', inputMode: 'tel' }), 'Where the agent transfers a call when the person asks; empty: no transfers.'),
+    field('Longest transferred call (seconds)', 'call_handling.max_transfer_seconds', number('call_handling.max_transfer_seconds', handling.max_transfer_seconds ?? 3600, 60, 14400), 'After the agent hands over, 60–14,400'),
     h('h3', {}, 'Consent'),
     h('div', { className: 'field', dataset: { field: 'consent_required' } },
       h('label', {}, h('input', { type: 'checkbox', name: 'consent_required', checked: !!config.consent_required }),
@@ -144,6 +145,7 @@ export function readRules(form, config) {
       voicemail_detection: form.elements['call_handling.voicemail_detection'].checked,
       voicemail_action: form.elements['call_handling.voicemail_action'].value,
       transfer_number: form.elements['call_handling.transfer_number'].value.trim() || null,
+      max_transfer_seconds: int(form, 'call_handling.max_transfer_seconds'),
     },
   };
 }

@@ -223,7 +223,7 @@ pub(super) fn make_sink(
 type Rejected = (u64, &'static str, Vec<String>);
 
 /// A lead to write, beside its file line, the repair its number needed and its raw values.
-type Put = (u64, Option<domain::phone::Repair>, crate::pipeline::RawRow);
+type Put = (u64, domain::import::RowRepairs, crate::pipeline::RawRow);
 
 /// Applies one chunk: rejects the numbers on the tenant's DNC list, writes the new leads,
 /// records the rejected rows' report part, and returns the import's next checkpoint (the
@@ -389,13 +389,9 @@ async fn compose_report(
     Ok(key)
 }
 
-fn count_imported(record: &mut ImportRecord, repair: Option<domain::phone::Repair>) {
+fn count_imported(record: &mut ImportRecord, repairs: domain::import::RowRepairs) {
     record.imported += 1;
-    if let Some(repair) = repair {
-        let name = match repair {
-            domain::phone::Repair::UnwrappedTextFormula => "unwrapped_text_formula",
-            domain::phone::Repair::RestoredPlus => "restored_plus",
-        };
+    for name in repairs.names() {
         *record.repaired.entry(name.to_owned()).or_default() += 1;
     }
 }

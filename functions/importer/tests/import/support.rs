@@ -121,6 +121,8 @@ impl World {
                 caller_number: "+14155550100".into(),
                 provider_agent_ref: "ava".into(),
                 voicemail_message: None,
+                voice: None,
+                language: None,
             },
             version: 1,
             created_at: t0(),

@@ -16,8 +16,10 @@ use domain::ids::CampaignRef;
 
 use super::{DynamoStore, StoreError, aws, keys, n, s};
 
-/// The order of the counts in a snapshot's list.
-const FIELDS: usize = 7;
+/// The counts in a snapshot's list. Snapshots written before `agent_unavailable` was counted
+/// have the first seven (it reads as 0 there).
+const FIELDS: usize = 8;
+const FIELDS_BEFORE_AGENT_UNAVAILABLE: usize = 7;
 
 fn counts_list(c: &HealthCounts) -> AttributeValue {
     let values = [
@@ -28,6 +30,7 @@ fn counts_list(c: &HealthCounts) -> AttributeValue {
         c.opted_out,
         c.throttled,
         c.dnc_hits,
+        c.agent_unavailable,
     ];
     AttributeValue::L(values.into_iter().map(n).collect())
 }
@@ -48,7 +51,8 @@ pub(crate) fn decode_health(item: &HashMap<String, AttributeValue>) -> Vec<Healt
                 .iter()
                 .map(|x| x.as_n().ok()?.parse().ok())
                 .collect::<Option<_>>()?;
-            (v.len() == FIELDS).then(|| HealthSnapshot {
+            let known = v.len() == FIELDS || v.len() == FIELDS_BEFORE_AGENT_UNAVAILABLE;
+            known.then(|| HealthSnapshot {
                 at,
                 counts: HealthCounts {
                     attempts: v[0],
@@ -58,6 +62,7 @@ pub(crate) fn decode_health(item: &HashMap<String, AttributeValue>) -> Vec<Healt
                     opted_out: v[4],
                     throttled: v[5],
                     dnc_hits: v[6],
+                    agent_unavailable: v.get(7).copied().unwrap_or(0),
                 },
             })
         })

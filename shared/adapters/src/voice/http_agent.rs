@@ -202,6 +202,7 @@ pub fn report_of(call: &AgentCall) -> Option<AttemptReport> {
             .then_some(call.callback_at)
             .flatten(),
         voicemail_left: outcome == Outcome::Voicemail && call.voicemail_left,
+        temporary: false,
     })
 }
 
@@ -336,7 +337,15 @@ impl VoiceProvider for HttpAgent {
                 None => Err(PlaceCallError::Uncertain),
             },
             429 => Err(PlaceCallError::RateLimited { retry_after }),
-            401 | 403 | 503 => Err(PlaceCallError::Unavailable),
+            // Our credentials or signature refused: no call until an operator fixes the
+            // provider secret (an account problem, not the network being busy).
+            401 | 403 => Err(PlaceCallError::AccountProblem {
+                problem: format!(
+                    "the agent platform refused our credentials (HTTP {status}): check the http provider's api_key and signing_secret"
+                ),
+                credentials: true,
+            }),
+            503 => Err(PlaceCallError::Unavailable),
             500..=599 => Err(PlaceCallError::Uncertain),
             _ => {
                 let code = response

@@ -10,6 +10,11 @@ pub mod twilio;
 
 use std::time::Duration;
 
+/// Longest public base URL of the provider routes (`WEBHOOK_BASE_URL`): every callback URL a
+/// provider is handed starts with it, and Twilio's TwiML budget is counted with it at this
+/// bound. The functions refuse a longer one at start.
+pub const MAX_PUBLIC_BASE_URL: usize = 120;
+
 /// An HTTP client for a provider's API; a request that outlives `timeout` leaves its call
 /// uncertain (looked up before anything else happens to the attempt).
 pub(crate) fn http_client(timeout: Duration) -> reqwest::Client {

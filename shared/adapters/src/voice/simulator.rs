@@ -16,7 +16,7 @@ use std::time::Duration as StdDuration;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::config::{Voicemail, VoicemailAction};
-use domain::lead::AttemptDetails;
+use domain::lead::{AgentStream, AttemptDetails};
 use domain::phone::E164;
 use domain::retry::{AttemptReport, Outcome};
 use hmac::{Hmac, KeyInit, Mac};
@@ -36,104 +36,7 @@ pub const SIGNATURE_HEADER: &str = "x-simulator-signature";
 /// Signatures older (or newer) than this are refused as replays.
 pub const REPLAY_WINDOW: Duration = Duration::minutes(5);
 
-/// Relative weights of call fates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutcomeMix {
-    /// Answered, conversation completed.
-    pub completed: f64,
-    /// Rang out.
-    pub no_answer: f64,
-    pub busy: f64,
-    /// Machine answered.
-    pub voicemail: f64,
-    /// Network or carrier failure.
-    pub failed: f64,
-    /// Person asked not to be called again.
-    pub opted_out: f64,
-    /// Person asked to be called back.
-    pub callback: f64,
-}
-
-impl Default for OutcomeMix {
-    fn default() -> Self {
-        Self {
-            completed: 0.45,
-            no_answer: 0.20,
-            busy: 0.08,
-            voicemail: 0.12,
-            failed: 0.05,
-            opted_out: 0.04,
-            callback: 0.06,
-        }
-    }
-}
-
-/// Fault probabilities (each 0..=1).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FaultMix {
-    /// A final webhook is never delivered.
-    pub lose_webhook: f64,
-    /// A final webhook is delivered twice.
-    pub duplicate_webhook: f64,
-    /// A final webhook arrives 1-30 minutes late.
-    pub late_webhook: f64,
-    /// A progress webhook arrives after the final one.
-    pub out_of_order: f64,
-    /// Call creation answers 429 (no call).
-    pub rate_limited: f64,
-    /// Call creation answers 503 (no call).
-    pub unavailable: f64,
-    /// Call creation times out before the call is created.
-    pub timeout_without_call: f64,
-    /// Call creation times out after the call was created.
-    pub timeout_with_call: f64,
-}
-
-impl FaultMix {
-    /// Every fault, at rates that make each happen many times in a few thousand calls.
-    pub fn hostile() -> Self {
-        Self {
-            lose_webhook: 0.05,
-            duplicate_webhook: 0.10,
-            late_webhook: 0.05,
-            out_of_order: 0.10,
-            rate_limited: 0.05,
-            unavailable: 0.03,
-            timeout_without_call: 0.02,
-            timeout_with_call: 0.02,
-        }
-    }
-}
-
-/// Simulator settings.
-#[derive(Debug, Clone)]
-pub struct SimulatorConfig {
-    /// Seed of every random choice.
-    pub seed: u64,
-    /// The simulated account.
-    pub account: ProviderAccount,
-    /// Secret for webhook signatures.
-    pub webhook_secret: String,
-    /// Fates.
-    pub outcomes: OutcomeMix,
-    pub faults: FaultMix,
-}
-
-impl SimulatorConfig {
-    /// A well-behaved network with the default outcome mix.
-    pub fn new(seed: u64, webhook_secret: impl Into<String>) -> Self {
-        Self {
-            seed,
-            account: ProviderAccount {
-                id: "simulator".into(),
-                calls_per_second: 10,
-            },
-            webhook_secret: webhook_secret.into(),
-            outcomes: OutcomeMix::default(),
-            faults: FaultMix::default(),
-        }
-    }
-}
+pub use config::{FaultMix, Outages, OutcomeMix, SimulatorConfig};
 
 /// One call the network was asked to place and did place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +128,33 @@ fn sign(secret: &str, timestamp: i64, url: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Ring and talk seconds of a call that ends with `outcome` (talk bounded by the call's limit).
+fn timing(rng: &mut StdRng, outcome: Outcome, max_talk: u32) -> (u32, u32) {
+    match outcome {
+        Outcome::Completed => (
+            rng.random_range(3..20),
+            rng.random_range(30..400).min(max_talk),
+        ),
+        Outcome::NoAnswer => (rng.random_range(25..40), 0),
+        Outcome::Busy => (rng.random_range(1..4), 0),
+        Outcome::Voicemail => (
+            rng.random_range(15..30),
+            rng.random_range(10..40).min(max_talk),
+        ),
+        Outcome::Failed => (rng.random_range(1..5), 0),
+        // Silence on the line: the person hangs up within seconds.
+        Outcome::AgentUnavailable => (rng.random_range(3..15), rng.random_range(2..8)),
+        Outcome::OptedOut => (
+            rng.random_range(3..15),
+            rng.random_range(5..60).min(max_talk),
+        ),
+        _ => (
+            rng.random_range(3..15),
+            rng.random_range(20..90).min(max_talk),
+        ),
+    }
+}
+
 impl Simulator {
     /// A network on `clock`.
     pub fn new(config: SimulatorConfig, clock: Arc<dyn Clock>) -> Self {
@@ -296,11 +226,12 @@ impl Simulator {
         WebhookRequest { url, headers, body }
     }
 
+    /// How a call placed now ends: its report, details, ring time and whole length.
     fn fate(
         &self,
         state: &mut State,
         request: &CallRequest,
-    ) -> (AttemptReport, AttemptDetails, Duration) {
+    ) -> (AttemptReport, AttemptDetails, Duration, Duration) {
         let mix = &self.config.outcomes;
         let weights = [
             (Outcome::Completed, mix.completed),
@@ -321,29 +252,16 @@ impl Simulator {
             }
             pick -= w.max(0.0);
         }
+        let person = matches!(
+            outcome,
+            Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
+        );
+        if person && self.config.outages.agent_down_at(self.clock.now()) {
+            outcome = Outcome::AgentUnavailable;
+        }
         let max_talk = request.max_duration.as_secs().max(1) as u32;
+        let (ring, talk) = timing(&mut state.rng, outcome, max_talk);
         let rng = &mut state.rng;
-        let (ring, talk) = match outcome {
-            Outcome::Completed => (
-                rng.random_range(3..20),
-                rng.random_range(30..400).min(max_talk),
-            ),
-            Outcome::NoAnswer => (rng.random_range(25..40), 0),
-            Outcome::Busy => (rng.random_range(1..4), 0),
-            Outcome::Voicemail => (
-                rng.random_range(15..30),
-                rng.random_range(10..40).min(max_talk),
-            ),
-            Outcome::Failed => (rng.random_range(1..5), 0),
-            Outcome::OptedOut => (
-                rng.random_range(3..15),
-                rng.random_range(5..60).min(max_talk),
-            ),
-            _ => (
-                rng.random_range(3..15),
-                rng.random_range(20..90).min(max_talk),
-            ),
-        };
         let voicemail_left = outcome == Outcome::Voicemail
             && request.voicemail == Voicemail::Detect(VoicemailAction::LeaveMessage);
         let callback_at = (outcome == Outcome::CallbackRequested)
@@ -362,13 +280,20 @@ impl Simulator {
             outcome,
             callback_at,
             voicemail_left,
+            temporary: false,
         };
         let details = AttemptDetails {
             duration_seconds: talk,
             provider_call_id: None,
             disposition: disposition.map(str::to_owned),
         };
-        (report, details, Duration::seconds(i64::from(ring + talk)))
+        let ring = Duration::seconds(i64::from(ring));
+        (
+            report,
+            details,
+            ring,
+            ring + Duration::seconds(i64::from(talk)),
+        )
     }
 
     fn schedule(&self, state: &mut State, at: DateTime<Utc>, url: &str, event: &SimulatorEvent) {
@@ -388,7 +313,7 @@ impl Simulator {
 
     fn create(&self, state: &mut State, request: &CallRequest, now: DateTime<Utc>) -> String {
         let provider_call_id = format!("SIM{:08}", state.calls.len() + 1);
-        let (report, mut details, length) = self.fate(state, request);
+        let (report, mut details, ring, length) = self.fate(state, request);
         details.provider_call_id = Some(provider_call_id.clone());
         let ends_at = now + length;
         let faults = self.config.faults.clone();
@@ -417,7 +342,7 @@ impl Simulator {
         };
         self.schedule_reports(state, request, now, ends_at, &report, &details);
         self.schedule(state, now + Duration::seconds(1), url, &progress("ringing"));
-        for (at, event) in agent::call_life_events(request, &report, now, ends_at) {
+        for (at, event) in agent::call_life_events(request, &report, now, now + ring, ends_at) {
             let event = SimulatorEvent {
                 answered_by: event.answered_by,
                 ..progress(&event.name)
@@ -468,6 +393,12 @@ impl VoiceProvider for Simulator {
         let now = self.clock.now();
         let mut state = self.lock();
         state.create_requests += 1;
+        if self.config.outages.account_refusing_at(now) {
+            return Err(PlaceCallError::AccountProblem {
+                problem: "the simulated account refuses calls (an outage of the test)".into(),
+                credentials: false,
+            });
+        }
         let faults = self.config.faults.clone();
         if state.rng.random_bool(faults.rate_limited) {
             return Err(PlaceCallError::RateLimited {
@@ -529,6 +460,7 @@ impl VoiceProvider for Simulator {
                     outcome,
                     callback_at: event.callback_at,
                     voicemail_left: event.voicemail_left,
+                    temporary: false,
                 },
                 details: AttemptDetails {
                     duration_seconds: event.duration_seconds,
@@ -540,6 +472,10 @@ impl VoiceProvider for Simulator {
                 return Err(WebhookError::Malformed(
                     "an ended event needs an outcome".into(),
                 ));
+            }
+            ("stream_started", _) => CallEventKind::AgentStream(AgentStream::Started),
+            ("stream_failed", _) => {
+                CallEventKind::AgentStream(AgentStream::Failed(agent::STREAM_FAILURE.into()))
             }
             ("amd", _) => CallEventKind::MachineVerdict(
                 event
@@ -553,6 +489,12 @@ impl VoiceProvider for Simulator {
             provider_call_id: event.call_id,
             kind,
         })
+    }
+
+    /// The network reports the agent's stream on every answered call (`stream_started`, or
+    /// `stream_failed` while the agent is down), as Twilio's `<Stream>` status callback does.
+    fn reports_agent_stream(&self) -> bool {
+        true
     }
 
     async fn lookup_call(
@@ -581,6 +523,7 @@ impl VoiceProvider for Simulator {
                 outcome: agent::network_outcome(call.report.outcome),
                 callback_at: None,
                 voicemail_left: call.report.voicemail_left,
+                temporary: false,
             },
             details: AttemptDetails {
                 disposition: None,
@@ -591,5 +534,6 @@ impl VoiceProvider for Simulator {
 }
 
 mod agent;
+mod config;
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ fn counts(attempts: i64) -> HealthCounts {
         opted_out: 1,
         throttled: 3,
         dnc_hits: 4,
+        agent_unavailable: 2,
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod http_agent;
 mod twilio;
+mod twilio_callbacks;
+mod twilio_twiml;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::guardrails::{Guardrails, GuardrailsSpec};
 use crate::ids::AgentId;
 use crate::pacing::Pacing;
-use crate::phone::{DefaultRegion, E164};
+use crate::phone::DefaultRegion;
 use crate::retry::{RetryPolicy, RetryableOutcome};
 use crate::window::{BlackoutDates, WeeklyWindow};
 
@@ -276,68 +276,6 @@ impl Default for RetrySpec {
     }
 }
 
-/// What to do when a machine answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum VoicemailAction {
-    /// End the call.
-    HangUp,
-    /// Leave the agent's voicemail message, then end the call.
-    LeaveMessage,
-}
-
-/// Call handling settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct CallHandlingSpec {
-    /// Longest call, in seconds, 30-14400. Default 600.
-    #[serde(
-        default = "default_max_seconds",
-        deserialize_with = "whole_number::u32"
-    )]
-    #[cfg_attr(feature = "openapi", schema(minimum = 30, maximum = 14400))]
-    pub max_call_seconds: u32,
-    /// Detect answering machines. Default true.
-    #[serde(default = "default_true")]
-    pub voicemail_detection: bool,
-    /// What to do on a machine; needs detection. Default hang up.
-    #[serde(default = "default_voicemail_action")]
-    pub voicemail_action: VoicemailAction,
-    /// Where the agent transfers a call when asked (any format; normalized; in a country the
-    /// tenant may call). Default none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(format = "phone", min_length = 1, max_length = 64)
-    )]
-    pub transfer_number: Option<String>,
-}
-
-fn default_max_seconds() -> u32 {
-    600
-}
-
-fn default_true() -> bool {
-    true
-}
-
-fn default_voicemail_action() -> VoicemailAction {
-    VoicemailAction::HangUp
-}
-
-impl Default for CallHandlingSpec {
-    fn default() -> Self {
-        Self {
-            max_call_seconds: default_max_seconds(),
-            voicemail_detection: true,
-            voicemail_action: VoicemailAction::HangUp,
-            transfer_number: None,
-        }
-    }
-}
-
 /// One invalid field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -352,26 +290,6 @@ pub struct FieldError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid campaign configuration: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
 pub struct InvalidConfig(pub Vec<FieldError>);
-
-/// Voicemail handling, validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Voicemail {
-    /// No detection: a machine is treated as a person.
-    NotDetected,
-    /// Detect machines and act.
-    Detect(VoicemailAction),
-}
-
-/// Call handling, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallHandling {
-    /// Longest call.
-    pub max_call_duration: Duration,
-    /// Machine detection and what to do on one.
-    pub voicemail: Voicemail,
-    /// Transfer destination.
-    pub transfer_number: Option<E164>,
-}
 
 /// A validated campaign configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -492,6 +410,9 @@ impl CampaignConfig {
                 )),
                 voicemail,
                 transfer_number,
+                max_transfer_duration: Duration::seconds(i64::from(
+                    spec.call_handling.max_transfer_seconds,
+                )),
             },
             default_region,
             consent_required: spec.consent_required || spec.consent_evidence_required,
@@ -557,42 +478,10 @@ fn parse_retry(spec: &CampaignSpec, errors: &mut Errors) -> Option<RetryPolicy> 
 
 /// Voicemail handling (leaving a message needs detection) and the transfer number,
 /// normalized in the campaign's default region.
-fn parse_call_handling(
-    spec: &CampaignSpec,
-    region: Option<DefaultRegion>,
-    errors: &mut Errors,
-) -> (Voicemail, Option<E164>) {
-    let handling = &spec.call_handling;
-    if !(MIN_CALL_SECONDS..=MAX_CALL_SECONDS).contains(&handling.max_call_seconds) {
-        errors.add(
-            "call_handling.max_call_seconds",
-            format!("must be {MIN_CALL_SECONDS}-{MAX_CALL_SECONDS}"),
-        );
-    }
-    let voicemail = match (handling.voicemail_detection, handling.voicemail_action) {
-        (false, VoicemailAction::LeaveMessage) => {
-            errors.add(
-                "call_handling.voicemail_action",
-                "leave_message needs voicemail_detection",
-            );
-            Voicemail::NotDetected
-        }
-        (false, VoicemailAction::HangUp) => Voicemail::NotDetected,
-        (true, action) => Voicemail::Detect(action),
-    };
-    let transfer_number = match (&handling.transfer_number, region) {
-        (Some(raw), Some(region)) => errors
-            .check(
-                "call_handling.transfer_number",
-                E164::normalize(raw, region),
-            )
-            .map(|n| n.e164),
-        _ => None,
-    };
-    (voicemail, transfer_number)
-}
-
+mod call_handling;
 mod schedule;
+use call_handling::parse_call_handling;
+pub use call_handling::{CallHandling, CallHandlingSpec, Voicemail, VoicemailAction};
 pub use schedule::BlackoutSpec;
 pub mod whole_number;
 

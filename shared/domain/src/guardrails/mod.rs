@@ -1,6 +1,6 @@
 //! Guardrails: a campaign pauses itself on a bad day instead of burning through its list.
 //!
-//! Four signals, each a share over a sliding window (default 15 minutes):
+//! Five signals, each a share over a sliding window (default 15 minutes):
 //!
 //! | guardrail | count | out of |
 //! |---|---|---|
@@ -8,6 +8,11 @@
 //! | provider throttling | call requests the provider refused with 429 or 503 | call requests (attempts + those refusals) |
 //! | opt-outs | people who asked not to be called again | connected calls |
 //! | DNC hits | leads found on the do-not-call list at dial time | dial tries (attempts + those hits) |
+//! | agent unavailable | answered calls the agent never came to | answered calls (connected + those) |
+//!
+//! A sixth reason to pause is not a share: a provider refusing a call for a problem of the
+//! account or the configuration (credentials, permissions, an unverified caller number) pauses
+//! the campaign at once, from the dialer ([`PauseReason::account_problem`]).
 //!
 //! A share is judged only once its "out of" reaches `min_sample` in the window, so one failed
 //! call of the first two does not stop a campaign. The counts come from the campaign's
@@ -37,13 +42,20 @@ pub enum Guardrail {
     OptOuts,
     /// Too many leads were on the do-not-call list when their call came.
     DncHits,
+    /// Too many answered calls never reached the agent (its media stream did not start).
+    AgentUnavailable,
+    /// The provider refused a call for a problem of the account or configuration (not judged
+    /// over a window: one such refusal pauses the campaign).
+    AccountProblem,
 }
 
 impl Guardrail {
-    /// Every guardrail, in the order they are judged (compliance first).
-    pub const ALL: [Guardrail; 4] = [
+    /// Every guardrail judged over a window, in the order they are judged (compliance
+    /// first; the agent before the network: a down agent also fails calls).
+    pub const ALL: [Guardrail; 5] = [
         Self::DncHits,
         Self::OptOuts,
+        Self::AgentUnavailable,
         Self::FailedAttempts,
         Self::ProviderThrottling,
     ];
@@ -55,6 +67,8 @@ impl Guardrail {
             Self::ProviderThrottling => "provider_throttling",
             Self::OptOuts => "opt_outs",
             Self::DncHits => "dnc_hits",
+            Self::AgentUnavailable => "agent_unavailable",
+            Self::AccountProblem => "account_problem",
         }
     }
 
@@ -69,6 +83,10 @@ impl Guardrail {
             Self::DncHits => {
                 format!("{count} of {sample} leads dialed were on the do-not-call list")
             }
+            Self::AgentUnavailable => {
+                format!("the agent never came on {count} of {sample} answered calls")
+            }
+            Self::AccountProblem => format!("the provider refused {count} of {sample} calls"),
         }
     }
 }
@@ -83,7 +101,7 @@ pub struct Guardrails {
     /// The fewest "out of" a share is judged on.
     pub min_sample: i64,
     /// Highest allowed share per guardrail, in percent (100: never trips).
-    pub max_percent: [(Guardrail, u32); 4],
+    pub max_percent: [(Guardrail, u32); 5],
 }
 
 impl Guardrails {
@@ -136,6 +154,9 @@ pub struct HealthCounts {
     pub throttled: i64,
     /// Leads found on the DNC list at dial time.
     pub dnc_hits: i64,
+    /// Answered calls the agent never came to (not among `connected`).
+    #[serde(default)]
+    pub agent_unavailable: i64,
 }
 
 impl HealthCounts {
@@ -149,6 +170,7 @@ impl HealthCounts {
             opted_out: self.opted_out - base.opted_out,
             throttled: self.throttled - base.throttled,
             dnc_hits: self.dnc_hits - base.dnc_hits,
+            agent_unavailable: self.agent_unavailable - base.agent_unavailable,
         }
     }
 
@@ -159,6 +181,12 @@ impl HealthCounts {
             Guardrail::ProviderThrottling => (self.throttled, self.attempts + self.throttled),
             Guardrail::OptOuts => (self.opted_out, self.connected),
             Guardrail::DncHits => (self.dnc_hits, self.attempts + self.dnc_hits),
+            Guardrail::AgentUnavailable => (
+                self.agent_unavailable,
+                self.connected + self.agent_unavailable,
+            ),
+            // Not judged over a window.
+            Guardrail::AccountProblem => (0, 0),
         }
     }
 }
@@ -179,8 +207,8 @@ pub struct Trip {
     pub limit_percent: u32,
 }
 
-/// Why a guardrail paused a campaign: kept on the campaign, shown in its progress, cleared by
-/// resume.
+/// Why a guardrail (or a provider's refusal for an account problem) paused a campaign: kept on
+/// the campaign, shown in its progress, cleared by resume.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PauseReason {
@@ -218,6 +246,20 @@ impl PauseReason {
                 trip.guardrail.describe(trip.count, trip.sample),
                 trip.limit_percent
             ),
+        }
+    }
+
+    /// The reason for a pause on the provider's refusal of a call for a problem of the account
+    /// or configuration: `problem` says what the provider said and what to fix.
+    pub fn account_problem(problem: &str, at: DateTime<Utc>) -> Self {
+        PauseReason {
+            guardrail: Guardrail::AccountProblem,
+            count: 1,
+            sample: 1,
+            limit_percent: 0,
+            window_minutes: 0,
+            at,
+            message: format!("{problem}; fix it, then resume (no contact's attempt was used)"),
         }
     }
 }

@@ -50,6 +50,15 @@ pub struct GuardrailsSpec {
     #[serde(default = "default_dnc_hit", deserialize_with = "whole_number::u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub max_dnc_hit_percent: u32,
+    /// Pause when the agent never came on more than this percent of answered calls (its media
+    /// stream did not start: each is a person who answered to silence), 1-100 (100: never).
+    /// Default 10.
+    #[serde(
+        default = "default_agent_unavailable",
+        deserialize_with = "whole_number::u32"
+    )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    pub max_agent_unavailable_percent: u32,
 }
 
 fn default_true() -> bool {
@@ -73,6 +82,9 @@ fn default_opt_out() -> u32 {
 fn default_dnc_hit() -> u32 {
     10
 }
+fn default_agent_unavailable() -> u32 {
+    10
+}
 
 impl Default for GuardrailsSpec {
     fn default() -> Self {
@@ -84,6 +96,7 @@ impl Default for GuardrailsSpec {
             max_throttled_percent: default_throttled(),
             max_opt_out_percent: default_opt_out(),
             max_dnc_hit_percent: default_dnc_hit(),
+            max_agent_unavailable_percent: default_agent_unavailable(),
         }
     }
 }
@@ -118,6 +131,11 @@ impl GuardrailsSpec {
                 Guardrail::DncHits,
                 "max_dnc_hit_percent",
                 self.max_dnc_hit_percent,
+            ),
+            (
+                Guardrail::AgentUnavailable,
+                "max_agent_unavailable_percent",
+                self.max_agent_unavailable_percent,
             ),
         ];
         for (_, field, percent) in limits {

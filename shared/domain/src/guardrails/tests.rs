@@ -69,6 +69,18 @@ fn each_guardrail_trips_on_its_own_share() {
             },
             Guardrail::DncHits,
         ),
+        (
+            // A failing agent also shows as failed attempts: it is named first.
+            HealthCounts {
+                attempts: 30,
+                finished: 30,
+                failed: 20,
+                connected: 18,
+                agent_unavailable: 3,
+                ..HealthCounts::default()
+            },
+            Guardrail::AgentUnavailable,
+        ),
     ];
     for (counts, expected) in cases {
         assert_eq!(g.judge(&counts).map(|t| t.guardrail), Some(expected));
@@ -110,6 +122,7 @@ fn out_of_range_settings_are_each_named() {
         max_throttled_percent: 101,
         max_opt_out_percent: 20,
         max_dnc_hit_percent: 10,
+        max_agent_unavailable_percent: 0,
         enabled: true,
     };
     let fields: Vec<&str> = bad.parse().unwrap_err().into_iter().map(|e| e.0).collect();
@@ -119,7 +132,8 @@ fn out_of_range_settings_are_each_named() {
             "window_minutes",
             "min_sample",
             "max_failed_percent",
-            "max_throttled_percent"
+            "max_throttled_percent",
+            "max_agent_unavailable_percent"
         ]
     );
 }
@@ -207,4 +221,20 @@ proptest! {
             prop_assert!(kept.len() as i64 <= most, "{} snapshots kept", kept.len());
         }
     }
+}
+
+#[test]
+fn an_account_problem_pauses_with_what_to_fix_and_says_no_attempt_was_used() {
+    let reason = PauseReason::account_problem("Twilio refused the call: error 21215", at(0));
+    assert_eq!(reason.guardrail, Guardrail::AccountProblem);
+    assert!(
+        reason
+            .message
+            .starts_with("Twilio refused the call: error 21215")
+    );
+    assert!(reason.message.contains("no contact's attempt was used"));
+    assert!(
+        !Guardrail::ALL.contains(&Guardrail::AccountProblem),
+        "not judged over a window"
+    );
 }

@@ -23,6 +23,7 @@ mod sniff;
 mod transcode;
 
 pub use records::{Fields, Record, RecordReader};
+pub use row::RowRepairs;
 pub use sniff::{SNIFF_BYTES, sniff};
 
 use serde::{Deserialize, Serialize};

@@ -21,11 +21,43 @@ pub struct RowSettings {
     pub limits: Limits,
 }
 
+/// What a row needed to become a contact (counted in the import report's `repaired`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RowRepairs {
+    /// The repair its number needed.
+    pub phone: Option<Repair>,
+    /// Characters no XML document (and so no provider's call document) can hold were dropped
+    /// from a field: control characters pasted from a spreadsheet or a terminal. Dropped, not
+    /// refused: the rest of the field is the contact's, and the character meant nothing.
+    pub control_characters: bool,
+}
+
+impl RowRepairs {
+    /// The report's names of the repairs made.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        let phone = self.phone.map(|r| match r {
+            Repair::UnwrappedTextFormula => "unwrapped_text_formula",
+            Repair::RestoredPlus => "restored_plus",
+        });
+        phone.into_iter().chain(
+            self.control_characters
+                .then_some("control_characters_removed"),
+        )
+    }
+}
+
+/// Whether XML 1.0 cannot hold `c`: the C0 controls but tab, line feed and carriage return,
+/// DEL and the C1 controls (legal in XML 1.0 but never meant in a contact's field), and the
+/// two noncharacters U+FFFE and U+FFFF.
+fn unholdable(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
 /// What a row is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowResult {
-    /// A contact, and the repair its number needed.
-    Contact(Box<Contact>, Option<Repair>),
+    /// A contact, and the repairs it needed.
+    Contact(Box<Contact>, RowRepairs),
     /// Not importable, with a reason code.
     Rejected(&'static str),
 }
@@ -55,10 +87,14 @@ pub fn parse_row(
         Err(e) => return RowResult::Rejected(e.code()),
     };
     let mut contact = Contact::new(normalized.e164);
-    if let Err(reason) = fill_contact(&mut contact, header, &values) {
+    let mut repairs = RowRepairs {
+        phone: normalized.repair,
+        control_characters: false,
+    };
+    if let Err(reason) = fill_contact(&mut contact, header, &values, &mut repairs) {
         return RowResult::Rejected(reason);
     }
-    RowResult::Contact(Box::new(contact), normalized.repair)
+    RowResult::Contact(Box::new(contact), repairs)
 }
 
 /// Decodes each field the header names (a missing trailing field reads as empty), refusing
@@ -90,19 +126,30 @@ fn fill_contact(
     contact: &mut Contact,
     header: &HeaderMap,
     values: &[std::borrow::Cow<'_, str>],
+    repairs: &mut RowRepairs,
 ) -> Result<(), &'static str> {
-    let (mut first, mut last) = (None, None);
+    let (mut first, mut last): (Option<String>, Option<String>) = (None, None);
     let mut custom_bytes = 0;
     for (column, value) in header.columns.iter().zip(values) {
-        let value = value.trim();
+        let cleaned;
+        let value = if value.chars().any(unholdable) {
+            repairs.control_characters = true;
+            cleaned = value
+                .chars()
+                .filter(|c| !unholdable(*c))
+                .collect::<String>();
+            cleaned.trim()
+        } else {
+            value.trim()
+        };
         if value.is_empty() {
             continue;
         }
         match column {
             Column::Phone => {}
             Column::Name => contact.name = Some(value.to_owned()),
-            Column::FirstName => first = Some(value),
-            Column::LastName => last = Some(value),
+            Column::FirstName => first = Some(value.to_owned()),
+            Column::LastName => last = Some(value.to_owned()),
             Column::Email => {
                 if !value.contains('@') || value.contains(char::is_whitespace) {
                     return Err("invalid_email");

@@ -318,3 +318,17 @@ fn consent_times_are_read_as_rfc_3339_or_a_utc_date_and_time() {
         assert_eq!(at(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn control_characters_are_dropped_from_fields_and_the_rest_kept() {
+    let file = b"phone,name\n+14155552671,\x07Ann\x1b Lee\x7f\n+14155552672,Bob\tRay\n";
+    let (_, rows) = parse(file, 7).unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ok(2, "+14155552671|Ann Lee"),
+            ok(3, "+14155552672|Bob\tRay")
+        ],
+        "a tab is kept: XML holds it"
+    );
+}

@@ -173,6 +173,19 @@ pub struct ActiveCall {
     /// What allowed the call, recorded when the dialer committed to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clearance: Option<CallClearance>,
+    /// What the provider said of the agent's media stream, for providers that report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_stream: Option<AgentStream>,
+}
+
+/// What a provider reported of the agent's media stream on a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStream {
+    /// The stream started: the agent was on the line.
+    Started,
+    /// The stream failed, with the provider's reason, and never started.
+    Failed(String),
 }
 
 /// One finished attempt.
@@ -244,6 +257,10 @@ pub struct LeadState {
     pub retries_used: u8,
     /// Callbacks scheduled so far.
     pub callbacks_used: u8,
+    /// Calls that ended with the agent unavailable (they use no retry; see
+    /// [`crate::retry::MAX_AGENT_MISSES`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub agent_misses: u8,
     /// When a Pending or Scheduled lead may next be called.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_call_at: Option<DateTime<Utc>>,
@@ -264,6 +281,10 @@ pub struct LeadState {
     pub recent_starts: Vec<DateTime<Utc>>,
 }
 
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
 fn refused(status: LeadStatus, action: &'static str) -> TransitionError {
     TransitionError {
         entity: "lead",
@@ -281,6 +302,7 @@ impl LeadState {
             attempts: 0,
             retries_used: 0,
             callbacks_used: 0,
+            agent_misses: 0,
             next_call_at: Some(due_at),
             lease: None,
             call: None,
@@ -368,6 +390,7 @@ impl LeadState {
             fields_left_out: Vec::new(),
             transferred: false,
             clearance: None,
+            agent_stream: None,
         });
         self.recent_starts.push(now);
         if self.recent_starts.len() > REMEMBERED_STARTS {
@@ -448,6 +471,7 @@ impl LeadState {
         let history = crate::retry::AttemptHistory {
             retries_used: self.retries_used,
             callbacks_used: self.callbacks_used,
+            agent_misses: self.agent_misses,
         };
         // What the agent reported during the call decides what a provider cannot know.
         let report = &call.effective_report(report);
@@ -474,7 +498,11 @@ impl LeadState {
             }
             NextStep::RetryAt(at) => {
                 self.status = LeadStatus::Scheduled;
-                self.retries_used += 1;
+                if report.outcome == crate::retry::Outcome::AgentUnavailable {
+                    self.agent_misses += 1;
+                } else {
+                    self.retries_used += 1;
+                }
                 self.next_call_at = Some(at);
             }
             NextStep::CallbackAt(at) => {

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ActiveCall, AttemptRecord, LeadState};
+use super::{ActiveCall, AgentStream, AttemptRecord, LeadState};
 use crate::call_report::{AgentReport, ReportConflict};
 use crate::retry::{AttemptReport, MAX_CALLBACKS, Outcome};
 use crate::status::LeadStatus;
@@ -42,12 +42,45 @@ pub enum ReportEffect {
     },
 }
 
+/// Whether a machine-detection verdict (Twilio's `AnsweredBy`: `human`, `machine_start`,
+/// `machine_end_beep`, `machine_end_silence`, `machine_end_other`, `fax`, `unknown`) means a
+/// machine answered.
+pub fn is_machine(answered_by: &str) -> bool {
+    answered_by.starts_with("machine") || answered_by == "fax"
+}
+
+/// An answered call shorter than this, with no word that the agent's stream started and nothing
+/// reported by the agent, is taken as one the agent never came to: when the agent's stream
+/// cannot connect, the provider runs the call's next step (hang up) within seconds.
+pub const AGENT_SILENCE_SECONDS: u32 = 15;
+
 impl ActiveCall {
+    /// For a provider that reports the agent's media stream: a call the provider calls
+    /// completed (answered by a person) is `agent_unavailable` when the agent never came on
+    /// the line — its stream failed, or nothing says it started (no stream start, no report
+    /// from the agent) and the call was shorter than [`AGENT_SILENCE_SECONDS`].
+    pub fn agent_judged(&self, provider: &AttemptReport, duration_seconds: u32) -> AttemptReport {
+        let answered_by_person = provider.outcome == Outcome::Completed
+            && !self.answered_by.as_deref().is_some_and(is_machine);
+        let reached = self.agent_stream == Some(AgentStream::Started) || !self.report.is_empty();
+        let failed = matches!(self.agent_stream, Some(AgentStream::Failed(_)));
+        if answered_by_person && !reached && (failed || duration_seconds < AGENT_SILENCE_SECONDS) {
+            return AttemptReport::of(Outcome::AgentUnavailable);
+        }
+        provider.clone()
+    }
+
     /// The provider's report with what the agent said on the call: an opt-out or a callback
-    /// request is the agent's to know (to a provider it is a completed call), and a played
-    /// voicemail message is the engine's.
+    /// request is the agent's to know (to a provider it is a completed call), a machine
+    /// verdict recorded while the call ran is the provider's own word even when its final
+    /// report leaves it out, and a played voicemail message is the engine's.
     pub fn effective_report(&self, provider: &AttemptReport) -> AttemptReport {
         let mut report = provider.clone();
+        if report.outcome == Outcome::Completed
+            && self.answered_by.as_deref().is_some_and(is_machine)
+        {
+            report.outcome = Outcome::Voicemail;
+        }
         if self.report.opt_out {
             report.outcome = Outcome::OptedOut;
             report.callback_at = None;
@@ -120,6 +153,25 @@ impl LeadState {
         true
     }
 
+    /// Records what the provider said of the agent's stream on `attempt`'s call in progress;
+    /// `false` when there is nothing new. A stream that started stays started (a later error
+    /// is the end of a conversation that happened).
+    pub fn record_agent_stream(&mut self, attempt: u8, stream: AgentStream) -> bool {
+        let Ok(call) = self.calling(attempt, "record the agent's stream of") else {
+            return false;
+        };
+        if call.agent_stream.is_some()
+            && (stream != AgentStream::Started || call.agent_stream == Some(AgentStream::Started))
+        {
+            return false;
+        }
+        if let Some(call) = self.call.as_mut() {
+            call.agent_stream = Some(stream);
+        }
+        self.bump();
+        true
+    }
+
     /// Records the provider's machine verdict on `attempt`'s call in progress, and whether the
     /// campaign's voicemail message was played; `false` when there is nothing new.
     pub fn record_machine_verdict(
@@ -152,6 +204,16 @@ impl LeadState {
         now: DateTime<Utc>,
     ) {
         let record: &mut AttemptRecord = &mut self.log[index];
+        if record.outcome == Outcome::AgentUnavailable {
+            // A report proves the agent was on the call after all (it came after the provider's
+            // end of call): a conversation, not a miss, and the retry for the miss is not made.
+            record.outcome = Outcome::Completed;
+            if is_last && self.status == LeadStatus::Scheduled {
+                self.status = LeadStatus::Completed;
+                self.next_call_at = None;
+                self.agent_misses = self.agent_misses.saturating_sub(1);
+            }
+        }
         if record.report.opt_out {
             record.outcome = Outcome::OptedOut;
             // A retry or callback still planned is not made: the person said stop.
@@ -379,5 +441,126 @@ mod tests {
         ));
         assert_eq!(state, after_first);
         assert_ne!(state, before);
+    }
+
+    fn call_of(state: &LeadState) -> ActiveCall {
+        state.call.clone().unwrap()
+    }
+
+    #[test]
+    fn an_answered_call_the_agent_never_came_to_is_agent_unavailable() {
+        let completed = AttemptReport::of(Outcome::Completed);
+        let mut state = calling();
+        // The stream failed: whatever the duration, the agent never came.
+        assert!(state.record_agent_stream(1, AgentStream::Failed("31920".into())));
+        let judged = call_of(&state).agent_judged(&completed, 40);
+        assert_eq!(judged.outcome, Outcome::AgentUnavailable);
+        // It started after all (a retried error, then the start): the agent was on the line.
+        assert!(state.record_agent_stream(1, AgentStream::Started));
+        assert!(
+            !state.record_agent_stream(1, AgentStream::Failed("31921".into())),
+            "a started stream stays started"
+        );
+        assert_eq!(
+            call_of(&state).agent_judged(&completed, 4).outcome,
+            Outcome::Completed
+        );
+    }
+
+    #[test]
+    fn without_word_of_the_stream_a_short_call_is_agent_unavailable_and_a_long_one_completed() {
+        let completed = AttemptReport::of(Outcome::Completed);
+        let call = call_of(&calling());
+        let short = AGENT_SILENCE_SECONDS - 1;
+        assert_eq!(
+            call.agent_judged(&completed, short).outcome,
+            Outcome::AgentUnavailable
+        );
+        assert_eq!(
+            call.agent_judged(&completed, AGENT_SILENCE_SECONDS).outcome,
+            Outcome::Completed
+        );
+        // A report from the agent proves it was there.
+        let mut reported = calling();
+        let report = AgentReport {
+            disposition: Some(Disposition::parse("interested").unwrap()),
+            ..AgentReport::default()
+        };
+        reported
+            .apply_agent_report(1, &report, true, now())
+            .unwrap();
+        assert_eq!(
+            call_of(&reported).agent_judged(&completed, 3).outcome,
+            Outcome::Completed
+        );
+        // Only a person's completed call is judged: a busy line is busy, a machine a machine.
+        let busy = AttemptReport::of(Outcome::Busy);
+        assert_eq!(call.agent_judged(&busy, 0).outcome, Outcome::Busy);
+        let mut machine = calling();
+        machine.record_machine_verdict(1, "machine_start", false);
+        assert_eq!(
+            call_of(&machine).agent_judged(&completed, 3).outcome,
+            Outcome::Completed
+        );
+    }
+
+    #[test]
+    fn a_machine_verdict_recorded_during_the_call_makes_a_completed_call_voicemail() {
+        let completed = AttemptReport::of(Outcome::Completed);
+        let mut state = calling();
+        assert_eq!(
+            call_of(&state).effective_report(&completed).outcome,
+            Outcome::Completed
+        );
+        state.record_machine_verdict(1, "machine_end_beep", false);
+        assert_eq!(
+            call_of(&state).effective_report(&completed).outcome,
+            Outcome::Voicemail
+        );
+        let mut fax = calling();
+        fax.record_machine_verdict(1, "fax", false);
+        assert_eq!(
+            call_of(&fax).effective_report(&completed).outcome,
+            Outcome::Voicemail
+        );
+        let mut human = calling();
+        human.record_machine_verdict(1, "human", false);
+        assert_eq!(
+            call_of(&human).effective_report(&completed).outcome,
+            Outcome::Completed
+        );
+    }
+
+    #[test]
+    fn agent_unavailable_calls_reschedule_the_lead_without_using_its_retries() {
+        let mut state = calling();
+        let record = finish(&mut state, Outcome::AgentUnavailable);
+        assert_eq!(record.outcome, Outcome::AgentUnavailable);
+        assert_eq!(state.status, LeadStatus::Scheduled);
+        assert_eq!((state.retries_used, state.agent_misses), (0, 1));
+    }
+
+    #[test]
+    fn a_late_report_on_an_agent_unavailable_attempt_makes_it_a_conversation() {
+        let mut state = calling();
+        finish(&mut state, Outcome::AgentUnavailable);
+        assert_eq!(state.status, LeadStatus::Scheduled);
+        let report = AgentReport {
+            disposition: Some(Disposition::parse("interested").unwrap()),
+            ..AgentReport::default()
+        };
+        let effect = state.apply_agent_report(1, &report, true, now()).unwrap();
+        assert_eq!(
+            effect,
+            ReportEffect::Amended {
+                outcome_before: Outcome::AgentUnavailable
+            }
+        );
+        assert_eq!(state.log[0].outcome, Outcome::Completed);
+        assert_eq!(
+            (state.status, state.agent_misses),
+            (LeadStatus::Completed, 0)
+        );
+        assert_eq!(state.next_call_at, None);
     }
 }

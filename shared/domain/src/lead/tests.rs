@@ -256,7 +256,7 @@ proptest! {
                 Step::Start(k) => lead.start_call(&format!("t{k}"), "sim", now, now + Duration::minutes(15)).map(|_| ()),
                 Step::Defer(m) => lead.defer(now + Duration::minutes(m)),
                 Step::Finish { attempt, outcome, running } => {
-                    let report = AttemptReport { outcome, callback_at: Some(now + Duration::hours(3)), voicemail_left: false };
+                    let report = AttemptReport { outcome, callback_at: Some(now + Duration::hours(3)), voicemail_left: false, temporary: false };
                     lead.finish_attempt(attempt, &report, AttemptDetails::default(), &policy, running, now)
                         .map(|r| finished = Some(r))
                 }

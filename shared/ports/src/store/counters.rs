@@ -116,6 +116,7 @@ impl CampaignCounters {
             opted_out: outcome(Outcome::OptedOut),
             throttled: self.throttled,
             dnc_hits: self.dnc_hits,
+            agent_unavailable: outcome(Outcome::AgentUnavailable),
         }
     }
 

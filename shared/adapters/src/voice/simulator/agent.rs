@@ -18,32 +18,59 @@ use crate::voice::{CallRequest, WebhookRequest};
 /// things said on a completed call.
 pub(super) fn network_outcome(fate: Outcome) -> Outcome {
     match fate {
-        Outcome::OptedOut | Outcome::CallbackRequested => Outcome::Completed,
+        // The network connected a person; silence on the line is the agent's failure, which
+        // the stream's failure tells.
+        Outcome::OptedOut | Outcome::CallbackRequested | Outcome::AgentUnavailable => {
+            Outcome::Completed
+        }
         other => other,
     }
 }
 
+/// The stream failure the network reports while the agent is down (Twilio's code for a
+/// WebSocket handshake that failed).
+pub(super) const STREAM_FAILURE: &str = "31920";
+
 /// An event of the call's life the network sends while the call is up.
 pub(super) struct LifeEvent {
+    /// `stream_started` or `stream_failed` (the agent's media stream, when a person answers),
     /// `amd` (a machine-detection verdict) or `stream_ended` (the agent's part ended: a
     /// provider with a call flow asks what next).
     pub name: String,
     pub answered_by: Option<String>,
 }
 
-/// The machine-detection verdict of an answered call, when the campaign detects machines,
-/// and the end of the agent's stream, when the campaign has a transfer number.
+/// The agent's stream when a person answers (at `answered`), the machine-detection verdict of
+/// an answered call, when the campaign detects machines, and the end of the agent's stream,
+/// when the campaign has a transfer number.
 pub(super) fn call_life_events(
     request: &CallRequest,
     fate: &AttemptReport,
     placed: DateTime<Utc>,
+    answered: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, LifeEvent)> {
     let mut events = Vec::new();
-    let person = matches!(
-        fate.outcome,
-        Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
-    );
+    let agent_down = fate.outcome == Outcome::AgentUnavailable;
+    let person = agent_down
+        || matches!(
+            fate.outcome,
+            Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
+        );
+    if person {
+        let name = if agent_down {
+            "stream_failed"
+        } else {
+            "stream_started"
+        };
+        events.push((
+            answered,
+            LifeEvent {
+                name: name.into(),
+                answered_by: None,
+            },
+        ));
+    }
     let answered = person || fate.outcome == Outcome::Voicemail;
     if let (Voicemail::Detect(action), true) = (request.voicemail, answered) {
         let verdict = match (person, action) {
@@ -60,7 +87,7 @@ pub(super) fn call_life_events(
             },
         ));
     }
-    if person && request.transfer_number.is_some() {
+    if person && !agent_down && request.transfer_number.is_some() {
         events.push((
             (ends_at - Duration::seconds(1)).max(placed),
             LifeEvent {

@@ -1,16 +1,21 @@
 //! A fake Twilio that plays a call's life from the TwiML it is given, for scenario tests of the
-//! Twilio adapter and the call-events routes.
+//! Twilio adapter and the call-events routes, answering as Twilio's documents say (DESIGN-NOTES
+//! "Twilio, as documented").
 //!
-//! It speaks Twilio's REST API over HTTP (create a call, update a live call: end it or replace
-//! its TwiML) and runs each call's TwiML as a small state machine: the callee answers → the
-//! `<Connect><Stream>` connects the agent → the test (as the agent) ends the stream → the next
-//! verb runs: `<Hangup/>`, or `<Redirect>` (the fake fetches the URL, signed, and runs the TwiML
-//! it answers: `<Dial>` or `<Hangup/>`). Machine detection is asynchronous, as Twilio's: the
-//! verdict is posted to the call's `AsyncAmdStatusCallback` while the call runs, and the
-//! engine's answer (a REST update) acts on the live call. Callbacks are form-encoded and carry
-//! `X-Twilio-Signature` over the URL Twilio was given; they are delivered to where the engine's
-//! routes listen (the fake plays the network between the two). What the callee experienced is
-//! recorded per call.
+//! It speaks Twilio's REST API over HTTP (create a call — or refuse it with an error code, as
+//! a test asks; update a live call: end it, replace its TwiML, set its `TimeLimit`) and runs
+//! each call's TwiML as a small state machine: the callee answers → the `<Connect><Stream>`
+//! connects the agent and posts `stream-started` to the stream's `statusCallback` (or, while
+//! the agent is down, `stream-error` and goes straight on) → the test (as the agent) ends the
+//! stream → the next verb runs: `<Hangup/>`, or `<Redirect>` (the fake fetches the URL, signed,
+//! and runs the TwiML it answers: `<Dial>` or `<Hangup/>`; a non-2xx answer is Twilio's
+//! application error: the caller hears it and the call ends). Machine detection is
+//! asynchronous, as Twilio's: the verdict is posted to the call's `AsyncAmdStatusCallback`
+//! while the call runs, and the engine's answer (a REST update) acts on the live call.
+//! Callbacks are form-encoded and carry `X-Twilio-Signature` over the URL Twilio was given,
+//! connection-override fragment included (the fragment itself never reaches a server); they are
+//! delivered to where the engine's routes listen (the fake plays the network between the two).
+//! What the callee experienced is recorded per call.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -24,6 +29,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
+mod twiml;
+
+use twiml::{Verb, parse_twiml};
+
 /// What the person (or machine) on the line experienced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Experience {
@@ -35,16 +44,10 @@ pub enum Experience {
     HeardMessage(String),
     /// The call was ended from our side while it was up (a REST update).
     HungUpOn,
-}
-
-/// One TwiML verb the fake runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Verb {
-    Stream(BTreeMap<String, String>),
-    Redirect(String),
-    Dial(String),
-    Say(String),
-    Hangup,
+    /// The agent's stream failed: the callee heard nothing from the agent.
+    AgentNeverCame,
+    /// Twilio's application error was spoken (a non-2xx answer to a TwiML request).
+    ApplicationError,
 }
 
 /// A call the fake holds.
@@ -64,6 +67,14 @@ pub struct LiveCall {
     pub stream_parameters: BTreeMap<String, String>,
     /// Call-flow requests the fake made.
     pub call_flow_requests: u32,
+    /// The last `TimeLimit` a call update set.
+    pub time_limit: Option<String>,
+    /// The voice and language of the last `<Say>` heard.
+    pub said_with: Option<(Option<String>, Option<String>)>,
+    /// The talk time the status callback reports.
+    pub talk_seconds: u32,
+    /// Call updates that replaced the call's TwiML.
+    pub twiml_updates: u32,
     verbs: Vec<Verb>,
 }
 
@@ -84,6 +95,8 @@ pub enum Answer {
     Human,
     /// An answering machine.
     Machine,
+    /// A fax machine.
+    Fax,
 }
 
 #[derive(Default)]
@@ -93,6 +106,12 @@ struct Inner {
     deliver_to: String,
     /// Status codes of every callback delivered, by URL path.
     deliveries: Vec<(String, u16)>,
+    /// The agent's stream cannot be reached: streams fail to start.
+    agent_down: bool,
+    /// Create-call requests are refused with this HTTP status and Twilio error code.
+    refuse_with: Option<(u16, u32)>,
+    /// Copies of each machine-detection callback.
+    verdict_copies: u32,
 }
 
 /// The fake.
@@ -149,13 +168,31 @@ impl FakeTwilio {
         self.lock().deliveries.clone()
     }
 
-    /// `url` as the network reaches it: the engine's routes at `deliver_to`, same path.
+    /// The agent's stream is down (`true`) or back (`false`).
+    pub fn agent_down(&self, down: bool) {
+        self.lock().agent_down = down;
+    }
+
+    /// Posts each machine-detection verdict `copies` times.
+    pub fn repeat_verdicts(&self, copies: u32) {
+        self.lock().verdict_copies = copies;
+    }
+
+    /// Refuses every create-call request with `status` and Twilio's error `code` (`None`: stop).
+    pub fn refuse_calls(&self, with: Option<(u16, u32)>) {
+        self.lock().refuse_with = with;
+    }
+
+    /// `url` as the network reaches it: the engine's routes at `deliver_to`, same path and
+    /// query, no fragment (a fragment never leaves the client).
     fn routed(&self, url: &str) -> String {
+        let url = url.split('#').next().unwrap_or(url);
         let path = url.find("/v1/").map_or(url, |i| &url[i..]);
         format!("{}{path}", self.lock().deliver_to)
     }
 
-    /// Posts a signed form to `url` (as Twilio would); answers the status and body.
+    /// Posts a signed form to `url` (as Twilio would: signed over the URL it was given);
+    /// answers the status and body.
     async fn post_signed(&self, url: &str, params: &[(String, String)]) -> (u16, String) {
         let signature = twilio::signature(&self.token, url, params);
         let body = form_urlencoded::Serializer::new(String::new())
@@ -171,6 +208,7 @@ impl FakeTwilio {
             .await
             .expect("the engine's routes answer");
         let status = response.status().as_u16();
+        let url = url.split('#').next().unwrap_or(url);
         let path = url.find("/v1/").map_or(url, |i| &url[i..]).to_owned();
         self.lock().deliveries.push((path, status));
         (status, response.text().await.unwrap_or_default())
@@ -191,6 +229,7 @@ impl FakeTwilio {
             (Answer::Human, _) => "human",
             (Answer::Machine, Some("DetectMessageEnd")) => "machine_end_beep",
             (Answer::Machine, _) => "machine_start",
+            (Answer::Fax, _) => "fax",
         };
         {
             let mut inner = self.lock();
@@ -199,16 +238,42 @@ impl FakeTwilio {
             call.answered_by = Some(verdict.into());
         }
         if detection.is_some() {
-            let url = self
-                .call(sid)
-                .field("AsyncAmdStatusCallback")
-                .expect("asynchronous detection has a callback")
-                .to_owned();
-            let mut params = self.base_params(sid);
-            params.push(("AnsweredBy".into(), verdict.into()));
-            self.post_signed(&url, &params).await;
+            let copies = self.lock().verdict_copies.max(1);
+            for _ in 0..copies {
+                self.post_verdict(sid).await;
+            }
         }
         self.run(sid).await;
+    }
+
+    /// Posts the call's machine-detection verdict to its `AsyncAmdStatusCallback` (again, for a
+    /// test of a repeated callback).
+    pub async fn post_verdict(&self, sid: &str) -> u16 {
+        let call = self.call(sid);
+        let url = call
+            .field("AsyncAmdStatusCallback")
+            .expect("asynchronous detection has a callback")
+            .to_owned();
+        let mut params = self.base_params(sid);
+        params.push(("AnsweredBy".into(), call.answered_by.unwrap_or_default()));
+        self.post_signed(&url, &params).await.0
+    }
+
+    /// The carrier fails the call with a SIP response: its status callback says `failed`.
+    pub async fn fails(&self, sid: &str, sip_response: u16) {
+        let url = {
+            let mut inner = self.lock();
+            let call = inner.calls.get_mut(sid).expect("a placed call");
+            call.status = "failed".into();
+            call.verbs.clear();
+            call.field("StatusCallback")
+                .expect("a status callback")
+                .to_owned()
+        };
+        let mut params = self.base_params(sid);
+        params.push(("CallStatus".into(), "failed".into()));
+        params.push(("SipResponseCode".into(), sip_response.to_string()));
+        self.post_signed(&url, &params).await;
     }
 
     /// The agent ends its stream: the verbs after `<Connect>` run.
@@ -234,14 +299,48 @@ impl FakeTwilio {
                 return self.complete(sid).await;
             };
             match verb {
-                Verb::Stream(parameters) => {
+                Verb::Stream {
+                    status_callback,
+                    parameters,
+                } => {
+                    let down = self.lock().agent_down;
+                    if let Some(url) = status_callback {
+                        let mut params = self.base_params(sid);
+                        params.push(("StreamSid".into(), format!("MZ{sid}")));
+                        if down {
+                            params.push(("StreamEvent".into(), "stream-error".into()));
+                            params.push((
+                                "StreamError".into(),
+                                "31920: WebSocket handshake error".into(),
+                            ));
+                        } else {
+                            params.push(("StreamEvent".into(), "stream-started".into()));
+                        }
+                        self.post_signed(&url, &params).await;
+                    }
                     let mut inner = self.lock();
                     let call = inner.calls.get_mut(sid).expect("a placed call");
-                    call.experienced.push(Experience::TalkedToAgent);
                     call.stream_parameters = parameters;
+                    if down {
+                        // The stream ends at once: Twilio goes on to the next verb.
+                        call.experienced.push(Experience::AgentNeverCame);
+                        call.talk_seconds = 3;
+                        continue;
+                    }
+                    call.experienced.push(Experience::TalkedToAgent);
                     return;
                 }
-                Verb::Say(text) => self.experience(sid, Experience::HeardMessage(text)),
+                Verb::Say {
+                    text,
+                    voice,
+                    language,
+                } => {
+                    let mut inner = self.lock();
+                    if let Some(call) = inner.calls.get_mut(sid) {
+                        call.experienced.push(Experience::HeardMessage(text));
+                        call.said_with = Some((voice, language));
+                    }
+                }
                 Verb::Dial(number) => self.experience(sid, Experience::Transferred(number)),
                 Verb::Hangup => return self.complete(sid).await,
                 Verb::Redirect(url) => {
@@ -251,6 +350,8 @@ impl FakeTwilio {
                     let verbs = if status == 200 {
                         parse_twiml(&twiml)
                     } else {
+                        // Twilio speaks its application error and ends the call.
+                        self.experience(sid, Experience::ApplicationError);
                         vec![Verb::Hangup]
                     };
                     let mut inner = self.lock();
@@ -283,8 +384,12 @@ impl FakeTwilio {
         };
         let mut params = self.base_params(sid);
         params.push(("CallStatus".into(), "completed".into()));
-        params.push(("CallDuration".into(), "42".into()));
-        if let Some(answered_by) = &call.answered_by {
+        params.push(("CallDuration".into(), call.talk_seconds.to_string()));
+        // With asynchronous detection the verdict went to its own callback; the status
+        // callback is not relied on to repeat it (the engine keeps the verdict it was given).
+        if let Some(answered_by) = &call.answered_by
+            && call.field("AsyncAmd") != Some("true")
+        {
             params.push(("AnsweredBy".into(), answered_by.clone()));
         }
         let url = call.field("StatusCallback").expect("a status callback");
@@ -336,6 +441,12 @@ impl FakeTwilio {
 }
 
 async fn create(State(fake): State<FakeTwilio>, body: Bytes) -> Response {
+    if let Some((status, code)) = fake.lock().refuse_with {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        let body =
+            json!({"code": code, "message": "refused by the test", "status": status.as_u16()});
+        return (status, axum::Json(body)).into_response();
+    }
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let twiml = form
         .iter()
@@ -354,6 +465,10 @@ async fn create(State(fake): State<FakeTwilio>, body: Bytes) -> Response {
             experienced: Vec::new(),
             stream_parameters: BTreeMap::new(),
             call_flow_requests: 0,
+            time_limit: None,
+            said_with: None,
+            talk_seconds: 42,
+            twiml_updates: 0,
             verbs: parse_twiml(&twiml),
         },
     );
@@ -386,12 +501,21 @@ async fn update(
     let Some(live) = inner.calls.get_mut(&sid) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match (form.get("Status").map(String::as_str), form.get("Twiml")) {
-        (Some("completed"), _) => {
+    match (
+        form.get("Status").map(String::as_str),
+        form.get("Twiml"),
+        form.get("TimeLimit"),
+    ) {
+        (Some("completed"), _, _) => {
             live.experienced.push(Experience::HungUpOn);
             live.verbs = vec![Verb::Hangup];
         }
-        (_, Some(twiml)) => live.verbs = parse_twiml(twiml),
+        (_, Some(twiml), _) => {
+            live.twiml_updates += 1;
+            live.verbs = parse_twiml(twiml);
+        }
+        // A new limit changes nothing the call runs.
+        (_, _, Some(limit)) => live.time_limit = Some(limit.clone()),
         _ => return StatusCode::BAD_REQUEST.into_response(),
     }
     drop(inner);
@@ -460,75 +584,4 @@ pub async fn dial_due_leads(
         .iter()
         .map(|c| c.sid.clone())
         .collect())
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The verbs of a TwiML document, in order (the ones this system emits).
-fn parse_twiml(twiml: &str) -> Vec<Verb> {
-    use xmlparser::{ElementEnd, Token};
-    let mut verbs = Vec::new();
-    let mut element = String::new();
-    let mut attributes: BTreeMap<String, String> = BTreeMap::new();
-    let mut parameters: BTreeMap<String, String> = BTreeMap::new();
-    let mut text = String::new();
-    for token in xmlparser::Tokenizer::from(twiml).flatten() {
-        match token {
-            Token::ElementStart { local, .. } => {
-                element = local.as_str().to_owned();
-                attributes.clear();
-                text.clear();
-            }
-            Token::Attribute { local, value, .. } => {
-                attributes.insert(local.as_str().to_owned(), unescape(value.as_str()));
-            }
-            Token::Text { text: t } => text.push_str(&unescape(t.as_str())),
-            Token::ElementEnd { end, .. } => match (end, element.as_str()) {
-                (ElementEnd::Empty, "Parameter") | (ElementEnd::Open, "Parameter") => {
-                    if let (Some(n), Some(v)) = (attributes.get("name"), attributes.get("value")) {
-                        parameters.insert(n.clone(), v.clone());
-                    }
-                }
-                (ElementEnd::Empty, "Hangup") => verbs.push(Verb::Hangup),
-                (ElementEnd::Close(_, name), _) => match name.as_str() {
-                    "Stream" => verbs.push(Verb::Stream(std::mem::take(&mut parameters))),
-                    "Redirect" => verbs.push(Verb::Redirect(text.trim().to_owned())),
-                    "Dial" => verbs.push(Verb::Dial(text.trim().to_owned())),
-                    "Say" => verbs.push(Verb::Say(text.trim().to_owned())),
-                    _ => {}
-                },
-                _ => {}
-            },
-            _ => {}
-        }
-    }
-    verbs
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_verbs_of_a_twiml_document_are_read_in_order() {
-        let twiml = "<?xml version=\"1.0\"?><Response><Connect><Stream url=\"wss://a\"><Parameter name=\"lead\" value=\"a&amp;b\"/></Stream></Connect><Redirect method=\"POST\">https://x/v1/call-flow</Redirect><Dial>+14155550100</Dial><Say>Hi &lt;there&gt;</Say><Hangup/></Response>";
-        let mut params = BTreeMap::new();
-        params.insert("lead".to_owned(), "a&b".to_owned());
-        assert_eq!(
-            parse_twiml(twiml),
-            vec![
-                Verb::Stream(params),
-                Verb::Redirect("https://x/v1/call-flow".into()),
-                Verb::Dial("+14155550100".into()),
-                Verb::Say("Hi <there>".into()),
-                Verb::Hangup,
-            ]
-        );
-    }
 }

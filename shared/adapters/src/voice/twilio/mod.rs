@@ -1,0 +1,415 @@
+//! Twilio Programmable Voice (sources: DESIGN-NOTES "Twilio, as documented").
+//!
+//! - **Create call**: a form POST to `/2010-04-01/Accounts/{sid}/Calls.json` with TwiML that
+//!   connects the answered call to the agent's media stream ([`twiml`]), one status callback
+//!   (`completed`: the only one that moves state), machine detection from the campaign's
+//!   voicemail setting (asynchronous, on its own callback URL), `TimeLimit` from the longest
+//!   call and `Timeout` for ringing. Every callback URL carries the configured connection
+//!   overrides, so Twilio tries a callback again on timeouts and error answers.
+//! - **The agent's stream**: `<Stream statusCallback>` says whether the stream started; the
+//!   engine tells an answered call the agent never came to (`agent_unavailable`) from a
+//!   conversation ([`VoiceProvider::reports_agent_stream`]).
+//! - **Machine verdicts**: `hang_up` ends the call with a REST update (`Status=completed`);
+//!   `leave_message` waits for the end of the greeting (`DetectMessageEnd`) and replaces the
+//!   call's TwiML with the agent's voicemail message, in its voice and language.
+//! - **Transfers** outlast the agent's `TimeLimit`: the engine raises it with a call update.
+//! - **Refusals** ([`errors`]): the contact's problem fails the lead, the account's pauses the
+//!   campaign, a passing one is tried again.
+//! - **Callbacks** ([`callbacks`]): `X-Twilio-Signature` checked as Twilio documents it.
+
+pub mod callbacks;
+pub mod errors;
+pub mod twiml;
+
+pub use callbacks::{SIGNATURE_HEADER, outcome_of, outcome_table_markdown, report_of, signature};
+pub use errors::{classify_error, error_table_markdown};
+pub use twiml::{TWIML_MAX_CHARS, call_flow_twiml, twiml_and_left_out, voicemail_twiml};
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::config::{Voicemail, VoicemailAction};
+use domain::lead::AttemptDetails;
+use domain::phone::E164;
+use serde::Deserialize;
+
+use super::{
+    CallEvent, CallFlow, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
+    PlacedCall, ProviderAccount, SpokenMessage, VoiceProvider, WebhookError, WebhookRequest,
+};
+
+/// How long the phone rings before the call counts as not answered.
+pub const RING_TIMEOUT_SECONDS: u32 = 30;
+
+/// The connection overrides every callback URL carries unless the provider secret sets others:
+/// up to three retries, on connection and read timeouts and on 4xx/5xx answers. Twilio's
+/// page names `rc` (0-5, default 1) and `rp`; the `rp` tokens are those of the overrides
+/// table (see DESIGN-NOTES: check the Twilio Debugger for error 11243 after a first call).
+pub const DEFAULT_CALLBACK_OVERRIDES: &str = "rc=3&rp=4xx,5xx,ct,rt";
+
+/// Twilio credentials and settings.
+#[derive(Clone, Deserialize)]
+pub struct TwilioConfig {
+    /// The account SID (`AC...`).
+    pub account_sid: String,
+    /// The auth token (signs webhooks, authenticates requests). Never logged.
+    pub auth_token: String,
+    /// API base URL (tests point it at a local server).
+    #[serde(default = "default_api_base")]
+    pub api_base: String,
+    /// Calls the account may start per second (Twilio's default CPS is 1).
+    #[serde(default = "default_cps")]
+    pub calls_per_second: u32,
+    /// The connection overrides put on every callback URL (without the `#`; empty: none).
+    #[serde(default = "default_overrides")]
+    pub callback_overrides: String,
+}
+
+fn default_api_base() -> String {
+    "https://api.twilio.com".into()
+}
+
+fn default_cps() -> u32 {
+    1
+}
+
+fn default_overrides() -> String {
+    DEFAULT_CALLBACK_OVERRIDES.into()
+}
+
+impl TwilioConfig {
+    /// A configuration with the defaults for everything but the credentials and API base.
+    pub fn new(account_sid: &str, auth_token: &str, api_base: &str, calls_per_second: u32) -> Self {
+        Self {
+            account_sid: account_sid.into(),
+            auth_token: auth_token.into(),
+            api_base: api_base.into(),
+            calls_per_second,
+            callback_overrides: default_overrides(),
+        }
+    }
+}
+
+impl std::fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .field("calls_per_second", &self.calls_per_second)
+            .field("callback_overrides", &self.callback_overrides)
+            .finish()
+    }
+}
+
+/// The Twilio adapter.
+#[derive(Debug, Clone)]
+pub struct Twilio {
+    config: TwilioConfig,
+    account: ProviderAccount,
+    http: reqwest::Client,
+}
+
+impl Twilio {
+    /// An adapter for the account; requests time out after `timeout` (then the call is
+    /// uncertain and looked up).
+    pub fn new(config: TwilioConfig, timeout: Duration) -> Self {
+        let account = ProviderAccount {
+            id: format!("twilio:{}", config.account_sid),
+            calls_per_second: config.calls_per_second.max(1),
+        };
+        let http = super::http_client(timeout);
+        Self {
+            config,
+            account,
+            http,
+        }
+    }
+
+    fn calls_url(&self) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/Calls",
+            self.config.api_base.trim_end_matches('/'),
+            self.config.account_sid
+        )
+    }
+
+    /// [`create_call_form`] with this account's connection overrides.
+    pub fn create_call_form(&self, request: &CallRequest) -> Vec<(&'static str, String)> {
+        create_call_form(request, &self.config.callback_overrides)
+    }
+
+    /// Updates a live call (`POST /Calls/{sid}.json`): ends it, replaces its TwiML, or sets
+    /// its time limit.
+    async fn update_call(&self, sid: &str, form: &[(&str, String)]) -> Result<(), LookupError> {
+        let response = self
+            .http
+            .post(format!("{}/{sid}.json", self.calls_url()))
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .form(form)
+            .send()
+            .await
+            .map_err(lookup_error)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(LookupError(format!(
+                "twilio answered {} to a call update",
+                response.status()
+            )))
+        }
+    }
+}
+
+/// The TwiML of a call ([`twiml_and_left_out`] without the overrides: tests and examples).
+pub fn twiml(request: &CallRequest) -> String {
+    twiml_and_left_out(request, "").0
+}
+
+/// The form fields of a create-call request, in order (a name may repeat); `overrides` are the
+/// connection overrides every callback URL carries.
+pub fn create_call_form(request: &CallRequest, overrides: &str) -> Vec<(&'static str, String)> {
+    form_with_twiml(request, twiml_and_left_out(request, overrides).0, overrides)
+}
+
+fn form_with_twiml(
+    request: &CallRequest,
+    twiml: String,
+    overrides: &str,
+) -> Vec<(&'static str, String)> {
+    let mut form = vec![
+        ("To", request.to.to_string()),
+        ("From", request.from.to_string()),
+        ("Twiml", twiml),
+        (
+            "StatusCallback",
+            twiml::event_url(&request.callback_url, None, overrides),
+        ),
+        ("StatusCallbackMethod", "POST".into()),
+    ];
+    // Only the end of the call moves state; progress callbacks (initiated, ringing, answered)
+    // would cost three more webhook requests and Lambda invocations per call for nothing.
+    form.push(("StatusCallbackEvent", "completed".into()));
+    match request.voicemail {
+        Voicemail::NotDetected => {}
+        Voicemail::Detect(action) => {
+            // Leaving a message needs the end of the greeting; hanging up only the verdict.
+            let mode = match action {
+                VoicemailAction::LeaveMessage => "DetectMessageEnd",
+                VoicemailAction::HangUp => "Enable",
+            };
+            form.push(("MachineDetection", mode.into()));
+            form.push(("AsyncAmd", "true".into()));
+            form.push((
+                "AsyncAmdStatusCallback",
+                twiml::event_url(&request.callback_url, Some(twiml::EVENT_AMD), overrides),
+            ));
+            form.push(("AsyncAmdStatusCallbackMethod", "POST".into()));
+        }
+    }
+    form.push((
+        "TimeLimit",
+        request.max_duration.as_secs().max(1).to_string(),
+    ));
+    form.push(("Timeout", RING_TIMEOUT_SECONDS.to_string()));
+    form
+}
+
+#[derive(Deserialize)]
+struct CallResource {
+    sid: String,
+    status: String,
+    #[serde(default)]
+    answered_by: Option<String>,
+    #[serde(default)]
+    duration: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CallList {
+    calls: Vec<CallResource>,
+}
+
+#[derive(Deserialize, Default)]
+struct TwilioError {
+    #[serde(default)]
+    code: Option<u32>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// A lookup's transport error without its URL (a lookup by number carries it in the query)
+/// and with any number in the message masked: it goes to logs.
+fn lookup_error(err: reqwest::Error) -> LookupError {
+    LookupError(domain::phone::redact_numbers(
+        &err.without_url().to_string(),
+    ))
+}
+
+fn lookup_of(call: CallResource) -> CallLookup {
+    let duration = call
+        .duration
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    match report_of(&call.status, call.answered_by.as_deref(), duration, None) {
+        Some(report) => CallLookup::Ended {
+            report,
+            details: AttemptDetails {
+                duration_seconds: duration,
+                provider_call_id: Some(call.sid),
+                disposition: None,
+            },
+        },
+        None => CallLookup::InProgress {
+            provider_call_id: call.sid,
+        },
+    }
+}
+
+#[async_trait]
+impl VoiceProvider for Twilio {
+    fn account(&self) -> &ProviderAccount {
+        &self.account
+    }
+
+    async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
+        let overrides = &self.config.callback_overrides;
+        let (twiml, fields_left_out) = twiml_and_left_out(request, overrides);
+        let response = self
+            .http
+            .post(format!("{}.json", self.calls_url()))
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .form(&form_with_twiml(request, twiml, overrides))
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            // Connection refused before anything was sent: certainly no call.
+            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
+            Err(_) => return Err(PlaceCallError::Uncertain),
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            return match response.json::<CallResource>().await {
+                Ok(call) => Ok(PlacedCall {
+                    provider_call_id: call.sid,
+                    fields_left_out,
+                }),
+                Err(_) => Err(PlaceCallError::Uncertain),
+            };
+        }
+        let retry_after = super::retry_after(response.headers());
+        let error: TwilioError = response.json().await.unwrap_or_default();
+        let err = classify_error(status, error.code, retry_after);
+        let message = domain::phone::redact_numbers(error.message.as_deref().unwrap_or(""));
+        tracing::warn!(status, code = ?error.code, %message, "twilio refused a call");
+        Err(err)
+    }
+
+    fn parse_webhook(
+        &self,
+        request: &WebhookRequest,
+        _now: DateTime<Utc>,
+    ) -> Result<CallEvent, WebhookError> {
+        callbacks::parse(
+            &self.config.auth_token,
+            &self.config.callback_overrides,
+            request,
+        )
+    }
+
+    fn call_flow_answer(&self, flow: &CallFlow) -> Option<(&'static str, String)> {
+        Some(("text/xml", call_flow_twiml(flow)))
+    }
+
+    async fn end_call(&self, provider_call_id: &str) -> Result<(), LookupError> {
+        self.update_call(provider_call_id, &[("Status", "completed".to_owned())])
+            .await
+    }
+
+    async fn leave_message(
+        &self,
+        provider_call_id: &str,
+        message: &SpokenMessage,
+    ) -> Result<bool, LookupError> {
+        self.update_call(provider_call_id, &[("Twiml", voicemail_twiml(message))])
+            .await
+            .map(|()| true)
+    }
+
+    fn reports_agent_stream(&self) -> bool {
+        true
+    }
+
+    async fn extend_time_limit(
+        &self,
+        provider_call_id: &str,
+        seconds: u32,
+    ) -> Result<(), LookupError> {
+        self.update_call(provider_call_id, &[("TimeLimit", seconds.to_string())])
+            .await
+    }
+
+    async fn lookup_call(
+        &self,
+        _reference: &CallReference,
+        provider_call_id: Option<&str>,
+        to: &E164,
+    ) -> Result<CallLookup, LookupError> {
+        match provider_call_id {
+            Some(sid) => {
+                let response = self
+                    .http
+                    .get(format!("{}/{sid}.json", self.calls_url()))
+                    .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+                    .send()
+                    .await
+                    .map_err(lookup_error)?;
+                if response.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(CallLookup::NotFound);
+                }
+                if !response.status().is_success() {
+                    return Err(LookupError(format!(
+                        "twilio answered {}",
+                        response.status()
+                    )));
+                }
+                Ok(lookup_of(response.json().await.map_err(lookup_error)?))
+            }
+            // The creation answer was lost, so the sid is unknown: the most recent call to the
+            // number in the last ten minutes is this attempt's (lookups happen two minutes
+            // after an uncertain creation; earlier attempts are at least the retry delay older).
+            None => {
+                let since = (Utc::now() - chrono::Duration::minutes(10))
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string();
+                let response = self
+                    .http
+                    .get(format!("{}.json", self.calls_url()))
+                    .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+                    .query(&[
+                        ("To", to.as_str()),
+                        ("StartTime>", since.as_str()),
+                        ("PageSize", "1"),
+                    ])
+                    .send()
+                    .await
+                    .map_err(lookup_error)?;
+                if !response.status().is_success() {
+                    return Err(LookupError(format!(
+                        "twilio answered {}",
+                        response.status()
+                    )));
+                }
+                let list: CallList = response.json().await.map_err(lookup_error)?;
+                Ok(list
+                    .calls
+                    .into_iter()
+                    .next()
+                    .map_or(CallLookup::NotFound, lookup_of))
+            }
+        }
+    }
+}

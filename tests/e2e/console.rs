@@ -26,6 +26,7 @@ pub async fn console_world() -> (Runner, ApiClient, String, Value) {
         simulator: SimulatorConfig::new(17, "console-simulator-secret"),
         dialers: 4,
         prefix: emulator::unique_prefix("console"),
+        tenant_requests_per_second: None,
     };
     let (runner, api, agent, key) = runner_with_agent_and_key(config, "console").await;
     (runner, api, key, agent)

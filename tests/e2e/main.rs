@@ -209,6 +209,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
             simulator,
             dialers: 4,
             prefix: emulator::unique_prefix("e2e"),
+            tenant_requests_per_second: None,
         },
         "e2e",
     )
@@ -298,5 +299,6 @@ mod browser;
 mod console;
 mod console_manage;
 mod logs;
+mod noisy_tenant;
 mod quarantine;
 mod support;

@@ -76,6 +76,7 @@ async fn campaign_with_leads(
             },
             dialers: 2,
             prefix: emulator::unique_prefix("e2eq"),
+            tenant_requests_per_second: None,
         },
         "qt",
     )

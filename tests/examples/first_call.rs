@@ -33,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
         simulator: adapters::voice::simulator::SimulatorConfig::new(7, "bench-secret"),
         dialers: 4,
         prefix: emulator::unique_prefix("first-call"),
+        tenant_requests_per_second: None,
     })
     .await?;
     let key = local_runner::demo::demo_tenant(&runner, "bench").await?;

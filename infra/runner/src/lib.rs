@@ -42,6 +42,9 @@ pub struct RunnerConfig {
     pub dialers: usize,
     /// Name prefix of the emulator resources.
     pub prefix: String,
+    /// API requests one tenant may make per second (`None`: no practical limit, for one local
+    /// user and the contract test's bursts; the deployment's limit is a template parameter).
+    pub tenant_requests_per_second: Option<u32>,
 }
 
 /// A running system.
@@ -59,15 +62,17 @@ pub struct Runner {
     pub sdk: SdkConfig,
     /// The engine the handlers share.
     pub engine: Arc<Engine<DynamoStore>>,
+    /// The network's webhooks our routes answered with anything but a 2xx (or never answered).
+    pub refused_webhooks: Arc<std::sync::atomic::AtomicU64>,
     tasks: JoinSet<()>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// One local user and the contract test's bursts on a sped-up clock: the per-tenant request
-/// limit is the deployment's concern (tested in the API's own tests).
-fn local_api_settings() -> api::ApiSettings {
+/// limit is the deployment's concern (tested in the API's own tests), unless a test sets one.
+fn local_api_settings(tenant_requests_per_second: Option<u32>) -> api::ApiSettings {
     api::ApiSettings {
-        tenant_requests_per_second: 10_000,
+        tenant_requests_per_second: tenant_requests_per_second.unwrap_or(10_000),
         local_webhook_targets: true,
         ..api::ApiSettings::default()
     }
@@ -110,12 +115,13 @@ impl Runner {
             blobs: Blobs::new(s3.clone(), &bucket),
             results: results_queue,
             clock: clock.clone(),
-            settings: local_api_settings(),
+            settings: local_api_settings(config.tenant_requests_per_second),
             tick_now: Some(engine.clone()),
             webhooks: Some(Arc::new(SqsQueue::new(sqs.clone(), &app.webhook_queue_url))),
         };
         let router = api::router(api).merge(call_events::router(engine.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let refused_webhooks = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut tasks = JoinSet::new();
         tasks.spawn(serve_http(listener, router, stopped.clone()));
         let loops = Loops {
@@ -139,6 +145,7 @@ impl Runner {
                 settings: importer::ImportSettings::default(),
             }),
             simulator: simulator.clone(),
+            refused_webhooks: refused_webhooks.clone(),
             deliveries: local_deliveries(&store, &sqs, &app, &clock)?,
             webhook_queue_url: app.webhook_queue_url.clone(),
             sqs,
@@ -156,6 +163,7 @@ impl Runner {
             resources,
             sdk,
             engine,
+            refused_webhooks,
             tasks,
             stop,
         })
@@ -181,6 +189,7 @@ struct Loops {
     worker: results::Worker,
     importer: Arc<importer::Importer>,
     simulator: Arc<Simulator>,
+    refused_webhooks: Arc<std::sync::atomic::AtomicU64>,
     deliveries: Arc<engine::webhooks::Deliveries>,
     webhook_queue_url: String,
     sqs: aws_sdk_sqs::Client,
@@ -223,7 +232,12 @@ impl Loops {
         let speed = self.clock.speed();
         tasks.spawn(hooks::sweep_loop(self.deliveries, speed, stopped.clone()));
         tasks.spawn(importer_loop(self.importer, self.sqs, stopped.clone()));
-        tasks.spawn(network_loop(self.simulator, self.clock, stopped));
+        tasks.spawn(network_loop(
+            self.simulator,
+            self.clock,
+            self.refused_webhooks,
+            stopped,
+        ));
     }
 }
 
@@ -530,8 +544,10 @@ async fn importer_loop(
 async fn network_loop(
     simulator: Arc<Simulator>,
     clock: Arc<ScaledClock>,
+    refused: Arc<std::sync::atomic::AtomicU64>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
+    let refuse = || refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let http = reqwest::Client::new();
     loop {
         for webhook in simulator.take_due(clock.now()) {
@@ -542,9 +558,13 @@ async fn network_loop(
             match request.send().await {
                 Ok(response) if response.status().is_success() => {}
                 Ok(response) => {
+                    refuse();
                     tracing::warn!(status = %response.status(), url = %webhook.url, "webhook refused")
                 }
-                Err(err) => tracing::warn!(error = %err, "webhook delivery failed"),
+                Err(err) => {
+                    refuse();
+                    tracing::warn!(error = %err, "webhook delivery failed")
+                }
             }
         }
         if sleep_or_stop(&mut stopped, Duration::from_millis(50)).await {

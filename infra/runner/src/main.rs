@@ -64,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         dialers: 4,
         // Fresh names each run: an emulator left running by an earlier run does not collide.
         prefix: emulator::unique_prefix("local"),
+        tenant_requests_per_second: None,
     })
     .await?;
     if args.demo {

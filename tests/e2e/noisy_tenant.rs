@@ -1,0 +1,118 @@
+//! A tenant hammering the API never holds up the providers' callbacks: with the tenant's
+//! request limit low and a flood of its requests answered `429`, every webhook the network
+//! delivers is still taken and the campaign runs to completion. (Deployed, the provider routes
+//! are on an API of their own as well: `tests/functions/template.rs`.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use adapters::voice::simulator::SimulatorConfig;
+use chrono::{DateTime, Utc};
+use local_runner::RunnerConfig;
+use serde_json::json;
+
+use super::support::{runner_with_agent_and_key, wait_for};
+
+const LEADS: usize = 12;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
+    let start: DateTime<Utc> = "2026-06-08T14:00:00Z".parse().unwrap(); // Monday 10:00 New York
+    let (runner, api, agent, key) = runner_with_agent_and_key(
+        RunnerConfig {
+            port: 0,
+            // The tenant's limit counts virtual seconds: a slow clock keeps it near real time.
+            speed: 20.0,
+            start_at: start,
+            simulator: SimulatorConfig::new(11, "noisy-secret"),
+            dialers: 2,
+            prefix: emulator::unique_prefix("noisy"),
+            tenant_requests_per_second: Some(1),
+        },
+        "noisy",
+    )
+    .await;
+    let campaign = wait_for("the campaign", Duration::from_secs(30), || {
+        let api = api.clone();
+        let body = json!({
+            "name": "Noisy", "agent_id": agent["id"],
+            "pacing": { "max_concurrent_calls": 6, "calls_per_hour": 3000 },
+            "retry": { "max_retries": 0 }
+        });
+        async move { api.post("/v1/campaigns", &body).await.ok() }
+    })
+    .await;
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    let mut csv = String::from("phone,name\n");
+    for i in 0..LEADS {
+        csv.push_str(&format!("(212) 555-{:04},Lead {i}\n", 300 + i));
+    }
+    let import = api.upload_csv(&id, csv.into_bytes(), |_| {}).await.unwrap();
+    wait_for("the import", Duration::from_secs(120), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/imports/{import}"));
+        async move { (api.get(&path).await.ok()?["status"] == "completed").then_some(json!(1)) }
+    })
+    .await;
+    wait_for("the launch", Duration::from_secs(30), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/launch"));
+        async move { api.post(&path, &json!({})).await.ok() }
+    })
+    .await;
+
+    // The flood: the same tenant's key, as fast as eight tasks can send.
+    let (sent, limited) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut flood = Vec::new();
+    for _ in 0..8 {
+        let (http, url, key) = (
+            reqwest::Client::new(),
+            format!("{}/v1/campaigns", runner.base_url),
+            key.clone(),
+        );
+        let (sent, limited, flooding) = (sent.clone(), limited.clone(), flooding.clone());
+        flood.push(tokio::spawn(async move {
+            while flooding.load(Ordering::Relaxed) {
+                let response = http.get(&url).bearer_auth(&key).send().await;
+                sent.fetch_add(1, Ordering::Relaxed);
+                if response.is_ok_and(|r| r.status() == 429) {
+                    limited.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let progress = wait_for("completion", Duration::from_secs(600), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/progress"));
+        async move {
+            let p = api.get(&path).await.ok()?;
+            (p["status"] == "completed" && p["in_flight"] == 0).then_some(p)
+        }
+    })
+    .await;
+    flooding.store(false, Ordering::Relaxed);
+    for task in flood {
+        task.await.unwrap();
+    }
+    let (sent, limited) = (
+        sent.load(Ordering::Relaxed),
+        limited.load(Ordering::Relaxed),
+    );
+    println!("flood: {sent} requests, {limited} answered 429; progress {progress}");
+    assert!(
+        limited * 2 > sent,
+        "the flood was mostly refused: {limited} of {sent}"
+    );
+    assert_eq!(
+        runner.refused_webhooks.load(Ordering::Relaxed),
+        0,
+        "every provider callback was taken"
+    );
+    assert_eq!(progress["total"], LEADS as u64, "{progress}");
+    assert_eq!(progress["remaining"], 0, "{progress}");
+    assert_eq!(
+        runner.simulator.calls().len(),
+        LEADS,
+        "each lead called once"
+    );
+    runner.shutdown().await;
+}

@@ -9,6 +9,9 @@ where a JSON schema cannot say them (infra/contract-test.sh loads this file).
   `from` and at most 62 days later. Only values that already satisfy the schema are rearranged, so a
   deliberately invalid (negative) case stays invalid.
 - Contact caps: `per_local_day` no more than `per_7_days` (two schema-valid caps are swapped).
+- Agents: a Twilio agent's `provider_agent_ref` is its media stream's `wss://` URL without a
+  query or fragment, at most 600 characters as TwiML writes it (a schema-valid reference of
+  another shape is given that form; the OpenAPI pattern cannot depend on `provider`).
 """
 
 import json
@@ -73,6 +76,8 @@ def map_body(ctx, body):
         return _caps(body)
     if path.startswith("/v1/webhook-endpoints") and isinstance(body, dict):
         return _endpoint(body)
+    if path.startswith("/v1/agents") and isinstance(body, dict):
+        return _agent(body)
     if not path.startswith("/v1/campaigns") or not isinstance(body, dict):
         return body
     schedule = body.get("schedule")
@@ -156,3 +161,12 @@ def _blackout(entry):
     if last < first or (last - first).days >= 62 or last >= LATEST.date():
         entry.pop("to", None)
     return entry
+
+
+def _agent(body):
+    """A Twilio agent streams to a wss:// URL (see the module docs)."""
+    ref = body.get("provider_agent_ref")
+    if body.get("provider") == "twilio" and isinstance(ref, str) and ref.strip():
+        path = re.sub(r"[^A-Za-z0-9/_.-]", "", ref)[:500]
+        body = dict(body, provider_agent_ref=f"wss://agents.example.com/{path}")
+    return body

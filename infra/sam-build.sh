@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every function's Lambda artifact with `sam build` (cargo-lambda cross-compiles for
 # arm64 with zig; no Docker), installing the build tools into the project's .venv first.
-# Then `sam deploy --guided` (README "Deploy"). Prints each artifact's size.
+# Then `sam deploy --guided` (docs/operations.md, "Deploy"). Prints each artifact's size.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -3,7 +3,7 @@
 //! legal hours, holidays, daily caps, end dates) at instants around its dates. Never a panic,
 //! whatever the body; a valid campaign's screening never answers a time before `now`.
 //!
-//!   cargo fuzz run api_bodies corpus/api_bodies      (see README "Fuzzing")
+//!   cargo fuzz run api_bodies corpus/api_bodies      (see docs/developing.md, "Fuzzing")
 #![no_main]
 
 use chrono::{DateTime, Duration, Utc};

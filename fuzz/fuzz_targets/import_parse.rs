@@ -1,7 +1,7 @@
 //! Decoding and row parsing on arbitrary bytes: never a panic, every record accounted for, and
 //! the same result however the bytes are split into pieces (as S3 delivers them).
 //!
-//!   cargo fuzz run import_parse            (see README "Fuzzing")
+//!   cargo fuzz run import_parse            (see docs/developing.md, "Fuzzing")
 #![no_main]
 
 use domain::import::fast_phone::PhoneCache;

@@ -12,7 +12,7 @@ Inputs, each printed with the result so it can be challenged:
   write unit, just (under 1,024 B); past it (about the slower half at 2,000 leads) it is 2;
 - handler durations: ESTIMATES (the emulator's timings say nothing about DynamoDB's), at the
   template's memory sizes;
-- provider webhooks and agent reports per call: `./infra/bench.sh twilio`.
+- provider events and agent reports per call: `./infra/bench.sh twilio`.
 
 Each lead write is paid in the table and again in the `due` index (which projects ALL: the tick
 reads whole leads from it); the `by_status` index projects keys only, so only a change of the
@@ -94,11 +94,11 @@ def dynamodb_units(by_status_keys_only: bool) -> tuple[float, float]:
 
 def lines(keys_only: bool, webhooks_per_call: float, reports_per_call: float):
     w, r = dynamodb_units(keys_only)
-    # Lambda: dialer batches of 10, one call-events invocation per webhook and per report, a
+    # Lambda: dialer batches of 10, one call-events invocation per provider event and per report, a
     # tick per minute; 60 ms each at 512 MB (API, call-events), 256 MB (dialer, tick): estimates.
     invocations = {
         "dialer": (0.1, 0.25, 0.3),  # (per attempt, GB, seconds per invocation)
-        "call-events (webhooks)": (webhooks_per_call, 0.5, 0.06),
+        "call-events (provider events)": (webhooks_per_call, 0.5, 0.06),
         "call-events (reports)": (reports_per_call, 0.5, 0.06),
         "tick": (TICKS / ATTEMPTS, 0.25, 0.2),
     }
@@ -114,7 +114,7 @@ def lines(keys_only: bool, webhooks_per_call: float, reports_per_call: float):
     sqs = sum(SQS.values()) / ATTEMPTS
     out.append(("SQS", f"{sqs:.2f} requests/attempt", sqs * PRICE["sqs_request"]))
     api = webhooks_per_call + reports_per_call
-    out.append(("API Gateway (HTTP API)", f"{api:.2f} requests/attempt (webhooks + agent reports)",
+    out.append(("API Gateway (HTTP API)", f"{api:.2f} requests/attempt (provider events + agent reports)",
                 api * PRICE["http_api_request"]))
     out.append(("EventBridge Scheduler", f"{TICKS / ATTEMPTS:.2f} ticks/attempt",
                 TICKS / ATTEMPTS * PRICE["scheduler_invocation"]))
@@ -122,7 +122,7 @@ def lines(keys_only: bool, webhooks_per_call: float, reports_per_call: float):
 
 
 def table(title: str, keys_only: bool) -> float:
-    # The dispatch run's campaign detects machines: the end-of-call webhook and, for answered
+    # The dispatch run's campaign detects machines: the end-of-call event and, for answered
     # calls, the verdict's (1.67 per attempt; Twilio with AMD: 2 per answered call); the
     # simulated agent's 0.68 reports per attempt.
     rows = lines(keys_only, webhooks_per_call=1.67, reports_per_call=0.68)

@@ -514,7 +514,7 @@ async fn a_retry_that_falls_due_under_a_quiet_hint_is_still_dialed_when_due() {
         callback: 0.0,
     };
     // Half the outcomes reach us minutes late, so calls stay open across quiet ticks.
-    config.faults.late_webhook = 0.5;
+    config.faults.late_event = 0.5;
     config.quiet_horizon = Duration::minutes(60);
     let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
     assert!(findings.violations.is_empty(), "{:#?}", findings.violations);

@@ -207,7 +207,7 @@ async fn function_env(prefix: &str) -> anyhow::Result<Vec<(String, String)>> {
             "SCHEDULER_ROLE_ARN",
             "arn:aws:iam::123456789012:role/scheduler",
         ),
-        ("WEBHOOK_BASE_URL", "https://bench.example"),
+        ("PROVIDER_BASE_URL", "https://bench.example"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
         ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),

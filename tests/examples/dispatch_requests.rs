@@ -67,7 +67,7 @@ async fn per_attempt(leads: usize, max_concurrent: u32) -> anyhow::Result<()> {
         }
     }
     println!(
-        "| **tick + dial + webhook + report** | **{:.2}** | **{:.2}** | {:.2} |",
+        "| **tick + dial + event + report** | **{:.2}** | **{:.2}** | {:.2} |",
         total.dynamodb_writes as f64 / attempts,
         total.dynamodb_reads as f64 / attempts,
         total.sqs as f64 / attempts

@@ -12,7 +12,7 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Variables a function reads only where it runs outside Lambda (documented in the README).
+/// Variables a function reads only where it runs outside Lambda (documented in docs/operations.md).
 const LOCAL_ONLY: &[&str] = &["PROVIDER_SECRET_JSON"];
 
 /// The variables a function's `main.rs` reads: literal names passed to `var(...)` /
@@ -36,7 +36,7 @@ fn variables_read(main_rs: &str) -> BTreeSet<String> {
         );
     }
     if main_rs.contains("public_base_url(") {
-        names.insert(bootstrap::wiring::WEBHOOK_BASE_URL.to_owned());
+        names.insert(bootstrap::wiring::PROVIDER_BASE_URL.to_owned());
     }
     if main_rs.contains("call_token_key(") {
         names.insert(bootstrap::lead_ids::CALL_TOKEN_SECRET_ARN.to_owned());
@@ -181,7 +181,7 @@ fn provider_callbacks_have_an_api_and_a_throttle_of_their_own() {
     );
     // The dialer hands providers the provider API's URL.
     let base =
-        &resources["DialerFunction"]["Properties"]["Environment"]["Variables"]["WEBHOOK_BASE_URL"];
+        &resources["DialerFunction"]["Properties"]["Environment"]["Variables"]["PROVIDER_BASE_URL"];
     assert!(
         serde_norway::to_string(base)
             .unwrap()

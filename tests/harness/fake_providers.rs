@@ -1,6 +1,6 @@
 //! Local fakes of the real providers' APIs, so the engine's promise tests run with the Twilio
 //! and HTTP-agent adapters plugged in: each fake speaks its provider's API over HTTP and lets
-//! the simulated network decide every call's fate (and its faults); the network's webhooks
+//! the simulated network decide every call's fate (and its faults); the network's provider events
 //! are rewritten into the provider's format and signed with its scheme.
 
 use std::collections::HashMap;
@@ -10,7 +10,7 @@ use adapters::voice::http_agent::{self, AgentCall};
 use adapters::voice::simulator::{Simulator, SimulatorEvent};
 use adapters::voice::twilio;
 use adapters::voice::{
-    CallLookup, CallReference, CallRequest, PlaceCallError, VoiceProvider, WebhookRequest,
+    CallLookup, CallReference, CallRequest, PlaceCallError, ProviderRequest, VoiceProvider,
 };
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -466,14 +466,14 @@ async fn agent_find(
     }
 }
 
-/// The network's webhook (the simulator's own JSON event) as `kind` would send it, signed by
+/// The network's event (the simulator's own JSON) as `kind` would send it, signed by
 /// its scheme at `now`.
-pub fn rewrite_webhook(
+pub fn rewrite_event(
     kind: ProviderKind,
     url: &str,
     body: &[u8],
     now: DateTime<Utc>,
-) -> Option<WebhookRequest> {
+) -> Option<ProviderRequest> {
     let event: SimulatorEvent = serde_json::from_slice(body).ok()?;
     let mut headers = std::collections::BTreeMap::new();
     match kind {
@@ -511,7 +511,7 @@ pub fn rewrite_webhook(
                     },
                 ),
             );
-            Some(WebhookRequest {
+            Some(ProviderRequest {
                 url: url.to_owned(),
                 headers,
                 body,
@@ -521,7 +521,7 @@ pub fn rewrite_webhook(
 }
 
 /// The network's event as Twilio's form-encoded, signed callback to `url`.
-fn twilio_callback(url: &str, event: &SimulatorEvent) -> WebhookRequest {
+fn twilio_callback(url: &str, event: &SimulatorEvent) -> ProviderRequest {
     let mut params: Vec<(String, String)> = vec![
         ("AccountSid".into(), TWILIO_SID.into()),
         ("CallSid".into(), event.call_id.clone()),
@@ -565,7 +565,7 @@ fn twilio_callback(url: &str, event: &SimulatorEvent) -> WebhookRequest {
         twilio::SIGNATURE_HEADER.to_owned(),
         twilio::signature(TWILIO_TOKEN, &url, &params),
     );
-    WebhookRequest {
+    ProviderRequest {
         url,
         headers,
         body: body.into_bytes(),

@@ -2,7 +2,8 @@
 //! local runner serves too (API Gateway HTTP API -> Lambda in the cloud).
 //!
 //! - `POST /v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}`: provider
-//!   webhooks. Our reference is in the path (the provider's signature covers the URL). Answers
+//!   events (the provider's callbacks; "webhooks" are only ours, to the tenant). Our reference is
+//!   in the path (the provider's signature covers the URL). Answers
 //!   204 when the event was applied or was a duplicate/progress, 403 for a bad signature, 400
 //!   for a malformed body, 404 for a path that names nothing, 500 when the store failed (the
 //!   provider retries).
@@ -19,7 +20,7 @@ pub mod reports;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use adapters::voice::{CallFlow, CallReference, WebhookError, WebhookRequest};
+use adapters::voice::{CallFlow, CallReference, ProviderEventError, ProviderRequest};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -28,10 +29,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use engine::Engine;
 use engine::call_flow::CallFlowAnswer;
-use engine::events::WebhookOutcome;
+use engine::provider_events::ProviderEventOutcome;
 use ports::store::{Agents, Campaigns, Leads};
 
-/// Largest webhook body accepted.
+/// Largest provider event body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// The routes.
@@ -42,7 +43,7 @@ where
     Router::new()
         .route(
             "/v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}",
-            post(webhook::<S>),
+            post(provider_event::<S>),
         )
         .route(
             "/v1/call-flow/{provider}/{tenant}/{campaign}/{lead}/{attempt}",
@@ -62,11 +63,11 @@ fn provider_request<S>(
     uri: &Uri,
     headers: &HeaderMap,
     body: Bytes,
-) -> WebhookRequest {
+) -> ProviderRequest {
     let path = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
     // Behind API Gateway the base is the host the provider called (the API's own URL cannot be
-    // configured into the function: see `bootstrap::wiring::WEBHOOK_BASE_URL`).
-    let base = match engine.settings.webhook_base_url.as_str() {
+    // configured into the function: see `bootstrap::wiring::PROVIDER_BASE_URL`).
+    let base = match engine.settings.provider_base_url.as_str() {
         "" => headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
@@ -82,14 +83,14 @@ fn provider_request<S>(
                 .map(|v| (k.as_str().to_ascii_lowercase(), v.to_owned()))
         })
         .collect();
-    WebhookRequest {
+    ProviderRequest {
         url: format!("{base}{path}"),
         headers,
         body: body.to_vec(),
     }
 }
 
-async fn webhook<S>(
+async fn provider_event<S>(
     State(engine): State<Arc<Engine<S>>>,
     Path((provider, tenant, campaign, lead, attempt)): Segments,
     uri: Uri,
@@ -103,21 +104,26 @@ where
         return StatusCode::NOT_FOUND;
     };
     let request = provider_request(&engine, &uri, &headers, body);
-    match engine.handle_webhook(&provider, &reference, &request).await {
-        Ok(WebhookOutcome::Progress | WebhookOutcome::Outcome(_)) => StatusCode::NO_CONTENT,
-        Ok(WebhookOutcome::Rejected(err)) => rejected(&err),
+    match engine
+        .handle_provider_event(&provider, &reference, &request)
+        .await
+    {
+        Ok(ProviderEventOutcome::Progress | ProviderEventOutcome::Outcome(_)) => {
+            StatusCode::NO_CONTENT
+        }
+        Ok(ProviderEventOutcome::Rejected(err)) => rejected(&err),
         Err(engine::EngineError::UnknownProvider(_)) => StatusCode::NOT_FOUND,
         Err(err) => {
-            tracing::error!(%reference, error = %err, "webhook failed");
+            tracing::error!(%reference, error = %err, "provider event failed");
             StatusCode::INTERNAL_SERVER_ERROR
         }
     }
 }
 
-fn rejected(err: &WebhookError) -> StatusCode {
+fn rejected(err: &ProviderEventError) -> StatusCode {
     match err {
-        WebhookError::BadSignature => StatusCode::FORBIDDEN,
-        WebhookError::Malformed(_) => StatusCode::BAD_REQUEST,
+        ProviderEventError::BadSignature => StatusCode::FORBIDDEN,
+        ProviderEventError::Malformed(_) => StatusCode::BAD_REQUEST,
     }
 }
 

@@ -16,11 +16,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         bootstrap::lead_ids::call_token_key(&sdk)
     );
     let (providers, call_tokens) = (providers?, call_tokens?);
-    let webhook_base_url = public_base_url()?;
+    let provider_base_url = public_base_url()?;
     let share = std::env::var("TENANT_CPS_SHARE_PERCENT").map_or(Ok(100), |v| v.parse())?;
     let engine = Arc::new(
         build_engine(&config, &sdk, providers)
-            .with_webhook_base_url(&webhook_base_url)
+            .with_provider_base_url(&provider_base_url)
             .with_tenant_cps_share(share)
             .with_call_token_key(call_tokens),
     );

@@ -289,7 +289,7 @@ fn local_engine(
     let speed = clock.speed();
     let mut engine = build_engine_with(app, sdk, providers, clock.clone(), 1.0 / speed)
         .with_results_queue(results_queue)
-        .with_webhook_base_url(base_url);
+        .with_provider_base_url(base_url);
     // Two real seconds between deciding to call and reaching the network are `2 × speed`
     // virtual seconds: the window must stay open that long for a call to start.
     engine.settings.call_start_margin = engine

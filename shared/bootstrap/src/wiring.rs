@@ -30,7 +30,7 @@ pub const ENV_VARS: &[&str] = &[
 /// The public base URL of the webhook routes; read by the dialer only (it writes callback
 /// URLs). Functions behind the HTTP API cannot be given their own API's URL in the template
 /// (a circular reference), so the call-events function rebuilds it from the request's host.
-pub const WEBHOOK_BASE_URL: &str = "WEBHOOK_BASE_URL";
+pub const PROVIDER_BASE_URL: &str = "PROVIDER_BASE_URL";
 
 /// The functions' configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,12 +134,12 @@ pub fn required_var(name: &'static str) -> Result<String, MissingVar> {
         .ok_or(MissingVar(name))
 }
 
-/// The public base URL of the provider routes ([`WEBHOOK_BASE_URL`]): an `https://` (or, for
+/// The public base URL of the provider routes ([`PROVIDER_BASE_URL`]): an `https://` (or, for
 /// local runs, `http://`) URL of at most [`adapters::voice::MAX_PUBLIC_BASE_URL`] characters,
 /// without a trailing slash. A longer one would eat the lead's fields out of Twilio's TwiML,
 /// so it is refused at start rather than discovered on a call.
 pub fn public_base_url() -> Result<String, BadBaseUrl> {
-    let url = required_var(WEBHOOK_BASE_URL).map_err(|_| BadBaseUrl("is not set".into()))?;
+    let url = required_var(PROVIDER_BASE_URL).map_err(|_| BadBaseUrl("is not set".into()))?;
     let url = url.trim().trim_end_matches('/').to_owned();
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(BadBaseUrl("must start with https://".into()));
@@ -153,9 +153,9 @@ pub fn public_base_url() -> Result<String, BadBaseUrl> {
     Ok(url)
 }
 
-/// [`WEBHOOK_BASE_URL`] is missing or unusable.
+/// [`PROVIDER_BASE_URL`] is missing or unusable.
 #[derive(Debug, thiserror::Error)]
-#[error("WEBHOOK_BASE_URL {0}")]
+#[error("PROVIDER_BASE_URL {0}")]
 pub struct BadBaseUrl(String);
 
 /// JSON logs for Lambda (CloudWatch), honouring `RUST_LOG`; quiet by default in tests.

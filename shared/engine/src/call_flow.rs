@@ -10,8 +10,8 @@ use domain::lead::{AgentStream, Lead};
 use domain::status::LeadStatus;
 use ports::store::{Agents, Campaigns, Guards, Leads};
 use ports::voice::{
-    CallFlow, CallReference, SpokenMessage, WebhookError, WebhookRequest, is_end_of_greeting,
-    is_machine,
+    CallFlow, CallReference, ProviderEventError, ProviderRequest, SpokenMessage,
+    is_end_of_greeting, is_machine,
 };
 
 use crate::{Engine, EngineError};
@@ -22,7 +22,7 @@ pub enum CallFlowAnswer {
     /// What to tell the provider: content type and body.
     Answer(&'static str, String),
     /// The request is not the provider's (bad signature) or not understood.
-    Rejected(WebhookError),
+    Rejected(ProviderEventError),
 }
 
 impl<S> Engine<S>
@@ -62,10 +62,10 @@ where
         &self,
         provider_name: &str,
         reference: &CallReference,
-        request: &WebhookRequest,
+        request: &ProviderRequest,
     ) -> Result<CallFlowAnswer, EngineError> {
         let provider = self.provider(provider_name)?;
-        let event = match provider.parse_webhook(request, self.clock.now()) {
+        let event = match provider.parse_event(request, self.clock.now()) {
             Ok(event) => event,
             Err(err) => return Ok(CallFlowAnswer::Rejected(err)),
         };
@@ -98,7 +98,7 @@ where
         }
         Ok(match provider.call_flow_answer(&flow) {
             Some((content_type, body)) => CallFlowAnswer::Answer(content_type, body),
-            None => CallFlowAnswer::Rejected(WebhookError::Malformed(
+            None => CallFlowAnswer::Rejected(ProviderEventError::Malformed(
                 "this provider has no call flow".into(),
             )),
         })

@@ -38,7 +38,7 @@ use crate::messages::DialMessage;
 use crate::outcome::hour_of;
 use crate::{Engine, EngineError, LoadedCampaign, std_duration};
 
-/// The agent report API's path (served with the provider webhooks).
+/// The agent report API's path (served with the provider events).
 pub const REPORT_PATH: &str = "/v1/call-reports";
 
 /// What became of a queued lead.
@@ -506,7 +506,7 @@ where
             }
         }
         let handling = &loaded.config.call_handling;
-        let base = &self.settings.webhook_base_url;
+        let base = &self.settings.provider_base_url;
         let provider = &message.call.provider;
         CallRequest {
             reference: reference.clone(),

@@ -20,10 +20,10 @@
 pub mod call_flow;
 mod contact_caps;
 pub mod dial;
-pub mod events;
 pub mod messages;
 mod moves;
 mod outcome;
+pub mod provider_events;
 pub mod reports;
 pub mod tick;
 mod ttl_cache;
@@ -52,7 +52,7 @@ pub const LOCAL_CALL_TOKEN_KEY: &str = "local-call-token-key-not-for-deployments
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Base of callback URLs: `{base}/v1/call-events/{provider}/{tenant}/{campaign}/{lead}/{attempt}`.
-    pub webhook_base_url: String,
+    pub provider_base_url: String,
     /// How long a lease outlives the lead's planned start before it lapses.
     pub lease_grace: chrono::Duration,
     /// Overdue calls reconciled per tick.
@@ -96,10 +96,10 @@ impl Settings {
         (account_cps.saturating_mul(self.tenant_cps_share_percent) / 100).max(1)
     }
 
-    /// Defaults with a webhook base URL.
-    pub fn new(webhook_base_url: impl Into<String>) -> Self {
+    /// Defaults with the provider routes' public base URL.
+    pub fn new(provider_base_url: impl Into<String>) -> Self {
         Self {
-            webhook_base_url: webhook_base_url.into().trim_end_matches('/').to_owned(),
+            provider_base_url: provider_base_url.into().trim_end_matches('/').to_owned(),
             lease_grace: chrono::Duration::minutes(2),
             reconcile_batch: 100,
             drain_batch: 500,
@@ -200,9 +200,9 @@ impl<S> Engine<S> {
         }
     }
 
-    /// With the public base URL of the webhook routes (callback URLs are built on it).
-    pub fn with_webhook_base_url(mut self, url: &str) -> Self {
-        self.settings.webhook_base_url = url.trim_end_matches('/').to_owned();
+    /// With the public base URL of the provider routes (callback URLs are built on it).
+    pub fn with_provider_base_url(mut self, url: &str) -> Self {
+        self.settings.provider_base_url = url.trim_end_matches('/').to_owned();
         self
     }
 
@@ -242,7 +242,7 @@ impl<S> Engine<S> {
 }
 
 /// A handler failure: the event should be retried (the message stays on the queue, the
-/// webhook answers 5xx so the provider retries, the next tick runs again).
+/// provider event answers 5xx so the provider retries, the next tick runs again).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The store failed.
@@ -303,7 +303,7 @@ impl Throttle {
     }
 }
 
-/// Campaign configurations cached per (campaign, config version): a dialer or webhook in a
+/// Campaign configurations cached per (campaign, config version): a dialer or a provider event in a
 /// warm Lambda container does not read the campaign for every lead.
 #[derive(Default)]
 struct CampaignCache(Mutex<HashMap<CampaignRef, (chrono::DateTime<chrono::Utc>, LoadedCampaign)>>);

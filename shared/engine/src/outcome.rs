@@ -1,4 +1,4 @@
-//! Applying a call's outcome to its lead: shared by webhooks and by the tick's reconciliation
+//! Applying a call's outcome to its lead: shared by provider events and by the tick's reconciliation
 //! of calls whose report never came.
 
 use chrono::{DateTime, DurationRound, Utc};
@@ -77,7 +77,7 @@ where
     /// conditional on the lead still being on that call at the version read, and moves the
     /// counters, releases the concurrency slot, and (for an opt-out) puts the number on the
     /// tenant's Do-Not-Call list, all in one transaction.
-    /// `from_provider` names the provider whose webhook brought the report (`None` when the
+    /// `from_provider` names the provider whose event brought the report (`None` when the
     /// engine looked the call up itself): another provider's report is not this call's.
     pub(crate) async fn apply_outcome(
         &self,
@@ -256,7 +256,7 @@ where
 }
 
 /// Whether a report is about the attempt's own call: a report through another provider's
-/// webhook never is; once the attempt knows its provider call
+/// event never is; once the attempt knows its provider call
 /// id, a report naming another id (a signed report re-posted to this lead's URL, a stale
 /// call's) is not this call's, whatever its URL says. Before the id is known (the creation
 /// answer is still on its way, or was lost) the report is taken and its id recorded.

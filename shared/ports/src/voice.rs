@@ -1,5 +1,6 @@
-//! The voice provider port: place a call, verify and parse a webhook, look up a call. Every
-//! adapter gets our call reference into the callback URL, signed by the provider, so a webhook
+//! The voice provider port: place a call, verify and parse a provider event (the provider's
+//! callback to us: a call's status, a machine verdict, the agent's stream), look up a call.
+//! Every adapter gets our call reference into the callback URL, signed by the provider, so an event
 //! names the lead and attempt it is about.
 
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ pub struct CallReference {
 }
 
 impl CallReference {
-    /// The path segments after the webhook prefix: `{tenant}/{campaign}/{lead}/{attempt}`.
+    /// The path segments after the provider events' prefix: `{tenant}/{campaign}/{lead}/{attempt}`.
     pub fn path(&self) -> String {
         format!(
             "{}/{}/{}/{}",
@@ -139,9 +140,9 @@ pub enum PlaceCallError {
     },
 }
 
-/// An incoming webhook, as the HTTP layer received it.
+/// An incoming provider event (a provider's signed callback), as the HTTP layer received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookRequest {
+pub struct ProviderRequest {
     /// The full URL the provider called (signatures cover it).
     pub url: String,
     /// Headers, names lowercased.
@@ -150,25 +151,25 @@ pub struct WebhookRequest {
     pub body: Vec<u8>,
 }
 
-impl WebhookRequest {
+impl ProviderRequest {
     /// A header by (lowercase) name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
 }
 
-/// Why a webhook is not accepted.
+/// Why a provider event is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WebhookError {
+pub enum ProviderEventError {
     /// No signature, a wrong one, or a replay.
-    #[error("the webhook signature is missing, invalid or expired")]
+    #[error("the provider event's signature is missing, invalid or expired")]
     BadSignature,
     /// Signed but not understood.
-    #[error("the webhook body is malformed: {0}")]
+    #[error("the provider event's body is malformed: {0}")]
     Malformed(String),
 }
 
-/// What a webhook says.
+/// What a provider event says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEventKind {
     /// Progress (initiated, ringing, answered): nothing to apply.
@@ -188,7 +189,7 @@ pub enum CallEventKind {
     },
 }
 
-/// A parsed, verified webhook.
+/// A parsed, verified provider event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallEvent {
     /// The provider's call id.
@@ -256,12 +257,12 @@ pub trait VoiceProvider: Send + Sync {
     /// Places a call.
     async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError>;
 
-    /// Verifies a webhook's signature and parses it.
-    fn parse_webhook(
+    /// Verifies a provider event's signature and parses it.
+    fn parse_event(
         &self,
-        request: &WebhookRequest,
+        request: &ProviderRequest,
         now: DateTime<Utc>,
-    ) -> Result<CallEvent, WebhookError>;
+    ) -> Result<CallEvent, ProviderEventError>;
 
     /// Looks a call up, by the provider's id when known, else by our reference and number.
     async fn lookup_call(

@@ -178,7 +178,7 @@ pub struct RunStats {
     /// Dial messages handled (every copy counts).
     pub dial_deliveries: u64,
     /// Webhook deliveries handled.
-    pub webhook_deliveries: u64,
+    pub provider_event_deliveries: u64,
     /// Twilio call-flow requests (the redirect after the agent's stream), and the transfers
     /// they answered.
     pub call_flows: u64,
@@ -249,7 +249,7 @@ struct Pending {
 }
 
 /// A webhook waiting for (re)delivery.
-struct PendingWebhook {
+struct PendingEvent {
     at: DateTime<Utc>,
     url: String,
     body: Vec<u8>,
@@ -288,13 +288,13 @@ pub struct World {
     queue_url: String,
     schedules: Arc<RecordingSchedules>,
     pending: Vec<Pending>,
-    webhooks: Vec<PendingWebhook>,
+    provider_events: Vec<PendingEvent>,
     /// The webhook queue, when the world records webhook events.
     webhook_queue_url: Option<String>,
 }
 
 /// The simulator's webhook secret in tests.
-pub const WEBHOOK_SECRET: &str = "simulator-test-secret";
+pub const EVENT_SECRET: &str = "simulator-test-secret";
 
 impl World {
     /// Provisions resources and creates the tenant, agent, campaign (Active) and leads.
@@ -314,7 +314,7 @@ impl World {
         let sqs = aws_sdk_sqs::Client::from_conf(sqs_config);
         let queue_url = env.resources.name("DialQueue")?.to_owned();
         let clock = ManualClock::at(settings.start);
-        let mut sim_config = SimulatorConfig::new(settings.seed, WEBHOOK_SECRET);
+        let mut sim_config = SimulatorConfig::new(settings.seed, EVENT_SECRET);
         sim_config.faults = settings.faults.clone();
         sim_config.outcomes = settings.outcomes.clone();
         sim_config.outages = settings.outages.clone();
@@ -370,7 +370,7 @@ impl World {
             queue_url,
             schedules,
             pending: Vec::new(),
-            webhooks: Vec::new(),
+            provider_events: Vec::new(),
             webhook_queue_url,
         })
     }

@@ -1,4 +1,4 @@
-//! Running a built world on its virtual clock: ticks, dial deliveries, webhooks.
+//! Running a built world on its virtual clock: ticks, dial deliveries, provider events.
 
 use ports::Clock;
 use ports::store::DueBatch;
@@ -13,7 +13,7 @@ use engine::dial::DialOutcome;
 use engine::messages::DialMessage;
 use futures::StreamExt;
 
-use super::{Pending, PendingWebhook, PhaseRequests, RunStats, World, reference_from_url};
+use super::{Pending, PendingEvent, PhaseRequests, RunStats, World, reference_from_url};
 
 impl World {
     /// Runs the campaign until it drains (its schedule is deleted) or the time limit.
@@ -62,8 +62,8 @@ impl World {
             }
             self.deliver_dials(&mut stats).await?;
             let before = PhaseRequests::of(&self.requests);
-            let reports = self.deliver_webhooks(&mut stats).await?;
-            self.count_phase(&mut stats, "webhook", before);
+            let reports = self.deliver_provider_events(&mut stats).await?;
+            self.count_phase(&mut stats, "event", before);
             let before = PhaseRequests::of(&self.requests);
             for report in reports {
                 self.deliver_report(report, &mut stats).await?;
@@ -157,7 +157,7 @@ impl World {
         Ok(())
     }
 
-    /// The next instant anything happens: a tick, a dial message, a webhook, a simulated
+    /// The next instant anything happens: a tick, a dial message, a provider event, a simulated
     /// call's event, a planned DNC addition. With nothing in motion, the idle minutes up to the
     /// next due lead are skipped (moving `next_tick` there): ticks in between would find
     /// nothing to do.
@@ -170,7 +170,7 @@ impl World {
         if let Some(p) = self.pending.iter().map(|p| p.at).min() {
             next = next.min(p);
         }
-        if let Some(w) = self.webhooks.iter().map(|w| w.at).min() {
+        if let Some(w) = self.provider_events.iter().map(|w| w.at).min() {
             next = next.min(w);
         }
         if let Some(at) = self.simulator.next_delivery() {
@@ -183,7 +183,7 @@ impl World {
         // would find nothing to do).
         let idle = next == *next_tick
             && self.pending.is_empty()
-            && self.webhooks.is_empty()
+            && self.provider_events.is_empty()
             && self.simulator.next_delivery().is_none();
         if idle && let Some(due) = self.next_due().await? {
             let due_minute = due.duration_trunc(Duration::minutes(1)).unwrap_or(due);
@@ -312,19 +312,19 @@ impl World {
         Ok(())
     }
 
-    /// Delivers the network's webhooks due now (and retries of failed deliveries); answers the
+    /// Delivers the network's provider events due now (and retries of failed deliveries); answers the
     /// agent reports due now, for the caller to deliver (counted as their own phase).
-    async fn deliver_webhooks(
+    async fn deliver_provider_events(
         &mut self,
         stats: &mut RunStats,
-    ) -> anyhow::Result<Vec<PendingWebhook>> {
+    ) -> anyhow::Result<Vec<PendingEvent>> {
         let mut reports = Vec::new();
         let now = self.clock.now();
-        let mut batch: Vec<PendingWebhook> = self
+        let mut batch: Vec<PendingEvent> = self
             .simulator
             .take_due(now)
             .into_iter()
-            .map(|w| PendingWebhook {
+            .map(|w| PendingEvent {
                 at: now,
                 bearer: w
                     .header("authorization")
@@ -335,42 +335,42 @@ impl World {
                 tries: 0,
             })
             .collect();
-        let (due, later): (Vec<PendingWebhook>, Vec<PendingWebhook>) =
-            std::mem::take(&mut self.webhooks)
+        let (due, later): (Vec<PendingEvent>, Vec<PendingEvent>) =
+            std::mem::take(&mut self.provider_events)
                 .into_iter()
                 .partition(|w| w.at <= now);
-        self.webhooks = later;
+        self.provider_events = later;
         batch.extend(due);
         for pending in batch {
             if pending.bearer.is_some() {
                 reports.push(pending);
                 continue;
             }
-            let PendingWebhook {
+            let PendingEvent {
                 url, body, tries, ..
             } = pending;
-            stats.webhook_deliveries += 1;
+            stats.provider_event_deliveries += 1;
             let kind = self.settings.provider;
             if self.handled_by_the_provider(&url, &body, stats).await? {
                 continue;
             }
             let request = match kind {
                 ProviderKind::Simulator => self.simulator.signed(url.clone(), body.clone(), now),
-                kind => crate::fake_providers::rewrite_webhook(kind, &url, &body, now)
-                    .ok_or_else(|| anyhow::anyhow!("cannot rewrite the webhook for {url}"))?,
+                kind => crate::fake_providers::rewrite_event(kind, &url, &body, now)
+                    .ok_or_else(|| anyhow::anyhow!("cannot rewrite the event for {url}"))?,
             };
             let reference = reference_from_url(&url)
                 .ok_or_else(|| anyhow::anyhow!("bad callback URL {url}"))?;
             match self
                 .engine
-                .handle_webhook(kind.name(), &reference, &request)
+                .handle_provider_event(kind.name(), &reference, &request)
                 .await
             {
                 Ok(_) => {}
                 // A 5xx: the provider retries a couple of times, then gives up (the tick's
                 // reconciliation settles the call).
                 Err(engine::EngineError::Crash(_)) if tries < 2 => {
-                    self.webhooks.push(PendingWebhook {
+                    self.provider_events.push(PendingEvent {
                         at: now + Duration::seconds(30),
                         url,
                         body,
@@ -385,7 +385,7 @@ impl World {
         Ok(reports)
     }
 
-    /// Network events the provider itself handles rather than posting them as a webhook:
+    /// Network events the provider itself handles rather than posting them as an event:
     /// the agent platform acts on machines and transfers by itself and reports no stream;
     /// Twilio asks its call flow when the agent's stream ends. True when handled here.
     async fn handled_by_the_provider(
@@ -421,7 +421,7 @@ impl World {
     ) -> anyhow::Result<()> {
         let url = callback_url.replace("/v1/call-events/", "/v1/call-flow/");
         let now = self.clock.now();
-        let request = crate::fake_providers::rewrite_webhook(ProviderKind::Twilio, &url, body, now)
+        let request = crate::fake_providers::rewrite_event(ProviderKind::Twilio, &url, body, now)
             .ok_or_else(|| anyhow::anyhow!("cannot sign the call flow for {url}"))?;
         let reference = reference_from_url(callback_url)
             .ok_or_else(|| anyhow::anyhow!("bad callback URL {callback_url}"))?;
@@ -443,7 +443,7 @@ impl World {
     /// report (a crash answers 5xx) a few times.
     async fn deliver_report(
         &mut self,
-        pending: PendingWebhook,
+        pending: PendingEvent,
         stats: &mut RunStats,
     ) -> anyhow::Result<()> {
         stats.agent_reports += 1;
@@ -455,7 +455,7 @@ impl World {
             }
             Ok(other) => anyhow::bail!("an agent report was refused: {other:?}"),
             Err(engine::EngineError::Crash(_)) if pending.tries < 4 => {
-                self.webhooks.push(PendingWebhook {
+                self.provider_events.push(PendingEvent {
                     at: self.clock.now() + Duration::seconds(5),
                     tries: pending.tries + 1,
                     ..pending

@@ -7,9 +7,9 @@
 //!   opt-outs, callbacks, transfer requests, disposition and results go there, with the
 //!   per-call token). Answer `201 {"call_id": "..."}`.
 //! - **Signatures**: header `x-agent-signature: t={unix seconds},v1={hex HMAC-SHA256(secret,
-//!   "{t}.{METHOD}.{full URL}.{body}")}` on our requests and on the platform's webhooks. The URL
+//!   "{t}.{METHOD}.{full URL}.{body}")}` on our requests and on the platform's events. The URL
 //!   is what names tenant, campaign, lead and attempt, so a signed body re-posted to another
-//!   lead's URL does not verify; a webhook older than five minutes (or from the future) is
+//!   lead's URL does not verify; an event older than five minutes (or from the future) is
 //!   refused as a replay.
 //! - **Events**: `{"call_id", "status", "duration_seconds", "disposition", "callback_at"}` —
 //!   `status` is `initiated` / `ringing` / `answered` while the call runs and `completed` /
@@ -33,12 +33,12 @@ use subtle::ConstantTimeEq;
 
 use super::{
     CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
-    PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
+    PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, VoiceProvider,
 };
 
 /// The signature header (both directions).
 pub const SIGNATURE_HEADER: &str = "x-agent-signature";
-/// Webhooks older than this are replays.
+/// Events older than this are replays.
 pub const REPLAY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 
 /// The platform's address and secrets.
@@ -100,7 +100,7 @@ pub fn verify(
     header: &str,
     signed: Signed<'_>,
     now: DateTime<Utc>,
-) -> Result<(), WebhookError> {
+) -> Result<(), ProviderEventError> {
     let mut t = None;
     let mut v1 = None;
     for part in header.split(',') {
@@ -111,11 +111,11 @@ pub fn verify(
         }
     }
     let (Some(t), Some(v1)) = (t, v1) else {
-        return Err(WebhookError::BadSignature);
+        return Err(ProviderEventError::BadSignature);
     };
     let age = now.timestamp() - t;
     if age > REPLAY_WINDOW.num_seconds() || age < -60 {
-        return Err(WebhookError::BadSignature);
+        return Err(ProviderEventError::BadSignature);
     }
     let expected = signature(secret, t, signed);
     let expected_v1 = expected
@@ -125,7 +125,7 @@ pub fn verify(
     if bool::from(expected_v1.as_bytes().ct_eq(v1.as_bytes())) {
         Ok(())
     } else {
-        Err(WebhookError::BadSignature)
+        Err(ProviderEventError::BadSignature)
     }
 }
 
@@ -159,7 +159,7 @@ pub fn create_call_body(request: &CallRequest) -> Value {
     })
 }
 
-/// A call as the platform reports it (webhook body and lookup answer).
+/// A call as the platform reports it (event body and lookup answer).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentCall {
     /// The platform's id.
@@ -359,14 +359,14 @@ impl VoiceProvider for HttpAgent {
         }
     }
 
-    fn parse_webhook(
+    fn parse_event(
         &self,
-        request: &WebhookRequest,
+        request: &ProviderRequest,
         now: DateTime<Utc>,
-    ) -> Result<CallEvent, WebhookError> {
+    ) -> Result<CallEvent, ProviderEventError> {
         let header = request
             .header(SIGNATURE_HEADER)
-            .ok_or(WebhookError::BadSignature)?;
+            .ok_or(ProviderEventError::BadSignature)?;
         let signed = Signed {
             method: "POST",
             url: &request.url,
@@ -374,7 +374,7 @@ impl VoiceProvider for HttpAgent {
         };
         verify(&self.config.signing_secret, header, signed, now)?;
         let call: AgentCall = serde_json::from_slice(&request.body)
-            .map_err(|e| WebhookError::Malformed(e.to_string()))?;
+            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
         let kind = match report_of(&call) {
             Some(report) => CallEventKind::Ended {
                 details: details_of(&call),

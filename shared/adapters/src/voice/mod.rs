@@ -1,8 +1,8 @@
-//! The voice provider port: place a call, verify and parse a webhook, look up a call.
+//! The voice provider port: place a call, verify and parse a provider event, look up a call.
 //!
 //! Adapters: the [`simulator`] (local runs and load tests), and (see their modules) Twilio and a
 //! generic HTTP agent platform. Every adapter gets our call reference into the callback URL,
-//! signed by the provider, so a webhook names the lead and attempt it is about.
+//! signed by the provider, so an event names the lead and attempt it is about.
 
 pub mod http_agent;
 pub mod simulator;
@@ -10,7 +10,7 @@ pub mod twilio;
 
 use std::time::Duration;
 
-/// Longest public base URL of the provider routes (`WEBHOOK_BASE_URL`): every callback URL a
+/// Longest public base URL of the provider routes (`PROVIDER_BASE_URL`): every callback URL a
 /// provider is handed starts with it, and Twilio's TwiML budget is counted with it at this
 /// bound. The functions refuse a longer one at start.
 pub const MAX_PUBLIC_BASE_URL: usize = 120;

@@ -2,9 +2,9 @@
 //!
 //! It answers `place_call` like a provider, decides each call's fate from a seeded random mix
 //! (answered with a duration, no answer, busy, voicemail, failure, opt-out, callback request),
-//! and later delivers signed webhooks to the call's callback URL, exactly as a real provider
+//! and later delivers signed provider events to the call's callback URL, exactly as a real provider
 //! would, after (virtual) delays. It can inject faults: duplicated, lost, late and
-//! out-of-order webhooks, and 429 / 503 / timeouts on call creation (a timeout may or may not
+//! out-of-order events, and 429 / 503 / timeouts on call creation (a timeout may or may not
 //! have created the call). It records every call it was asked to place, so tests can check
 //! the promises from the network's side: calls per (lead, attempt), concurrency, rates.
 
@@ -27,7 +27,7 @@ use sha2::Sha256;
 
 use super::{
     CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
-    PlacedCall, ProviderAccount, VoiceProvider, WebhookError, WebhookRequest,
+    PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, VoiceProvider,
 };
 use ports::Clock;
 
@@ -56,7 +56,7 @@ pub struct SimulatedCall {
     pub details: AttemptDetails,
 }
 
-/// The JSON body of a simulator webhook.
+/// The JSON body of a simulator event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatorEvent {
     pub call_id: String,
@@ -188,13 +188,13 @@ impl Simulator {
         self.lock().create_requests
     }
 
-    /// When the next webhook is due, if any.
+    /// When the next event is due, if any.
     pub fn next_delivery(&self) -> Option<DateTime<Utc>> {
         self.lock().outbox.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// Takes the webhooks due at `now`, signed now, in delivery order.
-    pub fn take_due(&self, now: DateTime<Utc>) -> Vec<WebhookRequest> {
+    /// Takes the events due at `now`, signed now, in delivery order.
+    pub fn take_due(&self, now: DateTime<Utc>) -> Vec<ProviderRequest> {
         let mut state = self.lock();
         let mut out = Vec::new();
         while let Some(Reverse((at, seq))) = state.outbox.peek().copied() {
@@ -212,18 +212,18 @@ impl Simulator {
         out
     }
 
-    /// A signed webhook, as the network would send it at `now` (also used by tests to forge
+    /// A signed event, as the network would send it at `now` (also used by tests to forge
     /// and tamper with deliveries).
-    pub fn signed(&self, url: String, body: Vec<u8>, now: DateTime<Utc>) -> WebhookRequest {
+    pub fn signed(&self, url: String, body: Vec<u8>, now: DateTime<Utc>) -> ProviderRequest {
         let timestamp = now.timestamp();
-        let signature = sign(&self.config.webhook_secret, timestamp, &url, &body);
+        let signature = sign(&self.config.event_secret, timestamp, &url, &body);
         let mut headers = BTreeMap::new();
         headers.insert("content-type".into(), "application/json".into());
         headers.insert(
             SIGNATURE_HEADER.into(),
             format!("t={timestamp},v1={signature}"),
         );
-        WebhookRequest { url, headers, body }
+        ProviderRequest { url, headers, body }
     }
 
     /// How a call placed now ends: its report, details, ring time and whole length.
@@ -350,14 +350,14 @@ impl Simulator {
             self.schedule(state, at, url, &event);
         }
         let delivery = ends_at + Duration::seconds(state.rng.random_range(1..5));
-        if !state.rng.random_bool(faults.lose_webhook) {
-            let at = if state.rng.random_bool(faults.late_webhook) {
+        if !state.rng.random_bool(faults.lose_event) {
+            let at = if state.rng.random_bool(faults.late_event) {
                 delivery + Duration::minutes(state.rng.random_range(1..30))
             } else {
                 delivery
             };
             self.schedule(state, at, url, &ended);
-            if state.rng.random_bool(faults.duplicate_webhook) {
+            if state.rng.random_bool(faults.duplicate_event) {
                 let again = at + Duration::seconds(state.rng.random_range(0..120));
                 self.schedule(state, again, url, &ended);
             }
@@ -421,14 +421,14 @@ impl VoiceProvider for Simulator {
         })
     }
 
-    fn parse_webhook(
+    fn parse_event(
         &self,
-        request: &WebhookRequest,
+        request: &ProviderRequest,
         now: DateTime<Utc>,
-    ) -> Result<CallEvent, WebhookError> {
+    ) -> Result<CallEvent, ProviderEventError> {
         let header = request
             .header(SIGNATURE_HEADER)
-            .ok_or(WebhookError::BadSignature)?;
+            .ok_or(ProviderEventError::BadSignature)?;
         let mut timestamp = None;
         let mut signature = None;
         for part in header.split(',') {
@@ -438,22 +438,25 @@ impl VoiceProvider for Simulator {
                 _ => {}
             }
         }
-        let (timestamp, signature) = timestamp.zip(signature).ok_or(WebhookError::BadSignature)?;
-        let sent = DateTime::from_timestamp(timestamp, 0).ok_or(WebhookError::BadSignature)?;
+        let (timestamp, signature) = timestamp
+            .zip(signature)
+            .ok_or(ProviderEventError::BadSignature)?;
+        let sent =
+            DateTime::from_timestamp(timestamp, 0).ok_or(ProviderEventError::BadSignature)?;
         if (now - sent).abs() > REPLAY_WINDOW {
-            return Err(WebhookError::BadSignature);
+            return Err(ProviderEventError::BadSignature);
         }
-        let mut mac = HmacSha256::new_from_slice(self.config.webhook_secret.as_bytes())
-            .map_err(|_| WebhookError::BadSignature)?;
+        let mut mac = HmacSha256::new_from_slice(self.config.event_secret.as_bytes())
+            .map_err(|_| ProviderEventError::BadSignature)?;
         mac.update(timestamp.to_string().as_bytes());
         mac.update(b".");
         mac.update(request.url.as_bytes());
         mac.update(b".");
         mac.update(&request.body);
         mac.verify_slice(&signature)
-            .map_err(|_| WebhookError::BadSignature)?;
+            .map_err(|_| ProviderEventError::BadSignature)?;
         let event: SimulatorEvent = serde_json::from_slice(&request.body)
-            .map_err(|e| WebhookError::Malformed(e.to_string()))?;
+            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
         let kind = match (event.event.as_str(), event.outcome) {
             ("ended", Some(outcome)) => CallEventKind::Ended {
                 report: AttemptReport {
@@ -469,7 +472,7 @@ impl VoiceProvider for Simulator {
                 },
             },
             ("ended", None) => {
-                return Err(WebhookError::Malformed(
+                return Err(ProviderEventError::Malformed(
                     "an ended event needs an outcome".into(),
                 ));
             }

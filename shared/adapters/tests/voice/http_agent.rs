@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig, Signed, signature, verify};
 use adapters::voice::{
-    CallEventKind, CallLookup, PlaceCallError, VoiceProvider, WebhookError, WebhookRequest,
+    CallEventKind, CallLookup, PlaceCallError, ProviderEventError, ProviderRequest, VoiceProvider,
 };
 use chrono::{DateTime, Utc};
 use domain::config::{Voicemail, VoicemailAction};
@@ -145,7 +145,7 @@ async fn refusals_map_to_backoff_unavailable_uncertain_or_permanent() {
 
 const HOOK_URL: &str = "https://hooks.example.com/v1/call-events/http/acme/c1/lead7/2";
 
-fn hook(body: &Value, signed_at: Option<DateTime<Utc>>, secret: &str) -> WebhookRequest {
+fn hook(body: &Value, signed_at: Option<DateTime<Utc>>, secret: &str) -> ProviderRequest {
     let body = serde_json::to_vec(body).unwrap();
     let mut headers = std::collections::BTreeMap::new();
     if let Some(at) = signed_at {
@@ -154,7 +154,7 @@ fn hook(body: &Value, signed_at: Option<DateTime<Utc>>, secret: &str) -> Webhook
             signature(secret, at.timestamp(), posted(HOOK_URL, &body)),
         );
     }
-    WebhookRequest {
+    ProviderRequest {
         url: HOOK_URL.into(),
         headers,
         body,
@@ -174,7 +174,7 @@ fn webhooks_need_a_fresh_signature_by_the_shared_secret() {
     let a = agent("http://127.0.0.1:1");
     let ended = json!({"call_id": "ag-1", "status": "completed", "duration_seconds": 75, "disposition": "interested"});
     let event = a
-        .parse_webhook(&hook(&ended, Some(now()), "s3cr3t"), now())
+        .parse_event(&hook(&ended, Some(now()), "s3cr3t"), now())
         .unwrap();
     assert!(
         matches!(event.kind, CallEventKind::Ended { ref report, ref details }
@@ -187,28 +187,28 @@ fn webhooks_need_a_fresh_signature_by_the_shared_secret() {
     )
     .unwrap();
     assert_eq!(
-        a.parse_webhook(&tampered, now()).unwrap_err(),
-        WebhookError::BadSignature
+        a.parse_event(&tampered, now()).unwrap_err(),
+        ProviderEventError::BadSignature
     );
     assert_eq!(
-        a.parse_webhook(&hook(&ended, Some(now()), "wrong"), now())
+        a.parse_event(&hook(&ended, Some(now()), "wrong"), now())
             .unwrap_err(),
-        WebhookError::BadSignature
+        ProviderEventError::BadSignature
     );
     assert_eq!(
-        a.parse_webhook(&hook(&ended, None, "s3cr3t"), now())
+        a.parse_event(&hook(&ended, None, "s3cr3t"), now())
             .unwrap_err(),
-        WebhookError::BadSignature
+        ProviderEventError::BadSignature
     );
     let replayed = hook(&ended, Some(now() - chrono::Duration::minutes(6)), "s3cr3t");
     assert_eq!(
-        a.parse_webhook(&replayed, now()).unwrap_err(),
-        WebhookError::BadSignature,
+        a.parse_event(&replayed, now()).unwrap_err(),
+        ProviderEventError::BadSignature,
         "older than 5 minutes"
     );
     let recent = hook(&ended, Some(now() - chrono::Duration::minutes(4)), "s3cr3t");
-    assert!(a.parse_webhook(&recent, now()).is_ok());
-    let garbage = WebhookRequest {
+    assert!(a.parse_event(&recent, now()).is_ok());
+    let garbage = ProviderRequest {
         body: b"{not json".to_vec(),
         ..hook(&ended, Some(now()), "s3cr3t")
     };
@@ -218,8 +218,8 @@ fn webhooks_need_a_fresh_signature_by_the_shared_secret() {
         signature("s3cr3t", now().timestamp(), posted(HOOK_URL, b"{not json")),
     );
     assert!(matches!(
-        a.parse_webhook(&garbage, now()).unwrap_err(),
-        WebhookError::Malformed(_)
+        a.parse_event(&garbage, now()).unwrap_err(),
+        ProviderEventError::Malformed(_)
     ));
 }
 
@@ -266,7 +266,7 @@ fn statuses_and_dispositions_map_to_outcomes() {
     for (mut body, expected) in cases {
         body["call_id"] = json!("ag-1");
         let event = a
-            .parse_webhook(&hook(&body, Some(now()), "s3cr3t"), now())
+            .parse_event(&hook(&body, Some(now()), "s3cr3t"), now())
             .unwrap();
         match (event.kind, expected) {
             (CallEventKind::Ended { report, .. }, Some(outcome)) => {
@@ -333,20 +333,20 @@ fn a_signed_report_replayed_to_another_leads_url_is_refused() {
     let opted_out = json!({"call_id": "ag-1", "status": "completed", "duration_seconds": 30,
         "disposition": "opted_out"});
     let genuine = hook(&opted_out, Some(now()), "s3cr3t");
-    assert!(a.parse_webhook(&genuine, now()).is_ok());
+    assert!(a.parse_event(&genuine, now()).is_ok());
     // The same signed body and header, posted to another lead's (or attempt's) URL.
     for url in [
         "https://hooks.example.com/v1/call-events/http/acme/c1/stranger/2",
         "https://hooks.example.com/v1/call-events/http/acme/c1/lead7/3",
         "https://hooks.example.com/v1/call-events/http/other/c1/lead7/2",
     ] {
-        let replayed = WebhookRequest {
+        let replayed = ProviderRequest {
             url: url.into(),
             ..genuine.clone()
         };
         assert_eq!(
-            a.parse_webhook(&replayed, now()).unwrap_err(),
-            WebhookError::BadSignature,
+            a.parse_event(&replayed, now()).unwrap_err(),
+            ProviderEventError::BadSignature,
             "{url}"
         );
     }

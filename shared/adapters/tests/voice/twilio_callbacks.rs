@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use adapters::voice::twilio::{Twilio, TwilioConfig, outcome_of, signature};
-use adapters::voice::{CallEventKind, VoiceProvider, WebhookError, WebhookRequest};
+use adapters::voice::{CallEventKind, ProviderEventError, ProviderRequest, VoiceProvider};
 use chrono::Utc;
 use domain::retry::Outcome;
 
@@ -38,7 +38,7 @@ fn the_signature_matches_twilios_published_example() {
 
 const HOOK: &str = "https://hooks.example.com/v1/call-events/twilio/acme/c1/lead7/2";
 
-fn webhook(token: &str, fields: &[(&str, &str)], sign_with: Option<&str>) -> WebhookRequest {
+fn webhook(token: &str, fields: &[(&str, &str)], sign_with: Option<&str>) -> ProviderRequest {
     webhook_at(HOOK, HOOK, fields, sign_with.map(|key| (token, key)))
 }
 
@@ -49,7 +49,7 @@ fn webhook_at(
     signed_url: &str,
     fields: &[(&str, &str)],
     sign: Option<(&str, &str)>,
-) -> WebhookRequest {
+) -> ProviderRequest {
     let pairs: Vec<(String, String)> = fields
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -68,7 +68,7 @@ fn webhook_at(
             signature(key, signed_url, &pairs),
         );
     }
-    WebhookRequest {
+    ProviderRequest {
         url: url.to_owned(),
         headers,
         body: body.into_bytes(),
@@ -92,7 +92,7 @@ async fn webhooks_with_valid_signatures_are_accepted_and_others_refused() {
         ("AccountSid", "AC123"),
     ];
     let valid = webhook("tok3n", &fields, Some("tok3n"));
-    let event = t.parse_webhook(&valid, Utc::now()).unwrap();
+    let event = t.parse_event(&valid, Utc::now()).unwrap();
     assert_eq!(event.provider_call_id, "CA9");
     assert!(
         matches!(event.kind, CallEventKind::Ended { ref report, ref details } if report.outcome == Outcome::Completed && details.duration_seconds == 42)
@@ -104,34 +104,34 @@ async fn webhooks_with_valid_signatures_are_accepted_and_others_refused() {
         .replace("42", "4200")
         .into_bytes();
     assert_eq!(
-        t.parse_webhook(&tampered, Utc::now()).unwrap_err(),
-        WebhookError::BadSignature
+        t.parse_event(&tampered, Utc::now()).unwrap_err(),
+        ProviderEventError::BadSignature
     );
 
     let wrong_key = webhook("tok3n", &fields, Some("another-token"));
     assert_eq!(
-        t.parse_webhook(&wrong_key, Utc::now()).unwrap_err(),
-        WebhookError::BadSignature
+        t.parse_event(&wrong_key, Utc::now()).unwrap_err(),
+        ProviderEventError::BadSignature
     );
 
     let missing = webhook("tok3n", &fields, None);
     assert_eq!(
-        t.parse_webhook(&missing, Utc::now()).unwrap_err(),
-        WebhookError::BadSignature
+        t.parse_event(&missing, Utc::now()).unwrap_err(),
+        ProviderEventError::BadSignature
     );
 
     let mut other_url = valid.clone();
     other_url.url = HOOK.replace("lead7", "lead8");
     assert_eq!(
-        t.parse_webhook(&other_url, Utc::now()).unwrap_err(),
-        WebhookError::BadSignature,
+        t.parse_event(&other_url, Utc::now()).unwrap_err(),
+        ProviderEventError::BadSignature,
         "the URL (our reference) is signed"
     );
 
     // Twilio's signature has no timestamp: a replayed webhook verifies, and is harmless
     // because an outcome applies once (conditional on the lead calling in that attempt).
     assert!(
-        t.parse_webhook(&valid, Utc::now() + chrono::Duration::days(1))
+        t.parse_event(&valid, Utc::now() + chrono::Duration::days(1))
             .is_ok()
     );
 }
@@ -146,7 +146,7 @@ async fn progress_callbacks_are_progress_and_machine_detection_is_a_verdict() {
             Some("tok3n"),
         );
         assert_eq!(
-            t.parse_webhook(&hook, Utc::now()).unwrap().kind,
+            t.parse_event(&hook, Utc::now()).unwrap().kind,
             CallEventKind::Progress(status.into())
         );
     }
@@ -158,15 +158,15 @@ async fn progress_callbacks_are_progress_and_machine_detection_is_a_verdict() {
     ];
     let amd = webhook_at(&amd_url, &amd_url, &verdict, Some(("tok3n", "tok3n")));
     assert_eq!(
-        t.parse_webhook(&amd, Utc::now()).unwrap().kind,
+        t.parse_event(&amd, Utc::now()).unwrap().kind,
         CallEventKind::MachineVerdict("machine_end_beep".into())
     );
     // The verdict is read from its own URL, never guessed from a missing field: the same body
     // on the status URL is malformed (no CallStatus).
     let misplaced = webhook_at(HOOK, HOOK, &verdict, Some(("tok3n", "tok3n")));
     assert!(matches!(
-        t.parse_webhook(&misplaced, Utc::now()),
-        Err(WebhookError::Malformed(_))
+        t.parse_event(&misplaced, Utc::now()),
+        Err(ProviderEventError::Malformed(_))
     ));
 }
 
@@ -177,7 +177,7 @@ async fn the_agents_stream_callback_says_whether_the_agent_came() {
     let url = format!("{HOOK}?event=stream");
     let event = |fields: &[(&str, &str)]| {
         let hook = webhook_at(&url, &url, fields, Some(("tok3n", "tok3n")));
-        t.parse_webhook(&hook, Utc::now()).map(|e| e.kind)
+        t.parse_event(&hook, Utc::now()).map(|e| e.kind)
     };
     let started = [
         ("CallSid", "CA9"),
@@ -206,7 +206,7 @@ async fn the_agents_stream_callback_says_whether_the_agent_came() {
     );
     assert!(matches!(
         event(&[("CallSid", "CA9")]),
-        Err(WebhookError::Malformed(_))
+        Err(ProviderEventError::Malformed(_))
     ));
 }
 
@@ -216,12 +216,12 @@ async fn a_callback_signed_over_the_url_with_its_connection_overrides_is_accepte
     let fields = [("CallSid", "CA9"), ("CallStatus", "busy")];
     let with_fragment = format!("{HOOK}#{OVERRIDES}");
     let hook = webhook_at(HOOK, &with_fragment, &fields, Some(("tok3n", "tok3n")));
-    assert!(t.parse_webhook(&hook, Utc::now()).is_ok());
+    assert!(t.parse_event(&hook, Utc::now()).is_ok());
     let other_fragment = format!("{HOOK}#rc=5");
     let hook = webhook_at(HOOK, &other_fragment, &fields, Some(("tok3n", "tok3n")));
     assert_eq!(
-        t.parse_webhook(&hook, Utc::now()).unwrap_err(),
-        WebhookError::BadSignature,
+        t.parse_event(&hook, Utc::now()).unwrap_err(),
+        ProviderEventError::BadSignature,
         "only this account's own overrides"
     );
 }
@@ -239,7 +239,7 @@ async fn a_failed_call_reads_its_sip_response_busy_unreachable_or_temporary() {
             ],
             Some("tok3n"),
         );
-        match t.parse_webhook(&hook, Utc::now()).unwrap().kind {
+        match t.parse_event(&hook, Utc::now()).unwrap().kind {
             CallEventKind::Ended { report, details } => (report, details.disposition),
             other => panic!("{other:?}"),
         }

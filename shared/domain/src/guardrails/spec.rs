@@ -11,7 +11,7 @@ pub const WINDOW_MINUTES: std::ops::RangeInclusive<u32> = 5..=240;
 /// Smallest and largest `min_sample`.
 pub const MIN_SAMPLE: std::ops::RangeInclusive<u32> = 5..=10_000;
 
-/// When the campaign pauses itself (see the README's "Guardrails"). Every share is judged over
+/// When the campaign pauses itself (see `docs/user-guide.md`, "Guardrails"). Every share is judged over
 /// the last `window_minutes`, once what it is out of reaches `min_sample`; a campaign paused by
 /// a guardrail says why in its progress (`pause_reason`), and resume clears it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The simulated AI agent: what it learns on a call it reports through the agent report API,
 //! with the call's token, as a real agent would — an opt-out the moment it is said, a callback
 //! request before the call ends, the disposition and result fields just after it (often after
-//! the network's end-of-call webhook, so late reports are exercised too). The network itself
+//! the network's end-of-call event, so late reports are exercised too). The network itself
 //! only sees a completed call.
 
 use chrono::{DateTime, Duration, Utc};
@@ -12,7 +12,7 @@ use domain::retry::{AttemptReport, Outcome};
 use rand::RngExt;
 
 use super::{Pending, Simulator, State};
-use crate::voice::{CallRequest, WebhookRequest};
+use crate::voice::{CallRequest, ProviderRequest};
 
 /// The outcome the network reports for a call's fate: opt-outs and callback requests are
 /// things said on a completed call.
@@ -100,11 +100,11 @@ pub(super) fn call_life_events(
 }
 
 /// A report as the agent sends it: JSON with the call's token as a bearer token.
-pub(super) fn report_request(url: String, body: Vec<u8>, token: &str) -> WebhookRequest {
+pub(super) fn report_request(url: String, body: Vec<u8>, token: &str) -> ProviderRequest {
     let mut headers = std::collections::BTreeMap::new();
     headers.insert("content-type".into(), "application/json".into());
     headers.insert("authorization".into(), format!("Bearer {token}"));
-    WebhookRequest { url, headers, body }
+    ProviderRequest { url, headers, body }
 }
 
 impl Simulator {
@@ -129,7 +129,7 @@ impl Simulator {
     }
 
     /// Schedules what the agent reports about a call placed at `placed` that ends at `ends_at`
-    /// with `fate`. A duplicated-webhook fault sends the final report twice.
+    /// with `fate`. A duplicated-event fault sends the final report twice.
     pub(super) fn schedule_reports(
         &self,
         state: &mut State,
@@ -174,7 +174,7 @@ impl Simulator {
             .insert("summary_words".into(), (talk.num_seconds() * 2).to_string());
         let after = ends_at + Duration::seconds(state.rng.random_range(0..6));
         self.schedule_report(state, after, request, &last);
-        if state.rng.random_bool(self.config.faults.duplicate_webhook) {
+        if state.rng.random_bool(self.config.faults.duplicate_event) {
             let again = after + Duration::seconds(state.rng.random_range(1..60));
             self.schedule_report(state, again, request, &last);
         }

@@ -40,13 +40,13 @@ impl Default for OutcomeMix {
 /// Fault probabilities (each 0..=1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FaultMix {
-    /// A final webhook is never delivered.
-    pub lose_webhook: f64,
-    /// A final webhook is delivered twice.
-    pub duplicate_webhook: f64,
-    /// A final webhook arrives 1-30 minutes late.
-    pub late_webhook: f64,
-    /// A progress webhook arrives after the final one.
+    /// A final event is never delivered.
+    pub lose_event: f64,
+    /// A final event is delivered twice.
+    pub duplicate_event: f64,
+    /// A final event arrives 1-30 minutes late.
+    pub late_event: f64,
+    /// A progress event arrives after the final one.
     pub out_of_order: f64,
     /// Call creation answers 429 (no call).
     pub rate_limited: f64,
@@ -62,9 +62,9 @@ impl FaultMix {
     /// Every fault, at rates that make each happen many times in a few thousand calls.
     pub fn hostile() -> Self {
         Self {
-            lose_webhook: 0.05,
-            duplicate_webhook: 0.10,
-            late_webhook: 0.05,
+            lose_event: 0.05,
+            duplicate_event: 0.10,
+            late_event: 0.05,
             out_of_order: 0.10,
             rate_limited: 0.05,
             unavailable: 0.03,
@@ -81,8 +81,8 @@ pub struct SimulatorConfig {
     pub seed: u64,
     /// The simulated account.
     pub account: ProviderAccount,
-    /// Secret for webhook signatures.
-    pub webhook_secret: String,
+    /// Secret for its events' signatures.
+    pub event_secret: String,
     /// Fates.
     pub outcomes: OutcomeMix,
     pub faults: FaultMix,
@@ -92,14 +92,14 @@ pub struct SimulatorConfig {
 
 impl SimulatorConfig {
     /// A well-behaved network with the default outcome mix.
-    pub fn new(seed: u64, webhook_secret: impl Into<String>) -> Self {
+    pub fn new(seed: u64, event_secret: impl Into<String>) -> Self {
         Self {
             seed,
             account: ProviderAccount {
                 id: "simulator".into(),
                 calls_per_second: 10,
             },
-            webhook_secret: webhook_secret.into(),
+            event_secret: event_secret.into(),
             outcomes: OutcomeMix::default(),
             faults: FaultMix::default(),
             outages: Outages::default(),

@@ -46,7 +46,7 @@ fn simulator(faults: FaultMix, seed: u64) -> (Simulator, ManualClock) {
     (Simulator::new(config, Arc::new(clock.clone())), clock)
 }
 
-fn run_to_end(sim: &Simulator, clock: &ManualClock) -> Vec<WebhookRequest> {
+fn run_to_end(sim: &Simulator, clock: &ManualClock) -> Vec<ProviderRequest> {
     clock.advance(Duration::hours(2));
     sim.take_due(clock.now())
 }
@@ -64,7 +64,7 @@ async fn a_placed_call_reports_its_end_to_the_callback_url_signed() {
         && r.header("authorization") == Some(&format!("Bearer {}", request(1).report_token))));
     let events: Vec<CallEvent> = deliveries
         .iter()
-        .map(|d| sim.parse_webhook(d, clock.now()).unwrap())
+        .map(|d| sim.parse_event(d, clock.now()).unwrap())
         .collect();
     let ended: Vec<_> = events
         .iter()
@@ -80,41 +80,41 @@ async fn tampered_wrong_key_missing_and_replayed_signatures_are_refused() {
     let (sim, clock) = simulator(FaultMix::default(), 2);
     sim.place_call(&request(1)).await.unwrap();
     let delivery = run_to_end(&sim, &clock).pop().unwrap();
-    assert!(sim.parse_webhook(&delivery, clock.now()).is_ok());
+    assert!(sim.parse_event(&delivery, clock.now()).is_ok());
 
     let mut tampered = delivery.clone();
     tampered.body = br#"{"call_id":"SIM00000001","event":"ended","outcome":"completed"}"#.to_vec();
     assert_eq!(
-        sim.parse_webhook(&tampered, clock.now()),
-        Err(WebhookError::BadSignature)
+        sim.parse_event(&tampered, clock.now()),
+        Err(ProviderEventError::BadSignature)
     );
 
     let mut other_url = delivery.clone();
     other_url.url.push('9');
     assert_eq!(
-        sim.parse_webhook(&other_url, clock.now()),
-        Err(WebhookError::BadSignature)
+        sim.parse_event(&other_url, clock.now()),
+        Err(ProviderEventError::BadSignature)
     );
 
     let mut missing = delivery.clone();
     missing.headers.remove(SIGNATURE_HEADER);
     assert_eq!(
-        sim.parse_webhook(&missing, clock.now()),
-        Err(WebhookError::BadSignature)
+        sim.parse_event(&missing, clock.now()),
+        Err(ProviderEventError::BadSignature)
     );
 
     let mut wrong_key_config = SimulatorConfig::new(2, "another secret");
     wrong_key_config.faults = FaultMix::default();
     let wrong_key = Simulator::new(wrong_key_config, Arc::new(clock.clone()));
     assert_eq!(
-        wrong_key.parse_webhook(&delivery, clock.now()),
-        Err(WebhookError::BadSignature)
+        wrong_key.parse_event(&delivery, clock.now()),
+        Err(ProviderEventError::BadSignature)
     );
 
     let later = clock.now() + Duration::minutes(6);
     assert_eq!(
-        sim.parse_webhook(&delivery, later),
-        Err(WebhookError::BadSignature),
+        sim.parse_event(&delivery, later),
+        Err(ProviderEventError::BadSignature),
         "replayed"
     );
 }
@@ -185,19 +185,19 @@ async fn creation_faults_say_whether_a_call_may_exist() {
 
 #[tokio::test]
 async fn lost_duplicated_and_out_of_order_webhooks_happen_when_asked_for() {
-    let ended = |deliveries: &[WebhookRequest], sim: &Simulator, now| {
+    let ended = |deliveries: &[ProviderRequest], sim: &Simulator, now| {
         deliveries
             .iter()
             .filter(|d| {
                 matches!(
-                    sim.parse_webhook(d, now).unwrap().kind,
+                    sim.parse_event(d, now).unwrap().kind,
                     CallEventKind::Ended { .. }
                 )
             })
             .count()
     };
     let lose = FaultMix {
-        lose_webhook: 1.0,
+        lose_event: 1.0,
         ..FaultMix::default()
     };
     let (sim, clock) = simulator(lose, 4);
@@ -206,7 +206,7 @@ async fn lost_duplicated_and_out_of_order_webhooks_happen_when_asked_for() {
     assert_eq!(ended(&d, &sim, clock.now()), 0);
 
     let dup = FaultMix {
-        duplicate_webhook: 1.0,
+        duplicate_event: 1.0,
         out_of_order: 1.0,
         ..FaultMix::default()
     };
@@ -216,7 +216,7 @@ async fn lost_duplicated_and_out_of_order_webhooks_happen_when_asked_for() {
     assert_eq!(ended(&d, &sim, clock.now()), 2);
     let kinds: Vec<CallEventKind> = d
         .iter()
-        .map(|w| sim.parse_webhook(w, clock.now()).unwrap().kind)
+        .map(|w| sim.parse_event(w, clock.now()).unwrap().kind)
         .collect();
     let first_end = kinds
         .iter()

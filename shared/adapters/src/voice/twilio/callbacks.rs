@@ -14,7 +14,7 @@ use domain::retry::{AttemptReport, Outcome};
 use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
-use super::super::{CallEvent, CallEventKind, WebhookError, WebhookRequest};
+use super::super::{CallEvent, CallEventKind, ProviderEventError, ProviderRequest};
 use super::twiml::{EVENT_AMD, EVENT_PARAM, EVENT_STREAM, with_overrides};
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
@@ -39,7 +39,7 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
 /// helper libraries sign whatever URL they are given, so both forms are accepted).
 fn signed(
     auth_token: &str,
-    request: &WebhookRequest,
+    request: &ProviderRequest,
     overrides: &str,
     params: &[(String, String)],
 ) -> bool {
@@ -79,7 +79,7 @@ fn sip_outcome(code: u16) -> Option<AttemptReport> {
 
 /// Our outcome for a finished call, from Twilio's `CallStatus`, `AnsweredBy`, `CallDuration`
 /// and, for a failed call, its `SipResponseCode`; `None` while the call is not finished. The
-/// README's outcome table is rendered from this function (`outcome_table_markdown`).
+/// provider guide's outcome table is rendered from this function (`outcome_table_markdown`).
 pub fn report_of(
     call_status: &str,
     answered_by: Option<&str>,
@@ -128,12 +128,12 @@ fn details(sid: &str, duration: u32, sip_response: Option<u16>) -> AttemptDetail
 pub fn parse(
     auth_token: &str,
     overrides: &str,
-    request: &WebhookRequest,
-) -> Result<CallEvent, WebhookError> {
+    request: &ProviderRequest,
+) -> Result<CallEvent, ProviderEventError> {
     let params: Vec<(String, String)> =
         form_urlencoded::parse(&request.body).into_owned().collect();
     if !signed(auth_token, request, overrides, &params) {
-        return Err(WebhookError::BadSignature);
+        return Err(ProviderEventError::BadSignature);
     }
     let get = |name: &str| {
         params
@@ -142,12 +142,12 @@ pub fn parse(
             .map(|(_, v)| v.as_str())
     };
     let sid = get("CallSid")
-        .ok_or_else(|| WebhookError::Malformed("no CallSid".into()))?
+        .ok_or_else(|| ProviderEventError::Malformed("no CallSid".into()))?
         .to_owned();
     let kind = match event_of(&request.url).as_deref() {
         Some(EVENT_AMD) => CallEventKind::MachineVerdict(
             get("AnsweredBy")
-                .ok_or_else(|| WebhookError::Malformed("no AnsweredBy".into()))?
+                .ok_or_else(|| ProviderEventError::Malformed("no AnsweredBy".into()))?
                 .to_owned(),
         ),
         Some(EVENT_STREAM) => match get("StreamEvent") {
@@ -160,14 +160,16 @@ pub fn parse(
                     .collect(),
             )),
             Some(other) => CallEventKind::Progress(other.to_owned()),
-            None => return Err(WebhookError::Malformed("no StreamEvent".into())),
+            None => return Err(ProviderEventError::Malformed("no StreamEvent".into())),
         },
         Some(other) => {
-            return Err(WebhookError::Malformed(format!("unknown event {other:?}")));
+            return Err(ProviderEventError::Malformed(format!(
+                "unknown event {other:?}"
+            )));
         }
         None => {
-            let status =
-                get("CallStatus").ok_or_else(|| WebhookError::Malformed("no CallStatus".into()))?;
+            let status = get("CallStatus")
+                .ok_or_else(|| ProviderEventError::Malformed("no CallStatus".into()))?;
             let duration = get("CallDuration")
                 .and_then(|d| d.parse().ok())
                 .unwrap_or(0);
@@ -189,9 +191,9 @@ pub fn parse(
     })
 }
 
-/// The README's outcome table: every final `CallStatus` × `AnsweredBy` × duration (and SIP
+/// The provider guide's outcome table (`docs/providers.md`): every final `CallStatus` × `AnsweredBy` × duration (and SIP
 /// response for failures) → the outcome, rendered from [`report_of`]; what the engine does on
-/// top (the agent's stream and reports) follows in the README's text.
+/// top (the agent's stream and reports) follows in the guide's text.
 pub fn outcome_table_markdown() -> String {
     let mut out = String::from(
         "| `CallStatus` | `AnsweredBy` | `CallDuration` | `SipResponseCode` | outcome | the lead, by default |\n|---|---|---|---|---|---|\n",

@@ -2,9 +2,9 @@
 //!
 //! A refusal about the number called fails that lead (with the code as its reason); one about
 //! the account or its configuration is no contact's fault: the lead goes back untouched and the
-//! campaign pauses with what to fix; a temporary one is tried again later. The table is the
-//! README's ("Twilio: refusals and outcomes"), rendered by [`error_table_markdown`] and checked
-//! against the README by a test. Sources (DESIGN-NOTES "Twilio, as documented"): each code's
+//! campaign pauses with what to fix; a temporary one is tried again later. The table is
+//! `docs/providers.md`'s ("Refusals: whose problem"), rendered by [`error_table_markdown`] and
+//! checked against the guide by a test. Sources (DESIGN-NOTES "Twilio, as documented"): each code's
 //! page under <https://www.twilio.com/docs/api/errors/>, Twilio's geo-permissions article for
 //! 21215/13227/32205, and the 20429 page for rate limits.
 
@@ -140,7 +140,7 @@ pub const KNOWN_ERRORS: &[KnownError] = &[
         code: 21402,
         class: Class::Account,
         title: "Invalid URL",
-        fix: "check WEBHOOK_BASE_URL: Twilio refuses the callback URLs",
+        fix: "check PROVIDER_BASE_URL: Twilio refuses the callback URLs",
     },
     KnownError {
         code: 20003,
@@ -212,7 +212,7 @@ pub fn classify_error(
     }
 }
 
-/// The README's table of create-call refusals, from [`KNOWN_ERRORS`].
+/// The provider guide's table of create-call refusals, from [`KNOWN_ERRORS`].
 pub fn error_table_markdown() -> String {
     let mut out = String::from(
         "| code | Twilio's title | whose problem, and what happens | what to do |\n|---|---|---|---|\n",

@@ -36,7 +36,7 @@ use serde::Deserialize;
 
 use super::{
     CallEvent, CallFlow, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
-    PlacedCall, ProviderAccount, SpokenMessage, VoiceProvider, WebhookError, WebhookRequest,
+    PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, SpokenMessage, VoiceProvider,
 };
 
 /// How long the phone rings before the call counts as not answered.
@@ -308,11 +308,11 @@ impl VoiceProvider for Twilio {
         Err(err)
     }
 
-    fn parse_webhook(
+    fn parse_event(
         &self,
-        request: &WebhookRequest,
+        request: &ProviderRequest,
         _now: DateTime<Utc>,
-    ) -> Result<CallEvent, WebhookError> {
+    ) -> Result<CallEvent, ProviderEventError> {
         callbacks::parse(
             &self.config.auth_token,
             &self.config.callback_overrides,

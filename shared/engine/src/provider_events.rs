@@ -1,55 +1,56 @@
-//! Provider webhooks: verify, parse, apply once.
+//! Provider events (a provider's callbacks about a call): verify, parse, apply once. Our own
+//! events to the tenant are the outbound webhooks ([`crate::webhooks`]).
 
 use ports::store::{Agents, Campaigns, Leads};
-use ports::voice::{CallEventKind, CallReference, WebhookError, WebhookRequest};
+use ports::voice::{CallEventKind, CallReference, ProviderEventError, ProviderRequest};
 
 use crate::outcome::Applied;
 use crate::{Engine, EngineError};
 
-/// What a webhook did; the HTTP layer answers 200 for `Applied`/`Ignored`, 403 for a bad
+/// What a provider event did; the HTTP layer answers 200 for `Applied`/`Ignored`, 403 for a bad
 /// signature and 400 for a malformed body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WebhookOutcome {
+pub enum ProviderEventOutcome {
     /// Progress only.
     Progress,
     /// An outcome was applied or ignored.
     Outcome(Applied),
     /// Refused.
-    Rejected(WebhookError),
+    Rejected(ProviderEventError),
 }
 
 impl<S> Engine<S>
 where
     S: Campaigns + Leads + Agents,
 {
-    /// Handles one webhook from `provider` about the call `reference` names (from the URL path,
+    /// Handles one provider event from `provider` about the call `reference` names (from the URL path,
     /// which the provider's signature covers).
-    pub async fn handle_webhook(
+    pub async fn handle_provider_event(
         &self,
         provider: &str,
         reference: &CallReference,
-        request: &WebhookRequest,
-    ) -> Result<WebhookOutcome, EngineError> {
+        request: &ProviderRequest,
+    ) -> Result<ProviderEventOutcome, EngineError> {
         let now = self.clock.now();
-        let event = match self.provider(provider)?.parse_webhook(request, now) {
+        let event = match self.provider(provider)?.parse_event(request, now) {
             Ok(event) => event,
             Err(err) => {
-                tracing::warn!(%reference, error = %err, "webhook refused");
-                return Ok(WebhookOutcome::Rejected(err));
+                tracing::warn!(%reference, error = %err, "provider event refused");
+                return Ok(ProviderEventOutcome::Rejected(err));
             }
         };
         self.crash_point("events.after_verify")?;
         match event.kind {
-            CallEventKind::Progress(_) => Ok(WebhookOutcome::Progress),
+            CallEventKind::Progress(_) => Ok(ProviderEventOutcome::Progress),
             CallEventKind::MachineVerdict(answered_by) => {
                 self.machine_verdict(provider, reference, &event.provider_call_id, &answered_by)
                     .await?;
-                Ok(WebhookOutcome::Progress)
+                Ok(ProviderEventOutcome::Progress)
             }
             CallEventKind::AgentStream(stream) => {
                 self.agent_stream(provider, reference, &event.provider_call_id, stream)
                     .await?;
-                Ok(WebhookOutcome::Progress)
+                Ok(ProviderEventOutcome::Progress)
             }
             CallEventKind::Ended {
                 report,
@@ -62,7 +63,7 @@ where
                     .apply_outcome(reference, Some(provider), &report, &details)
                     .await?;
                 self.crash_point("events.after_apply")?;
-                Ok(WebhookOutcome::Outcome(applied))
+                Ok(ProviderEventOutcome::Outcome(applied))
             }
         }
     }

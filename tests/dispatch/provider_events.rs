@@ -1,10 +1,10 @@
-//! Every webhook is bound to its call: a report validly signed for a lead's URL but naming
+//! Every provider event is bound to its call: a report validly signed for a lead's URL but naming
 //! another call changes nothing.
 
 use chrono::Duration;
 use domain::status::LeadStatus;
 use engine::Applied;
-use engine::events::WebhookOutcome;
+use engine::provider_events::ProviderEventOutcome;
 use ports::Clock;
 use system_tests::world::reference_from_url;
 
@@ -13,7 +13,7 @@ use crate::scenarios::{dial_message_now, noon, noon_world};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_signed_report_naming_another_call_is_ignored_and_changes_nothing() {
     let start = noon();
-    let world = noon_world("bound-webhooks", 2).await;
+    let world = noon_world("bound-events", 2).await;
     assert_eq!(
         world.engine.tick(&world.campaign).await.unwrap().enqueued,
         2
@@ -46,12 +46,12 @@ async fn a_signed_report_naming_another_call_is_ignored_and_changes_nothing() {
     let reference = reference_from_url(&second.url).unwrap();
     let outcome = world
         .engine
-        .handle_webhook("simulator", &reference, &forged)
+        .handle_provider_event("simulator", &reference, &forged)
         .await
         .unwrap();
     assert_eq!(
         outcome,
-        WebhookOutcome::Outcome(Applied::Ignored("another call's report"))
+        ProviderEventOutcome::Outcome(Applied::Ignored("another call's report"))
     );
     let second_lead = world
         .leads()
@@ -65,11 +65,11 @@ async fn a_signed_report_naming_another_call_is_ignored_and_changes_nothing() {
     // Its own report still applies.
     let own = world
         .engine
-        .handle_webhook("simulator", &reference, &second)
+        .handle_provider_event("simulator", &reference, &second)
         .await
         .unwrap();
     assert!(
-        matches!(own, WebhookOutcome::Outcome(Applied::Applied(_))),
+        matches!(own, ProviderEventOutcome::Outcome(Applied::Applied(_))),
         "{own:?}"
     );
 }

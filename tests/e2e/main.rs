@@ -11,7 +11,6 @@ use std::time::Duration;
 use adapters::voice::simulator::{FaultMix, SimulatorConfig};
 use campaigns_cli::ApiClient;
 use chrono::{DateTime, Utc};
-use domain::config::CampaignConfig;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use local_runner::{Runner, RunnerConfig};
 use ports::Clock;
@@ -111,7 +110,7 @@ async fn import_contacts(api: &ApiClient, id: &str) -> u64 {
 /// Every promise, from the network's record and the final state; and the network was called.
 async fn assert_every_promise_kept(runner: &Runner, c: &CampaignRef, imported: u64) {
     let record = runner.store.get_campaign(c).await.unwrap().unwrap();
-    let config = CampaignConfig::parse(record.spec.clone()).unwrap();
+    let config = record.config.clone();
     let findings = check_observed(
         Observed {
             store: &runner.store,

@@ -63,7 +63,7 @@ async fn live_campaigns_using(
             .await?;
         using.extend(
             page.into_iter()
-                .filter(|c| c.status.is_live() && c.spec.agent_id == agent.as_str())
+                .filter(|c| c.status.is_live() && c.config.agent == *agent)
                 .map(|c| c.id.to_string()),
         );
         match next {

@@ -150,7 +150,7 @@ pub(crate) async fn create(
         .store
         .create_campaign(NewCampaign {
             campaign,
-            spec: config.spec().clone(),
+            config,
             now: state.clock.now(),
         })
         .await?;
@@ -227,7 +227,7 @@ pub(crate) async fn update(
     let c = record.reference();
     match state
         .store
-        .update_campaign_spec(&c, record.config_version, config.spec(), state.clock.now())
+        .update_campaign_config(&c, record.config_version, &config, state.clock.now())
         .await
     {
         Ok(()) => reload(&state, &c).await,
@@ -340,7 +340,7 @@ pub(crate) async fn launch(
     let record = find(&state, &tenant, campaign_id).await?;
     let c = record.reference();
     let now = state.clock.now();
-    let config = parse(record.spec.clone())?;
+    let config = record.config.clone();
     let starts_in_future = config.starts_at.is_some_and(|s| s > now);
     match transition(&record, CampaignAction::Launch { starts_in_future })? {
         Transition::Unchanged => {
@@ -426,7 +426,7 @@ async fn simple_action(
     tenant: &TenantId,
     campaign_id: String,
     action: CampaignAction,
-) -> Result<(CampaignRecord, CampaignConfig), ApiError> {
+) -> Result<(CampaignRecord, std::sync::Arc<CampaignConfig>), ApiError> {
     let record = find(state, tenant, campaign_id).await?;
     let c = record.reference();
     if let Transition::Changed(to) = transition(&record, action)? {
@@ -439,7 +439,7 @@ async fn simple_action(
             Err(e) => return Err(e.into()),
         }
     }
-    let config = parse(record.spec.clone())?;
+    let config = record.config.clone();
     Ok((record, config))
 }
 

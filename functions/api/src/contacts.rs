@@ -443,8 +443,7 @@ pub(crate) async fn dry_run(
 ) -> Result<Json<DryRunView>, ApiError> {
     let campaign = find(&state, &tenant, campaign_id).await?;
     let c = campaign.reference();
-    let config =
-        CampaignConfig::parse(campaign.spec.clone()).map_err(|e| ApiError::Validation(e.0))?;
+    let config = campaign.config.clone();
     let limit = sample_size(query.limit, 50, state.settings.dry_run_max_sample)?;
     let now = state.clock.now();
     let from = config.starts_at.map_or(now, |s| s.max(now));

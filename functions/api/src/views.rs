@@ -89,7 +89,7 @@ impl From<CampaignRecord> for CampaignView {
             id: r.id.to_string(),
             status: r.status,
             config_version: r.config_version,
-            config: r.spec,
+            config: r.config.spec().clone(),
             created_at: r.created_at,
             updated_at: r.updated_at,
             pause_reason: r.pause_reason,

@@ -257,9 +257,10 @@ pub enum EngineError {
     /// The scheduler failed.
     #[error(transparent)]
     Schedule(#[from] ports::schedules::ScheduleError),
-    /// A stored campaign no longer parses (a bug or a manual edit).
-    #[error("campaign {0} has an invalid stored configuration")]
-    InvalidCampaign(CampaignRef),
+    /// The campaign's agent has a stored caller number that no longer parses (a manual edit;
+    /// a campaign's own configuration is parsed once, when the store reads it).
+    #[error("the agent of campaign {0} has an invalid stored caller number")]
+    InvalidAgent(CampaignRef),
     /// A campaign's agent names a provider this deployment does not have.
     #[error("no voice provider named {0}")]
     UnknownProvider(String),
@@ -320,18 +321,16 @@ impl<S> Engine<S> {
             .due(campaign, now, self.settings.reconcile_every)
     }
 
-    /// Parses a stored campaign and remembers it.
-    pub(crate) fn remember(&self, record: CampaignRecord) -> Result<LoadedCampaign, EngineError> {
+    /// Remembers a stored campaign (its configuration was parsed once, when it was read).
+    pub(crate) fn remember(&self, record: CampaignRecord) -> LoadedCampaign {
         let campaign = record.reference();
-        let config = CampaignConfig::parse(record.spec.clone())
-            .map_err(|_| EngineError::InvalidCampaign(campaign.clone()))?;
         let loaded = LoadedCampaign {
+            config: record.config.clone(),
             record,
-            config: Arc::new(config),
         };
         let mut cache = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert(campaign, (self.clock.now(), loaded.clone()));
-        Ok(loaded)
+        loaded
     }
 }
 
@@ -362,7 +361,7 @@ impl<S: Campaigns> Engine<S> {
         campaign: &CampaignRef,
     ) -> Result<Option<LoadedCampaign>, EngineError> {
         match self.store.get_campaign(campaign).await? {
-            Some(record) => self.remember(record).map(Some),
+            Some(record) => Ok(Some(self.remember(record))),
             None => Ok(None),
         }
     }

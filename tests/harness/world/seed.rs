@@ -106,7 +106,7 @@ async fn seed_leads_and_launch(
     store
         .create_campaign(NewCampaign {
             campaign: campaign.clone(),
-            spec: config.spec().clone(),
+            config: config.clone(),
             now,
         })
         .await?;

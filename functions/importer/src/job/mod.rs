@@ -8,7 +8,6 @@ use ports::store::{Campaigns, Imports, Tenants};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use domain::config::CampaignConfig;
 use domain::ids::{CampaignRef, ImportId};
 use domain::import::header::HeaderMap;
 use domain::import::{FileRefusal, decode_field};
@@ -379,8 +378,7 @@ struct RowContext {
 
 impl RowContext {
     async fn of(importer: &Importer, campaign: &CampaignRecord) -> Result<Self, ImportError> {
-        let region = CampaignConfig::parse(campaign.spec.clone())
-            .map_or(domain::phone::DefaultRegion::us(), |c| c.default_region);
+        let region = campaign.config.default_region;
         let tenant = importer.store.get_tenant(&campaign.tenant).await?;
         let countries =
             tenant.map_or_else(ports::store::home_country_only, |t| t.allowed_countries);

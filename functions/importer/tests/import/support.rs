@@ -134,7 +134,7 @@ impl World {
         self.store
             .create_campaign(NewCampaign {
                 campaign: c.clone(),
-                spec,
+                config: domain::config::CampaignConfig::parse(spec).unwrap(),
                 now: t0(),
             })
             .await

@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use domain::config::CampaignSpec;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::status::CampaignStatus;
 use ports::store::Campaigns;
@@ -36,7 +35,7 @@ impl Campaigns for DynamoStore {
             id: c.campaign.clone(),
             status: CampaignStatus::Draft,
             config_version: 1,
-            spec: new.spec,
+            config: std::sync::Arc::new(new.config),
             lead_ids: domain::ids::LeadIdScheme::Keyed,
             created_at: new.now,
             updated_at: new.now,
@@ -140,14 +139,15 @@ impl Campaigns for DynamoStore {
 
     /// Replaces a campaign's configuration, bumping its version, on the condition that it is
     /// still at `expected_version` and in Draft or Paused.
-    async fn update_campaign_spec(
+    async fn update_campaign_config(
         &self,
         c: &CampaignRef,
         expected_version: u64,
-        spec: &CampaignSpec,
+        config: &domain::config::CampaignConfig,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
-        let spec_value = serde_dynamo::to_attribute_value(spec).map_err(|e| corrupt(c, e))?;
+        let spec_value =
+            serde_dynamo::to_attribute_value(config.spec()).map_err(|e| corrupt(c, e))?;
         let result = self
             .client
             .update_item()

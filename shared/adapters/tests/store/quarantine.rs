@@ -183,3 +183,54 @@ async fn a_lead_whose_status_and_state_were_overwritten_leaves_the_count_it_was_
     assert_eq!(after.in_flight, 1, "and gave its slot back");
     assert_eq!(after.total(), 2, "only the readable leads are counted");
 }
+
+#[tokio::test]
+async fn a_campaign_whose_stored_spec_breaks_the_rules_is_parsed_once_and_set_aside() {
+    use ports::store::Campaigns;
+    let f = fixture("quarantine-campaign").await;
+    // Read back, the configuration is the validated one (parsed on read, once).
+    let record = f.store.get_campaign(&f.campaign).await.unwrap().unwrap();
+    assert_eq!(record.config.name, "Test");
+    // A manual edit leaves JSON of the right shape with a value the rules refuse.
+    let (pk, sk) = (
+        keys::tenant_pk(&f.campaign.tenant),
+        keys::campaign_sk(&f.campaign.campaign),
+    );
+    f.store
+        .client()
+        .update_item()
+        .table_name(f.store.table())
+        .key(keys::PK, AttributeValue::S(pk))
+        .key(keys::SK, AttributeValue::S(sk))
+        .update_expression("SET #spec.#pacing = :pacing")
+        .expression_attribute_names("#spec", "spec")
+        .expression_attribute_names("#pacing", "pacing")
+        .expression_attribute_values(
+            ":pacing",
+            AttributeValue::M(std::collections::HashMap::from([(
+                "max_concurrent_calls".to_owned(),
+                AttributeValue::N("0".into()),
+            )])),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (listed, _) = (f.store)
+        .list_campaigns(&f.campaign.tenant, None, None, 10)
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "not listed: {listed:?}");
+    let set_aside = (f.store)
+        .quarantined(QuarantineOwner::Tenant(&f.campaign.tenant))
+        .await
+        .unwrap();
+    assert_eq!(set_aside.len(), 1, "{set_aside:?}");
+    assert!(
+        set_aside[0].reason.contains("max_concurrent_calls"),
+        "{set_aside:?}"
+    );
+    assert!(
+        f.store.get_campaign(&f.campaign).await.is_err(),
+        "a read of it says so"
+    );
+}

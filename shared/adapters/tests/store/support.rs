@@ -43,7 +43,7 @@ pub async fn fixture(label: &str) -> Fixture {
     store
         .create_campaign(NewCampaign {
             campaign: campaign.clone(),
-            spec,
+            config: domain::config::CampaignConfig::parse(spec).unwrap(),
             now: t0(),
         })
         .await

@@ -73,7 +73,7 @@ impl<S: TickStore> Engine<S> {
         let call = CallSettings {
             provider: agent.spec.provider.clone(),
             from: domain::phone::E164::parse_strict(&agent.spec.caller_number)
-                .map_err(|_| EngineError::InvalidCampaign(campaign.clone()))?,
+                .map_err(|_| EngineError::InvalidAgent(campaign.clone()))?,
             agent_ref: agent.spec.provider_agent_ref.clone(),
             voicemail_message: agent.spec.voicemail_message.clone(),
         };

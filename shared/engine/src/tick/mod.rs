@@ -90,7 +90,7 @@ impl<S: TickStore> Engine<S> {
             report.schedule_deleted = true;
             return Ok(report);
         };
-        let mut loaded = self.remember(record)?;
+        let mut loaded = self.remember(record);
         self.crash_point("tick.after_load")?;
         report.status = Some(loaded.record.status);
         match loaded.record.status {

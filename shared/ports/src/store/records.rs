@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::agent::AgentSpec;
-use domain::config::CampaignSpec;
+use domain::config::CampaignConfig;
 use domain::ids::{AgentId, CampaignId, CampaignRef, TenantId};
 use domain::status::CampaignStatus;
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,11 @@ pub struct CampaignRecord {
     pub status: CampaignStatus,
     /// Bumped by every configuration change; dialers cache configuration by it.
     pub config_version: u64,
-    /// The normalized configuration.
-    pub spec: CampaignSpec,
+    /// The validated configuration, parsed once when the record is read (stored as its
+    /// normalized spec). Every reader — API, importer, engine — shares this one parse; a stored
+    /// spec that no longer parses makes the record unreadable, and the store sets it aside.
+    #[serde(rename = "spec", with = "stored_config")]
+    pub config: std::sync::Arc<CampaignConfig>,
     /// How its lead ids are derived: keyed for campaigns created since keyed ids exist; a
     /// stored campaign without the field is older and keeps plain ids.
     #[serde(default)]
@@ -43,13 +46,32 @@ impl CampaignRecord {
     }
 }
 
+/// A campaign's configuration as the store keeps it: its normalized spec, parsed on read.
+mod stored_config {
+    use std::sync::Arc;
+
+    use domain::config::{CampaignConfig, CampaignSpec};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(config: &Arc<CampaignConfig>, s: S) -> Result<S::Ok, S::Error> {
+        config.spec().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<CampaignConfig>, D::Error> {
+        let spec = CampaignSpec::deserialize(d)?;
+        CampaignConfig::parse(spec)
+            .map(Arc::new)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A campaign to create (in Draft).
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
     /// Owner and id.
     pub campaign: CampaignRef,
-    /// Normalized configuration.
-    pub spec: CampaignSpec,
+    /// The validated configuration.
+    pub config: CampaignConfig,
     /// Creation time.
     pub now: DateTime<Utc>,
 }

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::config::CampaignSpec;
 use domain::contact_caps::ContactCaps;
 use domain::ids::TenantId;
 use domain::ids::{AgentId, ApiKeyId, CampaignId, CampaignRef, ExportId, ImportId, LeadRef};
@@ -92,11 +91,11 @@ pub trait Campaigns: Send + Sync {
     ) -> Result<(Vec<CampaignRecord>, Option<CampaignId>), StoreError>;
     /// Replaces the configuration if the campaign is still at `expected_version` and in Draft
     /// or Paused.
-    async fn update_campaign_spec(
+    async fn update_campaign_config(
         &self,
         c: &CampaignRef,
         expected_version: u64,
-        spec: &CampaignSpec,
+        config: &domain::config::CampaignConfig,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError>;
     /// Deletes a Draft campaign.

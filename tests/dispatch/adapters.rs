@@ -13,8 +13,8 @@ use crate::scenarios::{US_AREA_CODES, all_week, run_and_check, scale, spec, utc}
 /// requests go over HTTP to a local fake of its provider's API, the network's webhooks come
 /// back in the provider's format and signature scheme.
 async fn every_promise_holds_through(kind: ProviderKind) {
-    let metrics = std::sync::Arc::new(adapters::emf::RecordingSink::default());
-    adapters::emf::install(metrics.clone());
+    let metrics = std::sync::Arc::new(ports::metrics::RecordingSink::default());
+    ports::metrics::install(metrics.clone());
     let campaign = spec(serde_json::json!({
         "name": "Through a real adapter",
         "agent_id": "agent-1",

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use domain::guardrails::{Guardrail, PauseReason};
 use domain::status::CampaignStatus;
 use ports::Clock;
+use ports::store::CampaignStatuses;
 use ports::store::{Campaigns, Counters};
 use system_tests::promises;
 use system_tests::world::contacts_in;

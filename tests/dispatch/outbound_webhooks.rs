@@ -10,7 +10,7 @@ use domain::retry::Outcome;
 use domain::webhooks::signature::{HEADER, verify};
 use domain::webhooks::{DeliveryStatus, EndpointSpec, Event, EventType};
 use ports::Clock;
-use ports::store::{EndpointRecord, Webhooks};
+use ports::store::{EndpointRecord, WebhookDeliveries, WebhookEndpoints, WebhookEvents};
 use system_tests::promises;
 use system_tests::webhook_receiver::{Behaviour, Receiver};
 use system_tests::world::contacts_in;

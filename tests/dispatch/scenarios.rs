@@ -2,6 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use domain::config::CampaignSpec;
 use domain::lead::SkipReason;
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::CampaignStatuses;
 use ports::store::{Campaigns, Leads};
 use system_tests::World;
 use system_tests::crash::POINTS;
@@ -361,7 +362,7 @@ async fn a_lead_due_before_the_next_tick_is_taken_now_and_starts_when_it_falls_d
     let due = start + Duration::seconds(90);
     let mut shards = std::collections::BTreeSet::new();
     for lead in world.leads().await.unwrap() {
-        shards.insert(lead.id.shard(adapters::store::keys::LEAD_SHARDS));
+        shards.insert(lead.id.shard(ports::store::LEAD_SHARDS));
         let mut later = lead.state.clone();
         later.defer(due).unwrap();
         world

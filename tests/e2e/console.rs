@@ -1,6 +1,7 @@
 //! The web console in a real browser (headless Chromium over WebDriver) against the local
 //! runner: what a person does, start to end, with a screenshot of each step.
 
+use ports::store::CampaignStatuses;
 use std::time::Duration;
 
 use adapters::voice::simulator::SimulatorConfig;
@@ -326,7 +327,7 @@ async fn a_guardrails_pause_shows_its_reason_until_resumed(
     let reason = PauseReason::of(trip, chrono::Duration::minutes(15), runner.clock.now());
     runner
         .store
-        .pause_for_guardrail(&campaign, record.active_since, &reason, None)
+        .pause_with_reason(&campaign, record.active_since, &reason, None)
         .await
         .expect("the Active campaign pauses");
     browser

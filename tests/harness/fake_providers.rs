@@ -9,9 +9,6 @@ use std::sync::{Arc, Mutex};
 use adapters::voice::http_agent::{self, AgentCall};
 use adapters::voice::simulator::{Simulator, SimulatorEvent};
 use adapters::voice::twilio;
-use adapters::voice::{
-    CallLookup, CallReference, CallRequest, PlaceCallError, ProviderRequest, VoiceProvider,
-};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,6 +18,9 @@ use chrono::{DateTime, Utc};
 use domain::config::{Voicemail, VoicemailAction};
 use domain::phone::E164;
 use domain::retry::Outcome;
+use ports::voice::{
+    CallLookup, CallReference, CallRequest, PlaceCallError, ProviderRequest, VoiceProvider,
+};
 use serde_json::{Value, json};
 
 use crate::world::reference_from_url;

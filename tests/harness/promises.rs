@@ -70,7 +70,7 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
 /// [`check`] for any run (the dispatch harness, the local runner end to end): reads the
 /// network's record and the store once, then checks each promise in its own function.
 pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<Findings> {
-    use adapters::voice::VoiceProvider;
+    use ports::voice::VoiceProvider;
     let mut f = Findings::default();
     // This campaign's calls (a world may run several campaigns on one network).
     let calls: Vec<SimulatedCall> = (o.simulator.calls().into_iter())
@@ -530,7 +530,7 @@ pub fn permitted(config: &CampaignConfig, location: &LeadLocation, at: DateTime<
 impl World {
     /// The network's calls-per-second limit.
     pub fn simulator_cps(&self) -> u32 {
-        use adapters::voice::VoiceProvider;
+        use ports::voice::VoiceProvider;
         self.simulator.account().calls_per_second
     }
 }

@@ -238,8 +238,8 @@ impl From<WriteError> for ApiError {
     }
 }
 
-impl From<adapters::schedules::ScheduleError> for ApiError {
-    fn from(err: adapters::schedules::ScheduleError) -> Self {
+impl From<ports::schedules::ScheduleError> for ApiError {
+    fn from(err: ports::schedules::ScheduleError) -> Self {
         Self::Internal(anyhow::Error::new(err))
     }
 }

@@ -10,7 +10,7 @@ use ports::SystemClock;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
-    adapters::emf::install(adapters::emf::StdoutEmf { service: "api" });
+    ports::metrics::install(adapters::emf::StdoutEmf { service: "api" });
     let config = AppConfig::from_env()?;
     let bucket = bootstrap::wiring::required_var("DATA_BUCKET")?;
     let mut settings = ApiSettings::default();

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::blobs::Blobs;
-use adapters::queue::MessageQueue;
-use adapters::schedules::Schedules;
 use adapters::store::DynamoStore;
 use ports::Clock;
+use ports::queue::MessageQueue;
+use ports::schedules::Schedules;
 
 /// Tunables.
 #[derive(Debug, Clone)]

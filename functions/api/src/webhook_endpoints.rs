@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use domain::ids::TenantId;
 use domain::webhooks::signature::SECRET_PREFIX;
 use domain::webhooks::{DeliveryAttempt, DeliveryStatus, EndpointSpec, Event, EventType};
-use ports::store::{DeliveryRecord, EndpointRecord, Refusal, Webhooks, WriteError};
+use ports::store::{
+    DeliveryRecord, EndpointRecord, Refusal, WebhookDeliveries, WebhookEndpoints, WriteError,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

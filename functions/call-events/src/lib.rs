@@ -20,7 +20,6 @@ pub mod reports;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use adapters::voice::{CallFlow, CallReference, ProviderEventError, ProviderRequest};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -31,6 +30,7 @@ use engine::Engine;
 use engine::call_flow::CallFlowAnswer;
 use engine::provider_events::ProviderEventOutcome;
 use ports::store::{Agents, Campaigns, Leads};
+use ports::voice::{CallFlow, CallReference, ProviderEventError, ProviderRequest};
 
 /// Largest provider event body accepted.
 pub const MAX_BODY: usize = 64 * 1024;

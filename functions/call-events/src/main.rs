@@ -5,7 +5,7 @@ use bootstrap::wiring::{AppConfig, build_engine, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
-    adapters::emf::install(adapters::emf::StdoutEmf {
+    ports::metrics::install(adapters::emf::StdoutEmf {
         service: "call-events",
     });
     let config = AppConfig::from_env()?;

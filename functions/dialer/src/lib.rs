@@ -12,7 +12,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use engine::Engine;
 use engine::dial::DialOutcome;
 use engine::messages::DialMessage;
-use ports::store::{Campaigns, Leads, Tenants};
+use ports::store::{CampaignStatuses, Campaigns, Leads, Tenants};
 
 /// Records handled at once within a batch.
 const CONCURRENCY: usize = 10;
@@ -31,7 +31,7 @@ pub enum RecordResult {
 /// Handles one record.
 pub async fn handle_record<S>(engine: &Engine<S>, record: &SqsMessage) -> RecordResult
 where
-    S: Campaigns + Leads + Tenants,
+    S: Campaigns + CampaignStatuses + Leads + Tenants,
 {
     let Some(body) = record.body.as_deref() else {
         tracing::error!(message_id = ?record.message_id, "dial record without a body");
@@ -67,7 +67,7 @@ pub async fn handle_batch<S>(
     delay_scale: f64,
 ) -> SqsBatchResponse
 where
-    S: Campaigns + Leads + Tenants,
+    S: Campaigns + CampaignStatuses + Leads + Tenants,
 {
     use futures::StreamExt;
     let results: Vec<(SqsMessage, RecordResult)> = futures::stream::iter(event.records)

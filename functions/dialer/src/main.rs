@@ -7,7 +7,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
-    adapters::emf::install(adapters::emf::StdoutEmf { service: "dialer" });
+    ports::metrics::install(adapters::emf::StdoutEmf { service: "dialer" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
     // Both secrets at once: init waits for one round trip to Secrets Manager, not two.

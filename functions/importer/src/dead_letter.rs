@@ -47,7 +47,7 @@ pub async fn give_up(importer: &Importer, request: ImportRequest) -> Result<(), 
         match write {
             Ok(()) => {
                 tracing::error!(import = %import, campaign = %campaign, "import given up after its message reached the dead-letter queue");
-                adapters::emf::put(adapters::emf::Metric::count("ImportsGivenUp", 1.0));
+                ports::metrics::put(ports::metrics::Metric::count("ImportsGivenUp", 1.0));
                 return Ok(());
             }
             // A worker moved it meanwhile: look again.

@@ -15,7 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
-    adapters::emf::install(adapters::emf::StdoutEmf {
+    ports::metrics::install(adapters::emf::StdoutEmf {
         service: "importer",
     });
     let sdk = adapters::aws::load_config().await;

@@ -11,7 +11,7 @@ use results::Worker;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
-    adapters::emf::install(adapters::emf::StdoutEmf { service: "results" });
+    ports::metrics::install(adapters::emf::StdoutEmf { service: "results" });
     let sdk = adapters::aws::load_config().await;
     let worker = Worker {
         store: Arc::new(DynamoStore::new(

@@ -1,10 +1,10 @@
 //! The tick function: invoked once a minute per running campaign by its EventBridge Scheduler
 //! schedule, with the campaign reference as input.
 
-use adapters::schedules::TickInput;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use engine::tick::{TickReport, TickStore};
 use engine::{Engine, EngineError};
+use ports::schedules::TickInput;
 
 /// Why a tick invocation failed (the Scheduler retries it; the next minute's tick runs anyway).
 #[derive(Debug, thiserror::Error)]

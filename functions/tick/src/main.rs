@@ -1,13 +1,13 @@
 use std::sync::Arc;
 
-use adapters::schedules::TickInput;
 use bootstrap::wiring::{AppConfig, build_engine, init_tracing};
 use lambda_runtime::{LambdaEvent, service_fn};
+use ports::schedules::TickInput;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
-    adapters::emf::install(adapters::emf::StdoutEmf { service: "tick" });
+    ports::metrics::install(adapters::emf::StdoutEmf { service: "tick" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
     let providers = bootstrap::providers::from_env(&sdk).await?;

@@ -11,7 +11,7 @@ use webhooks::Invocation;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
-    adapters::emf::install(adapters::emf::StdoutEmf {
+    ports::metrics::install(adapters::emf::StdoutEmf {
         service: "webhooks",
     });
     let sdk = adapters::aws::load_config().await;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::blobs::Blobs;
-use adapters::queue::{MessageQueue, SqsQueue};
+use adapters::queue::SqsQueue;
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use adapters::voice::simulator::{Simulator, SimulatorConfig};
@@ -24,6 +24,7 @@ use bootstrap::wiring::{AppConfig, build_engine_with};
 use chrono::{DateTime, Utc};
 use emulator::{Provisioned, ResourceSpecs};
 use engine::{Engine, Providers};
+use ports::queue::MessageQueue;
 use ports::{Clock, NoFaults, ScaledClock};
 use tokio::task::JoinSet;
 

@@ -9,7 +9,7 @@
 //! lead was when its tick read it), `LeadsEnqueued`, `ImportsGivenUp` and `ResultsJobsGivenUp`
 //! (jobs whose messages reached a dead-letter queue; alarmed).
 
-pub use ::ports::metrics::{Metric, MetricsSink, RecordingSink, Unit, install, put};
+use ::ports::metrics::{Metric, MetricsSink};
 
 use serde_json::{Map, Value, json};
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-pub use ::ports::queue::{MessageQueue, Outgoing, QueueError};
+use ::ports::queue::{MessageQueue, Outgoing, QueueError};
 
 /// An SQS queue.
 #[derive(Debug, Clone)]

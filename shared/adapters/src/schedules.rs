@@ -9,7 +9,7 @@ use aws_sdk_scheduler::types::{
 use chrono::{DateTime, Utc};
 use domain::ids::CampaignRef;
 
-pub use ::ports::schedules::{ScheduleError, Schedules, TickInput};
+use ::ports::schedules::{ScheduleError, Schedules, TickInput};
 
 /// A schedule as stored (what the local runner fires).
 #[derive(Debug, Clone, PartialEq, Eq)]

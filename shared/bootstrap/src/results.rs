@@ -409,7 +409,7 @@ pub async fn give_up_job(
         ?job,
         "results job given up after its message reached the dead-letter queue"
     );
-    adapters::emf::put(adapters::emf::Metric::count("ResultsJobsGivenUp", 1.0));
+    ports::metrics::put(ports::metrics::Metric::count("ResultsJobsGivenUp", 1.0));
     Ok(())
 }
 

@@ -27,7 +27,7 @@ use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState, SkipReason};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::CampaignStatus;
 use ports::metrics::{self as emf, Metric};
-use ports::store::{Campaigns, Leads, NumberCalls, Tenants};
+use ports::store::{CampaignStatuses, Campaigns, Leads, NumberCalls, Tenants};
 use ports::store::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
 };
@@ -88,7 +88,7 @@ const UNCERTAIN_LOOKUP: Duration = Duration::minutes(2);
 
 impl<S> Engine<S>
 where
-    S: Campaigns + Leads + Tenants,
+    S: Campaigns + CampaignStatuses + Leads + Tenants,
 {
     /// Handles one dial message.
     #[tracing::instrument(skip_all, fields(lead = %message.lead.id, campaign = %message.campaign))]
@@ -441,7 +441,7 @@ where
         );
         let event = self.status_event(campaign, from, to, now, Some(&reason));
         match (self.store)
-            .pause_for_guardrail(campaign, record.active_since, &reason, event.as_ref())
+            .pause_with_reason(campaign, record.active_since, &reason, event.as_ref())
             .await
         {
             Ok(()) => {

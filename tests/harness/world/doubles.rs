@@ -3,8 +3,9 @@
 
 use std::time::Duration as StdDuration;
 
-use adapters::queue::{MessageQueue, Outgoing, QueueError, SqsQueue};
-use adapters::schedules::{ScheduleError, Schedules};
+use adapters::queue::SqsQueue;
+use ports::queue::{MessageQueue, Outgoing, QueueError};
+use ports::schedules::{ScheduleError, Schedules};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -8,7 +8,7 @@ use adapters::webhook_sender::HttpWebhookSender;
 use chrono::Duration;
 use domain::webhooks::DeliveryStatus;
 use engine::webhooks::{Deliveries, JobOutcome};
-use ports::store::{WebhookJob, Webhooks};
+use ports::store::{WebhookDeliveries, WebhookEndpoints, WebhookEvents, WebhookJob};
 
 use super::{World, receive_visible};
 

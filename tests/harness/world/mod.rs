@@ -18,11 +18,11 @@ use std::sync::Arc;
 use adapters::queue::SqsQueue;
 use adapters::request_count::RequestCounter;
 use adapters::store::DynamoStore;
-use adapters::voice::CallReference;
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::simulator::{FaultMix, OutcomeMix, Simulator, SimulatorConfig};
 use adapters::voice::twilio::{Twilio, TwilioConfig};
 use ports::store::{Campaigns, Leads};
+use ports::voice::CallReference;
 use ports::{Clock, ManualClock};
 
 use crate::fake_providers::ProviderKind;
@@ -441,7 +441,7 @@ async fn providers_for(
                 None => crate::fake_providers::start(kind, simulator.clone()).await?,
             };
             let timeout = std::time::Duration::from_secs(5);
-            let adapter: Arc<dyn adapters::voice::VoiceProvider> = match kind {
+            let adapter: Arc<dyn ports::voice::VoiceProvider> = match kind {
                 ProviderKind::Twilio => Arc::new(Twilio::new(
                     TwilioConfig::new(
                         crate::fake_providers::TWILIO_SID,

@@ -1,6 +1,7 @@
 //! Running a built world on its virtual clock: ticks, dial deliveries, provider events.
 
 use ports::Clock;
+use ports::store::CampaignStatuses;
 use ports::store::DueBatch;
 use ports::store::{DoNotCall, DueLeads, Leads};
 
@@ -474,7 +475,7 @@ impl World {
         for (campaign, shard) in self
             .campaigns()
             .into_iter()
-            .flat_map(|c| (0..adapters::store::keys::LEAD_SHARDS).map(move |s| (c, s)))
+            .flat_map(|c| (0..ports::store::LEAD_SHARDS).map(move |s| (c, s)))
         {
             for kind in [DueKind::Dial, DueKind::CallDeadline] {
                 if kind == DueKind::CallDeadline && shard > 0 {

@@ -1,5 +1,6 @@
 //! Seeding a world: the tenant, its agent, the campaigns and their leads, launched.
 
+use ports::store::CampaignStatuses;
 use std::sync::Arc;
 
 use adapters::store::DynamoStore;

@@ -1,7 +1,8 @@
 use axum::http::{Method, StatusCode};
 use domain::plan::Plan;
 use domain::status::{CampaignAction, CampaignStatus, Transition};
-use ports::store::{Campaigns, Tenants};
+use ports::store::CampaignStatuses;
+use ports::store::Tenants;
 use serde_json::{Value, json};
 
 use crate::support::*;

@@ -1,7 +1,7 @@
 //! Analytics, exports and reconciliation through the API, with the results worker's jobs run
 //! against the emulator.
 
-use ports::store::{Counters, Imports, Leads, Reports, Webhooks};
+use ports::store::{Counters, Imports, Leads, Reports, WebhookEvents};
 use std::collections::{BTreeMap, HashMap};
 
 use axum::http::StatusCode;

@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use domain::plan::Plan;
 use domain::webhooks::{DeliveryStatus, EventType};
-use ports::store::{WebhookJob, Webhooks};
+use ports::store::{WebhookDeliveries, WebhookEndpoints, WebhookEvents, WebhookJob};
 use serde_json::{Value, json};
 
 use crate::support::*;

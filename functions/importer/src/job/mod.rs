@@ -317,14 +317,14 @@ async fn process(
             .await
         {
             Ok(()) => {
-                adapters::emf::put(adapters::emf::Metric::count(
+                ports::metrics::put(ports::metrics::Metric::count(
                     "ImportRowsImported",
                     imported_now as f64,
                 ));
                 let rejected_now = next
                     .rejected_total()
                     .saturating_sub(record.rejected_total());
-                adapters::emf::put(adapters::emf::Metric::count(
+                ports::metrics::put(ports::metrics::Metric::count(
                     "ImportRowsRejected",
                     rejected_now as f64,
                 ));

@@ -1,4 +1,4 @@
-use ports::store::Campaigns;
+use ports::store::CampaignStatuses;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,7 @@ use importer::ImportSettings;
 use importer::event::{ImportRequest, parse_message};
 use importer::job::{self, Outcome};
 use ports::NoFaults;
-use ports::store::{ImportStatus, Webhooks};
+use ports::store::{ImportStatus, WebhookEvents};
 
 use crate::support::*;
 

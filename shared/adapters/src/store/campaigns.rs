@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::status::CampaignStatus;
-use ports::store::Campaigns;
+use ports::store::{CampaignStatuses, Campaigns};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
@@ -193,7 +193,10 @@ impl Campaigns for DynamoStore {
         ];
         self.transact_or(items, Refusal::CampaignStatus).await
     }
+}
 
+#[async_trait]
+impl CampaignStatuses for DynamoStore {
     /// Moves a campaign from one status to another, refused if it is no longer in `from`.
     ///
     /// When the move makes the campaign live (Draft -> Scheduled/Active) the tenant's live
@@ -221,19 +224,19 @@ impl Campaigns for DynamoStore {
         self.move_status(c, from, to, now, Some(event)).await
     }
 
-    async fn pause_for_guardrail(
+    async fn pause_with_reason(
         &self,
         c: &CampaignRef,
         active_since: Option<DateTime<Utc>>,
         reason: &domain::guardrails::PauseReason,
         event: Option<&domain::webhooks::Event>,
     ) -> Result<(), WriteError> {
-        self.pause_with_reason(c, active_since, reason, event).await
+        self.write_pause(c, active_since, reason, event).await
     }
 }
 
 impl DynamoStore {
-    /// See [`Campaigns::set_campaign_status`]; with `event`, the change's webhook event is
+    /// See [`CampaignStatuses::set_campaign_status`]; with `event`, the change's webhook event is
     /// recorded in the same transaction.
     async fn move_status(
         &self,
@@ -275,9 +278,9 @@ impl DynamoStore {
         }
     }
 
-    /// See [`Campaigns::pause_for_guardrail`]: Active and Paused are both live, so the
+    /// See [`CampaignStatuses::pause_with_reason`]: Active and Paused are both live, so the
     /// tenant's live count does not move.
-    pub(super) async fn pause_with_reason(
+    pub(super) async fn write_pause(
         &self,
         c: &CampaignRef,
         active_since: Option<DateTime<Utc>>,

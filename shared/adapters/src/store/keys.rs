@@ -26,7 +26,7 @@ pub const STATUS_SK: &str = "status_sk";
 pub const EXPIRES_AT: &str = "expires_at";
 
 /// Lead partitions and due-index shards per campaign (see the port for why).
-pub use ::ports::store::LEAD_SHARDS;
+use ::ports::store::LEAD_SHARDS;
 
 /// The tenant's own items: the tenant, its keys, agents and campaigns.
 pub fn tenant_pk(tenant: &TenantId) -> String {

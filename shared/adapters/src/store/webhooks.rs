@@ -16,7 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use domain::ids::TenantId;
 use domain::webhooks::{DeliveryStatus, EndpointSpec, Event, MAX_ENDPOINTS};
 use ports::store::{
-    DeliveryRecord, EndpointRecord, Refusal, StoreError, WebhookJob, Webhooks, WriteError,
+    DeliveryRecord, EndpointRecord, Refusal, StoreError, WebhookDeliveries, WebhookEndpoints,
+    WebhookEvents, WebhookJob, WriteError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +152,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl Webhooks for DynamoStore {
+impl WebhookEndpoints for DynamoStore {
     async fn create_endpoint(&self, record: &EndpointRecord) -> Result<(), WriteError> {
         let item = serde_dynamo::to_item(EndpointItem {
             pk: keys::tenant_pk(&record.tenant),
@@ -221,7 +222,10 @@ impl Webhooks for DynamoStore {
         ];
         self.transact_or(items, Refusal::Stale).await
     }
+}
 
+#[async_trait]
+impl WebhookEvents for DynamoStore {
     async fn record_event(&self, tenant: &TenantId, event: &Event) -> Result<(), StoreError> {
         let put = event_put(&self.table, tenant, event)?;
         match self.transact_or(vec![put], Refusal::Stale).await {
@@ -320,7 +324,10 @@ impl Webhooks for DynamoStore {
             .map_err(aws)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl WebhookDeliveries for DynamoStore {
     async fn delivery(
         &self,
         tenant: &TenantId,

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
-use super::{
+use ports::voice::{
     CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
     PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, VoiceProvider,
 };

@@ -32,5 +32,3 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs)
 }
-
-pub use ::ports::voice::*;

@@ -25,11 +25,11 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::{
+use ports::Clock;
+use ports::voice::{
     CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
     PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, VoiceProvider,
 };
-use ports::Clock;
 
 /// Header carrying `t={unix seconds},v1={hex hmac}`.
 pub const SIGNATURE_HEADER: &str = "x-simulator-signature";

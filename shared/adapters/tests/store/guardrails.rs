@@ -3,7 +3,8 @@
 
 use domain::guardrails::{Guardrail, HealthCounts, HealthSnapshot, PauseReason, Trip};
 use domain::status::CampaignStatus;
-use ports::store::{Campaigns, Counters, Refusal, Webhooks, WriteError};
+use ports::store::CampaignStatuses;
+use ports::store::{Campaigns, Counters, Refusal, WebhookEvents, WriteError};
 
 use crate::support::*;
 
@@ -97,7 +98,7 @@ async fn a_guardrail_pauses_only_the_run_it_judged_and_resume_clears_its_reason(
     // A judgement of an earlier run (another start instant) is refused.
     let stale = f
         .store
-        .pause_for_guardrail(&f.campaign, Some(t0() - minutes(60)), &reason(), None)
+        .pause_with_reason(&f.campaign, Some(t0() - minutes(60)), &reason(), None)
         .await;
     assert!(matches!(
         stale,
@@ -114,7 +115,7 @@ async fn a_guardrail_pauses_only_the_run_it_judged_and_resume_clears_its_reason(
         data: serde_json::json!({"from": "active", "to": "paused", "pause_reason": reason()}),
     };
     f.store
-        .pause_for_guardrail(&f.campaign, since, &reason(), Some(&told))
+        .pause_with_reason(&f.campaign, since, &reason(), Some(&told))
         .await
         .unwrap();
     let events = f.store.recent_events(&f.campaign.tenant, 10).await.unwrap();
@@ -131,7 +132,7 @@ async fn a_guardrail_pauses_only_the_run_it_judged_and_resume_clears_its_reason(
     // A second tick judging the same run finds it no longer Active.
     let again = f
         .store
-        .pause_for_guardrail(&f.campaign, since, &reason(), None)
+        .pause_with_reason(&f.campaign, since, &reason(), None)
         .await;
     assert!(matches!(again, Err(WriteError::Refused(_))));
 
@@ -154,7 +155,7 @@ async fn a_guardrail_pauses_only_the_run_it_judged_and_resume_clears_its_reason(
     );
     let stale = f
         .store
-        .pause_for_guardrail(&f.campaign, since, &reason(), None)
+        .pause_with_reason(&f.campaign, since, &reason(), None)
         .await;
     assert!(
         stale.is_err(),

@@ -1,5 +1,6 @@
 use domain::status::{CampaignStatus, LeadStatus};
-use ports::store::{Campaigns, Counters, DoNotCall, Leads};
+use ports::store::CampaignStatuses;
+use ports::store::{Counters, DoNotCall, Leads};
 use ports::store::{CpsGuard, Guards, PacingGuard, Refusal, WriteError};
 
 use crate::counters::lease_and_start;

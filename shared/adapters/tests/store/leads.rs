@@ -174,10 +174,10 @@ async fn ten_leads_due_around_t0(label: &str) -> (Fixture, Vec<Lead>) {
 
 /// The due leads' shards: the shard of the earliest, and how many due leads it holds.
 fn first_shard_of(due: &[Lead]) -> (u8, usize) {
-    let first_shard = due[0].id.shard(adapters::store::keys::LEAD_SHARDS);
+    let first_shard = due[0].id.shard(ports::store::LEAD_SHARDS);
     let in_first_shard = due
         .iter()
-        .filter(|l| l.id.shard(adapters::store::keys::LEAD_SHARDS) == first_shard)
+        .filter(|l| l.id.shard(ports::store::LEAD_SHARDS) == first_shard)
         .count();
     (first_shard, in_first_shard)
 }
@@ -240,7 +240,7 @@ async fn a_shard_that_holds_enough_due_leads_spares_reading_the_others() {
     assert!(
         one_shard
             .iter()
-            .all(|l| l.id.shard(adapters::store::keys::LEAD_SHARDS) == first_shard)
+            .all(|l| l.id.shard(ports::store::LEAD_SHARDS) == first_shard)
     );
     assert!(in_first_shard < due.len(), "the due leads span shards");
 }
@@ -281,7 +281,7 @@ async fn a_due_scan_looks_ahead_in_the_same_reads_and_says_whether_it_saw_everyt
     assert_eq!(full.due.len(), 3);
     assert!(!full.complete());
     // Shards marked to skip are not read: only the others' due leads come back.
-    let skip: Vec<bool> = (0..adapters::store::keys::LEAD_SHARDS)
+    let skip: Vec<bool> = (0..ports::store::LEAD_SHARDS)
         .map(|s| s == first_shard)
         .collect();
     let others = scan(&f, t0() + minutes(25), DueBatch::up_to(100), 0, &skip).await;

@@ -3,7 +3,10 @@
 
 use chrono::Duration;
 use domain::webhooks::{DeliveryStatus, EndpointSpec, Event, EventType, MAX_ENDPOINTS};
-use ports::store::{EndpointRecord, Refusal, WebhookJob, Webhooks, WriteError};
+use ports::store::{
+    EndpointRecord, Refusal, WebhookDeliveries, WebhookEndpoints, WebhookEvents, WebhookJob,
+    WriteError,
+};
 
 use crate::support::*;
 

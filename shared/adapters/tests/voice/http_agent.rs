@@ -2,13 +2,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig, Signed, signature, verify};
-use adapters::voice::{
-    CallEventKind, CallLookup, PlaceCallError, ProviderEventError, ProviderRequest, VoiceProvider,
-};
 use chrono::{DateTime, Utc};
 use domain::config::{Voicemail, VoicemailAction};
 use domain::retry::Outcome;
 use ports::ManualClock;
+use ports::voice::{
+    CallEventKind, CallLookup, PlaceCallError, ProviderEventError, ProviderRequest, VoiceProvider,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

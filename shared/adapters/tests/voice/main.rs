@@ -9,10 +9,10 @@ mod twilio_twiml;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use adapters::voice::{CallReference, CallRequest};
 use domain::config::{Voicemail, VoicemailAction};
 use domain::ids::{CampaignId, CampaignRef, LeadId, TenantId};
 use domain::phone::E164;
+use ports::voice::{CallReference, CallRequest};
 
 /// A call request with the given call handling.
 pub fn request(voicemail: Voicemail, transfer: Option<&str>) -> CallRequest {

@@ -1,9 +1,9 @@
 use std::time::Duration;
 
 use adapters::voice::twilio::{Twilio, TwilioConfig, classify_error};
-use adapters::voice::{CallLookup, PlaceCallError, VoiceProvider};
 use domain::config::Voicemail;
 use domain::retry::Outcome;
+use ports::voice::{CallLookup, PlaceCallError, VoiceProvider};
 use wiremock::matchers::{basic_auth, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

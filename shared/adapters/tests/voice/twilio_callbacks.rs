@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use adapters::voice::twilio::{Twilio, TwilioConfig, outcome_of, signature};
-use adapters::voice::{CallEventKind, ProviderEventError, ProviderRequest, VoiceProvider};
 use chrono::Utc;
 use domain::retry::Outcome;
+use ports::voice::{CallEventKind, ProviderEventError, ProviderRequest, VoiceProvider};
 
 /// The connection overrides of these tests' account.
 const OVERRIDES: &str = "rc=3&rp=4xx,5xx,ct,rt";

@@ -2,9 +2,9 @@
 //! fields, the fixed part within budget at the agent's bounds, messages in the agent's voice,
 //! and no character XML cannot hold.
 
-use adapters::voice::SpokenMessage;
 use adapters::voice::twilio::{TWIML_MAX_CHARS, twiml, twiml_and_left_out, voicemail_twiml};
 use domain::config::Voicemail;
+use ports::voice::SpokenMessage;
 
 use crate::request;
 

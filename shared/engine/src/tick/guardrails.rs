@@ -43,7 +43,7 @@ impl<S: TickStore> Engine<S> {
             let event = self.status_event(&campaign, from, to, now, Some(&reason));
             return match self
                 .store
-                .pause_for_guardrail(&campaign, since, &reason, event.as_ref())
+                .pause_with_reason(&campaign, since, &reason, event.as_ref())
                 .await
             {
                 Ok(()) => {

@@ -235,7 +235,7 @@ impl<S> crate::Engine<S> {
         now: DateTime<Utc>,
     ) -> Result<(), ports::store::WriteError>
     where
-        S: ports::store::Campaigns,
+        S: ports::store::CampaignStatuses,
     {
         match self.status_event(campaign, from, to, now, None) {
             None => {

@@ -24,14 +24,17 @@ pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use repos::is_dnc;
 pub use repos::{
-    Agents, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads, Quarantine,
-    RateLimits, Reports, TenantPolicies, Tenants,
+    Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads,
+    Quarantine, RateLimits, Reports, TenantPolicies, Tenants,
 };
 pub use transition::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard, NumberCallRelease, NumberCalls,
     PacingGuard,
 };
-pub use webhooks::{DeliveryRecord, EndpointRecord, WebhookJob, Webhooks};
+pub use webhooks::{
+    DeliveryRecord, EndpointRecord, WebhookDeliveries, WebhookEndpoints, WebhookEvents, WebhookJob,
+    Webhooks,
+};
 
 /// Leads of a campaign are spread over this many partitions (and due-index shards), so a
 /// large import or a busy campaign stays below DynamoDB's per-partition limit of 1,000 writes

@@ -100,6 +100,11 @@ pub trait Campaigns: Send + Sync {
     ) -> Result<(), WriteError>;
     /// Deletes a Draft campaign.
     async fn delete_campaign(&self, c: &CampaignRef) -> Result<(), WriteError>;
+}
+
+/// A campaign's lifecycle: status moves, each conditional on the status it leaves.
+#[async_trait]
+pub trait CampaignStatuses: Send + Sync {
     /// Moves the status from `from` to `to`, refused if no longer in `from` (or, when the
     /// move makes the campaign live, if the tenant's plan allows no more live campaigns).
     async fn set_campaign_status(
@@ -118,10 +123,10 @@ pub trait Campaigns: Send + Sync {
         now: DateTime<Utc>,
         event: &domain::webhooks::Event,
     ) -> Result<(), WriteError>;
-    /// Pauses an Active campaign for a guardrail, with its reason (and its webhook event, in
-    /// the same write); refused unless it is still Active since `active_since` (a pause and
-    /// resume in between started a new window).
-    async fn pause_for_guardrail(
+    /// Pauses an Active campaign with its reason — a guardrail's trip, an account problem —
+    /// (and its webhook event, in the same write); refused unless it is still Active since
+    /// `active_since` (a pause and resume in between started a new window).
+    async fn pause_with_reason(
         &self,
         c: &CampaignRef,
         active_since: Option<DateTime<Utc>>,

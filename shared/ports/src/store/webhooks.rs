@@ -60,9 +60,9 @@ pub enum WebhookJob {
     },
 }
 
-/// The store's side of outbound webhooks.
+/// The tenant's webhook endpoints.
 #[async_trait]
-pub trait Webhooks: Send + Sync {
+pub trait WebhookEndpoints: Send + Sync {
     /// Registers an endpoint; refused (`Refusal::PlanLimit`) past [`domain::webhooks::MAX_ENDPOINTS`].
     async fn create_endpoint(&self, record: &EndpointRecord) -> Result<(), WriteError>;
     /// The tenant's endpoints.
@@ -77,7 +77,11 @@ pub trait Webhooks: Send + Sync {
     ) -> Result<(), WriteError>;
     /// Removes an endpoint (its deliveries expire with their TTL).
     async fn delete_endpoint(&self, tenant: &TenantId, id: &str) -> Result<(), WriteError>;
+}
 
+/// The outbox of events to the tenant, and their fan-out to endpoints.
+#[async_trait]
+pub trait WebhookEvents: Send + Sync {
     /// Records an event by itself (for changes not written in a lead transaction).
     async fn record_event(&self, tenant: &TenantId, event: &Event) -> Result<(), StoreError>;
     /// An event from the outbox, and whether it was already fanned out.
@@ -98,7 +102,11 @@ pub trait Webhooks: Send + Sync {
         endpoints: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+}
 
+/// Each event's delivery to each endpoint, and the work due.
+#[async_trait]
+pub trait WebhookDeliveries: Send + Sync {
     /// One delivery.
     async fn delivery(
         &self,
@@ -124,3 +132,8 @@ pub trait Webhooks: Send + Sync {
         limit: usize,
     ) -> Result<Vec<WebhookJob>, StoreError>;
 }
+
+/// Everything the webhook worker and the API's webhook routes use.
+pub trait Webhooks: WebhookEndpoints + WebhookEvents + WebhookDeliveries {}
+
+impl<T> Webhooks for T where T: WebhookEndpoints + WebhookEvents + WebhookDeliveries {}

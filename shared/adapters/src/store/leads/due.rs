@@ -8,8 +8,9 @@ use ports::store::DueLeads;
 use ports::store::{DueBatch, DueRead, DueScan, ShardRead};
 
 use super::read_lead;
-use crate::store::keys::{self, LEAD_SHARDS};
+use crate::store::keys;
 use crate::store::{DynamoStore, StoreError, aws, n, s};
+use ports::store::LEAD_SHARDS;
 
 #[async_trait]
 impl DueLeads for DynamoStore {

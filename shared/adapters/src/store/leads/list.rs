@@ -10,8 +10,9 @@ use domain::status::LeadStatus;
 use ports::store::LeadCursor;
 
 use super::read_lead;
-use crate::store::keys::{self, LEAD_SHARDS};
+use crate::store::keys;
 use crate::store::{DynamoStore, StoreError, aws, corrupt, s};
+use ports::store::LEAD_SHARDS;
 
 type Item = HashMap<String, AttributeValue>;
 

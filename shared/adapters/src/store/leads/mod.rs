@@ -21,9 +21,10 @@ use futures::{StreamExt, TryStreamExt};
 use ports::store::{InsertOutcome, LeadCursor, LeadWrite, Leads};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{self, LEAD_SHARDS};
+use super::keys;
 use super::quarantine::{QUARANTINED, Unreadable};
 use super::{DynamoStore, StoreError, WriteError, aws, corrupt, n, s};
+use ports::store::LEAD_SHARDS;
 
 // A lead as stored: its keys; `doc` (who to call and where the lead came from: fixed at
 // import) and `state` as compact JSON documents (built and read with serde_json: far fewer

@@ -9,9 +9,10 @@ use domain::status::LeadStatus;
 use ports::store::Guards;
 
 use super::{due_attributes, json};
-use crate::store::keys::{self, LEAD_SHARDS};
+use crate::store::keys;
 use crate::store::{DynamoStore, Refusal, StoreError, WriteError, aws, conditional, corrupt, n, s};
 use crate::store::{LeadWrite, PacingGuard};
+use ports::store::LEAD_SHARDS;
 
 /// Which part of a transaction an item is, to name the condition that refused it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

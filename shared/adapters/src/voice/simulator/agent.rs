@@ -12,7 +12,7 @@ use domain::retry::{AttemptReport, Outcome};
 use rand::RngExt;
 
 use super::{Pending, Simulator, State};
-use crate::voice::{CallRequest, ProviderRequest};
+use ports::voice::{CallRequest, ProviderRequest};
 
 /// The outcome the network reports for a call's fate: opt-outs and callback requests are
 /// things said on a completed call.

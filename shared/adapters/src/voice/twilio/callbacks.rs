@@ -14,8 +14,8 @@ use domain::retry::{AttemptReport, Outcome};
 use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
-use super::super::{CallEvent, CallEventKind, ProviderEventError, ProviderRequest};
 use super::twiml::{EVENT_AMD, EVENT_PARAM, EVENT_STREAM, with_overrides};
+use ports::voice::{CallEvent, CallEventKind, ProviderEventError, ProviderRequest};
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 

@@ -8,7 +8,7 @@
 //! page under <https://www.twilio.com/docs/api/errors/>, Twilio's geo-permissions article for
 //! 21215/13227/32205, and the 20429 page for rate limits.
 
-use super::super::PlaceCallError;
+use ports::voice::PlaceCallError;
 
 /// Whose problem a refusal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,7 +34,7 @@ use domain::lead::AttemptDetails;
 use domain::phone::E164;
 use serde::Deserialize;
 
-use super::{
+use ports::voice::{
     CallEvent, CallFlow, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
     PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, SpokenMessage, VoiceProvider,
 };

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::{CallFlow, CallRequest, SpokenMessage};
+use ports::voice::{CallFlow, CallRequest, SpokenMessage};
 
 /// Twilio refuses a call whose `Twiml` is longer than this (error 32018).
 pub const TWIML_MAX_CHARS: usize = 4_000;

@@ -48,6 +48,14 @@ if [[ -n "$impure" ]]; then
   exit 1
 fi
 
+step "Function crates reach the store through ports: DynamoStore is named only in a main.rs"
+concrete="$(grep -rln 'DynamoStore' functions/*/src | grep -v '/src/main.rs$' || true)"
+if [[ -n "$concrete" ]]; then
+  echo "these function sources name the concrete store; take the repositories (ports) instead:" >&2
+  echo "$concrete" >&2
+  exit 1
+fi
+
 step "Size limits: no new file over 600 lines, no new function over 80 (infra/size_limits.py)"
 python3 infra/size_limits.py
 

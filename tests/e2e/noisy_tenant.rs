@@ -33,6 +33,41 @@ async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
         "noisy",
     )
     .await;
+    let id = launched_campaign(&api, &agent).await;
+
+    let flood = Flood::start(&runner.base_url, &key);
+    let progress = wait_for("completion", Duration::from_secs(600), || {
+        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/progress"));
+        async move {
+            let p = api.get(&path).await.ok()?;
+            (p["status"] == "completed" && p["in_flight"] == 0).then_some(p)
+        }
+    })
+    .await;
+    let (sent, limited) = flood.stop().await;
+    println!("flood: {sent} requests, {limited} answered 429; progress {progress}");
+    assert!(
+        limited * 2 > sent,
+        "the flood was mostly refused: {limited} of {sent}"
+    );
+    assert_eq!(
+        runner.refused_webhooks.load(Ordering::Relaxed),
+        0,
+        "every provider callback was taken"
+    );
+    assert_eq!(progress["total"], LEADS as u64, "{progress}");
+    assert_eq!(progress["remaining"], 0, "{progress}");
+    assert_eq!(
+        runner.simulator.calls().len(),
+        LEADS,
+        "each lead called once"
+    );
+    runner.shutdown().await;
+}
+
+/// A campaign of [`LEADS`] imported leads, launched; its id. Every request is tried again on a
+/// refusal (the tenant's limit is low).
+async fn launched_campaign(api: &campaigns_cli::ApiClient, agent: &serde_json::Value) -> String {
     let campaign = wait_for("the campaign", Duration::from_secs(30), || {
         let api = api.clone();
         let body = json!({
@@ -60,59 +95,56 @@ async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
     })
     .await;
 
-    // The flood: the same tenant's key, as fast as eight tasks can send.
-    let (sent, limited) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let mut flood = Vec::new();
-    for _ in 0..8 {
-        let (http, url, key) = (
-            reqwest::Client::new(),
-            format!("{}/v1/campaigns", runner.base_url),
-            key.clone(),
-        );
-        let (sent, limited, flooding) = (sent.clone(), limited.clone(), flooding.clone());
-        flood.push(tokio::spawn(async move {
-            while flooding.load(Ordering::Relaxed) {
-                let response = http.get(&url).bearer_auth(&key).send().await;
-                sent.fetch_add(1, Ordering::Relaxed);
-                if response.is_ok_and(|r| r.status() == 429) {
-                    limited.fetch_add(1, Ordering::Relaxed);
+    id
+}
+
+/// The same tenant's key, sending as fast as eight tasks can.
+struct Flood {
+    sent: Arc<AtomicU64>,
+    limited: Arc<AtomicU64>,
+    flooding: Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Flood {
+    fn start(base_url: &str, key: &str) -> Self {
+        let (sent, limited) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (http, url, key) = (
+                reqwest::Client::new(),
+                format!("{base_url}/v1/campaigns"),
+                key.to_owned(),
+            );
+            let (sent, limited, flooding) = (sent.clone(), limited.clone(), flooding.clone());
+            tasks.push(tokio::spawn(async move {
+                while flooding.load(Ordering::Relaxed) {
+                    let response = http.get(&url).bearer_auth(&key).send().await;
+                    sent.fetch_add(1, Ordering::Relaxed);
+                    if response.is_ok_and(|r| r.status() == 429) {
+                        limited.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
-            }
-        }));
-    }
-    let progress = wait_for("completion", Duration::from_secs(600), || {
-        let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/progress"));
-        async move {
-            let p = api.get(&path).await.ok()?;
-            (p["status"] == "completed" && p["in_flight"] == 0).then_some(p)
+            }));
         }
-    })
-    .await;
-    flooding.store(false, Ordering::Relaxed);
-    for task in flood {
-        task.await.unwrap();
+        Self {
+            sent,
+            limited,
+            flooding,
+            tasks,
+        }
     }
-    let (sent, limited) = (
-        sent.load(Ordering::Relaxed),
-        limited.load(Ordering::Relaxed),
-    );
-    println!("flood: {sent} requests, {limited} answered 429; progress {progress}");
-    assert!(
-        limited * 2 > sent,
-        "the flood was mostly refused: {limited} of {sent}"
-    );
-    assert_eq!(
-        runner.refused_webhooks.load(Ordering::Relaxed),
-        0,
-        "every provider callback was taken"
-    );
-    assert_eq!(progress["total"], LEADS as u64, "{progress}");
-    assert_eq!(progress["remaining"], 0, "{progress}");
-    assert_eq!(
-        runner.simulator.calls().len(),
-        LEADS,
-        "each lead called once"
-    );
-    runner.shutdown().await;
+
+    /// Stops it; requests sent and answered 429.
+    async fn stop(self) -> (u64, u64) {
+        self.flooding.store(false, Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        (
+            self.sent.load(Ordering::Relaxed),
+            self.limited.load(Ordering::Relaxed),
+        )
+    }
 }

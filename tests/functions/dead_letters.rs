@@ -2,8 +2,8 @@
 //! an export still queued or running is marked failed with a reason, never left running.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use bootstrap::results::{EXPORT_GAVE_UP, ResultsJob, new_export};
 use domain::ids::ExportId;
+use engine::results::{EXPORT_GAVE_UP, ResultsJob, new_export};
 use ports::Clock;
 use ports::store::{ExportStatus, Exports};
 
@@ -26,10 +26,10 @@ async fn a_dead_lettered_export_is_marked_failed_and_a_finished_one_is_left_alon
     let world = world("export-dlq", 1).await;
     let worker = results::Worker {
         store: world.store.clone(),
-        blobs: adapters::blobs::Blobs::new(
+        blobs: std::sync::Arc::new(adapters::blobs::S3Blobs::new(
             adapters::aws::s3_client(&world.env.config),
             world.env.resources.name("DataBucket").unwrap(),
-        ),
+        )),
         clock: std::sync::Arc::new(world.clock.clone()),
         dead_letter_queue_arn: Some(RESULTS_DLQ.to_owned()),
     };

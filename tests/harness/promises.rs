@@ -370,7 +370,7 @@ async fn analytics_agree_with_the_leads(
             format!("served {served:?} but the leads say {truth:?}"),
         );
     }
-    let report = bootstrap::results::reconcile(o.store, o.campaign, false, o.now).await?;
+    let report = engine::results::reconcile(o.store, o.campaign, false, o.now).await?;
     if !report.drift.is_empty() {
         f.fail("reconcile", format!("drift found: {:?}", report.drift));
     }

@@ -1,7 +1,6 @@
 //! Administration that is not a public endpoint: creating tenants and issuing, listing and
 //! revoking their API keys. Run by `campaigns admin ...` (infra/cli) with AWS credentials.
 
-use adapters::store::DynamoStore;
 use chrono::{DateTime, Utc};
 use domain::ids::{ApiKeyId, TenantId};
 use domain::plan::Plan;
@@ -35,7 +34,7 @@ pub enum AdminError {
 
 /// Creates a tenant.
 pub async fn create_tenant(
-    store: &DynamoStore,
+    store: &(impl Tenants + ?Sized),
     id: TenantId,
     name: &str,
     plan: Plan,
@@ -51,7 +50,7 @@ pub async fn create_tenant(
 
 /// Issues a key; returns its record and the secret text (shown once).
 pub async fn issue_key(
-    store: &DynamoStore,
+    store: &(impl Tenants + ?Sized),
     tenant: &TenantId,
     label: &str,
     now: DateTime<Utc>,
@@ -74,7 +73,7 @@ pub async fn issue_key(
 
 /// A tenant's keys (hashes included, secrets never).
 pub async fn list_keys(
-    store: &DynamoStore,
+    store: &(impl Tenants + ?Sized),
     tenant: &TenantId,
 ) -> Result<Vec<ApiKeyRecord>, AdminError> {
     Ok(store.list_api_keys(tenant).await?)
@@ -82,7 +81,7 @@ pub async fn list_keys(
 
 /// Revokes a key; requests with it are refused from then on.
 pub async fn revoke_key(
-    store: &DynamoStore,
+    store: &(impl Tenants + ?Sized),
     tenant: &TenantId,
     key: &ApiKeyId,
     now: DateTime<Utc>,
@@ -98,7 +97,7 @@ pub async fn revoke_key(
 /// tenant owns). Agents using another number are refused from then on (create, change,
 /// launch).
 pub async fn set_caller_numbers(
-    store: &DynamoStore,
+    store: &(impl Tenants + ports::store::TenantPolicies + ?Sized),
     tenant: &TenantId,
     numbers: &[String],
 ) -> Result<TenantRecord, AdminError> {
@@ -116,7 +115,7 @@ pub async fn set_caller_numbers(
 
 /// Replaces the countries (ISO 3166-1 alpha-2) a tenant's leads and transfer numbers may be in.
 pub async fn set_countries(
-    store: &DynamoStore,
+    store: &(impl Tenants + ports::store::TenantPolicies + ?Sized),
     tenant: &TenantId,
     countries: &[String],
 ) -> Result<TenantRecord, AdminError> {
@@ -132,15 +131,17 @@ pub async fn set_countries(
     save_policy(store, record).await
 }
 
-async fn existing(store: &DynamoStore, tenant: &TenantId) -> Result<TenantRecord, AdminError> {
+async fn existing(
+    store: &(impl Tenants + ?Sized),
+    tenant: &TenantId,
+) -> Result<TenantRecord, AdminError> {
     (store.get_tenant(tenant).await?).ok_or_else(|| AdminError::NoTenant(tenant.clone()))
 }
 
 async fn save_policy(
-    store: &DynamoStore,
+    store: &(impl Tenants + ports::store::TenantPolicies + ?Sized),
     record: TenantRecord,
 ) -> Result<TenantRecord, AdminError> {
-    use ports::store::TenantPolicies;
     let (numbers, countries) = (&record.caller_numbers, &record.allowed_countries);
     if store
         .set_tenant_policy(&record.id, numbers, countries)

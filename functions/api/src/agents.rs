@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use domain::agent::{Agent, AgentMode, AgentSpec};
 use domain::ids::{AgentId, TenantId};
 use ports::store::AgentRecord;
-use ports::store::{Agents, Campaigns, Tenants};
 
 use crate::AppState;
 use crate::auth::Tenant;

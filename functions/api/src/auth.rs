@@ -5,8 +5,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine as _;
 use domain::ids::{ApiKeyId, TenantId};
-use ports::store::RateLimits;
-use ports::store::Tenants;
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 

@@ -13,8 +13,6 @@ use domain::config::{CampaignConfig, CampaignSpec};
 use domain::eligibility::{Screen, screen};
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::status::{CampaignAction, CampaignStatus, LeadStatus, Transition};
-use ports::store::CampaignStatuses;
-use ports::store::{Agents, Campaigns, Counters, Leads, Tenants};
 use ports::store::{CampaignRecord, NewCampaign, Refusal, WriteError};
 use serde::Deserialize;
 use utoipa::IntoParams;

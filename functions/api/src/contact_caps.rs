@@ -6,7 +6,6 @@
 use axum::Json;
 use axum::extract::State;
 use domain::contact_caps::{CapsError, ContactCaps};
-use ports::store::{TenantPolicies, Tenants};
 
 use crate::AppState;
 use crate::auth::Tenant;

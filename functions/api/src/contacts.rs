@@ -1,6 +1,5 @@
 //! Contacts of a campaign: uploads and imports, leads, preview and dry run.
 
-use ports::store::{Counters, DoNotCall, Imports, Leads};
 use std::collections::BTreeMap;
 
 use axum::Json;

@@ -1,7 +1,6 @@
 //! `/v1/dnc`: the tenant's Do-Not-Call list. It applies to every campaign of the tenant and
 //! is checked at dial time, in the same transaction that starts the call.
 
-use ports::store::DoNotCall;
 use std::collections::BTreeSet;
 
 use axum::Json;

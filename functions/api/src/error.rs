@@ -244,8 +244,8 @@ impl From<ports::schedules::ScheduleError> for ApiError {
     }
 }
 
-impl From<adapters::blobs::BlobError> for ApiError {
-    fn from(err: adapters::blobs::BlobError) -> Self {
+impl From<ports::blobs::BlobError> for ApiError {
+    fn from(err: ports::blobs::BlobError) -> Self {
         Self::Internal(anyhow::Error::new(err))
     }
 }

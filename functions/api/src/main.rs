@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use adapters::blobs::Blobs;
+use adapters::blobs::S3Blobs;
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
 use api::{ApiSettings, AppState};
@@ -32,7 +32,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             &config.tick_function_arn,
             &config.scheduler_role_arn,
         )),
-        blobs: Blobs::new(adapters::aws::s3_client(&sdk), bucket),
+        blobs: Arc::new(S3Blobs::new(adapters::aws::s3_client(&sdk), bucket)),
         results: Arc::new(adapters::queue::SqsQueue::new(
             aws_sdk_sqs::Client::new(&sdk),
             bootstrap::wiring::required_var("RESULTS_QUEUE_URL")?,

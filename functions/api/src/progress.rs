@@ -1,6 +1,5 @@
 //! Progress from counters: one item read, whatever the campaign's size.
 
-use ports::store::{Counters, Quarantine};
 use std::collections::BTreeMap;
 
 use axum::Json;

@@ -5,11 +5,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use bootstrap::results::{ReconcileReport, ResultsJob, new_export};
 use chrono::{DateTime, Utc};
 use domain::ids::ExportId;
 use domain::results::Analytics;
-use ports::store::{Counters, ExportKind, Exports, Reports};
+use engine::results::{ReconcileReport, ResultsJob, new_export};
+use ports::store::ExportKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -212,7 +212,7 @@ pub(crate) async fn last_reconcile(
     let campaign = find(&state, &tenant, campaign_id).await?.reference();
     let report = state
         .store
-        .reconcile_report::<ReconcileReport>(&campaign)
+        .reconcile_report(&campaign)
         .await?
         .ok_or(ApiError::NotFound("reconciliation"))?;
     Ok(Json(report))

@@ -3,11 +3,51 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::blobs::Blobs;
-use adapters::store::DynamoStore;
 use ports::Clock;
+use ports::blobs::Blobs;
 use ports::queue::MessageQueue;
 use ports::schedules::Schedules;
+use ports::store::{
+    Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, Exports, Imports, Leads, Quarantine,
+    RateLimits, Reports, TenantPolicies, Tenants, Webhooks,
+};
+
+/// Every repository the API's handlers use.
+pub trait ApiStore:
+    Tenants
+    + Agents
+    + Campaigns
+    + CampaignStatuses
+    + Counters
+    + Leads
+    + Imports
+    + DoNotCall
+    + TenantPolicies
+    + RateLimits
+    + Exports
+    + Reports
+    + Quarantine
+    + Webhooks
+{
+}
+
+impl<T> ApiStore for T where
+    T: Tenants
+        + Agents
+        + Campaigns
+        + CampaignStatuses
+        + Counters
+        + Leads
+        + Imports
+        + DoNotCall
+        + TenantPolicies
+        + RateLimits
+        + Exports
+        + Reports
+        + Quarantine
+        + Webhooks
+{
+}
 
 /// Tunables.
 #[derive(Debug, Clone)]
@@ -42,11 +82,13 @@ impl Default for ApiSettings {
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<DynamoStore>,
+    /// The store, as the repositories the handlers use (the DynamoDB adapter in Lambda and
+    /// the local runner; anything that implements them in a test).
+    pub store: Arc<dyn ApiStore>,
     /// Campaign tick schedules.
     pub schedules: Arc<dyn Schedules>,
     /// The data bucket.
-    pub blobs: Blobs,
+    pub blobs: Arc<dyn Blobs>,
     /// The results queue (exports, reconciliations).
     pub results: Arc<dyn MessageQueue>,
     /// The time.

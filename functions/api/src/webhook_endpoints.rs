@@ -10,9 +10,7 @@ use chrono::{DateTime, Utc};
 use domain::ids::TenantId;
 use domain::webhooks::signature::SECRET_PREFIX;
 use domain::webhooks::{DeliveryAttempt, DeliveryStatus, EndpointSpec, Event, EventType};
-use ports::store::{
-    DeliveryRecord, EndpointRecord, Refusal, WebhookDeliveries, WebhookEndpoints, WriteError,
-};
+use ports::store::{DeliveryRecord, EndpointRecord, Refusal, WriteError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -3,7 +3,7 @@
 //! alarm watches) — never left `processing` forever.
 
 use domain::ids::{CampaignRef, ImportId};
-use ports::store::{ImportRecord, ImportStatus, Imports, WriteError};
+use ports::store::{ImportRecord, ImportStatus, WriteError};
 
 use crate::Importer;
 use crate::event::{ImportRequest, parse_key};

@@ -18,7 +18,6 @@ pub mod report;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use domain::import::Limits;
 use ports::{Clock, Faults};
@@ -57,9 +56,31 @@ impl Default for ImportSettings {
     }
 }
 
+/// The repositories the importer uses.
+pub trait ImporterStore:
+    ports::store::Campaigns
+    + ports::store::Tenants
+    + ports::store::Imports
+    + ports::store::Leads
+    + ports::store::DoNotCall
+    + ports::store::Counters
+{
+}
+
+impl<T> ImporterStore for T where
+    T: ports::store::Campaigns
+        + ports::store::Tenants
+        + ports::store::Imports
+        + ports::store::Leads
+        + ports::store::DoNotCall
+        + ports::store::Counters
+{
+}
+
 /// What the importer uses.
 pub struct Importer {
-    pub store: Arc<DynamoStore>,
+    /// The store, as the importer's repositories.
+    pub store: Arc<dyn ImporterStore>,
     pub s3: aws_sdk_s3::Client,
     /// The data bucket (reports are written there).
     pub bucket: String,

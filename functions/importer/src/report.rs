@@ -1,7 +1,8 @@
 //! The rejected-rows report: a CSV part per chunk (rewritten whole if the chunk is retried),
 //! composed into one file under `reports/` when the import ends.
 
-use adapters::blobs::{BlobError, Blobs};
+use adapters::blobs::S3Blobs;
+use ports::blobs::{BlobError, Blobs};
 
 /// Where the parts of an import's report live.
 pub fn part_prefix(tenant: &str, campaign: &str, import: &str) -> String {
@@ -94,9 +95,9 @@ pub async fn compose(
         }
     }
     parts.sort();
-    let blobs = Blobs::new(s3.clone(), bucket);
+    let blobs = S3Blobs::new(s3.clone(), bucket);
     let mut writer = blobs
-        .multipart(key, "text/csv")
+        .upload(key, "text/csv")
         .await
         .map_err(ReportError::Blob)?;
     writer.write(&header).await.map_err(ReportError::Blob)?;

@@ -8,13 +8,13 @@
 //!
 //! Prints a Markdown table for BENCHMARKS.md.
 
-use bootstrap::results;
+use engine::results;
 use ports::store::{Exports, Imports};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use adapters::blobs::Blobs;
+use adapters::blobs::S3Blobs;
 use adapters::store::DynamoStore;
 use chrono::{DateTime, Duration, Utc};
 use domain::ids::{CampaignId, CampaignRef, ExportId, ImportId, LeadId, TenantId};
@@ -170,7 +170,7 @@ fn format_rate(leads: &[Lead]) -> anyhow::Result<(f64, usize)> {
 }
 
 /// Reads the exported object back and counts its rows.
-async fn rows_in_object(blobs: &Blobs, key: &str) -> anyhow::Result<usize> {
+async fn rows_in_object(blobs: &S3Blobs, key: &str) -> anyhow::Result<usize> {
     let object = blobs
         .client()
         .get_object()
@@ -230,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
         aws_sdk_dynamodb::Client::from_conf(dynamodb),
         env.table(),
     ));
-    let blobs = Blobs::new(
+    let blobs = S3Blobs::new(
         emulator::s3_client(&env.config),
         env.resources.name("DataBucket")?,
     );
@@ -262,7 +262,7 @@ async fn main() -> anyhow::Result<()> {
     reset_peak();
     requests.reset();
     let started = Instant::now();
-    let record = results::run_export(&store, &blobs, &campaign, &export, Utc::now).await?;
+    let record = results::run_export(store.as_ref(), &blobs, &campaign, &export, Utc::now).await?;
     let seconds = started.elapsed().as_secs_f64();
     let peak = status_line("VmHWM:");
     anyhow::ensure!(

@@ -6,18 +6,16 @@
 
 use std::sync::Arc;
 
-use adapters::blobs::Blobs;
-use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use bootstrap::results::{ResultsJob, give_up_job, run_job};
+use engine::results::{ResultsJob, ResultsStore, give_up_job, run_job};
 use ports::Clock;
+use ports::blobs::Blobs;
 
-/// What the handler needs.
-#[derive(Clone)]
-pub struct Worker {
-    pub store: Arc<DynamoStore>,
+/// What the handler needs: the store's repositories and the bucket, as ports.
+pub struct Worker<S> {
+    pub store: Arc<S>,
     /// The data bucket.
-    pub blobs: Blobs,
+    pub blobs: Arc<dyn Blobs>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// The results queue's dead-letter queue: its records are given up, not run.
@@ -25,7 +23,10 @@ pub struct Worker {
 }
 
 /// Handles a batch of results jobs, one at a time (each reads a whole campaign).
-pub async fn handle_batch(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_batch<S: ResultsStore>(
+    worker: &Worker<S>,
+    event: SqsEvent,
+) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
@@ -39,9 +40,15 @@ pub async fn handle_batch(worker: &Worker, event: SqsEvent) -> SqsBatchResponse 
         let dead_lettered = record.event_source_arn.is_some()
             && record.event_source_arn == worker.dead_letter_queue_arn;
         let result = if dead_lettered {
-            give_up_job(&worker.store, &job, worker.clock.now()).await
+            give_up_job(worker.store.as_ref(), &job, worker.clock.now()).await
         } else {
-            run_job(&worker.store, &worker.blobs, &job, worker.clock.clone()).await
+            run_job(
+                worker.store.as_ref(),
+                worker.blobs.as_ref(),
+                &job,
+                worker.clock.clone(),
+            )
+            .await
         };
         if let Err(err) = result {
             tracing::error!(message = %id, error = %err, "results job failed; SQS will retry it");
@@ -51,4 +58,15 @@ pub async fn handle_batch(worker: &Worker, event: SqsEvent) -> SqsBatchResponse 
         }
     }
     response
+}
+
+impl<S> Clone for Worker<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            blobs: self.blobs.clone(),
+            clock: self.clock.clone(),
+            dead_letter_queue_arn: self.dead_letter_queue_arn.clone(),
+        }
+    }
 }

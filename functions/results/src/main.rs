@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use adapters::blobs::Blobs;
+use adapters::blobs::S3Blobs;
 use adapters::store::DynamoStore;
 use aws_lambda_events::event::sqs::SqsEvent;
 use bootstrap::wiring::{init_tracing, required_var};
@@ -18,7 +18,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws_sdk_dynamodb::Client::new(&sdk),
             required_var("TABLE_NAME")?,
         )),
-        blobs: Blobs::new(adapters::aws::s3_client(&sdk), required_var("DATA_BUCKET")?),
+        blobs: Arc::new(S3Blobs::new(
+            adapters::aws::s3_client(&sdk),
+            required_var("DATA_BUCKET")?,
+        )),
         clock: Arc::new(SystemClock),
         dead_letter_queue_arn: std::env::var("RESULTS_DEAD_LETTER_QUEUE_ARN").ok(),
     };

@@ -21,7 +21,7 @@ pub const DEMO_CALLER_NUMBER: &str = "+14155550199";
 pub async fn demo_tenant(runner: &Runner, id: &str) -> anyhow::Result<String> {
     let tenant = TenantId::parse(id)?;
     match api::admin::create_tenant(
-        &runner.store,
+        runner.store.as_ref(),
         tenant.clone(),
         "Demo tenant",
         Plan::Enterprise,
@@ -33,8 +33,10 @@ pub async fn demo_tenant(runner: &Runner, id: &str) -> anyhow::Result<String> {
         Err(e) => return Err(e.into()),
     }
     // The operators' part: the number the demo agent calls from is the tenant's.
-    api::admin::set_caller_numbers(&runner.store, &tenant, &[DEMO_CALLER_NUMBER.into()]).await?;
-    let (_, key) = api::admin::issue_key(&runner.store, &tenant, "demo", Utc::now()).await?;
+    api::admin::set_caller_numbers(runner.store.as_ref(), &tenant, &[DEMO_CALLER_NUMBER.into()])
+        .await?;
+    let (_, key) =
+        api::admin::issue_key(runner.store.as_ref(), &tenant, "demo", Utc::now()).await?;
     Ok(key)
 }
 

@@ -12,7 +12,7 @@ mod hooks;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::blobs::Blobs;
+use adapters::blobs::S3Blobs;
 use adapters::queue::SqsQueue;
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
@@ -79,6 +79,31 @@ fn local_api_settings(tenant_requests_per_second: Option<u32>) -> api::ApiSettin
     }
 }
 
+/// The API and the provider routes on one listener (two APIs when deployed).
+fn local_router(api: api::AppState, engine: &Arc<Engine<DynamoStore>>) -> axum::Router {
+    api::router(api).merge(call_events::router(engine.clone()))
+}
+
+/// The importer on the emulator's bucket (`bucket`) and import queue (`queue`).
+fn local_importer(
+    store: Arc<DynamoStore>,
+    bucket: (aws_sdk_s3::Client, String),
+    queue: (aws_sdk_sqs::Client, String),
+    clock: Arc<ScaledClock>,
+) -> Arc<importer::Importer> {
+    Arc::new(importer::Importer {
+        store,
+        s3: bucket.0,
+        bucket: bucket.1,
+        sqs: queue.0,
+        queue_url: queue.1,
+        clock,
+        faults: Arc::new(NoFaults),
+        lead_id_key: local_lead_id_key(),
+        settings: importer::ImportSettings::default(),
+    })
+}
+
 /// Locally a fixed key: the emulator's data is throwaway.
 fn local_lead_id_key() -> domain::ids::LeadIdKey {
     domain::ids::LeadIdKey::new("local-runner-lead-id-key").expect("long enough")
@@ -93,11 +118,11 @@ impl Runner {
         let clock = Arc::new(ScaledClock::new(config.start_at, config.speed));
         let simulator = Arc::new(Simulator::new(config.simulator.clone(), clock.clone()));
         let app = app_config(&resources)?;
-        let providers = Providers::default().with("simulator", simulator.clone());
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let results_queue_url = resources.name("ResultsQueue")?.to_owned();
         let results_queue: Arc<dyn MessageQueue> =
             Arc::new(SqsQueue::new(sqs.clone(), &results_queue_url));
+        let providers = Providers::default().with("simulator", simulator.clone());
         let engine = local_engine(
             &app,
             &sdk,
@@ -113,14 +138,14 @@ impl Runner {
         let api = api::AppState {
             store: store.clone(),
             schedules: Arc::new(schedules.clone()),
-            blobs: Blobs::new(s3.clone(), &bucket),
+            blobs: Arc::new(S3Blobs::new(s3.clone(), &bucket)),
             results: results_queue,
             clock: clock.clone(),
             settings: local_api_settings(config.tenant_requests_per_second),
             tick_now: Some(engine.clone()),
             webhooks: Some(Arc::new(SqsQueue::new(sqs.clone(), &app.webhook_queue_url))),
         };
-        let router = api::router(api).merge(call_events::router(engine.clone()));
+        let router = local_router(api, &engine);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let refused_webhooks = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut tasks = JoinSet::new();
@@ -130,21 +155,16 @@ impl Runner {
             schedules,
             worker: results::Worker {
                 store: store.clone(),
-                blobs: Blobs::new(s3.clone(), &bucket),
+                blobs: Arc::new(S3Blobs::new(s3.clone(), &bucket)),
                 clock: clock.clone(),
                 dead_letter_queue_arn: None,
             },
-            importer: Arc::new(importer::Importer {
-                store: store.clone(),
-                s3,
-                bucket,
-                sqs: sqs.clone(),
-                queue_url: resources.name("ImportQueue")?.to_owned(),
-                clock: clock.clone(),
-                faults: Arc::new(NoFaults),
-                lead_id_key: local_lead_id_key(),
-                settings: importer::ImportSettings::default(),
-            }),
+            importer: local_importer(
+                store.clone(),
+                (s3, bucket),
+                (sqs.clone(), resources.name("ImportQueue")?.to_owned()),
+                clock.clone(),
+            ),
             simulator: simulator.clone(),
             refused_webhooks: refused_webhooks.clone(),
             deliveries: local_deliveries(&store, &sqs, &app, &clock)?,
@@ -187,7 +207,7 @@ impl Runner {
 struct Loops {
     engine: Arc<Engine<DynamoStore>>,
     schedules: EventBridgeSchedules,
-    worker: results::Worker,
+    worker: results::Worker<DynamoStore>,
     importer: Arc<importer::Importer>,
     simulator: Arc<Simulator>,
     refused_webhooks: Arc<std::sync::atomic::AtomicU64>,
@@ -515,7 +535,7 @@ pub(crate) async fn batch_source<F, Fut>(
 
 /// The SQS event source's part for the results worker.
 async fn results_loop(
-    worker: results::Worker,
+    worker: results::Worker<DynamoStore>,
     sqs: aws_sdk_sqs::Client,
     url: String,
     stopped: tokio::sync::watch::Receiver<bool>,

@@ -3,34 +3,25 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_sdk_s3::presigning::PresigningConfig;
-
-/// Why a bucket request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum BlobError {
-    /// The request failed.
-    #[error("S3 request failed")]
-    Aws(#[source] Box<aws_sdk_s3::Error>),
-    /// A presigning configuration was refused (expiry out of range).
-    #[error("cannot presign: {0}")]
-    Presign(String),
-}
+use ports::blobs::{BlobError, BlobUpload, Blobs};
 
 fn aws<E>(err: E) -> BlobError
 where
     aws_sdk_s3::Error: From<E>,
 {
-    BlobError::Aws(Box::new(aws_sdk_s3::Error::from(err)))
+    BlobError::Failed(Box::new(aws_sdk_s3::Error::from(err)))
 }
 
-/// The bucket.
+/// The bucket, on S3.
 #[derive(Debug, Clone)]
-pub struct Blobs {
+pub struct S3Blobs {
     client: aws_sdk_s3::Client,
     bucket: String,
 }
 
-impl Blobs {
+impl S3Blobs {
     /// The bucket `bucket`.
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         Self {
@@ -48,10 +39,13 @@ impl Blobs {
     pub fn client(&self) -> &aws_sdk_s3::Client {
         &self.client
     }
+}
 
+#[async_trait]
+impl Blobs for S3Blobs {
     /// A URL that lets its holder PUT `key` (with `content_type`) of exactly `content_length`
     /// bytes until it expires: the length is a signed header, so S3 refuses any other size.
-    pub async fn presign_put(
+    async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
@@ -77,7 +71,7 @@ impl Blobs {
 
     /// A URL that lets its holder GET `key` until it expires. S3 answers it as an attachment
     /// named after the key's last part, so a browser following the link saves the file.
-    pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError> {
+    async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError> {
         let config = PresigningConfig::expires_in(expires_in)
             .map_err(|e| BlobError::Presign(e.to_string()))?;
         let file = key.rsplit('/').next().unwrap_or(key).replace('"', "");
@@ -94,7 +88,7 @@ impl Blobs {
     }
 
     /// Writes a small object whole.
-    pub async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), BlobError> {
+    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), BlobError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -105,6 +99,14 @@ impl Blobs {
             .await
             .map_err(aws)?;
         Ok(())
+    }
+
+    async fn upload(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<Box<dyn BlobUpload>, BlobError> {
+        Ok(Box::new(self.multipart(key, content_type).await?))
     }
 }
 
@@ -126,7 +128,7 @@ pub struct MultipartWriter {
     bytes: u64,
 }
 
-impl Blobs {
+impl S3Blobs {
     /// Starts writing `key` in parts.
     pub async fn multipart(
         &self,
@@ -154,9 +156,10 @@ impl Blobs {
     }
 }
 
-impl MultipartWriter {
+#[async_trait]
+impl BlobUpload for MultipartWriter {
     /// Appends bytes; sends a part when one is full.
-    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
         self.buffer.extend_from_slice(bytes);
         self.bytes += bytes.len() as u64;
         if self.buffer.len() >= PART_BYTES {
@@ -166,10 +169,46 @@ impl MultipartWriter {
     }
 
     /// Bytes written so far.
-    pub fn bytes(&self) -> u64 {
+    fn bytes(&self) -> u64 {
         self.bytes
     }
 
+    /// Sends the last part and makes the object visible.
+    async fn finish(mut self: Box<Self>) -> Result<u64, BlobError> {
+        if !self.buffer.is_empty() || self.parts.is_empty() {
+            self.send_part().await?;
+        }
+        let parts = std::mem::take(&mut self.parts);
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .multipart_upload(
+                aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(self.bytes)
+    }
+
+    /// Gives the upload up (its parts are deleted).
+    async fn abort(self: Box<Self>) {
+        let _ = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .send()
+            .await;
+    }
+}
+
+impl MultipartWriter {
     async fn send_part(&mut self) -> Result<(), BlobError> {
         let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
         let body = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_BYTES + 64 * 1024));
@@ -191,38 +230,5 @@ impl MultipartWriter {
                 .build(),
         );
         Ok(())
-    }
-
-    /// Sends the last part and makes the object visible.
-    pub async fn finish(mut self) -> Result<u64, BlobError> {
-        if !self.buffer.is_empty() || self.parts.is_empty() {
-            self.send_part().await?;
-        }
-        self.client
-            .complete_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .upload_id(&self.upload_id)
-            .multipart_upload(
-                aws_sdk_s3::types::CompletedMultipartUpload::builder()
-                    .set_parts(Some(self.parts))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(aws)?;
-        Ok(self.bytes)
-    }
-
-    /// Gives the upload up (its parts are deleted).
-    pub async fn abort(self) {
-        let _ = self
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .upload_id(&self.upload_id)
-            .send()
-            .await;
     }
 }

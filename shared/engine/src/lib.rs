@@ -25,6 +25,7 @@ mod moves;
 mod outcome;
 pub mod provider_events;
 pub mod reports;
+pub mod results;
 pub mod tick;
 mod ttl_cache;
 pub mod webhooks;

@@ -3,6 +3,7 @@
 //! crate implements them (DynamoDB, SQS, EventBridge Scheduler, voice providers), and tests
 //! and the local runner plug in their own clocks, fault plans and queues.
 
+pub mod blobs;
 pub mod clock;
 pub mod faults;
 pub mod metrics;

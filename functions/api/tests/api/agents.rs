@@ -136,7 +136,7 @@ async fn requests_without_a_valid_key_are_refused() {
     assert_eq!(app.get(&key, "/v1/agents").await.status, StatusCode::OK);
     let id = domain::ids::ApiKeyId::parse(key.split('.').nth(1).unwrap()).unwrap();
     api::admin::revoke_key(
-        &app.store,
+        app.store.as_ref(),
         &domain::ids::TenantId::parse("t1").unwrap(),
         &id,
         t0(),

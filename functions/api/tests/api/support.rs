@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use adapters::blobs::Blobs;
+use adapters::blobs::S3Blobs;
 use adapters::schedules::{EventBridgeSchedules, ScheduleInfo};
 use adapters::store::DynamoStore;
 use api::{ApiSettings, AppState};
@@ -15,6 +15,7 @@ use domain::plan::Plan;
 use emulator::TestEnv;
 use http_body_util::BodyExt;
 use ports::ManualClock;
+use ports::blobs::Blobs;
 use ports::store::{Counters, Leads};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -38,7 +39,7 @@ pub struct App {
     /// The results queue and the bucket: tests run the results worker's jobs themselves.
     pub results_queue: String,
     pub sqs: aws_sdk_sqs::Client,
-    pub blobs: Blobs,
+    pub blobs: Arc<dyn Blobs>,
     pub store: Arc<DynamoStore>,
     pub schedules: EventBridgeSchedules,
     /// The dial queue (what a tick enqueues).
@@ -91,10 +92,10 @@ impl App {
             "arn:aws:lambda:us-east-1:123456789012:function:tick",
             "arn:aws:iam::123456789012:role/scheduler",
         );
-        let blobs = Blobs::new(
+        let blobs: Arc<dyn Blobs> = Arc::new(S3Blobs::new(
             emulator::s3_client(&env.config),
             env.resources.name("DataBucket").unwrap(),
-        );
+        ));
         let clock = ManualClock::at(t0());
         let sqs = aws_sdk_sqs::Client::new(&env.config);
         let results_queue = env.resources.name("ResultsQueue").unwrap().to_owned();
@@ -155,9 +156,9 @@ impl App {
                 return ran;
             }
             for body in &bodies {
-                let job: bootstrap::results::ResultsJob = serde_json::from_str(body).unwrap();
+                let job: engine::results::ResultsJob = serde_json::from_str(body).unwrap();
                 let clock = Arc::new(ManualClock::at(t0()));
-                bootstrap::results::run_job(&self.store, &self.blobs, &job, clock)
+                engine::results::run_job(self.store.as_ref(), self.blobs.as_ref(), &job, clock)
                     .await
                     .unwrap();
                 ran += 1;
@@ -212,13 +213,13 @@ impl App {
     /// A tenant with a key; returns the key.
     pub async fn tenant(&self, id: &str, plan: Plan) -> String {
         let tenant = TenantId::parse(id).unwrap();
-        api::admin::create_tenant(&self.store, tenant.clone(), id, plan, t0())
+        api::admin::create_tenant(self.store.as_ref(), tenant.clone(), id, plan, t0())
             .await
             .unwrap();
-        api::admin::set_caller_numbers(&self.store, &tenant, &[CALLER_NUMBER.into()])
+        api::admin::set_caller_numbers(self.store.as_ref(), &tenant, &[CALLER_NUMBER.into()])
             .await
             .unwrap();
-        api::admin::issue_key(&self.store, &tenant, "test", t0())
+        api::admin::issue_key(self.store.as_ref(), &tenant, "test", t0())
             .await
             .unwrap()
             .1

@@ -20,7 +20,7 @@ async fn an_agent_may_call_only_from_its_own_tenants_registered_numbers() {
     let a = app.tenant("tenant-a", Plan::Starter).await;
     app.tenant("tenant-b", Plan::Starter).await;
     let b = TenantId::parse("tenant-b").unwrap();
-    api::admin::set_caller_numbers(&app.store, &b, &["+1 212 555 0199".into()])
+    api::admin::set_caller_numbers(app.store.as_ref(), &b, &["+1 212 555 0199".into()])
         .await
         .unwrap();
 
@@ -66,7 +66,7 @@ async fn a_transfer_abroad_needs_the_country_allowed_and_launch_checks_the_calle
         "call_handling.transfer_number"
     );
 
-    api::admin::set_countries(&app.store, &t1, &["US".into(), "gb".into()])
+    api::admin::set_countries(app.store.as_ref(), &t1, &["US".into(), "gb".into()])
         .await
         .unwrap();
     let allowed = app.post(&key, "/v1/campaigns", spec).await;
@@ -74,7 +74,7 @@ async fn a_transfer_abroad_needs_the_country_allowed_and_launch_checks_the_calle
     let id = allowed.body["id"].as_str().unwrap();
 
     // The operators withdraw the number the agent calls from: launch refuses.
-    api::admin::set_caller_numbers(&app.store, &t1, &["+1 212 555 0100".into()])
+    api::admin::set_caller_numbers(app.store.as_ref(), &t1, &["+1 212 555 0100".into()])
         .await
         .unwrap();
     let launch = app

@@ -5,7 +5,7 @@ use domain::import::header::HeaderMap;
 use domain::import::row::RowSettings;
 use domain::import::{FileRefusal, RecordReader, SNIFF_BYTES, sniff};
 use domain::lead::Lead;
-use ports::store::{DoNotCall, ImportFormat, ImportRecord, ImportStatus, InsertOutcome, Leads};
+use ports::store::{ImportFormat, ImportRecord, ImportStatus, InsertOutcome};
 
 use super::{Chunk, ChunkState, ImportError, RowContext, put, s3};
 use crate::pipeline::{Row, RowSink};

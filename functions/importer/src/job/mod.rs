@@ -3,7 +3,6 @@
 mod chunk;
 
 use chunk::{apply_chunk, make_sink, read_chunk};
-use ports::store::{Campaigns, Imports, Tenants};
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -64,7 +64,7 @@ mod results;
 mod tenants;
 pub mod webhooks;
 
-pub use leads::{LeadItemBuilder, ShardPage, lead_item};
+pub use leads::{LeadItemBuilder, lead_item};
 
 // The port's values, for the modules below (callers name them through `ports::store`).
 use ::ports::store::{

@@ -234,10 +234,10 @@ impl Reports for DynamoStore {
     }
 
     /// Stores a campaign's last reconciliation report (any serializable report).
-    async fn put_reconcile_report<T: Serialize + Sync>(
+    async fn put_reconcile_report(
         &self,
         campaign: &CampaignRef,
-        report: &T,
+        report: &ports::store::ReconcileReport,
     ) -> Result<(), StoreError> {
         let item = serde_dynamo::to_item(ReportItem {
             pk: keys::campaign_pk(campaign),
@@ -257,15 +257,15 @@ impl Reports for DynamoStore {
     }
 
     /// A campaign's last reconciliation report.
-    async fn reconcile_report<T: serde::de::DeserializeOwned + Send>(
+    async fn reconcile_report(
         &self,
         campaign: &CampaignRef,
-    ) -> Result<Option<T>, StoreError> {
+    ) -> Result<Option<ports::store::ReconcileReport>, StoreError> {
         decode_record(
             self.consistent_item(keys::campaign_pk(campaign), keys::RECONCILE_SK)
                 .await?,
             keys::RECONCILE_SK,
-            |i: ReportItem<T>| i.report,
+            |i: ReportItem<ports::store::ReconcileReport>| i.report,
         )
     }
 }

@@ -164,3 +164,31 @@ pub struct ExportRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<DateTime<Utc>>,
 }
+
+/// One counter that differs from what the leads say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// Which counter (`n_pending`, `attempts`, `o_busy`, `hour 2026-06-08T14 started`, ...).
+    pub counter: String,
+    /// What the counter said.
+    pub stored: i64,
+    /// What the leads say.
+    pub actual: i64,
+}
+
+/// What a reconciliation found and did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileReport {
+    pub campaign: CampaignRef,
+    /// When it ran.
+    pub at: DateTime<Utc>,
+    /// Leads read.
+    pub leads: u64,
+    /// Counters that differed from the leads (empty: no drift).
+    pub drift: Vec<Drift>,
+    /// Whether the counters were rewritten.
+    pub repaired: bool,
+    /// Why drift was not repaired, if it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -7,6 +7,15 @@ use domain::phone::E164;
 
 use super::LEAD_SHARDS;
 
+/// One query's worth of a lead shard: the leads read, the sort key to continue after, and
+/// whether the shard has nothing after it.
+#[derive(Debug, Clone, Default)]
+pub struct ShardPage {
+    pub leads: Vec<domain::lead::Lead>,
+    pub after: Option<String>,
+    pub exhausted: bool,
+}
+
 /// Where a page of leads ends: the shard and the last lead id read in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadCursor {

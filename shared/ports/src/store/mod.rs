@@ -13,9 +13,12 @@ mod transition;
 mod webhooks;
 
 pub use access::{ApiKeyRecord, TenantRecord, home_country_only};
-pub use jobs::{ExportKind, ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus};
+pub use jobs::{
+    Drift, ExportKind, ExportRecord, ExportStatus, ImportFormat, ImportRecord, ImportStatus,
+    ReconcileReport,
+};
 pub use listing::{
-    DncEntry, DncRemoval, InsertOutcome, LeadCursor, QuarantineOwner, QuarantinedItem,
+    DncEntry, DncRemoval, InsertOutcome, LeadCursor, QuarantineOwner, QuarantinedItem, ShardPage,
 };
 
 pub use counters::{CampaignCounters, QuietHint};
@@ -24,8 +27,8 @@ pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use repos::is_dnc;
 pub use repos::{
-    Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports, Leads,
-    Quarantine, RateLimits, Reports, TenantPolicies, Tenants,
+    Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports,
+    LeadPages, Leads, Quarantine, RateLimits, Reports, TenantPolicies, Tenants,
 };
 pub use transition::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard, NumberCallRelease, NumberCalls,

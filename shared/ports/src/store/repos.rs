@@ -15,8 +15,6 @@ use domain::lead::{DueKind, Lead};
 use domain::phone::E164;
 use domain::results::{HourTally, Tally};
 use domain::status::{CampaignStatus, LeadStatus};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use super::{
     AgentRecord, ApiKeyRecord, CampaignCounters, CampaignRecord, DncEntry, DncRemoval, DueBatch,
@@ -407,16 +405,16 @@ pub trait Reports: Send + Sync {
         new: &Tally,
     ) -> Result<(), WriteError>;
     /// Stores a campaign's last reconciliation report.
-    async fn put_reconcile_report<T: Serialize + Sync>(
+    async fn put_reconcile_report(
         &self,
         campaign: &CampaignRef,
-        report: &T,
+        report: &super::ReconcileReport,
     ) -> Result<(), StoreError>;
     /// A campaign's last reconciliation report.
-    async fn reconcile_report<T: DeserializeOwned + Send>(
+    async fn reconcile_report(
         &self,
         campaign: &CampaignRef,
-    ) -> Result<Option<T>, StoreError>;
+    ) -> Result<Option<super::ReconcileReport>, StoreError>;
 }
 
 /// Items set aside because they no longer decode (one bad item blocks nothing).
@@ -427,4 +425,20 @@ pub trait Quarantine: Send + Sync {
         &self,
         owner: QuarantineOwner<'_>,
     ) -> Result<Vec<QuarantinedItem>, StoreError>;
+}
+
+/// A campaign's leads shard by shard, for the jobs that read them all (export,
+/// reconciliation): a round of shards can be read at once.
+#[async_trait]
+pub trait LeadPages: Send + Sync {
+    /// The leads after `after` in one shard of the campaign (with `status`: of that status),
+    /// at most `want`, in id order.
+    async fn lead_shard_page(
+        &self,
+        campaign: &CampaignRef,
+        status: Option<domain::status::LeadStatus>,
+        shard: u8,
+        after: Option<String>,
+        want: usize,
+    ) -> Result<super::ShardPage, StoreError>;
 }

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use domain::ids::CampaignRef;
 use domain::lead::Lead;
 use domain::status::LeadStatus;
-use ports::store::LeadCursor;
+use ports::store::{LeadCursor, LeadPages, ShardPage};
 
 use super::read_lead;
 use crate::store::keys;
@@ -15,14 +15,6 @@ use crate::store::{DynamoStore, StoreError, aws, corrupt, s};
 use ports::store::LEAD_SHARDS;
 
 type Item = HashMap<String, AttributeValue>;
-
-/// One query's worth of a shard: the leads read, the sort key to continue after, and whether
-/// the shard has nothing after it.
-pub struct ShardPage {
-    pub leads: Vec<Lead>,
-    pub after: Option<String>,
-    pub exhausted: bool,
-}
 
 /// A lead item's sort key (the lead id), or empty for an item without one.
 fn sort_key(item: &Item) -> String {
@@ -32,10 +24,11 @@ fn sort_key(item: &Item) -> String {
         .unwrap_or_default()
 }
 
-impl DynamoStore {
+#[async_trait::async_trait]
+impl ports::store::LeadPages for DynamoStore {
     /// The leads after `after` in one shard of the campaign (with `status`: of that status),
     /// at most `want`, in id order; one query (and for a status, the table reads it needs).
-    pub async fn lead_shard_page(
+    async fn lead_shard_page(
         &self,
         campaign: &CampaignRef,
         status: Option<LeadStatus>,
@@ -93,7 +86,9 @@ impl DynamoStore {
         }
         Ok(page)
     }
+}
 
+impl DynamoStore {
     /// A page of the campaign's leads from `cursor` on, across shards (see
     /// [`ports::store::Leads::list_leads`]).
     pub(super) async fn list_page(

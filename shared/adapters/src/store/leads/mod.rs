@@ -8,8 +8,6 @@ mod number_calls;
 mod seed;
 mod transition;
 
-pub use list::ShardPage;
-
 use std::collections::HashMap;
 
 use async_trait::async_trait;

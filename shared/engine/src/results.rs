@@ -1,26 +1,30 @@
 //! The results worker's jobs: writing a campaign's export to the bucket, and reconciling its
 //! counters with its leads. Both read every lead of a campaign, so neither runs on a request
 //! path: the API (export) and the tick at completion (reconcile) put a [`ResultsJob`] on the
-//! results queue, and the results function works through it.
+//! results queue, and the results function works through it. Over the ports only: the store's
+//! repositories ([`ResultsStore`]) and the bucket ([`Blobs`]).
 
-use ports::store::{Counters, Exports, Imports, Reports};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use adapters::blobs::{BlobError, Blobs};
-use adapters::store::DynamoStore;
 use chrono::{DateTime, Utc};
 use domain::ids::{CampaignRef, ExportId};
 use domain::import::header::{Column, HeaderMap};
 use domain::lead::Lead;
 use domain::results::{ExportLayout, HourTally, Tally, Timeline, clearance_header, clearance_rows};
+use ports::blobs::{BlobError, Blobs};
+use ports::store::{Counters, Exports, Imports, LeadPages, Reports};
 use ports::store::{ExportKind, ExportRecord, ExportStatus, StoreError, WriteError};
-use serde::{Deserialize, Serialize};
 
 /// Leads read per page.
 const PAGE: usize = 1000;
 
-pub use engine::messages::ResultsJob;
+pub use crate::messages::ResultsJob;
+
+/// The repositories the results jobs read and write.
+pub trait ResultsStore: Imports + Exports + Counters + Reports + LeadPages {}
+
+impl<T> ResultsStore for T where T: Imports + Exports + Counters + Reports + LeadPages {}
 
 /// Why a job failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +68,10 @@ pub fn export_key(campaign: &CampaignRef, export: &ExportId) -> String {
 }
 
 /// The custom columns of a campaign: every custom header of its imports, in import order.
-async fn layout(store: &DynamoStore, campaign: &CampaignRef) -> Result<ExportLayout, StoreError> {
+async fn layout<S: ResultsStore>(
+    store: &S,
+    campaign: &CampaignRef,
+) -> Result<ExportLayout, StoreError> {
     let mut imports = store.list_imports(campaign).await?;
     imports.sort_by_key(|i| i.created_at);
     let custom = imports
@@ -82,9 +89,9 @@ async fn layout(store: &DynamoStore, campaign: &CampaignRef) -> Result<ExportLay
 /// Writes a campaign's export: the header, then one row per lead, page by page into a
 /// multipart upload (memory flat in the number of leads). A job whose export is already
 /// Completed is not written again (a redelivered message).
-pub async fn run_export(
-    store: &DynamoStore,
-    blobs: &Blobs,
+pub async fn run_export<S: ResultsStore>(
+    store: &S,
+    blobs: &dyn Blobs,
     campaign: &CampaignRef,
     export: &ExportId,
     now: impl Fn() -> DateTime<Utc>,
@@ -116,7 +123,7 @@ pub async fn run_export(
     record.finished_at = Some(now());
     if record.status == ExportStatus::Completed {
         // `export.ready`, recorded with the write that makes it true.
-        let told = engine::webhooks::export_ready(&record, now());
+        let told = crate::webhooks::export_ready(&record, now());
         store.save_export_telling(&record, &told).await?;
     } else {
         store.save_export(&record).await?;
@@ -141,9 +148,9 @@ impl ShardRounds {
     }
 
     /// The next round's leads, or `None` when every shard has been read out.
-    async fn next(
+    async fn next<S: ResultsStore>(
         &mut self,
-        store: &DynamoStore,
+        store: &S,
         campaign: &CampaignRef,
     ) -> Result<Option<Vec<Lead>>, StoreError> {
         let reads = (self.afters.iter().enumerate()).filter_map(|(shard, after)| {
@@ -167,9 +174,9 @@ impl ShardRounds {
     }
 }
 
-async fn write_export(
-    store: &DynamoStore,
-    blobs: &Blobs,
+async fn write_export<S: ResultsStore>(
+    store: &S,
+    blobs: &dyn Blobs,
     campaign: &CampaignRef,
     key: &str,
     kind: ExportKind,
@@ -183,7 +190,7 @@ async fn write_export(
         ExportKind::Leads => vec![layout.row(lead)],
         ExportKind::Clearances => clearance_rows(lead),
     };
-    let mut upload = blobs.multipart(key, "text/csv; charset=utf-8").await?;
+    let mut upload = blobs.upload(key, "text/csv; charset=utf-8").await?;
     // One CSV writer per page, over one buffer handed to the upload after each page.
     let mut buffer = Vec::with_capacity(1 << 20);
     let mut rows = 0u64;
@@ -209,33 +216,7 @@ async fn write_export(
     }
 }
 
-/// One counter that differs from what the leads say.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Drift {
-    /// Which counter (`n_pending`, `attempts`, `o_busy`, `hour 2026-06-08T14 started`, ...).
-    pub counter: String,
-    /// What the counter said.
-    pub stored: i64,
-    /// What the leads say.
-    pub actual: i64,
-}
-
-/// What a reconciliation found and did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReconcileReport {
-    pub campaign: CampaignRef,
-    /// When it ran.
-    pub at: DateTime<Utc>,
-    /// Leads read.
-    pub leads: u64,
-    /// Counters that differed from the leads (empty: no drift).
-    pub drift: Vec<Drift>,
-    /// Whether the counters were rewritten.
-    pub repaired: bool,
-    /// Why drift was not repaired, if it was not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
+pub use ports::store::{Drift, ReconcileReport};
 
 fn tally_drift(stored: &Tally, actual: &Tally) -> Vec<Drift> {
     let mut out = Vec::new();
@@ -310,8 +291,8 @@ fn hourly_drift(stored: &[HourTally], actual: &[HourTally]) -> Vec<(HourTally, V
 /// being unchanged since before the leads were read, so a campaign that moved meanwhile is
 /// reported, not "repaired" with a stale count (run it again when the campaign is quiet; at
 /// completion it always is). The report is stored as the campaign's last reconciliation.
-pub async fn reconcile(
-    store: &DynamoStore,
+pub async fn reconcile<S: ResultsStore>(
+    store: &S,
     campaign: &CampaignRef,
     repair: bool,
     now: DateTime<Utc>,
@@ -367,9 +348,9 @@ pub async fn reconcile(
 }
 
 /// Runs one job.
-pub async fn run_job(
-    store: &DynamoStore,
-    blobs: &Blobs,
+pub async fn run_job<S: ResultsStore>(
+    store: &S,
+    blobs: &dyn Blobs,
     job: &ResultsJob,
     clock: Arc<dyn ports::Clock>,
 ) -> Result<(), ResultsError> {
@@ -391,8 +372,8 @@ Request a new export";
 /// A job whose message reached the dead-letter queue: an export still queued or running is
 /// marked failed (an export that finished is left as it is); a reconciliation is only counted
 /// (the next completion or `admin reconcile` runs it again). Counted as `ResultsJobsGivenUp`.
-pub async fn give_up_job(
-    store: &DynamoStore,
+pub async fn give_up_job<S: ResultsStore>(
+    store: &S,
     job: &ResultsJob,
     now: DateTime<Utc>,
 ) -> Result<(), ResultsError> {

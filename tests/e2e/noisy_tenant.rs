@@ -83,7 +83,17 @@ async fn launched_campaign(api: &campaigns_cli::ApiClient, agent: &serde_json::V
     for i in 0..LEADS {
         csv.push_str(&format!("(212) 555-{:04},Lead {i}\n", 300 + i));
     }
-    let import = api.upload_csv(&id, csv.into_bytes(), |_| {}).await.unwrap();
+    let mut import = None;
+    for _ in 0..50 {
+        match api.upload_csv(&id, csv.clone().into_bytes(), |_| {}).await {
+            Ok(id) => {
+                import = Some(id);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let import = import.expect("the upload was taken within 50 tries");
     wait_for("the import", Duration::from_secs(120), || {
         let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/imports/{import}"));
         async move { (api.get(&path).await.ok()?["status"] == "completed").then_some(json!(1)) }

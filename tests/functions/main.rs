@@ -1,6 +1,7 @@
 //! Lambda wiring: each function's handler fed the event JSON its trigger sends (Scheduler
 //! input, SQS batch, API Gateway HTTP API v2), against the local AWS emulator.
 
+mod architecture;
 mod dead_letters;
 mod infrastructure;
 mod template;

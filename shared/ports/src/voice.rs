@@ -248,9 +248,10 @@ pub fn is_end_of_greeting(answered_by: &str) -> bool {
 #[error("call lookup failed: {0}")]
 pub struct LookupError(pub String);
 
-/// A voice provider.
+/// A voice provider: place a call, read its events, look it up; and what the engine may do to
+/// a live call ([`CallControl`]).
 #[async_trait]
-pub trait VoiceProvider: Send + Sync {
+pub trait VoiceProvider: CallControl {
     /// The account calls are placed on.
     fn account(&self) -> &ProviderAccount;
 
@@ -271,7 +272,12 @@ pub trait VoiceProvider: Send + Sync {
         provider_call_id: Option<&str>,
         to: &E164,
     ) -> Result<CallLookup, LookupError>;
+}
 
+/// What the engine does to a live call on the campaign's behalf, where the provider lets it
+/// (every method has a default for providers whose agent platform does it by itself).
+#[async_trait]
+pub trait CallControl: Send + Sync {
     /// The provider's answer (content type, body) for its call-flow request; `None` when the
     /// provider has no call flow (its agent platform transfers by itself).
     fn call_flow_answer(&self, _flow: &CallFlow) -> Option<(&'static str, String)> {

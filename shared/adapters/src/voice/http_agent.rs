@@ -32,8 +32,9 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use ports::voice::{
-    CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
-    PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, VoiceProvider,
+    CallControl, CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError,
+    PlaceCallError, PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest,
+    VoiceProvider,
 };
 
 /// The signature header (both directions).
@@ -290,6 +291,9 @@ fn lookup_error(err: reqwest::Error) -> LookupError {
         &err.without_url().to_string(),
     ))
 }
+
+/// The agent platform acts on machines and transfers by itself: nothing for the engine to do.
+impl CallControl for HttpAgent {}
 
 #[async_trait]
 impl VoiceProvider for HttpAgent {

@@ -27,8 +27,9 @@ use sha2::Sha256;
 
 use ports::Clock;
 use ports::voice::{
-    CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
-    PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, VoiceProvider,
+    CallControl, CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError,
+    PlaceCallError, PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest,
+    VoiceProvider,
 };
 
 /// Header carrying `t={unix seconds},v1={hex hmac}`.
@@ -494,12 +495,6 @@ impl VoiceProvider for Simulator {
         })
     }
 
-    /// The network reports the agent's stream on every answered call (`stream_started`, or
-    /// `stream_failed` while the agent is down), as Twilio's `<Stream>` status callback does.
-    fn reports_agent_stream(&self) -> bool {
-        true
-    }
-
     async fn lookup_call(
         &self,
         reference: &CallReference,
@@ -533,6 +528,15 @@ impl VoiceProvider for Simulator {
                 ..call.details.clone()
             },
         })
+    }
+}
+
+#[async_trait]
+impl CallControl for Simulator {
+    /// The network reports the agent's stream on every answered call (`stream_started`, or
+    /// `stream_failed` while the agent is down), as Twilio's `<Stream>` status callback does.
+    fn reports_agent_stream(&self) -> bool {
+        true
     }
 }
 

@@ -35,8 +35,9 @@ use domain::phone::E164;
 use serde::Deserialize;
 
 use ports::voice::{
-    CallEvent, CallFlow, CallLookup, CallReference, CallRequest, LookupError, PlaceCallError,
-    PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest, SpokenMessage, VoiceProvider,
+    CallControl, CallEvent, CallFlow, CallLookup, CallReference, CallRequest, LookupError,
+    PlaceCallError, PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest,
+    SpokenMessage, VoiceProvider,
 };
 
 /// How long the phone rings before the call counts as not answered.
@@ -320,38 +321,6 @@ impl VoiceProvider for Twilio {
         )
     }
 
-    fn call_flow_answer(&self, flow: &CallFlow) -> Option<(&'static str, String)> {
-        Some(("text/xml", call_flow_twiml(flow)))
-    }
-
-    async fn end_call(&self, provider_call_id: &str) -> Result<(), LookupError> {
-        self.update_call(provider_call_id, &[("Status", "completed".to_owned())])
-            .await
-    }
-
-    async fn leave_message(
-        &self,
-        provider_call_id: &str,
-        message: &SpokenMessage,
-    ) -> Result<bool, LookupError> {
-        self.update_call(provider_call_id, &[("Twiml", voicemail_twiml(message))])
-            .await
-            .map(|()| true)
-    }
-
-    fn reports_agent_stream(&self) -> bool {
-        true
-    }
-
-    async fn extend_time_limit(
-        &self,
-        provider_call_id: &str,
-        seconds: u32,
-    ) -> Result<(), LookupError> {
-        self.update_call(provider_call_id, &[("TimeLimit", seconds.to_string())])
-            .await
-    }
-
     async fn lookup_call(
         &self,
         _reference: &CallReference,
@@ -411,5 +380,40 @@ impl VoiceProvider for Twilio {
                     .map_or(CallLookup::NotFound, lookup_of))
             }
         }
+    }
+}
+
+#[async_trait]
+impl CallControl for Twilio {
+    fn call_flow_answer(&self, flow: &CallFlow) -> Option<(&'static str, String)> {
+        Some(("text/xml", call_flow_twiml(flow)))
+    }
+
+    async fn end_call(&self, provider_call_id: &str) -> Result<(), LookupError> {
+        self.update_call(provider_call_id, &[("Status", "completed".to_owned())])
+            .await
+    }
+
+    async fn leave_message(
+        &self,
+        provider_call_id: &str,
+        message: &SpokenMessage,
+    ) -> Result<bool, LookupError> {
+        self.update_call(provider_call_id, &[("Twiml", voicemail_twiml(message))])
+            .await
+            .map(|()| true)
+    }
+
+    fn reports_agent_stream(&self) -> bool {
+        true
+    }
+
+    async fn extend_time_limit(
+        &self,
+        provider_call_id: &str,
+        seconds: u32,
+    ) -> Result<(), LookupError> {
+        self.update_call(provider_call_id, &[("TimeLimit", seconds.to_string())])
+            .await
     }
 }

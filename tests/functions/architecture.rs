@@ -1,0 +1,178 @@
+//! `docs/ARCHITECTURE.md` stays true where a machine can tell: every workspace crate is in its
+//! components table, every port trait in its ports table with the number of methods it has,
+//! every engine module in its modules table — and nothing listed there is gone.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap()
+}
+
+/// The text of the section that starts with `heading`, up to the next `## `.
+fn section<'a>(doc: &'a str, heading: &str) -> &'a str {
+    let start = doc
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("docs/ARCHITECTURE.md has no section {heading:?}"));
+    let body = &doc[start + heading.len() + 2..];
+    &body[..body.find("\n## ").unwrap_or(body.len())]
+}
+
+/// The first two cells of each table row of `text` whose first cell is `` `name` ...``.
+fn rows(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim().strip_prefix('|')?.split('|').collect();
+            let first = cells.first()?.trim().strip_prefix('`')?;
+            let name = &first[..first.find('`')?];
+            Some((
+                name.to_owned(),
+                cells.get(1).map_or("", |c| c.trim()).to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The workspace members' package names.
+fn crates() -> BTreeSet<String> {
+    let manifest: toml_like::Members = toml_like::members(&read("Cargo.toml"));
+    manifest
+        .into_iter()
+        .map(|member| {
+            let text = read(Path::new(&member).join("Cargo.toml"));
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix("name = "))
+                .map(|n| n.trim_matches('"').to_owned())
+                .unwrap_or_else(|| panic!("{member} has a package name"))
+        })
+        .collect()
+}
+
+/// A tiny reader of the `[workspace] members` list (the only TOML read here).
+mod toml_like {
+    pub type Members = Vec<String>;
+
+    pub fn members(manifest: &str) -> Members {
+        let start = manifest.find("members = [").expect("a members list") + "members = [".len();
+        let list = &manifest[start..start + manifest[start..].find(']').expect("closed")];
+        list.split(',')
+            .map(|m| m.trim().trim_matches('"').to_owned())
+            .filter(|m| !m.is_empty())
+            .collect()
+    }
+}
+
+/// Every `pub trait` under `shared/ports/src`, with the number of `fn`s in its body.
+fn port_traits() -> BTreeMap<String, usize> {
+    let mut traits = BTreeMap::new();
+    let mut dirs = vec![root().join("shared/ports/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                traits.extend(traits_in(&std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    traits
+}
+
+fn traits_in(source: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (at, _) in source.match_indices("pub trait ") {
+        let rest = &source[at + "pub trait ".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let Some(open) = rest.find('{') else { continue };
+        let mut depth = 0;
+        let mut end = open;
+        for (i, c) in rest[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let body = &rest[open..end];
+        let fns = body
+            .lines()
+            .filter(|l| {
+                let l = l.trim_start();
+                !l.starts_with("//") && (l.starts_with("fn ") || l.starts_with("async fn "))
+            })
+            .count();
+        out.push((name, fns));
+    }
+    out
+}
+
+/// The modules `shared/engine/src/lib.rs` declares.
+fn engine_modules() -> BTreeSet<String> {
+    read("shared/engine/src/lib.rs")
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let rest = l
+                .strip_prefix("pub mod ")
+                .or_else(|| l.strip_prefix("mod "))?;
+            rest.strip_suffix(';').map(str::to_owned)
+        })
+        .collect()
+}
+
+#[test]
+fn every_workspace_crate_is_a_component_and_every_component_a_crate() {
+    let doc = read("docs/ARCHITECTURE.md");
+    let listed: BTreeSet<String> = rows(section(&doc, "## 1. Components"))
+        .into_keys()
+        .filter(|name| name != "fuzz/")
+        .collect();
+    assert_eq!(listed, crates());
+}
+
+#[test]
+fn every_port_trait_is_listed_with_the_methods_it_has() {
+    let doc = read("docs/ARCHITECTURE.md");
+    let listed: BTreeMap<String, usize> = rows(section(&doc, "## 2. The ports"))
+        .into_iter()
+        .filter_map(|(name, methods)| Some((name, methods.parse().ok()?)))
+        .collect();
+    let traits = port_traits();
+    assert!(traits.len() > 15, "{traits:?}");
+    assert_eq!(
+        listed, traits,
+        "docs/ARCHITECTURE.md's ports table against shared/ports"
+    );
+    // Small ports: no trait over six methods.
+    let big: Vec<_> = traits.iter().filter(|(_, n)| **n > 6).collect();
+    assert!(big.is_empty(), "split these: {big:?}");
+}
+
+#[test]
+fn every_engine_module_is_listed() {
+    let doc = read("docs/ARCHITECTURE.md");
+    let listed: BTreeSet<String> = rows(section(&doc, "## 3. Engine modules"))
+        .into_keys()
+        .collect();
+    assert_eq!(listed, engine_modules());
+}
+
+#[test]
+fn the_trait_reader_counts_methods_and_marker_traits() {
+    let source = "pub trait A: Send {\n    /// doc\n    async fn a(&self);\n    fn b(&self) -> u8 {\n        1\n    }\n}\npub trait B: A {}\n";
+    assert_eq!(traits_in(source), vec![("A".into(), 2), ("B".into(), 0)]);
+}

@@ -193,6 +193,70 @@ async fn an_opt_out_said_mid_call_is_on_the_dnc_list_before_the_call_ends() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_opt_out_reported_after_the_call_is_told_as_one_lead_opted_out() {
+    use domain::webhooks::{EndpointSpec, EventType};
+    use ports::Clock;
+    use ports::store::{EndpointRecord, WebhookEndpoints, WebhookEvents};
+    let campaign = spec(json!({
+        "name": "late opt-out",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") },
+        "call_handling": { "voicemail_detection": false },
+    }));
+    let (world, fake) = fake_twilio::world_with(
+        "twilio-late-opt-out",
+        campaign,
+        contacts_in(&["212"], 1),
+        noon(),
+        |config| config.webhook_outbox = true,
+    )
+    .await
+    .unwrap();
+    let tenant = world.campaign.tenant.clone();
+    let endpoint = EndpointRecord {
+        tenant: tenant.clone(),
+        id: "we_late".into(),
+        spec: EndpointSpec {
+            url: "https://hooks.example.com/in".into(),
+            events: vec![EventType::LeadOptedOut],
+            description: None,
+            enabled: true,
+        },
+        secret: "whsec_late".into(),
+        created_at: world.clock.now(),
+        updated_at: world.clock.now(),
+    };
+    world.store.create_endpoint(&endpoint).await.unwrap();
+    let sid = place_the_call(&world, &fake).await;
+    fake.answer(&sid, Answer::Human).await;
+    fake.stream_ends(&sid).await;
+    let ended = settled(&world).await;
+    assert_ne!(ended.state.log[0].outcome, Outcome::OptedOut);
+    let opt_outs = || async {
+        let events = world.store.recent_events(&tenant, 100).await.unwrap();
+        (events.into_iter())
+            .filter(|(e, _)| e.kind == EventType::LeadOptedOut)
+            .count()
+    };
+    assert_eq!(opt_outs().await, 0);
+
+    // The agent files the opt-out just after hanging up: the attempt becomes an opt-out, the
+    // number goes on the list and the endpoint is told, once however often it is repeated.
+    for _ in 0..2 {
+        let (status, body) = fake.agent_reports(&sid, json!({"opt_out": true})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let lead = the_lead(&world).await;
+    assert_eq!(lead.state.log[0].outcome, Outcome::OptedOut);
+    assert!(
+        is_dnc(world.store.as_ref(), &tenant, &lead.contact.phone)
+            .await
+            .unwrap()
+    );
+    assert_eq!(opt_outs().await, 1, "one lead.opted_out per opt-out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_callback_report_schedules_the_lead_at_the_time_asked() {
     let (world, fake) =
         twilio_world("twilio-callback", json!({"voicemail_detection": false})).await;

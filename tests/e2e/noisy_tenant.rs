@@ -51,7 +51,7 @@ async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
         "the flood was mostly refused: {limited} of {sent}"
     );
     assert_eq!(
-        runner.refused_webhooks.load(Ordering::Relaxed),
+        runner.refused_provider_events.load(Ordering::Relaxed),
         0,
         "every provider callback was taken"
     );

@@ -1,6 +1,7 @@
 //! `docs/ARCHITECTURE.md` stays true where a machine can tell: every workspace crate is in its
 //! components table, every port trait in its ports table with the number of methods it has,
-//! every engine module in its modules table — and nothing listed there is gone.
+//! every engine module in its modules table, every DynamoDB key prefix in its key design —
+//! and nothing listed there is gone.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -175,4 +176,48 @@ fn every_engine_module_is_listed() {
 fn the_trait_reader_counts_methods_and_marker_traits() {
     let source = "pub trait A: Send {\n    /// doc\n    async fn a(&self);\n    fn b(&self) -> u8 {\n        1\n    }\n}\npub trait B: A {}\n";
     assert_eq!(traits_in(source), vec![("A".into(), 2), ("B".into(), 0)]);
+}
+
+/// The key prefixes (`T#`, `CAMPAIGN#`, …) and fixed sort keys (`STATS`, …) the store builds.
+fn key_prefixes() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for file in [
+        "shared/adapters/src/store/keys.rs",
+        "shared/adapters/src/store/webhooks.rs",
+        "shared/adapters/src/store/leads/number_calls.rs",
+    ] {
+        let source = read(file);
+        for piece in source.split("format!(\"").skip(1) {
+            let word: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase())
+                .collect();
+            if !word.is_empty() && piece[word.len()..].starts_with('#') {
+                found.insert(format!("{word}#"));
+            }
+        }
+        for line in source.lines().filter(|l| l.contains("_SK: &str = \"")) {
+            let value = line.split('"').nth(1).expect("a quoted sort key");
+            found.insert(value.to_owned());
+        }
+    }
+    found
+}
+
+#[test]
+fn every_key_the_store_builds_is_in_the_key_design() {
+    let doc = read("docs/ARCHITECTURE.md");
+    let keys = section(&doc, "## 5. DynamoDB key design");
+    let prefixes = key_prefixes();
+    assert!(
+        prefixes.len() >= 20,
+        "the reader found the keys: {prefixes:?}"
+    );
+    let missing: Vec<&String> = (prefixes.iter())
+        .filter(|p| !keys.contains(&format!("= {p}")) && !keys.contains(&format!("`{p}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keys missing from section 5: {missing:?}"
+    );
 }

@@ -138,7 +138,7 @@ async fn a_record_that_arrives_before_its_planned_start_is_sent_again_delayed_no
 }
 
 #[tokio::test]
-async fn an_api_gateway_webhook_event_is_verified_and_applied_through_the_router() {
+async fn an_api_gateway_provider_event_is_verified_and_applied_through_the_router() {
     let world = world("webhook", 1).await;
     tick::handle(
         &world.engine,

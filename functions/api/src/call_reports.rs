@@ -1,5 +1,5 @@
 //! The agent report API in this document. The route is served by the call-events function
-//! (with the provider webhooks it races), not by this one; it is described here so the API has
+//! (with the provider events it races), not by this one; it is described here so the API has
 //! one document.
 
 use domain::call_report::{ReportAnswer, ReportBody};

@@ -1,5 +1,5 @@
 //! The whole system on one machine. One process hosts every function's handler over the local
-//! AWS emulator: the API and the call-events webhook on a localhost port, the importer fed by
+//! AWS emulator: the API and the provider routes (call events, call flows, agent reports) on a localhost port, the importer fed by
 //! the bucket's notification queue, ticks fired from the **schedules stored in the emulator**
 //! (this runner plays EventBridge Scheduler: launch -> schedule -> tick is the real path),
 //! dialer workers long-polling the dial queue, and the simulated phone network calling the
@@ -63,8 +63,8 @@ pub struct Runner {
     pub sdk: SdkConfig,
     /// The engine the handlers share.
     pub engine: Arc<Engine<DynamoStore>>,
-    /// The network's webhooks our routes answered with anything but a 2xx (or never answered).
-    pub refused_webhooks: Arc<std::sync::atomic::AtomicU64>,
+    /// The network's provider events our routes answered with anything but a 2xx (or never answered).
+    pub refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
     tasks: JoinSet<()>,
     stop: tokio::sync::watch::Sender<bool>,
 }
@@ -147,7 +147,7 @@ impl Runner {
         };
         let router = local_router(api, &engine);
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let refused_webhooks = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let refused_provider_events = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut tasks = JoinSet::new();
         tasks.spawn(serve_http(listener, router, stopped.clone()));
         let loops = Loops {
@@ -166,7 +166,7 @@ impl Runner {
                 clock.clone(),
             ),
             simulator: simulator.clone(),
-            refused_webhooks: refused_webhooks.clone(),
+            refused_provider_events: refused_provider_events.clone(),
             deliveries: local_deliveries(&store, &sqs, &app, &clock)?,
             webhook_queue_url: app.webhook_queue_url.clone(),
             sqs,
@@ -184,7 +184,7 @@ impl Runner {
             resources,
             sdk,
             engine,
-            refused_webhooks,
+            refused_provider_events,
             tasks,
             stop,
         })
@@ -210,7 +210,7 @@ struct Loops {
     worker: results::Worker<DynamoStore>,
     importer: Arc<importer::Importer>,
     simulator: Arc<Simulator>,
-    refused_webhooks: Arc<std::sync::atomic::AtomicU64>,
+    refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
     deliveries: Arc<engine::webhooks::Deliveries>,
     webhook_queue_url: String,
     sqs: aws_sdk_sqs::Client,
@@ -256,7 +256,7 @@ impl Loops {
         tasks.spawn(network_loop(
             self.simulator,
             self.clock,
-            self.refused_webhooks,
+            self.refused_provider_events,
             stopped,
         ));
     }

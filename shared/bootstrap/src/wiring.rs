@@ -27,7 +27,7 @@ pub const ENV_VARS: &[&str] = &[
     "WEBHOOK_QUEUE_URL",
 ];
 
-/// The public base URL of the webhook routes; read by the dialer only (it writes callback
+/// The public base URL of the provider routes (events, call flows, agent reports); read by the dialer only (it writes callback
 /// URLs). Functions behind the HTTP API cannot be given their own API's URL in the template
 /// (a circular reference), so the call-events function rebuilds it from the request's host.
 pub const PROVIDER_BASE_URL: &str = "PROVIDER_BASE_URL";

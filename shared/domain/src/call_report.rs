@@ -217,8 +217,8 @@ pub const MAX_CALLBACK_DAYS: i64 = 90;
 pub const CALLBACK_CLOCK_SKEW_SECONDS: i64 = 120;
 
 /// Checks a requested callback time against `now`: not earlier than the clock skew allows, not
-/// later than [`MAX_CALLBACK_DAYS`] ahead. Every path that takes a callback time from an agent
-/// (the report API, a provider's event) uses this bound.
+/// later than [`MAX_CALLBACK_DAYS`] ahead. The report API refuses a time outside it; a
+/// provider's event (a call that happened) has its time brought inside it by the retry plan.
 pub fn check_callback_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), InvalidReport> {
     if at < now - chrono::Duration::seconds(CALLBACK_CLOCK_SKEW_SECONDS) {
         return Err(InvalidReport::new(

@@ -187,8 +187,12 @@ impl RetryPolicy {
         match report.outcome {
             Outcome::Completed | Outcome::OptedOut => NextStep::Finish(LeadStatus::Completed),
             Outcome::CallbackRequested => match report.callback_at {
+                // A provider's event is not refused like a report (the call happened): a time
+                // out of the report API's bounds is brought inside them.
                 Some(at) if history.callbacks_used < MAX_CALLBACKS => {
-                    NextStep::CallbackAt(at.max(now))
+                    let latest =
+                        now + chrono::Duration::days(crate::call_report::MAX_CALLBACK_DAYS);
+                    NextStep::CallbackAt(at.clamp(now, latest))
                 }
                 _ => NextStep::Finish(LeadStatus::Completed),
             },
@@ -407,6 +411,16 @@ mod tests {
             ..report.clone()
         };
         assert_eq!(p.decide(&past, used(0), now()), NextStep::CallbackAt(now()));
+        let next_year = AttemptReport {
+            callback_at: Some(now() + Duration::days(365)),
+            ..report.clone()
+        };
+        let latest = now() + Duration::days(crate::call_report::MAX_CALLBACK_DAYS);
+        assert_eq!(
+            p.decide(&next_year, used(0), now()),
+            NextStep::CallbackAt(latest),
+            "a provider's time past the bound is brought inside it"
+        );
         let exhausted = AttemptHistory {
             retries_used: 0,
             callbacks_used: MAX_CALLBACKS,

@@ -8,7 +8,9 @@ use domain::call_token::{BadCallToken, CallClaims};
 use domain::ids::LeadRef;
 use domain::lead::reports::{ReportEffect, ReportRefused};
 use domain::lead::{CounterDelta, Lead};
+use domain::retry::Outcome;
 use domain::status::LeadStatus;
+use domain::webhooks::EventType;
 use ports::store::{Campaigns, Guards, LeadWrite, Leads, Refusal, WriteError};
 use ports::voice::CallReference;
 
@@ -108,8 +110,12 @@ where
         }
         self.defer_into_window(&lead, &mut next, &campaign);
         let delta = report_delta(&lead, &next, claims.attempt, effect);
+        let events = self
+            .late_opt_out_events(&lead, &claims.lead, &next, claims.attempt, effect, now)
+            .await?;
         let guards = Guards {
             add_to_dnc: report.opt_out.then(|| lead.contact.phone.clone()),
+            events: events.clone(),
             ..Guards::default()
         };
         let write = LeadWrite {
@@ -122,6 +128,7 @@ where
         match self.store.write_transition(write).await {
             Ok(()) => {
                 tracing::info!(lead = %claims.lead, attempt = claims.attempt, during_call, opt_out = report.opt_out, "agent report recorded");
+                self.announce(&claims.lead.campaign.tenant, &events).await;
                 Ok(Some(ReportOutcome::Recorded {
                     changed: true,
                     during_call,
@@ -131,6 +138,44 @@ where
             Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => Ok(None),
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// `lead.opted_out` for a report that turns an ended attempt into an opt-out: the event
+    /// the attempt's end would have recorded had the agent said so during the call (one per
+    /// opt-out: an attempt that was an opt-out already records nothing new).
+    async fn late_opt_out_events(
+        &self,
+        lead: &Lead,
+        key: &LeadRef,
+        next: &domain::lead::LeadState,
+        attempt: u8,
+        effect: ReportEffect,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<domain::webhooks::Event>, EngineError> {
+        let ReportEffect::Amended { outcome_before } = effect else {
+            return Ok(Vec::new());
+        };
+        let Some(record) = next.log.iter().find(|r| r.attempt == attempt) else {
+            return Ok(Vec::new());
+        };
+        if outcome_before == Outcome::OptedOut || record.outcome != Outcome::OptedOut {
+            return Ok(Vec::new());
+        }
+        let Some(hooks) = &self.hooks else {
+            return Ok(Vec::new());
+        };
+        if !hooks
+            .wants(&key.campaign.tenant, EventType::LeadOptedOut, now)
+            .await?
+        {
+            return Ok(Vec::new());
+        }
+        Ok(vec![crate::webhooks::lead_opted_out(
+            lead,
+            key,
+            record,
+            next.version,
+        )])
     }
 }
 

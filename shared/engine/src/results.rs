@@ -371,7 +371,7 @@ Request a new export";
 
 /// A job whose message reached the dead-letter queue: an export still queued or running is
 /// marked failed (an export that finished is left as it is); a reconciliation is only counted
-/// (the next completion or `admin reconcile` runs it again). Counted as `ResultsJobsGivenUp`.
+/// (the next completion, or the next tick's reconcile request, runs it again). Counted as `ResultsJobsGivenUp`.
 pub async fn give_up_job<S: ResultsStore>(
     store: &S,
     job: &ResultsJob,

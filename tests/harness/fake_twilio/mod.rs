@@ -531,8 +531,20 @@ pub async fn world(
     contacts: Vec<domain::lead::Contact>,
     start: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<(crate::World, FakeTwilio)> {
+    world_with(label, campaign, contacts, start, |_| {}).await
+}
+
+/// [`world`], with `tweak` applied to the world's configuration first (an outbox, damage).
+pub async fn world_with(
+    label: &str,
+    campaign: domain::config::CampaignSpec,
+    contacts: Vec<domain::lead::Contact>,
+    start: chrono::DateTime<chrono::Utc>,
+    tweak: impl FnOnce(&mut crate::WorldConfig),
+) -> anyhow::Result<(crate::World, FakeTwilio)> {
     let fake = FakeTwilio::start(crate::fake_providers::TWILIO_TOKEN).await?;
     let mut config = crate::WorldConfig::calm(label, campaign, contacts, start);
+    tweak(&mut config);
     config.provider = crate::fake_providers::ProviderKind::Twilio;
     config.provider_base = Some(fake.base.clone());
     let world = crate::World::build(config).await?;

@@ -9,26 +9,9 @@
 //! starts with the caller's tenant, so another tenant's ids address nothing (isolation by
 //! construction, not by filtering).
 //!
-//! | access pattern | key / index |
-//! |---|---|
-//! | tenant (plan, live campaign count) | `pk = T#{tenant}`, `sk = TENANT` |
-//! | API key by hash of its secret | `pk = KEY#{sha256}`, `sk = KEY` |
-//! | API keys of a tenant | `pk = T#{tenant}`, `sk` begins with `APIKEY#` |
-//! | agent; agents of a tenant | `pk = T#{tenant}`, `sk = AGENT#{agent}` / begins with `AGENT#` |
-//! | campaign config + status; campaigns of a tenant | `pk = T#{tenant}`, `sk = CAMPAIGN#{campaign}` / begins with `CAMPAIGN#` |
-//! | campaign counters, in-flight calls, rolling-hour starts | `pk = C#{tenant}#{campaign}`, `sk = STATS` |
-//! | the guardrails' snapshots of those counters | `pk = C#{tenant}#{campaign}`, `sk = HEALTH` |
-//! | hourly analytics counters | `pk = C#{tenant}#{campaign}`, `sk = HOUR#{yyyy-mm-ddThh}` |
-//! | import jobs of a campaign | `pk = C#{tenant}#{campaign}`, `sk = IMPORT#{import}` |
-//! | export jobs; last reconciliation | `pk = C#{tenant}#{campaign}`, `sk = EXPORT#{export}` / `RECONCILE` |
-//! | lead by id (id = keyed hash of campaign + E.164: dedupe is a conditional put) | `pk = L#{tenant}#{campaign}#{shard}`, `sk = {lead}`; shard = lead id mod 4 |
-//! | leads of a campaign, paged | Query each of the 4 shard partitions in turn |
-//! | leads by status, paged | GSI `by_status`: `status_pk = S#{tenant}#{campaign}#{status}#{shard}`, `status_sk = {lead}` |
-//! | due leads, in due order (sparse: final leads carry no key) | GSI `due`: `due_pk = D#{tenant}#{campaign}#dial#{shard}` or `…#call#0`, `due_at` = epoch ms |
-//! | Do-Not-Call entry; a tenant's list | `pk = DNC#{tenant}`, `sk = {E.164}` |
-//! | provider calls-per-second bucket (TTL) | `pk = CPS#{account}#{epoch second}`, `sk = CPS` |
-//! | a tenant's API requests in one second (TTL) | `pk = RATE#{tenant}#{epoch second}`, `sk = RATE` |
-//! | items set aside because they no longer decode (see [`quarantine`]) | owner's partition (`C#…` or `T#…`), `sk = QUARANTINE#{pk}/{sk}` |
+//! The table of every key and index, with the access pattern each serves, is section 5 of
+//! `docs/ARCHITECTURE.md` (one copy; a test there fails when a key built here is missing
+//! from it).
 //!
 //! **The due index is the engine's clock.** Every lead that is not final has exactly one entry:
 //! Pending/Scheduled leads are due (`dial`) at their next call time or, while leased, when the
@@ -45,8 +28,9 @@
 //! counter and has no guard is a single conditional `UpdateItem`.
 //!
 //! **Limits.** Lead partitions and index partitions are sharded 4 ways per campaign, keeping
-//! imports and ticks below 1,000 WCU/s per partition (4,000 lead writes/s per campaign); transactions hold at most 7 items;
-//! items stay far below 400 KB (a lead keeps at most 9 attempt records).
+//! imports and ticks below 1,000 WCU/s per partition (4,000 lead writes/s per campaign);
+//! transactions hold at most 8 items; items stay far below 400 KB (a lead keeps at most 12
+//! attempt records).
 //!
 //! [`LeadState::due`]: domain::lead::LeadState::due
 

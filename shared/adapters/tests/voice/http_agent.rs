@@ -170,7 +170,7 @@ fn posted<'a>(url: &'a str, body: &'a [u8]) -> Signed<'a> {
 }
 
 #[test]
-fn webhooks_need_a_fresh_signature_by_the_shared_secret() {
+fn provider_events_need_a_fresh_signature_by_the_shared_secret() {
     let a = agent("http://127.0.0.1:1");
     let ended = json!({"call_id": "ag-1", "status": "completed", "duration_seconds": 75, "disposition": "interested"});
     let event = a

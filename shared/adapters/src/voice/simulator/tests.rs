@@ -184,7 +184,7 @@ async fn creation_faults_say_whether_a_call_may_exist() {
 }
 
 #[tokio::test]
-async fn lost_duplicated_and_out_of_order_webhooks_happen_when_asked_for() {
+async fn lost_duplicated_and_out_of_order_provider_events_happen_when_asked_for() {
     let ended = |deliveries: &[ProviderRequest], sim: &Simulator, now| {
         deliveries
             .iter()

@@ -1,6 +1,7 @@
 //! `docs/ARCHITECTURE.md` stays true where a machine can tell: every workspace crate is in its
 //! components table, every port trait in its ports table with the number of methods it has,
-//! every engine module in its modules table, every DynamoDB key prefix in its key design —
+//! every engine module in its modules table, every DynamoDB key prefix in its key design (and
+//! the functions and tests guides list the function crates, their routes and the corpus) —
 //! and nothing listed there is gone.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -219,5 +220,47 @@ fn every_key_the_store_builds_is_in_the_key_design() {
     assert!(
         missing.is_empty(),
         "keys missing from section 5: {missing:?}"
+    );
+}
+
+#[test]
+fn the_functions_guide_lists_every_function_crate_and_provider_route() {
+    let guide = read("functions/README.md");
+    let listed = rows(&guide);
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(crates.len() >= 7, "{crates:?}");
+    let names: BTreeSet<String> = listed.keys().cloned().collect();
+    assert_eq!(
+        names, crates,
+        "functions/README.md rows against functions/*"
+    );
+    let template = read("template.yaml");
+    for line in template.lines().map(str::trim) {
+        if let Some(path) = line.strip_prefix("Path: /v1/call") {
+            assert!(
+                guide.contains(&format!("/v1/call{path}")),
+                "functions/README.md misses the route /v1/call{path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_test_guide_counts_the_import_corpus() {
+    let expected = std::fs::read_dir(root().join("tests/import-corpus"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".expected.json"))
+        .count();
+    assert!(expected > 40, "{expected}");
+    let guide = read("tests/README.md");
+    assert!(
+        guide.contains(&format!("bad-input corpus: {expected} files")),
+        "tests/README.md should count {expected} corpus files"
     );
 }

@@ -11,7 +11,7 @@ use domain::eligibility::{Screen, screen};
 use domain::ids::{ImportId, LeadId, LeadRef};
 use domain::lead::{CounterDelta, Lead, SkipReason};
 use domain::status::LeadStatus;
-use ports::store::{ImportRecord, ImportStatus, LeadCursor, Refusal, WriteError};
+use ports::store::{ImportRecord, LeadCursor, Refusal, WriteError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -71,28 +71,7 @@ pub(crate) async fn create_import(
     let id = ImportId::parse(ulid::Ulid::generate().to_string().to_lowercase())
         .expect("a ULID is a valid id");
     let key = upload_key(tenant.as_str(), campaign.id.as_str(), id.as_str());
-    let record = ImportRecord {
-        id: id.clone(),
-        campaign: campaign.reference(),
-        status: ImportStatus::AwaitingUpload,
-        object_key: key.clone(),
-        object_size: 0,
-        object_etag: None,
-        offset: 0,
-        rows_read: 0,
-        imported: 0,
-        rejected: BTreeMap::new(),
-        repaired: BTreeMap::new(),
-        refusal: None,
-        report_key: None,
-        format: None,
-        next_line: 1,
-        chunks: 0,
-        warnings: Vec::new(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let record = ImportRecord::awaiting_upload(id.clone(), campaign.reference(), key.clone(), now);
     state.store.put_import(&record, None).await?;
     let ttl = state.settings.upload_url_ttl;
     let url = (state.blobs)

@@ -1,8 +1,6 @@
 //! `/v1/dnc`: the tenant's Do-Not-Call list. It applies to every campaign of the tenant and
 //! is checked at dial time, in the same transaction that starts the call.
 
-use std::collections::BTreeSet;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -152,14 +150,27 @@ pub(crate) async fn removals(
     }))
 }
 
-/// Adds every number of a CSV (`text/csv`, up to 5 MB): the `phone` column, or the first
-/// column when there is no header naming one.
-#[utoipa::path(post, path = "/v1/dnc/bulk", tag = "dnc", request_body(content = String, content_type = "text/csv"),
+/// Query of a bulk upload.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BulkQuery {
+    /// ISO 3166-1 alpha-2 region for numbers written without a country code (default `US`).
+    #[param(min_length = 2, max_length = 2)]
+    default_region: Option<String>,
+}
+
+/// Adds every number of a CSV (`text/csv`, up to 5 MB), read like a contact list (UTF-8,
+/// UTF-16 or Windows-1252; `,` `;` tab or `|`): the column a header names as the phone (any of
+/// the contact import's names), or the first column of a file without one.
+#[utoipa::path(post, path = "/v1/dnc/bulk", tag = "dnc", params(BulkQuery),
+    request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = BulkDncResult), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 413, body = Problem), (status = 415, body = Problem)))]
+        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn bulk(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    ValidQuery(query): ValidQuery<BulkQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<BulkDncResult>, ApiError> {
@@ -172,47 +183,22 @@ pub(crate) async fn bulk(
             "expected Content-Type: text/csv".into(),
         ));
     }
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::BadRequest("the CSV is not UTF-8".into()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut numbers = BTreeSet::new();
-    let mut rejected = Vec::new();
-    let mut rejected_total = 0;
-    let mut column = 0;
-    for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 1;
-        let record = record.map_err(|e| ApiError::BadRequest(format!("line {line}: {e}")))?;
-        let header_column = record.iter().position(|h| {
-            let h = h.trim().to_ascii_lowercase();
-            h == "phone" || h == "number" || h == "phone_number" || h == "phone number"
-        });
-        if i == 0
-            && let Some(pos) = header_column
-        {
-            column = pos;
-            continue;
-        }
-        let value = record.get(column).unwrap_or("").to_owned();
-        match E164::normalize(&value, DefaultRegion::us()) {
-            Ok(n) => {
-                numbers.insert(n.e164);
-            }
-            Err(e) => {
-                rejected_total += 1;
-                if rejected.len() < BULK_LIST_LIMIT {
-                    rejected.push(RowRejection {
-                        line,
-                        value,
-                        reason: e.code().into(),
-                    });
-                }
-            }
-        }
-    }
-    let numbers: Vec<E164> = numbers.into_iter().collect();
+    let region = match query.default_region.as_deref() {
+        Some(code) => DefaultRegion::parse(code)
+            .map_err(|e| ApiError::field("default_region", e.to_string()))?,
+        None => DefaultRegion::us(),
+    };
+    let list = domain::import::numbers::read_numbers(&body, region, BULK_LIST_LIMIT)
+        .map_err(|refusal| ApiError::field("body", format!("{} ({})", refusal, refusal.code())))?;
+    let rejected = (list.rejected.into_iter())
+        .map(|r| RowRejection {
+            line: r.line,
+            value: r.value,
+            reason: r.reason.into(),
+        })
+        .collect();
+    let rejected_total = list.rejected_total;
+    let numbers: Vec<E164> = list.numbers.into_iter().collect();
     let unwritten = state
         .store
         .add_dnc_many(&tenant, &numbers, "csv", state.clock.now())

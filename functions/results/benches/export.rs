@@ -115,19 +115,9 @@ fn bench_import(
     t0: DateTime<Utc>,
 ) -> anyhow::Result<ImportRecord> {
     Ok(ImportRecord {
-        id: ImportId::parse("bench")?,
-        campaign: campaign.clone(),
         status: ImportStatus::Completed,
-        object_key: "imports/bench.csv".into(),
-        object_size: 0,
-        object_etag: None,
-        offset: 0,
         rows_read: n as u64,
         imported: n as u64,
-        rejected: BTreeMap::new(),
-        repaired: BTreeMap::new(),
-        refusal: None,
-        report_key: None,
         format: Some(ImportFormat {
             sniffed: Sniffed {
                 encoding: Encoding::Utf8,
@@ -147,11 +137,12 @@ fn bench_import(
             .to_vec(),
         }),
         next_line: 0,
-        chunks: 0,
-        warnings: vec![],
-        version: 1,
-        created_at: t0,
-        updated_at: t0,
+        ..ImportRecord::awaiting_upload(
+            ImportId::parse("bench")?,
+            campaign.clone(),
+            "imports/bench.csv".into(),
+            t0,
+        )
     })
 }
 

@@ -81,7 +81,11 @@ async fn numbers_are_added_checked_listed_and_removed_normalized() {
 
 /// `POST /v1/dnc/bulk` with `csv` as the tenant of `key`.
 async fn bulk_csv(app: &App, key: &str, csv: impl Into<Body>) -> Response {
-    let request = Request::post("/v1/dnc/bulk")
+    bulk_csv_to(app, key, "/v1/dnc/bulk", csv).await
+}
+
+async fn bulk_csv_to(app: &App, key: &str, uri: &str, csv: impl Into<Body>) -> Response {
+    let request = Request::post(uri)
         .header("authorization", format!("Bearer {key}"))
         .header("content-type", "text/csv")
         .body(csv.into())
@@ -158,5 +162,48 @@ async fn a_bulk_answer_lists_at_most_a_thousand_rejections_and_counts_them_all()
     assert_eq!(
         r.body["rejected"][0]["line"], 2,
         "the first ones, in file order"
+    );
+}
+
+#[tokio::test]
+async fn a_bulk_list_is_read_like_a_contact_list() {
+    let app = App::spawn("dnc-bulk-reader").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    // Excel's "Unicode Text": UTF-16 with a BOM, tab-separated, the phone under "Mobile".
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in "Name\tMobile\r\nAnn\t(212) 555-0100\r\n".encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    let r = bulk_csv(&app, &key, utf16).await;
+    assert_eq!(
+        (r.status, &r.body["added"]),
+        (StatusCode::OK, &json!(1)),
+        "{:?}",
+        r.body
+    );
+    assert!(app.check(&key, "+12125550100").await);
+    // Semicolons and Windows-1252, as a European Excel saves them, read in the region asked.
+    let cp1252 = b"nom;t\xe9l\xe9phone;tel\nJos\xe9;x;020 7946 0018\n".to_vec();
+    let r = bulk_csv_to(&app, &key, "/v1/dnc/bulk?default_region=GB", cp1252).await;
+    assert_eq!(
+        (r.status, &r.body["added"]),
+        (StatusCode::OK, &json!(1)),
+        "{:?}",
+        r.body
+    );
+    assert!(app.check(&key, "+442079460018").await);
+    // An unknown region and a file with no rows are refused with what is wrong.
+    let r = bulk_csv_to(&app, &key, "/v1/dnc/bulk?default_region=ZZ", "phone\n").await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "default_region");
+    let r = bulk_csv(&app, &key, "").await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty_file"),
+        "{:?}",
+        r.body
     );
 }

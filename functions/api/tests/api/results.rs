@@ -121,19 +121,11 @@ fn completed_import(c: &CampaignRef, import: &ImportId) -> ImportRecord {
         .map(str::to_owned)
         .to_vec();
     ImportRecord {
-        id: import.clone(),
-        campaign: c.clone(),
         status: ImportStatus::Completed,
-        object_key: "imports/x.csv".into(),
         object_size: 1,
-        object_etag: None,
         offset: 1,
         rows_read: 4,
         imported: 4,
-        rejected: BTreeMap::new(),
-        repaired: BTreeMap::new(),
-        refusal: None,
-        report_key: None,
         format: Some(ImportFormat {
             sniffed: Sniffed {
                 encoding: Encoding::Utf8,
@@ -143,10 +135,7 @@ fn completed_import(c: &CampaignRef, import: &ImportId) -> ImportRecord {
         }),
         next_line: 6,
         chunks: 1,
-        warnings: vec![],
-        version: 1,
-        created_at: t0(),
-        updated_at: t0(),
+        ..ImportRecord::awaiting_upload(import.clone(), c.clone(), "imports/x.csv".into(), t0())
     }
 }
 

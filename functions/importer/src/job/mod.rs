@@ -4,7 +4,6 @@ mod chunk;
 
 use chunk::{apply_chunk, make_sink, read_chunk};
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use domain::ids::{CampaignRef, ImportId};
@@ -146,7 +145,8 @@ async fn find_or_create(
     let Some(key) = key else {
         return Ok(None);
     };
-    let record = new_record(campaign, import, key, importer.clock.now());
+    let record =
+        ImportRecord::awaiting_upload(import.clone(), campaign.clone(), key, importer.clock.now());
     match importer.store.put_import(&record, None).await {
         Ok(()) | Err(WriteError::Refused(_)) => {}
         Err(e) => return Err(e.into()),
@@ -199,36 +199,6 @@ async fn start_processing(
             .await?
             .unwrap_or(started)),
         Err(e) => Err(e.into()),
-    }
-}
-
-fn new_record(
-    campaign: &CampaignRef,
-    import: &ImportId,
-    key: String,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ImportRecord {
-    ImportRecord {
-        id: import.clone(),
-        campaign: campaign.clone(),
-        status: ImportStatus::AwaitingUpload,
-        object_key: key,
-        object_size: 0,
-        object_etag: None,
-        offset: 0,
-        rows_read: 0,
-        imported: 0,
-        rejected: BTreeMap::new(),
-        repaired: BTreeMap::new(),
-        refusal: None,
-        report_key: None,
-        format: None,
-        next_line: 1,
-        chunks: 0,
-        warnings: Vec::new(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
     }
 }
 

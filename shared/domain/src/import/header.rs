@@ -124,6 +124,15 @@ pub fn normalize_header(raw: &str) -> String {
     out.trim_end_matches('_').to_owned()
 }
 
+/// Whether a header cell names the phone column (any of the aliases contact imports accept:
+/// "Phone Number", "mobile", "tel", ...).
+pub fn is_phone_header(raw: &str) -> bool {
+    let normalized = normalize_header(raw);
+    ALIASES
+        .iter()
+        .any(|(field, aliases)| *field == "phone" && aliases.contains(&normalized.as_str()))
+}
+
 /// The header's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderMap {

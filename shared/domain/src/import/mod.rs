@@ -17,6 +17,7 @@
 
 pub mod fast_phone;
 pub mod header;
+pub mod numbers;
 mod records;
 pub mod row;
 mod sniff;

@@ -92,6 +92,39 @@ pub struct ImportRecord {
 }
 
 impl ImportRecord {
+    /// A new import of `campaign` whose file is to be uploaded to `object_key`: nothing read
+    /// yet, version 1. The one place an import starts (the API's upload URL, the importer
+    /// meeting a file it was not told of).
+    pub fn awaiting_upload(
+        id: ImportId,
+        campaign: CampaignRef,
+        object_key: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            campaign,
+            status: ImportStatus::AwaitingUpload,
+            object_key,
+            object_size: 0,
+            object_etag: None,
+            offset: 0,
+            rows_read: 0,
+            imported: 0,
+            rejected: BTreeMap::new(),
+            repaired: BTreeMap::new(),
+            refusal: None,
+            report_key: None,
+            format: None,
+            next_line: 1,
+            chunks: 0,
+            warnings: Vec::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Rows rejected in all.
     pub fn rejected_total(&self) -> u64 {
         self.rejected.values().sum()

@@ -92,3 +92,24 @@ fn national_windows_find_a_number_in_any_written_form_and_not_in_timestamps() {
     }
     assert!(national_windows(r#"{"timestamp":"2026-06-08T12:30:00.123Z"}"#).is_empty());
 }
+
+/// What one lead's log lines say: `(span, attempt, message)` for every line logged inside a
+/// span naming `lead` (the innermost such span's name and attempt).
+pub fn follow_lead(lines: &[String], lead: &str) -> Vec<(String, Option<u64>, String)> {
+    lines
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|line| {
+            let spans = line["spans"].as_array()?;
+            let span = spans.iter().rev().find(|s| s["lead"] == lead)?;
+            let attempt = span["attempt"]
+                .as_u64()
+                .or_else(|| span["attempt"].as_str().and_then(|a| a.parse().ok()));
+            Some((
+                span["name"].as_str()?.to_owned(),
+                attempt,
+                line["fields"]["message"].as_str().unwrap_or("").to_owned(),
+            ))
+        })
+        .collect()
+}

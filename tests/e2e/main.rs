@@ -259,8 +259,38 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
     // The reconciliation queued at completion found no drift.
     let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
+    let leads = runner.store.all_leads(&c).await.unwrap();
     runner.shutdown().await;
-    assert_no_number_in(&logs.lines());
+    let lines = logs.lines();
+    assert_no_number_in(&lines);
+    assert_a_lead_can_be_followed(&leads, &lines);
+}
+
+/// The logs tell one lead's life by its id alone: for a lead called twice, each attempt's dial
+/// and its outcome are there, inside spans naming the attempt; API requests name their tenant.
+fn assert_a_lead_can_be_followed(leads: &[domain::lead::Lead], lines: &[String]) {
+    let lead = leads
+        .iter()
+        .find(|l| l.state.log.len() >= 2)
+        .expect("a lead called twice (retries are on and the faults are hostile)");
+    let story = logs::follow_lead(lines, lead.id.as_str());
+    for attempt in [1, 2] {
+        let said = |span: &str, message: &str| {
+            story
+                .iter()
+                .any(|(s, a, m)| s == span && *a == Some(attempt) && m.contains(message))
+        };
+        assert!(said("dial", "call placed"), "attempt {attempt}: {story:#?}");
+        assert!(
+            said("provider_event", "outcome applied"),
+            "attempt {attempt}: {story:#?}"
+        );
+    }
+    let tenant_requests = lines
+        .iter()
+        .filter(|l| l.contains(r#""name":"request""#) && l.contains(r#""tenant":"e2e""#))
+        .count();
+    assert!(tenant_requests > 0, "API requests carry their tenant");
 }
 
 /// No line of the run's logs holds a contact's number, however written (E.164, national

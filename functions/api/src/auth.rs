@@ -64,6 +64,7 @@ impl FromRequestParts<AppState> for Actor {
         if record.revoked_at.is_some() {
             return Err(ApiError::Unauthorized);
         }
+        crate::request_span::record_tenant(&record.tenant);
         let second = state.clock.now().timestamp();
         let limit = state.settings.tenant_requests_per_second;
         if !state

@@ -20,6 +20,7 @@ mod extract;
 pub mod openapi;
 pub mod openapi_links;
 mod progress;
+mod request_span;
 mod results;
 pub mod state;
 pub mod tick_now;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(json)
         .merge(csv)
         .fallback(error::not_found_route)
+        .layer(axum::middleware::from_fn(request_span::request_span))
         .with_state(state)
 }
 

@@ -158,7 +158,10 @@ pub fn public_base_url() -> Result<String, BadBaseUrl> {
 #[error("PROVIDER_BASE_URL {0}")]
 pub struct BadBaseUrl(String);
 
-/// JSON logs for Lambda (CloudWatch), honouring `RUST_LOG`; quiet by default in tests.
+/// JSON logs for Lambda (CloudWatch), honouring `RUST_LOG`; quiet by default in tests. Each
+/// line carries its spans (`spans`: request, tick, dial, provider_event, agent_report, import,
+/// results_job, webhook_job) with their tenant, campaign, lead and attempt ids, so one lead can be
+/// followed with a filter on `spans[].lead` (docs/operations.md).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -166,6 +169,7 @@ pub fn init_tracing() {
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
+        .with_span_list(true)
         .without_time()
         .try_init();
 }

@@ -58,6 +58,9 @@ where
     /// the agent's stream): the transfer number when the agent asked for a transfer on this
     /// attempt and it has not started yet, else hang up. Anything unclear hangs up: a person
     /// is never bridged to a human line the agent did not ask for.
+    #[tracing::instrument(name = "call_flow", skip_all, fields(
+        tenant = %reference.campaign.tenant, campaign = %reference.campaign.campaign,
+        lead = %reference.lead, attempt = reference.attempt, provider = provider_name))]
     pub async fn call_flow(
         &self,
         provider_name: &str,

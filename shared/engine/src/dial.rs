@@ -91,7 +91,9 @@ where
     S: Campaigns + CampaignStatuses + Leads + Tenants,
 {
     /// Handles one dial message.
-    #[tracing::instrument(skip_all, fields(lead = %message.lead.id, campaign = %message.campaign))]
+    #[tracing::instrument(name = "dial", skip_all, fields(
+        tenant = %message.campaign.tenant, campaign = %message.campaign.campaign,
+        lead = %message.lead.id, attempt = tracing::field::Empty))]
     pub async fn dial(&self, message: &DialMessage) -> Result<DialOutcome, EngineError> {
         let now = self.clock.now();
         if now < message.not_before {
@@ -111,6 +113,7 @@ where
             Claim::Won { calling, attempt } => (*calling, attempt),
             Claim::Lost(done) => return Ok(done),
         };
+        tracing::Span::current().record("attempt", attempt);
         self.crash_point("dial.after_claim")?;
         if let Some(done) = self
             .screen_after_claim(message, &loaded, &calling, attempt, now)

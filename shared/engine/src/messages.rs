@@ -56,6 +56,21 @@ pub enum ResultsJob {
 }
 
 impl ResultsJob {
+    /// The campaign the job is about.
+    pub fn campaign(&self) -> &CampaignRef {
+        match self {
+            Self::Export { campaign, .. } | Self::Reconcile { campaign, .. } => campaign,
+        }
+    }
+
+    /// `export` or `reconcile` (for logs and metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Export { .. } => "export",
+            Self::Reconcile { .. } => "reconcile",
+        }
+    }
+
     /// Puts the job on the results queue.
     pub async fn enqueue(&self, queue: &dyn MessageQueue) -> Result<(), QueueError> {
         let body = serde_json::to_string(self).map_err(|e| QueueError::Invalid(e.to_string()))?;

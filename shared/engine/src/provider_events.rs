@@ -25,6 +25,9 @@ where
 {
     /// Handles one provider event from `provider` about the call `reference` names (from the URL path,
     /// which the provider's signature covers).
+    #[tracing::instrument(name = "provider_event", skip_all, fields(
+        tenant = %reference.campaign.tenant, campaign = %reference.campaign.campaign,
+        lead = %reference.lead, attempt = reference.attempt, provider = provider))]
     pub async fn handle_provider_event(
         &self,
         provider: &str,

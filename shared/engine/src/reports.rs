@@ -13,6 +13,7 @@ use domain::status::LeadStatus;
 use domain::webhooks::EventType;
 use ports::store::{Campaigns, Guards, LeadWrite, Leads, Refusal, WriteError};
 use ports::voice::CallReference;
+use tracing::Instrument;
 
 use crate::outcome::is_running;
 use crate::{Engine, EngineError};
@@ -69,8 +70,13 @@ where
             Ok(claims) => claims,
             Err(BadCallToken) => return Ok(ReportOutcome::BadToken),
         };
+        let span = tracing::info_span!("agent_report",
+            tenant = %claims.lead.campaign.tenant, campaign = %claims.lead.campaign.campaign,
+            lead = %claims.lead.lead, attempt = claims.attempt);
         // A concurrent write (the provider's end of call, another report) may win the race.
-        crate::moves::until_not_raced(|| self.try_report(&claims, report, now)).await
+        crate::moves::until_not_raced(|| self.try_report(&claims, report, now))
+            .instrument(span)
+            .await
     }
 
     async fn try_report(

@@ -348,6 +348,8 @@ pub async fn reconcile<S: ResultsStore>(
 }
 
 /// Runs one job.
+#[tracing::instrument(name = "results_job", skip_all, fields(
+    tenant = %job.campaign().tenant, campaign = %job.campaign().campaign, job = job.kind()))]
 pub async fn run_job<S: ResultsStore>(
     store: &S,
     blobs: &dyn Blobs,

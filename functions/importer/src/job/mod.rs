@@ -5,6 +5,7 @@ mod chunk;
 use chunk::{apply_chunk, make_sink, read_chunk};
 
 use std::time::Instant;
+use tracing::Instrument;
 
 use domain::ids::{CampaignRef, ImportId};
 use domain::import::header::HeaderMap;
@@ -78,6 +79,23 @@ pub async fn run(
         }
         ImportRequest::Continue { campaign, import } => (campaign, import, None, None),
     };
+    let span = tracing::info_span!("import", tenant = %campaign_ref.tenant,
+        campaign = %campaign_ref.campaign, import = %import_id);
+    run_import(importer, campaign_ref, import_id, key, size, deadline)
+        .instrument(span)
+        .await
+}
+
+/// Runs one request for the import `import_id` of `campaign_ref` (`key` and `size`: the
+/// uploaded object's, when the request is its creation event).
+async fn run_import(
+    importer: &Importer,
+    campaign_ref: CampaignRef,
+    import_id: ImportId,
+    key: Option<String>,
+    size: Option<u64>,
+    deadline: Instant,
+) -> Result<Outcome, ImportError> {
     let Some(campaign) = importer.store.get_campaign(&campaign_ref).await? else {
         return campaign_missing(importer, &campaign_ref, &import_id, key).await;
     };

@@ -80,7 +80,7 @@ const FOREVER: Duration = Duration::days(365 * 100);
 
 impl<S: TickStore> Engine<S> {
     /// Runs one tick of a campaign.
-    #[tracing::instrument(skip(self), fields(campaign = %campaign))]
+    #[tracing::instrument(name = "tick", skip_all, fields(tenant = %campaign.tenant, campaign = %campaign.campaign))]
     pub async fn tick(&self, campaign: &CampaignRef) -> Result<TickReport, EngineError> {
         let now = self.clock.now();
         let mut report = TickReport::default();

@@ -57,6 +57,7 @@ pub struct Deliveries {
 
 impl Deliveries {
     /// Handles one job from the webhook queue.
+    #[tracing::instrument(name = "webhook_job", skip_all, fields(tenant = %job.tenant(), event = job.event()))]
     pub async fn handle(&self, job: &WebhookJob) -> Result<JobOutcome, EngineError> {
         match job {
             WebhookJob::Fanout { tenant, event } => self.fan_out(tenant, event).await,

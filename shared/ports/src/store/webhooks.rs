@@ -60,6 +60,22 @@ pub enum WebhookJob {
     },
 }
 
+impl WebhookJob {
+    /// The tenant whose event it is.
+    pub fn tenant(&self) -> &TenantId {
+        match self {
+            Self::Fanout { tenant, .. } | Self::Deliver { tenant, .. } => tenant,
+        }
+    }
+
+    /// The event's id.
+    pub fn event(&self) -> &str {
+        match self {
+            Self::Fanout { event, .. } | Self::Deliver { event, .. } => event,
+        }
+    }
+}
+
 /// The tenant's webhook endpoints.
 #[async_trait]
 pub trait WebhookEndpoints: Send + Sync {

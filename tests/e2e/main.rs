@@ -325,6 +325,7 @@ fn assert_no_number_in(lines: &[String]) {
 }
 
 mod browser;
+mod cli;
 mod console;
 mod console_manage;
 mod logs;

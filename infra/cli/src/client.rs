@@ -130,6 +130,17 @@ impl ApiClient {
         self.request(Method::POST, path, Some(body)).await
     }
 
+    /// A CSV body (`text/csv`), JSON out: the bulk Do-Not-Call upload.
+    pub async fn post_csv(&self, path: &str, csv: Vec<u8>) -> Result<Value, ClientError> {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("content-type", "text/csv")
+            .body(csv);
+        Self::answer(request.send().await?).await
+    }
+
     pub async fn delete(&self, path: &str) -> Result<Value, ClientError> {
         self.request(Method::DELETE, path, None).await
     }

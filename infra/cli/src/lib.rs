@@ -2,6 +2,7 @@
 //! the local runner's demo, and the end-to-end test) and the terminal's progress display.
 
 pub mod client;
+pub mod commands;
 pub mod watch;
 
 pub use client::{ApiClient, ClientError};

@@ -1,0 +1,322 @@
+//! Every `campaigns` command against the local runner, parsed from its arguments as a user
+//! types them and run through the same code as the binary: the operator's admin commands on
+//! the table, then a tenant's agents, campaigns (upload to export, watched to completion) and
+//! Do-Not-Call list over the HTTP API — and the errors a user meets.
+
+use campaigns_cli::commands::{Cli, run};
+use clap::Parser;
+use local_runner::{Runner, RunnerConfig};
+use serde_json::{Value, json};
+
+/// The command line pointed at one runner.
+struct Shell {
+    url: String,
+    table: String,
+    key: String,
+    dir: std::path::PathBuf,
+}
+
+impl Shell {
+    /// Runs `campaigns --url … --key … {args}`; its output, or its error as the binary prints it.
+    async fn run(&self, args: &[&str]) -> Result<String, String> {
+        let line = ["campaigns", "--url", &self.url, "--key", &self.key]
+            .into_iter()
+            .chain(args.iter().copied());
+        let cli = Cli::try_parse_from(line).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        run(cli, &mut out).await.map_err(|e| e.to_string())?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    /// A command that answers JSON.
+    async fn json(&self, args: &[&str]) -> Value {
+        let out = self
+            .run(args)
+            .await
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    }
+
+    /// An admin command (on the runner's table).
+    async fn admin(&self, args: &[&str]) -> String {
+        let line: Vec<&str> = ["admin", "--table", &self.table]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        self.run(&line)
+            .await
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    /// Writes `text` to a file in the test's directory; its path.
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_command_works_against_the_local_runner() {
+    let start: chrono::DateTime<chrono::Utc> = "2026-06-08T14:00:00Z".parse().unwrap();
+    let runner = Runner::start(RunnerConfig {
+        port: 0,
+        speed: 600.0,
+        start_at: start,
+        simulator: adapters::voice::simulator::SimulatorConfig::new(5, "cli-secret"),
+        dialers: 2,
+        prefix: emulator::unique_prefix("cli"),
+        tenant_requests_per_second: None,
+    })
+    .await
+    .expect("the runner starts on the emulator");
+    let dir = std::env::temp_dir().join(emulator::unique_prefix("cli-files"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut shell = Shell {
+        url: runner.base_url.clone(),
+        table: runner.resources.name("CampaignsTable").unwrap().to_owned(),
+        key: String::new(),
+        dir,
+    };
+    shell.key = operator_sets_up_a_tenant(&shell).await;
+    let campaign = a_campaign_runs_from_upload_to_export(&shell, start).await;
+    a_campaign_is_cancelled_and_an_agent_deleted(&shell, start).await;
+    the_do_not_call_list_is_kept(&shell).await;
+    errors_read_as_the_api_gave_them(&shell, &campaign).await;
+    runner.shutdown().await;
+}
+
+/// `admin`: a tenant, its caller numbers and countries, a key issued and listed. Returns the key.
+async fn operator_sets_up_a_tenant(shell: &Shell) -> String {
+    let created = shell
+        .admin(&["create-tenant", "cli-t", "professional"])
+        .await;
+    assert!(
+        created.contains("tenant cli-t created (professional plan)"),
+        "{created}"
+    );
+    let numbers = shell
+        .admin(&["set-caller-numbers", "cli-t", "+1 415 555 0199"])
+        .await;
+    assert!(numbers.contains("+14155550199"), "{numbers}");
+    let countries = shell.admin(&["set-countries", "cli-t", "US", "CA"]).await;
+    assert!(
+        countries.contains("US") && countries.contains("CA"),
+        "{countries}"
+    );
+    let key = shell
+        .admin(&["issue-key", "cli-t", "--label", "tests"])
+        .await;
+    let key = key.trim().to_owned();
+    assert!(key.starts_with("ck."), "{key}");
+    let key_id = key.split('.').nth(1).unwrap();
+    let keys = shell.admin(&["list-keys", "cli-t"]).await;
+    assert!(
+        keys.contains(key_id) && keys.contains("tests") && keys.contains("active"),
+        "{keys}"
+    );
+    key
+}
+
+/// `agents create|list|get`, `campaigns create|list|get|upload|dry-run|launch|pause|resume|
+/// progress|watch|analytics|export`. Returns the campaign's id.
+async fn a_campaign_runs_from_upload_to_export(
+    shell: &Shell,
+    start: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let agent = shell
+        .json(&["agents", "create", &shell.file("agent.json", &agent_spec())])
+        .await;
+    let agent_id = agent["id"].as_str().unwrap().to_owned();
+    assert!(
+        shell
+            .json(&["agents", "list"])
+            .await
+            .to_string()
+            .contains(&agent_id)
+    );
+    assert_eq!(
+        shell.json(&["agents", "get", &agent_id]).await["name"],
+        "Ava"
+    );
+
+    let spec = campaign_spec(&agent_id, start);
+    let created = shell
+        .json(&["campaigns", "create", &shell.file("campaign.json", &spec)])
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(
+        shell
+            .json(&["campaigns", "list"])
+            .await
+            .to_string()
+            .contains(&id)
+    );
+    assert!(
+        (shell
+            .json(&["campaigns", "list", "--status", "draft"])
+            .await)
+            .to_string()
+            .contains(&id)
+    );
+    assert_eq!(
+        shell.json(&["campaigns", "get", &id]).await["status"],
+        "draft"
+    );
+
+    let csv = "phone,name\n+1 212 555 0100,Ann\n(312) 555-0101,Bo\nnot a number,Cy\n";
+    let report = shell
+        .json(&["campaigns", "upload", &id, &shell.file("contacts.csv", csv)])
+        .await;
+    assert_eq!(
+        (&report["status"], &report["imported"], &report["rows_read"]),
+        (&json!("completed"), &json!(2), &json!(3)),
+        "{report}"
+    );
+    let dry = shell
+        .json(&["campaigns", "dry-run", &id, "--sample", "5"])
+        .await;
+    assert!(dry.to_string().contains("first_dial"), "{dry}");
+
+    let launched = shell.json(&["campaigns", "launch", &id]).await;
+    assert_eq!(launched["status"], "active");
+    assert_eq!(
+        shell.json(&["campaigns", "pause", &id]).await["status"],
+        "paused"
+    );
+    assert_eq!(
+        shell.json(&["campaigns", "resume", &id]).await["status"],
+        "active"
+    );
+    assert_eq!(
+        shell.json(&["campaigns", "progress", &id]).await["total"],
+        2
+    );
+
+    let watched = shell.json(&["campaigns", "watch", &id]).await;
+    assert_eq!(watched["status"], "completed", "{watched}");
+    assert_eq!(watched["finished"], 2, "{watched}");
+    let analytics = shell.json(&["campaigns", "analytics", &id]).await;
+    assert!(
+        analytics.is_object() && !analytics.as_object().unwrap().is_empty(),
+        "{analytics}"
+    );
+    let export = shell.json(&["campaigns", "export", &id]).await;
+    assert_eq!(export["status"], "completed", "{export}");
+    let file = reqwest::get(export["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        file.lines().count(),
+        3,
+        "a header and the two leads: {file}"
+    );
+    id
+}
+
+/// `campaigns cancel`, `agents delete`.
+async fn a_campaign_is_cancelled_and_an_agent_deleted(
+    shell: &Shell,
+    start: chrono::DateTime<chrono::Utc>,
+) {
+    let spare = shell
+        .json(&["agents", "create", &shell.file("spare.json", &agent_spec())])
+        .await;
+    let spare_id = spare["id"].as_str().unwrap();
+    let spec = campaign_spec(spare_id, start);
+    let second = shell
+        .json(&["campaigns", "create", &shell.file("second.json", &spec)])
+        .await;
+    let second_id = second["id"].as_str().unwrap();
+    let csv = shell.file("one.csv", "phone\n+1 212 555 0142\n");
+    shell.json(&["campaigns", "upload", second_id, &csv]).await;
+    assert_eq!(shell.json(&["campaigns", "launch", second_id]).await["status"], "active");
+    let cancelled = shell.json(&["campaigns", "cancel", second_id]).await;
+    assert_eq!(cancelled["status"], "cancelled");
+    let deleted = shell.json(&["agents", "delete", spare_id]).await;
+    assert_eq!(deleted["deleted"], spare_id);
+    let gone = shell.run(&["agents", "get", spare_id]).await.unwrap_err();
+    assert!(gone.contains("404"), "{gone}");
+}
+
+/// `dnc add|check|list|upload|remove`.
+async fn the_do_not_call_list_is_kept(shell: &Shell) {
+    let added = shell.json(&["dnc", "add", "(415) 555-2671"]).await;
+    assert_eq!(added["number"], "+14155552671");
+    assert_eq!(
+        shell.json(&["dnc", "check", "+14155552671"]).await["on_list"],
+        true
+    );
+    let csv = "Mobile;Name\n020 7946 0018;Ann\n020 7946 0019;Bo\nnope;Cy\n";
+    let path = shell.file("dnc.csv", csv);
+    let bulk = shell
+        .json(&["dnc", "upload", &path, "--default-region", "GB"])
+        .await;
+    assert_eq!(
+        (&bulk["added"], &bulk["rejected_total"]),
+        (&json!(2), &json!(1)),
+        "{bulk}"
+    );
+    let list = shell.json(&["dnc", "list"]).await;
+    let numbers: Vec<&str> = (list["items"].as_array().unwrap().iter())
+        .map(|e| e["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["+14155552671", "+442079460018", "+442079460019"]);
+    let removed = shell.json(&["dnc", "remove", "+14155552671"]).await;
+    assert_eq!(removed["number"], "+14155552671", "{removed}");
+    assert_eq!(
+        shell.json(&["dnc", "check", "+14155552671"]).await["on_list"],
+        false
+    );
+    let again = shell.json(&["dnc", "remove", "+14155552671"]).await;
+    assert_eq!(again["removed"], false, "not on the list any more");
+}
+
+/// A refusal reads as the API's problem (status, code, detail); a revoked key is refused.
+async fn errors_read_as_the_api_gave_them(shell: &Shell, campaign: &str) {
+    let missing = shell.run(&["campaigns", "get", "nope"]).await.unwrap_err();
+    assert!(missing.contains("404 not_found"), "{missing}");
+    let done = shell
+        .run(&["campaigns", "pause", campaign])
+        .await
+        .unwrap_err();
+    assert!(done.contains("409"), "{done}");
+    let unreadable = shell
+        .run(&["campaigns", "create", "/no/such/file.json"])
+        .await
+        .unwrap_err();
+    assert!(unreadable.contains("/no/such/file.json"), "{unreadable}");
+    let key_id = shell.key.split('.').nth(1).unwrap();
+    assert!(
+        shell
+            .admin(&["revoke-key", "cli-t", key_id])
+            .await
+            .contains("revoked")
+    );
+    let refused = shell.run(&["agents", "list"]).await.unwrap_err();
+    assert!(refused.contains("401"), "{refused}");
+}
+
+fn agent_spec() -> String {
+    json!({
+        "name": "Ava", "mode": "outbound", "provider": "simulator",
+        "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava"
+    })
+    .to_string()
+}
+
+/// Two hours of calling from `start`, no retries: a short campaign that completes.
+fn campaign_spec(agent: &str, start: chrono::DateTime<chrono::Utc>) -> String {
+    json!({
+        "name": "From the command line",
+        "agent_id": agent,
+        "schedule": { "ends_at": start + chrono::Duration::hours(2) },
+        "pacing": { "max_concurrent_calls": 5, "calls_per_hour": 600 },
+        "retry": { "max_retries": 0 },
+        "call_handling": { "max_call_seconds": 300 }
+    })
+    .to_string()
+}

@@ -118,8 +118,8 @@ async fn operator_sets_up_a_tenant(shell: &Shell) -> String {
     key
 }
 
-/// `agents create|list|get`, `campaigns create|list|get|upload|dry-run|launch|pause|resume|
-/// progress|watch|analytics|export`. Returns the campaign's id.
+/// `agents create|list|get`, `campaigns create|list|get`, then the campaign's run. Returns the
+/// campaign's id.
 async fn a_campaign_runs_from_upload_to_export(
     shell: &Shell,
     start: chrono::DateTime<chrono::Utc>,
@@ -164,6 +164,13 @@ async fn a_campaign_runs_from_upload_to_export(
         "draft"
     );
 
+    contacts_are_imported_and_the_campaign_runs(shell, &id).await;
+    id
+}
+
+/// `campaigns upload|dry-run|launch|pause|resume|progress|watch|analytics|export`.
+async fn contacts_are_imported_and_the_campaign_runs(shell: &Shell, id: &str) {
+    let id = id.to_owned();
     let csv = "phone,name\n+1 212 555 0100,Ann\n(312) 555-0101,Bo\nnot a number,Cy\n";
     let report = shell
         .json(&["campaigns", "upload", &id, &shell.file("contacts.csv", csv)])
@@ -214,7 +221,6 @@ async fn a_campaign_runs_from_upload_to_export(
         3,
         "a header and the two leads: {file}"
     );
-    id
 }
 
 /// `campaigns cancel`, `agents delete`.
@@ -233,7 +239,10 @@ async fn a_campaign_is_cancelled_and_an_agent_deleted(
     let second_id = second["id"].as_str().unwrap();
     let csv = shell.file("one.csv", "phone\n+1 212 555 0142\n");
     shell.json(&["campaigns", "upload", second_id, &csv]).await;
-    assert_eq!(shell.json(&["campaigns", "launch", second_id]).await["status"], "active");
+    assert_eq!(
+        shell.json(&["campaigns", "launch", second_id]).await["status"],
+        "active"
+    );
     let cancelled = shell.json(&["campaigns", "cancel", second_id]).await;
     assert_eq!(cancelled["status"], "cancelled");
     let deleted = shell.json(&["agents", "delete", spare_id]).await;

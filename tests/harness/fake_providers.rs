@@ -59,18 +59,12 @@ struct Fake {
     simulator: Arc<Simulator>,
     /// The calls created, by provider id: their reference and number (for lookups).
     calls: Arc<Mutex<HashMap<String, (CallReference, E164)>>>,
-    /// The last reference called at each number (Twilio's lookup by number).
-    by_number: Arc<Mutex<HashMap<String, CallReference>>>,
     /// Where the fake listens (what signatures over URLs name).
     base: String,
 }
 
 impl Fake {
     async fn place(&self, request: CallRequest) -> Result<String, PlaceCallError> {
-        self.by_number
-            .lock()
-            .unwrap()
-            .insert(request.to.to_string(), request.reference.clone());
         let placed = self.simulator.place_call(&request).await?;
         self.calls.lock().unwrap().insert(
             placed.provider_call_id.clone(),
@@ -81,7 +75,7 @@ impl Fake {
 
     async fn lookup(&self, reference: &CallReference, to: &E164) -> CallLookup {
         self.simulator
-            .lookup_call(reference, None, to)
+            .lookup_call(reference, None, to, DateTime::<Utc>::MIN_UTC)
             .await
             .unwrap_or(CallLookup::NotFound)
     }
@@ -94,7 +88,6 @@ pub async fn start(kind: ProviderKind, simulator: Arc<Simulator>) -> anyhow::Res
     let fake = Fake {
         simulator,
         calls: Arc::default(),
-        by_number: Arc::default(),
         base: base.clone(),
     };
     let router = match kind {
@@ -272,30 +265,32 @@ async fn twilio_get(
     }
 }
 
+/// `GET /Calls.json?To=&StartTime>=`: every call created to the number, started on or after
+/// midnight of the given day (Twilio filters by day), each with its `date_created` in RFC 2822,
+/// in no promised order (here: oldest first).
 async fn twilio_list(
     State(fake): State<Fake>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let to = query.get("To").cloned().unwrap_or_default();
-    let reference = fake.by_number.lock().unwrap().get(&to).cloned();
-    let calls = match (reference, E164::parse_strict(&to)) {
-        (Some(reference), Ok(number)) => match fake.lookup(&reference, &number).await {
-            CallLookup::NotFound => vec![],
+    let since = query
+        .get("StartTime>")
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let mut calls = vec![];
+    for call in fake.simulator.calls() {
+        if call.to.as_str() != to || since.is_some_and(|day| call.placed_at.date_naive() < day) {
+            continue;
+        }
+        let mut resource = match fake.lookup(&call.reference, &call.to).await {
+            CallLookup::NotFound => continue,
             CallLookup::InProgress { provider_call_id } => {
-                vec![json!({"sid": provider_call_id, "status": "in-progress"})]
+                json!({"sid": provider_call_id, "status": "in-progress"})
             }
-            ended @ CallLookup::Ended { .. } => {
-                let sid = match &ended {
-                    CallLookup::Ended { details, .. } => {
-                        details.provider_call_id.clone().unwrap_or_default()
-                    }
-                    _ => String::new(),
-                };
-                vec![twilio_resource(&sid, &ended)]
-            }
-        },
-        _ => vec![],
-    };
+            ended => twilio_resource(&call.provider_call_id, &ended),
+        };
+        resource["date_created"] = json!(call.placed_at.to_rfc2822());
+        calls.push(resource);
+    }
     axum::Json(json!({ "calls": calls })).into_response()
 }
 
@@ -445,12 +440,11 @@ async fn agent_find(
     };
     // By reference, as the platform would: also a call whose creation answer was lost.
     let to = fake
-        .by_number
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|(_, r)| **r == reference)
-        .and_then(|(number, _)| E164::parse_strict(number).ok());
+        .simulator
+        .calls()
+        .into_iter()
+        .find(|c| c.reference == reference)
+        .map(|c| c.to);
     let Some(to) = to else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -266,11 +266,15 @@ pub trait VoiceProvider: CallControl {
     ) -> Result<CallEvent, ProviderEventError>;
 
     /// Looks a call up, by the provider's id when known, else by our reference and number.
+    /// `claimed_at` is when the attempt was claimed, before its call was asked for: a call
+    /// the provider created earlier is an earlier attempt's (or another campaign's) and never
+    /// stands in for this one.
     async fn lookup_call(
         &self,
         reference: &CallReference,
         provider_call_id: Option<&str>,
         to: &E164,
+        claimed_at: DateTime<Utc>,
     ) -> Result<CallLookup, LookupError>;
 }
 

@@ -397,6 +397,7 @@ impl VoiceProvider for HttpAgent {
         reference: &CallReference,
         provider_call_id: Option<&str>,
         _to: &E164,
+        _claimed_at: DateTime<Utc>,
     ) -> Result<CallLookup, LookupError> {
         let path = match provider_call_id {
             Some(id) => format!("/calls/{id}"),

@@ -500,6 +500,7 @@ impl VoiceProvider for Simulator {
         reference: &CallReference,
         _provider_call_id: Option<&str>,
         _to: &E164,
+        _claimed_at: DateTime<Utc>,
     ) -> Result<CallLookup, LookupError> {
         let now = self.clock.now();
         let state = self.lock();

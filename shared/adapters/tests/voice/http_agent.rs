@@ -304,10 +304,12 @@ async fn lookup_reads_the_call_by_id_or_by_reference() {
     let a = agent(&server.uri());
     let r = request(Voicemail::NotDetected, None);
     assert!(
-        matches!(a.lookup_call(&r.reference, Some("ag-1"), &r.to).await.unwrap(), CallLookup::Ended { report, .. } if report.outcome == Outcome::Busy)
+        matches!(a.lookup_call(&r.reference, Some("ag-1"), &r.to, chrono::Utc::now()).await.unwrap(), CallLookup::Ended { report, .. } if report.outcome == Outcome::Busy)
     );
     assert_eq!(
-        a.lookup_call(&r.reference, None, &r.to).await.unwrap(),
+        a.lookup_call(&r.reference, None, &r.to, chrono::Utc::now())
+            .await
+            .unwrap(),
         CallLookup::NotFound
     );
     for sent in server.received_requests().await.unwrap() {

@@ -310,20 +310,22 @@ async fn lookup_by_sid_and_by_number_reads_the_call_resource() {
         .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({"code": 20404})))
         .mount(&server)
         .await;
+    // Twilio's list of calls to the number: an earlier attempt's call (created before this
+    // attempt was claimed) and this attempt's, newest first.
     Mock::given(method("GET"))
         .and(path("/2010-04-01/Accounts/AC123/Calls.json"))
         .and(query_param("To", "+12125550100"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(
-                serde_json::json!({"calls": [{"sid": "CA7", "status": "in-progress"}]}),
-            ),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"calls": [
+            {"sid": "CA7", "status": "in-progress", "date_created": "Wed, 10 Jun 2026 12:20:03 +0000"},
+            {"sid": "CA6", "status": "completed", "answered_by": "human", "duration": "40",
+             "date_created": "Wed, 10 Jun 2026 11:58:00 +0000"},
+        ]})))
         .mount(&server)
         .await;
     let t = twilio(&server);
     let r = request(Voicemail::NotDetected, None);
     match t
-        .lookup_call(&r.reference, Some("CA9"), &r.to)
+        .lookup_call(&r.reference, Some("CA9"), &r.to, claimed("12:20:01"))
         .await
         .unwrap()
     {
@@ -334,13 +336,15 @@ async fn lookup_by_sid_and_by_number_reads_the_call_resource() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        t.lookup_call(&r.reference, Some("CA404"), &r.to)
+        t.lookup_call(&r.reference, Some("CA404"), &r.to, claimed("12:20:01"))
             .await
             .unwrap(),
         CallLookup::NotFound
     );
     assert_eq!(
-        t.lookup_call(&r.reference, None, &r.to).await.unwrap(),
+        t.lookup_call(&r.reference, None, &r.to, claimed("12:20:01"))
+            .await
+            .unwrap(),
         CallLookup::InProgress {
             provider_call_id: "CA7".into()
         }
@@ -351,9 +355,44 @@ async fn lookup_by_sid_and_by_number_reads_the_call_resource() {
         .find(|s| s.url.path().ends_with("/Calls.json"))
         .unwrap();
     assert!(
-        by_number.url.query().unwrap().contains("StartTime%3E="),
-        "{:?}",
+        by_number
+            .url
+            .query()
+            .unwrap()
+            .contains("StartTime%3E=2026-06-10"),
+        "Twilio filters StartTime by day: {:?}",
         by_number.url
+    );
+}
+
+/// A claim time on the day of the listed calls.
+fn claimed(time: &str) -> chrono::DateTime<chrono::Utc> {
+    format!("2026-06-10T{time}Z").parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_call_created_before_the_attempt_was_claimed_is_never_taken_for_it() {
+    // The dialer died before asking for attempt 2 (or its answer was lost and no call was
+    // made): the only call to the number is attempt 1's, and its outcome is not attempt 2's.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2010-04-01/Accounts/AC123/Calls.json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"calls": [
+                {"sid": "CA6", "status": "completed", "answered_by": "human", "duration": "40",
+                 "date_created": "Wed, 10 Jun 2026 11:58:00 +0000"},
+                {"sid": "CA5", "status": "completed", "duration": "9"},
+            ]})),
+        )
+        .mount(&server)
+        .await;
+    let r = request(Voicemail::NotDetected, None);
+    assert_eq!(
+        twilio(&server)
+            .lookup_call(&r.reference, None, &r.to, claimed("12:20:01"))
+            .await
+            .unwrap(),
+        CallLookup::NotFound
     );
 }
 
@@ -370,7 +409,7 @@ async fn a_failed_lookup_by_number_says_nothing_of_the_number() {
     let r = request(Voicemail::NotDetected, None);
     for adapter in [twilio(&server), Twilio::new(closed, Duration::from_secs(1))] {
         let err = adapter
-            .lookup_call(&r.reference, None, &r.to)
+            .lookup_call(&r.reference, None, &r.to, chrono::Utc::now())
             .await
             .unwrap_err();
         let text = format!("{err} {err:?}");

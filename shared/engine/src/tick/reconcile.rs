@@ -69,6 +69,7 @@ impl<S: TickStore> Engine<S> {
                 &reference,
                 call.provider_call_id.as_deref(),
                 &lead.contact.phone,
+                call.started_at,
             )
             .await;
         self.crash_point("tick.after_lookup")?;

@@ -168,17 +168,20 @@ async fn creation_faults_say_whether_a_call_may_exist() {
     );
     let r = request(1);
     assert!(matches!(
-        sim.lookup_call(&r.reference, None, &r.to).await,
+        sim.lookup_call(&r.reference, None, &r.to, chrono::Utc::now())
+            .await,
         Ok(CallLookup::InProgress { .. })
     ));
     clock.advance(Duration::hours(2));
     assert!(matches!(
-        sim.lookup_call(&r.reference, None, &r.to).await,
+        sim.lookup_call(&r.reference, None, &r.to, chrono::Utc::now())
+            .await,
         Ok(CallLookup::Ended { .. })
     ));
     let unknown = request(2);
     assert_eq!(
-        sim.lookup_call(&unknown.reference, None, &unknown.to).await,
+        sim.lookup_call(&unknown.reference, None, &unknown.to, chrono::Utc::now())
+            .await,
         Ok(CallLookup::NotFound)
     );
 }

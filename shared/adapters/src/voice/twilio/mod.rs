@@ -225,6 +225,36 @@ struct CallResource {
     answered_by: Option<String>,
     #[serde(default)]
     duration: Option<String>,
+    /// When Twilio created the call, in RFC 2822 (`Tue, 10 Jun 2026 12:00:00 +0000`).
+    #[serde(default)]
+    date_created: Option<String>,
+}
+
+impl CallResource {
+    fn created_at(&self) -> Option<DateTime<Utc>> {
+        let text = self.date_created.as_deref()?;
+        DateTime::parse_from_rfc2822(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// How many calls to one number a lookup by number reads (one page).
+const LOOKUP_PAGE_SIZE: &str = "100";
+
+/// How far Twilio's clock may run behind ours when it stamps a call's creation.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(5);
+
+/// The call of an attempt among the calls to its number: the first one created after the
+/// attempt was claimed. Earlier calls are earlier attempts' (or another campaign's) and never
+/// stand in for it; a call without a creation time cannot be placed in time and is skipped.
+fn attempts_call(calls: Vec<CallResource>, claimed_at: DateTime<Utc>) -> Option<CallResource> {
+    calls
+        .into_iter()
+        .filter_map(|call| call.created_at().map(|at| (at, call)))
+        .filter(|(at, _)| *at >= claimed_at - CLOCK_SKEW)
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, call)| call)
 }
 
 #[derive(Deserialize)]
@@ -266,6 +296,40 @@ fn lookup_of(call: CallResource) -> CallLookup {
         None => CallLookup::InProgress {
             provider_call_id: call.sid,
         },
+    }
+}
+
+impl Twilio {
+    /// The attempt's call when its creation answer was lost (so its sid is unknown): Twilio
+    /// filters `StartTime` by day only ("on or after midnight of this date") and promises no
+    /// order, so every call to the number since the claim's day is read (one page) and
+    /// [`attempts_call`] picks this attempt's by creation time.
+    async fn lookup_by_number(
+        &self,
+        to: &E164,
+        claimed_at: DateTime<Utc>,
+    ) -> Result<CallLookup, LookupError> {
+        let day = claimed_at.format("%Y-%m-%d").to_string();
+        let response = self
+            .http
+            .get(format!("{}.json", self.calls_url()))
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .query(&[
+                ("To", to.as_str()),
+                ("StartTime>", day.as_str()),
+                ("PageSize", LOOKUP_PAGE_SIZE),
+            ])
+            .send()
+            .await
+            .map_err(lookup_error)?;
+        if !response.status().is_success() {
+            return Err(LookupError(format!(
+                "twilio answered {}",
+                response.status()
+            )));
+        }
+        let list: CallList = response.json().await.map_err(lookup_error)?;
+        Ok(attempts_call(list.calls, claimed_at).map_or(CallLookup::NotFound, lookup_of))
     }
 }
 
@@ -326,6 +390,7 @@ impl VoiceProvider for Twilio {
         _reference: &CallReference,
         provider_call_id: Option<&str>,
         to: &E164,
+        claimed_at: DateTime<Utc>,
     ) -> Result<CallLookup, LookupError> {
         match provider_call_id {
             Some(sid) => {
@@ -347,38 +412,7 @@ impl VoiceProvider for Twilio {
                 }
                 Ok(lookup_of(response.json().await.map_err(lookup_error)?))
             }
-            // The creation answer was lost, so the sid is unknown: the most recent call to the
-            // number in the last ten minutes is this attempt's (lookups happen two minutes
-            // after an uncertain creation; earlier attempts are at least the retry delay older).
-            None => {
-                let since = (Utc::now() - chrono::Duration::minutes(10))
-                    .format("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string();
-                let response = self
-                    .http
-                    .get(format!("{}.json", self.calls_url()))
-                    .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
-                    .query(&[
-                        ("To", to.as_str()),
-                        ("StartTime>", since.as_str()),
-                        ("PageSize", "1"),
-                    ])
-                    .send()
-                    .await
-                    .map_err(lookup_error)?;
-                if !response.status().is_success() {
-                    return Err(LookupError(format!(
-                        "twilio answered {}",
-                        response.status()
-                    )));
-                }
-                let list: CallList = response.json().await.map_err(lookup_error)?;
-                Ok(list
-                    .calls
-                    .into_iter()
-                    .next()
-                    .map_or(CallLookup::NotFound, lookup_of))
-            }
+            None => self.lookup_by_number(to, claimed_at).await,
         }
     }
 }

@@ -242,13 +242,16 @@ impl Browser {
             .expect(expression)
     }
 
-    /// Fails when a form control on the page has no label a screen reader would read.
+    /// Fails when a form control or button on the page (the sidebar and the confirm dialog
+    /// included) has no name a screen reader would read: a label, `aria-label`,
+    /// `aria-labelledby`, or a button's own text.
     pub async fn assert_every_control_is_labelled(&self, page: &str) {
         let unlabelled = self
             .eval(
-                "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')] \
-                 .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') \
-                   && !e.getAttribute('aria-labelledby')) \
+                "[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')] \
+                 .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')?.trim() \
+                   && !e.getAttribute('aria-labelledby') \
+                   && !(e.tagName === 'BUTTON' && e.textContent.trim())) \
                  .map((e) => e.name || e.id || e.outerHTML)",
             )
             .await;

@@ -63,6 +63,7 @@ async fn a_person_runs_a_campaign_from_the_console_alone() {
 pub async fn sign_in(browser: &mut Browser, base: &str, key: &str) {
     browser.client.goto(&format!("{base}/")).await.unwrap();
     browser.find("#f-api_key").await;
+    browser.assert_every_control_is_labelled("sign-in").await;
     browser.shot("sign-in").await;
     browser.fill("#f-api_key", "ck.not.a-key").await;
     browser.click("form.signin button[type=submit]").await;
@@ -75,6 +76,9 @@ pub async fn sign_in(browser: &mut Browser, base: &str, key: &str) {
     browser.click("form.signin button[type=submit]").await;
     browser.find(".empty a.button").await;
     assert_eq!(browser.text("main h1").await, "Campaigns");
+    browser
+        .assert_every_control_is_labelled("the empty campaign list")
+        .await;
     browser.shot("campaigns-empty").await;
 }
 
@@ -132,6 +136,12 @@ async fn create_with_the_wizard(browser: &mut Browser, api: &ApiClient, agent: &
     );
     let settings = browser.text("#review-settings").await;
     assert!(settings.contains("2026-07-03 to 2026-07-05"), "{settings}");
+    assert!(
+        settings.contains("failed attempts over 60%, provider refusals over 50%")
+            && settings.contains("over 30 minutes, judged from 20"),
+        "the review shows the guardrails, edited and default: {settings}"
+    );
+    browser.assert_every_control_is_labelled("review").await;
     browser.shot("review").await;
     browser.click("#launch").await;
     browser.find("#stats").await;
@@ -147,7 +157,21 @@ async fn create_with_the_wizard(browser: &mut Browser, api: &ApiClient, agent: &
         view["config"]["schedule"]["blackout"],
         json!([{"from": "2026-07-03", "to": "2026-07-05"}])
     );
+    the_wizards_guardrails_were_saved(&view["config"]["guardrails"]);
     campaign
+}
+
+/// The guardrails set in the wizard were saved, and the one left alone kept its default.
+fn the_wizards_guardrails_were_saved(guardrails: &Value) {
+    assert_eq!(
+        (
+            &guardrails["window_minutes"],
+            &guardrails["max_failed_percent"]
+        ),
+        (&json!(30), &json!(60)),
+        "the guardrails set in the wizard: {guardrails}"
+    );
+    assert_eq!(guardrails["max_opt_out_percent"], 20, "a default kept");
 }
 
 async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, campaign: &str) {
@@ -174,6 +198,7 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
     browser
         .until("the figures catch up", Duration::from_secs(10), &format!("document.querySelector('[data-stat=completed] dd').textContent.replace(',', '') === '{}'", progress["completed"]))
         .await;
+    the_connection_and_completion_rates_are_the_apis(browser, api, campaign).await;
     browser.assert_every_control_is_labelled("dashboard").await;
     // A lead's attempt history, from the lead table: a called lead, found by its number (how
     // many leads were called before the end depends on how fast this machine ran the clock).
@@ -209,6 +234,31 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
     browser.shot("exported").await;
 
     export_clearances(browser, &progress).await;
+}
+
+/// The dashboard shows the connection and completion rates the analytics API computes.
+async fn the_connection_and_completion_rates_are_the_apis(
+    browser: &Browser,
+    api: &ApiClient,
+    campaign: &str,
+) {
+    let analytics = api
+        .get(&format!("/v1/campaigns/{campaign}/analytics"))
+        .await
+        .unwrap();
+    for rate in ["connection_rate", "completion_rate"] {
+        let share = analytics[rate].as_f64().expect("calls were made");
+        let shown = format!("{}%", (share * 1000.0).round() / 10.0);
+        browser
+            .until(
+                &format!("the dashboard shows the {rate} {shown}"),
+                Duration::from_secs(10),
+                &format!(
+                    "document.querySelector('[data-stat={rate}] dd').textContent === '{shown}'"
+                ),
+            )
+            .await;
+    }
 }
 
 /// What allowed each call: one row per attempt and zone, every attempt there.
@@ -251,6 +301,10 @@ async fn pause_and_resume_a_second_campaign(
         .unwrap();
 
     browser.click("a[data-nav=campaigns]").await;
+    browser.find(&format!("tr[data-campaign='{id}']")).await;
+    browser
+        .assert_every_control_is_labelled("the campaign list")
+        .await;
     browser.click(&format!("tr[data-campaign='{id}'] a")).await;
     let status = "document.querySelector('#campaign-status').textContent";
     browser
@@ -437,9 +491,30 @@ async fn schedule_and_rules(browser: &mut Browser) {
     browser.click("#wizard-step button[type=submit]").await;
 
     browser.fill("input[name='retry.max_retries']", "0").await;
+    guardrails_show_their_defaults_and_take_new_limits(browser).await;
     browser.assert_every_control_is_labelled("rules").await;
     browser.shot("rules").await;
     browser.click("#wizard-step button[type=submit]").await;
+}
+
+/// Step 4's guardrails: each field shows the API's default beside it; a longer window and a
+/// looser failure limit are set.
+async fn guardrails_show_their_defaults_and_take_new_limits(browser: &mut Browser) {
+    let value =
+        |name: &str| format!("document.querySelector(\"input[name='guardrails.{name}']\").value");
+    assert_eq!(browser.eval(&value("max_opt_out_percent")).await, "20");
+    assert_eq!(browser.eval(&value("window_minutes")).await, "15");
+    let hint = browser
+        .text("[data-field='guardrails.max_failed_percent'] .hint")
+        .await;
+    assert!(hint.ends_with("default 50"), "{hint}");
+    browser
+        .fill("input[name='guardrails.window_minutes']", "30")
+        .await;
+    browser
+        .fill("input[name='guardrails.max_failed_percent']", "60")
+        .await;
+    browser.shot("guardrails").await;
 }
 
 /// A draft campaign made through the API from `spec`, with `csv` imported; its id.

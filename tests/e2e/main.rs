@@ -328,6 +328,7 @@ mod browser;
 mod cli;
 mod console;
 mod console_manage;
+mod console_settings;
 mod logs;
 mod noisy_tenant;
 mod quarantine;

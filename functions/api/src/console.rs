@@ -52,6 +52,10 @@ const ASSETS: &[Asset] = &[
     asset!("js/leads.js", JS),
     asset!("js/agents.js", JS),
     asset!("js/dnc.js", JS),
+    asset!("js/guardrails.js", JS),
+    asset!("js/webhooks.js", JS),
+    asset!("js/deliveries.js", JS),
+    asset!("js/account.js", JS),
 ];
 
 /// `GET /`: the console's page.

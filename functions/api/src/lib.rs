@@ -23,6 +23,7 @@ mod progress;
 mod request_span;
 mod results;
 pub mod state;
+mod tenant;
 pub mod tick_now;
 pub mod views;
 mod webhook_endpoints;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(contact_routes())
         .merge(result_routes())
         .route("/v1/quarantine", get(progress::tenant_quarantine))
+        .route("/v1/tenant", get(tenant::get))
         .route(
             "/v1/contact-caps",
             get(contact_caps::get).put(contact_caps::put),

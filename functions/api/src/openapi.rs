@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::openapi_links::Links;
 use crate::{
-    agents, call_reports, campaigns, contact_caps, contacts, dnc, progress, results,
+    agents, call_reports, campaigns, contact_caps, contacts, dnc, progress, results, tenant,
     webhook_endpoints,
 };
 
@@ -134,6 +134,7 @@ impl Modify for ProblemResponses {
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::removals, dnc::bulk,
         contact_caps::get, contact_caps::put,
+        tenant::get,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
         call_reports::report,
         webhook_endpoints::create, webhook_endpoints::list, webhook_endpoints::get,
@@ -146,6 +147,7 @@ impl Modify for ProblemResponses {
         (name = "lifecycle", description = "Launch, pause, resume, cancel"),
         (name = "contacts", description = "Uploads, imports, leads, preview, dry run"),
         (name = "dnc", description = "The tenant's Do-Not-Call list"),
+        (name = "tenant", description = "The key's tenant: its plan, limits and caller numbers (read-only)"),
         (name = "contact-caps", description = "How often the tenant may call one number, over all its campaigns"),
         (name = "results", description = "Analytics, exports, reconciliation"),
         (name = "agent reports", description = "What the AI agent reports about a call, with the call's token"),

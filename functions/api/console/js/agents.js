@@ -1,14 +1,20 @@
-// Agents: list, add, edit, remove.
+// Agents: list, add, edit, remove; the caller numbers they may call from (read-only).
 import { api } from './api.js';
 import { h, render, field, showError, clearErrors, confirmAction, announce, empty, label } from './ui.js';
+import { tenantInfo, callerNumbers } from './account.js';
 
 export async function agentsPage() {
   const list = h('div', {});
   const editor = h('div', {});
+  const { caller_numbers: numbers } = await tenantInfo();
   render(h('h1', {}, 'Agents'),
     h('div', { className: 'toolbar' }, h('span', { className: 'spacer' }),
       h('button', { type: 'button', id: 'add-agent', onclick: () => edit(null) }, 'Add agent')),
-    editor, list);
+    editor, list,
+    h('section', { className: 'card', 'aria-labelledby': 'agent-numbers-heading' },
+      h('h2', { id: 'agent-numbers-heading' }, 'Your caller numbers'),
+      callerNumbers(numbers, 'agent-caller-numbers'),
+      h('p', { className: 'hint' }, 'Agents call only from these. Your operator registers them; ask them to add one.')));
 
   async function load() {
     const { items } = await api('GET', '/v1/agents');
@@ -33,7 +39,9 @@ export async function agentsPage() {
       h('div', { className: 'row' },
         field('Mode', 'mode', mode, 'Campaigns use Outbound or Hybrid agents.'),
         field('Provider', 'provider', provider, 'Who carries the calls.')),
-      field('Caller number', 'caller_number', input(agent?.caller_number, { inputMode: 'tel' }), 'One of your registered caller numbers, with its country code.'),
+      field('Caller number', 'caller_number', input(agent?.caller_number, { inputMode: 'tel', list: 'registered-numbers' }),
+        `One of your registered caller numbers: ${numbers.join(', ') || 'none yet (ask your operator)'}.`),
+      h('datalist', { id: 'registered-numbers' }, numbers.map((n) => h('option', { value: n }))),
       field('Provider reference', 'provider_agent_ref', input(agent?.provider_agent_ref), 'The agent\'s id on the provider, or its media stream / webhook URL.'),
       field('Voicemail message', 'voicemail_message', h('textarea', { rows: 2, maxLength: 2000 }, agent?.voicemail_message || ''), 'Optional; said when a campaign leaves messages on machines.'),
       h('div', { className: 'row' },

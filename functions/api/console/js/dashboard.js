@@ -1,5 +1,5 @@
-// A campaign's dashboard: live figures (every few seconds), outcome mix, calls per hour, the
-// actions its status allows, the export, and the lead table.
+// A campaign's dashboard: live figures (every few seconds) with its connection and completion
+// rates, outcome mix, calls per hour, the actions its status allows, the export, the lead table.
 import { api } from './api.js';
 import { h, svg, render, badge, fmt, label, confirmAction, showError, announce } from './ui.js';
 import { leadTable } from './leads.js';
@@ -35,7 +35,7 @@ export async function dashboardPage(id) {
     if (progress.status !== status) announce(`Campaign ${label(progress.status).toLowerCase()}`);
     status = progress.status;
     document.getElementById('campaign-status').replaceChildren(badge(status));
-    showFigures(stats, bar, progress);
+    showFigures(stats, bar, progress, analytics);
     showPauseReason(reason, progress.pause_reason);
     mix.replaceChildren(...Object.entries(progress.outcomes).filter(([, n]) => n > 0)
       .map(([o, n]) => h('li', { className: 'badge' }, `${label(o)}: ${fmt.number(n)}`)));
@@ -73,7 +73,7 @@ function showPauseReason(element, reason) {
   element.hidden = !reason;
 }
 
-function showFigures(stats, bar, p) {
+function showFigures(stats, bar, p, a) {
   bar.max = Math.max(p.total, 1);
   bar.value = p.finished;
   document.getElementById('overall-text').textContent = `${fmt.number(p.finished)} of ${fmt.number(p.total)} leads finished`;
@@ -82,17 +82,29 @@ function showFigures(stats, bar, p) {
     ['success_rate', 'Success rate', fmt.percent(p.success_rate)], ['average', 'Average call', fmt.seconds(p.average_call_seconds)],
     ['remaining', 'Remaining', fmt.number(p.remaining)], ['in_flight', 'On a call now', fmt.number(p.in_flight)],
     ['calls_placed', 'Calls placed', fmt.number(p.calls_placed)],
+    ['connection_rate', 'Connection rate', fmt.percent(a.connection_rate)],
+    ['completion_rate', 'Completion rate', fmt.percent(a.completion_rate)],
   ];
   stats.replaceChildren(...figures.map(([key, name, value]) =>
     h('div', { className: 'stat', dataset: { stat: key } }, h('dt', {}, name), h('dd', {}, value))));
 }
 
+/**
+ * The lifecycle actions each status allows: the API's own rules (`CampaignStatus::apply` in
+ * the domain), so no button is offered that the API would refuse with 409. A Scheduled campaign
+ * cannot be paused (only cancelled); a Draft is launched from its set-up steps.
+ */
+const ACTIONS_BY_STATUS = {
+  draft: [], scheduled: ['cancel'], active: ['pause', 'cancel'], paused: ['resume', 'cancel'], completed: [], cancelled: [],
+};
+
+const ACTION_BUTTONS = { pause: ['Pause', 'secondary'], resume: ['Resume', ''], cancel: ['Cancel', 'danger'] };
+
 function buttons(id, status, act, exportBox) {
-  const button = (verb, text, cls) => h('button', { type: 'button', className: cls, onclick: () => act(verb) }, text);
-  const list = [];
-  if (status === 'active' || status === 'scheduled') list.push(button('pause', 'Pause', 'secondary'));
-  if (status === 'paused') list.push(button('resume', 'Resume'));
-  if (['active', 'scheduled', 'paused'].includes(status)) list.push(button('cancel', 'Cancel', 'danger'));
+  const list = (ACTIONS_BY_STATUS[status] || []).map((verb) => {
+    const [text, cls] = ACTION_BUTTONS[verb];
+    return h('button', { type: 'button', className: cls || null, dataset: { action: verb }, onclick: () => act(verb) }, text);
+  });
   if (status === 'draft') list.push(h('a', { className: 'button', href: `#/campaigns/new/${id}` }, 'Continue setting up'));
   list.push(h('button', { type: 'button', className: 'secondary', onclick: () => exportCsv(id, exportBox, 'leads') }, 'Export results'));
   list.push(h('button', { type: 'button', className: 'secondary', onclick: () => exportCsv(id, exportBox, 'clearances') }, 'Export clearances'));

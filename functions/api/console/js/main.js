@@ -6,13 +6,17 @@ import { wizardPage } from './wizard.js';
 import { dashboardPage } from './dashboard.js';
 import { agentsPage } from './agents.js';
 import { dncPage } from './dnc.js';
+import { webhooksPage } from './webhooks.js';
+import { accountPage } from './account.js';
 
 const routes = [
   [/^#\/campaigns\/new(?:\/([\w-]+))?$/, (m) => wizardPage(m[1])],
   [/^#\/campaigns\/([\w-]+)$/, (m) => dashboardPage(m[1])],
-  [/^#\/campaigns$/, () => campaignsPage()],
+  [/^#\/campaigns(?:\?[\w=&-]*)?$/, () => campaignsPage()],
   [/^#\/agents$/, () => agentsPage()],
   [/^#\/dnc$/, () => dncPage()],
+  [/^#\/webhooks$/, () => webhooksPage()],
+  [/^#\/account$/, () => accountPage()],
 ];
 
 /** What the current page left running (a live refresh), stopped when the page changes. */

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { h, showError, announce, fmt, label } from './ui.js';
 import { DAYS } from './settings.js';
+import { guardrailsSummary } from './guardrails.js';
 
 export async function reviewStep(form, campaign, agent, back) {
   const c = campaign.config;
@@ -19,6 +20,7 @@ export async function reviewStep(form, campaign, agent, back) {
     ['Longest call', fmt.seconds(c.call_handling.max_call_seconds)],
     ['Answering machines', c.call_handling.voicemail_detection ? label(c.call_handling.voicemail_action) : 'not detected'],
     ['Transfer number', c.call_handling.transfer_number || 'none'], ['Consent required', c.consent_evidence_required ? 'yes, with its source and time' : c.consent_required ? 'yes' : 'no'],
+    ['Guardrails', guardrailsSummary(c.guardrails)],
   ];
   const preview = h('div', {}, h('p', {}, 'Loading the first contacts…'));
   const launch = h('button', { type: 'submit', id: 'launch' }, later ? 'Schedule' : 'Launch now');

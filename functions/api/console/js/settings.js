@@ -14,11 +14,13 @@ function toLocalInput(iso) {
 
 const fromLocalInput = (value) => (value ? new Date(value).toISOString() : null);
 
-function number(name, value, min, max) {
+/** A whole-number input named after its API field. */
+export function number(name, value, min, max) {
   return h('input', { type: 'number', name, value: value ?? '', min, max, step: 1, inputMode: 'numeric', className: 'short' });
 }
 
-function int(form, name) {
+/** A whole-number input's value; null when empty. */
+export function int(form, name) {
   const raw = form.elements[name].value.trim();
   return raw === '' ? null : Number(raw);
 }

@@ -5,6 +5,7 @@ import { h, render, field, showError, clearErrors, announce } from './ui.js';
 import { scheduleForm, readSchedule, rulesForm, readRules } from './settings.js';
 import { uploadStep } from './upload.js';
 import { reviewStep } from './review.js';
+import { guardrailsForm, readGuardrails } from './guardrails.js';
 
 const STEPS = ['Basic setup', 'Upload contacts', 'Schedule', 'Rules', 'Review & launch'];
 
@@ -33,7 +34,7 @@ function show(state) {
     () => basicStep(form, state, go),
     () => uploadStep(form, state.campaign, () => go(2), () => go(0)),
     () => settingsStep(form, state, scheduleForm(state.campaign.config), readSchedule, go, 3),
-    () => settingsStep(form, state, rulesForm(state.campaign.config, agent), readRules, go, 4),
+    () => settingsStep(form, state, rulesStep(state.campaign.config, agent), readRulesStep, go, 4),
     () => reviewStep(form, state.campaign, agent, () => go(3)),
   ];
   builders[state.step]();
@@ -80,6 +81,13 @@ function basicStep(form, state, go) {
     }
   };
 }
+
+/** Step 4: retries, call handling, consent, and the guardrails. */
+function rulesStep(config, agent) {
+  return h('div', {}, rulesForm(config, agent), h('h3', {}, 'Guardrails'), guardrailsForm(config));
+}
+
+const readRulesStep = (form, config) => ({ ...readRules(form, config), guardrails: readGuardrails(form) });
 
 function settingsStep(form, state, controls, read, go, nextStep) {
   form.append(h('h2', {}, STEPS[nextStep - 1]), controls,

@@ -1,5 +1,6 @@
 //! Money and identity: a tenant's agents call only from its registered numbers, and its
-//! campaigns transfer only into its allowed countries.
+//! campaigns transfer only into its allowed countries; `GET /v1/tenant` shows a key its plan,
+//! limits, numbers and countries.
 
 use axum::http::StatusCode;
 use domain::ids::TenantId;
@@ -81,4 +82,52 @@ async fn a_transfer_abroad_needs_the_country_allowed_and_launch_checks_the_calle
         .post(&key, &format!("/v1/campaigns/{id}/launch"), json!({}))
         .await;
     assert_problem(&launch, StatusCode::CONFLICT, "not_allowed_for_tenant");
+}
+
+#[tokio::test]
+async fn a_key_reads_its_tenants_plan_limits_caller_numbers_and_countries() {
+    let app = App::spawn("tenant-view").await;
+    let key = app.tenant("t1", Plan::Professional).await;
+    let unlimited = app.tenant("t2", Plan::Enterprise).await;
+    let t1 = TenantId::parse("t1").unwrap();
+    api::admin::set_countries(app.store.as_ref(), &t1, &["US".into(), "ca".into()])
+        .await
+        .unwrap();
+    let id = app.campaign(&key, "t1", 1).await;
+    let launched = app
+        .post(&key, &format!("/v1/campaigns/{id}/launch"), json!({}))
+        .await;
+    assert_eq!(launched.status, StatusCode::OK, "{:?}", launched.body);
+
+    let r = app.get(&key, "/v1/tenant").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        (&r.body["id"], &r.body["name"], &r.body["plan"]),
+        (&json!("t1"), &json!("t1"), &json!("professional"))
+    );
+    assert_eq!(
+        r.body["limits"],
+        json!({"live_campaigns": 3, "live_campaigns_now": 1, "webhook_endpoints": 10,
+            "requests_per_second": 1_000_000})
+    );
+    assert_eq!(r.body["caller_numbers"], json!([CALLER_NUMBER]));
+    assert_eq!(r.body["allowed_countries"], json!(["US", "CA"]));
+
+    let other = app.get(&unlimited, "/v1/tenant").await.body;
+    assert_eq!(
+        (&other["id"], &other["plan"]),
+        (&json!("t2"), &json!("enterprise"))
+    );
+    assert!(
+        other["limits"].get("live_campaigns").is_none(),
+        "no limit on Enterprise: {other}"
+    );
+    assert_eq!(other["limits"]["live_campaigns_now"], 0, "its own count");
+    assert_problem(
+        &app.get("", "/v1/tenant").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    let doc = app.get("", "/v1/openapi.json").await.body;
+    assert!(doc["paths"]["/v1/tenant"]["get"].is_object(), "documented");
 }

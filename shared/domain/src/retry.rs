@@ -421,6 +421,15 @@ mod tests {
             NextStep::CallbackAt(latest),
             "a provider's time past the bound is brought inside it"
         );
+        let end_of_time = AttemptReport {
+            callback_at: Some(DateTime::<Utc>::MAX_UTC),
+            ..report.clone()
+        };
+        assert_eq!(
+            p.decide(&end_of_time, used(0), now()),
+            NextStep::CallbackAt(latest),
+            "the last time chrono can hold is brought inside the bound, not added to"
+        );
         let exhausted = AttemptHistory {
             retries_used: 0,
             callbacks_used: MAX_CALLBACKS,

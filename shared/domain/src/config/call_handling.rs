@@ -147,7 +147,16 @@ pub(super) fn parse_call_handling(
                 "call_handling.transfer_number",
                 E164::normalize(raw, region),
             )
-            .map(|n| n.e164),
+            .and_then(|n| match n.e164.costly_destination() {
+                Some(costly) => {
+                    errors.add(
+                        "call_handling.transfer_number",
+                        format!("{} cannot be a transfer number", costly.describe()),
+                    );
+                    None
+                }
+                None => Some(n.e164),
+            }),
         _ => None,
     };
     (voicemail, transfer_number)

@@ -142,6 +142,19 @@ fn the_transfer_number_is_normalized_with_the_default_region() {
 }
 
 #[test]
+fn a_premium_rate_transfer_number_is_refused_on_its_field() {
+    let mut spec = minimal();
+    spec.call_handling.transfer_number = Some("+1 900 443 3030".into());
+    let err = CampaignConfig::parse(spec).unwrap_err();
+    let error = err
+        .0
+        .iter()
+        .find(|e| e.field == "call_handling.transfer_number")
+        .expect("the transfer number's field is named");
+    assert!(error.message.contains("premium-rate"), "{}", error.message);
+}
+
+#[test]
 fn unknown_fields_are_refused_rather_than_ignored() {
     let err = serde_json::from_str::<CampaignSpec>(r#"{"name":"x","agent_id":"a","pacin":{}}"#);
     assert!(err.is_err());

@@ -86,6 +86,9 @@ pub fn parse_row(
         Ok(n) => n,
         Err(e) => return RowResult::Rejected(e.code()),
     };
+    if let Some(costly) = normalized.e164.costly_destination() {
+        return RowResult::Rejected(costly.code());
+    }
     let mut contact = Contact::new(normalized.e164);
     let mut repairs = RowRepairs {
         phone: normalized.repair,

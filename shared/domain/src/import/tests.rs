@@ -215,6 +215,26 @@ fn row_values_are_checked() {
 }
 
 #[test]
+fn costly_destinations_are_rejected_with_their_reason_whichever_path_read_them() {
+    // `900 443 3030` takes the US fast path (a valid exchange); the others the full parser.
+    let file = b"phone,name\n\
+        (900) 443-3030,Premium\n\
+        +33 810 12 34 56,Shared\n\
+        +881 6 12345678,Satellite\n\
+        +44 20 7183 8750,London\n";
+    let (_, rows) = parse(file, 1000).unwrap();
+    assert_eq!(
+        outcomes(&rows),
+        vec![
+            "phone_premium_rate",
+            "phone_shared_cost",
+            "phone_satellite",
+            "ok"
+        ]
+    );
+}
+
+#[test]
 fn whole_file_problems_refuse_the_file() {
     assert_eq!(parse(b"", 4).unwrap_err(), FileRefusal::EmptyFile);
     assert_eq!(parse(b"\n\r\n  \n", 4).unwrap_err(), FileRefusal::EmptyFile);

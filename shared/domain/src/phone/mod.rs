@@ -12,7 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono_tz::Tz;
-use rlibphonenumber::{PHONE_NUMBER_UTIL, ParseError, PhoneNumberFormat, Region};
+use rlibphonenumber::{PHONE_NUMBER_UTIL, ParseError, PhoneNumberFormat, PhoneNumberType, Region};
 use serde::{Deserialize, Serialize};
 
 /// A phone number in E.164 form: `+`, country code, national number; [`E164::MIN_DIGITS`] to
@@ -144,6 +144,38 @@ pub enum Repair {
     RestoredPlus,
 }
 
+/// A destination a campaign never calls, whatever country it is in: the call costs the
+/// tenant (or the person) more than a call should.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostlyDestination {
+    /// Premium-rate services (`+1 900`, UK `09`, `084`, `087`).
+    PremiumRate,
+    /// Shared-cost numbers (French `0810`, Spanish `901`, Swiss `0840`).
+    SharedCost,
+    /// Satellite and international networks (`+870`, `+881`, `+882`).
+    Satellite,
+}
+
+impl CostlyDestination {
+    /// The import report's reason, and the API's.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PremiumRate => "phone_premium_rate",
+            Self::SharedCost => "phone_shared_cost",
+            Self::Satellite => "phone_satellite",
+        }
+    }
+
+    /// What the number is, for a person.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::PremiumRate => "a premium-rate number",
+            Self::SharedCost => "a shared-cost number",
+            Self::Satellite => "a satellite or international-network number",
+        }
+    }
+}
+
 /// The result of normalizing a raw value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Normalized {
@@ -268,6 +300,30 @@ impl E164 {
     /// The digits without the `+`.
     pub fn digits(&self) -> &str {
         &self.0[1..]
+    }
+
+    /// Whether calling the number costs more than a call should: premium-rate and shared-cost
+    /// ranges (by the number type in libphonenumber's metadata) and satellite networks
+    /// (`+870` Inmarsat, `+881` global mobile satellite, `+882` international networks, by
+    /// country code). The full parse runs only where such ranges can be: in the NANP they are
+    /// all under area code 900 (a test checks every area code against the metadata).
+    pub fn costly_destination(&self) -> Option<CostlyDestination> {
+        let digits = self.digits();
+        if ["870", "881", "882"]
+            .iter()
+            .any(|cc| digits.starts_with(cc))
+        {
+            return Some(CostlyDestination::Satellite);
+        }
+        if digits.starts_with('1') && !digits[1..].starts_with("900") {
+            return None;
+        }
+        let number = PHONE_NUMBER_UTIL.parse(self.as_str(), None).ok()?;
+        match PHONE_NUMBER_UTIL.get_number_type(&number) {
+            PhoneNumberType::PremiumRate => Some(CostlyDestination::PremiumRate),
+            PhoneNumberType::SharedCost => Some(CostlyDestination::SharedCost),
+            _ => None,
+        }
     }
 
     /// The number with all but the last four digits masked, for logs.

@@ -217,3 +217,41 @@ fn regions_are_validated() {
 
 mod reads_back;
 mod redaction;
+
+#[test]
+fn premium_rate_shared_cost_and_satellite_numbers_are_costly_and_others_not() {
+    let kind = |raw: &str| E164::parse_strict(raw).unwrap().costly_destination();
+    assert_eq!(kind("+19004433030"), Some(CostlyDestination::PremiumRate));
+    assert_eq!(kind("+449187654321"), Some(CostlyDestination::PremiumRate));
+    assert_eq!(kind("+33810123456"), Some(CostlyDestination::SharedCost));
+    assert_eq!(kind("+34901123456"), Some(CostlyDestination::SharedCost));
+    assert_eq!(kind("+881612345678"), Some(CostlyDestination::Satellite));
+    assert_eq!(kind("+870772001799"), Some(CostlyDestination::Satellite));
+    for ordinary in [
+        "+14155552671",
+        "+18005550199",
+        "+442071838750",
+        "+61412345678",
+    ] {
+        assert_eq!(kind(ordinary), None, "{ordinary}");
+    }
+}
+
+#[test]
+fn in_the_nanp_only_area_code_900_holds_costly_numbers() {
+    // The shortcut in `costly_destination` skips the parse for every other NANP area code:
+    // the metadata must agree, for every area code and a spread of exchanges.
+    for area in 200..=999u32 {
+        for exchange in (200..=999u32).step_by(23) {
+            let text = format!("+1{area}{exchange}4433");
+            let Ok(number) = PHONE_NUMBER_UTIL.parse(&text, None) else {
+                continue;
+            };
+            let costly = matches!(
+                PHONE_NUMBER_UTIL.get_number_type(&number),
+                PhoneNumberType::PremiumRate | PhoneNumberType::SharedCost
+            );
+            assert!(!costly || area == 900, "{text} is costly outside 900");
+        }
+    }
+}

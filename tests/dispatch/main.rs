@@ -6,6 +6,7 @@
 
 mod adapters;
 mod frequency;
+mod full_reports;
 mod guardrails;
 mod lifecycle;
 mod outages;

@@ -30,6 +30,11 @@ pub const MAX_RESULT_FIELDS: usize = 20;
 pub const MAX_RESULT_NAME: usize = 40;
 /// Longest result field value (characters).
 pub const MAX_RESULT_VALUE: usize = 500;
+/// Most bytes of an attempt's results as stored (their JSON: names, values, quotes and
+/// escapes), over every report merged into it. With at most 12 attempts a lead, this keeps a
+/// lead's reports under 50 KiB however they are written — a dial message (SQS: 256 KiB) and
+/// the lead's item (DynamoDB: 400 KB) always have room.
+pub const MAX_RESULT_BYTES: usize = 4096;
 /// Longest disposition label.
 pub const MAX_DISPOSITION: usize = 40;
 
@@ -149,6 +154,16 @@ impl AgentReport {
                     format!("at most {MAX_RESULT_VALUE} characters"),
                 ));
             }
+        }
+        let bytes = serde_json::to_string(&self.results).map_or(usize::MAX, |j| j.len());
+        if bytes > MAX_RESULT_BYTES {
+            return Err(InvalidReport::new(
+                "results",
+                format!(
+                    "at most {MAX_RESULT_BYTES} bytes in all as JSON (these are {bytes}); \
+                     keep long text in your own system and report its id"
+                ),
+            ));
         }
         Ok(())
     }
@@ -400,6 +415,38 @@ mod tests {
         let mut one_more = AgentReport::default();
         one_more.results.insert("b".into(), "x".into());
         assert_eq!(known.merge(&one_more).unwrap_err().field, "results");
+    }
+
+    #[test]
+    fn results_are_bounded_in_bytes_as_stored_over_every_merge() {
+        // Twenty fields of 500 characters each pass the count and length checks; as JSON
+        // (quotes, escapes of control characters) they are far past the byte bound.
+        let mut r = AgentReport::default();
+        r.results
+            .insert("note".into(), "\u{1}".repeat(MAX_RESULT_VALUE));
+        assert_eq!(r.validate(), Ok(()), "one field escapes to 3,000 bytes");
+        r.results
+            .insert("more".into(), "\u{1}".repeat(MAX_RESULT_VALUE));
+        let err = r.validate().unwrap_err();
+        assert_eq!(err.field, "results");
+        assert!(err.message.contains("4096 bytes"), "{}", err.message);
+        let mut known = AgentReport::default();
+        let mut first = AgentReport::default();
+        for i in 0..8 {
+            first
+                .results
+                .insert(format!("a{i}"), "x".repeat(MAX_RESULT_VALUE));
+        }
+        known.merge(&first).unwrap();
+        let mut more = AgentReport::default();
+        more.results
+            .insert("b".into(), "x".repeat(MAX_RESULT_VALUE));
+        assert_eq!(known.merge(&more).unwrap_err().field, "results");
+        assert_eq!(
+            known.results.len(),
+            8,
+            "the refused merge left the report as it was"
+        );
     }
 
     #[test]

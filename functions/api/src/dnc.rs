@@ -15,7 +15,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery, page_size};
 use crate::views::{
     BULK_LIST_LIMIT, BulkDncResult, DncCheck, DncPage, DncRemovalList, DncRemovalView, DncView,
-    RowRejection,
+    MAX_BULK_DNC_NUMBERS, RowRejection,
 };
 
 /// A number to add.
@@ -156,11 +156,12 @@ pub(crate) async fn removals(
 #[serde(deny_unknown_fields)]
 pub(crate) struct BulkQuery {
     /// ISO 3166-1 alpha-2 region for numbers written without a country code (default `US`).
-    #[param(min_length = 2, max_length = 2)]
+    #[param(format = "region", pattern = "^[A-Za-z]{2}$")]
     default_region: Option<String>,
 }
 
-/// Adds every number of a CSV (`text/csv`, up to 5 MB), read like a contact list (UTF-8,
+/// Adds every number of a CSV (`text/csv`, up to 5 MB and 10,000 numbers; a longer list is
+/// refused whole, to be sent in parts), read like a contact list (UTF-8,
 /// UTF-16 or Windows-1252; `,` `;` tab or `|`): the column a header names as the phone (any of
 /// the contact import's names), or the first column of a file without one.
 #[utoipa::path(post, path = "/v1/dnc/bulk", tag = "dnc", params(BulkQuery),
@@ -199,6 +200,16 @@ pub(crate) async fn bulk(
         .collect();
     let rejected_total = list.rejected_total;
     let numbers: Vec<E164> = list.numbers.into_iter().collect();
+    if numbers.len() > MAX_BULK_DNC_NUMBERS {
+        return Err(ApiError::field(
+            "body",
+            format!(
+                "at most {MAX_BULK_DNC_NUMBERS} numbers an upload (this file has {}); send it \
+                 in parts of {MAX_BULK_DNC_NUMBERS} — nothing was added",
+                numbers.len()
+            ),
+        ));
+    }
     let unwritten = state
         .store
         .add_dnc_many(&tenant, &numbers, "csv", state.clock.now())

@@ -487,6 +487,12 @@ pub struct RowRejection {
 /// file of bad rows cannot make a response larger than the request.
 pub const BULK_LIST_LIMIT: usize = 1_000;
 
+/// Most numbers one bulk DNC upload adds. A tenant's list is one DynamoDB partition key, and one
+/// partition takes about 1,000 writes a second: 10,000 numbers are about ten seconds of writes,
+/// inside API Gateway's 29-second limit with room for throttled retries. A longer list is sent
+/// in files of this size (each is idempotent: a number already there is written again).
+pub const MAX_BULK_DNC_NUMBERS: usize = 10_000;
+
 /// What a bulk upload did.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BulkDncResult {

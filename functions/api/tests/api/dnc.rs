@@ -166,6 +166,40 @@ async fn a_bulk_answer_lists_at_most_a_thousand_rejections_and_counts_them_all()
 }
 
 #[tokio::test]
+async fn a_bulk_upload_past_what_one_request_can_write_is_refused_whole() {
+    let app = App::spawn("dnc-bulk-too-many").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let numbers = |n: usize| -> String {
+        std::iter::once("phone\n".to_owned())
+            .chain((0..n).map(|i| {
+                let (area, line) = if i < 10_000 {
+                    (212, i)
+                } else {
+                    (312, i - 10_000)
+                };
+                format!("+1{area}555{line:04}\n")
+            }))
+            .collect()
+    };
+    let r = bulk_csv(&app, &key, numbers(10_001)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let message = r.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("10000") && message.contains("10001"),
+        "{message}"
+    );
+    let listed = app.get(&key, "/v1/dnc?limit=5").await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing was added"
+    );
+    let r = bulk_csv(&app, &key, numbers(10_000)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["added"], 10_000);
+}
+
+#[tokio::test]
 async fn a_bulk_list_is_read_like_a_contact_list() {
     let app = App::spawn("dnc-bulk-reader").await;
     let key = app.tenant("t1", Plan::Starter).await;

@@ -16,3 +16,4 @@ mod scenarios;
 mod set_aside;
 mod twilio_calls;
 mod twilio_edges;
+mod webhook_isolation;

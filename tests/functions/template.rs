@@ -206,3 +206,18 @@ fn refused_provider_credentials_raise_an_alarm() {
         "{dims}"
     );
 }
+
+#[test]
+fn a_webhook_queue_falling_behind_raises_an_alarm_and_batches_run_at_once() {
+    let resources = resources();
+    let alarm = &resources["WebhookBacklogAlarm"]["Properties"];
+    assert_eq!(
+        alarm["MetricName"].as_str(),
+        Some("ApproximateAgeOfOldestMessage")
+    );
+    let dims = serde_norway::to_string(&alarm["Dimensions"]).unwrap();
+    assert!(dims.contains("WebhookQueue"), "{dims}");
+    assert!(alarm["Threshold"].as_u64().is_some_and(|t| t <= 900));
+    let jobs = &resources["WebhooksFunction"]["Properties"]["Events"]["Jobs"]["Properties"];
+    assert!(jobs["BatchSize"].as_u64().is_some_and(|b| b > 1));
+}

@@ -36,27 +36,36 @@ pub async fn handle(
     }
 }
 
-/// Handles a batch of jobs, one at a time.
+/// Handles a batch of jobs at once: each is another endpoint's or event's, so one slow endpoint
+/// holds up only its own tries (each bounded by the request timeout and its circuit).
 pub async fn handle_batch(deliveries: &Deliveries, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    let jobs = event.records.into_iter().map(|record| async move {
         let id = record.message_id.clone().unwrap_or_default();
         let job: WebhookJob = match serde_json::from_str(record.body.as_deref().unwrap_or("")) {
             Ok(job) => job,
             Err(err) => {
                 tracing::error!(message = %id, error = %err, "dropping a webhook message that is not a job");
-                continue;
+                return None;
             }
         };
         match deliveries.handle(&job).await {
-            Ok(outcome) => tracing::info!(message = %id, ?outcome, "webhook job"),
+            Ok(outcome) => {
+                tracing::info!(message = %id, ?outcome, "webhook job");
+                None
+            }
             Err(err) => {
                 tracing::error!(message = %id, error = %err, "webhook job failed; SQS will retry it");
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
+                Some(failure)
             }
         }
-    }
+    });
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = futures::future::join_all(jobs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     response
 }

@@ -26,6 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )),
         sender: Arc::new(HttpWebhookSender::new(false)?),
         clock: Arc::new(SystemClock),
+        guards: Default::default(),
     });
     lambda_runtime::run(service_fn(|event: LambdaEvent<Invocation>| {
         let deliveries = deliveries.clone();

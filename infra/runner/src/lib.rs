@@ -335,6 +335,7 @@ fn local_deliveries(
         queue: Arc::new(queue),
         sender: Arc::new(adapters::webhook_sender::HttpWebhookSender::new(true)?),
         clock: clock.clone(),
+        guards: Default::default(),
     }))
 }
 

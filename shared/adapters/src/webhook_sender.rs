@@ -1,7 +1,8 @@
 //! Webhook requests over HTTPS with reqwest, safe by default: the URL is checked again at
 //! send time, every address a host name resolves to is checked before connecting (a name
 //! pointed at an internal address later is refused too: DNS rebinding), redirects are not
-//! followed, a request has 10 seconds in all, and the answer's body is never read.
+//! followed, a request has 10 seconds in all (3 to connect, 5 to the first byte of the answer),
+//! and the answer's body is never read.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,6 +12,12 @@ use domain::webhooks::retry::REQUEST_TIMEOUT;
 use domain::webhooks::target::{check_ip, check_url};
 use ports::webhook_sender::{NoAnswer, WebhookRequest, WebhookSender};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// How long a connection (TCP and TLS) may take: a receiver that is up connects in well under
+/// a second from AWS; one that does not answer costs this, not the whole request timeout.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// How long the answer may keep us waiting between reads (the first byte included).
+const FIRST_BYTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves with the system's resolver and keeps only addresses a delivery may reach.
 struct OutsideOnly {
@@ -53,7 +60,8 @@ impl HttpWebhookSender {
     pub fn with_timeout(local: bool, timeout: std::time::Duration) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
-            .connect_timeout(timeout)
+            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
+            .read_timeout(timeout.min(FIRST_BYTE_TIMEOUT))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("campaigns-webhooks/1")
             .dns_resolver(Arc::new(OutsideOnly { local }))

@@ -29,30 +29,17 @@ pub struct DeliveryStats {
 
 impl World {
     /// Runs the webhook worker until every event is fanned out and every delivery settled, or
-    /// `max_minutes` virtual minutes: each minute, the queue is drained (one job at a time),
+    /// `max_minutes` virtual minutes: each minute, the queue is drained (each batch at once),
     /// then the clock moves a minute and the sweep runs. Requests time out after `timeout`.
     pub async fn deliver_outbound_webhooks(
         &self,
         timeout: std::time::Duration,
         max_minutes: u64,
     ) -> anyhow::Result<DeliveryStats> {
-        let url = self
-            .webhook_queue_url
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("the world was built without webhooks"))?;
-        // Delays are the virtual clock's: a job due later is skipped when early, and the sweep
-        // queues it once its time came.
-        let queue = SqsQueue::new(self.sqs.clone(), &url).with_delay_scale(0.0);
-        let deliveries = Deliveries {
-            store: self.store.clone(),
-            queue: Arc::new(queue),
-            sender: Arc::new(HttpWebhookSender::with_timeout(true, timeout)?),
-            clock: Arc::new(self.clock.clone()),
-        };
+        let deliveries = self.webhook_worker(timeout)?;
         let mut stats = DeliveryStats::default();
         for minute in 0..max_minutes {
-            self.drain_webhook_queue(&url, &deliveries, &mut stats)
-                .await?;
+            self.drain_webhook_queue(&deliveries, &mut stats).await?;
             if self.webhooks_settled().await? {
                 stats.minutes = minute;
                 return Ok(stats);
@@ -63,29 +50,57 @@ impl World {
         anyhow::bail!("webhooks not settled after {max_minutes} minutes: {stats:?}")
     }
 
-    async fn drain_webhook_queue(
+    /// A webhook worker on the world's queue and store, sending to real receivers with
+    /// requests that time out after `timeout`; delays are the virtual clock's (a job due
+    /// later is skipped when early, and the sweep queues it once its time came).
+    pub fn webhook_worker(&self, timeout: std::time::Duration) -> anyhow::Result<Deliveries> {
+        let url = self
+            .webhook_queue_url
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("the world was built without webhooks"))?;
+        let queue = SqsQueue::new(self.sqs.clone(), &url).with_delay_scale(0.0);
+        Ok(Deliveries {
+            store: self.store.clone(),
+            queue: Arc::new(queue),
+            sender: Arc::new(HttpWebhookSender::with_timeout(true, timeout)?),
+            clock: Arc::new(self.clock.clone()),
+            guards: Default::default(),
+        })
+    }
+
+    /// Handles what the webhook queue holds until it is empty, each batch at once (as the
+    /// webhook function does).
+    pub async fn drain_webhook_queue(
         &self,
-        url: &str,
         deliveries: &Deliveries,
         stats: &mut DeliveryStats,
     ) -> anyhow::Result<()> {
+        let url = self
+            .webhook_queue_url
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("the world was built without webhooks"))?;
         loop {
-            let messages = receive_visible(&self.sqs, url).await?;
+            let messages = receive_visible(&self.sqs, &url).await?;
             if messages.is_empty() {
                 return Ok(());
             }
-            for m in messages {
+            let jobs = messages.iter().map(|m| async move {
                 let job: WebhookJob = serde_json::from_str(m.body().unwrap_or_default())?;
-                match deliveries.handle(&job).await? {
+                anyhow::Ok(deliveries.handle(&job).await?)
+            });
+            for outcome in futures::future::join_all(jobs).await {
+                match outcome? {
                     JobOutcome::FannedOut(_) => stats.fan_outs += 1,
                     JobOutcome::Delivered(_) => stats.delivered += 1,
                     JobOutcome::WillRetry(_) => stats.retries += 1,
                     JobOutcome::GaveUp => stats.gave_up += 1,
                     JobOutcome::Skipped(_) => stats.skipped += 1,
                 }
+            }
+            for m in &messages {
                 self.sqs
                     .delete_message()
-                    .queue_url(url)
+                    .queue_url(&url)
                     .receipt_handle(m.receipt_handle().unwrap_or_default())
                     .send()
                     .await?;

@@ -23,6 +23,7 @@ use ports::store::{DeliveryRecord, StoreError, WebhookJob, Webhooks, WriteError}
 use ports::webhook_sender::{WebhookRequest, WebhookSender};
 
 use super::enqueue;
+use super::guard::{self, Admission, EndpointGuards};
 use crate::EngineError;
 
 /// How long a swept job is hidden from the next sweeps (the queue delivers it meanwhile).
@@ -53,6 +54,8 @@ pub struct Deliveries {
     pub queue: Arc<dyn MessageQueue>,
     pub sender: Arc<dyn WebhookSender>,
     pub clock: Arc<dyn Clock>,
+    /// Each endpoint's health as this worker saw it (`Default` for a new worker).
+    pub guards: EndpointGuards,
 }
 
 impl Deliveries {
@@ -123,37 +126,60 @@ impl Deliveries {
             delivery.next_at = None;
             return self.settle(delivery, JobOutcome::GaveUp).await;
         };
+        let permit = match self.guards.admit(endpoint_id, now) {
+            Admission::Try(permit) => permit,
+            Admission::Busy => return self.wait_for_a_place(&delivery).await,
+            Admission::Open { until, failures } => {
+                emf::put(Metric::count("WebhookCircuitOpen", 1.0));
+                keep_attempt(
+                    &mut delivery,
+                    DeliveryAttempt {
+                        at: now,
+                        status_code: None,
+                        error: Some(format!(
+                            "not tried: the endpoint failed {failures} times in a row; \
+                             its deliveries wait until {}",
+                            until.format("%Y-%m-%dT%H:%M:%SZ")
+                        )),
+                        duration_ms: 0,
+                    },
+                );
+                let outcome = failed(&mut delivery, now, until);
+                return self.settle(delivery, outcome).await;
+            }
+        };
         let (attempt, answer) = self.try_once(&delivery, &endpoint, now).await?;
-        delivery.attempts.push(attempt);
-        let excess = delivery
-            .attempts
-            .len()
-            .saturating_sub(DeliveryRecord::KEPT_ATTEMPTS);
-        delivery.attempts.drain(..excess);
+        keep_attempt(&mut delivery, attempt);
+        let delivered = answer.as_ref().is_ok_and(|c| (200..300).contains(c));
+        self.guards.finished(permit, delivered, self.clock.now());
         let outcome = match answer {
-            Ok(code) if (200..300).contains(&code) => {
+            Ok(code) if delivered => {
                 delivery.status = DeliveryStatus::Delivered;
                 delivery.next_at = None;
                 emf::put(Metric::count("WebhooksDelivered", 1.0));
                 JobOutcome::Delivered(code)
             }
             _ => {
-                delivery.failures += 1;
                 emf::put(Metric::count("WebhookFailures", 1.0));
-                match next_wait(delivery.failures) {
-                    Some(wait) => {
-                        delivery.next_at = Some(now + wait);
-                        JobOutcome::WillRetry(now + wait)
-                    }
-                    None => {
-                        delivery.status = DeliveryStatus::Failed;
-                        delivery.next_at = None;
-                        JobOutcome::GaveUp
-                    }
-                }
+                failed(&mut delivery, now, now)
             }
         };
         self.settle(delivery, outcome).await
+    }
+
+    /// The endpoint has its most tries in flight: the job comes back after
+    /// [`guard::BUSY_WAIT`], the delivery untouched (still due, so the sweep also finds it).
+    async fn wait_for_a_place(&self, delivery: &DeliveryRecord) -> Result<JobOutcome, EngineError> {
+        let job = WebhookJob::Deliver {
+            tenant: delivery.tenant.clone(),
+            endpoint: delivery.endpoint.clone(),
+            event: delivery.event.id.clone(),
+        };
+        let delay = guard::BUSY_WAIT.to_std().unwrap_or_default();
+        if let Err(err) = enqueue(self.queue.as_ref(), &job, delay).await {
+            tracing::warn!(error = %err, "busy delivery not queued; the sweep will find it");
+        }
+        Ok(JobOutcome::Skipped("endpoint busy"))
     }
 
     /// One signed request for `delivery` to `endpoint`: what the log records, and the answer.
@@ -290,6 +316,38 @@ pub async fn redeliver(
     };
     enqueue(queue, &job, std::time::Duration::ZERO).await?;
     Ok(true)
+}
+
+/// Adds `attempt` to the delivery's log, keeping the last [`DeliveryRecord::KEPT_ATTEMPTS`].
+fn keep_attempt(delivery: &mut DeliveryRecord, attempt: DeliveryAttempt) {
+    delivery.attempts.push(attempt);
+    let excess = delivery
+        .attempts
+        .len()
+        .saturating_sub(DeliveryRecord::KEPT_ATTEMPTS);
+    delivery.attempts.drain(..excess);
+}
+
+/// A failed (or not tried) attempt: the next try after the backoff and not before
+/// `not_before`, or the delivery given up when its day is over.
+fn failed(
+    delivery: &mut DeliveryRecord,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+) -> JobOutcome {
+    delivery.failures += 1;
+    match next_wait(delivery.failures) {
+        Some(wait) => {
+            let at = (now + wait).max(not_before);
+            delivery.next_at = Some(at);
+            JobOutcome::WillRetry(at)
+        }
+        None => {
+            delivery.status = DeliveryStatus::Failed;
+            delivery.next_at = None;
+            JobOutcome::GaveUp
+        }
+    }
 }
 
 /// The longest one request may take.

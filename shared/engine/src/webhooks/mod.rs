@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::ttl_cache::TtlCache;
 
 pub mod delivery;
+pub mod guard;
 
 pub use delivery::{Deliveries, JobOutcome, redeliver};
 

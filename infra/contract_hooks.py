@@ -8,6 +8,8 @@ where a JSON schema cannot say them (infra/contract-test.sh loads this file).
   comes after `starts_at`; a blackout entry lies within 2000-2100, its `to` on or after its
   `from` and at most 62 days later. Only values that already satisfy the schema are rearranged, so a
   deliberately invalid (negative) case stays invalid.
+- The bulk DNC upload's `default_region`: two letters are given a region with phone numbering
+  (a schema cannot list the regions libphonenumber knows).
 - Contact caps: `per_local_day` no more than `per_7_days` (two schema-valid caps are swapped).
 - Agents: a Twilio agent's `provider_agent_ref` is its media stream's `wss://` URL without a
   query or fragment, at most 600 characters as TwiML writes it (a schema-valid reference of
@@ -170,3 +172,16 @@ def _agent(body):
         path = re.sub(r"[^A-Za-z0-9/_.-]", "", ref)[:500]
         body = dict(body, provider_agent_ref=f"wss://agents.example.com/{path}")
     return body
+
+
+REGIONS = ["US", "CA", "GB", "DE", "FR", "AU"]
+
+
+@schemathesis.hook
+def map_query(ctx, query):
+    path = ctx.operation.path if ctx.operation is not None else ""
+    if path == "/v1/dnc/bulk" and isinstance(query, dict):
+        region = query.get("default_region")
+        if isinstance(region, str) and len(region) == 2 and region.isalpha():
+            query["default_region"] = REGIONS[sum(map(ord, region)) % len(REGIONS)]
+    return query

@@ -79,6 +79,7 @@ async fn register(world: &World, url: &str) {
                 enabled: true,
             },
             secret: SECRET.into(),
+            previous_secret: None,
             created_at: world.clock.now(),
             updated_at: world.clock.now(),
         })

@@ -51,6 +51,7 @@ async fn endpoint(world: &World, tenant: &TenantId, id: String, url: &str) {
             enabled: true,
         },
         secret: "whsec_isolation".into(),
+        previous_secret: None,
         created_at: now,
         updated_at: now,
     };

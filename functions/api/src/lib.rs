@@ -92,6 +92,10 @@ fn webhook_routes() -> Router<AppState> {
             "/v1/webhook-endpoints/{endpoint_id}/deliveries/{event_id}/redeliver",
             post(hooks::redeliver),
         )
+        .route(
+            "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
+            post(hooks::rotate_secret),
+        )
 }
 
 /// Agents, and campaigns with their lifecycle.

@@ -139,7 +139,7 @@ impl Modify for ProblemResponses {
         call_reports::report,
         webhook_endpoints::create, webhook_endpoints::list, webhook_endpoints::get,
         webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::deliveries,
-        webhook_endpoints::redeliver,
+        webhook_endpoints::redeliver, webhook_endpoints::rotate_secret,
     ),
     tags(
         (name = "agents", description = "AI voice agents"),

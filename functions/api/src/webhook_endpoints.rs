@@ -29,6 +29,9 @@ pub struct EndpointView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub enabled: bool,
+    /// While a rotated-out secret still signs beside the new one: until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -41,10 +44,22 @@ impl From<EndpointRecord> for EndpointView {
             events: r.spec.events,
             description: r.spec.description,
             enabled: r.spec.enabled,
+            previous_secret_expires_at: r.previous_secret.map(|p| p.until),
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
     }
+}
+
+/// How long the old secret keeps signing beside the new one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// Hours, 0-168 (default 24): every delivery meanwhile carries a signature with each
+    /// secret, so receivers can switch at their pace. 0: the old secret stops at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 168)]
+    pub overlap_hours: Option<u32>,
 }
 
 /// A new endpoint, with its signing secret: shown this once.
@@ -155,6 +170,7 @@ pub(crate) async fn create(
         id,
         spec,
         secret,
+        previous_secret: None,
         created_at: now,
         updated_at: now,
     };
@@ -303,4 +319,49 @@ pub(crate) async fn redeliver(
     } else {
         Err(ApiError::NotFound("delivery"))
     }
+}
+
+/// Most hours an old secret may keep signing after a rotation.
+const MAX_OVERLAP_HOURS: u32 = 168;
+
+/// Replaces the endpoint's signing secret. The new one is in the answer, shown only here; the
+/// old one keeps signing beside it for `overlap_hours` (default 24).
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", tag = "webhooks",
+    params(("endpoint_id" = String, Path)), request_body = RotateSecret,
+    responses((status = 200, body = CreatedEndpoint), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "concurrent_update: another rotation came first"),
+        (status = 422, body = Problem)))]
+pub(crate) async fn rotate_secret(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    ValidJson(body): ValidJson<RotateSecret>,
+) -> Result<Json<CreatedEndpoint>, ApiError> {
+    let hours = body.overlap_hours.unwrap_or(24);
+    if hours > MAX_OVERLAP_HOURS {
+        return Err(ApiError::field(
+            "overlap_hours",
+            format!("must be 0-{MAX_OVERLAP_HOURS}"),
+        ));
+    }
+    let current = find(&state, &tenant, &id).await?;
+    let (_, secret) = new_id_and_secret();
+    let until = (hours > 0).then(|| state.clock.now() + chrono::Duration::hours(i64::from(hours)));
+    match (state.store)
+        .rotate_secret(&tenant, &id, &current.secret, &secret, until)
+        .await
+    {
+        Ok(()) => {}
+        Err(WriteError::Refused(_)) => {
+            return Err(ApiError::conflict(
+                "concurrent_update",
+                "the endpoint changed meanwhile (another rotation?); read it again and retry",
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    }
+    Ok(Json(CreatedEndpoint {
+        endpoint: find(&state, &tenant, &id).await?.into(),
+        secret,
+    }))
 }

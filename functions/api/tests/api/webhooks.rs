@@ -233,3 +233,75 @@ async fn a_status_change_is_recorded_as_an_event_and_a_delivery_can_be_redeliver
         .await;
     assert_problem(&unknown, StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn a_secret_is_rotated_with_an_overlap_the_old_one_signing_until_it_ends() {
+    let app = App::spawn("hooks-rotate").await;
+    let key = app.tenant("t1", Plan::Starter).await;
+    let created = app
+        .post(
+            &key,
+            "/v1/webhook-endpoints",
+            spec("https://hooks.example.com/in"),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let first = created.body["secret"].as_str().unwrap().to_owned();
+    let rotate = format!("/v1/webhook-endpoints/{id}/rotate-secret");
+
+    let refused = app.post(&key, &rotate, json!({"overlap_hours": 169})).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["errors"][0]["field"], "overlap_hours");
+    let missing = app
+        .post(
+            &key,
+            "/v1/webhook-endpoints/we_nope/rotate-secret",
+            json!({}),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let rotated = app.post(&key, &rotate, json!({})).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{:?}", rotated.body);
+    let second = rotated.body["secret"].as_str().unwrap().to_owned();
+    assert!(second.starts_with("whsec_") && second != first);
+    let expires: chrono::DateTime<chrono::Utc> = rotated.body["previous_secret_expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let record = app
+        .store
+        .endpoints(&tenant_id("t1"))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(record.secret, second);
+    let now = expires - chrono::Duration::hours(24);
+    assert_eq!(
+        record.signing_secrets(now),
+        vec![second.as_str(), first.as_str()]
+    );
+    assert_eq!(
+        record.signing_secrets(expires),
+        vec![second.as_str()],
+        "the old secret stops signing when its day is over"
+    );
+    let shown = app.get(&key, &format!("/v1/webhook-endpoints/{id}")).await;
+    assert!(shown.body.get("secret").is_none());
+    assert_eq!(
+        shown.body["previous_secret_expires_at"],
+        rotated.body["previous_secret_expires_at"]
+    );
+
+    let at_once = app.post(&key, &rotate, json!({"overlap_hours": 0})).await;
+    assert_eq!(at_once.status, StatusCode::OK);
+    assert!(at_once.body.get("previous_secret_expires_at").is_none());
+    let record = app
+        .store
+        .endpoints(&tenant_id("t1"))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(record.signing_secrets(now), vec![record.secret.as_str()]);
+}

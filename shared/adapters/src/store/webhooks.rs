@@ -16,8 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use domain::ids::TenantId;
 use domain::webhooks::{DeliveryStatus, EndpointSpec, Event, MAX_ENDPOINTS};
 use ports::store::{
-    DeliveryRecord, EndpointRecord, Refusal, StoreError, WebhookDeliveries, WebhookEndpoints,
-    WebhookEvents, WebhookJob, WriteError,
+    DeliveryRecord, EndpointRecord, PreviousSecret, Refusal, StoreError, WebhookDeliveries,
+    WebhookEndpoints, WebhookEvents, WebhookJob, WriteError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -221,6 +221,40 @@ impl WebhookEndpoints for DynamoStore {
             TransactWriteItem::builder().update(count).build(),
         ];
         self.transact_or(items, Refusal::Stale).await
+    }
+
+    async fn rotate_secret(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        old: &str,
+        new: &str,
+        previous_until: Option<DateTime<Utc>>,
+    ) -> Result<(), WriteError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant)))
+            .key(keys::SK, s(endpoint_sk(id)))
+            .condition_expression("attribute_exists(pk) AND secret = :old")
+            .expression_attribute_values(":old", s(old.to_owned()))
+            .expression_attribute_values(":new", s(new.to_owned()));
+        let update = match previous_until {
+            Some(until) => {
+                let previous = PreviousSecret {
+                    secret: old.to_owned(),
+                    until,
+                };
+                let previous =
+                    serde_dynamo::to_attribute_value(&previous).map_err(|e| corrupt(id, e))?;
+                update
+                    .update_expression("SET secret = :new, previous_secret = :previous")
+                    .expression_attribute_values(":previous", previous)
+            }
+            None => update.update_expression("SET secret = :new REMOVE previous_secret"),
+        };
+        conditional(update.send().await).map(|_| ())
     }
 }
 

@@ -21,6 +21,7 @@ fn endpoint(f: &Fixture, n: usize, events: Vec<EventType>) -> EndpointRecord {
             enabled: true,
         },
         secret: "whsec_test".into(),
+        previous_secret: None,
         created_at: t0(),
         updated_at: t0(),
     }

@@ -22,9 +22,20 @@ fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
 
 /// The header value for `body` sent at `at`.
 pub fn sign(secret: &str, at: DateTime<Utc>, body: &[u8]) -> String {
+    sign_with_each(&[secret], at, body)
+}
+
+/// The header value with one `v1` tag per secret, in order: while a rotated-out secret still
+/// signs, a receiver that knows either secret verifies the request (as Stripe and Standard
+/// Webhooks do during a rotation).
+pub fn sign_with_each(secrets: &[&str], at: DateTime<Utc>, body: &[u8]) -> String {
     let t = at.timestamp();
-    let tag = hex::encode(mac(secret, t, body).finalize().into_bytes());
-    format!("t={t},v1={tag}")
+    let mut header = format!("t={t}");
+    for secret in secrets {
+        let tag = hex::encode(mac(secret, t, body).finalize().into_bytes());
+        header.push_str(&format!(",v1={tag}"));
+    }
+    header
 }
 
 /// Why a signature is refused.

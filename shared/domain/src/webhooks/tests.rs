@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 
 use super::retry::{MAX_ATTEMPTS, next_wait};
-use super::signature::{BadSignature, sign, verify};
+use super::signature::{BadSignature, sign, sign_with_each, verify};
 use super::target::{BadTarget, check_ip, check_url};
 use super::*;
 
@@ -35,6 +35,25 @@ fn a_signature_verifies_with_its_secret_and_body_and_nothing_else() {
     assert_eq!(
         verify("whsec_abc", "v1=00", body, now, five),
         Err(BadSignature::Malformed)
+    );
+}
+
+#[test]
+fn during_a_rotation_either_secret_verifies_and_no_other() {
+    let now = at("2026-06-10T15:00:00Z");
+    let body = br#"{"id":"evt_1"}"#;
+    let header = sign_with_each(&["whsec_new", "whsec_old"], now, body);
+    assert_eq!(header.matches(",v1=").count(), 2, "{header}");
+    let five = Duration::minutes(5);
+    assert_eq!(verify("whsec_new", &header, body, now, five), Ok(()));
+    assert_eq!(verify("whsec_old", &header, body, now, five), Ok(()));
+    assert_eq!(
+        verify("whsec_other", &header, body, now, five),
+        Err(BadSignature::Mismatch)
+    );
+    assert_eq!(
+        sign_with_each(&["whsec_new"], now, body),
+        sign("whsec_new", now, body)
     );
 }
 

@@ -207,7 +207,7 @@ impl Deliveries {
                 ("Content-Type".into(), "application/json".into()),
                 (
                     signature::HEADER.into(),
-                    signature::sign(&endpoint.secret, now, &body),
+                    signature::sign_with_each(&endpoint.signing_secrets(now), now, &body),
                 ),
                 ("Campaigns-Event-Id".into(), delivery.event.id.clone()),
                 (

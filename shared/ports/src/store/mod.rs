@@ -35,8 +35,8 @@ pub use transition::{
     PacingGuard,
 };
 pub use webhooks::{
-    DeliveryRecord, EndpointRecord, WebhookDeliveries, WebhookEndpoints, WebhookEvents, WebhookJob,
-    Webhooks,
+    DeliveryRecord, EndpointRecord, PreviousSecret, WebhookDeliveries, WebhookEndpoints,
+    WebhookEvents, WebhookJob, Webhooks,
 };
 
 /// Leads of a campaign are spread over this many partitions (and due-index shards), so a

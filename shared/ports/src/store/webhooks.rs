@@ -17,10 +17,32 @@ pub struct EndpointRecord {
     /// `we_...`.
     pub id: String,
     pub spec: EndpointSpec,
-    /// The signing secret (`whsec_...`): shown once, at creation.
+    /// The signing secret (`whsec_...`): shown once, at creation or rotation.
     pub secret: String,
+    /// The secret before the last rotation, still signing beside it until its time is up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<PreviousSecret>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A rotated-out secret and when it stops signing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    pub secret: String,
+    pub until: DateTime<Utc>,
+}
+
+impl EndpointRecord {
+    /// The secrets a delivery at `now` is signed with: the current one, then the previous
+    /// one while its overlap lasts.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let Some(previous) = self.previous_secret.as_ref().filter(|p| now < p.until) {
+            secrets.push(&previous.secret);
+        }
+        secrets
+    }
 }
 
 /// One event's delivery to one endpoint.
@@ -93,6 +115,17 @@ pub trait WebhookEndpoints: Send + Sync {
     ) -> Result<(), WriteError>;
     /// Removes an endpoint (its deliveries expire with their TTL).
     async fn delete_endpoint(&self, tenant: &TenantId, id: &str) -> Result<(), WriteError>;
+    /// Replaces an endpoint's secret `old` with `new`; `old` keeps signing beside it until
+    /// `previous_until` (none: not at all). Refused if the secret is no longer `old` (another
+    /// rotation came first) or the endpoint is gone.
+    async fn rotate_secret(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        old: &str,
+        new: &str,
+        previous_until: Option<DateTime<Utc>>,
+    ) -> Result<(), WriteError>;
 }
 
 /// The outbox of events to the tenant, and their fan-out to endpoints.

@@ -52,14 +52,21 @@ impl From<EndpointRecord> for EndpointView {
 }
 
 /// How long the old secret keeps signing beside the new one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecret {
     /// Hours, 0-168 (default 24): every delivery meanwhile carries a signature with each
     /// secret, so receivers can switch at their pace. 0: the old secret stops at once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, maximum = 168)]
-    pub overlap_hours: Option<u32>,
+    #[serde(
+        default = "default_overlap_hours",
+        deserialize_with = "domain::config::whole_number::u32"
+    )]
+    #[schema(minimum = 0, maximum = 168, default = 24)]
+    pub overlap_hours: u32,
+}
+
+fn default_overlap_hours() -> u32 {
+    24
 }
 
 /// A new endpoint, with its signing secret: shown this once.
@@ -337,7 +344,7 @@ pub(crate) async fn rotate_secret(
     Path(id): Path<String>,
     ValidJson(body): ValidJson<RotateSecret>,
 ) -> Result<Json<CreatedEndpoint>, ApiError> {
-    let hours = body.overlap_hours.unwrap_or(24);
+    let hours = body.overlap_hours;
     if hours > MAX_OVERLAP_HOURS {
         return Err(ApiError::field(
             "overlap_hours",

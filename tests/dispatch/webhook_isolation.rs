@@ -158,6 +158,7 @@ async fn dead_endpoints_of_one_tenant_never_hold_up_another_tenants_deliveries()
 /// wait, each with a try that says why it was not made.
 async fn only_until_their_circuits_opened(world: &World, noisy: &TenantId, accepted: &AtomicU64) {
     let tried = accepted.load(Ordering::SeqCst);
+    println!("connections to the dead endpoints: {tried}");
     let bound = (DEAD_ENDPOINTS as u64) * u64::from(OPEN_AFTER + 1);
     assert!(
         tried <= bound,

@@ -183,6 +183,7 @@ async fn webhook_endpoints_are_added_edited_disabled_and_deleted_and_a_delivery_
     .await;
     let event = event.as_str().unwrap();
     a_delivery_is_listed_and_redelivered(&mut browser, &api, &id, event, &seen).await;
+    its_secret_is_rotated(&mut browser, &api, &id).await;
     the_endpoint_is_edited_disabled_and_deleted(&mut browser, &api, &id).await;
     browser.close().await;
     runner.shutdown().await;
@@ -329,6 +330,44 @@ async fn a_delivery_is_listed_and_redelivered(
         )
         .await;
     browser.shot("redelivered").await;
+}
+
+/// Rotate secret: confirmed, the new secret shown once (not the old one), the row saying the
+/// old one signs too until when, the API agreeing.
+async fn its_secret_is_rotated(browser: &mut Browser, api: &ApiClient, id: &str) {
+    let row = format!("tr[data-endpoint='{id}']");
+    let before = browser
+        .eval("document.querySelector('#endpoint-secret')?.textContent ?? ''")
+        .await;
+    browser
+        .click(&format!("{row} button[data-action=rotate]"))
+        .await;
+    browser.click("#confirm-ok").await;
+    browser
+        .until(
+            "the new secret is shown",
+            Duration::from_secs(10),
+            "document.querySelector('#endpoint-secret')?.textContent.startsWith('whsec_')",
+        )
+        .await;
+    let secret = browser.text("#endpoint-secret").await;
+    assert_ne!(secret, before, "a new secret");
+    browser
+        .until(
+            "the row says the old secret still signs",
+            Duration::from_secs(10),
+            &format!("document.querySelector(\"{row} .hint\")?.textContent.startsWith('Old secret signs too until')"),
+        )
+        .await;
+    let shown = api
+        .get(&format!("/v1/webhook-endpoints/{id}"))
+        .await
+        .unwrap();
+    assert!(shown["previous_secret_expires_at"].is_string(), "{shown}");
+    browser
+        .assert_every_control_is_labelled("the rotated endpoint")
+        .await;
+    browser.shot("endpoint-rotated").await;
 }
 
 async fn the_endpoint_is_edited_disabled_and_deleted(

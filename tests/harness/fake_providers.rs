@@ -265,9 +265,9 @@ async fn twilio_get(
     }
 }
 
-/// `GET /Calls.json?To=&StartTime>=`: every call created to the number, started on or after
-/// midnight of the given day (Twilio filters by day), each with its `date_created` in RFC 2822,
-/// in no promised order (here: oldest first).
+/// `GET /Calls.json?To=&StartTime>=&Status=`: every call created to the number, started on or
+/// after midnight of the given day (Twilio filters by day), in the given status, each with its
+/// `date_created` in RFC 2822, in no promised order (here: oldest first).
 async fn twilio_list(
     State(fake): State<Fake>,
     Query(query): Query<HashMap<String, String>>,
@@ -289,6 +289,13 @@ async fn twilio_list(
             ended => twilio_resource(&call.provider_call_id, &ended),
         };
         resource["date_created"] = json!(call.placed_at.to_rfc2822());
+        // The simulated network places calls at once: none is ever `queued`.
+        if query
+            .get("Status")
+            .is_some_and(|s| resource["status"] != s.as_str())
+        {
+            continue;
+        }
         calls.push(resource);
     }
     axum::Json(json!({ "calls": calls })).into_response()

@@ -1,5 +1,6 @@
 // Webhooks: the tenant's endpoints — add one (its signing secret shown this once), edit,
-// disable or enable, delete — and each one's delivery log with Redeliver.
+// disable or enable, rotate its secret (the old one signing beside the new one for a day),
+// delete — and each one's delivery log with Redeliver.
 import { api } from './api.js';
 import { h, render, field, showError, clearErrors, confirmAction, announce, empty } from './ui.js';
 import { deliveryLog } from './deliveries.js';
@@ -40,11 +41,15 @@ export async function webhooksPage() {
       h('button', { type: 'button', className: cls, dataset: { action }, onclick, 'aria-label': `${text} ${e.url}` }, text);
     return h('tr', { dataset: { endpoint: e.id, enabled: String(e.enabled) } },
       h('td', {}, e.url), h('td', {}, e.events.join(', ')), h('td', {}, e.description || '—'),
-      h('td', {}, h('span', { className: `badge ${e.enabled ? 'active' : 'paused'}` }, e.enabled ? 'Enabled' : 'Disabled')),
+      h('td', {}, h('span', { className: `badge ${e.enabled ? 'active' : 'paused'}` }, e.enabled ? 'Enabled' : 'Disabled'),
+        e.previous_secret_expires_at
+          ? h('div', { className: 'hint' }, `Old secret signs too until ${new Date(e.previous_secret_expires_at).toLocaleString()}`)
+          : null),
       h('td', { className: 'row-actions' },
         button('deliveries', 'Deliveries', 'secondary', () => deliveryLog(log, e)),
         button('edit', 'Edit', 'secondary', () => edit(e)),
         button('toggle', e.enabled ? 'Disable' : 'Enable', 'secondary', () => save(e, { ...specOf(e), enabled: !e.enabled }, list)),
+        button('rotate', 'Rotate secret', 'secondary', () => rotate(e)),
         button('delete', 'Delete', 'danger', () => remove(e))));
   }
 
@@ -103,6 +108,18 @@ export async function webhooksPage() {
       h('p', {}, 'Signing secret of ', h('strong', {}, created.url), '. It is shown only now: copy it to your receiver.'),
       h('p', {}, h('code', { id: 'endpoint-secret' }, created.secret)),
       h('button', { type: 'button', className: 'secondary', onclick: () => secretBox.replaceChildren() }, 'I have copied it')));
+  }
+
+  /** A new secret, shown once; the old one keeps signing beside it for 24 hours. */
+  async function rotate(endpoint) {
+    if (!(await confirmAction(`Rotate the signing secret of ${endpoint.url}? The old secret keeps signing beside the new one for 24 hours, so your receiver can switch.`, 'Rotate secret'))) return;
+    try {
+      showSecret(await api('POST', `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, { overlap_hours: 24 }));
+      announce('Secret rotated; copy the new one now');
+      await load();
+    } catch (error) {
+      showError(list, error);
+    }
   }
 
   async function remove(endpoint) {

@@ -365,6 +365,36 @@ async fn lookup_by_sid_and_by_number_reads_the_call_resource() {
     );
 }
 
+#[tokio::test]
+async fn a_call_still_queued_at_twilio_is_in_progress_not_lost() {
+    // Twilio holds the call past the account's calls per second: it has no start time yet, so
+    // the day filter does not list it; the queued list does.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2010-04-01/Accounts/AC123/Calls.json"))
+        .and(query_param("Status", "queued"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"calls": [
+            {"sid": "CA8", "status": "queued", "date_created": "Wed, 10 Jun 2026 12:20:02 +0000"},
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2010-04-01/Accounts/AC123/Calls.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"calls": []})))
+        .mount(&server)
+        .await;
+    let r = request(Voicemail::NotDetected, None);
+    assert_eq!(
+        twilio(&server)
+            .lookup_call(&r.reference, None, &r.to, claimed("12:20:01"))
+            .await
+            .unwrap(),
+        CallLookup::InProgress {
+            provider_call_id: "CA8".into()
+        }
+    );
+}
+
 /// A claim time on the day of the listed calls.
 fn claimed(time: &str) -> chrono::DateTime<chrono::Utc> {
     format!("2026-06-10T{time}Z").parse().unwrap()

@@ -43,6 +43,8 @@ impl<S: TickStore> Engine<S> {
         Ok(settled)
     }
 
+    #[tracing::instrument(name = "reconcile", skip_all, fields(
+        lead = %lead.id, attempt = tracing::field::Empty))]
     async fn reconcile(
         &self,
         campaign: &CampaignRef,
@@ -58,6 +60,7 @@ impl<S: TickStore> Engine<S> {
         else {
             return Ok(false);
         };
+        tracing::Span::current().record("attempt", call.attempt);
         let reference = CallReference {
             campaign: campaign.clone(),
             lead: lead.id.clone(),

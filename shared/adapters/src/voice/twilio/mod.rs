@@ -303,22 +303,43 @@ impl Twilio {
     /// The attempt's call when its creation answer was lost (so its sid is unknown): Twilio
     /// filters `StartTime` by day only ("on or after midnight of this date") and promises no
     /// order, so every call to the number since the claim's day is read (one page) and
-    /// [`attempts_call`] picks this attempt's by creation time.
+    /// [`attempts_call`] picks this attempt's by creation time. A call still `queued` (Twilio
+    /// holds calls past the account's calls per second) has not started, so the day filter
+    /// misses it: queued calls to the number are read too, and one created after the claim is
+    /// this attempt's, in progress — never "not found", which would release the lead while
+    /// Twilio is about to dial it.
     async fn lookup_by_number(
         &self,
         to: &E164,
         claimed_at: DateTime<Utc>,
     ) -> Result<CallLookup, LookupError> {
         let day = claimed_at.format("%Y-%m-%d").to_string();
+        let started = self
+            .list_calls(&[("To", to.as_str()), ("StartTime>", day.as_str())])
+            .await?;
+        if let Some(call) = attempts_call(started, claimed_at) {
+            return Ok(lookup_of(call));
+        }
+        let queued = self
+            .list_calls(&[("To", to.as_str()), ("Status", "queued")])
+            .await?;
+        Ok(
+            attempts_call(queued, claimed_at).map_or(CallLookup::NotFound, |call| {
+                CallLookup::InProgress {
+                    provider_call_id: call.sid,
+                }
+            }),
+        )
+    }
+
+    /// One page of the account's calls matching `filters`.
+    async fn list_calls(&self, filters: &[(&str, &str)]) -> Result<Vec<CallResource>, LookupError> {
         let response = self
             .http
             .get(format!("{}.json", self.calls_url()))
             .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
-            .query(&[
-                ("To", to.as_str()),
-                ("StartTime>", day.as_str()),
-                ("PageSize", LOOKUP_PAGE_SIZE),
-            ])
+            .query(filters)
+            .query(&[("PageSize", LOOKUP_PAGE_SIZE)])
             .send()
             .await
             .map_err(lookup_error)?;
@@ -329,7 +350,7 @@ impl Twilio {
             )));
         }
         let list: CallList = response.json().await.map_err(lookup_error)?;
-        Ok(attempts_call(list.calls, claimed_at).map_or(CallLookup::NotFound, lookup_of))
+        Ok(list.calls)
     }
 }
 

@@ -40,7 +40,22 @@ async fn a_twilio_campaign_through_an_agent_outage_and_an_account_refusal_ends_t
     let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
 
     assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
-    assert!(stats.finished, "the campaign drained: {stats:?}");
+    if !stats.finished {
+        // Which leads held it open, and how (for the next reader of a red run).
+        let open: Vec<String> = (world.leads().await.unwrap().iter())
+            .filter(|l| !l.state.status.is_final())
+            .map(|l| {
+                format!(
+                    "{} {:?} attempts {} call {:?} next {:?}",
+                    l.id, l.state.status, l.state.attempts, l.state.call, l.state.next_call_at
+                )
+            })
+            .collect();
+        panic!(
+            "the campaign did not drain ({:?}): {open:#?}\n{stats:?}",
+            world.status().await
+        );
+    }
     assert_eq!(world.status().await.unwrap(), CampaignStatus::Completed);
     // Both troubles happened and each paused the campaign for what it was.
     let paused_for: Vec<Guardrail> = stats.resumed.iter().map(|(g, _)| *g).collect();

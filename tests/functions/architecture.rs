@@ -264,3 +264,70 @@ fn the_test_guide_counts_the_import_corpus() {
         "tests/README.md should count {expected} corpus files"
     );
 }
+
+/// Every `.rs` file under `dir`, relative to the workspace root.
+fn rust_files(dir: &str) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join(dir)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(root()).unwrap().display().to_string();
+                files.push((relative, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn function_libraries_reach_the_store_only_through_ports() {
+    // Only a function's `main.rs` (its wiring) names the concrete store; its library takes the
+    // repositories as bounds, so each handler can be tested against any implementation.
+    let named: Vec<String> = rust_files("functions")
+        .into_iter()
+        .filter(|(path, text)| {
+            path.contains("/src/")
+                && !path.ends_with("/src/main.rs")
+                && text.contains("DynamoStore")
+        })
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(
+        named,
+        Vec::<String>::new(),
+        "name DynamoStore outside main.rs"
+    );
+}
+
+#[test]
+fn raw_aws_clients_in_function_libraries_are_only_the_known_ones() {
+    // The importer's object reads and continuation messages and the dialer's re-sends still use
+    // SDK clients (docs/ARCHITECTURE.md says so): this list may only shrink.
+    let known: BTreeSet<&str> = [
+        "functions/dialer/src/lib.rs",
+        "functions/importer/src/job/chunk.rs",
+        "functions/importer/src/job/mod.rs",
+        "functions/importer/src/lib.rs",
+        "functions/importer/src/report.rs",
+    ]
+    .into();
+    let using: BTreeSet<String> = rust_files("functions")
+        .into_iter()
+        .filter(|(path, text)| {
+            path.contains("/src/") && !path.ends_with("/src/main.rs") && text.contains("aws_sdk_")
+        })
+        .map(|(path, _)| path)
+        .collect();
+    let unknown: Vec<&String> = using
+        .iter()
+        .filter(|p| !known.contains(p.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "new raw AWS clients in function libraries: {unknown:?}"
+    );
+}

@@ -322,7 +322,10 @@ fn campaign_spec(agent: &str, start: chrono::DateTime<chrono::Utc>) -> String {
     json!({
         "name": "From the command line",
         "agent_id": agent,
-        "schedule": { "ends_at": start + chrono::Duration::hours(2) },
+        // Far enough that the commands before the launch never outlast it at 600x on a loaded
+        // machine (two virtual hours were twelve real seconds), near enough that a lead given
+        // a callback does not keep `watch` waiting long (twelve hours: 72 s at most).
+        "schedule": { "ends_at": start + chrono::Duration::hours(12) },
         "pacing": { "max_concurrent_calls": 5, "calls_per_hour": 600 },
         "retry": { "max_retries": 0 },
         "call_handling": { "max_call_seconds": 300 }

@@ -9,7 +9,7 @@ use domain::guardrails::Guardrail;
 use domain::ids::AgentId;
 use domain::retry::Outcome;
 use domain::status::{CampaignStatus, LeadStatus};
-use ports::store::{AgentRecord, Agents, Campaigns, Counters};
+use ports::store::{AgentRecord, Agents, Campaigns, Counters, Reports};
 use serde_json::json;
 use system_tests::World;
 use system_tests::fake_twilio::{Answer, Experience, FakeTwilio};
@@ -71,6 +71,35 @@ async fn an_answered_call_whose_agent_never_came_is_agent_unavailable_and_uses_n
     let lead = settled(&world).await;
     assert_eq!(lead.state.log[1].outcome, Outcome::Completed);
     assert_eq!(lead.state.status, LeadStatus::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_report_that_turns_a_missed_agent_into_a_conversation_moves_the_hours_connected_count() {
+    let (world, fake) = twilio_world("twilio-late-conversation", NO_DETECTION()).await;
+    fake.agent_down(true);
+    let sid = place_the_call(&world, &fake).await;
+    fake.answer(&sid, Answer::Human).await;
+    assert_eq!(
+        settled(&world).await.state.log[0].outcome,
+        Outcome::AgentUnavailable
+    );
+    // The agent was there after all: its report after the call amends the attempt.
+    let (status, body) = fake
+        .agent_reports(&sid, json!({"disposition": "interested"}))
+        .await;
+    assert!(status < 300, "{status} {body}");
+    let lead = the_lead(&world).await;
+    assert!(
+        lead.state.log[0].outcome.connected(),
+        "{:?}",
+        lead.state.log[0]
+    );
+    let hours = world.store.hourly_counters(&world.campaign).await.unwrap();
+    let connected: i64 = hours.iter().map(|h| h.connected).sum();
+    assert_eq!(
+        connected, 1,
+        "the hour's connected count follows the amended outcome: {hours:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

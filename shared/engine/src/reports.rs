@@ -11,7 +11,7 @@ use domain::lead::{CounterDelta, Lead};
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
 use domain::webhooks::EventType;
-use ports::store::{Campaigns, Guards, LeadWrite, Leads, Refusal, WriteError};
+use ports::store::{Campaigns, Guards, HourlyIncrement, LeadWrite, Leads, Refusal, WriteError};
 use ports::voice::CallReference;
 use tracing::Instrument;
 
@@ -122,6 +122,7 @@ where
         let guards = Guards {
             add_to_dnc: report.opt_out.then(|| lead.contact.phone.clone()),
             events: events.clone(),
+            hourly: amended_hour(&next, claims.attempt, effect),
             ..Guards::default()
         };
         let write = LeadWrite {
@@ -183,6 +184,27 @@ where
             next.version,
         )])
     }
+}
+
+/// The hour bucket a report moves: an amended outcome that changes whether the call connected
+/// (an `agent_unavailable` call the agent then reports on) moves the connected count of the
+/// hour the call started, as the totals move with the outcome counts.
+fn amended_hour(
+    next: &domain::lead::LeadState,
+    attempt: u8,
+    effect: ReportEffect,
+) -> Option<HourlyIncrement> {
+    let ReportEffect::Amended { outcome_before } = effect else {
+        return None;
+    };
+    let after = next.log.iter().find(|r| r.attempt == attempt)?;
+    let moved = i64::from(after.outcome.connected()) - i64::from(outcome_before.connected());
+    (moved != 0).then(|| HourlyIncrement {
+        hour: crate::outcome::hour_of(after.started_at),
+        started: 0,
+        connected: moved,
+        talk_seconds: 0,
+    })
 }
 
 /// The counters a report moves: the lead's status (a cancelled retry, a scheduled callback)

@@ -21,14 +21,8 @@ const routes = [
 
 /** What the current page left running (a live refresh), stopped when the page changes. */
 let stopPage = null;
-/** The latest navigation, the latest that finished loading, and whether a page that was left
- * while it loaded may have drawn over the current one (pages read the API before drawing). */
-let routeToken = 0;
-let finishedToken = 0;
-let drawnOver = false;
 
 async function route() {
-  const token = ++routeToken;
   if (stopPage) { stopPage(); stopPage = null; }
   const nav = document.querySelector('.sidebar');
   if (!session.key) { nav.hidden = true; signInPage(); return; }
@@ -41,17 +35,7 @@ async function route() {
   for (const [pattern, page] of routes) {
     const match = hash.match(pattern);
     if (match) {
-      let stop = null;
-      try { stop = (await page(match)) || null; } catch (error) { if (token === routeToken) failed(error); }
-      if (token !== routeToken) {
-        // Left while loading: stop it, and draw the current page again once it is loaded.
-        if (stop) stop();
-        if (finishedToken === routeToken) route(); else drawnOver = true;
-        return;
-      }
-      stopPage = stop;
-      finishedToken = token;
-      if (drawnOver) { drawnOver = false; route(); }
+      try { stopPage = (await page(match)) || null; } catch (error) { failed(error); }
       return;
     }
   }

@@ -70,19 +70,10 @@ mod toml_like {
 
 /// Every `pub trait` under `shared/ports/src`, with the number of `fn`s in its body.
 fn port_traits() -> BTreeMap<String, usize> {
-    let mut traits = BTreeMap::new();
-    let mut dirs = vec![root().join("shared/ports/src")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                traits.extend(traits_in(&std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    traits
+    rust_files("shared/ports/src")
+        .iter()
+        .flat_map(|(_, text)| traits_in(text))
+        .collect()
 }
 
 fn traits_in(source: &str) -> Vec<(String, usize)> {

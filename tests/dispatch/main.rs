@@ -5,6 +5,7 @@
 //! `SIM_LEADS=1000 SIM_WORLDS=6 cargo nextest run --profile long -p system-tests --test dispatch every_promise`).
 
 mod adapters;
+mod fair_share;
 mod frequency;
 mod full_reports;
 mod guardrails;

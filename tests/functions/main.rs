@@ -86,7 +86,13 @@ async fn a_scheduler_event_runs_the_tick_and_an_sqs_batch_runs_the_dialers() {
     world.clock.set(world.clock.now() + Duration::seconds(61));
     let sqs = aws_sdk_sqs::Client::new(&world.env.config);
     let url = world.env.resources.name("DialQueue").unwrap();
-    let response = dialer::handle_batch(&world.engine, &sqs, url, event, 1.0).await;
+    let response = dialer::handle_batch(
+        &world.engine,
+        &adapters::queue::SqsQueue::new(sqs.clone(), url),
+        event,
+        1.0,
+    )
+    .await;
     let failed: Vec<&str> = response
         .batch_item_failures
         .iter()
@@ -110,7 +116,13 @@ async fn a_record_that_arrives_before_its_planned_start_is_sent_again_delayed_no
     let url = world.env.resources.name("DialQueue").unwrap();
     // At the tick's instant only the first lead (offset 0 s) may start; the others wait:
     // sent again, delayed, as new messages, so the wait never counts toward the DLQ.
-    let response = dialer::handle_batch(&world.engine, &sqs, url, event, 1.0).await;
+    let response = dialer::handle_batch(
+        &world.engine,
+        &adapters::queue::SqsQueue::new(sqs.clone(), url),
+        event,
+        1.0,
+    )
+    .await;
     assert!(
         response.batch_item_failures.is_empty(),
         "a normal wait is not a failure: {:?}",
@@ -138,6 +150,63 @@ async fn a_record_that_arrives_before_its_planned_start_is_sent_again_delayed_no
 }
 
 #[tokio::test]
+async fn a_wait_shorter_than_a_second_is_waited_in_the_invocation_not_sent_back() {
+    let world = world("short-wait", 2).await;
+    tick::handle(
+        &world.engine,
+        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap(),
+    )
+    .await
+    .unwrap();
+    let event = sqs_event(&world).await;
+    let planned: Vec<DateTime<Utc>> = (event.records.iter())
+        .map(|r| {
+            let message: engine::messages::DialMessage =
+                serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+            message.not_before
+        })
+        .collect();
+    let latest = *planned.iter().max().unwrap();
+    // 300 ms before the later lead's planned start; the clock reaches it 100 ms (real) in.
+    world.clock.set(latest - Duration::milliseconds(300));
+    let clock = world.clock.clone();
+    let advance = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        clock.set(latest + Duration::milliseconds(10));
+    });
+    let sqs = aws_sdk_sqs::Client::new(&world.env.config);
+    let url = world.env.resources.name("DialQueue").unwrap();
+    let response = dialer::handle_batch(
+        &world.engine,
+        &adapters::queue::SqsQueue::new(sqs.clone(), url),
+        event,
+        1.0,
+    )
+    .await;
+    advance.await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(
+        world.simulator.calls().len(),
+        2,
+        "both leads called in the invocation"
+    );
+    let delayed = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed;
+    let attributes = (sqs.get_queue_attributes().queue_url(url))
+        .attribute_names(delayed.clone())
+        .send()
+        .await
+        .unwrap();
+    let delayed = attributes
+        .attributes()
+        .and_then(|a| a.get(&delayed).cloned());
+    assert_eq!(
+        delayed.as_deref(),
+        Some("0"),
+        "nothing was sent back delayed"
+    );
+}
+
+#[tokio::test]
 async fn an_api_gateway_provider_event_is_verified_and_applied_through_the_router() {
     let world = world("webhook", 1).await;
     tick::handle(
@@ -148,14 +217,8 @@ async fn an_api_gateway_provider_event_is_verified_and_applied_through_the_route
     .unwrap();
     let event = sqs_event(&world).await;
     let sqs = aws_sdk_sqs::Client::new(&world.env.config);
-    dialer::handle_batch(
-        &world.engine,
-        &sqs,
-        world.env.resources.name("DialQueue").unwrap(),
-        event,
-        1.0,
-    )
-    .await;
+    let queue = adapters::queue::SqsQueue::new(sqs, world.env.resources.name("DialQueue").unwrap());
+    dialer::handle_batch(&world.engine, &queue, event, 1.0).await;
     let call = world.simulator.calls().pop().expect("one call placed");
 
     // The network's report, as API Gateway hands it to the Lambda function.

@@ -24,12 +24,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .with_tenant_cps_share(share)
             .with_call_token_key(call_tokens),
     );
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    // Records that must wait are sent again, delayed, on the dial queue.
+    let queue = Arc::new(adapters::queue::SqsQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        config.dial_queue_url.clone(),
+    ));
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let (engine, sqs, url) = (engine.clone(), sqs.clone(), config.dial_queue_url.clone());
+        let (engine, queue) = (engine.clone(), queue.clone());
         async move {
             Ok::<_, lambda_runtime::Error>(
-                dialer::handle_batch(&engine, &sqs, &url, event.payload, 1.0).await,
+                dialer::handle_batch(&engine, queue.as_ref(), event.payload, 1.0).await,
             )
         }
     }))

@@ -77,17 +77,19 @@ impl<T> ImporterStore for T where
 {
 }
 
+/// What the importer reads and writes in the data bucket (a sum of the two bucket ports).
+pub trait ImporterBlobs: ports::blobs::Blobs + ports::blobs::BlobReads {}
+
+impl<T: ports::blobs::Blobs + ports::blobs::BlobReads> ImporterBlobs for T {}
+
 /// What the importer uses.
 pub struct Importer {
     /// The store, as the importer's repositories.
     pub store: Arc<dyn ImporterStore>,
-    pub s3: aws_sdk_s3::Client,
-    /// The data bucket (reports are written there).
-    pub bucket: String,
-    /// SQS, for continuations.
-    pub sqs: aws_sdk_sqs::Client,
-    /// The import queue's URL.
-    pub queue_url: String,
+    /// The data bucket: the uploaded files, the reports written there.
+    pub blobs: Arc<dyn ImporterBlobs>,
+    /// The import queue, for continuations.
+    pub continuations: Arc<dyn ports::queue::MessageQueue>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Crash injection (none in production).

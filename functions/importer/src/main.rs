@@ -29,10 +29,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws_sdk_dynamodb::Client::new(&sdk),
             required_var("TABLE_NAME")?,
         )),
-        s3: adapters::aws::s3_client(&sdk),
-        bucket: required_var("DATA_BUCKET")?,
-        sqs: aws_sdk_sqs::Client::new(&sdk),
-        queue_url: required_var("IMPORT_QUEUE_URL")?,
+        blobs: Arc::new(adapters::blobs::S3Blobs::new(
+            adapters::aws::s3_client(&sdk),
+            required_var("DATA_BUCKET")?,
+        )),
+        continuations: Arc::new(adapters::queue::SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            required_var("IMPORT_QUEUE_URL")?,
+        )),
         clock: Arc::new(SystemClock),
         faults: Arc::new(NoFaults),
         lead_id_key: bootstrap::lead_ids::key(&sdk, &required_var("LEAD_ID_SECRET_ARN")?).await?,

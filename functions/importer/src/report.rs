@@ -1,9 +1,8 @@
 //! The rejected-rows report: a CSV part per chunk (rewritten whole if the chunk is retried),
 //! composed into one file under `reports/` when the import ends.
 
-use adapters::blobs::S3Blobs;
 use domain::results::neutralize;
-use ports::blobs::{BlobError, Blobs};
+use ports::blobs::{BlobError, BlobReads, Blobs};
 
 /// Where the parts of an import's report live.
 pub fn part_prefix(tenant: &str, campaign: &str, import: &str) -> String {
@@ -46,78 +45,27 @@ pub fn header_csv(header: &[String]) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
-/// Why the report could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    /// An S3 request failed.
-    #[error("writing the import report failed")]
-    S3(#[source] Box<aws_sdk_s3::Error>),
-    /// Writing the composed report failed.
-    #[error("writing the import report failed")]
-    Blob(#[source] BlobError),
-    /// Reading a part's body failed.
-    #[error("reading a report part failed")]
-    Body(#[source] aws_smithy_types::byte_stream::error::Error),
-}
-
-fn s3_err<E>(err: E) -> ReportError
-where
-    aws_sdk_s3::Error: From<E>,
-{
-    ReportError::S3(Box::new(aws_sdk_s3::Error::from(err)))
-}
-
 /// Composes the parts under `prefix` (in key order) after `header` into `key`, streaming with a
 /// multipart upload so memory stays at one part whatever the report's size.
 pub async fn compose(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
+    blobs: &(impl Blobs + BlobReads + ?Sized),
     prefix: &str,
     header: Vec<u8>,
     key: &str,
-) -> Result<(), ReportError> {
-    let mut parts = Vec::new();
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(s3_err)?;
-        parts.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_owned)),
-        );
-        token = page.next_continuation_token;
-        if token.is_none() {
-            break;
-        }
-    }
-    parts.sort();
-    let blobs = S3Blobs::new(s3.clone(), bucket);
-    let mut writer = blobs
-        .upload(key, "text/csv")
-        .await
-        .map_err(ReportError::Blob)?;
-    writer.write(&header).await.map_err(ReportError::Blob)?;
+) -> Result<(), BlobError> {
+    let parts = blobs.keys_under(prefix).await?;
+    let mut writer = blobs.upload(key, "text/csv").await?;
+    writer.write(&header).await?;
     for part in parts {
-        let object = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&part)
-            .send()
-            .await
-            .map_err(s3_err)?;
-        let mut body = object.body;
-        while let Some(bytes) = body.try_next().await.map_err(ReportError::Body)? {
-            writer.write(&bytes).await.map_err(ReportError::Blob)?;
+        // Parts are written once and never replaced: no version to hold them to.
+        let Some(mut body) = blobs.read_from(&part, 0, None).await? else {
+            continue;
+        };
+        while let Some(bytes) = body.next_bytes().await? {
+            writer.write(&bytes).await?;
         }
     }
-    writer.finish().await.map_err(ReportError::Blob)?;
+    writer.finish().await?;
     Ok(())
 }
 

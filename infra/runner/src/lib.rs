@@ -93,10 +93,8 @@ fn local_importer(
 ) -> Arc<importer::Importer> {
     Arc::new(importer::Importer {
         store,
-        s3: bucket.0,
-        bucket: bucket.1,
-        sqs: queue.0,
-        queue_url: queue.1,
+        blobs: Arc::new(adapters::blobs::S3Blobs::new(bucket.0, bucket.1)),
+        continuations: Arc::new(adapters::queue::SqsQueue::new(queue.0, &queue.1)),
         clock,
         faults: Arc::new(NoFaults),
         lead_id_key: local_lead_id_key(),
@@ -172,6 +170,7 @@ impl Runner {
             sqs,
             results_queue_url,
             dial_queue_url: app.dial_queue_url.clone(),
+            import_queue_url: resources.name("ImportQueue")?.to_owned(),
             dialers: config.dialers.max(1),
             clock: clock.clone(),
         };
@@ -209,6 +208,8 @@ struct Loops {
     schedules: EventBridgeSchedules,
     worker: results::Worker<DynamoStore>,
     importer: Arc<importer::Importer>,
+    /// The import queue the importer's event source polls (and its continuations go to).
+    import_queue_url: String,
     simulator: Arc<Simulator>,
     refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
     deliveries: Arc<engine::webhooks::Deliveries>,
@@ -252,7 +253,12 @@ impl Loops {
         ));
         let speed = self.clock.speed();
         tasks.spawn(hooks::sweep_loop(self.deliveries, speed, stopped.clone()));
-        tasks.spawn(importer_loop(self.importer, self.sqs, stopped.clone()));
+        tasks.spawn(importer_loop(
+            self.importer,
+            self.sqs,
+            self.import_queue_url,
+            stopped.clone(),
+        ));
         tasks.spawn(network_loop(
             self.simulator,
             self.clock,
@@ -317,6 +323,13 @@ fn local_engine(
         .settings
         .call_start_margin
         .max(chrono::Duration::milliseconds((2000.0 * speed) as i64));
+    // Who is dialing on the account is read and marked on real seconds, not virtual ones (at
+    // 600x a virtual 5 s would be a read per claim).
+    let real = |d: chrono::Duration| {
+        chrono::Duration::milliseconds((d.num_milliseconds() as f64 * speed) as i64)
+    };
+    engine.settings.demand_cache_ttl = real(engine.settings.demand_cache_ttl);
+    engine.settings.dialing_mark = real(engine.settings.dialing_mark);
     Arc::new(engine)
 }
 
@@ -552,9 +565,10 @@ async fn results_loop(
 async fn importer_loop(
     importer: Arc<importer::Importer>,
     sqs: aws_sdk_sqs::Client,
+    url: String,
     stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let (url, importer) = (importer.queue_url.clone(), importer.as_ref());
+    let importer = importer.as_ref();
     batch_source(sqs, url, stopped, |event| {
         let deadline = std::time::Instant::now() + Duration::from_secs(600);
         importer::handle_batch(importer, event, deadline)

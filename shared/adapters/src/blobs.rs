@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::presigning::PresigningConfig;
-use ports::blobs::{BlobError, BlobUpload, Blobs};
+use ports::blobs::{BlobBody, BlobError, BlobHead, BlobReads, BlobUpload, Blobs};
 
 fn aws<E>(err: E) -> BlobError
 where
@@ -38,6 +38,90 @@ impl S3Blobs {
     /// The SDK client.
     pub fn client(&self) -> &aws_sdk_s3::Client {
         &self.client
+    }
+}
+
+#[async_trait]
+impl BlobReads for S3Blobs {
+    async fn head(&self, key: &str) -> Result<Option<BlobHead>, BlobError> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        match head {
+            Ok(head) => Ok(Some(BlobHead {
+                size: (head.content_length())
+                    .and_then(|l| u64::try_from(l).ok())
+                    .unwrap_or(0),
+                etag: head.e_tag().map(str::to_owned),
+            })),
+            Err(err) if status_of(&err) == Some(404) => Ok(None),
+            Err(err) => Err(aws(err)),
+        }
+    }
+
+    async fn read_from(
+        &self,
+        key: &str,
+        offset: u64,
+        if_match: Option<&str>,
+    ) -> Result<Option<Box<dyn BlobBody>>, BlobError> {
+        let mut request = (self.client.get_object())
+            .bucket(&self.bucket)
+            .key(key)
+            .set_if_match(if_match.map(str::to_owned));
+        if offset > 0 {
+            request = request.range(format!("bytes={offset}-"));
+        }
+        match request.send().await {
+            Ok(out) => Ok(Some(Box::new(S3Body(out.body)))),
+            // S3 answers 412 when the object is no longer the version asked for.
+            Err(err) if status_of(&err) == Some(412) => Ok(None),
+            Err(err) => Err(aws(err)),
+        }
+    }
+
+    async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        let mut keys = Vec::new();
+        let mut token = None;
+        loop {
+            let page = (self.client.list_objects_v2())
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(aws)?;
+            keys.extend((page.contents().iter()).filter_map(|o| o.key().map(str::to_owned)));
+            token = page.next_continuation_token;
+            if token.is_none() {
+                break;
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+/// The HTTP status S3 answered a failed request with, if it answered.
+fn status_of<E>(
+    err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
+/// An object's body as S3 streams it.
+struct S3Body(aws_sdk_s3::primitives::ByteStream);
+
+#[async_trait]
+impl BlobBody for S3Body {
+    async fn next_bytes(&mut self) -> Result<Option<Vec<u8>>, BlobError> {
+        let next = self.0.try_next().await;
+        next.map(|b| b.map(|b| b.to_vec()))
+            .map_err(|e| BlobError::Failed(Box::new(e)))
     }
 }
 

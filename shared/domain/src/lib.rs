@@ -20,7 +20,8 @@
 //! | [`window`] | whether a lead may be called now, and if not, when it may next be |
 //! | [`retry`] | what an attempt's outcome means for the lead: finish, retry or call back |
 //! | [`pacing`] | how many leads a tick may start and when within the minute |
-//! | [`plan`] | plan limits on live campaigns |
+//! | [`plan`] | plan limits on live campaigns, and each plan's weight on a shared provider account |
+//! | [`fair_share`] | how the tenants dialing on one provider account divide its calls per second |
 //! | [`guardrails`] | when a campaign pauses itself: failure, throttling, opt-out and DNC-hit shares over a sliding window |
 //! | [`lead`] | a lead's state and its transitions |
 //! | [`webhooks`] | outbound webhooks: event types, endpoints, signatures, retries, safe targets |
@@ -32,6 +33,7 @@ pub mod clearance;
 pub mod config;
 pub mod contact_caps;
 pub mod eligibility;
+pub mod fair_share;
 pub mod guardrails;
 pub mod holidays;
 pub mod ids;

@@ -25,6 +25,17 @@ impl Plan {
         }
     }
 
+    /// The plan's weight in the division of a shared provider account's seconds among the
+    /// tenants dialing on it (see [`crate::fair_share`]): a Professional tenant gets twice a
+    /// Starter's share, an Enterprise tenant four times.
+    pub fn dial_weight(self) -> u32 {
+        match self {
+            Self::Starter => 1,
+            Self::Professional => 2,
+            Self::Enterprise => 4,
+        }
+    }
+
     /// Whether one more campaign may go live when `live` already are.
     pub fn allows_another_live_campaign(self, live: u32) -> bool {
         self.live_campaign_limit().is_none_or(|limit| live < limit)

@@ -24,24 +24,38 @@ pub(crate) enum NumberCheck {
     Wait(DateTime<Utc>),
 }
 
-impl<S: Tenants + Leads> Engine<S> {
-    /// The tenant's caps (the defaults for a tenant without a record), cached for the campaign
-    /// cache's TTL: a change reaches running dialers within it.
-    pub(crate) async fn tenant_caps(&self, tenant: &TenantId) -> Result<ContactCaps, EngineError> {
+/// What the dialer needs of a tenant's record, cached like campaigns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TenantTerms {
+    /// Its caps on calls per number.
+    pub caps: ContactCaps,
+    /// Its plan's weight on a shared provider account (`domain::fair_share`).
+    pub dial_weight: u32,
+}
+
+impl<S: Tenants> Engine<S> {
+    /// The tenant's terms (the defaults for a tenant without a record: no caps beyond the
+    /// defaults, the lightest weight), cached for the campaign cache's TTL: a change reaches
+    /// running dialers within it.
+    pub(crate) async fn tenant_terms(&self, tenant: &TenantId) -> Result<TenantTerms, EngineError> {
         let now = self.clock.now();
-        if let Some(caps) = self
-            .caps
+        if let Some(terms) = self
+            .tenants
             .fresh(tenant, now, self.settings.campaign_cache_ttl)
         {
-            return Ok(caps);
+            return Ok(terms);
         }
-        let caps = (self.store.get_tenant(tenant).await?)
-            .map(|t| t.contact_caps)
-            .unwrap_or_default();
-        self.caps.put(tenant.clone(), now, caps);
-        Ok(caps)
+        let record = self.store.get_tenant(tenant).await?;
+        let terms = TenantTerms {
+            caps: record.as_ref().map(|t| t.contact_caps).unwrap_or_default(),
+            dial_weight: (record.as_ref()).map_or(1, |t| t.plan.dial_weight()),
+        };
+        self.tenants.put(tenant.clone(), now, terms);
+        Ok(terms)
     }
+}
 
+impl<S: Tenants + Leads> Engine<S> {
     /// Whether the tenant may call the message's number at `now` as attempt `attempt`.
     pub(crate) async fn check_number(
         &self,
@@ -53,10 +67,10 @@ impl<S: Tenants + Leads> Engine<S> {
         let number = &message.lead.contact.phone;
         // Two reads on the way to the claim: at once, not one after the other.
         let (caps, ledger) = futures::join!(
-            self.tenant_caps(tenant),
+            self.tenant_terms(tenant),
             self.store.number_calls(tenant, number)
         );
-        let (caps, ledger) = (caps?, ledger?);
+        let (caps, ledger) = (caps?.caps, ledger?);
         let key = NumberCalls::key(&message.campaign, &message.lead.id, attempt);
         // This very call is not counted against itself (a claim retried after its write).
         let starts: Vec<DateTime<Utc>> = (ledger.calls.iter())

@@ -27,7 +27,7 @@ use domain::lead::{AttemptDetails, CounterDelta, Lead, LeadState, SkipReason};
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::CampaignStatus;
 use ports::metrics::{self as emf, Metric};
-use ports::store::{CampaignStatuses, Campaigns, Leads, NumberCalls, Tenants};
+use ports::store::{AccountDemand, CampaignStatuses, Campaigns, Leads, NumberCalls, Tenants};
 use ports::store::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
 };
@@ -88,7 +88,7 @@ const UNCERTAIN_LOOKUP: Duration = Duration::minutes(2);
 
 impl<S> Engine<S>
 where
-    S: Campaigns + CampaignStatuses + Leads + Tenants,
+    S: Campaigns + CampaignStatuses + Leads + Tenants + AccountDemand,
 {
     /// Handles one dial message.
     #[tracing::instrument(name = "dial", skip_all, fields(
@@ -207,7 +207,16 @@ where
             lead: lead.id.clone(),
         };
         let delta = CounterDelta::between(&lead.state, &calling, None);
-        let guards = self.claim_guards(message, config, now, number_call)?;
+        let account = self.provider(&message.call.provider)?.account();
+        let tenant = &message.campaign.tenant;
+        let bucket = self.tenant_bucket(&account, tenant, now).await?;
+        let mut guards = self.claim_guards(message, config, now, number_call);
+        guards.provider_rate = Some(CpsGuard {
+            account: account.id.clone(),
+            epoch_second: now.timestamp(),
+            limit: account.calls_per_second,
+            tenant: bucket.limit.map(|share| (tenant.clone(), share)),
+        });
         let write = LeadWrite {
             lead: &key,
             expected_version: lead.state.version,
@@ -220,6 +229,11 @@ where
                 calling: Box::new(calling),
                 attempt,
             }),
+            // A start refused its fair share may have the others' unused part of the second.
+            Err(WriteError::Refused(Refusal::ProviderRate)) if bucket.fair => {
+                let lent = domain::fair_share::lending_starts(now) - now;
+                Ok(Claim::Lost(DialOutcome::Later(std_duration(lent))))
+            }
             Err(WriteError::Refused(refusal)) => {
                 Ok(Claim::Lost(self.claim_refused(message, refusal).await?))
             }
@@ -227,34 +241,22 @@ where
         }
     }
 
-    /// Every condition and item of the claim's transaction (see the module docs).
+    /// Every condition and item of the claim's transaction (see the module docs) but the
+    /// provider's calls per second, which the claim adds.
     fn claim_guards(
         &self,
         message: &DialMessage,
         config: &domain::config::CampaignConfig,
         now: DateTime<Utc>,
         number_call: ports::store::NumberCallGuard,
-    ) -> Result<Guards, EngineError> {
-        let account = self.provider(&message.call.provider)?.account();
-        Ok(Guards {
+    ) -> Guards {
+        Guards {
             campaign_status: Some(CampaignStatus::Active),
             not_on_dnc: Some(message.lead.contact.phone.clone()),
             pacing: Some(PacingGuard {
                 max_concurrent: config.pacing.max_concurrent_calls,
                 calls_per_hour: config.pacing.calls_per_hour,
                 epoch_minute: now.timestamp().div_euclid(60),
-            }),
-            provider_rate: Some(CpsGuard {
-                account: account.id.clone(),
-                epoch_second: now.timestamp(),
-                limit: account.calls_per_second,
-                // A tenant's own bucket only where tenants share the account's seconds.
-                tenant: (self.settings.tenant_cps_share_percent < 100).then(|| {
-                    let share = self
-                        .settings
-                        .tenant_calls_per_second(account.calls_per_second);
-                    (message.campaign.tenant.clone(), share)
-                }),
             }),
             hourly: Some(HourlyIncrement {
                 hour: hour_of(now),
@@ -264,7 +266,7 @@ where
             }),
             record_number_call: Some(number_call),
             ..Guards::default()
-        })
+        }
     }
 
     /// Step 4. The claim is a transaction and may have taken a while: the screen decided for

@@ -19,6 +19,7 @@
 
 pub mod call_flow;
 mod contact_caps;
+mod cps_share;
 pub mod dial;
 pub mod messages;
 mod moves;
@@ -79,10 +80,16 @@ pub struct Settings {
     /// is offered again when the hint runs out, and a due change the index shows later than the
     /// tick's read of it (index lag, normally well under a second) waits for it at most this.
     pub quiet_horizon: chrono::Duration,
-    /// The share (percent) of a provider account's calls per second one tenant may use in a
-    /// second, at least one call: where tenants share accounts, one tenant's burst must leave
-    /// the others room. 100 (the default) lets a lone tenant use the whole account.
+    /// A static cap (percent) on the part of a provider account's calls per second one tenant
+    /// may use in any second, at least one call, on top of its fair share (`cps_share`). 100
+    /// (the default): no cap beyond the fair share, so a lone tenant may use the whole account.
     pub tenant_cps_share_percent: u32,
+    /// How long a dialer's mark that its tenant is dialing on an account lasts: a tenant that
+    /// stops dialing keeps its share of the account's seconds this long at most.
+    pub dialing_mark: chrono::Duration,
+    /// How often a dialer re-marks its tenant and re-reads who is dialing on the account: a
+    /// tenant that starts dialing gets its share within this.
+    pub demand_cache_ttl: chrono::Duration,
     /// Signs and verifies the per-call tokens agents report with ([`reports`]). The default is
     /// a fixed key for local runs and tests; deployed functions always set the deployment's
     /// (`bootstrap` refuses to start without it).
@@ -111,6 +118,8 @@ impl Settings {
             call_start_margin: chrono::Duration::seconds(60),
             quiet_horizon: chrono::Duration::minutes(5),
             tenant_cps_share_percent: 100,
+            dialing_mark: chrono::Duration::seconds(30),
+            demand_cache_ttl: chrono::Duration::seconds(5),
             call_tokens: domain::call_token::CallTokenKey::new(LOCAL_CALL_TOKEN_KEY)
                 .expect("the local key is long enough"),
             report_grace: chrono::Duration::minutes(30),
@@ -161,7 +170,11 @@ pub struct Engine<S> {
     pub results: Option<Arc<dyn MessageQueue>>,
     cache: CampaignCache,
     agents: TtlCache<(TenantId, AgentId), AgentRecord>,
-    caps: TtlCache<TenantId, domain::contact_caps::ContactCaps>,
+    tenants: TtlCache<TenantId, contact_caps::TenantTerms>,
+    /// When this container last marked each tenant as dialing on an account.
+    marks: TtlCache<(String, TenantId), ()>,
+    /// The tenants dialing on each account, as last read.
+    demand: TtlCache<String, Vec<(TenantId, u32)>>,
     /// Outbound webhooks (none: this engine records no events).
     hooks: Option<Arc<webhooks::Outbox>>,
     /// When this container last reconciled each campaign's overdue calls.
@@ -194,7 +207,9 @@ impl<S> Engine<S> {
             results: None,
             cache: CampaignCache::default(),
             agents: TtlCache::default(),
-            caps: TtlCache::default(),
+            tenants: TtlCache::default(),
+            marks: TtlCache::default(),
+            demand: TtlCache::default(),
             hooks: None,
             reconciled: Throttle::default(),
             repairs_asked: Throttle::default(),

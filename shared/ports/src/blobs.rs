@@ -53,3 +53,37 @@ pub trait BlobUpload: Send {
     /// Gives the upload up.
     async fn abort(self: Box<Self>);
 }
+
+/// What a stored object is: its length and the tag of the version read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobHead {
+    /// Bytes.
+    pub size: u64,
+    /// The version's entity tag, when the bucket gives one.
+    pub etag: Option<String>,
+}
+
+/// Reading the bucket: what the importer needs of an uploaded file, and of the report parts it
+/// wrote.
+#[async_trait]
+pub trait BlobReads: Send + Sync {
+    /// The object's length and version tag; `None` if there is no such object.
+    async fn head(&self, key: &str) -> Result<Option<BlobHead>, BlobError>;
+    /// The object's bytes from `offset` on, only if it is still the version tagged `if_match`
+    /// (when given): `Ok(None)` when it was replaced since, so a changed file is never read.
+    async fn read_from(
+        &self,
+        key: &str,
+        offset: u64,
+        if_match: Option<&str>,
+    ) -> Result<Option<Box<dyn BlobBody>>, BlobError>;
+    /// The keys under `prefix`, in key order.
+    async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, BlobError>;
+}
+
+/// An object's bytes, as they arrive.
+#[async_trait]
+pub trait BlobBody: Send {
+    /// The next bytes; `None` at the end.
+    async fn next_bytes(&mut self) -> Result<Option<Vec<u8>>, BlobError>;
+}

@@ -81,6 +81,10 @@ pub struct WorldConfig {
     /// More campaigns of the same tenant and agent, run at the same time (`campaign-2`, ...):
     /// their leads may share numbers with the first's.
     pub siblings: Vec<(CampaignSpec, Vec<Contact>)>,
+    /// Campaigns of other tenants (`tenant-2`, ...; each with its own agent, on the same
+    /// provider account), run at the same time; in [`World::siblings`] after the first
+    /// tenant's.
+    pub other_tenants: Vec<(CampaignSpec, Vec<Contact>)>,
     /// End the run this much virtual time after a guardrail pauses a campaign (calls in flight
     /// settle meanwhile); `None`: run on (a paused campaign never drains).
     pub stop_after_pause: Option<Duration>,
@@ -125,6 +129,7 @@ impl WorldConfig {
             quiet_horizon: Settings::new("").quiet_horizon,
             provider_base: None,
             siblings: Vec::new(),
+            other_tenants: Vec::new(),
             stop_after_pause: None,
             webhook_outbox: false,
             damage: Vec::new(),
@@ -200,6 +205,9 @@ pub struct RunStats {
     pub virtual_elapsed: Duration,
     /// Dial messages per outcome description.
     pub dial_outcomes: BTreeMap<String, u64>,
+    /// Per tenant, how long each call started after its planned start (milliseconds of virtual
+    /// time): what waiting for a calls-per-second token cost it.
+    pub start_waits: BTreeMap<String, Vec<i64>>,
     /// AWS requests per phase: `tick`, `dial`, `webhook` (the engine's own), and `poll`
     /// (SQS receive and delete: the Lambda event source's work).
     pub requests: BTreeMap<&'static str, PhaseRequests>,
@@ -246,6 +254,10 @@ struct Pending {
     at: DateTime<Utc>,
     body: String,
     receipt: String,
+    /// When the message was planned to start (its `not_before` on first receipt).
+    planned: DateTime<Utc>,
+    /// Its campaign's tenant.
+    tenant: String,
 }
 
 /// A webhook waiting for (re)delivery.
@@ -350,7 +362,8 @@ impl World {
         let engine = Arc::new(engine);
 
         let (campaign, config, damaged) = seed::seed_campaign(&store, &settings).await?;
-        let siblings = seed::seed_siblings(&store, &campaign.tenant, &settings).await?;
+        let mut siblings = seed::seed_siblings(&store, &campaign.tenant, &settings).await?;
+        siblings.extend(seed::seed_other_tenants(&store, &settings).await?);
         requests.reset();
         Ok(Self {
             env,

@@ -248,6 +248,8 @@ impl World {
                     at: message.not_before,
                     body,
                     receipt: m.receipt_handle.unwrap_or_default(),
+                    planned: message.not_before,
+                    tenant: message.campaign.tenant.to_string(),
                 });
             }
         }
@@ -282,6 +284,10 @@ impl World {
             match result {
                 Ok(DialOutcome::Done(what)) => {
                     *stats.dial_outcomes.entry(what.to_owned()).or_default() += 1;
+                    if what == "called" {
+                        let waits = stats.start_waits.entry(p.tenant.clone()).or_default();
+                        waits.push((now - p.planned).num_milliseconds());
+                    }
                     self.sqs
                         .delete_message()
                         .queue_url(&self.queue_url)

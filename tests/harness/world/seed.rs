@@ -37,6 +37,27 @@ pub(super) async fn seed_siblings(
     Ok(siblings)
 }
 
+/// The other tenants' campaigns (`tenant-2`/`campaign-1`, ...), each tenant with its agent,
+/// seeded and launched.
+pub(super) async fn seed_other_tenants(
+    store: &Arc<DynamoStore>,
+    settings: &WorldConfig,
+) -> anyhow::Result<Vec<(CampaignRef, CampaignConfig)>> {
+    let mut campaigns = Vec::new();
+    for (i, (spec, contacts)) in settings.other_tenants.iter().enumerate() {
+        let tenant = TenantId::parse(format!("tenant-{}", i + 2))?;
+        seed_tenant_and_agent(store, &tenant, &spec.agent_id, settings).await?;
+        let campaign = CampaignRef {
+            tenant,
+            campaign: CampaignId::parse("campaign-1")?,
+        };
+        let (config, _) =
+            seed_leads_and_launch(store, &campaign, spec, contacts, settings.start, &[]).await?;
+        campaigns.push((campaign, config));
+    }
+    Ok(campaigns)
+}
+
 /// Creates the tenant, its agent and the first campaign with its leads, launched (with the
 /// leads damaged in Draft).
 pub(super) async fn seed_campaign(
@@ -45,33 +66,7 @@ pub(super) async fn seed_campaign(
 ) -> anyhow::Result<(CampaignRef, CampaignConfig, Vec<Lead>)> {
     let tenant = TenantId::parse("tenant-1")?;
     let now = settings.start;
-    store
-        .create_tenant(&TenantRecord::new(
-            tenant.clone(),
-            "Test tenant",
-            Plan::Enterprise,
-            now,
-        ))
-        .await?;
-    let agent_id = AgentId::parse(settings.campaign.agent_id.clone())?;
-    let agent = AgentRecord {
-        tenant: tenant.clone(),
-        id: agent_id,
-        spec: AgentSpec {
-            name: "Ava".into(),
-            mode: AgentMode::Outbound,
-            provider: settings.provider.name().into(),
-            caller_number: "+14155552671".into(),
-            provider_agent_ref: "ava".into(),
-            voicemail_message: Some("Hi, this is Ava.".into()),
-            voice: None,
-            language: None,
-        },
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    store.put_agent(&agent, None).await?;
+    seed_tenant_and_agent(store, &tenant, &settings.campaign.agent_id, settings).await?;
     let campaign = CampaignRef {
         tenant: tenant.clone(),
         campaign: CampaignId::parse("campaign-1")?,
@@ -90,6 +85,43 @@ pub(super) async fn seed_campaign(
     )
     .await?;
     Ok((campaign, config, damaged))
+}
+
+/// Creates an Enterprise tenant and its agent `agent_id` on the world's provider.
+async fn seed_tenant_and_agent(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    agent_id: &str,
+    settings: &WorldConfig,
+) -> anyhow::Result<()> {
+    let now = settings.start;
+    store
+        .create_tenant(&TenantRecord::new(
+            tenant.clone(),
+            "Test tenant",
+            Plan::Enterprise,
+            now,
+        ))
+        .await?;
+    let agent = AgentRecord {
+        tenant: tenant.clone(),
+        id: AgentId::parse(agent_id.to_owned())?,
+        spec: AgentSpec {
+            name: "Ava".into(),
+            mode: AgentMode::Outbound,
+            provider: settings.provider.name().into(),
+            caller_number: "+14155552671".into(),
+            provider_agent_ref: "ava".into(),
+            voicemail_message: Some("Hi, this is Ava.".into()),
+            voice: None,
+            language: None,
+        },
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    store.put_agent(&agent, None).await?;
+    Ok(())
 }
 
 /// Creates a campaign, inserts the contacts as Pending leads, damages leads as `in_draft`

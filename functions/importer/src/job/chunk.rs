@@ -1,13 +1,13 @@
 //! One chunk: read its rows from the checkpoint, write its leads, commit its counts.
 
-use aws_sdk_s3::primitives::ByteStream;
 use domain::import::header::HeaderMap;
 use domain::import::row::RowSettings;
 use domain::import::{FileRefusal, RecordReader, SNIFF_BYTES, sniff};
 use domain::lead::Lead;
+use ports::blobs::BlobBody;
 use ports::store::{ImportFormat, ImportRecord, ImportStatus, InsertOutcome};
 
-use super::{Chunk, ChunkState, ImportError, RowContext, put, s3};
+use super::{Chunk, ChunkState, ImportError, RowContext, put};
 use crate::pipeline::{Row, RowSink};
 use crate::report;
 use crate::{ImportSettings, Importer};
@@ -116,41 +116,24 @@ fn past_the_end(record: &ImportRecord) -> Option<Chunk> {
 async fn open_at_checkpoint(
     importer: &Importer,
     record: &ImportRecord,
-) -> Result<Result<ByteStream, FileRefusal>, ImportError> {
-    let mut request = importer
-        .s3
-        .get_object()
-        .bucket(&importer.bucket)
-        .key(&record.object_key)
-        .set_if_match(record.object_etag.clone());
-    if record.offset > 0 {
-        request = request.range(format!("bytes={}-", record.offset));
-    }
-    match request.send().await {
-        Ok(out) => Ok(Ok(out.body)),
-        Err(err) if precondition_failed(&err) => Ok(Err(FileRefusal::FileChanged)),
-        Err(err) => Err(s3(err)),
-    }
-}
-
-/// S3 answered 412: the object is no longer the version the import started on.
-fn precondition_failed<E>(
-    err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> bool {
-    err.raw_response()
-        .is_some_and(|r| r.status().as_u16() == 412)
+) -> Result<Result<Box<dyn BlobBody>, FileRefusal>, ImportError> {
+    let etag = record.object_etag.as_deref();
+    Ok((importer.blobs)
+        .read_from(&record.object_key, record.offset, etag)
+        .await?
+        .ok_or(FileRefusal::FileChanged))
 }
 
 /// The first chunk: reads enough of the file to sniff its encoding and delimiter (refused
 /// if it cannot be read as text), and starts after the byte-order mark with the header due.
 async fn sniff_start(
-    body: &mut ByteStream,
+    body: &mut Box<dyn BlobBody>,
     settings: &ImportSettings,
 ) -> Result<Result<Start, FileRefusal>, ImportError> {
     let mut buffered: Vec<u8> = Vec::new();
     while buffered.len() < SNIFF_BYTES {
-        match body.next().await {
-            Some(bytes) => buffered.extend_from_slice(&bytes.map_err(ImportError::Body)?),
+        match body.next_bytes().await? {
+            Some(bytes) => buffered.extend_from_slice(&bytes),
             None => break,
         }
     }
@@ -176,16 +159,13 @@ async fn sniff_start(
 /// Feeds the rest of the body to the reader until the chunk is full, the header is refused
 /// or the file ends; whether the file ended inside this chunk.
 async fn feed_until_done(
-    body: &mut ByteStream,
+    body: &mut Box<dyn BlobBody>,
     reader: &mut RecordReader,
     state: &mut ChunkState<'_>,
 ) -> Result<bool, ImportError> {
     while !state.done && state.header_error.is_none() {
-        match body.next().await {
-            Some(bytes) => {
-                let bytes = bytes.map_err(ImportError::Body)?;
-                reader.feed(&bytes, false, |rec| state.on_record(rec));
-            }
+        match body.next_bytes().await? {
+            Some(bytes) => reader.feed(&bytes, false, |rec| state.on_record(rec)),
             None => {
                 reader.feed(&[], true, |rec| state.on_record(rec));
                 return Ok(!state.done);
@@ -379,8 +359,7 @@ async fn compose_report(
     let (t, c, i) = ids(record);
     let key = report::report_key(t, c, i);
     report::compose(
-        &importer.s3,
-        &importer.bucket,
+        importer.blobs.as_ref(),
         &report::part_prefix(t, c, i),
         report::header_csv(&format.header),
         &key,

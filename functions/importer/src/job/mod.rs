@@ -15,7 +15,6 @@ use ports::store::{CampaignRecord, ImportFormat, ImportRecord, ImportStatus, Wri
 use crate::Importer;
 use crate::event::{Continuation, ImportRequest, parse_key};
 use crate::pipeline::{Row, RowSink};
-use crate::report;
 
 /// Why an import step failed (the message is retried).
 #[derive(Debug, thiserror::Error)]
@@ -26,28 +25,15 @@ pub enum ImportError {
     /// A write failed.
     #[error(transparent)]
     Write(#[from] WriteError),
-    /// S3 failed.
-    #[error("S3 request failed")]
-    S3(#[source] Box<aws_sdk_s3::Error>),
-    /// Reading the object's body failed.
-    #[error("reading the object failed")]
-    Body(#[source] aws_smithy_types::byte_stream::error::Error),
-    /// The report failed.
+    /// The bucket failed (reading the file or writing a report part).
     #[error(transparent)]
-    Report(#[from] report::ReportError),
-    /// SQS failed.
-    #[error("SQS request failed")]
-    Sqs(#[source] Box<aws_sdk_sqs::Error>),
+    Blob(#[from] ports::blobs::BlobError),
+    /// The import queue failed (a continuation).
+    #[error(transparent)]
+    Queue(#[from] ports::queue::QueueError),
     /// A test injected a crash.
     #[error(transparent)]
     Crash(#[from] ports::InjectedCrash),
-}
-
-fn s3<E>(err: E) -> ImportError
-where
-    aws_sdk_s3::Error: From<E>,
-{
-    ImportError::S3(Box::new(aws_sdk_s3::Error::from(err)))
 }
 
 /// What a run did.
@@ -184,25 +170,14 @@ async fn start_processing(
     record: ImportRecord,
     size: Option<u64>,
 ) -> Result<ImportRecord, ImportError> {
-    let head = importer
-        .s3
-        .head_object()
-        .bucket(&importer.bucket)
-        .key(&record.object_key)
-        .send()
-        .await
-        .map_err(s3)?;
+    let head = importer.blobs.head(&record.object_key).await?;
     // The size and the ETag of the version read here go together; the event's size is only a
     // fallback for an answer without a length.
-    let size = head
-        .content_length()
-        .and_then(|l| u64::try_from(l).ok())
-        .or(size)
-        .unwrap_or(0);
+    let size = head.as_ref().map(|h| h.size).or(size).unwrap_or(0);
     let mut started = record.clone();
     started.status = ImportStatus::Processing;
     started.object_size = size;
-    started.object_etag = head.e_tag().map(str::to_owned);
+    started.object_etag = head.and_then(|h| h.etag);
     started.version += 1;
     started.updated_at = importer.clock.now();
     match importer
@@ -226,17 +201,7 @@ async fn put(
     content_type: &str,
     body: Vec<u8>,
 ) -> Result<(), ImportError> {
-    importer
-        .s3
-        .put_object()
-        .bucket(&importer.bucket)
-        .key(key)
-        .content_type(content_type)
-        .body(body.into())
-        .send()
-        .await
-        .map_err(s3)?;
-    Ok(())
+    Ok(importer.blobs.put(key, content_type, body).await?)
 }
 
 async fn refuse(
@@ -341,14 +306,11 @@ async fn process(
         if Instant::now() + importer.settings.deadline_margin > deadline {
             let body = serde_json::to_string(&Continuation::new(&record.campaign, &record.id))
                 .unwrap_or_default();
-            importer
-                .sqs
-                .send_message()
-                .queue_url(&importer.queue_url)
-                .message_body(body)
-                .send()
-                .await
-                .map_err(|e| ImportError::Sqs(Box::new(e.into())))?;
+            let continuation = ports::queue::Outgoing {
+                body,
+                delay: std::time::Duration::ZERO,
+            };
+            importer.continuations.send(vec![continuation]).await?;
             return Ok(Outcome::Continued);
         }
     }

@@ -81,10 +81,14 @@ impl World {
     pub fn importer(&self, settings: ImportSettings, faults: Arc<dyn Faults>) -> Importer {
         Importer {
             store: self.store.clone(),
-            s3: self.s3.clone(),
-            bucket: self.bucket.clone(),
-            sqs: self.sqs.clone(),
-            queue_url: self.queue_url.clone(),
+            blobs: Arc::new(adapters::blobs::S3Blobs::new(
+                self.s3.clone(),
+                self.bucket.clone(),
+            )),
+            continuations: Arc::new(adapters::queue::SqsQueue::new(
+                self.sqs.clone(),
+                &self.queue_url,
+            )),
             clock: Arc::new(ManualClock::at(t0())),
             faults,
             lead_id_key: domain::ids::LeadIdKey::new("importer-tests-lead-id-key").unwrap(),

@@ -160,6 +160,11 @@ pub fn tenant_cps_pk(account: &str, tenant: &TenantId, epoch_second: i64) -> Str
     format!("CPS#{account}#{tenant}#{epoch_second}")
 }
 
+/// The tenants dialing on a provider account (one item each, `sk = {tenant}`).
+pub fn demand_pk(account: &str) -> String {
+    format!("DEMAND#{account}")
+}
+
 /// A provider account's calls-per-second token bucket for one second.
 pub fn cps_pk(account: &str, epoch_second: i64) -> String {
     format!("CPS#{account}#{epoch_second}")

@@ -37,6 +37,7 @@
 mod agents;
 mod campaigns;
 mod counters;
+mod demand;
 mod dnc;
 mod health;
 mod imports;

@@ -318,3 +318,43 @@ async fn a_call_cannot_start_unless_the_campaign_is_in_the_required_status() {
         Err(WriteError::Refused(Refusal::CampaignStatus))
     ));
 }
+
+#[tokio::test]
+async fn a_tenants_dialing_mark_counts_until_it_runs_out_and_a_later_mark_replaces_it() {
+    use ports::store::AccountDemand;
+    let f = fixture("demand").await;
+    let (a, b) = (
+        domain::ids::TenantId::parse("tenant-a").unwrap(),
+        domain::ids::TenantId::parse("tenant-b").unwrap(),
+    );
+    let s = chrono::Duration::seconds;
+    f.store
+        .mark_dialing("AC1", &a, 1, t0() + s(30))
+        .await
+        .unwrap();
+    f.store
+        .mark_dialing("AC1", &b, 4, t0() + s(10))
+        .await
+        .unwrap();
+    f.store
+        .mark_dialing("AC2", &b, 4, t0() + s(30))
+        .await
+        .unwrap();
+    let mut on = f.store.dialing_on("AC1", t0()).await.unwrap();
+    on.sort();
+    assert_eq!(on, vec![(a.clone(), 1), (b.clone(), 4)]);
+    // b's mark on AC1 ran out; its mark on another account is not this one's.
+    assert_eq!(
+        f.store.dialing_on("AC1", t0() + s(10)).await.unwrap(),
+        vec![(a.clone(), 1)]
+    );
+    f.store
+        .mark_dialing("AC1", &a, 2, t0() + s(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.dialing_on("AC1", t0() + s(45)).await.unwrap(),
+        vec![(a, 2)]
+    );
+    assert!(f.store.dialing_on("AC3", t0()).await.unwrap().is_empty());
+}

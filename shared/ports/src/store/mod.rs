@@ -27,8 +27,8 @@ pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use repos::is_dnc;
 pub use repos::{
-    Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, DueLeads, Exports, Imports,
-    LeadPages, Leads, Quarantine, RateLimits, Reports, TenantPolicies, Tenants,
+    AccountDemand, Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, DueLeads, Exports,
+    Imports, LeadPages, Leads, Quarantine, RateLimits, Reports, TenantPolicies, Tenants,
 };
 pub use transition::{
     CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard, NumberCallRelease, NumberCalls,

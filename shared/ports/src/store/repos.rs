@@ -352,6 +352,28 @@ pub trait RateLimits: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Which tenants are dialing on a provider account, and how much each weighs: what the
+/// dialers divide the account's calls per second by (`domain::fair_share`). A mark runs out by
+/// itself, so a tenant that stops dialing stops holding a share without anyone clearing it.
+#[async_trait]
+pub trait AccountDemand: Send + Sync {
+    /// Records that `tenant`, weighing `weight`, is dialing on `account` until `until` (a later
+    /// mark replaces an earlier one).
+    async fn mark_dialing(
+        &self,
+        account: &str,
+        tenant: &TenantId,
+        weight: u32,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The tenants whose mark on `account` has not run out at `now`, with their weights.
+    async fn dialing_on(
+        &self,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(TenantId, u32)>, StoreError>;
+}
+
 /// Whether `number` is on the tenant's list (strongly consistent: one key of `dnc_among`).
 pub async fn is_dnc<S: DoNotCall + ?Sized>(
     store: &S,

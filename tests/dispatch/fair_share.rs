@@ -57,9 +57,8 @@ async fn small_tenants_get_their_share_of_the_accounts_seconds_beside_a_huge_one
         contacts_in(&["347"], huge_leads),
     )];
     config.calls_per_second = CPS;
-    // No injected crashes here: a crash between a tick's lease and its enqueue holds a
-    // campaign's leads for the lease's two minutes, and this world needs the huge tenant's
-    // demand steady (crashes are the other hostile worlds' business).
+    // No crashes (one between a tick's lease and enqueue holds leads two minutes: the huge
+    // tenant's demand must stay steady; crashes are the other hostile worlds' business).
     config.crash_probability = 0.0;
     // One copy of each message: every copy of a waiting lead would try for the same tokens.
     config.copies = 1;
@@ -83,24 +82,7 @@ async fn small_tenants_get_their_share_of_the_accounts_seconds_beside_a_huge_one
         stats.ticks, stats.dial_outcomes
     );
     assert!(stats.finished, "every campaign drained: {stats:?}");
-    for (campaign, config) in std::iter::once((&world.campaign, &world.config))
-        .chain(world.siblings.iter().map(|(c, config)| (c, config)))
-    {
-        let observed = Observed {
-            store: &world.store,
-            campaign,
-            config,
-            simulator: &world.simulator,
-            now: world.clock.now(),
-            dnc_added: &world.dnc_added,
-        };
-        let findings = promises::check_observed(observed, true).await.unwrap();
-        assert!(
-            findings.violations.is_empty(),
-            "{campaign}: {:#?}",
-            findings.violations
-        );
-    }
+    every_campaign_keeps_its_promises(&world).await;
 
     // The account's seconds while the huge tenant had calls waiting: from its first start to
     // the one by which 95% of its calls had started (the rest are retries and stragglers).
@@ -124,29 +106,48 @@ async fn small_tenants_get_their_share_of_the_accounts_seconds_beside_a_huge_one
         huge_starts.len(),
         last - first + 1,
         used * 100.0,
-        waits
-            .iter()
-            .map(|(t, w)| format!(
-                "{t} {}/{}/{} ({} calls)",
-                quantile(w, 0.5),
-                quantile(w, 0.95),
-                quantile(w, 1.0),
-                w.len()
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
+        describe(waits)
     );
     for small in ["tenant-2", "tenant-3"] {
         let w = &waits[small];
-        // Every lead is called (a few calls the network failed to place are not).
         assert!(w.len() >= SMALL_LEADS * 3 / 4, "{small} called: {w:?}");
-        // Its share of each second is its own: a call waits for the account a few seconds at
-        // most past its plan, whatever the huge tenant has queued (without the shares, one
-        // small tenant's call waited 44 s in this world).
+        // Its share of each second is its own: a call waits a few seconds at most past its
+        // plan, whatever the huge tenant queued (44 s in this world without the shares).
         assert!(quantile(w, 1.0) <= 5_000, "{small} waited: {w:?}");
     }
     // The huge tenant, alone above its share, waits: what shows the account was contended.
     assert!(quantile(&waits["tenant-1"], 0.95) > 3_000, "{waits:?}");
     // Work-conserving: what the small tenants leave of a second goes to the huge one.
     assert!(used >= 0.75, "{:.0}% of the seconds used", used * 100.0);
+}
+
+/// Checks each campaign's promises on its own calls.
+async fn every_campaign_keeps_its_promises(world: &World) {
+    for (campaign, config) in std::iter::once((&world.campaign, &world.config))
+        .chain(world.siblings.iter().map(|(c, config)| (c, config)))
+    {
+        let observed = Observed {
+            store: &world.store,
+            campaign,
+            config,
+            simulator: &world.simulator,
+            now: world.clock.now(),
+            dnc_added: &world.dnc_added,
+        };
+        let findings = promises::check_observed(observed, true).await.unwrap();
+        assert!(
+            findings.violations.is_empty(),
+            "{campaign}: {:#?}",
+            findings.violations
+        );
+    }
+}
+
+/// Each tenant's waits: p50/p95/max and the calls counted.
+fn describe(waits: &BTreeMap<String, Vec<i64>>) -> String {
+    let each = waits.iter().map(|(t, w)| {
+        let q = |p| quantile(w, p);
+        format!("{t} {}/{}/{} ({} calls)", q(0.5), q(0.95), q(1.0), w.len())
+    });
+    each.collect::<Vec<_>>().join(", ")
 }

@@ -97,14 +97,10 @@ fn local_importer(
         continuations: Arc::new(adapters::queue::SqsQueue::new(queue.0, &queue.1)),
         clock,
         faults: Arc::new(NoFaults),
-        lead_id_key: local_lead_id_key(),
+        // Locally a fixed key: the emulator's data is throwaway.
+        lead_id_key: domain::ids::LeadIdKey::new("local-runner-lead-id-key").expect("long enough"),
         settings: importer::ImportSettings::default(),
     })
-}
-
-/// Locally a fixed key: the emulator's data is throwaway.
-fn local_lead_id_key() -> domain::ids::LeadIdKey {
-    domain::ids::LeadIdKey::new("local-runner-lead-id-key").expect("long enough")
 }
 
 impl Runner {
@@ -208,7 +204,7 @@ struct Loops {
     schedules: EventBridgeSchedules,
     worker: results::Worker<DynamoStore>,
     importer: Arc<importer::Importer>,
-    /// The import queue the importer's event source polls (and its continuations go to).
+    /// The import queue (polled for the importer; its continuations go there).
     import_queue_url: String,
     simulator: Arc<Simulator>,
     refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
@@ -253,12 +249,8 @@ impl Loops {
         ));
         let speed = self.clock.speed();
         tasks.spawn(hooks::sweep_loop(self.deliveries, speed, stopped.clone()));
-        tasks.spawn(importer_loop(
-            self.importer,
-            self.sqs,
-            self.import_queue_url,
-            stopped.clone(),
-        ));
+        let (importer, url) = (self.importer, self.import_queue_url);
+        tasks.spawn(importer_loop(importer, self.sqs, url, stopped.clone()));
         tasks.spawn(network_loop(
             self.simulator,
             self.clock,
@@ -317,19 +309,17 @@ fn local_engine(
     let mut engine = build_engine_with(app, sdk, providers, clock.clone(), 1.0 / speed)
         .with_results_queue(results_queue)
         .with_provider_base_url(base_url);
-    // Two real seconds between deciding to call and reaching the network are `2 × speed`
-    // virtual seconds: the window must stay open that long for a call to start.
+    // Two real seconds from deciding to call to the network: the window must stay open that long.
     engine.settings.call_start_margin = engine
         .settings
         .call_start_margin
         .max(chrono::Duration::milliseconds((2000.0 * speed) as i64));
-    // Who is dialing on the account is read and marked on real seconds, not virtual ones (at
-    // 600x a virtual 5 s would be a read per claim).
-    let real = |d: chrono::Duration| {
-        chrono::Duration::milliseconds((d.num_milliseconds() as f64 * speed) as i64)
-    };
-    engine.settings.demand_cache_ttl = real(engine.settings.demand_cache_ttl);
-    engine.settings.dialing_mark = real(engine.settings.dialing_mark);
+    // Demand marks and reads on real seconds (at 600x a virtual 5 s is a read per claim).
+    let s = &mut engine.settings;
+    (s.demand_cache_ttl, s.dialing_mark) = (
+        s.demand_cache_ttl * speed as i32,
+        s.dialing_mark * speed as i32,
+    );
     Arc::new(engine)
 }
 

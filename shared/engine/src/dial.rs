@@ -209,7 +209,7 @@ where
         let delta = CounterDelta::between(&lead.state, &calling, None);
         let account = self.provider(&message.call.provider)?.account();
         let tenant = &message.campaign.tenant;
-        let bucket = self.tenant_bucket(&account, tenant, now).await?;
+        let bucket = self.tenant_bucket(account, tenant, now).await?;
         let mut guards = self.claim_guards(message, config, now, number_call);
         guards.provider_rate = Some(CpsGuard {
             account: account.id.clone(),

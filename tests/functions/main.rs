@@ -37,6 +37,17 @@ pub(crate) async fn world(label: &str, leads: usize) -> World {
     World::build(config).await.unwrap()
 }
 
+/// How many messages wait on the queue `url`, delayed (as SQS counts them).
+async fn delayed_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<String> {
+    let name = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed;
+    let out = (sqs.get_queue_attributes().queue_url(url))
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .unwrap();
+    out.attributes().and_then(|a| a.get(&name).cloned())
+}
+
 /// Receives every visible dial message as a Lambda SQS event.
 async fn sqs_event(world: &World) -> SqsEvent {
     let url = world.env.resources.name("DialQueue").unwrap();
@@ -129,21 +140,9 @@ async fn a_record_that_arrives_before_its_planned_start_is_sent_again_delayed_no
         response.batch_item_failures
     );
     assert_eq!(world.simulator.calls().len(), 1);
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .unwrap();
-    let delayed = attributes
-        .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        })
-        .map(String::as_str);
+    let delayed = delayed_messages(&sqs, url).await;
     assert_eq!(
-        delayed,
+        delayed.as_deref(),
         Some("2"),
         "the two waiting leads are back on the queue, delayed"
     );
@@ -190,15 +189,7 @@ async fn a_wait_shorter_than_a_second_is_waited_in_the_invocation_not_sent_back(
         2,
         "both leads called in the invocation"
     );
-    let delayed = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed;
-    let attributes = (sqs.get_queue_attributes().queue_url(url))
-        .attribute_names(delayed.clone())
-        .send()
-        .await
-        .unwrap();
-    let delayed = attributes
-        .attributes()
-        .and_then(|a| a.get(&delayed).cloned());
+    let delayed = delayed_messages(&sqs, url).await;
     assert_eq!(
         delayed.as_deref(),
         Some("0"),

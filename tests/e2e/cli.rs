@@ -67,6 +67,7 @@ async fn every_command_works_against_the_local_runner() {
         dialers: 2,
         prefix: emulator::unique_prefix("cli"),
         tenant_requests_per_second: None,
+        table_access: crate::support::table_access(),
     })
     .await
     .expect("the runner starts on the emulator");
@@ -83,7 +84,7 @@ async fn every_command_works_against_the_local_runner() {
     a_campaign_is_cancelled_and_an_agent_deleted(&shell, start).await;
     the_do_not_call_list_is_kept(&shell).await;
     errors_read_as_the_api_gave_them(&shell, &campaign).await;
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 /// `admin`: a tenant, its caller numbers and countries, a key issued and listed. Returns the key.

@@ -28,6 +28,7 @@ pub async fn console_world() -> (Runner, ApiClient, String, Value) {
         dialers: 4,
         prefix: emulator::unique_prefix("console"),
         tenant_requests_per_second: None,
+        table_access: crate::support::table_access(),
     };
     let (runner, api, agent, key) = runner_with_agent_and_key(config, "console").await;
     (runner, api, key, agent)
@@ -57,7 +58,7 @@ async fn a_person_runs_a_campaign_from_the_console_alone() {
     );
     browser.shot("signed-out").await;
     browser.close().await;
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 pub async fn sign_in(browser: &mut Browser, base: &str, key: &str) {

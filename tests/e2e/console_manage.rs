@@ -18,7 +18,7 @@ async fn agents_dnc_numbers_and_leads_are_managed_from_the_console() {
     dnc_numbers_are_added_uploaded_and_removed(&mut browser, &api).await;
     leads_are_searched_filtered_and_skipped(&mut browser, &api, &runner.base_url, &agent).await;
     browser.close().await;
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 /// Agents: add, a refused field, edit, remove.

@@ -49,7 +49,7 @@ async fn the_account_page_shows_the_plan_limits_and_caller_numbers_and_edits_the
     contact_caps_are_refused_beside_their_field_then_saved(&mut browser, &api).await;
     the_agents_page_shows_the_registered_caller_numbers(&mut browser, &number).await;
     browser.close().await;
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 async fn contact_caps_are_refused_beside_their_field_then_saved(
@@ -186,7 +186,7 @@ async fn webhook_endpoints_are_added_edited_disabled_and_deleted_and_a_delivery_
     its_secret_is_rotated(&mut browser, &api, &id).await;
     the_endpoint_is_edited_disabled_and_deleted(&mut browser, &api, &id).await;
     browser.close().await;
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 /// A private address and no events are refused beside their fields; then the endpoint is
@@ -522,7 +522,7 @@ async fn a_campaigns_dashboard_offers_only_the_actions_its_status_allows() {
         .await;
     browser.shot("cancelled-offers-nothing").await;
     browser.close().await;
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 /// A campaign of `spec` with 20 leads, launched; checks it went to `status`. Its id.

@@ -209,6 +209,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
             dialers: 4,
             prefix: emulator::unique_prefix("e2e"),
             tenant_requests_per_second: None,
+            table_access: crate::support::table_access(),
         },
         "e2e",
     )
@@ -260,7 +261,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
     let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
     let leads = runner.store.all_leads(&c).await.unwrap();
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
     let lines = logs.lines();
     assert_no_number_in(&lines);
     assert_a_lead_can_be_followed(&leads, &lines);

@@ -29,6 +29,7 @@ async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
             dialers: 2,
             prefix: emulator::unique_prefix("noisy"),
             tenant_requests_per_second: Some(1),
+            table_access: crate::support::table_access(),
         },
         "noisy",
     )
@@ -65,7 +66,7 @@ async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
         LEADS,
         "each lead called once"
     );
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 /// A campaign of [`LEADS`] imported leads, launched; its id. Every request is tried again on a

@@ -77,6 +77,7 @@ async fn campaign_with_leads(
             dialers: 2,
             prefix: emulator::unique_prefix("e2eq"),
             tenant_requests_per_second: None,
+            table_access: crate::support::table_access(),
         },
         "qt",
     )
@@ -220,7 +221,7 @@ async fn a_lead_that_no_longer_decodes_is_set_aside_and_the_campaign_runs_the_re
     assert_eq!(exported_rows(&api, &id).await, LEADS - 1);
     let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["drift"], json!([]), "{reconciled}");
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -276,5 +277,5 @@ async fn a_lead_whose_status_and_state_were_overwritten_never_holds_the_campaign
     assert_eq!(exported_rows(&api, &id).await, EIGHT - 2);
     let reconciled = last_reconciliation(&api, &id).await;
     assert_eq!(reconciled["leads"], (EIGHT - 2) as u64, "{reconciled}");
-    runner.shutdown().await;
+    crate::support::shutdown(runner).await;
 }

@@ -1,11 +1,38 @@
 //! What the end-to-end tests share: a runner with a tenant and an agent, waiting on the API,
 //! an export's file, the last reconciliation.
 
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
+use adapters::table_access::TableAccessLog;
 use campaigns_cli::ApiClient;
 use local_runner::{Runner, RunnerConfig};
 use serde_json::{Value, json};
+
+/// What the runners of this test process did to the table, by function.
+static TABLE_ACCESS: LazyLock<TableAccessLog> = LazyLock::new(TableAccessLog::default);
+
+/// For `RunnerConfig::table_access`: record into this process's log.
+pub fn table_access() -> Option<TableAccessLog> {
+    Some(TABLE_ACCESS.clone())
+}
+
+/// Stops the runner, then fails the test if any function reached the table in a way its
+/// policy in template.yaml does not allow (which in the cloud would be `AccessDenied`).
+pub async fn shutdown(runner: Runner) {
+    runner.shutdown().await;
+    let accesses = TABLE_ACCESS.accesses();
+    assert!(
+        accesses.iter().any(|a| a.function == "api"),
+        "the run's table accesses were recorded"
+    );
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let refused = system_tests::table_policy::violations(&template, &accesses);
+    assert!(
+        refused.is_empty(),
+        "template.yaml refuses these table accesses of the run: {refused:#?}"
+    );
+}
 
 /// Polls until `poll` gives a value; fails the test after `limit`.
 pub async fn wait_for<F, Fut>(what: &str, limit: Duration, mut poll: F) -> Value

@@ -34,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
         dialers: 4,
         prefix: emulator::unique_prefix("first-call"),
         tenant_requests_per_second: None,
+        table_access: None,
     })
     .await?;
     let key = local_runner::demo::demo_tenant(&runner, "bench").await?;

@@ -35,6 +35,13 @@ fn variables_read(main_rs: &str) -> BTreeSet<String> {
                 .map(|v| (*v).to_owned()),
         );
     }
+    if main_rs.contains("providers::pacing_from_env") {
+        names.extend(
+            bootstrap::providers::PACING_ENV_VARS
+                .iter()
+                .map(|v| (*v).to_owned()),
+        );
+    }
     if main_rs.contains("public_base_url(") {
         names.insert(bootstrap::wiring::PROVIDER_BASE_URL.to_owned());
     }
@@ -220,4 +227,79 @@ fn a_webhook_queue_falling_behind_raises_an_alarm_and_batches_run_at_once() {
     assert!(alarm["Threshold"].as_u64().is_some_and(|t| t <= 900));
     let jobs = &resources["WebhooksFunction"]["Properties"]["Events"]["Jobs"]["Properties"];
     assert!(jobs["BatchSize"].as_u64().is_some_and(|b| b > 1));
+}
+
+/// Least privilege on the table: every function's DynamoDB rights are statements scoped by
+/// `dynamodb:LeadingKeys` to kinds of partition the store really has, never a table-wide policy
+/// template, never `Scan` (a request without a key passes a `ForAllValues` condition).
+#[test]
+fn each_function_reaches_only_the_table_partitions_its_policy_names() {
+    let grants = system_tests::table_policy::table_grants(&root().join("template.yaml"));
+    let known = adapters::store::keys::PARTITION_PREFIXES;
+    assert_eq!(grants.len(), function_crates().len());
+    for (binary, (statements, named)) in &grants {
+        for template in named {
+            assert!(
+                !template.starts_with("DynamoDB"),
+                "{binary} uses the table-wide {template}"
+            );
+        }
+        assert!(!statements.is_empty(), "{binary} has no table statement");
+        for grant in statements {
+            let what = format!("{binary} {}", grant.sid);
+            assert!(!grant.leading_keys.is_empty(), "{what}: no LeadingKeys");
+            for pattern in &grant.leading_keys {
+                let prefix = pattern.strip_suffix('*').unwrap_or(pattern);
+                assert!(known.contains(&prefix), "{what}: {pattern} is no partition");
+            }
+            for action in &grant.actions {
+                assert!(
+                    !["Scan", "*"].contains(&action.as_str()) && !action.contains('*'),
+                    "{what}: dynamodb:{action}"
+                );
+            }
+            if grant.on_index {
+                assert_eq!(grant.actions, ["Query".to_owned()].into(), "{what}");
+            }
+        }
+    }
+    // The rooms only one function has the key to.
+    let reaches = |binary: &str, prefix: &str| {
+        grants[binary]
+            .0
+            .iter()
+            .any(|g| g.leading_keys.iter().any(|p| p == &format!("{prefix}*")))
+    };
+    for (prefix, only) in [
+        ("KEY#", "api"),
+        ("RATE#", "api"),
+        ("CPS#", "dialer"),
+        ("DEMAND#", "dialer"),
+    ] {
+        for binary in grants.keys() {
+            assert_eq!(
+                reaches(binary, prefix),
+                binary == only,
+                "{binary} and {prefix}"
+            );
+        }
+    }
+}
+
+/// The functions that place no call (the API, the tick) pace by the accounts' calls per second,
+/// a plain parameter, and are never given the providers' credentials.
+#[test]
+fn the_functions_that_place_no_call_hold_no_provider_credentials() {
+    let resources = resources();
+    for id in ["ApiFunction", "TickFunction"] {
+        let function = serde_norway::to_string(&resources[id]).unwrap();
+        assert!(!function.contains("ProviderSecret"), "{id}: {function}");
+        let vars = &resources[id]["Properties"]["Environment"]["Variables"];
+        assert!(!vars["PROVIDER_CALLS_PER_SECOND"].is_null(), "{id}");
+    }
+    let dialer = serde_norway::to_string(&resources["DialerFunction"]).unwrap();
+    assert!(
+        dialer.contains("ProviderSecret"),
+        "the dialer places the calls"
+    );
 }

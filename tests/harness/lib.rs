@@ -14,6 +14,7 @@ pub mod fake_providers;
 pub mod fake_twilio;
 pub mod frequency;
 pub mod promises;
+pub mod table_policy;
 pub mod webhook_receiver;
 pub mod world;
 

@@ -86,12 +86,9 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
         == Some(domain::status::CampaignStatus::Paused);
     no_lead_stuck(&mut f, &leads, o.now, finished, paused);
     no_leaked_slot(&mut f, &leads, &counters);
-    pacing_never_exceeded(
-        &mut f,
-        &calls,
-        o.config,
-        o.simulator.account().calls_per_second,
-    );
+    let cps = o.simulator.account().calls_per_second;
+    pacing_never_exceeded(&mut f, &calls, o.config, cps);
+    account_limit_never_exceeded(&mut f, &o.simulator.calls(), cps);
     counters_tell_the_truth(&mut f, &leads, &counters);
     if finished {
         analytics_agree_with_the_leads(&mut f, &o, &leads, &counters).await?;
@@ -101,6 +98,24 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
     never_outside_the_window(&mut f, &calls, &leads, o.config);
     every_call_is_cleared(&mut f, &calls, &leads, o.config);
     Ok(f)
+}
+
+/// The provider account's calls per second holds over every tenant and campaign dialing on
+/// it (fair shares lend seconds between tenants; lending must never overdraw the account).
+fn account_limit_never_exceeded(f: &mut Findings, every_call: &[SimulatedCall], cps: u32) {
+    let mut per_second: BTreeMap<i64, u32> = BTreeMap::new();
+    for call in every_call {
+        *per_second.entry(call.placed_at.timestamp()).or_default() += 1;
+    }
+    let peak = per_second.values().copied().max().unwrap_or(0);
+    f.figures
+        .insert("peak_account_calls_per_second", i64::from(peak));
+    if peak > cps {
+        f.fail(
+            "pacing",
+            format!("{peak} calls started in one second over all tenants, account limit {cps}"),
+        );
+    }
 }
 
 /// Every call the network saw has its attempt's clearance, and the clearance alone — re-checked

@@ -43,12 +43,12 @@ async fn main() -> Result<(), lambda_http::Error> {
             aws_sdk_sqs::Client::new(&sdk),
             &config.webhook_queue_url,
         ))),
-        // The tick places no call (the dialers do); it reads the providers' accounts (their
-        // calls per second) to pace what it enqueues.
+        // The tick places no call (the dialers do); it paces what it enqueues by the accounts'
+        // calls per second, so the API is given those figures and never the credentials.
         tick_now: Some(Arc::new(bootstrap::wiring::build_engine(
             &config,
             &sdk,
-            bootstrap::providers::from_env(&sdk).await?,
+            bootstrap::providers::pacing_from_env()?,
         ))),
     };
     lambda_http::run(api::router(state)).await

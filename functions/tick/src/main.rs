@@ -10,7 +10,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ports::metrics::install(adapters::emf::StdoutEmf { service: "tick" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
-    let providers = bootstrap::providers::from_env(&sdk).await?;
+    // The tick places no call: it paces by the accounts' figures and holds no credentials.
+    let providers = bootstrap::providers::pacing_from_env()?;
     let results_queue = bootstrap::wiring::required_var("RESULTS_QUEUE_URL")?;
     let engine = Arc::new(
         build_engine(&config, &sdk, providers).with_results_queue(Arc::new(

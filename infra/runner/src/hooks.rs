@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use engine::webhooks::Deliveries;
 
-use super::{batch_source, sleep_or_stop};
+use super::sleep_or_stop;
+use super::sources::batch_source;
 
 /// Handles the webhook queue's batches as Lambda would.
 pub(crate) async fn webhook_loop(

@@ -8,6 +8,7 @@
 
 pub mod demo;
 mod hooks;
+mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,11 +17,11 @@ use adapters::blobs::S3Blobs;
 use adapters::queue::SqsQueue;
 use adapters::schedules::EventBridgeSchedules;
 use adapters::store::DynamoStore;
+use adapters::table_access::{CALLER, TableAccessLog};
 use adapters::voice::simulator::{Simulator, SimulatorConfig};
 use anyhow::Context;
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use bootstrap::wiring::{AppConfig, build_engine_with};
+use bootstrap::wiring::{AppConfig, build_engine_on};
 use chrono::{DateTime, Utc};
 use emulator::{Provisioned, ResourceSpecs};
 use engine::{Engine, Providers};
@@ -46,6 +47,9 @@ pub struct RunnerConfig {
     /// API requests one tenant may make per second (`None`: no practical limit, for one local
     /// user and the contract test's bursts; the deployment's limit is a template parameter).
     pub tenant_requests_per_second: Option<u32>,
+    /// Where to record each function's table accesses (tests check them against the
+    /// template's policies); `None` records nothing.
+    pub table_access: Option<TableAccessLog>,
 }
 
 /// A running system.
@@ -79,9 +83,18 @@ fn local_api_settings(tenant_requests_per_second: Option<u32>) -> api::ApiSettin
     }
 }
 
-/// The API and the provider routes on one listener (two APIs when deployed).
+/// The API and the provider routes on one listener (two APIs when deployed), each request
+/// in its function's [`CALLER`] scope.
 fn local_router(api: api::AppState, engine: &Arc<Engine<DynamoStore>>) -> axum::Router {
-    api::router(api).merge(call_events::router(engine.clone()))
+    let as_function = |function: &'static str| {
+        axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                CALLER.scope(function, next.run(request))
+            },
+        )
+    };
+    let api = api::router(api).layer(as_function("api"));
+    api.merge(call_events::router(engine.clone()).layer(as_function("call-events")))
 }
 
 /// The importer on the emulator's bucket (`bucket`) and import queue (`queue`).
@@ -116,11 +129,11 @@ impl Runner {
         let results_queue_url = resources.name("ResultsQueue")?.to_owned();
         let results_queue: Arc<dyn MessageQueue> =
             Arc::new(SqsQueue::new(sqs.clone(), &results_queue_url));
-        let providers = Providers::default().with("simulator", simulator.clone());
         let engine = local_engine(
+            local_store(&sdk, &app, config.table_access.clone()),
             &app,
             &sdk,
-            providers,
+            Providers::default().with("simulator", simulator.clone()),
             &clock,
             results_queue.clone(),
             &base_url,
@@ -220,12 +233,13 @@ struct Loops {
 impl Loops {
     /// Starts every loop on `tasks`; each ends when `stopped` turns true.
     fn spawn(self, tasks: &mut JoinSet<()>, stopped: tokio::sync::watch::Receiver<bool>) {
-        tasks.spawn(results_loop(
+        let results = sources::results_loop(
             self.worker,
             self.sqs.clone(),
             self.results_queue_url,
             stopped.clone(),
-        ));
+        );
+        tasks.spawn(CALLER.scope("results", results));
         tasks.spawn(scheduler_loop(
             self.engine.clone(),
             self.schedules,
@@ -233,7 +247,7 @@ impl Loops {
             stopped.clone(),
         ));
         for _ in 0..self.dialers {
-            tasks.spawn(dialer_loop(
+            tasks.spawn(sources::dialer_loop(
                 self.engine.clone(),
                 self.sqs.clone(),
                 self.dial_queue_url.clone(),
@@ -241,16 +255,19 @@ impl Loops {
                 stopped.clone(),
             ));
         }
-        tasks.spawn(hooks::webhook_loop(
+        let webhooks = hooks::webhook_loop(
             self.deliveries.clone(),
             self.sqs.clone(),
             self.webhook_queue_url,
             stopped.clone(),
-        ));
+        );
+        tasks.spawn(CALLER.scope("webhooks", webhooks));
         let speed = self.clock.speed();
-        tasks.spawn(hooks::sweep_loop(self.deliveries, speed, stopped.clone()));
+        let sweep = hooks::sweep_loop(self.deliveries, speed, stopped.clone());
+        tasks.spawn(CALLER.scope("webhooks", sweep));
         let (importer, url) = (self.importer, self.import_queue_url);
-        tasks.spawn(importer_loop(importer, self.sqs, url, stopped.clone()));
+        let imports = sources::importer_loop(importer, self.sqs, url, stopped.clone());
+        tasks.spawn(CALLER.scope("importer", imports));
         tasks.spawn(network_loop(
             self.simulator,
             self.clock,
@@ -295,9 +312,24 @@ fn app_config(resources: &Provisioned) -> anyhow::Result<AppConfig> {
     })
 }
 
+/// The table, its accesses recorded in `access` when a test asks.
+fn local_store(
+    sdk: &SdkConfig,
+    app: &AppConfig,
+    access: Option<TableAccessLog>,
+) -> Arc<DynamoStore> {
+    let mut dynamo = aws_sdk_dynamodb::config::Builder::from(sdk);
+    if let Some(log) = access {
+        dynamo = dynamo.interceptor(log);
+    }
+    let client = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
+    Arc::new(DynamoStore::new(client, &app.table))
+}
+
 /// The engine as the local runner runs it: over the emulator, its delays scaled to the
 /// clock's speed, results jobs on the results queue, webhooks to this runner.
 fn local_engine(
+    store: Arc<DynamoStore>,
     app: &AppConfig,
     sdk: &SdkConfig,
     providers: Providers,
@@ -306,7 +338,7 @@ fn local_engine(
     base_url: &str,
 ) -> Arc<Engine<DynamoStore>> {
     let speed = clock.speed();
-    let mut engine = build_engine_with(app, sdk, providers, clock.clone(), 1.0 / speed)
+    let mut engine = build_engine_on(store, app, sdk, providers, clock.clone(), 1.0 / speed)
         .with_results_queue(results_queue)
         .with_provider_base_url(base_url);
     // Two real seconds from deciding to call to the network: the window must stay open that long.
@@ -393,7 +425,7 @@ async fn scheduler_loop(
                         }
                         let (engine, running, name) =
                             (engine.clone(), running.clone(), schedule.name);
-                        tokio::spawn(async move {
+                        tokio::spawn(CALLER.scope("tick", async move {
                             if let Err(err) = tick::handle(&engine, input).await {
                                 tracing::warn!(error = %err, "tick failed");
                             }
@@ -401,7 +433,7 @@ async fn scheduler_loop(
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .remove(&name);
-                        });
+                        }));
                     }
                 }
             }
@@ -411,159 +443,6 @@ async fn scheduler_loop(
             return;
         }
     }
-}
-
-fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    for m in messages {
-        let mut record = SqsMessage::default();
-        record.message_id = m.message_id.clone();
-        record.receipt_handle = m.receipt_handle.clone();
-        record.body = m.body.clone();
-        event.records.push(record);
-    }
-    event
-}
-
-/// The SQS event source's part for the dialer: long-poll, hand each record to the dialer
-/// handler, delete what is done; a record that must wait is held and handed over again when
-/// its (virtual) time comes.
-async fn dialer_loop(
-    engine: Arc<Engine<DynamoStore>>,
-    sqs: aws_sdk_sqs::Client,
-    url: String,
-    clock: Arc<ScaledClock>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
-        for record in sqs_event(&messages).records {
-            let (engine, sqs, url, clock) =
-                (engine.clone(), sqs.clone(), url.clone(), clock.clone());
-            tokio::spawn(async move {
-                loop {
-                    match dialer::handle_record(&engine, &record).await {
-                        dialer::RecordResult::Done => {
-                            if let Some(receipt) = &record.receipt_handle {
-                                let _ = sqs
-                                    .delete_message()
-                                    .queue_url(&url)
-                                    .receipt_handle(receipt)
-                                    .send()
-                                    .await;
-                            }
-                            return;
-                        }
-                        dialer::RecordResult::Later(delay) => {
-                            tokio::time::sleep(clock.real(delay)).await
-                        }
-                        // Left on the queue: SQS delivers it again after the visibility timeout.
-                        dialer::RecordResult::Failed => return,
-                    }
-                }
-            });
-        }
-    }
-}
-
-/// Receives up to ten messages (long poll); None when stopping.
-async fn receive(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    stopped: &mut tokio::sync::watch::Receiver<bool>,
-) -> Option<Vec<aws_sdk_sqs::types::Message>> {
-    loop {
-        if *stopped.borrow() {
-            return None;
-        }
-        match sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-        {
-            Ok(out) => return Some(out.messages.unwrap_or_default()),
-            Err(err) => {
-                tracing::warn!(error = %aws_sdk_sqs::Error::from(err), queue = url, "receiving messages failed");
-                if sleep_or_stop(stopped, Duration::from_secs(1)).await {
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-/// Deletes the messages a handler did not report as failed.
-async fn delete_done(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    messages: &[aws_sdk_sqs::types::Message],
-    response: &aws_lambda_events::event::sqs::SqsBatchResponse,
-) {
-    for m in messages {
-        let failed = response
-            .batch_item_failures
-            .iter()
-            .any(|f| Some(&f.item_identifier) == m.message_id.as_ref());
-        if let (false, Some(receipt)) = (failed, &m.receipt_handle) {
-            let _ = sqs
-                .delete_message()
-                .queue_url(url)
-                .receipt_handle(receipt)
-                .send()
-                .await;
-        }
-    }
-}
-
-/// The SQS event source as Lambda runs it for a batch handler: receive, hand the batch over,
-/// delete what the handler did not report as failed.
-pub(crate) async fn batch_source<F, Fut>(
-    sqs: aws_sdk_sqs::Client,
-    url: String,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-    handle: F,
-) where
-    F: Fn(SqsEvent) -> Fut,
-    Fut: std::future::Future<Output = aws_lambda_events::event::sqs::SqsBatchResponse>,
-{
-    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
-        if messages.is_empty() {
-            continue;
-        }
-        let response = handle(sqs_event(&messages)).await;
-        delete_done(&sqs, &url, &messages, &response).await;
-    }
-}
-
-/// The SQS event source's part for the results worker.
-async fn results_loop(
-    worker: results::Worker<DynamoStore>,
-    sqs: aws_sdk_sqs::Client,
-    url: String,
-    stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let worker = &worker;
-    batch_source(sqs, url, stopped, |event| {
-        results::handle_batch(worker, event)
-    })
-    .await;
-}
-
-/// The SQS event source's part for the importer.
-async fn importer_loop(
-    importer: Arc<importer::Importer>,
-    sqs: aws_sdk_sqs::Client,
-    url: String,
-    stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let importer = importer.as_ref();
-    batch_source(sqs, url, stopped, |event| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(600);
-        importer::handle_batch(importer, event, deadline)
-    })
-    .await;
 }
 
 /// The phone network's side: deliver each due webhook over HTTP to its callback URL.

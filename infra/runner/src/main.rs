@@ -65,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
         // Fresh names each run: an emulator left running by an earlier run does not collide.
         prefix: emulator::unique_prefix("local"),
         tenant_requests_per_second: None,
+        table_access: None,
     })
     .await?;
     if args.demo {

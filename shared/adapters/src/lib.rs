@@ -10,6 +10,7 @@ pub mod queue;
 pub mod request_count;
 pub mod schedules;
 pub mod store;
+pub mod table_access;
 pub mod voice;
 pub mod webhook_sender;
 

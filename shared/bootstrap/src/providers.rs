@@ -4,18 +4,24 @@
 //! providers are registered from their credentials: a JSON document by provider name,
 //!
 //! ```json
-//! { "twilio": { "account_sid": "AC...", "auth_token": "...", "calls_per_second": 1 },
+//! { "twilio": { "account_sid": "AC...", "auth_token": "..." },
 //!   "http":   { "base_url": "https://agents.example.com", "api_key": "...", "signing_secret": "..." } }
 //! ```
 //!
 //! read from AWS Secrets Manager (`PROVIDER_SECRET_ARN`, set by the template) in the cloud, or
 //! from `PROVIDER_SECRET_JSON` when running elsewhere. Secrets are never logged, and an error
 //! about them never quotes them.
+//!
+//! Each account's calls per second is not a secret and not in that document:
+//! `PROVIDER_CALLS_PER_SECOND` (`twilio=1,http=10`, the template's `ProviderCallsPerSecond`)
+//! sets it for every function, so the tick and the API, which pace calls but place none,
+//! are given the figure ([`pacing_from_env`]) and never the credentials.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
+use adapters::voice::pacing_only::PacingOnly;
 use adapters::voice::twilio::{Twilio, TwilioConfig};
 use aws_config::SdkConfig;
 use ports::{Clock, SystemClock};
@@ -23,8 +29,76 @@ use serde::Deserialize;
 
 use engine::Providers;
 
-/// Variables read in Lambda (the template sets them).
-pub const ENV_VARS: &[&str] = &["PROVIDER_SECRET_ARN"];
+/// Variables read in Lambda by [`from_env`] (the template sets them).
+pub const ENV_VARS: &[&str] = &["PROVIDER_SECRET_ARN", CALLS_PER_SECOND_VAR];
+
+/// Variables read in Lambda by [`pacing_from_env`].
+pub const PACING_ENV_VARS: &[&str] = &[CALLS_PER_SECOND_VAR];
+
+/// The accounts' calls per second, by provider name.
+pub const CALLS_PER_SECOND_VAR: &str = "PROVIDER_CALLS_PER_SECOND";
+
+/// The figures when the variable is not set: Twilio's default account limit, and the HTTP
+/// agent platform's documented default.
+pub const DEFAULT_CALLS_PER_SECOND: &str = "twilio=1,http=10";
+
+/// Calls per second by provider name, parsed from `name=figure,name=figure`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallsPerSecond(pub std::collections::BTreeMap<String, u32>);
+
+impl CallsPerSecond {
+    /// Parses the variable's value; every figure is a whole number of at least 1.
+    pub fn parse(text: &str) -> Result<Self, ProviderConfigError> {
+        let mut figures = std::collections::BTreeMap::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = || {
+                ProviderConfigError(format!(
+                    "{CALLS_PER_SECOND_VAR}: `{part}` is not `provider=calls per second` (a whole number, at least 1)"
+                ))
+            };
+            let (name, figure) = part.split_once('=').ok_or_else(bad)?;
+            let figure: u32 = figure.trim().parse().map_err(|_| bad())?;
+            if name.trim().is_empty() || figure == 0 {
+                return Err(bad());
+            }
+            if figures.insert(name.trim().to_owned(), figure).is_some() {
+                return Err(ProviderConfigError(format!(
+                    "{CALLS_PER_SECOND_VAR}: `{}` is given twice",
+                    name.trim()
+                )));
+            }
+        }
+        Ok(Self(figures))
+    }
+
+    /// From the environment, or the defaults when unset.
+    pub fn from_env() -> Result<Self, ProviderConfigError> {
+        match std::env::var(CALLS_PER_SECOND_VAR) {
+            Ok(text) if !text.trim().is_empty() => Self::parse(&text),
+            _ => Self::parse(DEFAULT_CALLS_PER_SECOND),
+        }
+    }
+
+    /// The figure of `provider`, if set.
+    pub fn get(&self, provider: &str) -> Option<u32> {
+        self.0.get(provider).copied()
+    }
+
+    /// A provider per figure that knows only its figure: for the functions that pace calls but
+    /// place none.
+    pub fn pacing_only(&self) -> Providers {
+        self.0
+            .iter()
+            .fold(Providers::default(), |providers, (name, figure)| {
+                providers.with(name, Arc::new(PacingOnly::new(name, *figure)))
+            })
+    }
+}
+
+/// The providers as the tick and the API see them: their figures, no credentials.
+pub fn pacing_from_env() -> Result<Providers, ProviderConfigError> {
+    Ok(CallsPerSecond::from_env()?.pacing_only())
+}
 
 /// How long a provider request may take before the call counts as uncertain.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
@@ -59,13 +133,16 @@ impl ProviderCredentials {
         })
     }
 
-    /// The providers these credentials configure.
-    pub fn providers(self, clock: Arc<dyn Clock>) -> Providers {
+    /// The providers these credentials configure, at the figures of `limits` (their own
+    /// defaults where it names none).
+    pub fn providers(self, clock: Arc<dyn Clock>, limits: &CallsPerSecond) -> Providers {
         let mut providers = Providers::default();
-        if let Some(config) = self.twilio {
+        if let Some(mut config) = self.twilio {
+            config.calls_per_second = limits.get("twilio").unwrap_or(config.calls_per_second);
             providers = providers.with("twilio", Arc::new(Twilio::new(config, REQUEST_TIMEOUT)));
         }
-        if let Some(config) = self.http {
+        if let Some(mut config) = self.http {
+            config.calls_per_second = limits.get("http").unwrap_or(config.calls_per_second);
             providers = providers.with(
                 "http",
                 Arc::new(HttpAgent::new(config, REQUEST_TIMEOUT, clock)),
@@ -87,7 +164,8 @@ pub async fn from_env(sdk: &SdkConfig) -> Result<Providers, ProviderConfigError>
             .unwrap_or_else(|| "{}".into()),
         None => std::env::var("PROVIDER_SECRET_JSON").unwrap_or_else(|_| "{}".into()),
     };
-    Ok(ProviderCredentials::parse(&json)?.providers(Arc::new(SystemClock)))
+    let limits = CallsPerSecond::from_env()?;
+    Ok(ProviderCredentials::parse(&json)?.providers(Arc::new(SystemClock), &limits))
 }
 
 #[cfg(test)]
@@ -101,11 +179,17 @@ mod tests {
                 "http": {"base_url": "https://a.example", "api_key": "k", "signing_secret": "s"}}"#,
         )
         .unwrap();
-        let providers = creds.providers(Arc::new(SystemClock));
+        let limits = CallsPerSecond::parse("twilio=3").unwrap();
+        let providers = creds.providers(Arc::new(SystemClock), &limits);
         assert_eq!(providers.get("twilio").unwrap().account().id, "twilio:AC1");
         assert_eq!(
             providers.get("twilio").unwrap().account().calls_per_second,
-            1
+            3
+        );
+        // Not named: the provider's own default.
+        assert_eq!(
+            providers.get("http").unwrap().account().calls_per_second,
+            10
         );
         assert!(providers.get("http").is_some());
         assert!(providers.get("simulator").is_none());
@@ -125,6 +209,55 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(!err.contains("s3cr3t-value"), "{err}");
+    }
+
+    #[test]
+    fn the_figure_is_refused_in_the_credentials_document_so_it_is_never_silently_ignored() {
+        let err = ProviderCredentials::parse(
+            r#"{"twilio": {"account_sid": "AC1", "auth_token": "t0k3n", "calls_per_second": 5}}"#,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(!err.contains("t0k3n"), "{err}");
+    }
+
+    #[test]
+    fn the_pacing_only_providers_know_their_figure_and_refuse_to_call() {
+        let providers = CallsPerSecond::parse(" twilio = 4 , http=12")
+            .unwrap()
+            .pacing_only();
+        assert_eq!(
+            providers.get("twilio").unwrap().account().calls_per_second,
+            4
+        );
+        assert_eq!(
+            providers.get("http").unwrap().account().calls_per_second,
+            12
+        );
+        assert!(providers.get("simulator").is_none());
+        let defaults = CallsPerSecond::parse(DEFAULT_CALLS_PER_SECOND).unwrap();
+        assert_eq!(
+            (defaults.get("twilio"), defaults.get("http")),
+            (Some(1), Some(10))
+        );
+    }
+
+    #[test]
+    fn a_bad_figure_list_is_refused_with_the_part_that_is_wrong() {
+        for bad in [
+            "twilio",
+            "twilio=0",
+            "twilio=-1",
+            "=3",
+            "twilio=1,twilio=2",
+            "twilio=x",
+        ] {
+            let err = CallsPerSecond::parse(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad}"));
+            assert!(err.to_string().contains(CALLS_PER_SECOND_VAR), "{err}");
+        }
     }
 
     #[test]

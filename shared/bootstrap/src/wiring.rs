@@ -95,6 +95,19 @@ pub fn build_engine_with(
         aws_sdk_dynamodb::Client::new(sdk),
         &config.table,
     ));
+    build_engine_on(store, config, sdk, providers, clock, delay_scale)
+}
+
+/// The engine over a store built elsewhere (the local runner's, which records what each
+/// function does to the table).
+pub fn build_engine_on(
+    store: Arc<DynamoStore>,
+    config: &AppConfig,
+    sdk: &SdkConfig,
+    providers: Providers,
+    clock: Arc<dyn Clock>,
+    delay_scale: f64,
+) -> Engine<DynamoStore> {
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dial_queue_url)
         .with_delay_scale(delay_scale);
     let schedules = EventBridgeSchedules::new(

@@ -9,6 +9,15 @@ use domain::status::LeadStatus;
 
 /// Partition key attribute.
 pub const PK: &str = "pk";
+
+/// Every kind of partition the table and its indexes hold, as the start of its key (the
+/// template's `dynamodb:LeadingKeys` conditions grant each function some of these; a test checks
+/// the template names no other). Webhook keys (`EV#`, `WD#`, `WQ#`) are built in `webhooks.rs`,
+/// a number's ledger (`N#`) in `leads/number_calls.rs`.
+pub const PARTITION_PREFIXES: &[&str] = &[
+    "T#", "KEY#", "C#", "L#", "D#", "S#", "DNC#", "DNCLOG#", "N#", "CPS#", "DEMAND#", "RATE#",
+    "EV#", "WD#", "WQ#",
+];
 /// Sort key attribute.
 pub const SK: &str = "sk";
 pub const DUE_INDEX: &str = "due";
@@ -178,10 +187,73 @@ pub fn minute_attr(epoch_minute: i64) -> String {
     format!("m_{epoch_minute}")
 }
 
+/// A tenant's webhook endpoint, under the tenant's partition.
+pub(crate) fn endpoint_sk(id: &str) -> String {
+    format!("HOOK#{id}")
+}
+
+/// A tenant's webhook events (the outbox).
+pub(crate) fn event_pk(tenant: &TenantId) -> String {
+    format!("EV#{tenant}")
+}
+
+/// One endpoint's deliveries.
+pub(crate) fn delivery_pk(tenant: &TenantId, endpoint: &str) -> String {
+    format!("WD#{tenant}#{endpoint}")
+}
+
+/// Due-index shards of webhook work (spread over partitions; each sweep reads them all).
+pub(crate) const WEBHOOK_QUEUE_SHARDS: u32 = 4;
+
+/// The due-index partition of a piece of webhook work.
+pub(crate) fn webhook_queue_pk(event: &str) -> String {
+    let hash = event
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("WQ#{}", hash % WEBHOOK_QUEUE_SHARDS)
+}
+
+/// The ledger of `number` for `tenant`: its calls over the tenant's campaigns.
+pub(crate) fn number_pk(tenant: &TenantId, number: &E164) -> String {
+    format!("N#{tenant}#{number}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use domain::ids::CampaignId;
+
+    #[test]
+    fn every_partition_key_built_here_starts_with_a_listed_prefix() {
+        let c = CampaignRef {
+            tenant: TenantId::parse("t").unwrap(),
+            campaign: CampaignId::parse("c").unwrap(),
+        };
+        let tenant = &c.tenant;
+        let number = E164::parse_strict("+12125550100").unwrap();
+        let built = [
+            tenant_pk(tenant),
+            api_key_hash_pk("abc"),
+            campaign_pk(&c),
+            lead_pk(&c, 1),
+            due_shard_pk(&c, DueKind::Dial, 0),
+            status_pk(&c, LeadStatus::Pending, 0),
+            dnc_pk(tenant),
+            dnc_removals_pk(tenant),
+            rate_pk(tenant, 1),
+            tenant_cps_pk("acct", tenant, 1),
+            cps_pk("acct", 1),
+            demand_pk("acct"),
+            event_pk(tenant),
+            delivery_pk(tenant, "e1"),
+            webhook_queue_pk("ev1"),
+            number_pk(tenant, &number),
+        ];
+        for pk in built {
+            let prefix = &pk[..=pk.find('#').unwrap()];
+            assert!(PARTITION_PREFIXES.contains(&prefix), "{pk}");
+        }
+    }
 
     #[test]
     fn a_by_status_key_names_the_status_it_was_made_for() {

@@ -27,32 +27,12 @@ use super::{
 
 /// How long events and deliveries are kept.
 const KEPT: Duration = Duration::days(30);
-/// Due-index shards of webhook work (spread over partitions; each sweep reads them all).
-const SHARDS: u32 = 4;
 /// How long the queue's fast path has before the sweep takes a piece of work over.
 const SWEEP_GRACE: Duration = Duration::minutes(2);
 /// The tenant item's count of endpoints.
 const ENDPOINT_COUNT: &str = "webhook_endpoints";
 
-fn endpoint_sk(id: &str) -> String {
-    format!("HOOK#{id}")
-}
-
-fn event_pk(tenant: &TenantId) -> String {
-    format!("EV#{tenant}")
-}
-
-fn delivery_pk(tenant: &TenantId, endpoint: &str) -> String {
-    format!("WD#{tenant}#{endpoint}")
-}
-
-/// The due-index partition of a piece of webhook work.
-fn queue_pk(event: &str) -> String {
-    let hash = event
-        .bytes()
-        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    format!("WQ#{}", hash % SHARDS)
-}
+use keys::{delivery_pk, endpoint_sk, event_pk, webhook_queue_pk as queue_pk};
 
 #[derive(Serialize, Deserialize)]
 struct EndpointItem {
@@ -418,7 +398,7 @@ impl WebhookDeliveries for DynamoStore {
         limit: usize,
     ) -> Result<Vec<WebhookJob>, StoreError> {
         let mut jobs = Vec::new();
-        for shard in 0..SHARDS {
+        for shard in 0..keys::WEBHOOK_QUEUE_SHARDS {
             let out = self
                 .client
                 .query()

@@ -44,6 +44,7 @@ pub const REPLAY_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 
 /// The platform's address and secrets.
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpAgentConfig {
     /// Base URL of the platform's API.
     pub base_url: String,
@@ -51,8 +52,9 @@ pub struct HttpAgentConfig {
     pub api_key: String,
     /// Shared secret of the signatures. Never logged.
     pub signing_secret: String,
-    /// Calls the platform accepts per second.
-    #[serde(default = "default_cps")]
+    /// Calls the platform accepts per second (set from the deployment's
+    /// `PROVIDER_CALLS_PER_SECOND`, not from the credentials document).
+    #[serde(skip_deserializing, default = "default_cps")]
     pub calls_per_second: u32,
 }
 

@@ -5,6 +5,7 @@
 //! signed by the provider, so an event names the lead and attempt it is about.
 
 pub mod http_agent;
+pub mod pacing_only;
 pub mod simulator;
 pub mod twilio;
 

@@ -25,10 +25,7 @@ use crate::store::{DynamoStore, Item, StoreError, aws, corrupt, n, s};
 const CALL_PREFIX: &str = "c#";
 const VERSION: &str = "version";
 
-/// The ledger of `number` for `tenant`.
-fn number_pk(tenant: &TenantId, number: &E164) -> String {
-    format!("N#{tenant}#{number}")
-}
+use keys::number_pk;
 
 const CALLS_SK: &str = "CALLS";
 

@@ -51,6 +51,7 @@ pub const DEFAULT_CALLBACK_OVERRIDES: &str = "rc=3&rp=4xx,5xx,ct,rt";
 
 /// Twilio credentials and settings.
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TwilioConfig {
     /// The account SID (`AC...`).
     pub account_sid: String,
@@ -59,8 +60,10 @@ pub struct TwilioConfig {
     /// API base URL (tests point it at a local server).
     #[serde(default = "default_api_base")]
     pub api_base: String,
-    /// Calls the account may start per second (Twilio's default CPS is 1).
-    #[serde(default = "default_cps")]
+    /// Calls the account may start per second (Twilio's default CPS is 1). Not part of the
+    /// credentials document: the deployment's `PROVIDER_CALLS_PER_SECOND` sets it, so the
+    /// functions that only pace calls need no credentials.
+    #[serde(skip_deserializing, default = "default_cps")]
     pub calls_per_second: u32,
     /// The connection overrides put on every callback URL (without the `#`; empty: none).
     #[serde(default = "default_overrides")]

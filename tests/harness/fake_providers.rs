@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 
 use crate::world::reference_from_url;
 
+pub mod retell;
+
 /// Which real adapter the engine uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -34,6 +36,8 @@ pub enum ProviderKind {
     Twilio,
     /// The HTTP agent adapter against a fake agent platform.
     HttpAgent,
+    /// The Retell adapter against a fake Retell AI.
+    Retell,
 }
 
 impl ProviderKind {
@@ -43,6 +47,7 @@ impl ProviderKind {
             Self::Simulator => "simulator",
             Self::Twilio => "twilio",
             Self::HttpAgent => "http",
+            Self::Retell => "retell",
         }
     }
 }
@@ -104,6 +109,7 @@ pub async fn start(kind: ProviderKind, simulator: Arc<Simulator>) -> anyhow::Res
         ProviderKind::HttpAgent => Router::new()
             .route("/calls", post(agent_create).get(agent_find))
             .route("/calls/{id}", get(agent_get)),
+        ProviderKind::Retell => retell::router(),
     }
     .with_state(fake);
     tokio::spawn(async move {
@@ -480,6 +486,7 @@ pub fn rewrite_event(
     match kind {
         ProviderKind::Simulator => None,
         ProviderKind::Twilio => Some(twilio_callback(url, &event)),
+        ProviderKind::Retell => retell::webhook(url, &event, now),
         ProviderKind::HttpAgent => {
             let call = match (event.event.as_str(), event.outcome) {
                 ("ended", Some(outcome)) => agent_call(

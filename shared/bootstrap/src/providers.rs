@@ -5,7 +5,8 @@
 //!
 //! ```json
 //! { "twilio": { "account_sid": "AC...", "auth_token": "..." },
-//!   "http":   { "base_url": "https://agents.example.com", "api_key": "...", "signing_secret": "..." } }
+//!   "http":   { "base_url": "https://agents.example.com", "api_key": "...", "signing_secret": "..." },
+//!   "retell": { "api_key": "..." } }
 //! ```
 //!
 //! read from AWS Secrets Manager (`PROVIDER_SECRET_ARN`, set by the template) in the cloud, or
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::pacing_only::PacingOnly;
+use adapters::voice::retell::{Retell, RetellConfig};
 use adapters::voice::twilio::{Twilio, TwilioConfig};
 use aws_config::SdkConfig;
 use ports::{Clock, SystemClock};
@@ -38,9 +40,10 @@ pub const PACING_ENV_VARS: &[&str] = &[CALLS_PER_SECOND_VAR];
 /// The accounts' calls per second, by provider name.
 pub const CALLS_PER_SECOND_VAR: &str = "PROVIDER_CALLS_PER_SECOND";
 
-/// The figures when the variable is not set: Twilio's default account limit, and the HTTP
-/// agent platform's documented default.
-pub const DEFAULT_CALLS_PER_SECOND: &str = "twilio=1,http=10";
+/// The figures when the variable is not set: Twilio's default account limit, the HTTP agent
+/// platform's documented default, and as many for Retell (which limits concurrent calls, not
+/// starts).
+pub const DEFAULT_CALLS_PER_SECOND: &str = "twilio=1,http=10,retell=10";
 
 /// Calls per second by provider name, parsed from `name=figure,name=figure`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +121,9 @@ pub struct ProviderCredentials {
     /// The HTTP agent platform, registered as `http`.
     #[serde(default)]
     pub http: Option<HttpAgentConfig>,
+    /// Retell AI, registered as `retell`.
+    #[serde(default)]
+    pub retell: Option<RetellConfig>,
 }
 
 impl ProviderCredentials {
@@ -147,6 +153,10 @@ impl ProviderCredentials {
                 "http",
                 Arc::new(HttpAgent::new(config, REQUEST_TIMEOUT, clock)),
             );
+        }
+        if let Some(mut config) = self.retell {
+            config.calls_per_second = limits.get("retell").unwrap_or(config.calls_per_second);
+            providers = providers.with("retell", Arc::new(Retell::new(config, REQUEST_TIMEOUT)));
         }
         providers
     }

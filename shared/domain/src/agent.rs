@@ -90,7 +90,7 @@ pub struct AgentSpec {
 }
 
 /// Providers an agent may use.
-pub const PROVIDERS: [&str; 3] = ["simulator", "twilio", "http"];
+pub const PROVIDERS: [&str; 4] = ["simulator", "twilio", "http", "retell"];
 
 /// A validated agent.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use ports::voice::CallReference;
 use ports::{Clock, ManualClock};
 
 use crate::fake_providers::ProviderKind;
+use adapters::voice::retell::{Retell, RetellConfig};
 use chrono::{DateTime, Duration, Utc};
 use domain::config::{CampaignConfig, CampaignSpec};
 use domain::ids::CampaignRef;
@@ -462,6 +463,14 @@ async fn providers_for(
                         &base,
                         settings.calls_per_second,
                     ),
+                    timeout,
+                )),
+                ProviderKind::Retell => Arc::new(Retell::new(
+                    RetellConfig {
+                        api_key: crate::fake_providers::retell::RETELL_KEY.into(),
+                        api_base: base,
+                        calls_per_second: settings.calls_per_second,
+                    },
                     timeout,
                 )),
                 _ => Arc::new(HttpAgent::new(

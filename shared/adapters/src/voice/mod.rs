@@ -6,6 +6,7 @@
 
 pub mod http_agent;
 pub mod pacing_only;
+pub mod retell;
 pub mod simulator;
 pub mod twilio;
 

@@ -302,10 +302,14 @@ fn the_provider_guide_holds_the_refusal_and_outcome_tables_the_code_has() {
             "outcomes",
             adapters::voice::twilio::outcome_table_markdown(),
         ),
+        (
+            "Retell disconnection reasons",
+            adapters::voice::retell::wire::disconnection_table_markdown(),
+        ),
     ] {
         assert!(
             guide.contains(table.trim()),
-            "docs/providers.md lost the {name} table the code has; regenerate it with `cargo run -p adapters --example twilio_tables`:\n{table}"
+            "docs/providers.md lost the {name} table the code has; regenerate it with `cargo run -p adapters --example twilio_tables` (Twilio) or copy it from here:\n{table}"
         );
     }
 }

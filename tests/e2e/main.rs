@@ -210,6 +210,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
             prefix: emulator::unique_prefix("e2e"),
             tenant_requests_per_second: None,
             table_access: crate::support::table_access(),
+            provider: Default::default(),
         },
         "e2e",
     )
@@ -335,4 +336,5 @@ mod console_settings;
 mod logs;
 mod noisy_tenant;
 mod quarantine;
+mod retell;
 mod support;

@@ -35,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         prefix: emulator::unique_prefix("first-call"),
         tenant_requests_per_second: None,
         table_access: None,
+        provider: Default::default(),
     })
     .await?;
     let key = local_runner::demo::demo_tenant(&runner, "bench").await?;
@@ -42,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
     let mut samples = Vec::new();
     for n in 0..20 {
         let now = ports::Clock::now(runner.clock.as_ref());
-        let (id, _) = local_runner::demo::prepare(&api, &contacts(n), now).await?;
+        let (id, _) = local_runner::demo::prepare(&api, "simulator", &contacts(n), now).await?;
         let before = runner.simulator.calls().len();
         let sent = Instant::now();
         api.post(&format!("/v1/campaigns/{id}/launch"), &json!({}))

@@ -54,10 +54,11 @@ pub fn campaign_spec(agent: &str, now: chrono::DateTime<Utc>) -> Value {
     })
 }
 
-/// Creates an agent and a campaign, uploads and imports `csv`; returns the campaign id and the
+/// Creates an agent on `provider` and a campaign, uploads and imports `csv`; returns the campaign id and the
 /// import report.
 pub async fn prepare(
     client: &ApiClient,
+    provider: &str,
     csv: &[u8],
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<(String, Value)> {
@@ -65,7 +66,7 @@ pub async fn prepare(
         .post(
             "/v1/agents",
             &json!({
-                "name": "Ava", "mode": "outbound", "provider": "simulator",
+                "name": "Ava", "mode": "outbound", "provider": provider,
                 "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava-renewals",
                 "voicemail_message": "Hi, this is Ava about your renewal. I'll try again later."
             }),
@@ -105,6 +106,7 @@ pub async fn run(runner: &Runner) -> anyhow::Result<()> {
     );
     let (campaign, report) = prepare(
         &client,
+        runner.provider.name(),
         SAMPLE_CSV,
         ports::Clock::now(runner.clock.as_ref()),
     )

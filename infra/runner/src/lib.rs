@@ -50,6 +50,54 @@ pub struct RunnerConfig {
     /// Where to record each function's table accesses (tests check them against the
     /// template's policies); `None` records nothing.
     pub table_access: Option<TableAccessLog>,
+    /// Which provider the demo's agent uses: the simulator itself, or a real adapter against
+    /// a local fake of its platform (the simulated network still decides each call's fate).
+    pub provider: LocalProvider,
+}
+
+/// The voice provider of a local run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LocalProvider {
+    /// The simulated network, called directly.
+    #[default]
+    Simulator,
+    /// The Retell adapter over HTTP against a fake Retell AI (`tests/harness`), as in production
+    /// apart from the base URL.
+    Retell,
+}
+
+impl LocalProvider {
+    /// The provider's name, as an agent's `provider`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Simulator => "simulator",
+            Self::Retell => "retell",
+        }
+    }
+}
+
+/// The providers of a local run: the simulator always, and the chosen platform's adapter
+/// pointed at its fake.
+async fn local_providers(
+    provider: LocalProvider,
+    simulator: &Arc<Simulator>,
+) -> anyhow::Result<Providers> {
+    use system_tests::fake_providers::{self, ProviderKind};
+    let providers = Providers::default().with("simulator", simulator.clone());
+    Ok(match provider {
+        LocalProvider::Simulator => providers,
+        LocalProvider::Retell => {
+            let base = fake_providers::start(ProviderKind::Retell, simulator.clone()).await?;
+            let config = adapters::voice::retell::RetellConfig {
+                api_key: fake_providers::retell::RETELL_KEY.into(),
+                api_base: base,
+                calls_per_second: 10,
+            };
+            let timeout = bootstrap::providers::REQUEST_TIMEOUT;
+            let retell = adapters::voice::retell::Retell::new(config, timeout);
+            providers.with("retell", Arc::new(retell))
+        }
+    })
 }
 
 /// A running system.
@@ -67,6 +115,8 @@ pub struct Runner {
     pub sdk: SdkConfig,
     /// The engine the handlers share.
     pub engine: Arc<Engine<DynamoStore>>,
+    /// The demo agent's provider.
+    pub provider: LocalProvider,
     /// The network's provider events our routes answered with anything but a 2xx (or never answered).
     pub refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
     tasks: JoinSet<()>,
@@ -133,7 +183,7 @@ impl Runner {
             local_store(&sdk, &app, config.table_access.clone()),
             &app,
             &sdk,
-            Providers::default().with("simulator", simulator.clone()),
+            local_providers(config.provider, &simulator).await?,
             &clock,
             results_queue.clone(),
             &base_url,
@@ -192,6 +242,7 @@ impl Runner {
             resources,
             sdk,
             engine,
+            provider: config.provider,
             refused_provider_events,
             tasks,
             stop,
@@ -445,6 +496,18 @@ async fn scheduler_loop(
     }
 }
 
+/// The network's event to `url` as Retell sends it, when `url` is a Retell call's route.
+fn platform_event(
+    url: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Option<ports::voice::ProviderRequest> {
+    use system_tests::fake_providers::{ProviderKind, rewrite_event};
+    url.contains("/v1/call-events/retell/")
+        .then(|| rewrite_event(ProviderKind::Retell, url, body, now))
+        .flatten()
+}
+
 /// The phone network's side: deliver each due webhook over HTTP to its callback URL.
 async fn network_loop(
     simulator: Arc<Simulator>,
@@ -456,8 +519,18 @@ async fn network_loop(
     let http = reqwest::Client::new();
     loop {
         for webhook in simulator.take_due(clock.now()) {
-            let mut request = http.post(&webhook.url).body(webhook.body.clone());
-            for (name, value) in &webhook.headers {
+            // A platform's own events, in its format and signature (its fake's part).
+            let (url, body, headers) =
+                match platform_event(&webhook.url, &webhook.body, clock.now()) {
+                    Some(event) => (event.url, event.body, event.headers),
+                    None => (
+                        webhook.url.clone(),
+                        webhook.body.clone(),
+                        webhook.headers.clone(),
+                    ),
+                };
+            let mut request = http.post(&url).body(body);
+            for (name, value) in &headers {
                 request = request.header(name, value);
             }
             match request.send().await {

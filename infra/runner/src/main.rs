@@ -4,7 +4,7 @@
 use adapters::voice::simulator::{FaultMix, SimulatorConfig};
 use chrono::{DateTime, Utc};
 use clap::Parser;
-use local_runner::{Runner, RunnerConfig};
+use local_runner::{LocalProvider, Runner, RunnerConfig};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +30,10 @@ struct Args {
     /// Seed of the simulated network.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// The demo agent's voice provider: `simulator`, or `retell` (the Retell adapter against a
+    /// local fake of Retell's API; the simulated network still decides each call's fate).
+    #[arg(long, value_enum, default_value_t = LocalProvider::Simulator)]
+    provider: LocalProvider,
 }
 
 #[tokio::main]
@@ -66,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
         prefix: emulator::unique_prefix("local"),
         tenant_requests_per_second: None,
         table_access: None,
+        provider: args.provider,
     })
     .await?;
     if args.demo {

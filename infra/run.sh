@@ -3,8 +3,8 @@
 #   - the Python virtualenv with the local AWS emulator (moto server, pinned);
 #   - the local AWS emulator, on a free port with its own state (.local/emulator-run);
 #   - the local runner (every handler in one process, the simulated phone network) built with cargo.
-# With no arguments it runs the demo campaign and shows it live; `--provider retell` runs the demo
-# with its agent on Retell (the real adapter against a local fake of Retell's API); any other
+# With no arguments it runs the demo campaign and shows it live; `--provider retell|vapi` runs the
+# demo with its agent on that platform (the real adapter against a local fake of its API); any other
 # arguments go to the runner instead (`./infra/run.sh --help` lists them; `./infra/run.sh --port
 # 8080` just serves the API).
 # Ctrl-C stops everything it started, the emulator included.
@@ -20,7 +20,7 @@ eval "$(./infra/emulator.sh start)"
 trap './infra/emulator.sh stop' EXIT
 trap 'exit 130' INT TERM
 if [[ $# -eq 0 || "$1" == --provider* ]]; then
-  # `./infra/run.sh --provider retell`: the demo with its agent on that platform's fake.
+  # `./infra/run.sh --provider retell|vapi`: the demo with its agent on that platform's fake.
   set -- --demo "$@"
 fi
 "${CARGO_TARGET_DIR:-$root/target}/debug/campaigns-local" "$@"

@@ -112,3 +112,8 @@ async fn every_promise_holds_with_the_http_agent_adapter_behind_a_fake_platform(
 async fn every_promise_holds_with_the_retell_adapter_behind_a_fake_retell() {
     every_promise_holds_through(ProviderKind::Retell).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_promise_holds_with_the_vapi_adapter_behind_a_fake_vapi() {
+    every_promise_holds_through(ProviderKind::Vapi).await;
+}

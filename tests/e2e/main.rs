@@ -335,6 +335,6 @@ mod console_manage;
 mod console_settings;
 mod logs;
 mod noisy_tenant;
+mod platforms;
 mod quarantine;
-mod retell;
 mod support;

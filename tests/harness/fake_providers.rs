@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use crate::world::reference_from_url;
 
 pub mod retell;
+pub mod vapi;
 
 /// Which real adapter the engine uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub enum ProviderKind {
     HttpAgent,
     /// The Retell adapter against a fake Retell AI.
     Retell,
+    /// The Vapi adapter against a fake Vapi.
+    Vapi,
 }
 
 impl ProviderKind {
@@ -48,6 +51,7 @@ impl ProviderKind {
             Self::Twilio => "twilio",
             Self::HttpAgent => "http",
             Self::Retell => "retell",
+            Self::Vapi => "vapi",
         }
     }
 }
@@ -110,6 +114,7 @@ pub async fn start(kind: ProviderKind, simulator: Arc<Simulator>) -> anyhow::Res
             .route("/calls", post(agent_create).get(agent_find))
             .route("/calls/{id}", get(agent_get)),
         ProviderKind::Retell => retell::router(),
+        ProviderKind::Vapi => vapi::router(),
     }
     .with_state(fake);
     tokio::spawn(async move {
@@ -487,6 +492,7 @@ pub fn rewrite_event(
         ProviderKind::Simulator => None,
         ProviderKind::Twilio => Some(twilio_callback(url, &event)),
         ProviderKind::Retell => retell::webhook(url, &event, now),
+        ProviderKind::Vapi => vapi::server_message(url, &event),
         ProviderKind::HttpAgent => {
             let call = match (event.event.as_str(), event.outcome) {
                 ("ended", Some(outcome)) => agent_call(

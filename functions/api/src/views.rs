@@ -19,7 +19,7 @@ pub struct AgentView {
     pub name: String,
     /// Inbound, outbound or hybrid.
     pub mode: domain::agent::AgentMode,
-    /// The voice provider: `simulator`, `twilio`, `retell` or `http`.
+    /// The voice provider: `simulator`, `twilio`, `retell`, `vapi` or `http`.
     pub provider: String,
     /// The caller id, normalized to E.164.
     pub caller_number: String,

@@ -64,6 +64,8 @@ pub enum LocalProvider {
     /// The Retell adapter over HTTP against a fake Retell AI (`tests/harness`), as in production
     /// apart from the base URL.
     Retell,
+    /// The Vapi adapter over HTTP against a fake Vapi (`tests/harness`), likewise.
+    Vapi,
 }
 
 impl LocalProvider {
@@ -72,6 +74,7 @@ impl LocalProvider {
         match self {
             Self::Simulator => "simulator",
             Self::Retell => "retell",
+            Self::Vapi => "vapi",
         }
     }
 }
@@ -96,6 +99,18 @@ async fn local_providers(
             let timeout = bootstrap::providers::REQUEST_TIMEOUT;
             let retell = adapters::voice::retell::Retell::new(config, timeout);
             providers.with("retell", Arc::new(retell))
+        }
+        LocalProvider::Vapi => {
+            let base = fake_providers::start(ProviderKind::Vapi, simulator.clone()).await?;
+            let config = adapters::voice::vapi::VapiConfig {
+                api_key: fake_providers::vapi::VAPI_KEY.into(),
+                api_base: base,
+                phone_number_ids: system_tests::world::fake_vapi_numbers(),
+                calls_per_second: 10,
+            };
+            let timeout = bootstrap::providers::REQUEST_TIMEOUT;
+            let vapi = adapters::voice::vapi::Vapi::new(config, timeout);
+            providers.with("vapi", Arc::new(vapi))
         }
     })
 }
@@ -496,16 +511,18 @@ async fn scheduler_loop(
     }
 }
 
-/// The network's event to `url` as Retell sends it, when `url` is a Retell call's route.
+/// The network's event to `url` as the platform sends it, when `url` is a Retell or Vapi
+/// call's route.
 fn platform_event(
     url: &str,
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Option<ports::voice::ProviderRequest> {
     use system_tests::fake_providers::{ProviderKind, rewrite_event};
-    url.contains("/v1/call-events/retell/")
-        .then(|| rewrite_event(ProviderKind::Retell, url, body, now))
-        .flatten()
+    let kind = [ProviderKind::Retell, ProviderKind::Vapi]
+        .into_iter()
+        .find(|k| url.contains(&format!("/v1/call-events/{}/", k.name())))?;
+    rewrite_event(kind, url, body, now)
 }
 
 /// The phone network's side: deliver each due webhook over HTTP to its callback URL.

@@ -30,8 +30,8 @@ struct Args {
     /// Seed of the simulated network.
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// The demo agent's voice provider: `simulator`, or `retell` (the Retell adapter against a
-    /// local fake of Retell's API; the simulated network still decides each call's fate).
+    /// The demo agent's voice provider: `simulator`, `retell` or `vapi` (that platform's adapter
+    /// against a local fake of its API; the simulated network still decides each call's fate).
     #[arg(long, value_enum, default_value_t = LocalProvider::Simulator)]
     provider: LocalProvider,
 }

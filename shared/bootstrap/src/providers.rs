@@ -6,7 +6,8 @@
 //! ```json
 //! { "twilio": { "account_sid": "AC...", "auth_token": "..." },
 //!   "http":   { "base_url": "https://agents.example.com", "api_key": "...", "signing_secret": "..." },
-//!   "retell": { "api_key": "..." } }
+//!   "retell": { "api_key": "..." },
+//!   "vapi":   { "api_key": "...", "phone_number_ids": { "+14155550199": "<Vapi phoneNumberId>" } } }
 //! ```
 //!
 //! read from AWS Secrets Manager (`PROVIDER_SECRET_ARN`, set by the template) in the cloud, or
@@ -25,6 +26,7 @@ use adapters::voice::http_agent::{HttpAgent, HttpAgentConfig};
 use adapters::voice::pacing_only::PacingOnly;
 use adapters::voice::retell::{Retell, RetellConfig};
 use adapters::voice::twilio::{Twilio, TwilioConfig};
+use adapters::voice::vapi::{Vapi, VapiConfig};
 use aws_config::SdkConfig;
 use ports::{Clock, SystemClock};
 use serde::Deserialize;
@@ -41,9 +43,9 @@ pub const PACING_ENV_VARS: &[&str] = &[CALLS_PER_SECOND_VAR];
 pub const CALLS_PER_SECOND_VAR: &str = "PROVIDER_CALLS_PER_SECOND";
 
 /// The figures when the variable is not set: Twilio's default account limit, the HTTP agent
-/// platform's documented default, and as many for Retell (which limits concurrent calls, not
-/// starts).
-pub const DEFAULT_CALLS_PER_SECOND: &str = "twilio=1,http=10,retell=10";
+/// platform's documented default, and as many for Retell and Vapi (which limit concurrent calls,
+/// not starts).
+pub const DEFAULT_CALLS_PER_SECOND: &str = "twilio=1,http=10,retell=10,vapi=10";
 
 /// Calls per second by provider name, parsed from `name=figure,name=figure`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +126,9 @@ pub struct ProviderCredentials {
     /// Retell AI, registered as `retell`.
     #[serde(default)]
     pub retell: Option<RetellConfig>,
+    /// Vapi, registered as `vapi`.
+    #[serde(default)]
+    pub vapi: Option<VapiConfig>,
 }
 
 impl ProviderCredentials {
@@ -157,6 +162,10 @@ impl ProviderCredentials {
         if let Some(mut config) = self.retell {
             config.calls_per_second = limits.get("retell").unwrap_or(config.calls_per_second);
             providers = providers.with("retell", Arc::new(Retell::new(config, REQUEST_TIMEOUT)));
+        }
+        if let Some(mut config) = self.vapi {
+            config.calls_per_second = limits.get("vapi").unwrap_or(config.calls_per_second);
+            providers = providers.with("vapi", Arc::new(Vapi::new(config, REQUEST_TIMEOUT)));
         }
         providers
     }

@@ -90,7 +90,7 @@ pub struct AgentSpec {
 }
 
 /// Providers an agent may use.
-pub const PROVIDERS: [&str; 4] = ["simulator", "twilio", "http", "retell"];
+pub const PROVIDERS: [&str; 5] = ["simulator", "twilio", "http", "retell", "vapi"];
 
 /// A validated agent.
 #[derive(Debug, Clone, PartialEq, Eq)]

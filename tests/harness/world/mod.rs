@@ -27,6 +27,7 @@ use ports::{Clock, ManualClock};
 
 use crate::fake_providers::ProviderKind;
 use adapters::voice::retell::{Retell, RetellConfig};
+use adapters::voice::vapi::{Vapi, VapiConfig};
 use chrono::{DateTime, Duration, Utc};
 use domain::config::{CampaignConfig, CampaignSpec};
 use domain::ids::CampaignRef;
@@ -473,6 +474,15 @@ async fn providers_for(
                     },
                     timeout,
                 )),
+                ProviderKind::Vapi => Arc::new(Vapi::new(
+                    VapiConfig {
+                        api_key: crate::fake_providers::vapi::VAPI_KEY.into(),
+                        api_base: base,
+                        phone_number_ids: fake_vapi_numbers(),
+                        calls_per_second: settings.calls_per_second,
+                    },
+                    timeout,
+                )),
                 _ => Arc::new(HttpAgent::new(
                     HttpAgentConfig {
                         base_url: base,
@@ -487,6 +497,19 @@ async fn providers_for(
             Providers::default().with(kind.name(), adapter)
         }
     })
+}
+
+/// The caller numbers the worlds' agents use, each with the fake Vapi's `phoneNumberId`.
+pub fn fake_vapi_numbers() -> std::collections::BTreeMap<String, String> {
+    ["+14155552671", "+14155550199"]
+        .into_iter()
+        .map(|n| {
+            (
+                n.to_owned(),
+                crate::fake_providers::vapi::PHONE_NUMBER_ID.to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Up to ten messages visible on `url` now (no long poll: the world's clock is virtual).

@@ -406,7 +406,7 @@ impl World {
             .unwrap_or_default();
         Ok(match (self.settings.provider, name.as_str()) {
             (
-                ProviderKind::HttpAgent | ProviderKind::Retell,
+                ProviderKind::HttpAgent | ProviderKind::Retell | ProviderKind::Vapi,
                 "amd" | "stream_ended" | "stream_started" | "stream_failed",
             ) => true,
             (ProviderKind::Twilio, "stream_ended") => {

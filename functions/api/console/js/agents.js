@@ -32,7 +32,7 @@ export async function agentsPage() {
   function edit(agent) {
     const input = (value, attrs = {}) => h('input', { type: 'text', value: value || '', ...attrs });
     const mode = h('select', {}, ['outbound', 'hybrid', 'inbound'].map((m) => h('option', { value: m, selected: agent?.mode === m }, label(m))));
-    const provider = h('select', {}, ['simulator', 'twilio', 'retell', 'http'].map((p) => h('option', { value: p, selected: agent?.provider === p }, p)));
+    const provider = h('select', {}, ['simulator', 'twilio', 'retell', 'vapi', 'http'].map((p) => h('option', { value: p, selected: agent?.provider === p }, p)));
     const form = h('form', { className: 'card', id: 'agent-form', noValidate: true },
       h('h2', {}, agent ? `Edit ${agent.name}` : 'Add an agent'),
       field('Name', 'name', input(agent?.name, { maxLength: 200 })),

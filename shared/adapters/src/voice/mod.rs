@@ -9,6 +9,7 @@ pub mod pacing_only;
 pub mod retell;
 pub mod simulator;
 pub mod twilio;
+pub mod vapi;
 
 use std::time::Duration;
 

@@ -306,6 +306,10 @@ fn the_provider_guide_holds_the_refusal_and_outcome_tables_the_code_has() {
             "Retell disconnection reasons",
             adapters::voice::retell::wire::disconnection_table_markdown(),
         ),
+        (
+            "Vapi ended reasons",
+            adapters::voice::vapi::wire::ended_reason_table_markdown(),
+        ),
     ] {
         assert!(
             guide.contains(table.trim()),

@@ -1,7 +1,7 @@
-//! `./infra/run.sh --provider retell`, as a test: the local runner with the Retell adapter
-//! against the fake Retell (the simulated network deciding each call's fate, with its faults),
-//! a campaign on a Retell agent run through the API to Completed, every promise checked, and
-//! every webhook Retell sent accepted (signed, bound to its attempt).
+//! `./infra/run.sh --provider retell|vapi`, as tests: the local runner with the platform's
+//! adapter against its fake (the simulated network deciding each call's fate, with its faults),
+//! a campaign on an agent of that platform run through the API to Completed, every promise
+//! checked, and every event the platform sent accepted (authenticated, bound to its attempt).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -27,7 +27,17 @@ fn contacts(n: usize) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_campaign_on_a_retell_agent_runs_to_completion_through_the_fake_retell() {
-    let mut simulator = SimulatorConfig::new(23, "retell-e2e-secret");
+    campaign_through(LocalProvider::Retell).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_campaign_on_a_vapi_assistant_runs_to_completion_through_the_fake_vapi() {
+    campaign_through(LocalProvider::Vapi).await;
+}
+
+async fn campaign_through(provider: LocalProvider) {
+    let tenant = format!("{}-e2e", provider.name());
+    let mut simulator = SimulatorConfig::new(23, "platform-e2e-secret");
     simulator.faults = FaultMix::hostile();
     let runner = Runner::start(RunnerConfig {
         port: 0,
@@ -38,16 +48,16 @@ async fn a_campaign_on_a_retell_agent_runs_to_completion_through_the_fake_retell
         prefix: emulator::unique_prefix("e2er"),
         tenant_requests_per_second: None,
         table_access: crate::support::table_access(),
-        provider: LocalProvider::Retell,
+        provider,
     })
     .await
-    .expect("the runner starts with the fake Retell");
-    let key = local_runner::demo::demo_tenant(&runner, "retell-e2e")
+    .expect("the runner starts with the platform's fake");
+    let key = local_runner::demo::demo_tenant(&runner, &tenant)
         .await
         .unwrap();
     let api = ApiClient::new(&runner.base_url, &key);
     let now = runner.clock.now();
-    let (id, report) = local_runner::demo::prepare(&api, "retell", &contacts(30), now)
+    let (id, report) = local_runner::demo::prepare(&api, provider.name(), &contacts(30), now)
         .await
         .unwrap();
     assert_eq!(report["imported"], 30, "{report}");
@@ -65,7 +75,7 @@ async fn a_campaign_on_a_retell_agent_runs_to_completion_through_the_fake_retell
     })
     .await;
     let c = CampaignRef {
-        tenant: TenantId::parse("retell-e2e").unwrap(),
+        tenant: TenantId::parse(tenant).unwrap(),
         campaign: CampaignId::parse(id.clone()).unwrap(),
     };
     let config = runner.store.get_campaign(&c).await.unwrap().unwrap().config;
@@ -84,7 +94,7 @@ async fn a_campaign_on_a_retell_agent_runs_to_completion_through_the_fake_retell
     .unwrap();
     assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
     assert!(findings.figures["calls"] >= 30, "{:?}", findings.figures);
-    // Every attempt's call id came back from the fake Retell's create answer or its list.
+    // Every attempt's call id came back from the fake's create answer or its list.
     let leads = runner.store.all_leads(&c).await.unwrap();
     let ids = leads.iter().flat_map(|l| {
         l.state
@@ -93,8 +103,8 @@ async fn a_campaign_on_a_retell_agent_runs_to_completion_through_the_fake_retell
             .filter_map(|r| r.provider_call_id.clone())
     });
     assert!(ids.count() >= 30);
-    // The network's faults duplicate and delay webhooks, never forge them: Retell's format
-    // and signature were accepted every time.
+    // The network's faults duplicate and delay events, never forge them: the platform's format
+    // and authentication were accepted every time.
     assert_eq!(runner.refused_provider_events.load(Ordering::Relaxed), 0);
     crate::support::shutdown(runner).await;
 }

@@ -1,0 +1,305 @@
+//! Vapi as a voice provider: calls created with `POST /call` on the tenant's Vapi assistant
+//! from the caller number's Vapi `phoneNumberId`, server messages sent per call to this
+//! attempt's URL with a per-call secret header, a lost create answer found again by listing
+//! the calls created since the claim (`GET /call?createdAtGe=`) and matching the reference we put
+//! in the call's assistant overrides. Vapi's assistant handles machines and transfers itself.
+
+pub mod wire;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::phone::E164;
+use ports::voice::{
+    CallControl, CallEvent, CallEventKind, CallLookup, CallReference, CallRequest, LookupError,
+    PlaceCallError, PlacedCall, ProviderAccount, ProviderEventError, ProviderRequest,
+    VoiceProvider,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+pub use wire::{SECRET_HEADER, VapiCall, call_secret, create_call_body};
+
+/// Vapi credentials and settings (the provider secret's `vapi` part).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VapiConfig {
+    /// The private API key. Never logged.
+    pub api_key: String,
+    /// API base URL (tests point it at the fake).
+    #[serde(default = "default_api_base")]
+    pub api_base: String,
+    /// Each caller number (E.164) registered at Vapi, with its Vapi `phoneNumberId`.
+    #[serde(default)]
+    pub phone_number_ids: BTreeMap<String, String>,
+    /// Calls started per second (from `PROVIDER_CALLS_PER_SECOND`, not the secret).
+    #[serde(skip_deserializing, default = "default_cps")]
+    pub calls_per_second: u32,
+}
+
+fn default_api_base() -> String {
+    "https://api.vapi.ai".into()
+}
+
+fn default_cps() -> u32 {
+    10
+}
+
+impl std::fmt::Debug for VapiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VapiConfig")
+            .field("api_key", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .field("phone_number_ids", &self.phone_number_ids.len())
+            .field("calls_per_second", &self.calls_per_second)
+            .finish()
+    }
+}
+
+/// The adapter.
+#[derive(Debug, Clone)]
+pub struct Vapi {
+    config: VapiConfig,
+    account: ProviderAccount,
+    http: reqwest::Client,
+}
+
+/// How far before the claim a lost call is looked for (clocks differ).
+const LOOKUP_SLACK: chrono::Duration = chrono::Duration::minutes(2);
+
+impl Vapi {
+    /// An adapter; requests time out after `timeout` (then the call is uncertain and looked up).
+    pub fn new(config: VapiConfig, timeout: Duration) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(config.api_key.as_bytes());
+        let account = ProviderAccount {
+            id: format!("vapi:{}", hex::encode(&digest[..6])),
+            calls_per_second: config.calls_per_second.max(1),
+        };
+        Self {
+            http: super::http_client(timeout),
+            config,
+            account,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.api_base.trim_end_matches('/'))
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, LookupError> {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.config.api_key)
+            .send()
+            .await
+            .map_err(lookup_error)?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(LookupError(format!("Vapi answered {}", response.status())));
+        }
+        Ok(Some(response.json().await.map_err(lookup_error)?))
+    }
+}
+
+fn lookup_error(err: reqwest::Error) -> LookupError {
+    LookupError(domain::phone::redact_numbers(
+        &err.without_url().to_string(),
+    ))
+}
+
+/// The reference a server URL names (`…/{tenant}/{campaign}/{lead}/{attempt}`).
+fn reference_in_url(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next()?;
+    let segments: Vec<&str> = path.rsplitn(5, '/').take(4).collect();
+    let [attempt, lead, campaign, tenant] = segments.as_slice() else {
+        return None;
+    };
+    CallReference::from_segments(tenant, campaign, lead, attempt).map(|r| r.path())
+}
+
+/// Vapi's assistant detects machines, transfers and hangs up by itself.
+impl CallControl for Vapi {}
+
+#[async_trait]
+impl VoiceProvider for Vapi {
+    fn account(&self) -> &ProviderAccount {
+        &self.account
+    }
+
+    async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
+        let Some(number_id) = self.config.phone_number_ids.get(request.from.as_str()) else {
+            return Err(PlaceCallError::AccountProblem {
+                problem: "the agent's caller number has no Vapi phoneNumberId: add it to the vapi provider's phone_number_ids".into(),
+                credentials: false,
+            });
+        };
+        let secret = call_secret(&self.config.api_key, &request.reference.path());
+        let response = self
+            .http
+            .post(self.url("/call"))
+            .bearer_auth(&self.config.api_key)
+            .json(&create_call_body(request, number_id, &secret))
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
+            Err(_) => return Err(PlaceCallError::Uncertain),
+        };
+        let status = response.status().as_u16();
+        let retry_after = super::retry_after(response.headers());
+        match status {
+            200..=299 => match response
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v["id"].as_str().map(str::to_owned))
+            {
+                Some(id) => Ok(PlacedCall {
+                    provider_call_id: id,
+                    fields_left_out: Vec::new(),
+                }),
+                None => Err(PlaceCallError::Uncertain),
+            },
+            429 => Err(PlaceCallError::RateLimited { retry_after }),
+            401 | 403 => Err(PlaceCallError::AccountProblem {
+                problem: format!(
+                    "Vapi refused our API key (HTTP {status}): check the vapi provider's api_key"
+                ),
+                credentials: true,
+            }),
+            503 => Err(PlaceCallError::Unavailable),
+            // "System failure (database, queue, or internal infra)": the call may exist.
+            500..=599 => Err(PlaceCallError::Uncertain),
+            _ => Err(PlaceCallError::Rejected {
+                reason: format!("vapi_http_{status}"),
+            }),
+        }
+    }
+
+    fn parse_event(
+        &self,
+        request: &ProviderRequest,
+        _now: DateTime<Utc>,
+    ) -> Result<CallEvent, ProviderEventError> {
+        let reference = reference_in_url(&request.url).ok_or(ProviderEventError::BadSignature)?;
+        let expected = call_secret(&self.config.api_key, &reference);
+        let given = request.header(SECRET_HEADER).unwrap_or_default();
+        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+            return Err(ProviderEventError::BadSignature);
+        }
+        let body: Value = serde_json::from_slice(&request.body)
+            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
+        let message = &body["message"];
+        let mut call: VapiCall = serde_json::from_value(message["call"].clone())
+            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
+        if call.reference() != Some(reference.as_str()) {
+            return Err(ProviderEventError::Malformed(
+                "the call's metadata names another attempt than the URL".into(),
+            ));
+        }
+        let kind = message["type"].as_str().unwrap_or_default().to_owned();
+        let wait = match kind.as_str() {
+            // `endedReason` is sent with status `ended`; a conversation waits for its report.
+            "status-update" => {
+                call.status = message["status"]
+                    .as_str()
+                    .unwrap_or(&call.status)
+                    .to_owned();
+                call.ended_reason = message["endedReason"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .or(call.ended_reason);
+                true
+            }
+            "end-of-call-report" => {
+                call.status = "ended".into();
+                call.ended_reason = message["endedReason"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .or(call.ended_reason);
+                call.analysis = serde_json::from_value(message["analysis"].clone())
+                    .ok()
+                    .or(call.analysis);
+                for (field, at) in [
+                    ("startedAt", &mut call.started_at),
+                    ("endedAt", &mut call.ended_at),
+                ] {
+                    if let Some(t) = message[field].as_str().and_then(|t| t.parse().ok()) {
+                        *at = Some(t);
+                    }
+                }
+                false
+            }
+            _ => {
+                return Ok(CallEvent {
+                    provider_call_id: call.id,
+                    kind: CallEventKind::Progress(kind),
+                });
+            }
+        };
+        let kind = match wire::report_of(&call, wait) {
+            Some(report) => CallEventKind::Ended {
+                details: wire::details_of(&call),
+                report,
+            },
+            None => CallEventKind::Progress(kind),
+        };
+        Ok(CallEvent {
+            provider_call_id: call.id,
+            kind,
+        })
+    }
+
+    async fn lookup_call(
+        &self,
+        reference: &CallReference,
+        provider_call_id: Option<&str>,
+        _to: &E164,
+        claimed_at: DateTime<Utc>,
+    ) -> Result<CallLookup, LookupError> {
+        let call = match provider_call_id {
+            Some(id) => self.get_json::<VapiCall>(&format!("/call/{id}")).await?,
+            None => {
+                // No filter by metadata or number exists: the calls created since the claim,
+                // matched on the reference (unique per attempt).
+                let since = (claimed_at - LOOKUP_SLACK)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let path = format!("/call?createdAtGe={since}&limit=1000");
+                let calls = self
+                    .get_json::<Vec<VapiCall>>(&path)
+                    .await?
+                    .unwrap_or_default();
+                let wanted = reference.path();
+                calls
+                    .into_iter()
+                    .find(|c| c.reference() == Some(wanted.as_str()))
+            }
+        };
+        Ok(match call {
+            None => CallLookup::NotFound,
+            Some(call) => match wire::report_of(&call, false) {
+                Some(report) => CallLookup::Ended {
+                    details: wire::details_of(&call),
+                    report,
+                },
+                None => CallLookup::InProgress {
+                    provider_call_id: call.id,
+                },
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

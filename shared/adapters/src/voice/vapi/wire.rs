@@ -1,0 +1,275 @@
+//! Vapi's wire format, as its OpenAPI description and official TypeScript SDK document it
+//! (DESIGN-NOTES, "Vapi, as documented"): the `POST /call` body, the call object and server
+//! messages, the per-call secret header we ask Vapi to send, and what each `endedReason` means.
+
+use chrono::{DateTime, Utc};
+use domain::config::{Voicemail, VoicemailAction};
+use domain::lead::AttemptDetails;
+use domain::retry::{AttemptReport, Outcome};
+use hmac::{Hmac, KeyInit, Mac};
+use ports::voice::CallRequest;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The header carrying the per-call secret on every server message of a call.
+pub const SECRET_HEADER: &str = "x-campaign-call-secret";
+/// The metadata key (in `assistantOverrides.metadata`) binding a Vapi call to our attempt.
+pub const REFERENCE_KEY: &str = "reference";
+/// Vapi's bounds on `maxDurationSeconds`.
+pub const MAX_DURATION_SECONDS: (u64, u64) = (10, 43_200);
+
+/// The secret of one call's server messages: HMAC-SHA256 under the API key of our reference,
+/// hex. Vapi sends it back as a static header we set on the call (`server.headers`), so a
+/// message is ours and this attempt's without Vapi signing anything.
+pub fn call_secret(api_key: &str, reference: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(api_key.as_bytes()).expect("any key");
+    mac.update(reference.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The `POST /call` body: the assistant from the agent's `provider_agent_ref`, the registered
+/// caller number's `phoneNumberId`, the contact as `customer.number`, and as assistant overrides
+/// the lead's fields (`variableValues`), our maximum duration, voicemail behaviour, reference
+/// (`metadata`) and this attempt's server URL with its secret header.
+pub fn create_call_body(request: &CallRequest, phone_number_id: &str, secret: &str) -> Value {
+    let max = request
+        .max_duration
+        .as_secs()
+        .clamp(MAX_DURATION_SECONDS.0, MAX_DURATION_SECONDS.1);
+    let mut variables = request.variables.clone();
+    if let Some(number) = &request.transfer_number {
+        variables.insert("transfer_number".into(), number.as_str().to_owned());
+    }
+    variables.insert("report_url".into(), request.report_url.clone());
+    variables.insert("report_token".into(), request.report_token.clone());
+    let (detection, message) = match (&request.voicemail, &request.voicemail_message) {
+        (Voicemail::NotDetected, _) => (json!("off"), None),
+        (Voicemail::Detect(VoicemailAction::LeaveMessage), Some(text)) => {
+            (json!({"provider": "vapi"}), Some(text.clone()))
+        }
+        // Without a voicemail message Vapi hangs up on a machine.
+        (Voicemail::Detect(_), _) => (json!({"provider": "vapi"}), None),
+    };
+    let mut overrides = json!({
+        "variableValues": variables,
+        "maxDurationSeconds": max,
+        "voicemailDetection": detection,
+        "metadata": { REFERENCE_KEY: request.reference.path() },
+        "server": { "url": request.callback_url, "headers": { SECRET_HEADER: secret } },
+    });
+    if let Some(text) = message {
+        overrides["voicemailMessage"] = json!(text);
+    }
+    json!({
+        "assistantId": request.agent_ref,
+        "phoneNumberId": phone_number_id,
+        "customer": { "number": request.to.as_str() },
+        "assistantOverrides": overrides,
+    })
+}
+
+/// A call object (the API's answer, `message.call` in server messages), the fields we read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VapiCall {
+    pub id: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub ended_reason: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub assistant_overrides: Option<Value>,
+    #[serde(default)]
+    pub analysis: Option<Analysis>,
+}
+
+/// `analysis`, after the call (`end-of-call-report`, or the call object later).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Analysis {
+    /// The assistant's `analysisPlan` structured data: we read `opt_out` (boolean),
+    /// `callback_at` (RFC 3339) and `disposition` (string) when it defines them.
+    #[serde(default)]
+    pub structured_data: Option<Value>,
+}
+
+impl VapiCall {
+    /// Our reference, as we put it in the call's assistant overrides.
+    pub fn reference(&self) -> Option<&str> {
+        self.assistant_overrides.as_ref()?["metadata"][REFERENCE_KEY].as_str()
+    }
+}
+
+/// What an `endedReason` says, before any analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// A conversation took place: the analysis says how it went.
+    Conversation,
+    /// The call ended with this outcome (`temporary`: not the contact's doing).
+    Final { outcome: Outcome, temporary: bool },
+}
+
+/// How `endedReason`s are read, first match wins: an exact value, or a prefix ending in `*`.
+/// The enum grows (571 values in the SDK, more in the OpenAPI document): families are read by
+/// their documented prefixes (`call.start.error-*`: before the call; `…-vapifault-*`,
+/// `…-providerfault-*`, `pipeline-error-*`: the agent's side failed).
+pub const ENDED_REASONS: &[(&str, &str)] = &[
+    ("customer-did-not-answer", "no_answer"),
+    ("call.forwarding.no-answer", "no_answer"),
+    ("customer-busy", "busy"),
+    ("call.forwarding.operator-busy", "busy"),
+    ("voicemail", "voicemail"),
+    ("customer-ended-call*", "conversation"),
+    ("assistant-ended-call*", "conversation"),
+    ("assistant-said-end-call-phrase", "conversation"),
+    ("assistant-forwarded-call", "conversation"),
+    ("exceeded-max-duration", "conversation"),
+    ("silence-timed-out", "conversation"),
+    ("call.in-progress.twilio-completed-call", "conversation"),
+    ("call.in-progress.sip-completed-call", "conversation"),
+    ("vonage-completed", "conversation"),
+    ("call.ending.hook-executed-*", "conversation"),
+    ("call.in-progress.error-warm-transfer-*", "conversation"),
+    ("call.in-progress.error-transfer-failed", "conversation"),
+    ("twilio-failed-to-connect-call", "failed"),
+    ("vonage-failed-to-connect-call", "failed"),
+    ("vonage-rejected", "failed"),
+    ("vonage-disconnected", "failed"),
+    ("twilio-reported-customer-misdialed", "failed"),
+    (
+        "call.in-progress.error-sip-outbound-call-failed-to-connect",
+        "failed",
+    ),
+    ("call.ringing.*", "failed"),
+    ("customer-did-not-give-microphone-permission", "failed"),
+    ("manually-canceled", "canceled"),
+    ("scheduled-call-deleted", "canceled"),
+    ("call-deleted", "canceled"),
+    ("call.start.*", "failed, temporary"),
+    ("call-start-error-*", "failed, temporary"),
+    ("assistant-request-*", "failed, temporary"),
+    ("assistant-not-*", "failed, temporary"),
+    ("worker-shutdown", "failed, temporary"),
+    ("phone-call-provider-*", "failed, temporary"),
+    ("call.in-progress.error-sip-inbound-*", "failed, temporary"),
+    ("assistant-join-timed-out", "agent_unavailable"),
+    (
+        "call.in-progress.error-assistant-did-not-receive-customer-audio",
+        "agent_unavailable",
+    ),
+    ("call.in-progress.error-*", "agent_unavailable"),
+    ("pipeline-error-*", "agent_unavailable"),
+];
+
+fn rule_matches(rule: &str, reason: &str) -> bool {
+    match rule.strip_suffix('*') {
+        Some(prefix) => reason.starts_with(prefix),
+        None => rule == reason,
+    }
+}
+
+/// The meaning the first matching rule gives, `unknown` when none does.
+pub fn meaning(reason: &str) -> &'static str {
+    ENDED_REASONS
+        .iter()
+        .find(|(rule, _)| rule_matches(rule, reason))
+        .map_or("unknown", |(_, m)| m)
+}
+
+/// The ending an `endedReason` names.
+pub fn ending(reason: &str) -> Ending {
+    let final_ = |outcome, temporary| Ending::Final { outcome, temporary };
+    match meaning(reason) {
+        "conversation" => Ending::Conversation,
+        "no_answer" => final_(Outcome::NoAnswer, false),
+        "busy" => final_(Outcome::Busy, false),
+        "voicemail" => final_(Outcome::Voicemail, false),
+        "failed" => final_(Outcome::Failed, false),
+        "failed, temporary" => final_(Outcome::Failed, true),
+        "canceled" => final_(Outcome::Canceled, false),
+        "agent_unavailable" => final_(Outcome::AgentUnavailable, false),
+        _ => final_(Outcome::Unknown, false),
+    }
+}
+
+/// The provider guide's table (`docs/providers.md`, "Vapi"), kept equal by a test.
+pub fn ended_reason_table_markdown() -> String {
+    let mut out =
+        String::from("| `endedReason` (first match; `*`: any ending) | outcome |\n|---|---|\n");
+    for (rule, _) in ENDED_REASONS {
+        let probe = rule.trim_end_matches('*');
+        let said = match ending(probe) {
+            Ending::Conversation => {
+                "`completed`, or what the analysis says: `opt_out` → `opted_out`, `callback_at` → `callback_requested`".to_owned()
+            }
+            Ending::Final { outcome, temporary: true } => {
+                format!("`{}` (not the contact's doing: retried while retries remain)", outcome.as_str())
+            }
+            Ending::Final { outcome, .. } => format!("`{}`", outcome.as_str()),
+        };
+        out.push_str(&format!("| `{rule}` | {said} |\n"));
+    }
+    out.push_str("| any other | `unknown` |\n");
+    out
+}
+
+/// The outcome of an ended call; `None` while it runs, or while a conversation waits for its
+/// `end-of-call-report` and `wait_for_analysis` is set.
+pub fn report_of(call: &VapiCall, wait_for_analysis: bool) -> Option<AttemptReport> {
+    if call.status != "ended" {
+        return None;
+    }
+    let reason = call.ended_reason.as_deref().unwrap_or("");
+    let (outcome, temporary, callback_at) = match (ending(reason), &call.analysis) {
+        (Ending::Final { outcome, temporary }, _) => (outcome, temporary, None),
+        (Ending::Conversation, None) if wait_for_analysis => return None,
+        (Ending::Conversation, analysis) => {
+            let data = analysis
+                .as_ref()
+                .and_then(|a| a.structured_data.clone())
+                .unwrap_or(Value::Null);
+            let callback_at = data["callback_at"]
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc));
+            if data["opt_out"].as_bool() == Some(true) {
+                (Outcome::OptedOut, false, None)
+            } else if callback_at.is_some() {
+                (Outcome::CallbackRequested, false, callback_at)
+            } else {
+                (Outcome::Completed, false, None)
+            }
+        }
+    };
+    Some(AttemptReport {
+        outcome,
+        callback_at,
+        voicemail_left: false,
+        temporary,
+    })
+}
+
+/// Duration (from `startedAt` to `endedAt`), id, and the disposition (the structured data's
+/// `disposition`, else the `endedReason`).
+pub fn details_of(call: &VapiCall) -> AttemptDetails {
+    let seconds = match (call.started_at, call.ended_at) {
+        (Some(start), Some(end)) => (end - start).num_seconds().max(0) as u32,
+        _ => 0,
+    };
+    let disposition = call
+        .analysis
+        .as_ref()
+        .and_then(|a| a.structured_data.as_ref())
+        .and_then(|d| d["disposition"].as_str())
+        .map(str::to_owned)
+        .or_else(|| call.ended_reason.clone());
+    AttemptDetails {
+        duration_seconds: seconds,
+        provider_call_id: Some(call.id.clone()),
+        disposition,
+    }
+}

@@ -286,14 +286,6 @@ impl HttpAgent {
     }
 }
 
-/// A lookup's transport error without its URL (a lookup by number carries it in the query)
-/// and with any number in the message masked: it goes to logs.
-fn lookup_error(err: reqwest::Error) -> LookupError {
-    LookupError(domain::phone::redact_numbers(
-        &err.without_url().to_string(),
-    ))
-}
-
 /// The agent platform acts on machines and transfers by itself: nothing for the engine to do.
 impl CallControl for HttpAgent {}
 
@@ -405,7 +397,11 @@ impl VoiceProvider for HttpAgent {
             Some(id) => format!("/calls/{id}"),
             None => format!("/calls?reference={}", reference.path()),
         };
-        let response = self.signed_get(&path).send().await.map_err(lookup_error)?;
+        let response = self
+            .signed_get(&path)
+            .send()
+            .await
+            .map_err(super::lookup_error)?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(CallLookup::NotFound);
         }
@@ -415,6 +411,8 @@ impl VoiceProvider for HttpAgent {
                 response.status()
             )));
         }
-        Ok(lookup_of(response.json().await.map_err(lookup_error)?))
+        Ok(lookup_of(
+            response.json().await.map_err(super::lookup_error)?,
+        ))
     }
 }

@@ -65,7 +65,7 @@ impl Retell {
     /// An adapter; requests time out after `timeout` (then the call is uncertain and looked up).
     pub fn new(config: RetellConfig, timeout: Duration) -> Self {
         let account = ProviderAccount {
-            id: format!("retell:{}", key_fingerprint(&config.api_key)),
+            id: super::key_account_id("retell", &config.api_key),
             calls_per_second: config.calls_per_second.max(1),
         };
         Self {
@@ -93,14 +93,14 @@ impl Retell {
             .json(&filter)
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(super::lookup_error)?;
         if !response.status().is_success() {
             return Err(LookupError(format!(
                 "Retell answered {}",
                 response.status()
             )));
         }
-        let page: Value = response.json().await.map_err(lookup_error)?;
+        let page: Value = response.json().await.map_err(super::lookup_error)?;
         let items = page["items"].as_array().cloned().unwrap_or_default();
         // The filter is the platform's; the reference is checked again here.
         Ok(items
@@ -108,18 +108,6 @@ impl Retell {
             .filter_map(|item| serde_json::from_value::<RetellCall>(item).ok())
             .find(|call| call.reference() == Some(reference)))
     }
-}
-
-/// The account's id without its key: a digest prefix (the CPS bucket's key, logged freely).
-fn key_fingerprint(api_key: &str) -> String {
-    use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(api_key.as_bytes())[..6])
-}
-
-fn lookup_error(err: reqwest::Error) -> LookupError {
-    LookupError(domain::phone::redact_numbers(
-        &err.without_url().to_string(),
-    ))
 }
 
 /// Retell's agent detects machines, transfers and hangs up by itself.
@@ -135,16 +123,6 @@ fn lookup_of(call: RetellCall) -> CallLookup {
             provider_call_id: call.call_id,
         },
     }
-}
-
-/// The reference a webhook URL names (`…/{tenant}/{campaign}/{lead}/{attempt}`).
-fn reference_in_url(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let segments: Vec<&str> = path.rsplitn(5, '/').take(4).collect();
-    let [attempt, lead, campaign, tenant] = segments.as_slice() else {
-        return None;
-    };
-    CallReference::from_segments(tenant, campaign, lead, attempt).map(|r| r.path())
 }
 
 #[async_trait]
@@ -222,7 +200,7 @@ impl VoiceProvider for Retell {
         // Bound to the attempt by the signed body's metadata, not by the URL alone: a signed
         // event of another call posted to this URL is refused.
         if hook.call.reference().is_none()
-            || hook.call.reference() != reference_in_url(&request.url).as_deref()
+            || hook.call.reference() != super::reference_in_url(&request.url).as_deref()
         {
             return Err(ProviderEventError::Malformed(
                 "the call's metadata names another attempt than the URL".into(),
@@ -262,7 +240,7 @@ impl VoiceProvider for Retell {
                     .bearer_auth(&self.config.api_key)
                     .send()
                     .await
-                    .map_err(lookup_error)?;
+                    .map_err(super::lookup_error)?;
                 if response.status() == reqwest::StatusCode::NOT_FOUND {
                     return Ok(CallLookup::NotFound);
                 }
@@ -272,7 +250,12 @@ impl VoiceProvider for Retell {
                         response.status()
                     )));
                 }
-                Some(response.json::<RetellCall>().await.map_err(lookup_error)?)
+                Some(
+                    response
+                        .json::<RetellCall>()
+                        .await
+                        .map_err(super::lookup_error)?,
+                )
             }
             // The reference is unique per attempt, so an earlier attempt's call never matches.
             None => self.list_by_reference(&reference.path()).await?,

@@ -245,21 +245,13 @@ pub fn report_of(call: &RetellCall, wait_for_analysis: bool) -> Option<AttemptRe
         (Ending::Final { outcome, temporary }, _) => (outcome, temporary, None),
         (Ending::Conversation, None) if wait_for_analysis => return None,
         (Ending::Conversation, None) => (Outcome::Completed, false, None),
+        (Ending::Conversation, Some(a)) if a.in_voicemail == Some(true) => {
+            (Outcome::Voicemail, false, None)
+        }
         (Ending::Conversation, Some(a)) => {
-            let data = a.custom_analysis_data.unwrap_or(Value::Null);
-            let callback_at = data["callback_at"]
-                .as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc));
-            if a.in_voicemail == Some(true) {
-                (Outcome::Voicemail, false, None)
-            } else if data["opt_out"].as_bool() == Some(true) {
-                (Outcome::OptedOut, false, None)
-            } else if callback_at.is_some() {
-                (Outcome::CallbackRequested, false, callback_at)
-            } else {
-                (Outcome::Completed, false, None)
-            }
+            let (outcome, callback_at) =
+                super::super::learnt_from(&a.custom_analysis_data.unwrap_or(Value::Null));
+            (outcome, false, callback_at)
         }
     };
     Some(AttemptReport {

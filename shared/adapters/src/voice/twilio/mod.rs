@@ -154,7 +154,7 @@ impl Twilio {
             .form(form)
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(super::lookup_error)?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -273,14 +273,6 @@ struct TwilioError {
     message: Option<String>,
 }
 
-/// A lookup's transport error without its URL (a lookup by number carries it in the query)
-/// and with any number in the message masked: it goes to logs.
-fn lookup_error(err: reqwest::Error) -> LookupError {
-    LookupError(domain::phone::redact_numbers(
-        &err.without_url().to_string(),
-    ))
-}
-
 fn lookup_of(call: CallResource) -> CallLookup {
     let duration = call
         .duration
@@ -345,14 +337,14 @@ impl Twilio {
             .query(&[("PageSize", LOOKUP_PAGE_SIZE)])
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(super::lookup_error)?;
         if !response.status().is_success() {
             return Err(LookupError(format!(
                 "twilio answered {}",
                 response.status()
             )));
         }
-        let list: CallList = response.json().await.map_err(lookup_error)?;
+        let list: CallList = response.json().await.map_err(super::lookup_error)?;
         Ok(list.calls)
     }
 }
@@ -424,7 +416,7 @@ impl VoiceProvider for Twilio {
                     .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
                     .send()
                     .await
-                    .map_err(lookup_error)?;
+                    .map_err(super::lookup_error)?;
                 if response.status() == reqwest::StatusCode::NOT_FOUND {
                     return Ok(CallLookup::NotFound);
                 }
@@ -434,7 +426,9 @@ impl VoiceProvider for Twilio {
                         response.status()
                     )));
                 }
-                Ok(lookup_of(response.json().await.map_err(lookup_error)?))
+                Ok(lookup_of(
+                    response.json().await.map_err(super::lookup_error)?,
+                ))
             }
             None => self.lookup_by_number(to, claimed_at).await,
         }

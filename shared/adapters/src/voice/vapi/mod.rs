@@ -73,10 +73,8 @@ const LOOKUP_SLACK: chrono::Duration = chrono::Duration::minutes(2);
 impl Vapi {
     /// An adapter; requests time out after `timeout` (then the call is uncertain and looked up).
     pub fn new(config: VapiConfig, timeout: Duration) -> Self {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(config.api_key.as_bytes());
         let account = ProviderAccount {
-            id: format!("vapi:{}", hex::encode(&digest[..6])),
+            id: super::key_account_id("vapi", &config.api_key),
             calls_per_second: config.calls_per_second.max(1),
         };
         Self {
@@ -100,31 +98,15 @@ impl Vapi {
             .bearer_auth(&self.config.api_key)
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(super::lookup_error)?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
         if !response.status().is_success() {
             return Err(LookupError(format!("Vapi answered {}", response.status())));
         }
-        Ok(Some(response.json().await.map_err(lookup_error)?))
+        Ok(Some(response.json().await.map_err(super::lookup_error)?))
     }
-}
-
-fn lookup_error(err: reqwest::Error) -> LookupError {
-    LookupError(domain::phone::redact_numbers(
-        &err.without_url().to_string(),
-    ))
-}
-
-/// The reference a server URL names (`…/{tenant}/{campaign}/{lead}/{attempt}`).
-fn reference_in_url(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let segments: Vec<&str> = path.rsplitn(5, '/').take(4).collect();
-    let [attempt, lead, campaign, tenant] = segments.as_slice() else {
-        return None;
-    };
-    CallReference::from_segments(tenant, campaign, lead, attempt).map(|r| r.path())
 }
 
 /// Vapi's assistant detects machines, transfers and hangs up by itself.
@@ -192,7 +174,8 @@ impl VoiceProvider for Vapi {
         request: &ProviderRequest,
         _now: DateTime<Utc>,
     ) -> Result<CallEvent, ProviderEventError> {
-        let reference = reference_in_url(&request.url).ok_or(ProviderEventError::BadSignature)?;
+        let reference =
+            super::reference_in_url(&request.url).ok_or(ProviderEventError::BadSignature)?;
         let expected = call_secret(&self.config.api_key, &reference);
         let given = request.header(SECRET_HEADER).unwrap_or_default();
         if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {

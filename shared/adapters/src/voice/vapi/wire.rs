@@ -232,17 +232,8 @@ pub fn report_of(call: &VapiCall, wait_for_analysis: bool) -> Option<AttemptRepo
                 .as_ref()
                 .and_then(|a| a.structured_data.clone())
                 .unwrap_or(Value::Null);
-            let callback_at = data["callback_at"]
-                .as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc));
-            if data["opt_out"].as_bool() == Some(true) {
-                (Outcome::OptedOut, false, None)
-            } else if callback_at.is_some() {
-                (Outcome::CallbackRequested, false, callback_at)
-            } else {
-                (Outcome::Completed, false, None)
-            }
+            let (outcome, callback_at) = super::super::learnt_from(&data);
+            (outcome, false, callback_at)
         }
     };
     Some(AttemptReport {

@@ -48,6 +48,16 @@ async fn delayed_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<String
     out.attributes().and_then(|a| a.get(&name).cloned())
 }
 
+/// Runs the tick as EventBridge Scheduler invokes it (the recorded scheduler input).
+async fn scheduled_tick(world: &World) -> engine::tick::TickReport {
+    tick::handle(
+        &world.engine,
+        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Receives every visible dial message as a Lambda SQS event.
 async fn sqs_event(world: &World) -> SqsEvent {
     let url = world.env.resources.name("DialQueue").unwrap();
@@ -81,9 +91,7 @@ async fn sqs_event(world: &World) -> SqsEvent {
 #[tokio::test]
 async fn a_scheduler_event_runs_the_tick_and_an_sqs_batch_runs_the_dialers() {
     let world = world("wiring", 4).await;
-    let input =
-        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap();
-    let report = tick::handle(&world.engine, input).await.unwrap();
+    let report = scheduled_tick(&world).await;
     assert_eq!(report.enqueued, 4, "{report:?}");
 
     let mut event = sqs_event(&world).await;
@@ -116,12 +124,7 @@ async fn a_scheduler_event_runs_the_tick_and_an_sqs_batch_runs_the_dialers() {
 #[tokio::test]
 async fn a_record_that_arrives_before_its_planned_start_is_sent_again_delayed_not_failed() {
     let world = world("early", 3).await;
-    tick::handle(
-        &world.engine,
-        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap(),
-    )
-    .await
-    .unwrap();
+    scheduled_tick(&world).await;
     let event = sqs_event(&world).await;
     let sqs = aws_sdk_sqs::Client::new(&world.env.config);
     let url = world.env.resources.name("DialQueue").unwrap();
@@ -151,12 +154,7 @@ async fn a_record_that_arrives_before_its_planned_start_is_sent_again_delayed_no
 #[tokio::test]
 async fn a_wait_shorter_than_a_second_is_waited_in_the_invocation_not_sent_back() {
     let world = world("short-wait", 2).await;
-    tick::handle(
-        &world.engine,
-        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap(),
-    )
-    .await
-    .unwrap();
+    scheduled_tick(&world).await;
     let event = sqs_event(&world).await;
     let planned: Vec<DateTime<Utc>> = (event.records.iter())
         .map(|r| {
@@ -200,12 +198,7 @@ async fn a_wait_shorter_than_a_second_is_waited_in_the_invocation_not_sent_back(
 #[tokio::test]
 async fn an_api_gateway_provider_event_is_verified_and_applied_through_the_router() {
     let world = world("webhook", 1).await;
-    tick::handle(
-        &world.engine,
-        serde_json::from_str(include_str!("../fixtures/scheduler-tick-input.json")).unwrap(),
-    )
-    .await
-    .unwrap();
+    scheduled_tick(&world).await;
     let event = sqs_event(&world).await;
     let sqs = aws_sdk_sqs::Client::new(&world.env.config);
     let queue = adapters::queue::SqsQueue::new(sqs, world.env.resources.name("DialQueue").unwrap());

@@ -90,6 +90,15 @@ impl Fake {
     }
 }
 
+/// Whether a request carries `Authorization: Bearer {key}` (how the hosted platforms' APIs
+/// authenticate us).
+fn bearer_is(headers: &axum::http::HeaderMap, key: &str) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.strip_prefix("Bearer ") == Some(key))
+}
+
 /// Starts the fake API of `kind` on a free port; returns its base URL.
 pub async fn start(kind: ProviderKind, simulator: Arc<Simulator>) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -36,10 +36,7 @@ pub(super) fn router() -> Router<Fake> {
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {RETELL_KEY}"))
+    super::bearer_is(headers, RETELL_KEY)
 }
 
 fn error(status: StatusCode, message: &str) -> Response {

@@ -397,22 +397,7 @@ impl VoiceProvider for HttpAgent {
             Some(id) => format!("/calls/{id}"),
             None => format!("/calls?reference={}", reference.path()),
         };
-        let response = self
-            .signed_get(&path)
-            .send()
-            .await
-            .map_err(super::lookup_error)?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return Ok(CallLookup::NotFound);
-        }
-        if !response.status().is_success() {
-            return Err(LookupError(format!(
-                "the agent platform answered {}",
-                response.status()
-            )));
-        }
-        Ok(lookup_of(
-            response.json().await.map_err(super::lookup_error)?,
-        ))
+        let found = super::get_optional_json(self.signed_get(&path), "the agent platform").await?;
+        Ok(found.map_or(CallLookup::NotFound, lookup_of))
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod http_agent;
 pub mod pacing_only;
+pub mod platform;
 pub mod retell;
 pub mod simulator;
 pub mod twilio;
@@ -36,17 +37,6 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .map(Duration::from_secs)
 }
 
-/// The reference a provider route's URL names (`…/{tenant}/{campaign}/{lead}/{attempt}`), as
-/// [`ports::voice::CallReference::path`] writes it.
-pub(crate) fn reference_in_url(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let segments: Vec<&str> = path.rsplitn(5, '/').take(4).collect();
-    let [attempt, lead, campaign, tenant] = segments.as_slice() else {
-        return None;
-    };
-    ports::voice::CallReference::from_segments(tenant, campaign, lead, attempt).map(|r| r.path())
-}
-
 /// A lookup's transport error without its URL (a lookup may carry a number in its query) and
 /// with any number in the message masked: it goes to logs.
 pub(crate) fn lookup_error(err: reqwest::Error) -> ports::voice::LookupError {
@@ -55,33 +45,21 @@ pub(crate) fn lookup_error(err: reqwest::Error) -> ports::voice::LookupError {
     ))
 }
 
-/// An account id for a platform whose account is known by its API key: the platform's name and
-/// a digest prefix of the key (the calls-per-second bucket's key, logged freely; never the key).
-pub(crate) fn key_account_id(platform: &str, api_key: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(api_key.as_bytes());
-    format!("{platform}:{}", hex::encode(&digest[..6]))
-}
-
-/// What an agent's post-call data says it learnt, in the fields our set-up guide asks the
-/// platforms' analysis to fill: `opt_out` (boolean) wins, then `callback_at` (RFC 3339); else
-/// the conversation simply completed.
-pub(crate) fn learnt_from(
-    data: &serde_json::Value,
-) -> (
-    domain::retry::Outcome,
-    Option<chrono::DateTime<chrono::Utc>>,
-) {
-    use domain::retry::Outcome;
-    let callback_at = data["callback_at"]
-        .as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc));
-    if data["opt_out"].as_bool() == Some(true) {
-        (Outcome::OptedOut, None)
-    } else if callback_at.is_some() {
-        (Outcome::CallbackRequested, callback_at)
-    } else {
-        (Outcome::Completed, None)
+/// A lookup `GET` answered with JSON: `None` on 404, an error naming `who` on any other
+/// failure (the body is not read: it may quote the number).
+pub(crate) async fn get_optional_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    who: &str,
+) -> Result<Option<T>, ports::voice::LookupError> {
+    let response = request.send().await.map_err(lookup_error)?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
     }
+    if !response.status().is_success() {
+        return Err(ports::voice::LookupError(format!(
+            "{who} answered {}",
+            response.status()
+        )));
+    }
+    Ok(Some(response.json().await.map_err(lookup_error)?))
 }

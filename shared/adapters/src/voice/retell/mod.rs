@@ -65,7 +65,7 @@ impl Retell {
     /// An adapter; requests time out after `timeout` (then the call is uncertain and looked up).
     pub fn new(config: RetellConfig, timeout: Duration) -> Self {
         let account = ProviderAccount {
-            id: super::key_account_id("retell", &config.api_key),
+            id: super::platform::key_account_id("retell", &config.api_key),
             calls_per_second: config.calls_per_second.max(1),
         };
         Self {
@@ -200,7 +200,7 @@ impl VoiceProvider for Retell {
         // Bound to the attempt by the signed body's metadata, not by the URL alone: a signed
         // event of another call posted to this URL is refused.
         if hook.call.reference().is_none()
-            || hook.call.reference() != super::reference_in_url(&request.url).as_deref()
+            || hook.call.reference() != super::platform::reference_in_url(&request.url).as_deref()
         {
             return Err(ProviderEventError::Malformed(
                 "the call's metadata names another attempt than the URL".into(),
@@ -234,28 +234,13 @@ impl VoiceProvider for Retell {
     ) -> Result<CallLookup, LookupError> {
         let call = match provider_call_id {
             Some(id) => {
-                let response = self
-                    .http
-                    .get(self.url(&format!("/v2/get-call/{id}")))
-                    .bearer_auth(&self.config.api_key)
-                    .send()
-                    .await
-                    .map_err(super::lookup_error)?;
-                if response.status() == reqwest::StatusCode::NOT_FOUND {
+                let request = (self.http.get(self.url(&format!("/v2/get-call/{id}"))))
+                    .bearer_auth(&self.config.api_key);
+                let Some(call) = super::get_optional_json::<RetellCall>(request, "Retell").await?
+                else {
                     return Ok(CallLookup::NotFound);
-                }
-                if !response.status().is_success() {
-                    return Err(LookupError(format!(
-                        "Retell answered {}",
-                        response.status()
-                    )));
-                }
-                Some(
-                    response
-                        .json::<RetellCall>()
-                        .await
-                        .map_err(super::lookup_error)?,
-                )
+                };
+                Some(call)
             }
             // The reference is unique per attempt, so an earlier attempt's call never matches.
             None => self.list_by_reference(&reference.path()).await?,

@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use domain::config::{Voicemail, VoicemailAction};
 use domain::lead::AttemptDetails;
 use domain::retry::{AttemptReport, Outcome};
+
+use crate::voice::platform;
 use hmac::{Hmac, KeyInit, Mac};
 use ports::voice::{CallRequest, ProviderEventError};
 use serde::Deserialize;
@@ -139,14 +141,7 @@ impl RetellCall {
     }
 }
 
-/// What a `disconnection_reason` says, before any analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// A conversation took place: the analysis says how it went.
-    Conversation,
-    /// The call ended with this outcome (`temporary`: not the contact's doing).
-    Final { outcome: Outcome, temporary: bool },
-}
+pub use crate::voice::platform::Ending;
 
 /// Each documented `disconnection_reason` (34 values, `PhoneCallResponse` in the SDKs) and
 /// what it means; a value Retell adds later is `unknown` (the line is read again by lookup).
@@ -190,21 +185,12 @@ pub const DISCONNECTION_REASONS: &[(&str, &str)] = &[
 /// The provider guide's table (`docs/providers.md`, "Retell"): each `disconnection_reason` and
 /// the outcome it gives (a test keeps the guide equal to this).
 pub fn disconnection_table_markdown() -> String {
-    let mut out = String::from("| `disconnection_reason` | outcome |\n|---|---|\n");
-    for (reason, _) in DISCONNECTION_REASONS {
-        let said = match ending(reason) {
-            Ending::Conversation => {
-                "`completed`, or what the analysis says: `in_voicemail` → `voicemail`, `opt_out` → `opted_out`, `callback_at` → `callback_requested`".to_owned()
-            }
-            Ending::Final { outcome, temporary: true } => {
-                format!("`{}` (not the contact's doing: retried while retries remain)", outcome.as_str())
-            }
-            Ending::Final { outcome, .. } => format!("`{}`", outcome.as_str()),
-        };
-        out.push_str(&format!("| `{reason}` | {said} |\n"));
-    }
-    out.push_str("| any other (added later) | `unknown` |\n");
-    out
+    platform::reason_table_markdown(
+        "`disconnection_reason`",
+        DISCONNECTION_REASONS.iter().map(|(r, _)| (*r, ending(r))),
+        "`completed`, or what the analysis says: `in_voicemail` → `voicemail`, `opt_out` → `opted_out`, `callback_at` → `callback_requested`",
+        "| any other (added later) | `unknown` |",
+    )
 }
 
 /// The ending a reason names.
@@ -213,17 +199,7 @@ pub fn ending(reason: &str) -> Ending {
         .iter()
         .find(|(r, _)| *r == reason)
         .map_or("unknown", |(_, m)| m);
-    let final_ = |outcome, temporary| Ending::Final { outcome, temporary };
-    match meaning {
-        "conversation" => Ending::Conversation,
-        "voicemail" => final_(Outcome::Voicemail, false),
-        "no_answer" => final_(Outcome::NoAnswer, false),
-        "busy" => final_(Outcome::Busy, false),
-        "failed" => final_(Outcome::Failed, false),
-        "failed, temporary" => final_(Outcome::Failed, true),
-        "agent_unavailable" => final_(Outcome::AgentUnavailable, false),
-        _ => final_(Outcome::Unknown, false),
-    }
+    Ending::of_meaning(meaning)
 }
 
 /// The outcome of an ended call: its reason, then what the analysis learnt (voicemail, an
@@ -240,26 +216,15 @@ pub fn report_of(call: &RetellCall, wait_for_analysis: bool) -> Option<AttemptRe
         .disconnection_reason
         .as_deref()
         .unwrap_or("error_unknown");
-    let analysis = call.call_analysis.clone();
-    let (outcome, temporary, callback_at) = match (ending(reason), analysis) {
-        (Ending::Final { outcome, temporary }, _) => (outcome, temporary, None),
-        (Ending::Conversation, None) if wait_for_analysis => return None,
-        (Ending::Conversation, None) => (Outcome::Completed, false, None),
-        (Ending::Conversation, Some(a)) if a.in_voicemail == Some(true) => {
-            (Outcome::Voicemail, false, None)
+    // Retell's own voicemail verdict wins; else the analysis fields our guide asks for.
+    let learnt = call.call_analysis.as_ref().map(|a| {
+        if a.in_voicemail == Some(true) {
+            (Outcome::Voicemail, None)
+        } else {
+            platform::learnt_from(a.custom_analysis_data.as_ref().unwrap_or(&Value::Null))
         }
-        (Ending::Conversation, Some(a)) => {
-            let (outcome, callback_at) =
-                super::super::learnt_from(&a.custom_analysis_data.unwrap_or(Value::Null));
-            (outcome, false, callback_at)
-        }
-    };
-    Some(AttemptReport {
-        outcome,
-        callback_at,
-        voicemail_left: false,
-        temporary,
-    })
+    });
+    platform::report(ending(reason), learnt, wait_for_analysis)
 }
 
 /// Duration, id and the agent's disposition (its analysis' `disposition`, else the reason).

@@ -74,7 +74,7 @@ impl Vapi {
     /// An adapter; requests time out after `timeout` (then the call is uncertain and looked up).
     pub fn new(config: VapiConfig, timeout: Duration) -> Self {
         let account = ProviderAccount {
-            id: super::key_account_id("vapi", &config.api_key),
+            id: super::platform::key_account_id("vapi", &config.api_key),
             calls_per_second: config.calls_per_second.max(1),
         };
         Self {
@@ -92,20 +92,11 @@ impl Vapi {
         &self,
         path: &str,
     ) -> Result<Option<T>, LookupError> {
-        let response = self
+        let request = self
             .http
             .get(self.url(path))
-            .bearer_auth(&self.config.api_key)
-            .send()
-            .await
-            .map_err(super::lookup_error)?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !response.status().is_success() {
-            return Err(LookupError(format!("Vapi answered {}", response.status())));
-        }
-        Ok(Some(response.json().await.map_err(super::lookup_error)?))
+            .bearer_auth(&self.config.api_key);
+        super::get_optional_json(request, "Vapi").await
     }
 }
 
@@ -174,8 +165,8 @@ impl VoiceProvider for Vapi {
         request: &ProviderRequest,
         _now: DateTime<Utc>,
     ) -> Result<CallEvent, ProviderEventError> {
-        let reference =
-            super::reference_in_url(&request.url).ok_or(ProviderEventError::BadSignature)?;
+        let reference = super::platform::reference_in_url(&request.url)
+            .ok_or(ProviderEventError::BadSignature)?;
         let expected = call_secret(&self.config.api_key, &reference);
         let given = request.header(SECRET_HEADER).unwrap_or_default();
         if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {

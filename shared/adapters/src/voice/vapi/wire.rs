@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use domain::config::{Voicemail, VoicemailAction};
 use domain::lead::AttemptDetails;
-use domain::retry::{AttemptReport, Outcome};
+use domain::retry::AttemptReport;
+
+use crate::voice::platform;
 use hmac::{Hmac, KeyInit, Mac};
 use ports::voice::CallRequest;
 use serde::Deserialize;
@@ -104,14 +106,7 @@ impl VapiCall {
     }
 }
 
-/// What an `endedReason` says, before any analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// A conversation took place: the analysis says how it went.
-    Conversation,
-    /// The call ended with this outcome (`temporary`: not the contact's doing).
-    Final { outcome: Outcome, temporary: bool },
-}
+pub use crate::voice::platform::Ending;
 
 /// How `endedReason`s are read, first match wins: an exact value, or a prefix ending in `*`.
 /// The enum grows (571 values in the SDK, more in the OpenAPI document): families are read by
@@ -182,39 +177,19 @@ pub fn meaning(reason: &str) -> &'static str {
 
 /// The ending an `endedReason` names.
 pub fn ending(reason: &str) -> Ending {
-    let final_ = |outcome, temporary| Ending::Final { outcome, temporary };
-    match meaning(reason) {
-        "conversation" => Ending::Conversation,
-        "no_answer" => final_(Outcome::NoAnswer, false),
-        "busy" => final_(Outcome::Busy, false),
-        "voicemail" => final_(Outcome::Voicemail, false),
-        "failed" => final_(Outcome::Failed, false),
-        "failed, temporary" => final_(Outcome::Failed, true),
-        "canceled" => final_(Outcome::Canceled, false),
-        "agent_unavailable" => final_(Outcome::AgentUnavailable, false),
-        _ => final_(Outcome::Unknown, false),
-    }
+    Ending::of_meaning(meaning(reason))
 }
 
 /// The provider guide's table (`docs/providers.md`, "Vapi"), kept equal by a test.
 pub fn ended_reason_table_markdown() -> String {
-    let mut out =
-        String::from("| `endedReason` (first match; `*`: any ending) | outcome |\n|---|---|\n");
-    for (rule, _) in ENDED_REASONS {
-        let probe = rule.trim_end_matches('*');
-        let said = match ending(probe) {
-            Ending::Conversation => {
-                "`completed`, or what the analysis says: `opt_out` → `opted_out`, `callback_at` → `callback_requested`".to_owned()
-            }
-            Ending::Final { outcome, temporary: true } => {
-                format!("`{}` (not the contact's doing: retried while retries remain)", outcome.as_str())
-            }
-            Ending::Final { outcome, .. } => format!("`{}`", outcome.as_str()),
-        };
-        out.push_str(&format!("| `{rule}` | {said} |\n"));
-    }
-    out.push_str("| any other | `unknown` |\n");
-    out
+    platform::reason_table_markdown(
+        "`endedReason` (first match; `*`: any ending)",
+        ENDED_REASONS
+            .iter()
+            .map(|(rule, _)| (*rule, ending(rule.trim_end_matches('*')))),
+        "`completed`, or what the analysis says: `opt_out` → `opted_out`, `callback_at` → `callback_requested`",
+        "| any other | `unknown` |",
+    )
 }
 
 /// The outcome of an ended call; `None` while it runs, or while a conversation waits for its
@@ -224,24 +199,11 @@ pub fn report_of(call: &VapiCall, wait_for_analysis: bool) -> Option<AttemptRepo
         return None;
     }
     let reason = call.ended_reason.as_deref().unwrap_or("");
-    let (outcome, temporary, callback_at) = match (ending(reason), &call.analysis) {
-        (Ending::Final { outcome, temporary }, _) => (outcome, temporary, None),
-        (Ending::Conversation, None) if wait_for_analysis => return None,
-        (Ending::Conversation, analysis) => {
-            let data = analysis
-                .as_ref()
-                .and_then(|a| a.structured_data.clone())
-                .unwrap_or(Value::Null);
-            let (outcome, callback_at) = super::super::learnt_from(&data);
-            (outcome, false, callback_at)
-        }
-    };
-    Some(AttemptReport {
-        outcome,
-        callback_at,
-        voicemail_left: false,
-        temporary,
-    })
+    let learnt = call
+        .analysis
+        .as_ref()
+        .map(|a| platform::learnt_from(a.structured_data.as_ref().unwrap_or(&Value::Null)));
+    platform::report(ending(reason), learnt, wait_for_analysis)
 }
 
 /// Duration (from `startedAt` to `endedAt`), id, and the disposition (the structured data's

@@ -305,35 +305,19 @@ impl VoiceProvider for HttpAgent {
             body: &body,
         };
         let header = signature(&self.config.signing_secret, t, signed);
-        let response = self
-            .http
-            .post(&url)
-            .bearer_auth(&self.config.api_key)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, header)
-            .body(body)
-            .send()
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
-            Err(_) => return Err(PlaceCallError::Uncertain),
-        };
+        let response = super::send_create(
+            self.http
+                .post(&url)
+                .bearer_auth(&self.config.api_key)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(SIGNATURE_HEADER, header)
+                .body(body),
+        )
+        .await?;
         let status = response.status().as_u16();
         let retry_after = super::retry_after(response.headers());
         match status {
-            200..=299 => match response
-                .json::<Value>()
-                .await
-                .ok()
-                .and_then(|v| v["call_id"].as_str().map(str::to_owned))
-            {
-                Some(id) => Ok(PlacedCall {
-                    fields_left_out: Vec::new(),
-                    provider_call_id: id,
-                }),
-                None => Err(PlaceCallError::Uncertain),
-            },
+            200..=299 => super::created_call(response, "call_id").await,
             429 => Err(PlaceCallError::RateLimited { retry_after }),
             // Our credentials or signature refused: no call until an operator fixes the
             // provider secret (an account problem, not the network being busy).

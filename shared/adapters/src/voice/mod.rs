@@ -63,3 +63,37 @@ pub(crate) async fn get_optional_json<T: serde::de::DeserializeOwned>(
     }
     Ok(Some(response.json().await.map_err(lookup_error)?))
 }
+
+/// Sends a create-call request. A connection refused before anything was sent certainly
+/// placed no call (`Unavailable`); any other transport failure may have (`Uncertain`: looked up
+/// before anything else happens to the attempt).
+pub(crate) async fn send_create(
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ports::voice::PlaceCallError> {
+    use ports::voice::PlaceCallError;
+    match request.send().await {
+        Ok(response) => Ok(response),
+        Err(err) if err.is_connect() => Err(PlaceCallError::Unavailable),
+        Err(_) => Err(PlaceCallError::Uncertain),
+    }
+}
+
+/// The call a successful create answer names in its JSON `field`; an answer without it is
+/// `Uncertain` (the call may exist).
+pub(crate) async fn created_call(
+    response: reqwest::Response,
+    field: &str,
+) -> Result<ports::voice::PlacedCall, ports::voice::PlaceCallError> {
+    let id = response
+        .json::<serde_json::Value>()
+        .await
+        .ok()
+        .and_then(|v| v[field].as_str().map(str::to_owned));
+    match id {
+        Some(provider_call_id) => Ok(ports::voice::PlacedCall {
+            provider_call_id,
+            fields_left_out: Vec::new(),
+        }),
+        None => Err(ports::voice::PlaceCallError::Uncertain),
+    }
+}

@@ -132,30 +132,17 @@ impl VoiceProvider for Retell {
     }
 
     async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
-        let response = self
-            .http
-            .post(self.url("/v2/create-phone-call"))
-            .bearer_auth(&self.config.api_key)
-            .json(&create_call_body(request))
-            .send()
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
-            Err(_) => return Err(PlaceCallError::Uncertain),
-        };
+        let response = super::send_create(
+            self.http
+                .post(self.url("/v2/create-phone-call"))
+                .bearer_auth(&self.config.api_key)
+                .json(&create_call_body(request)),
+        )
+        .await?;
         let status = response.status().as_u16();
         let retry_after = super::retry_after(response.headers());
         match status {
-            200..=299 => match response.json::<Value>().await.ok().and_then(|v| {
-                v["call_id"].as_str().map(str::to_owned)
-            }) {
-                Some(id) => Ok(PlacedCall {
-                    provider_call_id: id,
-                    fields_left_out: Vec::new(),
-                }),
-                None => Err(PlaceCallError::Uncertain),
-            },
+            200..=299 => super::created_call(response, "call_id").await,
             429 => Err(PlaceCallError::RateLimited { retry_after }),
             401 | 403 => Err(PlaceCallError::AccountProblem {
                 problem: format!(

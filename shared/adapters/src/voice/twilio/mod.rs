@@ -358,19 +358,13 @@ impl VoiceProvider for Twilio {
     async fn place_call(&self, request: &CallRequest) -> Result<PlacedCall, PlaceCallError> {
         let overrides = &self.config.callback_overrides;
         let (twiml, fields_left_out) = twiml_and_left_out(request, overrides);
-        let response = self
-            .http
-            .post(format!("{}.json", self.calls_url()))
-            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
-            .form(&form_with_twiml(request, twiml, overrides))
-            .send()
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            // Connection refused before anything was sent: certainly no call.
-            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
-            Err(_) => return Err(PlaceCallError::Uncertain),
-        };
+        let response = super::send_create(
+            self.http
+                .post(format!("{}.json", self.calls_url()))
+                .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+                .form(&form_with_twiml(request, twiml, overrides)),
+        )
+        .await?;
         let status = response.status().as_u16();
         if response.status().is_success() {
             return match response.json::<CallResource>().await {

@@ -117,33 +117,17 @@ impl VoiceProvider for Vapi {
             });
         };
         let secret = call_secret(&self.config.api_key, &request.reference.path());
-        let response = self
-            .http
-            .post(self.url("/call"))
-            .bearer_auth(&self.config.api_key)
-            .json(&create_call_body(request, number_id, &secret))
-            .send()
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(err) if err.is_connect() => return Err(PlaceCallError::Unavailable),
-            Err(_) => return Err(PlaceCallError::Uncertain),
-        };
+        let response = super::send_create(
+            self.http
+                .post(self.url("/call"))
+                .bearer_auth(&self.config.api_key)
+                .json(&create_call_body(request, number_id, &secret)),
+        )
+        .await?;
         let status = response.status().as_u16();
         let retry_after = super::retry_after(response.headers());
         match status {
-            200..=299 => match response
-                .json::<Value>()
-                .await
-                .ok()
-                .and_then(|v| v["id"].as_str().map(str::to_owned))
-            {
-                Some(id) => Ok(PlacedCall {
-                    provider_call_id: id,
-                    fields_left_out: Vec::new(),
-                }),
-                None => Err(PlaceCallError::Uncertain),
-            },
+            200..=299 => super::created_call(response, "id").await,
             429 => Err(PlaceCallError::RateLimited { retry_after }),
             401 | 403 => Err(PlaceCallError::AccountProblem {
                 problem: format!(

@@ -4,6 +4,7 @@
 //! attempts, six hostile worlds of 1,000 leads, ~30 minutes:
 //! `SIM_LEADS=1000 SIM_WORLDS=6 cargo nextest run --profile long -p system-tests --test dispatch every_promise`).
 
+mod account_lines;
 mod adapters;
 mod fair_share;
 mod frequency;

@@ -20,6 +20,8 @@ use ports::store::{CampaignCounters, Campaigns, Counters, Leads, Reports};
 
 use crate::World;
 
+mod account;
+
 /// What the checks found; empty means every promise held.
 #[derive(Debug, Default)]
 pub struct Findings {
@@ -53,7 +55,7 @@ pub struct Observed<'a> {
 
 /// Checks every promise. `finished`: the run drained the campaign, so every lead must be final.
 pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
-    check_observed(
+    let mut f = check_observed(
         Observed {
             store: &world.store,
             campaign: &world.campaign,
@@ -64,7 +66,11 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
         },
         finished,
     )
-    .await
+    .await?;
+    if let Some((account, lines)) = world.account_lines() {
+        account::lines_held(&mut f, world, &account, lines).await?;
+    }
+    Ok(f)
 }
 
 /// [`check`] for any run (the dispatch harness, the local runner end to end): reads the
@@ -88,7 +94,7 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
     no_leaked_slot(&mut f, &leads, &counters);
     let cps = o.simulator.account().calls_per_second;
     pacing_never_exceeded(&mut f, &calls, o.config, cps);
-    account_limit_never_exceeded(&mut f, &o.simulator.calls(), cps);
+    account::calls_per_second_held(&mut f, &o.simulator.calls(), cps);
     counters_tell_the_truth(&mut f, &leads, &counters);
     if finished {
         analytics_agree_with_the_leads(&mut f, &o, &leads, &counters).await?;
@@ -98,24 +104,6 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
     never_outside_the_window(&mut f, &calls, &leads, o.config);
     every_call_is_cleared(&mut f, &calls, &leads, o.config);
     Ok(f)
-}
-
-/// The provider account's calls per second holds over every tenant and campaign dialing on
-/// it (fair shares lend seconds between tenants; lending must never overdraw the account).
-fn account_limit_never_exceeded(f: &mut Findings, every_call: &[SimulatedCall], cps: u32) {
-    let mut per_second: BTreeMap<i64, u32> = BTreeMap::new();
-    for call in every_call {
-        *per_second.entry(call.placed_at.timestamp()).or_default() += 1;
-    }
-    let peak = per_second.values().copied().max().unwrap_or(0);
-    f.figures
-        .insert("peak_account_calls_per_second", i64::from(peak));
-    if peak > cps {
-        f.fail(
-            "pacing",
-            format!("{peak} calls started in one second over all tenants, account limit {cps}"),
-        );
-    }
 }
 
 /// Every call the network saw has its attempt's clearance, and the clearance alone — re-checked

@@ -80,8 +80,20 @@ impl LocalProvider {
 }
 
 /// The providers of a local run: the simulator always, and the chosen platform's adapter
-/// pointed at its fake.
+/// pointed at its fake, with the accounts' lines as in the cloud (`PROVIDER_CONCURRENT_CALLS`,
+/// else its defaults).
 async fn local_providers(
+    provider: LocalProvider,
+    simulator: &Arc<Simulator>,
+) -> anyhow::Result<Providers> {
+    use bootstrap::providers::{ProviderFigures, with_account_lines};
+    let providers = platform_providers(provider, simulator).await?;
+    let lines = ProviderFigures::account_lines_from_env()?;
+    Ok(with_account_lines(providers, &lines))
+}
+
+/// [`local_providers`] before the accounts' lines.
+async fn platform_providers(
     provider: LocalProvider,
     simulator: &Arc<Simulator>,
 ) -> anyhow::Result<Providers> {

@@ -17,7 +17,9 @@
 //! Each account's calls per second is not a secret and not in that document:
 //! `PROVIDER_CALLS_PER_SECOND` (`twilio=1,http=10`, the template's `ProviderCallsPerSecond`)
 //! sets it for every function, so the tick and the API, which pace calls but place none,
-//! are given the figure ([`pacing_from_env`]) and never the credentials.
+//! are given the figure ([`pacing_from_env`]) and never the credentials. Nor are the
+//! simultaneous calls an account allows (`PROVIDER_CONCURRENT_CALLS`, `retell=20,vapi=10`, the
+//! template's `ProviderConcurrentCalls`), which only the claim checks.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +36,11 @@ use serde::Deserialize;
 use engine::Providers;
 
 /// Variables read in Lambda by [`from_env`] (the template sets them).
-pub const ENV_VARS: &[&str] = &["PROVIDER_SECRET_ARN", CALLS_PER_SECOND_VAR];
+pub const ENV_VARS: &[&str] = &[
+    "PROVIDER_SECRET_ARN",
+    CALLS_PER_SECOND_VAR,
+    ACCOUNT_LINES_VAR,
+];
 
 /// Variables read in Lambda by [`pacing_from_env`].
 pub const PACING_ENV_VARS: &[&str] = &[CALLS_PER_SECOND_VAR];
@@ -47,18 +53,31 @@ pub const CALLS_PER_SECOND_VAR: &str = "PROVIDER_CALLS_PER_SECOND";
 /// not starts).
 pub const DEFAULT_CALLS_PER_SECOND: &str = "twilio=1,http=10,retell=10,vapi=10";
 
-/// Calls per second by provider name, parsed from `name=figure,name=figure`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallsPerSecond(pub std::collections::BTreeMap<String, u32>);
+/// The simultaneous calls the accounts allow, by provider name (the template's
+/// `ProviderConcurrentCalls`); a provider it does not name has no such cap.
+pub const ACCOUNT_LINES_VAR: &str = "PROVIDER_CONCURRENT_CALLS";
 
-impl CallsPerSecond {
-    /// Parses the variable's value; every figure is a whole number of at least 1.
-    pub fn parse(text: &str) -> Result<Self, ProviderConfigError> {
+/// The figures when the variable is not set: what Retell gives a pay-as-you-go account
+/// (docs.retellai.com/deploy/concurrency) and Vapi every account
+/// (docs.vapi.ai/calls/call-concurrency). Twilio and the HTTP agent sell no lines.
+pub const DEFAULT_ACCOUNT_LINES: &str = "retell=20,vapi=10";
+
+/// A whole number of at least 1 per provider name, parsed from `name=figure,name=figure` (the
+/// value of one variable, named in errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderFigures {
+    var: &'static str,
+    figures: std::collections::BTreeMap<String, u32>,
+}
+
+impl ProviderFigures {
+    /// Parses the value of `var`; every figure is a whole number of at least 1.
+    pub fn parse(var: &'static str, text: &str) -> Result<Self, ProviderConfigError> {
         let mut figures = std::collections::BTreeMap::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let bad = || {
                 ProviderConfigError(format!(
-                    "{CALLS_PER_SECOND_VAR}: `{part}` is not `provider=calls per second` (a whole number, at least 1)"
+                    "{var}: `{part}` is not `provider=figure` (a whole number, at least 1)"
                 ))
             };
             let (name, figure) = part.split_once('=').ok_or_else(bad)?;
@@ -68,41 +87,57 @@ impl CallsPerSecond {
             }
             if figures.insert(name.trim().to_owned(), figure).is_some() {
                 return Err(ProviderConfigError(format!(
-                    "{CALLS_PER_SECOND_VAR}: `{}` is given twice",
+                    "{var}: `{}` is given twice",
                     name.trim()
                 )));
             }
         }
-        Ok(Self(figures))
+        Ok(Self { var, figures })
     }
 
-    /// From the environment, or the defaults when unset.
-    pub fn from_env() -> Result<Self, ProviderConfigError> {
-        match std::env::var(CALLS_PER_SECOND_VAR) {
-            Ok(text) if !text.trim().is_empty() => Self::parse(&text),
-            _ => Self::parse(DEFAULT_CALLS_PER_SECOND),
+    /// `var` from the environment, or `default` when it is unset or empty.
+    pub fn from_env(var: &'static str, default: &str) -> Result<Self, ProviderConfigError> {
+        match std::env::var(var) {
+            Ok(text) if !text.trim().is_empty() => Self::parse(var, &text),
+            _ => Self::parse(var, default),
         }
+    }
+
+    /// The accounts' calls per second ([`CALLS_PER_SECOND_VAR`]).
+    pub fn calls_per_second_from_env() -> Result<Self, ProviderConfigError> {
+        Self::from_env(CALLS_PER_SECOND_VAR, DEFAULT_CALLS_PER_SECOND)
+    }
+
+    /// The accounts' simultaneous calls ([`ACCOUNT_LINES_VAR`]).
+    pub fn account_lines_from_env() -> Result<Self, ProviderConfigError> {
+        Self::from_env(ACCOUNT_LINES_VAR, DEFAULT_ACCOUNT_LINES)
     }
 
     /// The figure of `provider`, if set.
     pub fn get(&self, provider: &str) -> Option<u32> {
-        self.0.get(provider).copied()
+        self.figures.get(provider).copied()
     }
 
-    /// A provider per figure that knows only its figure: for the functions that pace calls but
-    /// place none.
-    pub fn pacing_only(&self) -> Providers {
-        self.0
+    /// The providers named, with their figures.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.figures
             .iter()
+            .map(|(name, figure)| (name.as_str(), *figure))
+    }
+
+    /// A provider per figure (calls per second) that knows only its figure: for the functions
+    /// that pace calls but place none.
+    pub fn pacing_only(&self) -> Providers {
+        self.iter()
             .fold(Providers::default(), |providers, (name, figure)| {
-                providers.with(name, Arc::new(PacingOnly::new(name, *figure)))
+                providers.with(name, Arc::new(PacingOnly::new(name, figure)))
             })
     }
 }
 
 /// The providers as the tick and the API see them: their figures, no credentials.
 pub fn pacing_from_env() -> Result<Providers, ProviderConfigError> {
-    Ok(CallsPerSecond::from_env()?.pacing_only())
+    Ok(ProviderFigures::calls_per_second_from_env()?.pacing_only())
 }
 
 /// How long a provider request may take before the call counts as uncertain.
@@ -144,9 +179,9 @@ impl ProviderCredentials {
         })
     }
 
-    /// The providers these credentials configure, at the figures of `limits` (their own
-    /// defaults where it names none).
-    pub fn providers(self, clock: Arc<dyn Clock>, limits: &CallsPerSecond) -> Providers {
+    /// The providers these credentials configure, at the calls per second of `limits` (their
+    /// own defaults where it names none).
+    pub fn providers(self, clock: Arc<dyn Clock>, limits: &ProviderFigures) -> Providers {
         let mut providers = Providers::default();
         if let Some(mut config) = self.twilio {
             config.calls_per_second = limits.get("twilio").unwrap_or(config.calls_per_second);
@@ -183,8 +218,19 @@ pub async fn from_env(sdk: &SdkConfig) -> Result<Providers, ProviderConfigError>
             .unwrap_or_else(|| "{}".into()),
         None => std::env::var("PROVIDER_SECRET_JSON").unwrap_or_else(|_| "{}".into()),
     };
-    let limits = CallsPerSecond::from_env()?;
-    Ok(ProviderCredentials::parse(&json)?.providers(Arc::new(SystemClock), &limits))
+    let limits = ProviderFigures::calls_per_second_from_env()?;
+    let providers = ProviderCredentials::parse(&json)?.providers(Arc::new(SystemClock), &limits);
+    Ok(with_account_lines(
+        providers,
+        &ProviderFigures::account_lines_from_env()?,
+    ))
+}
+
+/// `providers` with the simultaneous calls `lines` names for them.
+pub fn with_account_lines(providers: Providers, lines: &ProviderFigures) -> Providers {
+    lines.iter().fold(providers, |providers, (name, figure)| {
+        providers.with_account_lines(name, figure)
+    })
 }
 
 #[cfg(test)]
@@ -198,7 +244,7 @@ mod tests {
                 "http": {"base_url": "https://a.example", "api_key": "k", "signing_secret": "s"}}"#,
         )
         .unwrap();
-        let limits = CallsPerSecond::parse("twilio=3").unwrap();
+        let limits = ProviderFigures::parse(CALLS_PER_SECOND_VAR, "twilio=3").unwrap();
         let providers = creds.providers(Arc::new(SystemClock), &limits);
         assert_eq!(providers.get("twilio").unwrap().account().id, "twilio:AC1");
         assert_eq!(
@@ -243,7 +289,7 @@ mod tests {
 
     #[test]
     fn the_pacing_only_providers_know_their_figure_and_refuse_to_call() {
-        let providers = CallsPerSecond::parse(" twilio = 4 , http=12")
+        let providers = ProviderFigures::parse(CALLS_PER_SECOND_VAR, " twilio = 4 , http=12")
             .unwrap()
             .pacing_only();
         assert_eq!(
@@ -255,7 +301,8 @@ mod tests {
             12
         );
         assert!(providers.get("simulator").is_none());
-        let defaults = CallsPerSecond::parse(DEFAULT_CALLS_PER_SECOND).unwrap();
+        let defaults =
+            ProviderFigures::parse(CALLS_PER_SECOND_VAR, DEFAULT_CALLS_PER_SECOND).unwrap();
         assert_eq!(
             (defaults.get("twilio"), defaults.get("http")),
             (Some(1), Some(10))
@@ -272,11 +319,32 @@ mod tests {
             "twilio=1,twilio=2",
             "twilio=x",
         ] {
-            let err = CallsPerSecond::parse(bad)
-                .err()
-                .unwrap_or_else(|| panic!("{bad}"));
-            assert!(err.to_string().contains(CALLS_PER_SECOND_VAR), "{err}");
+            for var in [CALLS_PER_SECOND_VAR, ACCOUNT_LINES_VAR] {
+                let err = ProviderFigures::parse(var, bad)
+                    .err()
+                    .unwrap_or_else(|| panic!("{bad}"));
+                assert!(err.to_string().contains(var), "{err}");
+            }
         }
+    }
+
+    #[test]
+    fn the_hosted_platforms_cap_simultaneous_calls_by_default_and_twilio_does_not() {
+        let defaults = ProviderFigures::parse(ACCOUNT_LINES_VAR, DEFAULT_ACCOUNT_LINES).unwrap();
+        let providers = with_account_lines(Providers::default(), &defaults);
+        assert_eq!(providers.account_lines("retell"), Some(20));
+        assert_eq!(providers.account_lines("vapi"), Some(10));
+        assert_eq!(providers.account_lines("twilio"), None);
+        assert_eq!(providers.account_lines("http"), None);
+        let set = ProviderFigures::parse(ACCOUNT_LINES_VAR, "vapi=50, twilio=4").unwrap();
+        let providers = with_account_lines(Providers::default(), &set);
+        assert_eq!(providers.account_lines("vapi"), Some(50));
+        assert_eq!(providers.account_lines("twilio"), Some(4));
+        assert_eq!(
+            providers.account_lines("retell"),
+            None,
+            "named list, no defaults mixed in"
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //!    Claim the call: one transaction moves the lead from its lease to Calling, on the
 //!    condition that the lease (version) is still this message's, the campaign is Active, the
 //!    number is not on the tenant's DNC list, its ledger is the one counted (the call is added
-//!    to it), a concurrency slot and a rolling-hour start are free, and the provider account
-//!    has a calls-per-second token for this second. Only the winner of that write calls.
+//!    to it), a concurrency slot and a rolling-hour start are free, the provider account has a
+//!    calls-per-second token for this second and, where it caps simultaneous calls, a free
+//!    line (its live calls over every tenant). Only the winner of that write calls.
 //! 4. Screen once more on the clock as it is after the claim (the transaction may have been
 //!    slow), giving the claim back if the window no longer leaves room for the call.
 //! 5. Place the call with our reference in the signed callback URL, and record its id.
@@ -83,6 +84,8 @@ fn count_placed(placed: &Result<PlacedCall, PlaceCallError>) {
 
 /// How long a lead waits after the provider refused for rate or availability.
 const PROVIDER_BACKOFF: Duration = Duration::seconds(30);
+/// How long a lead waits for a line when every line of its provider account is busy.
+const ACCOUNT_LINE_WAIT: Duration = Duration::seconds(30);
 /// When a call's creation answer was lost, it is looked up this soon.
 const UNCERTAIN_LOOKUP: Duration = Duration::minutes(2);
 
@@ -206,8 +209,13 @@ where
             campaign: message.campaign.clone(),
             lead: lead.id.clone(),
         };
-        let delta = CounterDelta::between(&lead.state, &calling, None);
         let account = self.provider(&message.call.provider)?.account();
+        // On an account that caps simultaneous calls the call takes one of its lines.
+        let account_lines = self.providers.account_lines(&message.call.provider);
+        if let Some(call) = calling.call.as_mut().filter(|_| account_lines.is_some()) {
+            call.account_slot = Some(account.id.clone());
+        }
+        let delta = CounterDelta::between(&lead.state, &calling, None);
         let tenant = &message.campaign.tenant;
         let bucket = self.tenant_bucket(account, tenant, now).await?;
         let mut guards = self.claim_guards(message, config, now, number_call);
@@ -217,6 +225,7 @@ where
             limit: account.calls_per_second,
             tenant: bucket.limit.map(|share| (tenant.clone(), share)),
         });
+        guards.account_lines = account_lines;
         let write = LeadWrite {
             lead: &key,
             expected_version: lead.state.version,
@@ -412,6 +421,12 @@ where
                 self.defer(campaign, lead, now + Duration::minutes(1))
                     .await?;
                 DialOutcome::Done("pacing limit: handed back")
+            }
+            // Every line of the account is busy (other campaigns' calls hold them): back to the
+            // due index shortly, as for pacing; no attempt was spent.
+            Refusal::AccountLines => {
+                self.defer(campaign, lead, now + ACCOUNT_LINE_WAIT).await?;
+                DialOutcome::Done("every line of the account busy: handed back")
             }
             // This second's provider budget is spent: try again next second, lease kept.
             // Another campaign's call to the number came first: count again shortly.

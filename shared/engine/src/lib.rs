@@ -127,26 +127,44 @@ impl Settings {
     }
 }
 
-/// The voice providers by name (`simulator`, `twilio`, `http`).
+/// The voice providers by name (`simulator`, `twilio`, `http`, `retell`, `vapi`), and how many
+/// simultaneous calls the accounts that cap them allow.
 #[derive(Clone, Default)]
-pub struct Providers(HashMap<String, Arc<dyn VoiceProvider>>);
+pub struct Providers {
+    by_name: HashMap<String, Arc<dyn VoiceProvider>>,
+    account_lines: HashMap<String, u32>,
+}
 
 impl Providers {
     /// Registers a provider under a name.
     pub fn with(mut self, name: &str, provider: Arc<dyn VoiceProvider>) -> Self {
-        self.0.insert(name.to_owned(), provider);
+        self.by_name.insert(name.to_owned(), provider);
+        self
+    }
+
+    /// Caps the simultaneous calls on the account of the provider `name` (hosted agent
+    /// platforms sell lines, not starts): a call past the cap waits at its claim for a line.
+    pub fn with_account_lines(mut self, name: &str, lines: u32) -> Self {
+        self.account_lines.insert(name.to_owned(), lines);
         self
     }
 
     /// A provider by name.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn VoiceProvider>> {
-        self.0.get(name)
+        self.by_name.get(name)
+    }
+
+    /// The simultaneous calls the account of the provider `name` allows, if it caps them.
+    pub fn account_lines(&self, name: &str) -> Option<u32> {
+        self.account_lines.get(name).copied()
     }
 }
 
 impl std::fmt::Debug for Providers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.keys()).finish()
+        f.debug_map()
+            .entries((self.by_name.keys()).map(|name| (name, self.account_lines.get(name))))
+            .finish()
     }
 }
 

@@ -63,6 +63,8 @@ pub struct WorldConfig {
     pub duplicate_ticks: bool,
     /// The provider account's calls per second.
     pub calls_per_second: u32,
+    /// The provider account's lines (simultaneous calls over every campaign), when it caps them.
+    pub account_lines: Option<u32>,
     /// Numbers put on the DNC list at an offset from the start.
     pub dnc_additions: Vec<(Duration, E164)>,
     /// Give up after this much virtual time.
@@ -122,6 +124,7 @@ impl WorldConfig {
             dialers: 1,
             duplicate_ticks: false,
             calls_per_second: 5,
+            account_lines: None,
             dnc_additions: Vec::new(),
             max_virtual: Duration::days(14),
             bulk_seed: false,
@@ -397,6 +400,14 @@ impl World {
             .collect()
     }
 
+    /// The provider account the world's calls are placed on, and its lines when it caps them.
+    pub fn account_lines(&self) -> Option<(String, u32)> {
+        let lines = self.settings.account_lines?;
+        let provider = self.engine.providers.get(self.settings.provider.name())?;
+        let account = ports::voice::VoiceProvider::account(provider.as_ref());
+        Some((account.id.clone(), lines))
+    }
+
     /// Every lead, as stored now.
     pub async fn leads(&self) -> anyhow::Result<Vec<Lead>> {
         Ok(self.store.all_leads(&self.campaign).await?)
@@ -444,6 +455,19 @@ pub fn now_of(clock: &dyn Clock) -> DateTime<Utc> {
 /// The voice providers of a world: the simulated network itself, or a real adapter (Twilio,
 /// the HTTP agent platform) talking to a fake of that provider backed by the simulator.
 async fn providers_for(
+    settings: &WorldConfig,
+    simulator: &Arc<Simulator>,
+    clock: &ManualClock,
+) -> anyhow::Result<Providers> {
+    let providers = adapter_for(settings, simulator, clock).await?;
+    Ok(match settings.account_lines {
+        Some(lines) => providers.with_account_lines(settings.provider.name(), lines),
+        None => providers,
+    })
+}
+
+/// [`providers_for`] before the account's lines.
+async fn adapter_for(
     settings: &WorldConfig,
     simulator: &Arc<Simulator>,
     clock: &ManualClock,

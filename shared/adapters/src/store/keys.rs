@@ -16,7 +16,7 @@ pub const PK: &str = "pk";
 /// a number's ledger (`N#`) in `leads/number_calls.rs`.
 pub const PARTITION_PREFIXES: &[&str] = &[
     "T#", "KEY#", "C#", "L#", "D#", "S#", "DNC#", "DNCLOG#", "N#", "CPS#", "DEMAND#", "RATE#",
-    "EV#", "WD#", "WQ#",
+    "EV#", "WD#", "WQ#", "LINES#",
 ];
 /// Sort key attribute.
 pub const SK: &str = "sk";
@@ -182,6 +182,20 @@ pub fn cps_pk(account: &str, epoch_second: i64) -> String {
 /// Sort key of a CPS bucket.
 pub const CPS_SK: &str = "CPS";
 
+/// A provider account's live calls, over every tenant and campaign (one item, `n` = lines in
+/// use), for an account that caps simultaneous calls.
+pub fn account_lines_pk(account: &str) -> String {
+    format!("LINES#{account}")
+}
+
+/// Sort key of an account's live-call count.
+pub const ACCOUNT_LINES_SK: &str = "LINES";
+
+/// The lead item's attribute naming the account whose line its live call holds: written and
+/// removed with the line by the store's transitions only, so a lead set aside with damaged data
+/// still tells which line to give back.
+pub const ACCOUNT_SLOT: &str = "account_slot";
+
 /// The attribute counting rolling-hour starts in one minute.
 pub fn minute_attr(epoch_minute: i64) -> String {
     format!("m_{epoch_minute}")
@@ -244,6 +258,7 @@ mod tests {
             tenant_cps_pk("acct", tenant, 1),
             cps_pk("acct", 1),
             demand_pk("acct"),
+            account_lines_pk("acct"),
             event_pk(tenant),
             delivery_pk(tenant, "e1"),
             webhook_queue_pk("ev1"),

@@ -62,6 +62,8 @@ pub(crate) struct Unreadable {
     /// The status a lead was counted in, if its item still tells (see the module docs).
     pub(crate) status: Option<LeadStatus>,
     pub(crate) version: Option<String>,
+    /// The provider account whose line the lead's live call holds, if its item still tells.
+    pub(crate) account_slot: Option<Box<str>>,
     /// Already quarantined: nothing to write.
     pub(crate) already: bool,
 }
@@ -77,6 +79,7 @@ impl Unreadable {
             reason,
             status: counted_status(item),
             version: item.get("version").and_then(|v| v.as_n().ok()).cloned(),
+            account_slot: text(keys::ACCOUNT_SLOT).map(String::into_boxed_str),
             already: item.contains_key(QUARANTINED),
         }
     }
@@ -120,6 +123,23 @@ impl DynamoStore {
             Err(super::WriteError::Refused(_)) => Ok(()),
             Err(super::WriteError::Store(err)) => Err(err),
         }
+    }
+
+    /// The line a live call holds on its provider account, given back with its campaign slot.
+    fn line_given_back(&self, item: &Unreadable) -> Result<Option<Update>, StoreError> {
+        let (Some(account), Some(LeadStatus::Calling)) = (&item.account_slot, item.status) else {
+            return Ok(None);
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::account_lines_pk(account)))
+            .key(keys::SK, s(keys::ACCOUNT_LINES_SK))
+            .update_expression("ADD #n :minus")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_values(":minus", n(-1))
+            .build()
+            .map_err(|e| corrupt("quarantine", e))?;
+        Ok(Some(update))
     }
 
     fn record_put(&self, owner: &Owner, kind: &str, item: &Unreadable) -> Result<Put, StoreError> {
@@ -189,12 +209,17 @@ impl DynamoStore {
             .build()
             .map_err(|e| corrupt("quarantine", e))?;
         let record = self.record_put(&Owner::campaign(campaign), "lead", item)?;
+        let line = self.line_given_back(item)?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(lead).build(),
+            TransactWriteItem::builder().update(stats).build(),
+            TransactWriteItem::builder().put(record).build(),
+        ];
+        items.extend(line.map(|u| TransactWriteItem::builder().update(u).build()));
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(lead).build())
-            .transact_items(TransactWriteItem::builder().update(stats).build())
-            .transact_items(TransactWriteItem::builder().put(record).build())
+            .set_transact_items(Some(items))
             .send()
             .await;
         match result {

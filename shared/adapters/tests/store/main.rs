@@ -1,6 +1,7 @@
 //! DynamoDB store integration tests against the local AWS emulator (moto server), through the
 //! official AWS SDK. Each test provisions its own table from template.yaml.
 
+mod account_lines;
 mod counters;
 mod guardrails;
 mod guards;

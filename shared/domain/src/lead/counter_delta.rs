@@ -22,6 +22,10 @@ pub struct CounterDelta {
     pub throttled: i64,
     /// Leads found on the DNC list at dial time (a guardrail signal).
     pub dnc_hits: i64,
+    /// The provider account whose concurrent-call ledger moves with `in_flight`: the line the
+    /// starting call takes, or the one the ending call gives back (see
+    /// [`super::ActiveCall::account_slot`]).
+    pub account_slot: Option<String>,
 }
 
 impl CounterDelta {
@@ -40,6 +44,12 @@ impl CounterDelta {
         let was_calling = before.status == LeadStatus::Calling;
         let is_calling = after.status == LeadStatus::Calling;
         delta.in_flight = i64::from(is_calling) - i64::from(was_calling);
+        let slot_of = |state: &LeadState| state.call.as_ref()?.account_slot.clone();
+        delta.account_slot = match delta.in_flight {
+            1 => slot_of(after),
+            -1 => slot_of(before),
+            _ => None,
+        };
         if let Some(record) = finished {
             *delta.outcomes.entry(record.outcome).or_default() += 1;
             delta.talk_seconds = i64::from(record.duration_seconds);

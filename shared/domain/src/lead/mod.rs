@@ -176,6 +176,11 @@ pub struct ActiveCall {
     /// What the provider said of the agent's media stream, for providers that report it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_stream: Option<AgentStream>,
+    /// The provider account whose concurrent-call ledger holds a line for this call: set by the
+    /// claim on an account that caps simultaneous calls, given back with the campaign's
+    /// `in_flight` slot whenever the call leaves Calling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_slot: Option<String>,
 }
 
 /// What a provider reported of the agent's media stream on a call.
@@ -391,6 +396,7 @@ impl LeadState {
             transferred: false,
             clearance: None,
             agent_stream: None,
+            account_slot: None,
         });
         self.recent_starts.push(now);
         if self.recent_starts.len() > REMEMBERED_STARTS {

@@ -239,7 +239,8 @@ proptest! {
 
     /// Whatever is asked of it, in any order: a non-final lead always has a deadline, a refused
     /// step changes nothing, an accepted one bumps the version, counters add up, and the
-    /// attempts stay within the policy.
+    /// attempts stay within the policy, and a line taken on a capped account is given back with
+    /// the call.
     #[test]
     fn a_lead_keeps_its_invariants_under_any_sequence_of_steps(steps in proptest::collection::vec(arb_step(), 1..60)) {
         let policy = policy();
@@ -248,12 +249,18 @@ proptest! {
         let mut counts = [0i64; 6];
         counts[status_index(LeadStatus::Pending)] = 1;
         let mut in_flight = 0i64;
+        let mut account_lines = 0i64;
         for step in steps {
             let before = lead.clone();
             let mut finished = None;
             let result = match step {
                 Step::Lease(k) => lead.lease(format!("t{k}"), now, now + Duration::minutes(3)),
-                Step::Start(k) => lead.start_call(&format!("t{k}"), "sim", now, now + Duration::minutes(15)).map(|_| ()),
+                // Every other start takes a line of a capped account, as the claim does.
+                Step::Start(k) => lead.start_call(&format!("t{k}"), "sim", now, now + Duration::minutes(15)).map(|_| {
+                    if let Some(call) = lead.call.as_mut().filter(|_| k % 2 == 1) {
+                        call.account_slot = Some("account".into());
+                    }
+                }),
                 Step::Defer(m) => lead.defer(now + Duration::minutes(m)),
                 Step::Finish { attempt, outcome, running } => {
                     let report = AttemptReport { outcome, callback_at: Some(now + Duration::hours(3)), voicemail_left: false, temporary: false };
@@ -274,9 +281,14 @@ proptest! {
                 *count += change;
             }
             in_flight += delta.in_flight;
+            if delta.account_slot.is_some() {
+                account_lines += delta.in_flight;
+            }
             prop_assert_eq!(counts[status_index(lead.status)], 1);
             prop_assert_eq!(counts.iter().sum::<i64>(), 1);
             prop_assert_eq!(in_flight, i64::from(lead.status == LeadStatus::Calling));
+            let holds_line = lead.call.as_ref().is_some_and(|c| c.account_slot.is_some());
+            prop_assert_eq!(account_lines, i64::from(holds_line), "the account's line follows the call");
             prop_assert_eq!(lead.due().is_some(), !lead.status.is_final(), "{:?}", lead);
             prop_assert!(u32::from(lead.attempts) <= 1 + 2 + u32::from(crate::retry::MAX_CALLBACKS));
             prop_assert_eq!(lead.log.len() + usize::from(lead.status == LeadStatus::Calling), usize::from(lead.attempts));

@@ -54,6 +54,9 @@ pub enum Refusal {
     /// The provider account's calls-per-second budget for this second is used up.
     #[error("the provider's calls-per-second limit is reached for this second")]
     ProviderRate,
+    /// Every line of the provider account is busy (its simultaneous calls are at the limit).
+    #[error("the provider account's simultaneous calls are at the limit")]
+    AccountLines,
     /// The tenant's plan allows no more live campaigns.
     #[error("the plan's limit on live campaigns is reached")]
     PlanLimit,

@@ -33,6 +33,10 @@ pub struct Guards {
     pub pacing: Option<PacingGuard>,
     /// Take a provider calls-per-second token.
     pub provider_rate: Option<CpsGuard>,
+    /// The provider account's simultaneous calls: the starting call's line (the account its
+    /// `account_slot` names, see [`domain::lead::ActiveCall::account_slot`]) is refused when
+    /// this many are live. Lines are given back by whatever transition ends the call.
+    pub account_lines: Option<u32>,
     /// Add this number to the tenant's Do-Not-Call list (an opt-out).
     pub add_to_dnc: Option<E164>,
     /// Hourly analytics counters to move.

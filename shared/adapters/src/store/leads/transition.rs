@@ -22,6 +22,7 @@ enum Part {
     Campaign,
     Dnc,
     ProviderRate,
+    AccountLines,
     NumberCalls,
     Other,
 }
@@ -34,6 +35,7 @@ impl Part {
             Part::Campaign => Refusal::CampaignStatus,
             Part::Dnc => Refusal::DoNotCall,
             Part::ProviderRate => Refusal::ProviderRate,
+            Part::AccountLines => Refusal::AccountLines,
             Part::NumberCalls => Refusal::NumberCallsMoved,
         }
     }
@@ -139,6 +141,16 @@ fn lead_update(write: &LeadWrite<'_>) -> Result<Expr, StoreError> {
             e.remove.push(b);
         }
     }
+    if let Some(account) = &write.counters.account_slot {
+        match write.counters.in_flight {
+            1 => e.set(keys::ACCOUNT_SLOT, s(account.clone())),
+            -1 => {
+                let slot = e.name(keys::ACCOUNT_SLOT);
+                e.remove.push(slot);
+            }
+            _ => {}
+        }
+    }
     let (version, expected) = (e.name("version"), e.value(n(write.expected_version)));
     e.conditions.push(format!("{version} = {expected}"));
     Ok(e)
@@ -198,6 +210,7 @@ impl DynamoStore {
             && guards.campaign_status.is_none()
             && guards.not_on_dnc.is_none()
             && guards.provider_rate.is_none()
+            && write.counters.account_slot.is_none()
             && guards.add_to_dnc.is_none()
             && guards.hourly.is_none()
             && guards.record_number_call.is_none()
@@ -217,6 +230,7 @@ impl DynamoStore {
             ));
         }
         parts.extend(self.guard_checks(c, guards)?);
+        parts.extend(self.account_line(write.counters, guards.account_lines)?);
         parts.extend(self.guard_writes(c, guards)?);
         parts.extend(self.number_call_writes(c, guards)?);
         self.transact(parts).await
@@ -277,6 +291,33 @@ impl DynamoStore {
             "(attribute_not_exists({count}) OR {count} < {limit})"
         ));
         e.update(&self.table, pk, keys::CPS_SK.into())
+    }
+
+    /// The provider account's line a call takes (refused at `limit` live calls) or gives back,
+    /// when the call holds one (see [`CounterDelta::account_slot`]).
+    fn account_line(
+        &self,
+        delta: &CounterDelta,
+        limit: Option<u32>,
+    ) -> Result<Option<(Part, TransactWriteItem)>, StoreError> {
+        let Some(account) = &delta.account_slot else {
+            return Ok(None);
+        };
+        let mut e = Expr::default();
+        e.add("n", delta.in_flight);
+        if let Some(limit) = limit.filter(|_| delta.in_flight > 0) {
+            let (count, limit) = (e.name("n"), e.value(n(limit)));
+            e.conditions.push(format!(
+                "(attribute_not_exists({count}) OR {count} < {limit})"
+            ));
+        }
+        if e.add.is_empty() {
+            return Ok(None);
+        }
+        let pk = keys::account_lines_pk(account);
+        let update = e.update(&self.table, pk, keys::ACCOUNT_LINES_SK.into())?;
+        let item = TransactWriteItem::builder().update(update).build();
+        Ok(Some((Part::AccountLines, item)))
     }
 
     /// The guards that write: a provider calls-per-second token (refused when the second's

@@ -135,8 +135,8 @@ fn every_documented_disconnection_reason_has_a_meaning_and_a_new_one_is_unknown(
     assert_eq!(
         wire::ending("concurrency_limit_reached"),
         Ending::Final {
-            outcome: Outcome::Failed,
-            temporary: true
+            outcome: Outcome::AgentUnavailable,
+            temporary: false
         }
     );
     assert_eq!(wire::ending("user_hangup"), Ending::Conversation);

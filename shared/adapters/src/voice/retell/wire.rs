@@ -168,8 +168,9 @@ pub const DISCONNECTION_REASONS: &[(&str, &str)] = &[
     ("error_user_not_joined", "failed"),
     ("telephony_provider_unavailable", "failed, temporary"),
     ("telephony_provider_permission_denied", "failed, temporary"),
-    ("concurrency_limit_reached", "failed, temporary"),
-    ("no_concurrency_fallback", "failed, temporary"),
+    // No line free on the account: the agent never came, and the lead is not charged a retry.
+    ("concurrency_limit_reached", "agent_unavailable"),
+    ("no_concurrency_fallback", "agent_unavailable"),
     ("no_valid_payment", "failed, temporary"),
     ("registered_call_timeout", "failed, temporary"),
     ("error_retell", "failed, temporary"),

@@ -87,6 +87,13 @@ fn every_documented_ended_reason_is_read_and_a_new_family_member_follows_its_pre
     assert_eq!(
         wire::ending("call.start.error-subscription-concurrency-limit-reached"),
         Ending::Final {
+            outcome: Outcome::AgentUnavailable,
+            temporary: false
+        }
+    );
+    assert_eq!(
+        wire::ending("call.start.error-subscription-insufficient-credits"),
+        Ending::Final {
             outcome: Outcome::Failed,
             temporary: true
         }

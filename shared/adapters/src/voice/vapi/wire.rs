@@ -144,6 +144,11 @@ pub const ENDED_REASONS: &[(&str, &str)] = &[
     ("manually-canceled", "canceled"),
     ("scheduled-call-deleted", "canceled"),
     ("call-deleted", "canceled"),
+    // No line free on the account: the agent never came, and the lead is not charged a retry.
+    (
+        "call.start.error-subscription-concurrency-limit-reached",
+        "agent_unavailable",
+    ),
     ("call.start.*", "failed, temporary"),
     ("call-start-error-*", "failed, temporary"),
     ("assistant-request-*", "failed, temporary"),

@@ -18,4 +18,5 @@ mod scenarios;
 mod set_aside;
 mod twilio_calls;
 mod twilio_edges;
+mod vapi_tools;
 mod webhook_isolation;

@@ -96,12 +96,12 @@ async fn provider_event<S>(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode
+) -> Response
 where
     S: Campaigns + Leads + Agents + 'static,
 {
     let Some(reference) = CallReference::from_segments(&tenant, &campaign, &lead, &attempt) else {
-        return StatusCode::NOT_FOUND;
+        return StatusCode::NOT_FOUND.into_response();
     };
     let request = provider_request(&engine, &uri, &headers, body);
     match engine
@@ -109,13 +109,17 @@ where
         .await
     {
         Ok(ProviderEventOutcome::Progress | ProviderEventOutcome::Outcome(_)) => {
-            StatusCode::NO_CONTENT
+            StatusCode::NO_CONTENT.into_response()
         }
-        Ok(ProviderEventOutcome::Rejected(err)) => rejected(&err),
-        Err(engine::EngineError::UnknownProvider(_)) => StatusCode::NOT_FOUND,
+        // The agent's tool calls: the platform reads their results from the answer.
+        Ok(ProviderEventOutcome::Answer(content_type, body)) => {
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Ok(ProviderEventOutcome::Rejected(err)) => rejected(&err).into_response(),
+        Err(engine::EngineError::UnknownProvider(_)) => StatusCode::NOT_FOUND.into_response(),
         Err(err) => {
             tracing::error!(%reference, error = %err, "provider event failed");
-            StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }

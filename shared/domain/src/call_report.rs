@@ -248,7 +248,7 @@ pub fn check_callback_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), In
 }
 
 /// The agent report API's request body (every field optional; see the module's merge rules).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {

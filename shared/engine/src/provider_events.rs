@@ -4,7 +4,10 @@
 use ports::store::{Agents, Campaigns, Leads};
 use ports::voice::{CallEventKind, CallReference, ProviderEventError, ProviderRequest};
 
+use domain::call_report::ReportBody;
+
 use crate::outcome::Applied;
+use crate::reports::ReportOutcome;
 use crate::{Engine, EngineError};
 
 /// What a provider event did; the HTTP layer answers 200 for `Applied`/`Ignored`, 403 for a bad
@@ -15,6 +18,9 @@ pub enum ProviderEventOutcome {
     Progress,
     /// An outcome was applied or ignored.
     Outcome(Applied),
+    /// The agent's tool calls were applied; the provider expects this answer (content type,
+    /// body).
+    Answer(&'static str, String),
     /// Refused.
     Rejected(ProviderEventError),
 }
@@ -23,6 +29,29 @@ impl<S> Engine<S>
 where
     S: Campaigns + Leads + Agents,
 {
+    /// One call of the agent's report tool, applied by the report API's rules: what the agent
+    /// is told (`recorded`, `already recorded`) or why it was refused.
+    async fn tool_call(
+        &self,
+        reference: &CallReference,
+        body: Result<ReportBody, String>,
+    ) -> Result<Result<String, String>, EngineError> {
+        let report = match body.and_then(|b| {
+            (b.into_report(self.clock.now())).map_err(|e| format!("{}: {}", e.field, e.message))
+        }) {
+            Ok(report) => report,
+            Err(why) => return Ok(Err(why)),
+        };
+        Ok(
+            match self.apply_platform_report(reference, &report).await? {
+                ReportOutcome::Recorded { changed: true, .. } => Ok("recorded".into()),
+                ReportOutcome::Recorded { .. } => Ok("already recorded".into()),
+                ReportOutcome::Refused(refused) => Err(refused.to_string()),
+                ReportOutcome::BadToken => Err("not this call's report".into()),
+            },
+        )
+    }
+
     /// Handles one provider event from `provider` about the call `reference` names (from the URL path,
     /// which the provider's signature covers).
     #[tracing::instrument(name = "provider_event", skip_all, fields(
@@ -54,6 +83,18 @@ where
                 self.agent_stream(provider, reference, &event.provider_call_id, stream)
                     .await?;
                 Ok(ProviderEventOutcome::Progress)
+            }
+            CallEventKind::ToolCalls(calls) => {
+                let mut results = Vec::with_capacity(calls.len());
+                for call in calls {
+                    let outcome = self.tool_call(reference, call.report).await?;
+                    let (id, name) = (call.id, call.name);
+                    results.push(ports::voice::ToolResult { id, name, outcome });
+                }
+                Ok(match self.provider(provider)?.tool_answer(&results) {
+                    Some((content_type, body)) => ProviderEventOutcome::Answer(content_type, body),
+                    None => ProviderEventOutcome::Progress,
+                })
             }
             CallEventKind::Ended {
                 report,

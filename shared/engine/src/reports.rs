@@ -79,6 +79,26 @@ where
             .await
     }
 
+    /// Applies a report the agent's platform carried for the attempt `reference` names (its
+    /// authentication, checked by the provider's adapter, binds it to that attempt): the same
+    /// rules as [`Self::apply_agent_report`].
+    pub async fn apply_platform_report(
+        &self,
+        reference: &CallReference,
+        report: &AgentReport,
+    ) -> Result<ReportOutcome, EngineError> {
+        let now = self.clock.now();
+        let claims = CallClaims {
+            lead: LeadRef {
+                campaign: reference.campaign.clone(),
+                lead: reference.lead.clone(),
+            },
+            attempt: reference.attempt,
+            expires_at: now,
+        };
+        crate::moves::until_not_raced(|| self.try_report(&claims, report, now)).await
+    }
+
     async fn try_report(
         &self,
         claims: &CallClaims,

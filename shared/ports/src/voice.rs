@@ -180,6 +180,10 @@ pub enum CallEventKind {
     /// What the provider says of the agent's media stream (Twilio's `<Stream>` status
     /// callback), arriving while the call runs.
     AgentStream(domain::lead::AgentStream),
+    /// The agent called its report tool on the platform (Vapi's `tool-calls`) while the call
+    /// runs: each call is applied as a `POST /v1/call-reports` would be, and answered through
+    /// [`CallControl::tool_answer`].
+    ToolCalls(Vec<ToolCall>),
     /// The call ended.
     Ended {
         /// The outcome.
@@ -187,6 +191,26 @@ pub enum CallEventKind {
         /// Duration, ids, the agent's disposition.
         details: AttemptDetails,
     },
+}
+
+/// One call of a tool the agent's platform asks our server to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    /// The platform's id of this tool call (its answer names it).
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// For the report tool, its arguments as the report API's body; otherwise, or when they
+    /// do not read as one, why the call is refused.
+    pub report: Result<domain::call_report::ReportBody, String>,
+}
+
+/// What became of a tool call: `Ok` with the result the agent is told, `Err` with why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolResult {
+    pub id: String,
+    pub name: String,
+    pub outcome: Result<String, String>,
 }
 
 /// A parsed, verified provider event.
@@ -302,6 +326,12 @@ pub trait CallControl: Send + Sync {
         _message: &SpokenMessage,
     ) -> Result<bool, LookupError> {
         Ok(false)
+    }
+
+    /// The provider's answer (content type, body) to the tool calls of one event
+    /// ([`CallEventKind::ToolCalls`]); `None` for providers that send none.
+    fn tool_answer(&self, _results: &[ToolResult]) -> Option<(&'static str, String)> {
+        None
     }
 
     /// Whether the provider reports the agent's media stream ([`CallEventKind::AgentStream`]):

@@ -261,17 +261,43 @@ pub fn server_message(url: &str, event: &SimulatorEvent) -> Option<ProviderReque
         (_, _) => json!({"type": "speech-update", "call": call}),
     };
     let body = serde_json::to_vec(&json!({ "message": message })).ok()?;
-    let headers = overrides["server"]["headers"]
+    let headers = server_headers(&overrides);
+    Some(ProviderRequest {
+        url: url.to_owned(),
+        headers,
+        body,
+    })
+}
+
+/// The simulated agent's report (the report API's body) as Vapi sends a call of the assistant's
+/// report tool: a `tool-calls` server message to the call's server URL, with its headers, the
+/// arguments a JSON string (the SDK's `ToolCall`). `None` when the fake never saw the call.
+pub fn tool_calls_message(
+    reference: &CallReference,
+    call_id: &str,
+    tool_call_id: &str,
+    report: &[u8],
+) -> Option<ProviderRequest> {
+    let overrides = kept_for(reference)?;
+    let url = overrides["server"]["url"].as_str()?.to_owned();
+    let arguments = std::str::from_utf8(report).ok()?;
+    let call = json!({ "id": call_id, "status": "in-progress", "assistantOverrides": overrides });
+    let tool_call = json!({"id": tool_call_id, "type": "function",
+        "function": {"name": wire::REPORT_TOOL, "arguments": arguments}});
+    let message = json!({"type": "tool-calls", "call": call, "toolCallList": [tool_call]});
+    let body = serde_json::to_vec(&json!({ "message": message })).ok()?;
+    let headers = server_headers(&overrides);
+    Some(ProviderRequest { url, headers, body })
+}
+
+/// The static headers a call's overrides ask Vapi to send with every server message.
+fn server_headers(overrides: &Value) -> std::collections::BTreeMap<String, String> {
+    overrides["server"]["headers"]
         .as_object()
         .map(|h| {
             h.iter()
                 .filter_map(|(k, v)| Some((k.to_lowercase(), v.as_str()?.to_owned())))
                 .collect()
         })
-        .unwrap_or_default();
-    Some(ProviderRequest {
-        url: url.to_owned(),
-        headers,
-        body,
-    })
+        .unwrap_or_default()
 }

@@ -5,6 +5,7 @@ mod doubles;
 mod hooks;
 mod run;
 mod seed;
+mod tool_calls;
 
 pub use damage::{DAMAGED_STATE, Damage};
 

@@ -454,8 +454,12 @@ impl World {
         stats: &mut RunStats,
     ) -> anyhow::Result<()> {
         stats.agent_reports += 1;
-        let report: domain::call_report::AgentReport = serde_json::from_slice(&pending.body)?;
         let token = pending.bearer.clone().unwrap_or_default();
+        // On Vapi the assistant reports through its report tool, not the report API.
+        if self.settings.provider == ProviderKind::Vapi {
+            return self.deliver_tool_call(pending, &token, stats).await;
+        }
+        let report: domain::call_report::AgentReport = serde_json::from_slice(&pending.body)?;
         match self.engine.apply_agent_report(&token, &report).await {
             Ok(engine::reports::ReportOutcome::Recorded { changed, .. }) => {
                 stats.agent_reports_recorded += u64::from(changed);

@@ -101,7 +101,39 @@ impl Vapi {
 }
 
 /// Vapi's assistant detects machines, transfers and hangs up by itself.
-impl CallControl for Vapi {}
+impl Vapi {
+    /// A server message that carries this attempt's secret header and whose call names the
+    /// attempt of its URL: the message and its call.
+    fn verified_message(
+        &self,
+        request: &ProviderRequest,
+    ) -> Result<(Value, VapiCall), ProviderEventError> {
+        let reference = super::platform::reference_in_url(&request.url)
+            .ok_or(ProviderEventError::BadSignature)?;
+        let expected = call_secret(&self.config.api_key, &reference);
+        let given = request.header(SECRET_HEADER).unwrap_or_default();
+        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+            return Err(ProviderEventError::BadSignature);
+        }
+        let mut body: Value = serde_json::from_slice(&request.body)
+            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
+        let message = body["message"].take();
+        let call: VapiCall = serde_json::from_value(message["call"].clone())
+            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
+        if call.reference() != Some(reference.as_str()) {
+            return Err(ProviderEventError::Malformed(
+                "the call's metadata names another attempt than the URL".into(),
+            ));
+        }
+        Ok((message, call))
+    }
+}
+
+impl CallControl for Vapi {
+    fn tool_answer(&self, results: &[ports::voice::ToolResult]) -> Option<(&'static str, String)> {
+        Some(("application/json", wire::tool_answer_body(results)))
+    }
+}
 
 #[async_trait]
 impl VoiceProvider for Vapi {
@@ -149,23 +181,8 @@ impl VoiceProvider for Vapi {
         request: &ProviderRequest,
         _now: DateTime<Utc>,
     ) -> Result<CallEvent, ProviderEventError> {
-        let reference = super::platform::reference_in_url(&request.url)
-            .ok_or(ProviderEventError::BadSignature)?;
-        let expected = call_secret(&self.config.api_key, &reference);
-        let given = request.header(SECRET_HEADER).unwrap_or_default();
-        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
-            return Err(ProviderEventError::BadSignature);
-        }
-        let body: Value = serde_json::from_slice(&request.body)
-            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
-        let message = &body["message"];
-        let mut call: VapiCall = serde_json::from_value(message["call"].clone())
-            .map_err(|e| ProviderEventError::Malformed(e.to_string()))?;
-        if call.reference() != Some(reference.as_str()) {
-            return Err(ProviderEventError::Malformed(
-                "the call's metadata names another attempt than the URL".into(),
-            ));
-        }
+        let (message, mut call) = self.verified_message(request)?;
+        let message = &message;
         let kind = message["type"].as_str().unwrap_or_default().to_owned();
         let wait = match kind.as_str() {
             // `endedReason` is sent with status `ended`; a conversation waits for its report.
@@ -198,6 +215,13 @@ impl VoiceProvider for Vapi {
                     }
                 }
                 false
+            }
+            // The assistant's report tool, mid-call.
+            "tool-calls" => {
+                return Ok(CallEvent {
+                    provider_call_id: call.id,
+                    kind: CallEventKind::ToolCalls(wire::tool_calls(message)),
+                });
             }
             _ => {
                 return Ok(CallEvent {

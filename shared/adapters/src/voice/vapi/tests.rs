@@ -4,7 +4,9 @@ use std::time::Duration;
 use domain::config::{Voicemail, VoicemailAction};
 use domain::phone::E164;
 use domain::retry::Outcome;
-use ports::voice::{CallEventKind, CallReference, CallRequest, ProviderRequest, VoiceProvider};
+use ports::voice::{
+    CallEventKind, CallReference, CallRequest, ProviderRequest, ToolResult, VoiceProvider,
+};
 use serde_json::json;
 
 use super::wire::{self, Ending};
@@ -221,8 +223,70 @@ fn a_conversation_ends_on_its_end_of_call_report_with_what_the_analysis_learnt()
     assert!(
         matches!(event.kind, CallEventKind::Ended { ref report, .. } if report.outcome == Outcome::OptedOut)
     );
-    let tool = message("tool-calls", r, json!({"toolCallList": []}));
-    let event = vapi.parse_event(&delivered(tool, r, secret), now).unwrap();
-    assert_eq!(event.kind, CallEventKind::Progress("tool-calls".into()));
     assert!(!format!("{vapi:?}").contains("\"key\""));
+}
+
+#[test]
+fn the_report_tools_calls_are_read_in_every_documented_shape_and_answered_by_id() {
+    let vapi = vapi();
+    let r = "t1/c1/lead1/2";
+    let secret = Some(call_secret("key", r));
+    let now = chrono::Utc::now();
+    // The SDK's shape (arguments a JSON string), the docs' shapes (an object in `arguments` or
+    // `parameters`), a tool we do not run, and arguments that are no report.
+    let tool = message(
+        "tool-calls",
+        r,
+        json!({"toolCallList": [
+            {"id": "tc1", "type": "function",
+             "function": {"name": "call_report", "arguments": "{\"opt_out\": true}"}},
+            {"id": "tc2", "name": "call_report", "arguments": {"disposition": "interested"}},
+            {"id": "tc3", "name": "call_report", "parameters": {"results": {"plan": "pro"}}},
+            {"id": "tc4", "type": "function", "function": {"name": "book_meeting", "arguments": "{}"}},
+            {"id": "tc5", "name": "call_report", "arguments": {"opt_out": "maybe"}},
+        ]}),
+    );
+    let event = vapi.parse_event(&delivered(tool, r, secret), now).unwrap();
+    let CallEventKind::ToolCalls(calls) = event.kind else {
+        panic!("{:?}", event.kind)
+    };
+    let ids: Vec<&str> = calls.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["tc1", "tc2", "tc3", "tc4", "tc5"]);
+    assert!(calls[0].report.as_ref().unwrap().opt_out);
+    assert_eq!(
+        calls[1].report.as_ref().unwrap().disposition.as_deref(),
+        Some("interested")
+    );
+    assert_eq!(calls[2].report.as_ref().unwrap().results["plan"], "pro");
+    assert!(
+        calls[3]
+            .report
+            .as_ref()
+            .unwrap_err()
+            .contains("book_meeting")
+    );
+    assert!(calls[4].report.is_err());
+    // The answer names each call by its id: a result, or an error.
+    let results = [
+        ToolResult {
+            id: "tc1".into(),
+            name: "call_report".into(),
+            outcome: Ok("recorded".into()),
+        },
+        ToolResult {
+            id: "tc4".into(),
+            name: "book_meeting".into(),
+            outcome: Err("no".into()),
+        },
+    ];
+    let (content_type, body) = vapi.tool_answer(&results).unwrap();
+    assert_eq!(content_type, "application/json");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body,
+        json!({"results": [
+            {"toolCallId": "tc1", "name": "call_report", "result": "recorded"},
+            {"toolCallId": "tc4", "name": "book_meeting", "error": "no"},
+        ]})
+    );
 }

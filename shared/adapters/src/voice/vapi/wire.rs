@@ -8,8 +8,9 @@ use domain::lead::AttemptDetails;
 use domain::retry::AttemptReport;
 
 use crate::voice::platform;
+use domain::call_report::ReportBody;
 use hmac::{Hmac, KeyInit, Mac};
-use ports::voice::CallRequest;
+use ports::voice::{CallRequest, ToolCall, ToolResult};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -230,4 +231,62 @@ pub fn details_of(call: &VapiCall) -> AttemptDetails {
         provider_call_id: Some(call.id.clone()),
         disposition,
     }
+}
+
+/// The function tool an assistant calls to report what it learnt (its parameters: the report
+/// API's body). With no server URL of its own, Vapi sends its calls to the assistant's server
+/// URL: this attempt's, with its secret header.
+pub const REPORT_TOOL: &str = "call_report";
+
+/// The calls of a `tool-calls` message, read tolerantly: the SDK's `toolCallList[]` is
+/// `{id, type, function: {name, arguments}}` with `arguments` a JSON string, while the docs'
+/// examples show `name` beside `arguments` or `parameters` as an object.
+pub fn tool_calls(message: &Value) -> Vec<ToolCall> {
+    let list = message["toolCallList"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    list.iter()
+        .map(|call| {
+            let function = &call["function"];
+            let name = (function["name"].as_str())
+                .or(call["name"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let arguments = match &function["arguments"] {
+                Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+                Value::Null => match &call["arguments"] {
+                    Value::Null => call["parameters"].clone(),
+                    other => other.clone(),
+                },
+                other => other.clone(),
+            };
+            let report = if name != REPORT_TOOL {
+                Err(format!(
+                    "`{name}` is not a tool this server runs (only `{REPORT_TOOL}`)"
+                ))
+            } else if arguments.is_null() {
+                Ok(ReportBody::default())
+            } else {
+                serde_json::from_value(arguments)
+                    .map_err(|e| format!("the arguments are not a call report: {e}"))
+            };
+            ToolCall {
+                id: call["id"].as_str().unwrap_or_default().to_owned(),
+                name,
+                report,
+            }
+        })
+        .collect()
+}
+
+/// The answer to a `tool-calls` message: `{"results": [{toolCallId, name, result | error}]}`.
+pub fn tool_answer_body(results: &[ToolResult]) -> String {
+    let results: Vec<Value> = (results.iter())
+        .map(|r| match &r.outcome {
+            Ok(text) => json!({"toolCallId": r.id, "name": r.name, "result": text}),
+            Err(why) => json!({"toolCallId": r.id, "name": r.name, "error": why}),
+        })
+        .collect();
+    json!({ "results": results }).to_string()
 }

@@ -6,6 +6,7 @@
 
 mod account_lines;
 mod adapters;
+mod caller_numbers;
 mod fair_share;
 mod frequency;
 mod full_reports;

@@ -25,8 +25,10 @@ pub(crate) enum NumberCheck {
 }
 
 /// What the dialer needs of a tenant's record, cached like campaigns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TenantTerms {
+    /// The caller ids registered for it (`None`: no record, so nothing registered).
+    pub caller_numbers: std::sync::Arc<[domain::phone::E164]>,
     /// Its caps on calls per number.
     pub caps: ContactCaps,
     /// Its plan's weight on a shared provider account (`domain::fair_share`).
@@ -47,10 +49,13 @@ impl<S: Tenants> Engine<S> {
         }
         let record = self.store.get_tenant(tenant).await?;
         let terms = TenantTerms {
+            caller_numbers: (record.as_ref())
+                .map(|t| t.caller_numbers.clone().into())
+                .unwrap_or_else(|| std::sync::Arc::from([])),
             caps: record.as_ref().map(|t| t.contact_caps).unwrap_or_default(),
             dial_weight: (record.as_ref()).map_or(1, |t| t.plan.dial_weight()),
         };
-        self.tenants.put(tenant.clone(), now, terms);
+        self.tenants.put(tenant.clone(), now, terms.clone());
         Ok(terms)
     }
 }

@@ -153,6 +153,17 @@ where
             self.defer(campaign, lead.clone(), now).await?;
             return Ok(Some(DialOutcome::Done("campaign not active: handed back")));
         }
+        // The caller id must still be the tenant's: one withdrawn since the campaign started
+        // (another tenant's now, or given up) stops being used within the cache's TTL.
+        let terms = self.tenant_terms(&campaign.tenant).await?;
+        if !terms.caller_numbers.contains(&message.call.from) {
+            self.defer(campaign, lead.clone(), now).await?;
+            let problem = format!(
+                "the caller number {} is no longer registered for the tenant",
+                message.call.from
+            );
+            return Ok(Some(self.pause_for_account(message, &problem, now).await?));
+        }
         Ok(
             match screen_for_call(lead, &loaded.config, now, self.settings.call_start_margin) {
                 Screen::Dial => None,

@@ -95,14 +95,10 @@ async fn seed_tenant_and_agent(
     settings: &WorldConfig,
 ) -> anyhow::Result<()> {
     let now = settings.start;
-    store
-        .create_tenant(&TenantRecord::new(
-            tenant.clone(),
-            "Test tenant",
-            Plan::Enterprise,
-            now,
-        ))
-        .await?;
+    let mut record = TenantRecord::new(tenant.clone(), "Test tenant", Plan::Enterprise, now);
+    // The agent's number, and the one the hand-driven tests dial from.
+    record.caller_numbers = vec![domain::phone::E164::parse_strict("+14155552671")?];
+    store.create_tenant(&record).await?;
     let agent = AgentRecord {
         tenant: tenant.clone(),
         id: AgentId::parse(agent_id.to_owned())?,

@@ -57,6 +57,8 @@ pub(crate) async fn dial_message_now(
         call: engine::messages::CallSettings {
             provider: "simulator".into(),
             from: domain::phone::E164::parse_strict("+14155552671").unwrap(),
+            pool: Vec::new(),
+            chosen_because: None,
             agent_ref: "ava".into(),
             voicemail_message: None,
         },

@@ -38,13 +38,16 @@ async fn require_registered_number(
     agent: &domain::agent::Agent,
 ) -> Result<(), ApiError> {
     let record = (state.store.get_tenant(tenant).await?).ok_or(ApiError::Unauthorized)?;
-    if record.may_call_from(&agent.caller_number) {
-        return Ok(());
+    let unregistered =
+        "not one of the tenant's registered caller numbers (the operators register them)";
+    if !record.may_call_from(&agent.caller_number) {
+        return Err(ApiError::field("caller_number", unregistered));
     }
-    Err(ApiError::field(
-        "caller_number",
-        "not one of the tenant's registered caller numbers (the operators register them)",
-    ))
+    match (agent.caller_pool.iter()).position(|n| !record.may_call_from(n)) {
+        // Positions in the normalized pool: the default and repeats are left out of it.
+        Some(i) => Err(ApiError::field(&format!("caller_pool[{i}]"), unregistered)),
+        None => Ok(()),
+    }
 }
 
 /// Live campaigns of the tenant that use the agent.

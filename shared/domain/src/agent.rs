@@ -16,6 +16,8 @@ pub const MAX_VOICEMAIL_MESSAGE: usize = 2000;
 pub const MAX_TWILIO_STREAM_URL: usize = 600;
 /// Longest voice and language names.
 pub const MAX_VOICE_NAME: usize = 64;
+/// Most numbers in an agent's caller pool.
+pub const MAX_CALLER_POOL: usize = 50;
 
 /// Which calls an agent takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,6 +62,12 @@ pub struct AgentSpec {
         schema(format = "caller-number", min_length = 1, max_length = 64)
     )]
     pub caller_number: String,
+    /// More numbers its calls may come from (local presence): each call goes out from the
+    /// number nearest the contact among these and `caller_number` (the default), each one of
+    /// the tenant's registered numbers; up to 50.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub caller_pool: Vec<String>,
     /// The agent's reference on the provider (agent id, or media stream URL for Twilio),
     /// 1-2048 characters.
     #[cfg_attr(
@@ -99,13 +107,31 @@ pub struct Agent {
     pub mode: AgentMode,
     /// Provider name.
     pub provider: String,
-    /// Caller id.
+    /// Caller id: the default of its pool.
     pub caller_number: E164,
+    /// The rest of its caller pool (normalized, without the default or repeats).
+    pub caller_pool: Vec<E164>,
     /// Reference on the provider.
     pub provider_agent_ref: String,
     pub voicemail_message: Option<String>,
     pub voice: Option<String>,
     pub language: Option<String>,
+}
+
+/// The pool's numbers normalized, each error reported as `caller_pool[i]`; repeats kept once.
+fn caller_pool(raw: &[String], bad: &mut impl FnMut(&str, String)) -> Vec<E164> {
+    if raw.len() > MAX_CALLER_POOL {
+        bad("caller_pool", format!("at most {MAX_CALLER_POOL} numbers"));
+    }
+    let mut pool: Vec<E164> = Vec::new();
+    for (i, number) in raw.iter().enumerate() {
+        match E164::normalize(number, DefaultRegion::us()) {
+            Ok(n) if !pool.contains(&n.e164) => pool.push(n.e164),
+            Ok(_) => {}
+            Err(e) => bad(&format!("caller_pool[{i}]"), e.to_string()),
+        }
+    }
+    pool
 }
 
 /// Twilio connects the call to the agent's media stream at this URL: `wss://` only, no query
@@ -179,6 +205,7 @@ impl Agent {
         if let Err(e) = &caller {
             bad("caller_number", e.to_string());
         }
+        let pool = caller_pool(&spec.caller_pool, &mut bad);
         let agent_ref = spec.provider_agent_ref.trim();
         if agent_ref.is_empty() || spec.provider_agent_ref.chars().count() > 2048 {
             bad("provider_agent_ref", "must be 1-2048 characters".into());
@@ -215,6 +242,7 @@ impl Agent {
                 name: name.to_owned(),
                 mode: spec.mode,
                 provider: spec.provider.clone(),
+                caller_pool: pool.into_iter().filter(|n| *n != caller.e164).collect(),
                 caller_number: caller.e164,
                 provider_agent_ref: agent_ref.to_owned(),
                 voicemail_message: spec.voicemail_message.clone(),
@@ -232,6 +260,7 @@ impl Agent {
             mode: self.mode,
             provider: self.provider.clone(),
             caller_number: self.caller_number.to_string(),
+            caller_pool: self.caller_pool.iter().map(E164::to_string).collect(),
             provider_agent_ref: self.provider_agent_ref.clone(),
             voicemail_message: self.voicemail_message.clone(),
             voice: self.voice.clone(),
@@ -250,6 +279,7 @@ mod tests {
             mode: AgentMode::Outbound,
             provider: "simulator".into(),
             caller_number: "(415) 555-2671".into(),
+            caller_pool: Vec::new(),
             provider_agent_ref: "agent-ava".into(),
             voicemail_message: None,
             voice: None,
@@ -328,6 +358,7 @@ mod tests {
             name: "".into(),
             provider: "carrier-pigeon".into(),
             caller_number: "nope".into(),
+            caller_pool: Vec::new(),
             provider_agent_ref: " ".into(),
             ..spec()
         };

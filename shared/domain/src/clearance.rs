@@ -47,6 +47,9 @@ pub struct CallClearance {
     pub cap_per_24h: Option<u8>,
     /// The caller number used.
     pub caller_number: String,
+    /// Why that number, when it was chosen from a pool ("same area code 212").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_reason: Option<String>,
     /// Calls to the number by every campaign of the tenant, as the claim read them from the
     /// number's ledger, and the tenant's caps then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,6 +157,7 @@ pub fn clearance(
         ),
         cap_per_24h: rules.max_calls_per_24h(subdivisions.iter().copied()),
         caller_number: caller_number.to_owned(),
+        caller_reason: None,
         tenant_calls: tenant_calls.map(|(counts, caps)| TenantCalls::new(counts, caps)),
     }
 }
@@ -187,7 +191,10 @@ impl CallClearance {
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             self.consent_rule,
             self.calls_in_24h,
-            self.caller_number
+            match &self.caller_reason {
+                Some(why) => format!("{} ({why})", self.caller_number),
+                None => self.caller_number.clone(),
+            }
         )
     }
 }

@@ -29,6 +29,7 @@
 pub mod agent;
 pub mod call_report;
 pub mod call_token;
+pub mod caller_choice;
 pub mod clearance;
 pub mod config;
 pub mod contact_caps;

@@ -111,6 +111,12 @@ where
         if let Some(done) = self.screen_before_claim(message, &loaded, now).await? {
             return Ok(done);
         }
+        // The caller number, still the tenant's: one withdrawn since the campaign started stops
+        // being used within the tenant cache's TTL.
+        let message = &match self.with_local_caller(message, now).await? {
+            Ok(chosen) => chosen,
+            Err(done) => return Ok(done),
+        };
         self.crash_point("dial.before_claim")?;
         let (calling, attempt) = match self.claim(message, &loaded, now).await? {
             Claim::Won { calling, attempt } => (*calling, attempt),
@@ -152,17 +158,6 @@ where
         if loaded.record.status != CampaignStatus::Active {
             self.defer(campaign, lead.clone(), now).await?;
             return Ok(Some(DialOutcome::Done("campaign not active: handed back")));
-        }
-        // The caller id must still be the tenant's: one withdrawn since the campaign started
-        // (another tenant's now, or given up) stops being used within the cache's TTL.
-        let terms = self.tenant_terms(&campaign.tenant).await?;
-        if !terms.caller_numbers.contains(&message.call.from) {
-            self.defer(campaign, lead.clone(), now).await?;
-            let problem = format!(
-                "the caller number {} is no longer registered for the tenant",
-                message.call.from
-            );
-            return Ok(Some(self.pause_for_account(message, &problem, now).await?));
         }
         Ok(
             match screen_for_call(lead, &loaded.config, now, self.settings.call_start_margin) {
@@ -211,21 +206,21 @@ where
                 return Ok(Claim::Lost(DialOutcome::Done("frequency cap: deferred")));
             }
         };
-        // What allows this call, written in the same transaction that checks the DNC list.
+        let account = self.provider(&message.call.provider)?.account();
+        let account_lines = self.providers.account_lines(&message.call.provider);
         if let Some(call) = calling.call.as_mut() {
+            // What allows this call, written in the same transaction that checks the DNC list.
             let from = message.call.from.as_str();
-            call.clearance = Some(clearance(lead, config, now, from, Some(tenant_calls)));
+            let mut cleared = clearance(lead, config, now, from, Some(tenant_calls));
+            cleared.caller_reason = message.call.chosen_because.clone();
+            call.clearance = Some(cleared);
+            // On an account that caps simultaneous calls the call takes one of its lines.
+            call.account_slot = account_lines.map(|_| account.id.clone());
         }
         let key = LeadRef {
             campaign: message.campaign.clone(),
             lead: lead.id.clone(),
         };
-        let account = self.provider(&message.call.provider)?.account();
-        // On an account that caps simultaneous calls the call takes one of its lines.
-        let account_lines = self.providers.account_lines(&message.call.provider);
-        if let Some(call) = calling.call.as_mut().filter(|_| account_lines.is_some()) {
-            call.account_slot = Some(account.id.clone());
-        }
         let delta = CounterDelta::between(&lead.state, &calling, None);
         let tenant = &message.campaign.tenant;
         let bucket = self.tenant_bucket(account, tenant, now).await?;
@@ -451,7 +446,7 @@ where
 
     /// Pauses the message's campaign for an account problem the provider named (if it is still
     /// Active: a person's pause or resume since is never undone).
-    async fn pause_for_account(
+    pub(crate) async fn pause_for_account(
         &self,
         message: &DialMessage,
         problem: &str,

@@ -18,6 +18,7 @@
 //! - **Counters tell the truth.** Every transition moves the counters in the same transaction.
 
 pub mod call_flow;
+mod caller;
 mod contact_caps;
 mod cps_share;
 pub mod dial;

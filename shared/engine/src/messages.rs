@@ -12,8 +12,14 @@ use serde::{Deserialize, Serialize};
 pub struct CallSettings {
     /// The provider's name.
     pub provider: String,
-    /// Caller id.
+    /// Caller id: the agent's default number.
     pub from: E164,
+    /// The rest of the agent's caller pool: the dialer calls from the one nearest the contact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pool: Vec<E164>,
+    /// Why the dialer chose `from` from the pool (set by the dialer, never sent).
+    #[serde(skip)]
+    pub chosen_because: Option<String>,
     /// The agent on the provider.
     pub agent_ref: String,
     /// The voicemail message.

@@ -573,9 +573,8 @@ pub async fn dial_due_leads(
         .ok_or_else(|| anyhow::anyhow!("no campaign"))?
         .config_version;
     for lead in world.leads().await? {
-        if lead.state.status != domain::status::LeadStatus::Pending
-            && lead.state.status != domain::status::LeadStatus::Scheduled
-        {
+        use domain::status::LeadStatus::{Pending, Scheduled};
+        if !matches!(lead.state.status, Pending | Scheduled) {
             continue;
         }
         let message = engine::messages::DialMessage {
@@ -585,6 +584,8 @@ pub async fn dial_due_leads(
             call: engine::messages::CallSettings {
                 provider: "twilio".into(),
                 from: domain::phone::E164::parse_strict("+14155552671")?,
+                pool: Vec::new(),
+                chosen_because: None,
                 agent_ref: "wss://agents.example.com/ava".into(),
                 voicemail_message: Some("Hi, this is Ava.".into()),
             },

@@ -107,6 +107,7 @@ async fn seed_tenant_and_agent(
             mode: AgentMode::Outbound,
             provider: settings.provider.name().into(),
             caller_number: "+14155552671".into(),
+            caller_pool: Vec::new(),
             provider_agent_ref: "ava".into(),
             voicemail_message: Some("Hi, this is Ava.".into()),
             voice: None,

@@ -82,5 +82,5 @@ function allowedBy(c) {
   const consent = c.consent_rule === 'none' ? '' : `; consent ${c.consent_rule}${c.consent_source ? ` (${c.consent_source})` : ''}`;
   const t = c.tenant_calls;
   const tenant = t ? `; ${t.local_day} of ${t.per_local_day} calls that day and ${t.last_7_days} of ${t.per_7_days} in 7 days across campaigns` : '';
-  return `Allowed: ${zones}; not on the DNC list at ${fmt.when(c.dnc_checked_at)}; ${c.calls_in_24h}${cap} calls in the 24 h before${tenant}${consent}; from ${c.caller_number}; rules ${c.rules}`;
+  return `Allowed: ${zones}; not on the DNC list at ${fmt.when(c.dnc_checked_at)}; ${c.calls_in_24h}${cap} calls in the 24 h before${tenant}${consent}; from ${c.caller_number}${c.caller_reason ? ` (${c.caller_reason})` : ''}; rules ${c.rules}`;
 }

@@ -70,6 +70,7 @@ fn clearance_at(at: chrono::DateTime<chrono::Utc>) -> CallClearance {
         calls_in_24h: 0,
         cap_per_24h: None,
         caller_number: "+14155550199".into(),
+        caller_reason: None,
         tenant_calls: Some(domain::clearance::TenantCalls {
             local_day: 1,
             per_local_day: 3,

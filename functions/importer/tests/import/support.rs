@@ -123,6 +123,7 @@ impl World {
                 mode: AgentMode::Outbound,
                 provider: "simulator".into(),
                 caller_number: "+14155550100".into(),
+                caller_pool: Vec::new(),
                 provider_agent_ref: "ava".into(),
                 voicemail_message: None,
                 voice: None,

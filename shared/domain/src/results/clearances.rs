@@ -9,7 +9,7 @@ use crate::clearance::TenantCalls;
 use crate::lead::Lead;
 
 /// The columns, in order.
-pub const CLEARANCE_COLUMNS: [&str; 23] = [
+pub const CLEARANCE_COLUMNS: [&str; 24] = [
     "lead_id",
     "phone",
     "attempt",
@@ -33,6 +33,7 @@ pub const CLEARANCE_COLUMNS: [&str; 23] = [
     "tenant_calls_in_7_days",
     "tenant_cap_per_7_days",
     "caller_number",
+    "caller_reason",
 ];
 
 /// The header row.
@@ -79,6 +80,7 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
                 tenant(|t| t.last_7_days),
                 tenant(|t| t.per_7_days),
                 c.caller_number.clone(),
+                c.caller_reason.clone().unwrap_or_default(),
             ];
             rows.push(
                 row.iter()

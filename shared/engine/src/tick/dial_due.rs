@@ -74,6 +74,11 @@ impl<S: TickStore> Engine<S> {
             provider: agent.spec.provider.clone(),
             from: domain::phone::E164::parse_strict(&agent.spec.caller_number)
                 .map_err(|_| EngineError::InvalidAgent(campaign.clone()))?,
+            pool: (agent.spec.caller_pool.iter())
+                .map(|n| domain::phone::E164::parse_strict(n))
+                .collect::<Result<_, _>>()
+                .map_err(|_| EngineError::InvalidAgent(campaign.clone()))?,
+            chosen_because: None,
             agent_ref: agent.spec.provider_agent_ref.clone(),
             voicemail_message: agent.spec.voicemail_message.clone(),
         };

@@ -5,8 +5,8 @@ use adapters::store::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::ids::{CampaignId, CampaignRef, TenantId};
 use domain::lead::{CounterDelta, Lead, LeadState};
-use ports::store::{Campaigns, Counters, Guards, LeadWrite, Leads, Quarantine, Refusal};
-use ports::store::{NewCampaign, QuarantineOwner, Tenants, WriteError};
+use ports::store::{Counters, Guards, LeadWrite, Leads, Quarantine, Refusal};
+use ports::store::{QuarantineOwner, WriteError};
 
 use crate::support::*;
 
@@ -74,28 +74,13 @@ async fn lines_in_use(f: &Fixture) -> i64 {
         .map_or(0, |n| n.parse().unwrap())
 }
 
-/// Another tenant's Active-or-Draft campaign on the same table, with one lead in it.
+/// Another tenant's Draft campaign on the same table, with one lead in it.
 async fn other_tenants_lead(f: &Fixture) -> (CampaignRef, Lead) {
     let campaign = CampaignRef {
         tenant: TenantId::parse("tenant-b").unwrap(),
         campaign: CampaignId::parse("camp-b").unwrap(),
     };
-    let tenant = ports::store::TenantRecord::new(
-        campaign.tenant.clone(),
-        "Tenant B",
-        domain::plan::Plan::Starter,
-        t0(),
-    );
-    f.store.create_tenant(&tenant).await.unwrap();
-    let spec = serde_json::from_str(r#"{"name":"B","agent_id":"agent-1"}"#).unwrap();
-    f.store
-        .create_campaign(NewCampaign {
-            campaign: campaign.clone(),
-            config: domain::config::CampaignConfig::parse(spec).unwrap(),
-            now: t0(),
-        })
-        .await
-        .unwrap();
+    tenant_with_campaign(&f.store, &campaign).await;
     let l = lead(&campaign, 40, t0());
     f.store
         .insert_leads(&campaign, std::slice::from_ref(&l), 1)
@@ -165,18 +150,7 @@ async fn a_live_call_set_aside_with_damaged_data_gives_its_line_back() {
     assert_eq!(lines_in_use(&f).await, 1);
     // A bad migration rewrites the lead's state: its item no longer decodes.
     let (pk, sk) = keys::lead_key(&reference(&f.campaign, &l));
-    f.store
-        .client()
-        .update_item()
-        .table_name(f.store.table())
-        .key(keys::PK, AttributeValue::S(pk))
-        .key(keys::SK, AttributeValue::S(sk))
-        .update_expression("SET #s = :v")
-        .expression_attribute_names("#s", "state")
-        .expression_attribute_values(":v", AttributeValue::S("{not json".into()))
-        .send()
-        .await
-        .unwrap();
+    crate::quarantine::overwrite(&f, pk, sk, "state", "{not json").await;
     // Reading it sets it aside.
     assert!(
         (f.store.get_lead(&reference(&f.campaign, &l)).await)

@@ -8,7 +8,8 @@ use ports::store::{DueBatch, DueRead, QuarantineOwner};
 
 use crate::support::*;
 
-async fn overwrite(f: &Fixture, pk: String, sk: String, attr: &str, value: &str) {
+/// Overwrites one attribute of an item, as a bad migration would.
+pub(crate) async fn overwrite(f: &Fixture, pk: String, sk: String, attr: &str, value: &str) {
     f.store
         .client()
         .update_item()

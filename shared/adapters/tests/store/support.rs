@@ -31,9 +31,15 @@ pub async fn fixture(label: &str) -> Fixture {
         tenant: TenantId::parse("tenant-a").unwrap(),
         campaign: CampaignId::parse("camp-1").unwrap(),
     };
+    tenant_with_campaign(&store, &campaign).await;
+    Fixture { store, campaign }
+}
+
+/// Creates the campaign's tenant (Professional) and the campaign, in Draft.
+pub async fn tenant_with_campaign(store: &DynamoStore, campaign: &CampaignRef) {
     let tenant = ports::store::TenantRecord::new(
         campaign.tenant.clone(),
-        "Tenant A",
+        "Test tenant",
         domain::plan::Plan::Professional,
         t0(),
     );
@@ -48,7 +54,6 @@ pub async fn fixture(label: &str) -> Fixture {
         })
         .await
         .unwrap();
-    Fixture { store, campaign }
 }
 
 /// A lead for `+1 212 555 01xx`, due at `due`.

@@ -34,7 +34,8 @@ async fn leads_damaged_in_draft_and_while_active_are_set_aside_and_the_campaign_
     let contacts = contacts_in(&["212", "312", "213"], LEADS);
     let mut config =
         WorldConfig::calm("set-aside", campaign, contacts, utc("2026-06-10T15:00:00Z")).hostile();
-    config.max_virtual = Duration::days(2);
+    // Room for a lead's whole life: a callback may be asked for up to 48 h ahead on each call.
+    config.max_virtual = Duration::days(8);
     // A word that is no status, and a status that lies, in Draft and twice while Active.
     config.damage = vec![
         damage(None, "migrated"),

@@ -36,8 +36,7 @@ async fn a_twilio_campaign_through_an_agent_outage_and_an_account_refusal_ends_t
     config.outages.account_refusing =
         vec![(start + Duration::minutes(70), start + Duration::minutes(90))];
     config.resume_after_pause = Some(Duration::minutes(20));
-    // Room for a lead's whole life: the simulated person may ask for a callback up to 48 h
-    // ahead, on each of its calls (a chain once ran past a 3-day bound, to day 5).
+    // A lead's whole life: each call may bring a callback up to 48 h ahead (once, to day 5).
     config.max_virtual = Duration::days(8);
     let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
 

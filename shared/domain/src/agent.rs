@@ -67,7 +67,7 @@ pub struct AgentSpec {
     /// the tenant's registered numbers; up to 50.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(max_items = 50))]
-    pub caller_pool: Vec<String>,
+    pub caller_pool: Vec<CallerNumberText>,
     /// The agent's reference on the provider (agent id, or media stream URL for Twilio),
     /// 1-2048 characters.
     #[cfg_attr(
@@ -97,6 +97,23 @@ pub struct AgentSpec {
     pub language: Option<String>,
 }
 
+/// A caller number as sent: any format with a country code (a newtype only so that the
+/// OpenAPI document can say each pool entry is a caller number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(value_type = String, format = "caller-number", min_length = 1, max_length = 64)
+)]
+#[serde(transparent)]
+pub struct CallerNumberText(pub String);
+
+impl From<&str> for CallerNumberText {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
 /// Providers an agent may use.
 pub const PROVIDERS: [&str; 5] = ["simulator", "twilio", "http", "retell", "vapi"];
 
@@ -119,13 +136,13 @@ pub struct Agent {
 }
 
 /// The pool's numbers normalized, each error reported as `caller_pool[i]`; repeats kept once.
-fn caller_pool(raw: &[String], bad: &mut impl FnMut(&str, String)) -> Vec<E164> {
+fn caller_pool(raw: &[CallerNumberText], bad: &mut impl FnMut(&str, String)) -> Vec<E164> {
     if raw.len() > MAX_CALLER_POOL {
         bad("caller_pool", format!("at most {MAX_CALLER_POOL} numbers"));
     }
     let mut pool: Vec<E164> = Vec::new();
     for (i, number) in raw.iter().enumerate() {
-        match E164::normalize(number, DefaultRegion::us()) {
+        match E164::normalize(&number.0, DefaultRegion::us()) {
             Ok(n) if !pool.contains(&n.e164) => pool.push(n.e164),
             Ok(_) => {}
             Err(e) => bad(&format!("caller_pool[{i}]"), e.to_string()),
@@ -260,7 +277,9 @@ impl Agent {
             mode: self.mode,
             provider: self.provider.clone(),
             caller_number: self.caller_number.to_string(),
-            caller_pool: self.caller_pool.iter().map(E164::to_string).collect(),
+            caller_pool: (self.caller_pool.iter())
+                .map(|n| CallerNumberText(n.to_string()))
+                .collect(),
             provider_agent_ref: self.provider_agent_ref.clone(),
             voicemail_message: self.voicemail_message.clone(),
             voice: self.voice.clone(),

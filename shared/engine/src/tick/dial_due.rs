@@ -75,7 +75,7 @@ impl<S: TickStore> Engine<S> {
             from: domain::phone::E164::parse_strict(&agent.spec.caller_number)
                 .map_err(|_| EngineError::InvalidAgent(campaign.clone()))?,
             pool: (agent.spec.caller_pool.iter())
-                .map(|n| domain::phone::E164::parse_strict(n))
+                .map(|n| domain::phone::E164::parse_strict(&n.0))
                 .collect::<Result<_, _>>()
                 .map_err(|_| EngineError::InvalidAgent(campaign.clone()))?,
             chosen_because: None,

@@ -6,7 +6,7 @@
 use chrono::Duration;
 use domain::status::{CampaignStatus, LeadStatus};
 use ports::Clock;
-use ports::store::{Campaigns, TenantPolicies};
+use ports::store::TenantPolicies;
 
 use domain::ids::AgentId;
 use domain::phone::E164;
@@ -50,12 +50,7 @@ async fn a_caller_number_withdrawn_mid_campaign_places_no_more_calls_and_pauses_
         1,
         "no call from a withdrawn number"
     );
-    let record = world
-        .store
-        .get_campaign(&world.campaign)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.record().await.unwrap();
     assert_eq!(record.status, CampaignStatus::Paused);
     let reason = record.pause_reason.expect("the pause says why");
     assert!(reason.message.contains("+14155552671"), "{reason:?}");

@@ -246,16 +246,7 @@ fn pacing_never_exceeded(
     config: &CampaignConfig,
     cps: u32,
 ) {
-    let mut edges: Vec<(DateTime<Utc>, i32)> = calls
-        .iter()
-        .flat_map(|c| [(c.placed_at, 1), (c.ends_at, -1)])
-        .collect();
-    edges.sort_by_key(|(t, d)| (*t, *d));
-    let (mut live, mut peak) = (0i64, 0i64);
-    for (_, d) in edges {
-        live += i64::from(d);
-        peak = peak.max(live);
-    }
+    let peak = account::peak_live(calls);
     f.figures.insert("peak_concurrency", peak);
     if peak > i64::from(config.pacing.max_concurrent_calls) {
         f.fail(
@@ -286,11 +277,7 @@ fn pacing_never_exceeded(
             ),
         );
     }
-    let mut per_second: BTreeMap<i64, u32> = BTreeMap::new();
-    for t in &starts {
-        *per_second.entry(t.timestamp()).or_default() += 1;
-    }
-    let peak_second = per_second.values().copied().max().unwrap_or(0);
+    let peak_second = account::peak_per_second(calls);
     f.figures
         .insert("peak_calls_per_second", i64::from(peak_second));
     if peak_second > cps {

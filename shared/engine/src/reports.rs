@@ -36,6 +36,18 @@ pub enum ReportOutcome {
     Refused(ReportRefused),
 }
 
+/// The claims of a report about the attempt `reference` names.
+fn claims_of(reference: &CallReference, expires_at: DateTime<Utc>) -> CallClaims {
+    CallClaims {
+        lead: LeadRef {
+            campaign: reference.campaign.clone(),
+            lead: reference.lead.clone(),
+        },
+        attempt: reference.attempt,
+        expires_at,
+    }
+}
+
 impl<S> Engine<S>
 where
     S: Campaigns + Leads,
@@ -48,15 +60,11 @@ where
         started_at: DateTime<Utc>,
         max_call: chrono::Duration,
     ) -> String {
-        self.settings.call_tokens.mint(&CallClaims {
-            lead: LeadRef {
-                campaign: reference.campaign.clone(),
-                lead: reference.lead.clone(),
-            },
-            attempt: reference.attempt,
-            expires_at: domain::lead::LeadState::call_deadline(started_at, max_call)
-                + self.settings.report_grace,
-        })
+        let expires_at = domain::lead::LeadState::call_deadline(started_at, max_call)
+            + self.settings.report_grace;
+        self.settings
+            .call_tokens
+            .mint(&claims_of(reference, expires_at))
     }
 
     /// Applies an agent's report carried with `token`.
@@ -88,14 +96,7 @@ where
         report: &AgentReport,
     ) -> Result<ReportOutcome, EngineError> {
         let now = self.clock.now();
-        let claims = CallClaims {
-            lead: LeadRef {
-                campaign: reference.campaign.clone(),
-                lead: reference.lead.clone(),
-            },
-            attempt: reference.attempt,
-            expires_at: now,
-        };
+        let claims = claims_of(reference, now);
         crate::moves::until_not_raced(|| self.try_report(&claims, report, now)).await
     }
 

@@ -14,11 +14,7 @@ use crate::World;
 /// The provider account's calls per second holds over every tenant and campaign dialing on
 /// it (fair shares lend seconds between tenants; lending must never overdraw the account).
 pub(super) fn calls_per_second_held(f: &mut Findings, every_call: &[SimulatedCall], cps: u32) {
-    let mut per_second: BTreeMap<i64, u32> = BTreeMap::new();
-    for call in every_call {
-        *per_second.entry(call.placed_at.timestamp()).or_default() += 1;
-    }
-    let peak = per_second.values().copied().max().unwrap_or(0);
+    let peak = peak_per_second(every_call);
     f.figures
         .insert("peak_account_calls_per_second", i64::from(peak));
     if peak > cps {
@@ -65,15 +61,7 @@ pub(super) async fn lines_held(
 /// calls live on the network at once (from its own start and end times; our count gives a line
 /// back only once the end is reported, so it can only be higher).
 fn account_lines_never_exceeded(f: &mut Findings, every_call: &[SimulatedCall], lines: u32) {
-    let mut edges: Vec<(DateTime<Utc>, i64)> = (every_call.iter())
-        .flat_map(|c| [(c.placed_at, 1), (c.ends_at, -1)])
-        .collect();
-    edges.sort_by_key(|(t, d)| (*t, *d));
-    let (mut live, mut peak) = (0i64, 0i64);
-    for (_, d) in edges {
-        live += d;
-        peak = peak.max(live);
-    }
+    let peak = peak_live(every_call);
     f.figures.insert("peak_account_lines", peak);
     if peak > i64::from(lines) {
         f.fail(
@@ -98,4 +86,28 @@ async fn account_lines_in_use(store: &DynamoStore, account: &str) -> anyhow::Res
         .and_then(|i| i.get("n"))
         .and_then(|n| n.as_n().ok());
     Ok(n.map(|n| n.parse()).transpose()?.unwrap_or(0))
+}
+
+/// Most calls started in one second, by the network's own start times.
+pub(super) fn peak_per_second(calls: &[SimulatedCall]) -> u32 {
+    let mut per_second: BTreeMap<i64, u32> = BTreeMap::new();
+    for call in calls {
+        *per_second.entry(call.placed_at.timestamp()).or_default() += 1;
+    }
+    per_second.values().copied().max().unwrap_or(0)
+}
+
+/// Most calls live at once, by the network's own start and end times (an end before a start at
+/// the same instant).
+pub(super) fn peak_live(calls: &[SimulatedCall]) -> i64 {
+    let mut edges: Vec<(DateTime<Utc>, i64)> = (calls.iter())
+        .flat_map(|c| [(c.placed_at, 1), (c.ends_at, -1)])
+        .collect();
+    edges.sort_by_key(|(t, d)| (*t, *d));
+    let (mut live, mut peak) = (0i64, 0i64);
+    for (_, d) in edges {
+        live += d;
+        peak = peak.max(live);
+    }
+    peak
 }

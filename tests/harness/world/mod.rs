@@ -416,12 +416,13 @@ impl World {
 
     /// The campaign's status now.
     pub async fn status(&self) -> anyhow::Result<CampaignStatus> {
-        let record = self
-            .store
-            .get_campaign(&self.campaign)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("campaign gone"))?;
-        Ok(record.status)
+        Ok(self.record().await?.status)
+    }
+
+    /// The campaign's record now.
+    pub async fn record(&self) -> anyhow::Result<ports::store::CampaignRecord> {
+        (self.store.get_campaign(&self.campaign).await?)
+            .ok_or_else(|| anyhow::anyhow!("campaign gone"))
     }
 }
 

@@ -8,6 +8,7 @@ use domain::status::{CampaignStatus, LeadStatus};
 use ports::Clock;
 use ports::store::TenantPolicies;
 
+use domain::caller_limits::CallerLimits;
 use domain::ids::AgentId;
 use domain::phone::E164;
 use ports::store::{AgentRecord, Agents};
@@ -117,4 +118,77 @@ async fn each_call_goes_out_from_the_pools_nearest_registered_number_and_says_wh
     }
     // Every lead at least once (a callback the simulated person asks for is a second call).
     assert!(seen >= 6, "{seen} attempts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_number_at_its_limit_is_skipped_for_the_next_and_a_full_pool_waits_unspent() {
+    let world = noon_world("caller-limits", 3).await;
+    let (default, new_york) = ("+14155552671", "+12125550100");
+    let numbers: Vec<E164> = [default, new_york]
+        .iter()
+        .map(|n| E164::parse_strict(n).unwrap())
+        .collect();
+    let tenant = &world.campaign.tenant;
+    let countries = ["US".to_owned()];
+    assert!(
+        (world.store.set_tenant_policy(tenant, &numbers, &countries))
+            .await
+            .unwrap()
+    );
+    let limits = CallerLimits {
+        per_hour: 1,
+        per_day: 2,
+    };
+    let pool = vec![numbers[1].clone()];
+    let message = |lead, at| {
+        let (world, pool) = (&world, pool.clone());
+        async move {
+            let mut message = dial_message_now(world, lead, at).await;
+            message.call.pool = pool;
+            message.call.limits = limits;
+            message
+        }
+    };
+    assert_eq!(
+        world.engine.tick(&world.campaign).await.unwrap().enqueued,
+        3
+    );
+    let leads = world.leads().await.unwrap();
+    for lead in &leads {
+        world
+            .engine
+            .dial(&message(lead.clone(), noon()).await)
+            .await
+            .unwrap();
+    }
+    // New York first (the contacts are in 212), then, New York at its hour's limit, the
+    // default; the third waits for the next hour, its attempt unspent.
+    let from: Vec<String> = (world.simulator.calls().iter())
+        .map(|c| c.from.to_string())
+        .collect();
+    assert_eq!(from, [new_york, default]);
+    let waiting = (world.leads().await.unwrap().into_iter())
+        .find(|l| l.id == leads[2].id)
+        .unwrap();
+    assert_eq!(waiting.state.attempts, 0, "no attempt spent");
+    let next_hour = noon() + Duration::hours(1);
+    assert_eq!(waiting.state.due().map(|(_, at)| at), Some(next_hour));
+
+    // In the next hour New York has room again (one call of its two a day).
+    world.clock.set(next_hour);
+    assert_eq!(
+        world.engine.tick(&world.campaign).await.unwrap().enqueued,
+        1
+    );
+    let waiting = (world.leads().await.unwrap().into_iter())
+        .find(|l| l.id == leads[2].id)
+        .unwrap();
+    world
+        .engine
+        .dial(&message(waiting, next_hour).await)
+        .await
+        .unwrap();
+    let calls = world.simulator.calls();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(calls[2].from.as_str(), new_york);
 }

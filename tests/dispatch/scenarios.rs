@@ -54,14 +54,11 @@ pub(crate) async fn dial_message_now(
         campaign: world.campaign.clone(),
         config_version: version,
         lead,
-        call: engine::messages::CallSettings {
-            provider: "simulator".into(),
-            from: domain::phone::E164::parse_strict("+14155552671").unwrap(),
-            pool: Vec::new(),
-            chosen_because: None,
-            agent_ref: "ava".into(),
-            voicemail_message: None,
-        },
+        call: engine::messages::CallSettings::from_number(
+            "simulator",
+            domain::phone::E164::parse_strict("+14155552671").unwrap(),
+            "ava",
+        ),
         not_before,
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::caller_limits::CallerLimits;
 use crate::config::FieldError;
 use crate::phone::{DefaultRegion, E164};
 
@@ -68,6 +69,10 @@ pub struct AgentSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub caller_pool: Vec<CallerNumberText>,
+    /// How many calls each of its numbers (the default and the pool) may start per UTC hour
+    /// and per UTC day, over every campaign; absent = the defaults (30 an hour, 150 a day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_limits: Option<CallerLimits>,
     /// The agent's reference on the provider (agent id, or media stream URL for Twilio),
     /// 1-2048 characters.
     #[cfg_attr(
@@ -128,6 +133,8 @@ pub struct Agent {
     pub caller_number: E164,
     /// The rest of its caller pool (normalized, without the default or repeats).
     pub caller_pool: Vec<E164>,
+    /// Calls each of its numbers may start per hour and per day.
+    pub caller_limits: CallerLimits,
     /// Reference on the provider.
     pub provider_agent_ref: String,
     pub voicemail_message: Option<String>,
@@ -223,6 +230,10 @@ impl Agent {
             bad("caller_number", e.to_string());
         }
         let pool = caller_pool(&spec.caller_pool, &mut bad);
+        let limits = spec.caller_limits.unwrap_or_default();
+        for error in limits.check("caller_limits") {
+            bad(&error.field, error.message);
+        }
         let agent_ref = spec.provider_agent_ref.trim();
         if agent_ref.is_empty() || spec.provider_agent_ref.chars().count() > 2048 {
             bad("provider_agent_ref", "must be 1-2048 characters".into());
@@ -261,6 +272,7 @@ impl Agent {
                 provider: spec.provider.clone(),
                 caller_pool: pool.into_iter().filter(|n| *n != caller.e164).collect(),
                 caller_number: caller.e164,
+                caller_limits: limits,
                 provider_agent_ref: agent_ref.to_owned(),
                 voicemail_message: spec.voicemail_message.clone(),
                 voice: spec.voice.clone(),
@@ -280,6 +292,7 @@ impl Agent {
             caller_pool: (self.caller_pool.iter())
                 .map(|n| CallerNumberText(n.to_string()))
                 .collect(),
+            caller_limits: Some(self.caller_limits),
             provider_agent_ref: self.provider_agent_ref.clone(),
             voicemail_message: self.voicemail_message.clone(),
             voice: self.voice.clone(),
@@ -299,6 +312,7 @@ mod tests {
             provider: "simulator".into(),
             caller_number: "(415) 555-2671".into(),
             caller_pool: Vec::new(),
+            caller_limits: None,
             provider_agent_ref: "agent-ava".into(),
             voicemail_message: None,
             voice: None,

@@ -1,27 +1,45 @@
 //! The dialer's choice of caller number (local presence, `domain::caller_choice`): among the
-//! agent's pool, the nearest to the contact of the numbers still registered for the tenant,
-//! spread by lead and attempt so a retry may go out from another number.
+//! agent's pool, the nearest to the contact of the numbers still registered for the tenant
+//! and not at their limits (`domain::caller_limits`), spread by lead and attempt so a retry may
+//! go out from another number.
 
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 use domain::caller_choice::choose;
-use ports::store::{AccountDemand, CampaignStatuses, Campaigns, Leads, Tenants};
+use domain::caller_limits::{CallerLimits, next_room};
+use domain::lead::ActiveCall;
+use domain::phone::E164;
+use ports::store::{AccountDemand, CallerUseGuard, CampaignStatuses, Campaigns, Leads, Tenants};
 
 use crate::dial::DialOutcome;
 use crate::messages::DialMessage;
 use crate::{Engine, EngineError};
+
+/// The caller-number ledger entry of a call, from what its clearance recorded: its number and
+/// start (the limits are not needed to take a call off).
+pub(crate) fn caller_use_of(call: &ActiveCall) -> Option<CallerUseGuard> {
+    let number = E164::parse_strict(&call.clearance.as_ref()?.caller_number).ok()?;
+    Some(CallerUseGuard {
+        number,
+        at: call.started_at,
+        limits: CallerLimits::default(),
+    })
+}
 
 impl<S> Engine<S>
 where
     S: Campaigns + CampaignStatuses + Leads + Tenants + AccountDemand,
 {
     /// The message with its caller number chosen, and why (`None` for an agent without a
-    /// pool); when none of the agent's numbers is the tenant's any more (withdrawn since the
-    /// campaign started), the lead is handed back unspent and the campaign paused: `Err`.
+    /// pool), skipping the numbers in `full` (refused for their limits by this message's
+    /// earlier claims). When the agent's numbers are all full, the lead waits for the next
+    /// hour, unspent; when none is the tenant's any more (withdrawn since the campaign
+    /// started), the lead is handed back unspent and the campaign paused: `Err` both.
     pub(crate) async fn with_local_caller(
         &self,
         message: &DialMessage,
+        full: &[E164],
         now: DateTime<Utc>,
     ) -> Result<Result<DialMessage, DialOutcome>, EngineError> {
         let terms = self.tenant_terms(&message.campaign.tenant).await?;
@@ -31,9 +49,18 @@ where
             .collect();
         let mut spread = std::collections::hash_map::DefaultHasher::new();
         (message.lead.id.as_str(), message.lead.state.attempts).hash(&mut spread);
-        let free = |n: &domain::phone::E164| terms.caller_numbers.contains(n);
+        let registered = |n: &E164| terms.caller_numbers.contains(n);
+        let free = |n: &E164| registered(n) && !full.contains(n);
         let contact = &message.lead.contact.phone;
         let Some(choice) = choose(&pool, Some(default), contact, spread.finish(), free) else {
+            if pool.iter().any(registered) {
+                ports::metrics::put(ports::metrics::Metric::count("CallerNumbersFull", 1.0));
+                self.defer(&message.campaign, message.lead.clone(), next_room(now))
+                    .await?;
+                return Ok(Err(DialOutcome::Done(
+                    "every caller number at its limit: deferred",
+                )));
+            }
             self.defer(&message.campaign, message.lead.clone(), now)
                 .await?;
             let numbers: Vec<String> = pool.iter().map(ToString::to_string).collect();

@@ -9,7 +9,9 @@
 //!    number is not on the tenant's DNC list, its ledger is the one counted (the call is added
 //!    to it), a concurrency slot and a rolling-hour start are free, the provider account has a
 //!    calls-per-second token for this second and, where it caps simultaneous calls, a free
-//!    line (its live calls over every tenant). Only the winner of that write calls.
+//!    line (its live calls over every tenant), and the caller number is under its hourly and
+//!    daily limits (the call is counted; a number at its limit is skipped for the next
+//!    closest of the pool). Only the winner of that write calls.
 //! 4. Screen once more on the clock as it is after the claim (the transaction may have been
 //!    slow), giving the claim back if the window no longer leaves room for the call.
 //! 5. Place the call with our reference in the signed callback URL, and record its id.
@@ -30,7 +32,7 @@ use domain::status::CampaignStatus;
 use ports::metrics::{self as emf, Metric};
 use ports::store::{AccountDemand, CampaignStatuses, Campaigns, Leads, NumberCalls, Tenants};
 use ports::store::{
-    CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
+    CallerUseGuard, CpsGuard, Guards, HourlyIncrement, LeadWrite, PacingGuard, Refusal, WriteError,
 };
 use ports::voice::{CallReference, CallRequest, PlaceCallError, PlacedCall};
 
@@ -58,6 +60,9 @@ enum Claim {
         calling: Box<LeadState>,
         attempt: u8,
     },
+    /// The caller number is at its hourly or daily limit: nothing was written, another number
+    /// may be tried.
+    CallerFull,
     /// Not this dialer's to call; what became of the message.
     Lost(DialOutcome),
 }
@@ -111,17 +116,23 @@ where
         if let Some(done) = self.screen_before_claim(message, &loaded, now).await? {
             return Ok(done);
         }
-        // The caller number, still the tenant's: one withdrawn since the campaign started stops
-        // being used within the tenant cache's TTL.
-        let message = &match self.with_local_caller(message, now).await? {
-            Ok(chosen) => chosen,
-            Err(done) => return Ok(done),
+        // The caller number, still the tenant's (one withdrawn since the campaign started stops
+        // being used within the tenant cache's TTL) and under its limits: a number the claim
+        // finds at its limit is skipped for the next closest, at most once each.
+        let mut full = Vec::new();
+        let (message, calling, attempt) = loop {
+            let chosen = match self.with_local_caller(message, &full, now).await? {
+                Ok(chosen) => chosen,
+                Err(done) => return Ok(done),
+            };
+            self.crash_point("dial.before_claim")?;
+            match self.claim(&chosen, &loaded, now).await? {
+                Claim::Won { calling, attempt } => break (chosen, *calling, attempt),
+                Claim::CallerFull => full.push(chosen.call.from),
+                Claim::Lost(done) => return Ok(done),
+            }
         };
-        self.crash_point("dial.before_claim")?;
-        let (calling, attempt) = match self.claim(message, &loaded, now).await? {
-            Claim::Won { calling, attempt } => (*calling, attempt),
-            Claim::Lost(done) => return Ok(done),
-        };
+        let message = &message;
         tracing::Span::current().record("attempt", attempt);
         self.crash_point("dial.after_claim")?;
         if let Some(done) = self
@@ -244,15 +255,32 @@ where
                 calling: Box::new(calling),
                 attempt,
             }),
+            Err(err) => self.claim_lost(message, err, bucket.fair, now).await,
+        }
+    }
+
+    /// What a claim's refused (or failed) write means for the message.
+    async fn claim_lost(
+        &self,
+        message: &DialMessage,
+        err: WriteError,
+        fair: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, EngineError> {
+        match err {
             // A start refused its fair share may have the others' unused part of the second.
-            Err(WriteError::Refused(Refusal::ProviderRate)) if bucket.fair => {
+            WriteError::Refused(Refusal::ProviderRate) if fair => {
                 let lent = domain::fair_share::lending_starts(now) - now;
                 Ok(Claim::Lost(DialOutcome::Later(std_duration(lent))))
             }
-            Err(WriteError::Refused(refusal)) => {
+            WriteError::Refused(Refusal::CallerLimit) => {
+                emf::put(Metric::count("CallerLimitRefusals", 1.0));
+                Ok(Claim::CallerFull)
+            }
+            WriteError::Refused(refusal) => {
                 Ok(Claim::Lost(self.claim_refused(message, refusal).await?))
             }
-            Err(err) => Err(err.into()),
+            err => Err(err.into()),
         }
     }
 
@@ -280,6 +308,11 @@ where
                 talk_seconds: 0,
             }),
             record_number_call: Some(number_call),
+            caller_use: Some(CallerUseGuard {
+                number: message.call.from.clone(),
+                at: now,
+                limits: message.call.limits,
+            }),
             ..Guards::default()
         }
     }
@@ -435,8 +468,12 @@ where
                 DialOutcome::Done("every line of the account busy: handed back")
             }
             // This second's provider budget is spent: try again next second, lease kept.
-            // Another campaign's call to the number came first: count again shortly.
-            Refusal::ProviderRate | Refusal::Conflict | Refusal::NumberCallsMoved => {
+            // Another campaign's call to the number came first: count again shortly. (A caller
+            // number at its limit is the claim's to handle: another number is tried.)
+            Refusal::ProviderRate
+            | Refusal::Conflict
+            | Refusal::NumberCallsMoved
+            | Refusal::CallerLimit => {
                 let next_second = (now + Duration::seconds(1)).timestamp_millis() / 1000 * 1000
                     - now.timestamp_millis();
                 DialOutcome::Later(StdDuration::from_millis(next_second.max(1) as u64))
@@ -492,15 +529,17 @@ where
         throttled: bool,
     ) -> Result<(), EngineError> {
         let mut state = calling.clone();
-        let started_at = calling.call.as_ref().map(|c| c.started_at);
         if state.release_call(attempt, at).is_ok() {
             let lead = Lead {
                 state: calling.clone(),
                 ..message.lead.clone()
             };
             let key = NumberCalls::key(&message.campaign, &message.lead.id, attempt);
-            let guards =
-                crate::outcome::release_guards(started_at, &message.lead.contact.phone, key);
+            let guards = crate::outcome::release_guards(
+                calling.call.as_ref(),
+                &message.lead.contact.phone,
+                key,
+            );
             let mut delta = CounterDelta::between(&lead.state, &state, None);
             delta.throttled = i64::from(throttled);
             self.write_moved(&message.campaign, &lead, &state, guards, delta)

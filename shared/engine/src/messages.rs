@@ -20,11 +20,29 @@ pub struct CallSettings {
     /// Why the dialer chose `from` from the pool (set by the dialer, never sent).
     #[serde(skip)]
     pub chosen_because: Option<String>,
+    /// Calls each of those numbers may start per hour and per day.
+    #[serde(default)]
+    pub limits: domain::caller_limits::CallerLimits,
     /// The agent on the provider.
     pub agent_ref: String,
     /// The voicemail message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voicemail_message: Option<String>,
+}
+
+impl CallSettings {
+    /// Calls from one number (no pool, the default limits), with no voicemail message.
+    pub fn from_number(provider: &str, from: E164, agent_ref: &str) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            from,
+            pool: Vec::new(),
+            chosen_because: None,
+            limits: Default::default(),
+            agent_ref: agent_ref.to_owned(),
+            voicemail_message: None,
+        }
+    }
 }
 
 /// One lead handed to a dialer: a snapshot of the lead as leased (its version and lease token

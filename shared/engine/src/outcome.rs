@@ -47,13 +47,15 @@ struct Reported<'a> {
 
 /// Guards for releasing a call that never happened: the start counted in its hour's analytics
 /// is taken back with it, and the call leaves the number's ledger (a provider's refusal to
-/// place calls must not use up a person's calls for the day).
+/// place calls must not use up a person's calls for the day) and its caller number's.
 pub(crate) fn release_guards(
-    started_at: Option<DateTime<Utc>>,
+    call: Option<&domain::lead::ActiveCall>,
     number: &E164,
     key: String,
 ) -> Guards {
+    let started_at = call.map(|c| c.started_at);
     Guards {
+        caller_unuse: call.and_then(crate::caller::caller_use_of),
         forget_number_call: started_at.map(|started_at| NumberCallRelease {
             number: number.clone(),
             key,

@@ -582,12 +582,12 @@ pub async fn dial_due_leads(
             config_version: version,
             lead,
             call: engine::messages::CallSettings {
-                provider: "twilio".into(),
-                from: domain::phone::E164::parse_strict("+14155552671")?,
-                pool: Vec::new(),
-                chosen_because: None,
-                agent_ref: "wss://agents.example.com/ava".into(),
                 voicemail_message: Some("Hi, this is Ava.".into()),
+                ..engine::messages::CallSettings::from_number(
+                    "twilio",
+                    domain::phone::E164::parse_strict("+14155552671")?,
+                    "wss://agents.example.com/ava",
+                )
             },
             not_before: ports::Clock::now(&world.clock),
         };

@@ -103,6 +103,13 @@ pub struct WorldConfig {
     /// A person resumes the first campaign this long after it paused (a guardrail, an account
     /// problem), as the API's resume does; `None`: it stays paused.
     pub resume_after_pause: Option<Duration>,
+    /// The agent's caller pool beside its default number (each registered for the tenant),
+    /// and each number's limits: by default as high as they go, so that worlds measuring
+    /// something else are not paced by them.
+    pub caller_pool: Vec<E164>,
+    pub caller_limits: domain::caller_limits::CallerLimits,
+    /// Who picks up, by caller number (the simulator's answer model).
+    pub answers: adapters::voice::simulator::AnswerModel,
 }
 
 impl WorldConfig {
@@ -141,6 +148,12 @@ impl WorldConfig {
             damage: Vec::new(),
             outages: Default::default(),
             resume_after_pause: None,
+            caller_pool: Vec::new(),
+            caller_limits: domain::caller_limits::CallerLimits {
+                per_hour: domain::caller_limits::MAX_PER_HOUR,
+                per_day: domain::caller_limits::MAX_PER_DAY,
+            },
+            answers: Default::default(),
         }
     }
 
@@ -336,6 +349,7 @@ impl World {
         sim_config.faults = settings.faults.clone();
         sim_config.outcomes = settings.outcomes.clone();
         sim_config.outages = settings.outages.clone();
+        sim_config.answers = settings.answers.clone();
         sim_config.account.calls_per_second = settings.calls_per_second;
         let simulator = Arc::new(Simulator::new(sim_config, Arc::new(clock.clone())));
         let crashes = Arc::new(

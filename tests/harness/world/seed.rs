@@ -98,6 +98,9 @@ async fn seed_tenant_and_agent(
     let mut record = TenantRecord::new(tenant.clone(), "Test tenant", Plan::Enterprise, now);
     // The agent's number, and the one the hand-driven tests dial from.
     record.caller_numbers = vec![domain::phone::E164::parse_strict("+14155552671")?];
+    record
+        .caller_numbers
+        .extend(settings.caller_pool.iter().cloned());
     store.create_tenant(&record).await?;
     let agent = AgentRecord {
         tenant: tenant.clone(),
@@ -107,7 +110,10 @@ async fn seed_tenant_and_agent(
             mode: AgentMode::Outbound,
             provider: settings.provider.name().into(),
             caller_number: "+14155552671".into(),
-            caller_pool: Vec::new(),
+            caller_pool: (settings.caller_pool.iter())
+                .map(|n| n.as_str().into())
+                .collect(),
+            caller_limits: Some(settings.caller_limits),
             provider_agent_ref: "ava".into(),
             voicemail_message: Some("Hi, this is Ava.".into()),
             voice: None,

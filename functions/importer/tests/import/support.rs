@@ -124,6 +124,7 @@ impl World {
                 provider: "simulator".into(),
                 caller_number: "+14155550100".into(),
                 caller_pool: Vec::new(),
+                caller_limits: None,
                 provider_agent_ref: "ava".into(),
                 voicemail_message: None,
                 voice: None,

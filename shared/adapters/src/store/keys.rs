@@ -16,7 +16,7 @@ pub const PK: &str = "pk";
 /// a number's ledger (`N#`) in `leads/number_calls.rs`.
 pub const PARTITION_PREFIXES: &[&str] = &[
     "T#", "KEY#", "C#", "L#", "D#", "S#", "DNC#", "DNCLOG#", "N#", "CPS#", "DEMAND#", "RATE#",
-    "EV#", "WD#", "WQ#", "LINES#",
+    "EV#", "WD#", "WQ#", "LINES#", "CN#",
 ];
 /// Sort key attribute.
 pub const SK: &str = "sk";
@@ -195,6 +195,22 @@ pub const ACCOUNT_LINES_SK: &str = "LINES";
 /// removed with the line by the store's transitions only, so a lead set aside with damaged data
 /// still tells which line to give back.
 pub const ACCOUNT_SLOT: &str = "account_slot";
+
+/// A tenant's caller number: its day ledgers (calls per hour and day, and the day's
+/// health figures), one item per UTC day.
+pub fn caller_number_pk(tenant: &TenantId, number: &E164) -> String {
+    format!("CN#{tenant}#{number}")
+}
+
+/// Sort key of a caller number's ledger for one UTC day.
+pub fn caller_day_sk(day: chrono::NaiveDate) -> String {
+    format!("DAY#{day}")
+}
+
+/// The attribute of a day ledger counting the calls started in one UTC hour.
+pub fn caller_hour_attr(hour: u32) -> String {
+    format!("h{hour:02}")
+}
 
 /// The attribute counting rolling-hour starts in one minute.
 pub fn minute_attr(epoch_minute: i64) -> String {

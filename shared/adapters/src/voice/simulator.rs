@@ -37,7 +37,7 @@ pub const SIGNATURE_HEADER: &str = "x-simulator-signature";
 /// Signatures older (or newer) than this are refused as replays.
 pub const REPLAY_WINDOW: Duration = Duration::minutes(5);
 
-pub use config::{FaultMix, Outages, OutcomeMix, SimulatorConfig};
+pub use config::{AnswerModel, FaultMix, Outages, OutcomeMix, SimulatorConfig};
 
 /// One call the network was asked to place and did place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct SimulatedCall {
     pub provider_call_id: String,
     /// The number.
     pub to: E164,
+    /// The caller number it came from.
+    pub from: E164,
     /// When the network received the request (the call starts).
     pub placed_at: DateTime<Utc>,
     /// When the call ends.
@@ -253,10 +255,13 @@ impl Simulator {
             }
             pick -= w.max(0.0);
         }
-        let person = matches!(
+        let mut person = matches!(
             outcome,
             Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
         );
+        if person && !self.picks_up(state, request) {
+            (outcome, person) = (Outcome::NoAnswer, false);
+        }
         if person && self.config.outages.agent_down_at(self.clock.now()) {
             outcome = Outcome::AgentUnavailable;
         }
@@ -295,6 +300,20 @@ impl Simulator {
             ring,
             ring + Duration::seconds(i64::from(talk)),
         )
+    }
+
+    /// Whether a person who would answer does, seeing the caller number (see
+    /// [`AnswerModel`]); no random draw when the model changes nothing.
+    fn picks_up(&self, state: &mut State, request: &CallRequest) -> bool {
+        let model = &self.config.answers;
+        let mut keep = 1.0;
+        if model.labelled.contains(&request.from) {
+            keep *= model.labelled_answer;
+        }
+        if domain::caller_choice::closeness(&request.from, &request.to).rank() > 0 {
+            keep *= model.distant;
+        }
+        keep >= 1.0 || state.rng.random_bool(keep.clamp(0.0, 1.0))
     }
 
     fn schedule(&self, state: &mut State, at: DateTime<Utc>, url: &str, event: &SimulatorEvent) {
@@ -371,6 +390,7 @@ impl Simulator {
             reference: request.reference.clone(),
             provider_call_id: provider_call_id.clone(),
             to: request.to.clone(),
+            from: request.from.clone(),
             placed_at: now,
             ends_at,
             report,

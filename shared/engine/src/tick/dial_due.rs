@@ -79,6 +79,7 @@ impl<S: TickStore> Engine<S> {
                 .collect::<Result<_, _>>()
                 .map_err(|_| EngineError::InvalidAgent(campaign.clone()))?,
             chosen_because: None,
+            limits: agent.spec.caller_limits.unwrap_or_default(),
             agent_ref: agent.spec.provider_agent_ref.clone(),
             voicemail_message: agent.spec.voicemail_message.clone(),
         };

@@ -96,8 +96,7 @@ impl<S: TickStore> Engine<S> {
                     return Ok(false);
                 }
                 let key = NumberCalls::key(campaign, &lead.id, call.attempt);
-                let guards =
-                    crate::outcome::release_guards(Some(call.started_at), &lead.contact.phone, key);
+                let guards = crate::outcome::release_guards(Some(&call), &lead.contact.phone, key);
                 self.write_simple(campaign, &lead, &state, guards).await
             }
             Err(err) if !give_up => {

@@ -57,6 +57,9 @@ pub enum Refusal {
     /// Every line of the provider account is busy (its simultaneous calls are at the limit).
     #[error("the provider account's simultaneous calls are at the limit")]
     AccountLines,
+    /// The caller number has started as many calls this hour or day as its limits allow.
+    #[error("the caller number is at its hourly or daily limit")]
+    CallerLimit,
     /// The tenant's plan allows no more live campaigns.
     #[error("the plan's limit on live campaigns is reached")]
     PlanLimit,

@@ -31,8 +31,8 @@ pub use repos::{
     Imports, LeadPages, Leads, Quarantine, RateLimits, Reports, TenantPolicies, Tenants,
 };
 pub use transition::{
-    CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard, NumberCallRelease, NumberCalls,
-    PacingGuard,
+    CallerUseGuard, CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard,
+    NumberCallRelease, NumberCalls, PacingGuard,
 };
 pub use webhooks::{
     DeliveryRecord, EndpointRecord, PreviousSecret, WebhookDeliveries, WebhookEndpoints,

@@ -37,6 +37,11 @@ pub struct Guards {
     /// `account_slot` names, see [`domain::lead::ActiveCall::account_slot`]) is refused when
     /// this many are live. Lines are given back by whatever transition ends the call.
     pub account_lines: Option<u32>,
+    /// Count the call on its caller number's ledger for the hour and day, refused when the
+    /// number is at either limit.
+    pub caller_use: Option<CallerUseGuard>,
+    /// Take a call that was never placed off its caller number's ledger (its limits unused).
+    pub caller_unuse: Option<CallerUseGuard>,
     /// Add this number to the tenant's Do-Not-Call list (an opt-out).
     pub add_to_dnc: Option<E164>,
     /// Hourly analytics counters to move.
@@ -92,6 +97,18 @@ pub struct NumberCallGuard {
     pub at: DateTime<Utc>,
     /// Calls too old to count any more, dropped in the same write.
     pub forget: Vec<String>,
+}
+
+/// A call counted on the tenant's ledger for one caller number (see
+/// [`domain::caller_limits`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerUseGuard {
+    /// The number the call goes out from.
+    pub number: E164,
+    /// When the call starts (its UTC hour and day are counted).
+    pub at: DateTime<Utc>,
+    /// The limits the count must stay within.
+    pub limits: domain::caller_limits::CallerLimits,
 }
 
 /// Limits checked (and counted) when a call starts.

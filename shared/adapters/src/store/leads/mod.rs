@@ -1,6 +1,7 @@
 //! Leads: conditional insert (dedupe) and reads here; the due index in [`due`], transition
 //! writes in [`transition`], paged listing in [`list`].
 
+mod caller_use;
 mod due;
 mod list;
 mod number_calls;

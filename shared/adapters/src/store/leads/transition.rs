@@ -24,6 +24,7 @@ enum Part {
     ProviderRate,
     AccountLines,
     NumberCalls,
+    CallerUse,
     Other,
 }
 
@@ -37,6 +38,7 @@ impl Part {
             Part::ProviderRate => Refusal::ProviderRate,
             Part::AccountLines => Refusal::AccountLines,
             Part::NumberCalls => Refusal::NumberCallsMoved,
+            Part::CallerUse => Refusal::CallerLimit,
         }
     }
 }
@@ -73,7 +75,7 @@ impl Expr {
         self.set.push(format!("{name} = {value}"));
     }
 
-    fn add(&mut self, attr: &str, amount: i64) {
+    pub(super) fn add(&mut self, attr: &str, amount: i64) {
         if amount != 0 {
             let (name, value) = (self.name(attr), self.value(n(amount)));
             self.add.push(format!("{name} {value}"));
@@ -213,6 +215,8 @@ impl DynamoStore {
             && write.counters.account_slot.is_none()
             && guards.add_to_dnc.is_none()
             && guards.hourly.is_none()
+            && guards.caller_use.is_none()
+            && guards.caller_unuse.is_none()
             && guards.record_number_call.is_none()
             && guards.forget_number_call.is_none();
         if only_lead {
@@ -233,6 +237,16 @@ impl DynamoStore {
         parts.extend(self.account_line(write.counters, guards.account_lines)?);
         parts.extend(self.guard_writes(c, guards)?);
         parts.extend(self.number_call_writes(c, guards)?);
+        if let Some(guard) = &guards.caller_use {
+            let update = self.caller_use(&c.tenant, guard)?;
+            let item = TransactWriteItem::builder().update(update).build();
+            parts.push((Part::CallerUse, item));
+        }
+        if let Some(guard) = &guards.caller_unuse {
+            let update = self.caller_unuse(&c.tenant, guard)?;
+            let item = TransactWriteItem::builder().update(update).build();
+            parts.push((Part::Other, item));
+        }
         self.transact(parts).await
     }
 

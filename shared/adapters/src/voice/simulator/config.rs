@@ -37,6 +37,31 @@ impl Default for OutcomeMix {
     }
 }
 
+/// Who picks up, by the number on their screen: the simulator's answer model. A call a person
+/// would answer (completed, opt-out, callback) goes unanswered instead (no answer) with
+/// probability 1 - `distant` when the caller number's area code is not the contact's, and
+/// 1 - `labelled_answer` when the caller number is one the network labels "Spam Likely".
+/// The default changes nothing: every number is answered alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerModel {
+    /// The share of would-be answers kept from a number of another area code (0..=1).
+    pub distant: f64,
+    /// Numbers the network shows as "Spam Likely".
+    pub labelled: Vec<domain::phone::E164>,
+    /// The share of would-be answers kept from a labelled number (0..=1).
+    pub labelled_answer: f64,
+}
+
+impl Default for AnswerModel {
+    fn default() -> Self {
+        Self {
+            distant: 1.0,
+            labelled: Vec::new(),
+            labelled_answer: 1.0,
+        }
+    }
+}
+
 /// Fault probabilities (each 0..=1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FaultMix {
@@ -88,6 +113,8 @@ pub struct SimulatorConfig {
     pub faults: FaultMix,
     /// When the agent or the account is down.
     pub outages: Outages,
+    /// Who picks up, by caller number.
+    pub answers: AnswerModel,
 }
 
 impl SimulatorConfig {
@@ -103,6 +130,7 @@ impl SimulatorConfig {
             outcomes: OutcomeMix::default(),
             faults: FaultMix::default(),
             outages: Outages::default(),
+            answers: AnswerModel::default(),
         }
     }
 }

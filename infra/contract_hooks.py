@@ -115,7 +115,7 @@ def map_body(ctx, body):
 
 
 ALL_EVENTS = ("call.completed", "lead.opted_out", "campaign.status_changed",
-              "import.completed", "import.failed", "export.ready")
+              "import.completed", "import.failed", "export.ready", "caller_number.rested")
 ENDPOINT_FIELDS = {"url", "events", "description", "enabled"}
 
 
@@ -128,7 +128,7 @@ def _endpoint(body):
         set(body) <= ENDPOINT_FIELDS
         and isinstance(url, str) and 1 <= len(url) <= 2048
         and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$", url) is not None
-        and isinstance(events, list) and 1 <= len(events) <= 6
+        and isinstance(events, list) and 1 <= len(events) <= 7
         and all(isinstance(e, str) and e in ALL_EVENTS for e in events)
         and (description is None or (isinstance(description, str) and len(description) <= 200))
         and isinstance(body.get("enabled", True), bool)

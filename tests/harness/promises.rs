@@ -21,6 +21,7 @@ use ports::store::{CampaignCounters, Campaigns, Counters, Leads, Reports};
 use crate::World;
 
 mod account;
+mod caller;
 
 /// What the checks found; empty means every promise held.
 #[derive(Debug, Default)]
@@ -70,6 +71,7 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
     if let Some((account, lines)) = world.account_lines() {
         account::lines_held(&mut f, world, &account, lines).await?;
     }
+    caller::caller_limits_held(&mut f, &world.simulator.calls(), world.caller_limits());
     Ok(f)
 }
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::caller_health::HealthRule;
 use crate::caller_limits::CallerLimits;
 use crate::config::FieldError;
 use crate::phone::{DefaultRegion, E164};
@@ -73,6 +74,10 @@ pub struct AgentSpec {
     /// and per UTC day, over every campaign; absent = the defaults (30 an hour, 150 a day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_limits: Option<CallerLimits>,
+    /// When one of its pool's numbers rests for a low answer rate; absent = the defaults
+    /// (judged after 40 calls, under half the rest of the pool's rate, for 24 hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_health: Option<HealthRule>,
     /// The agent's reference on the provider (agent id, or media stream URL for Twilio),
     /// 1-2048 characters.
     #[cfg_attr(
@@ -135,6 +140,8 @@ pub struct Agent {
     pub caller_pool: Vec<E164>,
     /// Calls each of its numbers may start per hour and per day.
     pub caller_limits: CallerLimits,
+    /// When one of its numbers rests.
+    pub caller_health: HealthRule,
     /// Reference on the provider.
     pub provider_agent_ref: String,
     pub voicemail_message: Option<String>,
@@ -231,7 +238,10 @@ impl Agent {
         }
         let pool = caller_pool(&spec.caller_pool, &mut bad);
         let limits = spec.caller_limits.unwrap_or_default();
-        for error in limits.check("caller_limits") {
+        let health = spec.caller_health.unwrap_or_default();
+        for error in
+            (limits.check("caller_limits").into_iter()).chain(health.check("caller_health"))
+        {
             bad(&error.field, error.message);
         }
         let agent_ref = spec.provider_agent_ref.trim();
@@ -273,6 +283,7 @@ impl Agent {
                 caller_pool: pool.into_iter().filter(|n| *n != caller.e164).collect(),
                 caller_number: caller.e164,
                 caller_limits: limits,
+                caller_health: health,
                 provider_agent_ref: agent_ref.to_owned(),
                 voicemail_message: spec.voicemail_message.clone(),
                 voice: spec.voice.clone(),
@@ -293,6 +304,7 @@ impl Agent {
                 .map(|n| CallerNumberText(n.to_string()))
                 .collect(),
             caller_limits: Some(self.caller_limits),
+            caller_health: Some(self.caller_health),
             provider_agent_ref: self.provider_agent_ref.clone(),
             voicemail_message: self.voicemail_message.clone(),
             voice: self.voice.clone(),
@@ -313,6 +325,7 @@ mod tests {
             caller_number: "(415) 555-2671".into(),
             caller_pool: Vec::new(),
             caller_limits: None,
+            caller_health: None,
             provider_agent_ref: "agent-ava".into(),
             voicemail_message: None,
             voice: None,

@@ -10,6 +10,7 @@
 //! | [`call_report`] | what the agent reports about a call, merged once per field |
 //! | [`call_token`] | the per-call token the agent reports with |
 //! | [`caller_choice`] | which of a pool's caller numbers a call goes out from (local presence) |
+//! | [`caller_health`] | each caller number's day (calls, answers, talk time) and when one rests for a low answer rate |
 //! | [`caller_limits`] | how many calls one caller number may start per hour and per day |
 //! | [`import`] | reading contact CSVs: encodings, delimiters, headers, rows, limits |
 //! | [`ids`] | identifiers, including the lead id derived from the campaign and the E.164 number |
@@ -32,6 +33,7 @@ pub mod agent;
 pub mod call_report;
 pub mod call_token;
 pub mod caller_choice;
+pub mod caller_health;
 pub mod caller_limits;
 pub mod clearance;
 pub mod config;

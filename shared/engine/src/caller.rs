@@ -33,8 +33,8 @@ where
 {
     /// The message with its caller number chosen, and why (`None` for an agent without a
     /// pool), skipping the numbers in `full` (refused for their limits by this message's
-    /// earlier claims). When the agent's numbers are all full, the lead waits for the next
-    /// hour, unspent; when none is the tenant's any more (withdrawn since the campaign
+    /// earlier claims) and those resting. When the agent's numbers are all full or resting,
+    /// the lead waits for the next hour, unspent; when none is the tenant's any more (withdrawn since the campaign
     /// started), the lead is handed back unspent and the campaign paused: `Err` both.
     pub(crate) async fn with_local_caller(
         &self,
@@ -50,7 +50,7 @@ where
         let mut spread = std::collections::hash_map::DefaultHasher::new();
         (message.lead.id.as_str(), message.lead.state.attempts).hash(&mut spread);
         let registered = |n: &E164| terms.caller_numbers.contains(n);
-        let free = |n: &E164| registered(n) && !full.contains(n);
+        let free = |n: &E164| registered(n) && !full.contains(n) && !terms.resting(n, now);
         let contact = &message.lead.contact.phone;
         let Some(choice) = choose(&pool, Some(default), contact, spread.finish(), free) else {
             if pool.iter().any(registered) {
@@ -58,7 +58,7 @@ where
                 self.defer(&message.campaign, message.lead.clone(), next_room(now))
                     .await?;
                 return Ok(Err(DialOutcome::Done(
-                    "every caller number at its limit: deferred",
+                    "every caller number at its limit or resting: deferred",
                 )));
             }
             self.defer(&message.campaign, message.lead.clone(), now)

@@ -33,6 +33,15 @@ pub(crate) struct TenantTerms {
     pub caps: ContactCaps,
     /// Its plan's weight on a shared provider account (`domain::fair_share`).
     pub dial_weight: u32,
+    /// Its caller numbers' rests (the dialers skip a number while its rest holds).
+    pub rests: std::sync::Arc<[(domain::phone::E164, domain::caller_health::NumberRest)]>,
+}
+
+impl TenantTerms {
+    /// Whether `number` rests at `now`.
+    pub(crate) fn resting(&self, number: &domain::phone::E164, now: DateTime<Utc>) -> bool {
+        (self.rests.iter()).any(|(n, rest)| n == number && rest.holds_at(now))
+    }
 }
 
 impl<S: Tenants> Engine<S> {
@@ -54,6 +63,12 @@ impl<S: Tenants> Engine<S> {
                 .unwrap_or_else(|| std::sync::Arc::from([])),
             caps: record.as_ref().map(|t| t.contact_caps).unwrap_or_default(),
             dial_weight: (record.as_ref()).map_or(1, |t| t.plan.dial_weight()),
+            rests: (record.iter().flat_map(|t| t.rested.iter()))
+                .filter_map(|(n, rest)| {
+                    let number = domain::phone::E164::parse_strict(n).ok()?;
+                    Some((number, rest.clone()))
+                })
+                .collect(),
         };
         self.tenants.put(tenant.clone(), now, terms.clone());
         Ok(terms)

@@ -19,6 +19,7 @@
 
 pub mod call_flow;
 mod caller;
+pub mod caller_health;
 mod contact_caps;
 mod cps_share;
 pub mod dial;

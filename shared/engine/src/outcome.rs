@@ -8,8 +8,10 @@ use domain::lead::{AttemptDetails, AttemptRecord, CounterDelta, Lead, LeadState}
 use domain::phone::E164;
 use domain::retry::{AttemptReport, Outcome};
 use domain::status::{CampaignStatus, LeadStatus};
+use ports::store::{
+    CallerOutcome, Guards, HourlyIncrement, LeadWrite, NumberCallRelease, Refusal, WriteError,
+};
 use ports::store::{Campaigns, Leads};
-use ports::store::{Guards, HourlyIncrement, LeadWrite, NumberCallRelease, Refusal, WriteError};
 use ports::voice::CallReference;
 
 use crate::{Engine, EngineError, LoadedCampaign};
@@ -67,6 +69,36 @@ pub(crate) fn release_guards(
             connected: 0,
             talk_seconds: 0,
         }),
+        ..Guards::default()
+    }
+}
+
+/// The items written with an attempt's outcome: the opt-out's DNC entry, the hour's analytics,
+/// its events, and the caller number's day (its health figures).
+fn outcome_guards(
+    lead: &Lead,
+    record: &AttemptRecord,
+    report: &AttemptReport,
+    events: Vec<domain::webhooks::Event>,
+) -> Guards {
+    Guards {
+        // The attempt's outcome, with what the agent reported during the call.
+        add_to_dnc: (record.outcome == Outcome::OptedOut).then(|| lead.contact.phone.clone()),
+        hourly: Some(HourlyIncrement {
+            hour: hour_of(record.started_at),
+            started: 0,
+            connected: i64::from(report.outcome.connected()),
+            talk_seconds: i64::from(record.duration_seconds),
+        }),
+        events,
+        caller_outcome: (lead.state.call.as_ref())
+            .and_then(crate::caller::caller_use_of)
+            .map(|used| CallerOutcome {
+                number: used.number,
+                started_at: used.at,
+                answered: domain::caller_health::answered(record.outcome),
+                talk_seconds: record.duration_seconds,
+            }),
         ..Guards::default()
     }
 }
@@ -144,18 +176,7 @@ where
         let events = self
             .attempt_events(&lead, key, &record, next.version, now)
             .await?;
-        let guards = Guards {
-            // The attempt's outcome, with what the agent reported during the call.
-            add_to_dnc: (record.outcome == Outcome::OptedOut).then(|| lead.contact.phone.clone()),
-            hourly: Some(HourlyIncrement {
-                hour: hour_of(record.started_at),
-                started: 0,
-                connected: i64::from(report.outcome.connected()),
-                talk_seconds: i64::from(record.duration_seconds),
-            }),
-            events: events.clone(),
-            ..Guards::default()
-        };
+        let guards = outcome_guards(&lead, &record, report, events.clone());
         self.crash_point("outcome.before_write")?;
         let write = LeadWrite {
             lead: key,

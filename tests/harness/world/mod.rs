@@ -108,6 +108,7 @@ pub struct WorldConfig {
     /// something else are not paced by them.
     pub caller_pool: Vec<E164>,
     pub caller_limits: domain::caller_limits::CallerLimits,
+    pub caller_health: domain::caller_health::HealthRule,
     /// Who picks up, by caller number (the simulator's answer model).
     pub answers: adapters::voice::simulator::AnswerModel,
 }
@@ -154,6 +155,7 @@ impl WorldConfig {
                 per_day: domain::caller_limits::MAX_PER_DAY,
             },
             answers: Default::default(),
+            caller_health: Default::default(),
         }
     }
 
@@ -421,6 +423,11 @@ impl World {
         let provider = self.engine.providers.get(self.settings.provider.name())?;
         let account = ports::voice::VoiceProvider::account(provider.as_ref());
         Some((account.id.clone(), lines))
+    }
+
+    /// The limits on each of the agent's caller numbers.
+    pub fn caller_limits(&self) -> domain::caller_limits::CallerLimits {
+        self.settings.caller_limits
     }
 
     /// Every lead, as stored now.

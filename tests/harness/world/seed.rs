@@ -114,6 +114,7 @@ async fn seed_tenant_and_agent(
                 .map(|n| n.as_str().into())
                 .collect(),
             caller_limits: Some(settings.caller_limits),
+            caller_health: Some(settings.caller_health),
             provider_agent_ref: "ava".into(),
             voicemail_message: Some("Hi, this is Ava.".into()),
             voice: None,

@@ -13,6 +13,7 @@ const EVENTS = [
   ['import.completed', 'A contact import finished'],
   ['import.failed', 'A contact import was refused or given up'],
   ['export.ready', 'An export\'s file is ready'],
+  ['caller_number.rested', 'A caller number was rested for a low answer rate'],
 ];
 
 export async function webhooksPage() {

@@ -125,6 +125,7 @@ impl World {
                 caller_number: "+14155550100".into(),
                 caller_pool: Vec::new(),
                 caller_limits: None,
+                caller_health: None,
                 provider_agent_ref: "ava".into(),
                 voicemail_message: None,
                 voice: None,

@@ -35,6 +35,7 @@
 //! [`LeadState::due`]: domain::lead::LeadState::due
 
 mod agents;
+mod caller_numbers;
 mod campaigns;
 mod counters;
 mod demand;

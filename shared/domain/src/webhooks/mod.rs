@@ -45,17 +45,21 @@ pub enum EventType {
     /// An export's file is ready to download.
     #[serde(rename = "export.ready")]
     ExportReady,
+    /// A caller number was rested for a low answer rate (the number, why, until when).
+    #[serde(rename = "caller_number.rested")]
+    CallerNumberRested,
 }
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         Self::ImportCompleted,
         Self::ImportFailed,
         Self::CampaignStatusChanged,
         Self::CallCompleted,
         Self::LeadOptedOut,
         Self::ExportReady,
+        Self::CallerNumberRested,
     ];
 
     /// The wire name (`call.completed`).
@@ -67,6 +71,7 @@ impl EventType {
             Self::CallCompleted => "call.completed",
             Self::LeadOptedOut => "lead.opted_out",
             Self::ExportReady => "export.ready",
+            Self::CallerNumberRested => "caller_number.rested",
         }
     }
 
@@ -114,7 +119,7 @@ pub struct EndpointSpec {
     )]
     pub url: String,
     /// The event types it wants (at least one).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 6))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 7))]
     pub events: Vec<EventType>,
     /// For people; up to 200 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -64,6 +64,10 @@ impl<S: TickStore> Engine<S> {
             due,
             mut quiet,
         } = work;
+        // Best effort: a failed health read must not stop the campaign dialing.
+        if let Err(err) = self.watch_caller_health(&campaign, &agent, now).await {
+            tracing::warn!(%campaign, error = %err, "caller number health not judged");
+        }
         record_lag(&due, now);
         let (dialable, undialable) = self.screen(due, loaded, now, budget, &mut quiet);
         self.move_undialable(&campaign, undialable, &mut quiet, report)

@@ -33,15 +33,21 @@ use domain::ids::CampaignRef;
 use domain::lead::{DueKind, SkipReason};
 use domain::status::{CampaignStatus, LeadStatus};
 use ports::store::LEAD_SHARDS;
-use ports::store::{Agents, CampaignStatuses, Campaigns, Counters, DueLeads, Leads};
+use ports::store::{Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DueLeads, Leads};
 use ports::store::{CampaignCounters, DueBatch, WriteError};
 
 use crate::{Engine, EngineError, LoadedCampaign, bounded};
 
 /// The repositories the tick uses.
-pub trait TickStore: Campaigns + CampaignStatuses + Counters + DueLeads + Leads + Agents {}
+pub trait TickStore:
+    Campaigns + CampaignStatuses + Counters + DueLeads + Leads + Agents + CallerNumbers
+{
+}
 
-impl<T> TickStore for T where T: Campaigns + CampaignStatuses + Counters + DueLeads + Leads + Agents {}
+impl<T> TickStore for T where
+    T: Campaigns + CampaignStatuses + Counters + DueLeads + Leads + Agents + CallerNumbers
+{
+}
 
 /// What a tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

@@ -314,3 +314,27 @@ pub fn export_ready(record: &ports::store::ExportRecord, at: DateTime<Utc>) -> E
         data,
     }
 }
+
+/// `caller_number.rested`: the health rule rested one of the agent's numbers (judged by the
+/// tick of `campaign`).
+pub fn caller_number_rested(
+    campaign: &domain::ids::CampaignRef,
+    number: &domain::phone::E164,
+    rest: &domain::caller_health::NumberRest,
+) -> Event {
+    let data = json!({
+        "number": number.as_str(),
+        "reason": rest.reason,
+        "until": rest.until,
+        "by_hand": rest.by_hand,
+    });
+    Event {
+        id: new_event_id(rest.since),
+        kind: EventType::CallerNumberRested,
+        created_at: rest.since,
+        campaign_id: campaign.campaign.to_string(),
+        lead_id: None,
+        sequence: None,
+        data,
+    }
+}

@@ -1,6 +1,9 @@
 //! Tenants and their API keys as the store keeps them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use domain::caller_health::NumberRest;
 use domain::ids::{ApiKeyId, TenantId};
 use domain::phone::E164;
 use domain::plan::Plan;
@@ -32,6 +35,10 @@ pub struct TenantRecord {
     /// How often the tenant may call one number over all its campaigns (`/v1/contact-caps`).
     #[serde(default)]
     pub contact_caps: domain::contact_caps::ContactCaps,
+    /// Its caller numbers resting (by E.164): skipped by the dialers until the rest's end.
+    /// Written one entry at a time (`CallerNumbers`), never by a whole-record write.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rested: BTreeMap<String, NumberRest>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -45,6 +52,14 @@ impl TenantRecord {
     /// Whether the tenant's agents may call from `number`.
     pub fn may_call_from(&self, number: &E164) -> bool {
         self.caller_numbers.contains(number)
+    }
+
+    /// The numbers resting at `now`.
+    pub fn resting_at(&self, now: DateTime<Utc>) -> Vec<E164> {
+        (self.rested.iter())
+            .filter(|(_, rest)| rest.holds_at(now))
+            .filter_map(|(number, _)| E164::parse_strict(number).ok())
+            .collect()
     }
 
     /// Whether the tenant may call or transfer to `number` (its country is allowed).
@@ -65,6 +80,7 @@ impl TenantRecord {
             caller_numbers: Vec::new(),
             allowed_countries: home_country_only(),
             contact_caps: domain::contact_caps::ContactCaps::default(),
+            rested: BTreeMap::new(),
             created_at: now,
         }
     }

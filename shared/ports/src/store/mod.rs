@@ -27,11 +27,12 @@ pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use repos::is_dnc;
 pub use repos::{
-    AccountDemand, Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, DueLeads, Exports,
-    Imports, LeadPages, Leads, Quarantine, RateLimits, Reports, TenantPolicies, Tenants,
+    AccountDemand, Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DoNotCall,
+    DueLeads, Exports, Imports, LeadPages, Leads, Quarantine, RateLimits, Reports, TenantPolicies,
+    Tenants,
 };
 pub use transition::{
-    CallerUseGuard, CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard,
+    CallerOutcome, CallerUseGuard, CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard,
     NumberCallRelease, NumberCalls, PacingGuard,
 };
 pub use webhooks::{

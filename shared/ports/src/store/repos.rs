@@ -339,6 +339,36 @@ pub trait TenantPolicies: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// A tenant's caller numbers as the dialers use them: each number's days (calls, answers, talk
+/// time; the calls counted by the claims, see [`super::CallerUseGuard`]) and its rests.
+#[async_trait]
+pub trait CallerNumbers: Send + Sync {
+    /// The figures of `numbers` on the UTC day `day` (a number with no call that day: zeros).
+    async fn caller_days(
+        &self,
+        tenant: &TenantId,
+        numbers: &[E164],
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<(E164, domain::caller_health::NumberDay)>, StoreError>;
+    /// Rests `number`, with `event` recorded in the same write. `unless_resting`: not if it
+    /// already rests at the rest's start (the health rule rests a number once). False when
+    /// not written (no such tenant, or already resting).
+    async fn rest_caller_number(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+        rest: &domain::caller_health::NumberRest,
+        unless_resting: bool,
+        event: Option<&domain::webhooks::Event>,
+    ) -> Result<bool, StoreError>;
+    /// Ends a rest; false when the number was not resting.
+    async fn restore_caller_number(
+        &self,
+        tenant: &TenantId,
+        number: &E164,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Per-tenant request budgets: one shared API must not let one tenant's burst starve the rest.
 #[async_trait]
 pub trait RateLimits: Send + Sync {

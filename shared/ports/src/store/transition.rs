@@ -42,6 +42,8 @@ pub struct Guards {
     pub caller_use: Option<CallerUseGuard>,
     /// Take a call that was never placed off its caller number's ledger (its limits unused).
     pub caller_unuse: Option<CallerUseGuard>,
+    /// Add a call's outcome to its caller number's day (health figures).
+    pub caller_outcome: Option<CallerOutcome>,
     /// Add this number to the tenant's Do-Not-Call list (an opt-out).
     pub add_to_dnc: Option<E164>,
     /// Hourly analytics counters to move.
@@ -109,6 +111,16 @@ pub struct CallerUseGuard {
     pub at: DateTime<Utc>,
     /// The limits the count must stay within.
     pub limits: domain::caller_limits::CallerLimits,
+}
+
+/// How a call from a caller number went, added to the number's day (the day of its start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerOutcome {
+    pub number: E164,
+    pub started_at: DateTime<Utc>,
+    /// A person picked up (`domain::caller_health::answered`).
+    pub answered: bool,
+    pub talk_seconds: u32,
 }
 
 /// Limits checked (and counted) when a call starts.

@@ -2,13 +2,15 @@
 //! in the UTC day (`calls`) and in each of its hours (`h00`..`h23`), counted by the claim's
 //! own transaction on the condition that neither is at the agent's limit
 //! (`domain::caller_limits`), so the limits hold over every campaign and dialer; a claim given
-//! back before its call was placed is taken off again. The item expires after
+//! back before its call was placed is taken off again. Each call's outcome adds the day's
+//! health figures (`answered`, `talk_seconds`, `short_calls`, `ended`). The item expires after
 //! [`LEDGER_DAYS`], so the numbers' recent days stay readable.
 
 use aws_sdk_dynamodb::types::Update;
+use domain::caller_health::SHORT_CALL_SECONDS;
 use domain::caller_limits::{ledger_day, ledger_hour};
 use domain::ids::TenantId;
-use ports::store::CallerUseGuard;
+use ports::store::{CallerOutcome, CallerUseGuard};
 
 use super::transition::Expr;
 use crate::store::keys;
@@ -51,6 +53,31 @@ impl DynamoStore {
     ) -> Result<Update, StoreError> {
         let e = self.caller_day_expr(guard, -1);
         self.caller_day_update(tenant, guard, e)
+    }
+
+    /// An outcome's part: the call's answer, talk time and shortness added to the day it
+    /// started (written with the outcome, so counted once).
+    pub(super) fn caller_outcome(
+        &self,
+        tenant: &TenantId,
+        outcome: &CallerOutcome,
+    ) -> Result<Update, StoreError> {
+        use crate::store::caller_numbers::{ANSWERED, SHORT_CALLS, TALK_SECONDS};
+        let mut e = Expr::default();
+        if outcome.answered {
+            e.add(ANSWERED, 1);
+            e.add(TALK_SECONDS, i64::from(outcome.talk_seconds));
+            if outcome.talk_seconds < SHORT_CALL_SECONDS {
+                e.add(SHORT_CALLS, 1);
+            }
+        }
+        e.add("ended", 1);
+        let day = ledger_day(outcome.started_at);
+        e.update(
+            &self.table,
+            keys::caller_number_pk(tenant, &outcome.number),
+            keys::caller_day_sk(day),
+        )
     }
 
     fn caller_day_expr(&self, guard: &CallerUseGuard, change: i64) -> Expr {

@@ -2,6 +2,7 @@
 //! writes in [`transition`], paged listing in [`list`].
 
 mod caller_use;
+pub(crate) use caller_use::CALLS as CALLER_CALLS;
 mod due;
 mod list;
 mod number_calls;

@@ -217,6 +217,7 @@ impl DynamoStore {
             && guards.hourly.is_none()
             && guards.caller_use.is_none()
             && guards.caller_unuse.is_none()
+            && guards.caller_outcome.is_none()
             && guards.record_number_call.is_none()
             && guards.forget_number_call.is_none();
         if only_lead {
@@ -244,6 +245,11 @@ impl DynamoStore {
         }
         if let Some(guard) = &guards.caller_unuse {
             let update = self.caller_unuse(&c.tenant, guard)?;
+            let item = TransactWriteItem::builder().update(update).build();
+            parts.push((Part::Other, item));
+        }
+        if let Some(outcome) = &guards.caller_outcome {
+            let update = self.caller_outcome(&c.tenant, outcome)?;
             let item = TransactWriteItem::builder().update(update).build();
             parts.push((Part::Other, item));
         }

@@ -1,7 +1,7 @@
 //! Every `campaigns` command against the local runner, parsed from its arguments as a user
 //! types them and run through the same code as the binary: the operator's admin commands on
 //! the table, then a tenant's agents, campaigns (upload to export, watched to completion) and
-//! Do-Not-Call list over the HTTP API — and the errors a user meets.
+//! Do-Not-Call list and caller numbers over the HTTP API — and the errors a user meets.
 
 use campaigns_cli::commands::{Cli, run};
 use clap::Parser;
@@ -84,6 +84,7 @@ async fn every_command_works_against_the_local_runner() {
     let campaign = a_campaign_runs_from_upload_to_export(&shell, start).await;
     a_campaign_is_cancelled_and_an_agent_deleted(&shell, start).await;
     the_do_not_call_list_is_kept(&shell).await;
+    a_caller_number_is_rested_and_restored(&shell).await;
     errors_read_as_the_api_gave_them(&shell, &campaign).await;
     crate::support::shutdown(runner).await;
 }
@@ -284,6 +285,31 @@ async fn the_do_not_call_list_is_kept(shell: &Shell) {
     );
     let again = shell.json(&["dnc", "remove", "+14155552671"]).await;
     assert_eq!(again["removed"], false, "not on the list any more");
+}
+
+/// `numbers list|rest|restore`: the tenant's number after the campaign, rested and restored.
+async fn a_caller_number_is_rested_and_restored(shell: &Shell) {
+    // The day the campaign ran (the runner's clock runs fast: "today" may be the next).
+    let list = shell
+        .json(&["numbers", "list", "--day", "2026-06-08"])
+        .await;
+    let number = &list["items"][0];
+    assert_eq!(number["number"], "+14155550199", "{list}");
+    assert!(
+        number["calls"].as_u64().unwrap() > 0,
+        "the campaign called from it: {list}"
+    );
+    let rested = (shell.json(&["numbers", "rest", "+1 415 555 0199", "--hours", "2"])).await;
+    assert_eq!(
+        (&rested["resting"], &rested["rest"]["by_hand"]),
+        (&json!(true), &json!(true))
+    );
+    let restored = shell.json(&["numbers", "restore", "+14155550199"]).await;
+    assert_eq!(restored["restored"], "+14155550199");
+    let list = shell
+        .json(&["numbers", "list", "--day", "2026-06-08"])
+        .await;
+    assert_eq!(list["items"][0]["resting"], false, "{list}");
 }
 
 /// A refusal reads as the API's problem (status, code, detail); a revoked key is refused.

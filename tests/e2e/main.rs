@@ -332,6 +332,7 @@ mod browser;
 mod cli;
 mod console;
 mod console_manage;
+mod console_numbers;
 mod console_settings;
 mod logs;
 mod noisy_tenant;

@@ -10,6 +10,7 @@ pub mod admin;
 mod agents;
 pub mod auth;
 mod call_reports;
+mod caller_numbers;
 mod campaigns;
 pub mod console;
 mod contact_caps;
@@ -50,6 +51,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/contact-caps",
             get(contact_caps::get).put(contact_caps::put),
+        )
+        .route("/v1/caller-numbers", get(caller_numbers::list))
+        .route(
+            "/v1/caller-numbers/{number}/rest",
+            post(caller_numbers::rest).delete(caller_numbers::restore),
         )
         .merge(webhook_routes())
         .route("/v1/dnc", post(dnc::add).get(dnc::list))

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::openapi_links::Links;
 use crate::{
-    agents, call_reports, campaigns, contact_caps, contacts, dnc, progress, results, tenant,
-    webhook_endpoints,
+    agents, call_reports, caller_numbers, campaigns, contact_caps, contacts, dnc, progress,
+    results, tenant, webhook_endpoints,
 };
 
 struct BearerAuth;
@@ -134,6 +134,7 @@ impl Modify for ProblemResponses {
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::removals, dnc::bulk,
         contact_caps::get, contact_caps::put,
+        caller_numbers::list, caller_numbers::rest, caller_numbers::restore,
         tenant::get,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
         call_reports::report,
@@ -149,6 +150,7 @@ impl Modify for ProblemResponses {
         (name = "dnc", description = "The tenant's Do-Not-Call list"),
         (name = "tenant", description = "The key's tenant: its plan, limits and caller numbers (read-only)"),
         (name = "contact-caps", description = "How often the tenant may call one number, over all its campaigns"),
+        (name = "caller-numbers", description = "The tenant's caller numbers: each one's day (calls, answer rate, talk time) and its rest"),
         (name = "results", description = "Analytics, exports, reconciliation"),
         (name = "agent reports", description = "What the AI agent reports about a call, with the call's token"),
         (name = "webhooks", description = "Endpoints that hear what happened, signed; their delivery logs"),

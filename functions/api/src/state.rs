@@ -8,8 +8,8 @@ use ports::blobs::Blobs;
 use ports::queue::MessageQueue;
 use ports::schedules::Schedules;
 use ports::store::{
-    Agents, CampaignStatuses, Campaigns, Counters, DoNotCall, Exports, Imports, Leads, Quarantine,
-    RateLimits, Reports, TenantPolicies, Tenants, Webhooks,
+    Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DoNotCall, Exports, Imports,
+    Leads, Quarantine, RateLimits, Reports, TenantPolicies, Tenants, Webhooks,
 };
 
 /// Every repository the API's handlers use.
@@ -23,6 +23,7 @@ pub trait ApiStore:
     + Imports
     + DoNotCall
     + TenantPolicies
+    + CallerNumbers
     + RateLimits
     + Exports
     + Reports
@@ -41,6 +42,7 @@ impl<T> ApiStore for T where
         + Imports
         + DoNotCall
         + TenantPolicies
+        + CallerNumbers
         + RateLimits
         + Exports
         + Reports

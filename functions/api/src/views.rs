@@ -23,6 +23,15 @@ pub struct AgentView {
     pub provider: String,
     /// The caller id, normalized to E.164.
     pub caller_number: String,
+    /// The rest of its caller pool, normalized to E.164 (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub caller_pool: Vec<domain::agent::CallerNumberText>,
+    /// Calls each of its numbers may start per UTC hour and day (the defaults when it was
+    /// stored without them).
+    pub caller_limits: domain::caller_limits::CallerLimits,
+    /// When one of its pool's numbers rests.
+    pub caller_health: domain::caller_health::HealthRule,
     /// The agent's reference on the provider.
     pub provider_agent_ref: String,
     /// What the agent says when leaving a voicemail.
@@ -48,6 +57,9 @@ impl From<AgentRecord> for AgentView {
             mode: r.spec.mode,
             provider: r.spec.provider,
             caller_number: r.spec.caller_number,
+            caller_pool: r.spec.caller_pool,
+            caller_limits: r.spec.caller_limits.unwrap_or_default(),
+            caller_health: r.spec.caller_health.unwrap_or_default(),
             provider_agent_ref: r.spec.provider_agent_ref,
             voicemail_message: r.spec.voicemail_message,
             voice: r.spec.voice,

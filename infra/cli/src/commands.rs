@@ -66,6 +66,33 @@ pub enum Command {
         #[command(subcommand)]
         command: DncCommand,
     },
+    /// The tenant's caller numbers: each one's day (calls, answer rate) and rest.
+    Numbers {
+        #[command(subcommand)]
+        command: NumberCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum NumberCommand {
+    /// Lists the numbers with their figures for a UTC day (today by default).
+    List {
+        /// The day, `2026-06-10`.
+        #[arg(long)]
+        day: Option<String>,
+    },
+    /// Rests a number by hand: the dialers skip it until the rest ends.
+    Rest {
+        number: String,
+        /// How long, in hours (1-720).
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Ends a number's rest.
+    Restore { number: String },
 }
 
 #[derive(Subcommand)]
@@ -205,7 +232,39 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let answer = dnc(&api, command).await?;
             Ok(print(out, &answer)?)
         }
+        Command::Numbers { command } => {
+            let answer = numbers(&api, command).await?;
+            Ok(print(out, &answer)?)
+        }
     }
+}
+
+/// The caller-number commands' answers.
+async fn numbers(api: &ApiClient, command: NumberCommand) -> anyhow::Result<Value> {
+    // A `+` in a path is a plus, but some proxies read it as a space: always escaped.
+    let rest_path =
+        |number: &str| format!("/v1/caller-numbers/{}/rest", number.replace('+', "%2B"));
+    Ok(match command {
+        NumberCommand::List { day } => match day {
+            Some(day) => api.get(&format!("/v1/caller-numbers?day={day}")).await?,
+            None => api.get("/v1/caller-numbers").await?,
+        },
+        NumberCommand::Rest {
+            number,
+            hours,
+            reason,
+        } => {
+            let mut body = json!({ "hours": hours });
+            if let Some(reason) = reason {
+                body["reason"] = json!(reason);
+            }
+            api.post(&rest_path(&number), &body).await?
+        }
+        NumberCommand::Restore { number } => {
+            api.delete(&rest_path(&number)).await?;
+            json!({ "restored": number })
+        }
+    })
 }
 
 /// The Do-Not-Call commands' answers.

@@ -17,7 +17,12 @@ pub const SAMPLE_CSV: &[u8] = include_bytes!("../../sample/contacts.csv");
 /// The number the demo's agents call from, registered for the demo tenant.
 pub const DEMO_CALLER_NUMBER: &str = "+14155550199";
 
-/// A tenant and its key on the runner, with [`DEMO_CALLER_NUMBER`] registered.
+/// The demo agent's caller pool beside [`DEMO_CALLER_NUMBER`] (San Francisco): New York and
+/// Chicago numbers, so the sample's contacts there are called from a local number.
+pub const DEMO_CALLER_POOL: [&str; 2] = ["+12125550199", "+13125550199"];
+
+/// A tenant and its key on the runner, with [`DEMO_CALLER_NUMBER`] and [`DEMO_CALLER_POOL`]
+/// registered.
 pub async fn demo_tenant(runner: &Runner, id: &str) -> anyhow::Result<String> {
     let tenant = TenantId::parse(id)?;
     match api::admin::create_tenant(
@@ -32,9 +37,12 @@ pub async fn demo_tenant(runner: &Runner, id: &str) -> anyhow::Result<String> {
         Ok(_) | Err(api::admin::AdminError::TenantExists(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    // The operators' part: the number the demo agent calls from is the tenant's.
-    api::admin::set_caller_numbers(runner.store.as_ref(), &tenant, &[DEMO_CALLER_NUMBER.into()])
-        .await?;
+    // The operators' part: the numbers the demo agent calls from are the tenant's.
+    let numbers: Vec<String> = std::iter::once(DEMO_CALLER_NUMBER)
+        .chain(DEMO_CALLER_POOL)
+        .map(str::to_owned)
+        .collect();
+    api::admin::set_caller_numbers(runner.store.as_ref(), &tenant, &numbers).await?;
     let (_, key) =
         api::admin::issue_key(runner.store.as_ref(), &tenant, "demo", Utc::now()).await?;
     Ok(key)
@@ -68,6 +76,9 @@ pub async fn prepare(
             &json!({
                 "name": "Ava", "mode": "outbound", "provider": provider,
                 "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava-renewals",
+                // Local presence; limits above the defaults, for a small, warm sample list.
+                "caller_pool": DEMO_CALLER_POOL,
+                "caller_limits": { "per_hour": 300, "per_day": 2000 },
                 "voicemail_message": "Hi, this is Ava about your renewal. I'll try again later."
             }),
         )

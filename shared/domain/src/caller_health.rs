@@ -71,13 +71,16 @@ pub struct HealthRule {
     /// Calls a number must have started today, and the rest of its pool together, before its
     /// answer rate is judged: 10-10000. Default 40.
     #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 10000))]
+    #[serde(deserialize_with = "crate::config::whole_number::u32")]
     pub min_calls: u32,
     /// A number answered at less than this percentage of the rest of its pool's rate is
     /// rested: 1-99. Default 50 (half the pool's rate).
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
+    #[serde(deserialize_with = "crate::config::whole_number::u32")]
     pub below_percent: u32,
     /// How long it rests, in hours: 1-720. Default 24.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 720))]
+    #[serde(deserialize_with = "crate::config::whole_number::u32")]
     pub rest_hours: u32,
 }
 

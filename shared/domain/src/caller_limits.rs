@@ -22,9 +22,11 @@ pub const MAX_PER_DAY: u32 = 86_400;
 pub struct CallerLimits {
     /// Calls a number may start in one UTC hour, 1-3600. Default 30.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
+    #[serde(deserialize_with = "crate::config::whole_number::u32")]
     pub per_hour: u32,
     /// Calls a number may start in one UTC day, 1-86400, at least `per_hour`. Default 150.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86400))]
+    #[serde(deserialize_with = "crate::config::whole_number::u32")]
     pub per_day: u32,
 }
 

@@ -1,5 +1,6 @@
 // Account: the tenant's plan and its limits, the caller numbers and countries the operators
-// allowed (read-only), and the caps on calls to one person across all campaigns (editable).
+// allowed (read-only), how each number is doing today (rest and restore), and the caps on calls
+// to one person across all campaigns (editable).
 import { api } from './api.js';
 import { h, render, field, showError, clearErrors, announce, fmt, label } from './ui.js';
 
@@ -9,6 +10,7 @@ export const tenantInfo = () => api('GET', '/v1/tenant');
 export async function accountPage() {
   const [tenant, caps] = await Promise.all([tenantInfo(), api('GET', '/v1/contact-caps')]);
   const form = capsForm(caps);
+  const health = h('section', { className: 'card', 'aria-labelledby': 'health-heading' });
   render(h('h1', {}, 'Account'),
     h('section', { className: 'card', 'aria-labelledby': 'plan-heading' },
       h('h2', { id: 'plan-heading' }, 'Plan and limits'),
@@ -20,7 +22,39 @@ export async function accountPage() {
       h('p', { className: 'hint' }, 'Your agents call only from these numbers. Your operator registers them; ask them to add one.'),
       h('h3', {}, 'Countries you may call'),
       h('p', { id: 'countries' }, tenant.allowed_countries.join(', ') || 'none')),
+    health,
     form);
+  await loadHealth();
+
+  /** Each number's day (`GET /v1/caller-numbers`), with rest and restore. */
+  async function loadHealth() {
+    const { day, items } = await api('GET', '/v1/caller-numbers');
+    const status = (n) => (n.resting
+      ? `Resting until ${fmt.when(n.rest.until)}: ${n.rest.reason}${n.rest.by_hand ? ' (by hand)' : ''}`
+      : 'In use');
+    const action = (n) => (n.resting
+      ? h('button', { type: 'button', className: 'secondary', onclick: () => act('DELETE', n, null, 'Number restored'), 'aria-label': `Restore ${n.number}` }, 'Restore')
+      : h('button', { type: 'button', className: 'secondary', onclick: () => act('POST', n, { hours: 24, reason: 'rested by hand from the console' }, 'Number rested for 24 hours'), 'aria-label': `Rest ${n.number}` }, 'Rest 24 h'));
+    health.replaceChildren(h('h2', { id: 'health-heading' }, `How each number is doing (${day}, UTC)`),
+      h('p', { className: 'hint' }, 'A number answered far less than the rest of your numbers may be labelled "Spam Likely": it rests automatically (see your agents\' pools), or rest it by hand.'),
+      h('table', { id: 'number-health' },
+        h('thead', {}, h('tr', {}, ['Number', 'Calls', 'Answered', 'Answer rate (all numbers)', 'Average talk', 'Short calls', 'Status', ''].map((t) => h('th', {}, t)))),
+        h('tbody', {}, items.map((n) => h('tr', { dataset: { number: n.number } },
+          h('td', {}, n.number), h('td', {}, fmt.number(n.calls)), h('td', {}, fmt.number(n.answered)),
+          h('td', {}, `${fmt.percent(n.answer_rate)} (${fmt.percent(n.pool_answer_rate)})`),
+          h('td', {}, fmt.seconds(n.average_talk_seconds)), h('td', {}, fmt.number(n.short_calls)),
+          h('td', { dataset: { status: n.resting ? 'resting' : 'in_use' } }, status(n)), h('td', {}, action(n)))))));
+  }
+
+  async function act(method, n, body, done) {
+    try {
+      await api(method, `/v1/caller-numbers/${encodeURIComponent(n.number)}/rest`, body);
+      announce(done);
+      await loadHealth();
+    } catch (error) {
+      showError(health, error);
+    }
+  }
 }
 
 function planFacts(t) {

@@ -1,4 +1,5 @@
-// Agents: list, add, edit, remove; the caller numbers they may call from (read-only).
+// Agents: list, add, edit, remove, with their caller pool and its limits; the caller numbers
+// they may call from (read-only).
 import { api } from './api.js';
 import { h, render, field, showError, clearErrors, confirmAction, announce, empty, label } from './ui.js';
 import { tenantInfo, callerNumbers } from './account.js';
@@ -31,6 +32,7 @@ export async function agentsPage() {
 
   function edit(agent) {
     const input = (value, attrs = {}) => h('input', { type: 'text', value: value || '', ...attrs });
+    const number = (value, max) => h('input', { type: 'number', min: 1, max, step: 1, inputMode: 'numeric', className: 'short', value });
     const mode = h('select', {}, ['outbound', 'hybrid', 'inbound'].map((m) => h('option', { value: m, selected: agent?.mode === m }, label(m))));
     const provider = h('select', {}, ['simulator', 'twilio', 'retell', 'vapi', 'http'].map((p) => h('option', { value: p, selected: agent?.provider === p }, p)));
     const form = h('form', { className: 'card', id: 'agent-form', noValidate: true },
@@ -42,6 +44,11 @@ export async function agentsPage() {
       field('Caller number', 'caller_number', input(agent?.caller_number, { inputMode: 'tel', list: 'registered-numbers' }),
         `One of your registered caller numbers: ${numbers.join(', ') || 'none yet (ask your operator)'}.`),
       h('datalist', { id: 'registered-numbers' }, numbers.map((n) => h('option', { value: n }))),
+      field('Caller pool', 'caller_pool', input((agent?.caller_pool || []).join(', '), { inputMode: 'tel' }),
+        'Optional: more of your registered numbers, separated by commas. Each call goes out from the one nearest the contact (same area code, state, time zone), else the caller number above.'),
+      h('div', { className: 'row' },
+        field('Calls per number per hour', 'caller_limits.per_hour', number(agent?.caller_limits?.per_hour ?? 30, 3600), '1–3600; default 30, over every campaign.'),
+        field('Calls per number per day', 'caller_limits.per_day', number(agent?.caller_limits?.per_day ?? 150, 86400), '1–86400, not below the hourly limit; default 150.')),
       field('Provider reference', 'provider_agent_ref', input(agent?.provider_agent_ref), 'The agent\'s id on the provider, or its media stream / webhook URL.'),
       field('Voicemail message', 'voicemail_message', h('textarea', { rows: 2, maxLength: 2000 }, agent?.voicemail_message || ''), 'Optional; said when a campaign leaves messages on machines.'),
       h('div', { className: 'row' },
@@ -58,6 +65,10 @@ export async function agentsPage() {
         name: e.name.value, mode: e.mode.value, provider: e.provider.value, caller_number: e.caller_number.value,
         provider_agent_ref: e.provider_agent_ref.value, voicemail_message: e.voicemail_message.value.trim() || null,
         voice: e.voice.value.trim() || null, language: e.language.value.trim() || null,
+        caller_pool: e.caller_pool.value.split(',').map((n) => n.trim()).filter(Boolean),
+        caller_limits: { per_hour: Number(e['caller_limits.per_hour'].value), per_day: Number(e['caller_limits.per_day'].value) },
+        // Not edited here (the API's `caller_health`): kept as it is.
+        ...(agent?.caller_health ? { caller_health: agent.caller_health } : {}),
       };
       try {
         await (agent ? api('PUT', `/v1/agents/${agent.id}`, body) : api('POST', '/v1/agents', body));

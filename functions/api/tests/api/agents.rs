@@ -149,3 +149,50 @@ async fn requests_without_a_valid_key_are_refused() {
         "unauthorized",
     );
 }
+
+#[tokio::test]
+async fn an_agents_pool_limits_and_health_rule_are_stored_and_shown_and_bad_ones_refused() {
+    let app = App::spawn("agents-pool").await;
+    let key = app.tenant("t1", Plan::Enterprise).await;
+    let tenant = domain::ids::TenantId::parse("t1").unwrap();
+    let numbers = [CALLER_NUMBER.to_owned(), "+1 212 555 0100".to_owned()];
+    api::admin::set_caller_numbers(app.store.as_ref(), &tenant, &numbers)
+        .await
+        .unwrap();
+    let plain = app.post(&key, "/v1/agents", agent_spec("outbound")).await;
+    assert_eq!(
+        (&plain.body["caller_limits"], &plain.body["caller_health"]),
+        (
+            &json!({"per_hour": 30, "per_day": 150}),
+            &json!({"min_calls": 40, "below_percent": 50, "rest_hours": 24})
+        ),
+        "the defaults are shown"
+    );
+    let mut spec = agent_spec("outbound");
+    spec["caller_pool"] = json!(["(212) 555-0100"]);
+    spec["caller_limits"] = json!({"per_hour": 10, "per_day": 60.0});
+    spec["caller_health"] = json!({"min_calls": 25, "below_percent": 40, "rest_hours": 6});
+    let created = app.post(&key, "/v1/agents", spec.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let read = app.get(&key, &format!("/v1/agents/{id}")).await.body;
+    assert_eq!(read["caller_pool"], json!(["+12125550100"]));
+    assert_eq!(
+        read["caller_limits"],
+        json!({"per_hour": 10, "per_day": 60})
+    );
+    assert_eq!(read["caller_health"]["rest_hours"], 6);
+
+    spec["caller_limits"] = json!({"per_hour": 50, "per_day": 40});
+    spec["caller_health"] = json!({"min_calls": 5, "below_percent": 50, "rest_hours": 24});
+    let refused = app.post(&key, "/v1/agents", spec).await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let fields: Vec<&str> = (refused.body["errors"].as_array().unwrap().iter())
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["caller_limits.per_day", "caller_health.min_calls"]);
+}

@@ -2,6 +2,7 @@
 //! entry point's event conversion).
 
 mod agents;
+mod caller_numbers;
 mod campaigns;
 mod console;
 mod contact_caps;

@@ -128,3 +128,53 @@ async fn a_labelled_number_is_rested_and_the_pool_keeps_its_limits_under_fire() 
         .count();
     assert_eq!(told, 1, "one caller_number.rested event");
 }
+
+/// One calm world of New York, Chicago and Los Angeles contacts called from `pool` (beside the
+/// San Francisco default), where people answer a distant number half as often and never a
+/// labelled one; the answer rate over every call.
+async fn answer_rate_of(label: &str, pool: &[&str], health: HealthRule) -> f64 {
+    let campaign = spec(serde_json::json!({
+        "name": label,
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") },
+        "pacing": { "max_concurrent_calls": 6, "calls_per_hour": 2000 },
+        "retry": { "max_retries": 0 },
+        "call_handling": { "max_call_seconds": 300 }
+    }));
+    let contacts = contacts_in(&["212", "312", "213"], scale(150));
+    let mut config = WorldConfig::calm(label, campaign, contacts, utc("2026-06-10T13:00:00Z"));
+    config.caller_pool = pool.iter().map(|n| number(n)).collect();
+    config.caller_health = health;
+    config.answers = AnswerModel {
+        distant: 0.5,
+        labelled: vec![number(LABELLED)],
+        labelled_answer: 0.0,
+    };
+    let mut world = World::build(config).await.unwrap();
+    let stats = world.run().await.unwrap();
+    assert!(stats.finished, "{label}: {stats:?}");
+    answer_rate(world.simulator.calls().iter())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn local_presence_and_the_health_rule_each_raise_the_answer_rate() {
+    let never = HealthRule {
+        min_calls: 10_000,
+        ..HealthRule::default()
+    };
+    let judged = HealthRule {
+        min_calls: 10,
+        ..HealthRule::default()
+    };
+    let local = [CLEAN, LABELLED, "+13125550101", "+12135550101"];
+    let one = answer_rate_of("answers-one-number", &[], never).await;
+    let pool = answer_rate_of("answers-pool", &local, never).await;
+    let rested = answer_rate_of("answers-pool-health", &local, judged).await;
+    println!(
+        "answer rate: one distant number {one:.3}, a local pool with a labelled number {pool:.3}, the same with the health rule {rested:.3}"
+    );
+    // Local presence doubles the answers from a distant number's; the labelled number's
+    // calls are lost until the rule rests it.
+    assert!(pool > one, "{one:.3} -> {pool:.3}");
+    assert!(rested > one, "{one:.3} -> {rested:.3}");
+}

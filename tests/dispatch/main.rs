@@ -8,6 +8,7 @@ mod account_lines;
 mod adapters;
 mod caller_numbers;
 mod caller_pool;
+mod consent;
 mod fair_share;
 mod frequency;
 mod full_reports;

@@ -195,6 +195,11 @@ pub struct LeadView {
     /// When the consent was given, from the CSV (evidence).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent_at: Option<DateTime<Utc>>,
+    /// The consent the row gives (its `consent_type`, else `express` for a plain yes).
+    pub consent_type: domain::lead::ConsentType,
+    /// For written consent, the agreement's reference, from the CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent_reference: Option<String>,
     /// Custom fields for the agent.
     pub custom: BTreeMap<String, String>,
     pub status: LeadStatus,
@@ -220,6 +225,7 @@ pub struct LeadView {
 impl From<Lead> for LeadView {
     fn from(l: Lead) -> Self {
         let last_outcome = l.state.last_outcome();
+        let consent_type = l.contact.consent_held();
         Self {
             id: l.id.to_string(),
             phone: l.contact.phone.to_string(),
@@ -231,6 +237,8 @@ impl From<Lead> for LeadView {
             consent: l.contact.consent,
             consent_source: l.contact.consent_source,
             consent_at: l.contact.consent_at,
+            consent_type,
+            consent_reference: l.contact.consent_reference,
             custom: l.contact.custom,
             status: l.state.status,
             attempts: l.state.attempts,

@@ -97,6 +97,8 @@ fn lead(campaign: &CampaignRef, i: usize, t0: DateTime<Utc>) -> Lead {
             consent: Some(true),
             consent_source: None,
             consent_at: None,
+            consent_type: None,
+            consent_reference: None,
             custom: custom_fields(i),
         },
         source: ImportSource {

@@ -30,8 +30,18 @@ pub struct CallClearance {
     /// When the number was checked against the Do-Not-Call list (a condition of the claim's
     /// transaction, so the same instant).
     pub dnc_checked_at: DateTime<Utc>,
-    /// The consent the campaign required: `none`, `consent` or `evidence`.
+    /// The consent the campaign required: `none`, `consent`, `evidence`, or for a telemarketing
+    /// campaign `express_written` (with source, time and the agreement's reference).
     pub consent_rule: String,
+    /// The campaign's purpose: `informational` or `telemarketing`.
+    #[serde(default = "informational")]
+    pub purpose: String,
+    /// The consent the lead's row gives (`none`, `express`, `express_written`), relied on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_type: Option<String>,
+    /// For written consent, the agreement's reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_reference: Option<String>,
     /// The lead's consent evidence, as imported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<bool>,
@@ -142,6 +152,9 @@ pub fn clearance(
         subdivisions: subdivisions.iter().map(|s| (*s).to_owned()).collect(),
         dnc_checked_at: at,
         consent_rule: consent_rule(config).to_owned(),
+        purpose: config.purpose.as_str().to_owned(),
+        consent_type: Some(lead.contact.consent_held().as_str().to_owned()),
+        consent_reference: lead.contact.consent_reference.clone(),
         consent: lead.contact.consent,
         consent_source: lead.contact.consent_source.clone(),
         consent_at: lead.contact.consent_at,
@@ -199,8 +212,35 @@ impl CallClearance {
     }
 }
 
+/// Whether the record's consent rule is the campaign's and the consent it relied on meets it.
+fn consent_met(record: &CallClearance, config: &CampaignConfig) -> bool {
+    // The consent relied on (records from before consent types: a plain yes is express).
+    let held = match (&record.consent_type, record.consent) {
+        (Some(kind), _) => kind.as_str(),
+        (None, Some(true)) => "express",
+        (None, _) => "none",
+    };
+    let evidence = record.consent_source.is_some() && record.consent_at.is_some();
+    record.consent_rule == consent_rule(config)
+        && match record.consent_rule.as_str() {
+            "none" => true,
+            "consent" => held != "none",
+            "evidence" => held != "none" && evidence,
+            "express_written" => {
+                held == "express_written" && evidence && record.consent_reference.is_some()
+            }
+            _ => false,
+        }
+}
+
+fn informational() -> String {
+    "informational".into()
+}
+
 fn consent_rule(config: &CampaignConfig) -> &'static str {
-    if config.consent_evidence_required {
+    if config.purpose == crate::config::Purpose::Telemarketing {
+        "express_written"
+    } else if config.consent_evidence_required {
         "evidence"
     } else if config.consent_required {
         "consent"
@@ -249,17 +289,7 @@ pub fn verify(record: &CallClearance, config: &CampaignConfig) -> Vec<String> {
             record.dnc_checked_at
         ));
     }
-    let consent_ok = match record.consent_rule.as_str() {
-        "none" => !config.consent_required,
-        "consent" => record.consent == Some(true) && !config.consent_evidence_required,
-        "evidence" => {
-            record.consent == Some(true)
-                && record.consent_source.is_some()
-                && record.consent_at.is_some()
-        }
-        _ => false,
-    };
-    if !consent_ok {
+    if !consent_met(record, config) {
         fail(format!(
             "consent rule {:?} is not met or not the campaign's",
             record.consent_rule

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::CampaignConfig;
-use crate::lead::{Lead, SkipReason};
+use crate::config::{CampaignConfig, Purpose};
+use crate::lead::{ConsentType, Lead, SkipReason};
 use crate::legal::RuleSet;
 use crate::retry::earliest_within_daily_cap;
 use crate::window::{CallingPolicy, NeverReason, Subdivision, WindowDecision};
@@ -34,7 +34,13 @@ pub fn policy(config: &CampaignConfig) -> CallingPolicy<'_> {
 
 /// Screens a lead for dialing at `now`.
 pub fn screen(lead: &Lead, config: &CampaignConfig, now: DateTime<Utc>) -> Screen {
-    if config.consent_required && lead.contact.consent != Some(true) {
+    if config.purpose == Purpose::Telemarketing && !lead.contact.has_written_consent_evidence() {
+        return Screen::Skip(match lead.contact.consent_held() {
+            ConsentType::None => SkipReason::NoConsent,
+            _ => SkipReason::ConsentInsufficient,
+        });
+    }
+    if config.consent_required && lead.contact.consent_held() == ConsentType::None {
         return Screen::Skip(SkipReason::NoConsent);
     }
     if config.consent_evidence_required && !lead.contact.has_consent_evidence() {
@@ -249,6 +255,63 @@ mod tests {
         );
         // Without the evidence requirement, consent alone is enough.
         assert_eq!(screen(&l, &config(true), now), Screen::Dial);
+    }
+
+    fn telemarketing() -> CampaignConfig {
+        let spec: CampaignSpec =
+            serde_json::from_str(r#"{"name":"x","agent_id":"a","purpose":"telemarketing"}"#)
+                .unwrap();
+        CampaignConfig::parse(spec).unwrap()
+    }
+
+    #[test]
+    fn telemarketing_calls_only_leads_with_written_consent_and_all_its_evidence() {
+        let now = utc("2026-06-10T14:00:00Z");
+        let selling = telemarketing();
+        let mut l = lead("+12125550100", None);
+        let skip = |l: &Lead| screen(l, &selling, now);
+        assert_eq!(skip(&l), Screen::Skip(SkipReason::NoConsent));
+        l.contact.consent = Some(true);
+        assert_eq!(
+            skip(&l),
+            Screen::Skip(SkipReason::ConsentInsufficient),
+            "a plain yes is express consent, not written"
+        );
+        l.contact.consent_type = Some(ConsentType::ExpressWritten);
+        l.contact.consent_source = Some("web form /offers".into());
+        l.contact.consent_at = Some(utc("2026-05-01T10:00:00Z"));
+        assert_eq!(
+            skip(&l),
+            Screen::Skip(SkipReason::ConsentInsufficient),
+            "written consent without its agreement's reference"
+        );
+        l.contact.consent_reference = Some("form-8841".into());
+        assert_eq!(skip(&l), Screen::Dial);
+        // The same lead in an informational campaign that asks nothing.
+        assert_eq!(
+            screen(&lead("+12125550100", None), &config(false), now),
+            Screen::Dial
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the row says, a telemarketing campaign dials a lead only with written
+        /// consent, its source, its time and its reference.
+        #[test]
+        fn telemarketing_never_dials_without_complete_written_consent(
+            consent in proptest::option::of(proptest::bool::ANY),
+            kind in proptest::option::of(0u8..3),
+            source in proptest::bool::ANY, at in proptest::bool::ANY, reference in proptest::bool::ANY,
+        ) {
+            let now = utc("2026-06-10T14:00:00Z");
+            let mut l = lead("+12125550100", consent);
+            l.contact.consent_type = kind.map(|k| [ConsentType::None, ConsentType::Express, ConsentType::ExpressWritten][k as usize]);
+            l.contact.consent_source = source.then(|| "form".to_owned());
+            l.contact.consent_at = at.then(|| utc("2026-05-01T10:00:00Z"));
+            l.contact.consent_reference = reference.then(|| "ref-1".to_owned());
+            let complete = kind == Some(2) && source && at && reference;
+            proptest::prop_assert_eq!(screen(&l, &telemarketing(), now) == Screen::Dial, complete);
+        }
     }
 
     #[test]

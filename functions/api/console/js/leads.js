@@ -79,7 +79,7 @@ function history(lead) {
 function allowedBy(c) {
   const zones = c.zones.map((z) => `${z.zone} ${z.local.slice(11)} (window ${z.window}, legal ${z.legal})`).join('; ');
   const cap = c.cap_per_24h ? ` of ${c.cap_per_24h}` : '';
-  const consent = c.consent_rule === 'none' ? '' : `; consent ${c.consent_rule}${c.consent_source ? ` (${c.consent_source})` : ''}`;
+  const consent = c.consent_rule === 'none' ? '' : `; consent ${c.consent_rule}${c.consent_type ? `, ${c.consent_type} held` : ''}${c.consent_source ? ` (${c.consent_source}${c.consent_reference ? `, ${c.consent_reference}` : ''})` : ''}`;
   const t = c.tenant_calls;
   const tenant = t ? `; ${t.local_day} of ${t.per_local_day} calls that day and ${t.last_7_days} of ${t.per_7_days} in 7 days across campaigns` : '';
   return `Allowed: ${zones}; not on the DNC list at ${fmt.when(c.dnc_checked_at)}; ${c.calls_in_24h}${cap} calls in the 24 h before${tenant}${consent}; from ${c.caller_number}${c.caller_reason ? ` (${c.caller_reason})` : ''}; rules ${c.rules}`;

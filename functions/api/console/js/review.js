@@ -19,7 +19,8 @@ export async function reviewStep(form, campaign, agent, back) {
     ['Retries', `${c.retry.max_retries}, ${c.retry.delay_minutes} min apart, on ${c.retry.retry_on.map(label).join(', ') || 'nothing'}`],
     ['Longest call', fmt.seconds(c.call_handling.max_call_seconds)],
     ['Answering machines', c.call_handling.voicemail_detection ? label(c.call_handling.voicemail_action) : 'not detected'],
-    ['Transfer number', c.call_handling.transfer_number || 'none'], ['Consent required', c.consent_evidence_required ? 'yes, with its source and time' : c.consent_required ? 'yes' : 'no'],
+    ['Transfer number', c.call_handling.transfer_number || 'none'], ['Purpose', c.purpose === 'telemarketing' ? 'Telemarketing' : 'Informational'],
+    ['Consent required', c.purpose === 'telemarketing' ? 'express written, with its source, time and reference' : c.consent_evidence_required ? 'yes, with its source and time' : c.consent_required ? 'yes' : 'no'],
     ['Guardrails', guardrailsSummary(c.guardrails)],
   ];
   const preview = h('div', {}, h('p', {}, 'Loading the first contacts…'));

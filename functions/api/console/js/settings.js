@@ -123,6 +123,10 @@ export function rulesForm(config, agent) {
     field('Transfer number', 'call_handling.transfer_number', h('input', { type: 'text', value: handling.transfer_number || '', inputMode: 'tel' }), 'Where the agent transfers a call when the person asks; empty: no transfers.'),
     field('Longest transferred call (seconds)', 'call_handling.max_transfer_seconds', number('call_handling.max_transfer_seconds', handling.max_transfer_seconds ?? 3600, 60, 14400), 'After the agent hands over, 60–14,400'),
     h('h3', {}, 'Consent'),
+    field('Purpose', 'purpose',
+      h('select', {}, h('option', { value: 'informational', selected: config.purpose !== 'telemarketing' }, 'Informational (reminders, notices, service)'),
+        h('option', { value: 'telemarketing', selected: config.purpose === 'telemarketing' }, 'Telemarketing (selling or advertising)')),
+      'Telemarketing calls only contacts with express written consent: consent_type = express_written with its source, time and reference.'),
     h('div', { className: 'field', dataset: { field: 'consent_required' } },
       h('label', {}, h('input', { type: 'checkbox', name: 'consent_required', checked: !!config.consent_required }),
         ' Call only contacts whose row says consent = yes')),
@@ -135,6 +139,7 @@ export function rulesForm(config, agent) {
 export function readRules(form, config) {
   return {
     ...config,
+    purpose: form.elements.purpose.value,
     consent_required: form.elements.consent_required.checked,
     consent_evidence_required: form.elements.consent_evidence_required.checked,
     retry: {

@@ -10,7 +10,7 @@ export async function uploadStep(form, campaign, next, back) {
     h('p', {}, 'Drop a CSV file here, or choose one:'),
     h('label', { htmlFor: input.id }, 'Contacts file (CSV)'),
     input,
-    h('p', { className: 'hint' }, 'A phone column is required; name, email, company, timezone, state, consent, consent_source and consent_at are recognised, and any other column is kept for the agent.'));
+    h('p', { className: 'hint' }, 'A phone column is required; name, email, company, timezone, state, consent, consent_type, consent_source, consent_at and consent_reference are recognised, and any other column is kept for the agent.'));
   const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
   const reports = h('div', { id: 'import-reports' });
   form.append(h('h2', {}, 'Upload contacts'), zone, progress, reports, nav(back, 'Next: schedule'));

@@ -164,7 +164,7 @@ fn consented(n: u32, consent: Option<bool>, source: Option<&str>, at: Option<&st
         consent,
         consent_source: source.map(str::to_owned),
         consent_at: at.map(|t| t.parse().unwrap()),
-        custom: Default::default(),
+        ..Contact::new(domain::phone::E164::parse_strict("+12125550000").unwrap())
     }
 }
 

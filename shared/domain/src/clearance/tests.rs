@@ -155,3 +155,41 @@ fn calls_in_the_last_24_hours_are_the_tenants_where_counted_else_the_leads() {
         3
     );
 }
+
+#[test]
+fn a_telemarketing_clearance_records_the_written_consent_relied_on_and_is_verified() {
+    let c = config(r#","purpose":"telemarketing""#);
+    let mut written = lead("+12125550100");
+    written.contact.consent_type = Some(crate::lead::ConsentType::ExpressWritten);
+    written.contact.consent_source = Some("web form /offers".into());
+    written.contact.consent_at = Some(utc("2026-05-01T10:00:00Z"));
+    written.contact.consent_reference = Some("form-8841".into());
+    let at = utc("2026-06-10T15:00:00Z");
+    let record = clearance(&written, &c, at, "+1", Some(tenant_calls(0)));
+    assert_eq!(
+        (
+            record.purpose.as_str(),
+            record.consent_rule.as_str(),
+            record.consent_type.as_deref(),
+            record.consent_reference.as_deref()
+        ),
+        (
+            "telemarketing",
+            "express_written",
+            Some("express_written"),
+            Some("form-8841")
+        )
+    );
+    assert_eq!(verify(&record, &c), Vec::<String>::new());
+    let finds = |edit: &dyn Fn(&mut CallClearance)| {
+        let mut r = record.clone();
+        edit(&mut r);
+        verify(&r, &c)
+    };
+    assert!(!finds(&|r| r.consent_type = Some("express".into())).is_empty());
+    assert!(!finds(&|r| r.consent_reference = None).is_empty());
+    assert!(!finds(&|r| r.consent_rule = "none".into()).is_empty());
+    // The same lead's clearance in an informational campaign is not this campaign's.
+    let informational = clearance(&written, &config(""), at, "+1", Some(tenant_calls(0)));
+    assert!(!verify(&informational, &c).is_empty());
+}

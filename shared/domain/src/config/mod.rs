@@ -98,6 +98,11 @@ pub struct CampaignSpec {
         schema(format = "region", pattern = "^[A-Za-z]{2}$")
     )]
     pub default_region: String,
+    /// Why the campaign calls: `informational` (default) or `telemarketing`. A telemarketing
+    /// campaign calls only leads with express written consent and its evidence (source, time,
+    /// agreement reference).
+    #[serde(default, skip_serializing_if = "Purpose::is_informational")]
+    pub purpose: Purpose,
     /// Whether a lead needs `consent` = yes in its row to be called. Default false.
     #[serde(default)]
     pub consent_required: bool,
@@ -314,6 +319,8 @@ pub struct CampaignConfig {
     pub call_handling: CallHandling,
     /// Region for national-format numbers.
     pub default_region: DefaultRegion,
+    /// Why it calls.
+    pub purpose: Purpose,
     /// Leads need consent.
     pub consent_required: bool,
     /// Leads need consent with its source and time.
@@ -322,6 +329,44 @@ pub struct CampaignConfig {
     pub guardrails: Guardrails,
     /// The spec this was parsed from, normalized; what is stored and returned.
     spec: CampaignSpec,
+}
+
+/// Why a campaign calls, which decides the consent its leads need.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Reminders, notices, service calls: no sale.
+    #[default]
+    Informational,
+    /// Selling or advertising: express written consent, and the registries.
+    Telemarketing,
+}
+
+impl Purpose {
+    /// Stable code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Informational => "informational",
+            Self::Telemarketing => "telemarketing",
+        }
+    }
+
+    fn is_informational(&self) -> bool {
+        *self == Self::Informational
+    }
+}
+
+/// The description, trimmed (`None` when empty); over the limit is an error.
+fn parse_description<'a>(spec: &'a CampaignSpec, errors: &mut Errors) -> Option<&'a str> {
+    let text = spec.description.as_deref()?;
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        errors.add(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
+    }
+    Some(text.trim()).filter(|d| !d.is_empty())
 }
 
 struct Errors(Vec<FieldError>);
@@ -348,21 +393,7 @@ impl CampaignConfig {
         if name.is_empty() || spec.name.chars().count() > MAX_NAME_CHARS {
             errors.add("name", format!("must be 1-{MAX_NAME_CHARS} characters"));
         }
-        let description = spec
-            .description
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty());
-        if spec
-            .description
-            .as_deref()
-            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS)
-        {
-            errors.add(
-                "description",
-                format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-            );
-        }
+        let description = parse_description(&spec, &mut errors);
         let agent = errors.check("agent_id", AgentId::parse(spec.agent_id.clone()));
 
         let window = schedule::parse_window(&spec.schedule.window, &mut errors);
@@ -415,6 +446,7 @@ impl CampaignConfig {
                 )),
             },
             default_region,
+            purpose: spec.purpose,
             consent_required: spec.consent_required || spec.consent_evidence_required,
             consent_evidence_required: spec.consent_evidence_required,
             guardrails,

@@ -24,6 +24,10 @@ pub enum Column {
     ConsentSource,
     /// When consent was given (a date or a date and time).
     ConsentAt,
+    /// Which consent: `none`, `express`, `express_written` (or `written`).
+    ConsentType,
+    /// The written consent's agreement: a form id, a URL, a document reference.
+    ConsentReference,
     /// Address state: its calling rules apply on top of the area code's.
     State,
     /// Any other column: a field for the agent, under its header as written.
@@ -107,6 +111,26 @@ const ALIASES: &[(&str, &[&str])] = &[
             "opted_in_at",
         ],
     ),
+    (
+        "consent_type",
+        &[
+            "consent_type",
+            "consent_kind",
+            "consent_level",
+            "type_of_consent",
+        ],
+    ),
+    (
+        "consent_reference",
+        &[
+            "consent_reference",
+            "consent_ref",
+            "consent_id",
+            "consent_url",
+            "consent_form",
+            "consent_document",
+        ],
+    ),
     ("state", &["state", "province", "state_code", "us_state"]),
 ];
 
@@ -182,6 +206,8 @@ impl HeaderMap {
                             "consent" => Column::Consent,
                             "consent_source" => Column::ConsentSource,
                             "consent_at" => Column::ConsentAt,
+                            "consent_type" => Column::ConsentType,
+                            "consent_reference" => Column::ConsentReference,
                             _ => Column::State,
                         },
                     ),

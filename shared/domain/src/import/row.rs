@@ -176,6 +176,9 @@ fn fill_contact(
                 Some(t) => contact.consent_at = Some(t),
                 None => return Err("invalid_consent_time"),
             },
+            Column::ConsentType | Column::ConsentReference => {
+                fill_consent_scope(column, value, contact)?;
+            }
             Column::State => match state_code(value).and_then(|s| Subdivision::parse(s).ok()) {
                 Some(s) => contact.state = Some(s),
                 None => return Err("invalid_state"),
@@ -304,4 +307,23 @@ fn state_code(value: &str) -> Option<&str> {
         .find(|(name, _)| *name == lower)
         .map(|(_, code)| *code)
         .or(Some(value.trim()))
+}
+
+/// The consent's type and the written agreement's reference.
+fn fill_consent_scope(
+    column: &Column,
+    value: &str,
+    contact: &mut crate::lead::Contact,
+) -> Result<(), &'static str> {
+    match column {
+        Column::ConsentType => {
+            let kind = crate::lead::ConsentType::parse(value).ok_or("invalid_consent_type")?;
+            contact.consent_type = Some(kind);
+        }
+        _ if value.chars().count() > MAX_CONSENT_SOURCE_CHARS => {
+            return Err("invalid_consent_reference");
+        }
+        _ => contact.consent_reference = Some(value.to_owned()),
+    }
+    Ok(())
 }

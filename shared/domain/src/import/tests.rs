@@ -352,3 +352,31 @@ fn control_characters_are_dropped_from_fields_and_the_rest_kept() {
         "a tab is kept: XML holds it"
     );
 }
+
+#[test]
+fn consent_type_and_reference_columns_are_recognised_and_checked() {
+    let header = HeaderMap::parse(
+        ["Phone", "Consent Type", "Consent Ref"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .unwrap();
+    assert_eq!(
+        header.columns[1..],
+        [
+            header::Column::ConsentType,
+            header::Column::ConsentReference
+        ]
+    );
+    let file = b"phone,consent_type,consent_reference\n\
+        +14155552671,express_written,form-1\n\
+        +14155552672,Written,https://example.com/c/2\n\
+        +14155552673,express,\n\
+        +14155552674,maybe,form-4\n";
+    let (_, rows) = parse(file, 7).unwrap();
+    assert_eq!(outcomes(&rows), ["ok", "ok", "ok", "invalid_consent_type"]);
+    assert_eq!(
+        crate::lead::ConsentType::parse(" Express Written "),
+        Some(crate::lead::ConsentType::ExpressWritten)
+    );
+}

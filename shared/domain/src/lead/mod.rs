@@ -5,85 +5,20 @@
 //! so no lead can get stuck. The store writes the new state on the condition that the version is
 //! still the one the transition started from, so a stale writer is refused.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+
+mod contact;
+pub use contact::{ConsentType, Contact};
 
 use crate::call_report::AgentReport;
 use crate::clearance::CallClearance;
 use crate::ids::{ImportId, LeadId};
-use crate::phone::E164;
 use crate::retry::{AttemptReport, NextStep, Outcome, RetryPolicy};
 use crate::status::{LeadStatus, TransitionError};
-use crate::window::{LeadLocation, Subdivision};
 
 /// Call start times remembered for daily caps (the strictest cap is 3 per 24 hours).
 pub const REMEMBERED_STARTS: usize = 5;
-
-/// Who to call; fixed when the lead is imported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contact {
-    /// The number, normalized.
-    pub phone: E164,
-    /// Name from the CSV (`name`, or `first_name` + `last_name`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Email from the CSV.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Company from the CSV.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// The explicit time zone from the CSV, which replaces the number's candidate zones.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<Tz>,
-    /// The address state from the CSV; its rules apply on top of the area code's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<Subdivision>,
-    /// Consent from the CSV; `None` when the column is absent or empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent: Option<bool>,
-    /// Where the consent was given (a form, a call recording, a signed paper), from the CSV.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent_source: Option<String>,
-    /// When the consent was given, from the CSV.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent_at: Option<DateTime<Utc>>,
-    /// Every other column, for the agent to personalize the call.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub custom: BTreeMap<String, String>,
-}
-
-impl Contact {
-    /// A contact with only its number: every optional field empty (fill the rest with struct
-    /// update syntax).
-    pub fn new(phone: E164) -> Self {
-        Self {
-            phone,
-            name: None,
-            email: None,
-            company: None,
-            timezone: None,
-            state: None,
-            consent: None,
-            consent_source: None,
-            consent_at: None,
-            custom: BTreeMap::new(),
-        }
-    }
-
-    /// Where the contact may be, for the calling window.
-    pub fn location(&self) -> LeadLocation {
-        LeadLocation::of(&self.phone, self.timezone, self.state.as_ref())
-    }
-
-    /// Consent is recorded with its evidence: yes, where it was given and when.
-    pub fn has_consent_evidence(&self) -> bool {
-        self.consent == Some(true) && self.consent_source.is_some() && self.consent_at.is_some()
-    }
-}
 
 /// Where the lead came from: which import and which line. A retried import chunk recognises
 /// the leads it already wrote by this.
@@ -109,6 +44,9 @@ pub enum SkipReason {
     /// The campaign requires evidence of consent (its source and time) and the lead's row
     /// did not give both.
     NoConsentEvidence,
+    /// The campaign's purpose needs a stronger consent than the lead's (telemarketing: express
+    /// written consent with its source, time and agreement reference).
+    ConsentInsufficient,
     /// The campaign ended (end date, completion or cancellation) before the lead finished.
     CampaignEnded,
     /// The calling window never opens for this lead within the campaign.
@@ -125,6 +63,7 @@ impl SkipReason {
             Self::DoNotCall => "do_not_call",
             Self::NoConsent => "no_consent",
             Self::NoConsentEvidence => "no_consent_evidence",
+            Self::ConsentInsufficient => "consent_insufficient",
             Self::CampaignEnded => "campaign_ended",
             Self::WindowNeverOpens => "window_never_opens",
             Self::UnknownTimeZone => "unknown_time_zone",

@@ -9,7 +9,7 @@ use crate::clearance::TenantCalls;
 use crate::lead::Lead;
 
 /// The columns, in order.
-pub const CLEARANCE_COLUMNS: [&str; 24] = [
+pub const CLEARANCE_COLUMNS: [&str; 27] = [
     "lead_id",
     "phone",
     "attempt",
@@ -22,10 +22,13 @@ pub const CLEARANCE_COLUMNS: [&str; 24] = [
     "legal_range",
     "subdivisions",
     "dnc_checked_at",
+    "purpose",
     "consent_rule",
+    "consent_type",
     "consent",
     "consent_source",
     "consent_at",
+    "consent_reference",
     "calls_in_24h",
     "cap_per_24h",
     "tenant_calls_local_day",
@@ -69,10 +72,13 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
                 zone.legal.clone(),
                 c.subdivisions.join(" "),
                 time(c.dnc_checked_at),
+                c.purpose.clone(),
                 c.consent_rule.clone(),
+                c.consent_type.clone().unwrap_or_default(),
                 c.consent.map(|b| b.to_string()).unwrap_or_default(),
                 c.consent_source.clone().unwrap_or_default(),
                 c.consent_at.map(time).unwrap_or_default(),
+                c.consent_reference.clone().unwrap_or_default(),
                 c.calls_in_24h.to_string(),
                 c.cap_per_24h.map(|n| n.to_string()).unwrap_or_default(),
                 tenant(|t| t.local_day),

@@ -1,5 +1,5 @@
 //! Guardrails in the hostile world: each trigger (failed attempts, provider throttling,
-//! opt-outs, DNC hits) pauses a campaign under four dialers, three copies of every message,
+//! opt-outs, DNC hits, missed disclosures) pauses a campaign under four dialers, three copies of every message,
 //! duplicate ticks, crashes and provider faults; no call is claimed after the pause; every other
 //! promise still holds; a resume clears the reason and judges a fresh window.
 
@@ -183,4 +183,42 @@ async fn a_list_full_of_do_not_call_numbers_pauses_the_campaign() {
         .unwrap()
         .dnc_hits;
     assert!(progress_hits >= reason.count, "the counters hold every hit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_that_forgets_its_disclosures_pauses_the_campaign_and_one_that_does_not_finishes()
+{
+    let mut world = hostile_world("guard-disclosures", 34, |c| {
+        c.disclosures_forgotten = 0.5;
+        c.campaign.guardrails.max_missed_disclosure_percent = 20;
+    })
+    .await;
+    let (_, reason) = runs_until_paused_by(&mut world, Guardrail::MissedDisclosures).await;
+    assert!(
+        reason.message.contains("missed a required disclosure"),
+        "{reason:?}"
+    );
+
+    // The same campaign whose agent always discloses runs to its end, never paused.
+    let mut campaign = campaign();
+    campaign.guardrails.max_missed_disclosure_percent = 5;
+    let contacts = contacts_in(&["212"], 80);
+    let calm = WorldConfig::calm(
+        "guard-disclosed",
+        campaign,
+        contacts,
+        utc("2026-06-10T14:00:00Z"),
+    );
+    let mut world = World::build(calm).await.unwrap();
+    let stats = world.run().await.unwrap();
+    assert!(
+        stats.finished && stats.guardrail_trips.is_empty(),
+        "{stats:?}"
+    );
+    let counters = world.store.counters(&world.campaign).await.unwrap();
+    assert!(
+        counters.disclosures_due >= 20,
+        "judged over enough calls: {counters:?}"
+    );
+    assert_eq!(counters.disclosures_missed, 0);
 }

@@ -120,6 +120,12 @@ pub struct AgentReport {
     /// The agent asked for the call to be handed to the campaign's transfer number.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub transfer: bool,
+    /// When the agent identified the business it calls for (and that it is an automated voice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified_at: Option<DateTime<Utc>>,
+    /// When the agent offered the person a way to stop the calls (the opt-out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_out_offered_at: Option<DateTime<Utc>>,
     /// The campaign's own result fields (bounded: [`MAX_RESULT_FIELDS`] and friends).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub results: BTreeMap<String, String>,
@@ -180,6 +186,16 @@ impl AgentReport {
         let mut merged = self.clone();
         set_once(&mut merged.disposition, &other.disposition, "disposition")?;
         set_once(&mut merged.callback_at, &other.callback_at, "callback_at")?;
+        set_once(
+            &mut merged.identified_at,
+            &other.identified_at,
+            "identified_at",
+        )?;
+        set_once(
+            &mut merged.opt_out_offered_at,
+            &other.opt_out_offered_at,
+            "opt_out_offered_at",
+        )?;
         merged.opt_out |= other.opt_out;
         merged.transfer |= other.transfer;
         for (name, value) in &other.results {
@@ -265,6 +281,13 @@ pub struct ReportBody {
     /// Hand the call to the campaign's transfer number when the agent's part ends.
     #[serde(default)]
     pub transfer: bool,
+    /// When the agent identified the business (and that it is an automated voice), RFC 3339:
+    /// report it as it happens, at the start of the call.
+    #[serde(default)]
+    pub identified_at: Option<DateTime<Utc>>,
+    /// When the agent offered the person a way to stop the calls, RFC 3339.
+    #[serde(default)]
+    pub opt_out_offered_at: Option<DateTime<Utc>>,
     /// The campaign's own result fields.
     #[serde(default)]
     pub results: BTreeMap<String, String>,
@@ -295,6 +318,8 @@ impl ReportBody {
             opt_out: self.opt_out,
             callback_at: self.callback_at,
             transfer: self.transfer,
+            identified_at: self.identified_at,
+            opt_out_offered_at: self.opt_out_offered_at,
             results: self.results,
         };
         report.validate()?;

@@ -18,6 +18,7 @@
 //! | [`config`] | a campaign's validated configuration (parse, don't validate) |
 //! | [`phone`] | E.164 normalization, candidate time zones and NANP area-code states |
 //! | [`legal`] | the versioned table of legal calling hours (federal and state) |
+//! | [`disclosures`] | what an AI voice owes at the start of a call, and whether the agent reported it |
 //! | [`eligibility`] | whether a due lead may be dialed now (consent, window, daily caps) |
 //! | [`holidays`] | the holidays those rules refer to |
 //! | [`window`] | whether a lead may be called now, and if not, when it may next be |
@@ -38,6 +39,7 @@ pub mod caller_limits;
 pub mod clearance;
 pub mod config;
 pub mod contact_caps;
+pub mod disclosures;
 pub mod eligibility;
 pub mod fair_share;
 pub mod guardrails;

@@ -172,7 +172,12 @@ where
         else {
             return Ok(Some(Applied::Ignored("the attempt is already settled")));
         };
-        let delta = CounterDelta::between(&lead.state, &next, Some(&record));
+        let mut delta = CounterDelta::between(&lead.state, &next, Some(&record));
+        if let Some(missed) =
+            domain::disclosures::missed(record.outcome, &record.report, campaign.config.purpose)
+        {
+            (delta.disclosures_due, delta.disclosures_missed) = (1, i64::from(missed));
+        }
         let events = self
             .attempt_events(&lead, key, &record, next.version, now)
             .await?;

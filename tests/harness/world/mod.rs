@@ -111,6 +111,8 @@ pub struct WorldConfig {
     pub caller_health: domain::caller_health::HealthRule,
     /// Who picks up, by caller number (the simulator's answer model).
     pub answers: adapters::voice::simulator::AnswerModel,
+    /// The share of answered calls on which the simulated agent forgets its disclosures.
+    pub disclosures_forgotten: f64,
 }
 
 impl WorldConfig {
@@ -156,6 +158,7 @@ impl WorldConfig {
             },
             answers: Default::default(),
             caller_health: Default::default(),
+            disclosures_forgotten: 0.0,
         }
     }
 
@@ -352,6 +355,7 @@ impl World {
         sim_config.outcomes = settings.outcomes.clone();
         sim_config.outages = settings.outages.clone();
         sim_config.answers = settings.answers.clone();
+        sim_config.disclosures_forgotten = settings.disclosures_forgotten;
         sim_config.account.calls_per_second = settings.calls_per_second;
         let simulator = Arc::new(Simulator::new(sim_config, Arc::new(clock.clone())));
         let crashes = Arc::new(
@@ -548,15 +552,21 @@ async fn adapter_for(
 
 /// The caller numbers the worlds' agents use, each with the fake Vapi's `phoneNumberId`.
 pub fn fake_vapi_numbers() -> std::collections::BTreeMap<String, String> {
-    ["+14155552671", "+14155550199"]
-        .into_iter()
-        .map(|n| {
-            (
-                n.to_owned(),
-                crate::fake_providers::vapi::PHONE_NUMBER_ID.to_owned(),
-            )
-        })
-        .collect()
+    // The worlds' number, the demo's and its pool's.
+    [
+        "+14155552671",
+        "+14155550199",
+        "+12125550199",
+        "+13125550199",
+    ]
+    .into_iter()
+    .map(|n| {
+        (
+            n.to_owned(),
+            crate::fake_providers::vapi::PHONE_NUMBER_ID.to_owned(),
+        )
+    })
+    .collect()
 }
 
 /// Up to ten messages visible on `url` now (no long poll: the world's clock is virtual).

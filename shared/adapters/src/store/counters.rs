@@ -58,6 +58,8 @@ pub(crate) fn decode_counters(
                 "hour_starts" => out.hour_starts = num(value),
                 "throttled" => out.throttled = num(value),
                 "dnc_hits" => out.dnc_hits = num(value),
+                "disclosures_due" => out.disclosures_due = num(value),
+                "disclosures_missed" => out.disclosures_missed = num(value),
                 DUE_CHANGES => out.due_changes = num(value),
                 QUIET_UNTIL => {
                     quiet_until = value.as_l().ok().and_then(|list| {

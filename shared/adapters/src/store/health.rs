@@ -17,8 +17,9 @@ use domain::ids::CampaignRef;
 use super::{DynamoStore, StoreError, aws, keys, n, s};
 
 /// The counts in a snapshot's list. Snapshots written before `agent_unavailable` was counted
-/// have the first seven (it reads as 0 there).
-const FIELDS: usize = 8;
+/// have the first seven, before the disclosures the first eight (the missing read as 0).
+const FIELDS: usize = 10;
+const FIELDS_BEFORE_DISCLOSURES: usize = 8;
 const FIELDS_BEFORE_AGENT_UNAVAILABLE: usize = 7;
 
 fn counts_list(c: &HealthCounts) -> AttributeValue {
@@ -31,6 +32,8 @@ fn counts_list(c: &HealthCounts) -> AttributeValue {
         c.throttled,
         c.dnc_hits,
         c.agent_unavailable,
+        c.disclosures_due,
+        c.disclosures_missed,
     ];
     AttributeValue::L(values.into_iter().map(n).collect())
 }
@@ -51,7 +54,12 @@ pub(crate) fn decode_health(item: &HashMap<String, AttributeValue>) -> Vec<Healt
                 .iter()
                 .map(|x| x.as_n().ok()?.parse().ok())
                 .collect::<Option<_>>()?;
-            let known = v.len() == FIELDS || v.len() == FIELDS_BEFORE_AGENT_UNAVAILABLE;
+            let known = [
+                FIELDS,
+                FIELDS_BEFORE_DISCLOSURES,
+                FIELDS_BEFORE_AGENT_UNAVAILABLE,
+            ]
+            .contains(&v.len());
             known.then(|| HealthSnapshot {
                 at,
                 counts: HealthCounts {
@@ -63,6 +71,8 @@ pub(crate) fn decode_health(item: &HashMap<String, AttributeValue>) -> Vec<Healt
                     throttled: v[5],
                     dnc_hits: v[6],
                     agent_unavailable: v.get(7).copied().unwrap_or(0),
+                    disclosures_due: v.get(8).copied().unwrap_or(0),
+                    disclosures_missed: v.get(9).copied().unwrap_or(0),
                 },
             })
         })

@@ -18,6 +18,8 @@ fn counts(attempts: i64) -> HealthCounts {
         throttled: 3,
         dnc_hits: 4,
         agent_unavailable: 2,
+        disclosures_due: 5,
+        disclosures_missed: 1,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Guardrails: a campaign pauses itself on a bad day instead of burning through its list.
 //!
-//! Five signals, each a share over a sliding window (default 15 minutes):
+//! Six signals, each a share over a sliding window (default 15 minutes):
 //!
 //! | guardrail | count | out of |
 //! |---|---|---|
@@ -9,6 +9,7 @@
 //! | opt-outs | people who asked not to be called again | connected calls |
 //! | DNC hits | leads found on the do-not-call list at dial time | dial tries (attempts + those hits) |
 //! | agent unavailable | answered calls the agent never came to | answered calls (connected + those) |
+//! | missed disclosures | calls a person answered whose agent did not report a required disclosure | calls a person answered (off by default) |
 //!
 //! A sixth reason to pause is not a share: a provider refusing a call for a problem of the
 //! account or the configuration (credentials, permissions, an unverified caller number) pauses
@@ -44,6 +45,9 @@ pub enum Guardrail {
     DncHits,
     /// Too many answered calls never reached the agent (its media stream did not start).
     AgentUnavailable,
+    /// Too many answered calls missed a required disclosure (the business identified; for
+    /// telemarketing, the opt-out offered), as the agent reported them.
+    MissedDisclosures,
     /// The provider refused a call for a problem of the account or configuration (not judged
     /// over a window: one such refusal pauses the campaign).
     AccountProblem,
@@ -52,9 +56,10 @@ pub enum Guardrail {
 impl Guardrail {
     /// Every guardrail judged over a window, in the order they are judged (compliance
     /// first; the agent before the network: a down agent also fails calls).
-    pub const ALL: [Guardrail; 5] = [
+    pub const ALL: [Guardrail; 6] = [
         Self::DncHits,
         Self::OptOuts,
+        Self::MissedDisclosures,
         Self::AgentUnavailable,
         Self::FailedAttempts,
         Self::ProviderThrottling,
@@ -68,6 +73,7 @@ impl Guardrail {
             Self::OptOuts => "opt_outs",
             Self::DncHits => "dnc_hits",
             Self::AgentUnavailable => "agent_unavailable",
+            Self::MissedDisclosures => "missed_disclosures",
             Self::AccountProblem => "account_problem",
         }
     }
@@ -86,6 +92,9 @@ impl Guardrail {
             Self::AgentUnavailable => {
                 format!("the agent never came on {count} of {sample} answered calls")
             }
+            Self::MissedDisclosures => {
+                format!("{count} of {sample} answered calls missed a required disclosure")
+            }
             Self::AccountProblem => format!("the provider refused {count} of {sample} calls"),
         }
     }
@@ -101,7 +110,7 @@ pub struct Guardrails {
     /// The fewest "out of" a share is judged on.
     pub min_sample: i64,
     /// Highest allowed share per guardrail, in percent (100: never trips).
-    pub max_percent: [(Guardrail, u32); 5],
+    pub max_percent: [(Guardrail, u32); 6],
 }
 
 impl Guardrails {
@@ -157,6 +166,12 @@ pub struct HealthCounts {
     /// Answered calls the agent never came to (not among `connected`).
     #[serde(default)]
     pub agent_unavailable: i64,
+    /// Calls a person answered and the agent came to, where disclosures were due.
+    #[serde(default)]
+    pub disclosures_due: i64,
+    /// Of those, calls whose agent did not report a required disclosure.
+    #[serde(default)]
+    pub disclosures_missed: i64,
 }
 
 impl HealthCounts {
@@ -171,6 +186,8 @@ impl HealthCounts {
             throttled: self.throttled - base.throttled,
             dnc_hits: self.dnc_hits - base.dnc_hits,
             agent_unavailable: self.agent_unavailable - base.agent_unavailable,
+            disclosures_due: self.disclosures_due - base.disclosures_due,
+            disclosures_missed: self.disclosures_missed - base.disclosures_missed,
         }
     }
 
@@ -185,6 +202,7 @@ impl HealthCounts {
                 self.agent_unavailable,
                 self.connected + self.agent_unavailable,
             ),
+            Guardrail::MissedDisclosures => (self.disclosures_missed, self.disclosures_due),
             // Not judged over a window.
             Guardrail::AccountProblem => (0, 0),
         }

@@ -59,6 +59,16 @@ pub struct GuardrailsSpec {
     )]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub max_agent_unavailable_percent: u32,
+    /// Pause when more than this percent of the calls a person answered miss a required
+    /// disclosure the agent reports (the business identified; for telemarketing, the opt-out
+    /// offered), 1-100. Default 100: off, since only an agent that reports its disclosures can
+    /// be judged; set it (say 5) once yours does.
+    #[serde(
+        default = "default_missed_disclosure",
+        deserialize_with = "whole_number::u32"
+    )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    pub max_missed_disclosure_percent: u32,
 }
 
 fn default_true() -> bool {
@@ -82,6 +92,9 @@ fn default_opt_out() -> u32 {
 fn default_dnc_hit() -> u32 {
     10
 }
+fn default_missed_disclosure() -> u32 {
+    100
+}
 fn default_agent_unavailable() -> u32 {
     10
 }
@@ -97,6 +110,7 @@ impl Default for GuardrailsSpec {
             max_opt_out_percent: default_opt_out(),
             max_dnc_hit_percent: default_dnc_hit(),
             max_agent_unavailable_percent: default_agent_unavailable(),
+            max_missed_disclosure_percent: default_missed_disclosure(),
         }
     }
 }
@@ -136,6 +150,11 @@ impl GuardrailsSpec {
                 Guardrail::AgentUnavailable,
                 "max_agent_unavailable_percent",
                 self.max_agent_unavailable_percent,
+            ),
+            (
+                Guardrail::MissedDisclosures,
+                "max_missed_disclosure_percent",
+                self.max_missed_disclosure_percent,
             ),
         ];
         for (_, field, percent) in limits {

@@ -123,6 +123,7 @@ fn out_of_range_settings_are_each_named() {
         max_opt_out_percent: 20,
         max_dnc_hit_percent: 10,
         max_agent_unavailable_percent: 0,
+        max_missed_disclosure_percent: 0,
         enabled: true,
     };
     let fields: Vec<&str> = bad.parse().unwrap_err().into_iter().map(|e| e.0).collect();
@@ -133,7 +134,8 @@ fn out_of_range_settings_are_each_named() {
             "min_sample",
             "max_failed_percent",
             "max_throttled_percent",
-            "max_agent_unavailable_percent"
+            "max_agent_unavailable_percent",
+            "max_missed_disclosure_percent"
         ]
     );
 }
@@ -236,5 +238,34 @@ fn an_account_problem_pauses_with_what_to_fix_and_says_no_attempt_was_used() {
     assert!(
         !Guardrail::ALL.contains(&Guardrail::AccountProblem),
         "not judged over a window"
+    );
+}
+
+#[test]
+fn missed_disclosures_trip_only_when_set_and_over_the_answered_calls_that_owed_them() {
+    let window = HealthCounts {
+        disclosures_due: 40,
+        disclosures_missed: 8,
+        ..HealthCounts::default()
+    };
+    assert_eq!(defaults().judge(&window), None, "off by default");
+    let spec = GuardrailsSpec {
+        max_missed_disclosure_percent: 10,
+        ..GuardrailsSpec::default()
+    };
+    let trip = spec.parse().unwrap().judge(&window).expect("20% > 10%");
+    assert_eq!(
+        (trip.guardrail, trip.count, trip.sample),
+        (Guardrail::MissedDisclosures, 8, 40)
+    );
+    let few = HealthCounts {
+        disclosures_due: 10,
+        disclosures_missed: 8,
+        ..HealthCounts::default()
+    };
+    assert_eq!(
+        spec.parse().unwrap().judge(&few),
+        None,
+        "under the minimum sample"
     );
 }

@@ -22,6 +22,10 @@ pub struct CounterDelta {
     pub throttled: i64,
     /// Leads found on the DNC list at dial time (a guardrail signal).
     pub dnc_hits: i64,
+    /// Calls a person answered where disclosures were due, and those that missed one (a
+    /// guardrail signal; set by the engine, which knows the campaign's purpose).
+    pub disclosures_due: i64,
+    pub disclosures_missed: i64,
     /// The provider account whose concurrent-call ledger moves with `in_flight`: the line the
     /// starting call takes, or the one the ending call gives back (see
     /// [`super::ActiveCall::account_slot`]).

@@ -1,4 +1,5 @@
-//! The clearances export: one row per attempt and zone, saying what allowed the call — for an
+//! The clearances export: one row per attempt and zone, saying what allowed the call and what
+//! the agent disclosed on it (as it reported: the business identified, the opt-out offered) — for an
 //! auditor's spreadsheet, or a script that re-checks every call. Cells are neutralized like
 //! the results export's.
 
@@ -9,7 +10,7 @@ use crate::clearance::TenantCalls;
 use crate::lead::Lead;
 
 /// The columns, in order.
-pub const CLEARANCE_COLUMNS: [&str; 27] = [
+pub const CLEARANCE_COLUMNS: [&str; 29] = [
     "lead_id",
     "phone",
     "attempt",
@@ -37,6 +38,8 @@ pub const CLEARANCE_COLUMNS: [&str; 27] = [
     "tenant_cap_per_7_days",
     "caller_number",
     "caller_reason",
+    "identified_at",
+    "opt_out_offered_at",
 ];
 
 /// The header row.
@@ -87,6 +90,12 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
                 tenant(|t| t.per_7_days),
                 c.caller_number.clone(),
                 c.caller_reason.clone().unwrap_or_default(),
+                record.report.identified_at.map(time).unwrap_or_default(),
+                record
+                    .report
+                    .opt_out_offered_at
+                    .map(time)
+                    .unwrap_or_default(),
             ];
             rows.push(
                 row.iter()

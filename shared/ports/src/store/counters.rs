@@ -35,6 +35,9 @@ pub struct CampaignCounters {
     pub throttled: i64,
     /// Leads found on the DNC list at dial time.
     pub dnc_hits: i64,
+    /// Calls a person answered where disclosures were due, and those that missed one.
+    pub disclosures_due: i64,
+    pub disclosures_missed: i64,
     /// The guardrails' snapshots of these counters (the `HEALTH` item, read in the same batch
     /// by [`super::Counters::campaign_with_counters`]; empty from a plain counters read).
     pub health: Vec<domain::guardrails::HealthSnapshot>,
@@ -117,6 +120,8 @@ impl CampaignCounters {
             throttled: self.throttled,
             dnc_hits: self.dnc_hits,
             agent_unavailable: outcome(Outcome::AgentUnavailable),
+            disclosures_due: self.disclosures_due,
+            disclosures_missed: self.disclosures_missed,
         }
     }
 

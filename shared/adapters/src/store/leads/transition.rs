@@ -169,6 +169,8 @@ fn stats_update(delta: &CounterDelta, pacing: Option<PacingGuard>) -> Option<Exp
     e.add("in_flight", delta.in_flight);
     e.add("throttled", delta.throttled);
     e.add("dnc_hits", delta.dnc_hits);
+    e.add("disclosures_due", delta.disclosures_due);
+    e.add("disclosures_missed", delta.disclosures_missed);
     for (outcome, count) in &delta.outcomes {
         e.add(&format!("o_{}", outcome.as_str()), *count);
     }

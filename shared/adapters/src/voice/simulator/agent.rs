@@ -128,6 +128,36 @@ impl Simulator {
         state.outbox.push(std::cmp::Reverse((at, seq)));
     }
 
+    /// The agent's disclosures at the start of a call a person answered (at `answered`): the
+    /// business identified two seconds in, the opt-out offered two seconds later, reported
+    /// together once both are said — unless it forgets (`disclosures_forgotten`).
+    fn schedule_disclosures(
+        &self,
+        state: &mut State,
+        request: &CallRequest,
+        placed: DateTime<Utc>,
+        answered: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        fate: &AttemptReport,
+    ) {
+        let heard = matches!(
+            fate.outcome,
+            Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
+        );
+        let forgets = self.config.disclosures_forgotten;
+        if !heard || (forgets > 0.0 && state.rng.random_bool(forgets.min(1.0))) {
+            return;
+        }
+        let answered = answered.max(placed);
+        let disclosures = AgentReport {
+            identified_at: Some(answered + Duration::seconds(2)),
+            opt_out_offered_at: Some(answered + Duration::seconds(4)),
+            ..AgentReport::default()
+        };
+        let at = (answered + Duration::seconds(5)).min(ends_at - Duration::seconds(1));
+        self.schedule_report(state, at.max(placed), request, &disclosures);
+    }
+
     /// Schedules what the agent reports about a call placed at `placed` that ends at `ends_at`
     /// with `fate`. A duplicated-event fault sends the final report twice.
     pub(super) fn schedule_reports(
@@ -141,6 +171,7 @@ impl Simulator {
     ) {
         let talk = Duration::seconds(i64::from(details.duration_seconds));
         let during = (ends_at - talk / 2).max(placed);
+        self.schedule_disclosures(state, request, placed, ends_at - talk, ends_at, fate);
         match fate.outcome {
             Outcome::OptedOut => {
                 let opt_out = AgentReport {

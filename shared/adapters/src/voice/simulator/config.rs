@@ -115,6 +115,9 @@ pub struct SimulatorConfig {
     pub outages: Outages,
     /// Who picks up, by caller number.
     pub answers: AnswerModel,
+    /// The share of calls a person answers on which the agent forgets its disclosures (never
+    /// identifies the business nor offers the opt-out), 0..=1. Default 0.
+    pub disclosures_forgotten: f64,
 }
 
 impl SimulatorConfig {
@@ -131,6 +134,7 @@ impl SimulatorConfig {
             faults: FaultMix::default(),
             outages: Outages::default(),
             answers: AnswerModel::default(),
+            disclosures_forgotten: 0.0,
         }
     }
 }

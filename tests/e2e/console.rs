@@ -241,7 +241,8 @@ async fn watch_to_completed_and_export(browser: &mut Browser, api: &ApiClient, c
     export_clearances(browser, &progress).await;
 }
 
-/// The dashboard shows the connection and completion rates the analytics API computes.
+/// The dashboard shows the connection and completion rates the analytics API computes, and the
+/// abandonment rate the progress API does.
 async fn the_connection_and_completion_rates_are_the_apis(
     browser: &Browser,
     api: &ApiClient,
@@ -264,6 +265,18 @@ async fn the_connection_and_completion_rates_are_the_apis(
             )
             .await;
     }
+    // The abandonment rate (answered, no agent) is the progress API's.
+    let progress = api
+        .get(&format!("/v1/campaigns/{campaign}/progress"))
+        .await
+        .unwrap();
+    let rate = progress["abandonment_rate"]
+        .as_f64()
+        .expect("people answered");
+    let abandoned = progress["abandoned_calls"].as_i64().unwrap();
+    let shown = format!("{}% ({abandoned})", (rate * 1000.0).round() / 10.0);
+    let shown_now = browser.text("[data-stat=abandonment_rate] dd").await;
+    assert_eq!(shown_now, shown, "{progress}");
 }
 
 /// What allowed each call: one row per attempt and zone, every attempt there.

@@ -38,7 +38,12 @@ async fn the_account_page_shows_the_plan_limits_and_caller_numbers_and_edits_the
         tenant["limits"]["requests_per_second"].to_string(),
         "{requests}"
     );
-    let number = tenant["caller_numbers"][0].as_str().unwrap().to_owned();
+    // Every registered number, one a line (the demo tenant's default and its pool).
+    let numbers: Vec<&str> = (tenant["caller_numbers"].as_array().unwrap().iter())
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 3, "{tenant}");
+    let number = numbers.join("\n");
     assert_eq!(browser.text("#caller-numbers").await, number);
     assert_eq!(browser.text("#countries").await, "US");
     browser
@@ -110,7 +115,7 @@ async fn the_agents_page_shows_the_registered_caller_numbers(browser: &mut Brows
     assert_eq!(browser.text("#agent-caller-numbers").await, number);
     browser.click("#add-agent").await;
     let hint = browser.text("[data-field=caller_number] .hint").await;
-    assert!(hint.contains(number), "{hint}");
+    assert!(hint.contains(&number.replace('\n', ", ")), "{hint}");
     browser
         .assert_every_control_is_labelled("the agents page with its caller numbers")
         .await;

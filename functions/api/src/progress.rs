@@ -4,13 +4,17 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use domain::status::CampaignStatus;
 use domain::status::LeadStatus;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Tenant;
 use crate::campaigns::find;
 use crate::error::{ApiError, Problem};
-use crate::views::{ProgressView, QuarantineList};
+use crate::views::QuarantineList;
 use ports::store::QuarantineOwner;
 
 /// A campaign's progress: totals, success rate, average call time, counts by status.
@@ -60,6 +64,10 @@ pub(crate) async fn progress(
         quarantined: counters.quarantined,
         provider_refusals: counters.throttled,
         dnc_hits: counters.dnc_hits,
+        abandoned_calls: counters.tally().abandoned(),
+        abandonment_rate: counters.tally().abandonment_rate(),
+        disclosures_due: counters.disclosures_due,
+        disclosures_missed: counters.disclosures_missed,
         pause_reason: campaign.pause_reason,
     }))
 }
@@ -96,4 +104,53 @@ async fn listing(
     Ok(Json(QuarantineList {
         items: items.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// Progress, from counters.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProgressView {
+    /// The campaign's status.
+    pub status: CampaignStatus,
+    /// When these figures were read (the server's clock).
+    pub as_of: DateTime<Utc>,
+    /// Leads in the campaign.
+    pub total: i64,
+    /// Leads in a final status (completed, failed or skipped).
+    pub finished: i64,
+    /// Leads completed (reached).
+    pub completed: i64,
+    /// Leads still to call or on a call.
+    pub remaining: i64,
+    /// Calls in progress.
+    pub in_flight: i64,
+    /// Call attempts started.
+    pub calls_placed: i64,
+    /// Completed / finished, 0-1 (absent before any lead finishes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f64>,
+    /// Average talk time of connected calls, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_call_seconds: Option<f64>,
+    /// Leads per status.
+    pub by_status: BTreeMap<String, i64>,
+    /// Attempts per outcome.
+    pub outcomes: BTreeMap<String, i64>,
+    /// Leads set aside because their stored data cannot be read (not in `total`); listed by
+    /// `GET /v1/campaigns/{campaign_id}/quarantine`.
+    pub quarantined: i64,
+    /// Call requests the provider refused with 429 or 503 (each put its lead back).
+    pub provider_refusals: i64,
+    /// Leads found on the do-not-call list when their call came (skipped).
+    pub dnc_hits: i64,
+    /// Calls a person answered that no agent spoke on (the agent never came): abandoned.
+    pub abandoned_calls: i64,
+    /// Abandoned per call a person answered, campaign life, 0-1 (the TSR allows 3 %).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abandonment_rate: Option<f64>,
+    /// Answered calls owing the agent's disclosures, and those without them (a guardrail).
+    pub disclosures_due: i64,
+    pub disclosures_missed: i64,
+    /// Why a guardrail paused the campaign (absent unless a guardrail did; resume clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_reason: Option<domain::guardrails::PauseReason>,
 }

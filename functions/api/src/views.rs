@@ -23,12 +23,11 @@ pub struct AgentView {
     pub provider: String,
     /// The caller id, normalized to E.164.
     pub caller_number: String,
-    /// The rest of its caller pool, normalized to E.164 (absent: none).
+    /// The rest of its caller pool, E.164 (absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<String>)]
     pub caller_pool: Vec<domain::agent::CallerNumberText>,
-    /// Calls each of its numbers may start per UTC hour and day (the defaults when it was
-    /// stored without them).
+    /// Calls each of its numbers may start per UTC hour and day.
     pub caller_limits: domain::caller_limits::CallerLimits,
     /// When one of its pool's numbers rests.
     pub caller_health: domain::caller_health::HealthRule,
@@ -358,47 +357,6 @@ impl ImportView {
 pub struct ImportList {
     /// Imports.
     pub items: Vec<ImportView>,
-}
-
-/// Progress, from counters.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ProgressView {
-    /// The campaign's status.
-    pub status: CampaignStatus,
-    /// When these figures were read (the server's clock).
-    pub as_of: DateTime<Utc>,
-    /// Leads in the campaign.
-    pub total: i64,
-    /// Leads in a final status (completed, failed or skipped).
-    pub finished: i64,
-    /// Leads completed (reached).
-    pub completed: i64,
-    /// Leads still to call or on a call.
-    pub remaining: i64,
-    /// Calls in progress.
-    pub in_flight: i64,
-    /// Call attempts started.
-    pub calls_placed: i64,
-    /// Completed / finished, 0-1 (absent before any lead finishes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub success_rate: Option<f64>,
-    /// Average talk time of connected calls, in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub average_call_seconds: Option<f64>,
-    /// Leads per status.
-    pub by_status: BTreeMap<String, i64>,
-    /// Attempts per outcome.
-    pub outcomes: BTreeMap<String, i64>,
-    /// Leads set aside because their stored data cannot be read (not in `total`); listed by
-    /// `GET /v1/campaigns/{campaign_id}/quarantine`.
-    pub quarantined: i64,
-    /// Call requests the provider refused with 429 or 503 (each put its lead back).
-    pub provider_refusals: i64,
-    /// Leads found on the do-not-call list when their call came (skipped).
-    pub dnc_hits: i64,
-    /// Why a guardrail paused the campaign (absent unless a guardrail did; resume clears it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause_reason: Option<domain::guardrails::PauseReason>,
 }
 
 /// A stored item set aside because it cannot be read back: it blocks nothing, and is listed

@@ -84,6 +84,7 @@ function showFigures(stats, bar, p, a) {
     ['calls_placed', 'Calls placed', fmt.number(p.calls_placed)],
     ['connection_rate', 'Connection rate', fmt.percent(a.connection_rate)],
     ['completion_rate', 'Completion rate', fmt.percent(a.completion_rate)],
+    ['abandonment_rate', 'Abandoned (answered, no agent)', `${fmt.percent(p.abandonment_rate)} (${fmt.number(p.abandoned_calls)})`],
   ];
   stats.replaceChildren(...figures.map(([key, name, value]) =>
     h('div', { className: 'stat', dataset: { stat: key } }, h('dt', {}, name), h('dd', {}, value))));

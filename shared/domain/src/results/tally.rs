@@ -69,6 +69,30 @@ impl Tally {
             .sum()
     }
 
+    /// Abandoned calls: a person answered and no agent spoke (the agent never came on), the
+    /// count the Telemarketing Sales Rule limits to 3 % of the calls a person answered.
+    pub fn abandoned(&self) -> i64 {
+        self.outcomes
+            .get(&Outcome::AgentUnavailable)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Finished attempts a person answered (the agent then spoke or not): what abandonment is
+    /// a share of. Voicemail, no answer, busy and failures are not among them.
+    pub fn answered_by_person(&self) -> i64 {
+        (self.outcomes.iter())
+            .filter(|(o, _)| crate::caller_health::answered(**o))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Abandoned calls per call a person answered; `None` before the first such call.
+    pub fn abandonment_rate(&self) -> Option<f64> {
+        let answered = self.answered_by_person();
+        (answered > 0).then(|| self.abandoned() as f64 / answered as f64)
+    }
+
     /// Without zero outcome counts (stored counters may hold zeros after a release).
     pub fn normalized(mut self) -> Self {
         self.outcomes.retain(|_, n| *n != 0);
@@ -139,4 +163,27 @@ pub fn hourly_from_leads<'a>(leads: impl IntoIterator<Item = &'a LeadState>) -> 
         timeline.add(lead);
     }
     timeline.into_hours()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abandonment_is_a_share_of_the_calls_a_person_answered() {
+        let mut tally = Tally::default();
+        assert_eq!(tally.abandonment_rate(), None);
+        for (outcome, n) in [
+            (Outcome::Completed, 30),
+            (Outcome::OptedOut, 5),
+            (Outcome::CallbackRequested, 3),
+            (Outcome::AgentUnavailable, 2),
+            (Outcome::Voicemail, 40),
+            (Outcome::NoAnswer, 20),
+        ] {
+            tally.outcomes.insert(outcome, n);
+        }
+        assert_eq!((tally.abandoned(), tally.answered_by_person()), (2, 40));
+        assert_eq!(tally.abandonment_rate(), Some(0.05));
+    }
 }

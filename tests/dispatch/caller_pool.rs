@@ -141,7 +141,7 @@ async fn answer_rate_of(label: &str, pool: &[&str], health: HealthRule) -> f64 {
         "retry": { "max_retries": 0 },
         "call_handling": { "max_call_seconds": 300 }
     }));
-    let contacts = contacts_in(&["212", "312", "213"], scale(150));
+    let contacts = contacts_in(&["212", "312", "213"], scale(120));
     let mut config = WorldConfig::calm(label, campaign, contacts, utc("2026-06-10T13:00:00Z"));
     config.caller_pool = pool.iter().map(|n| number(n)).collect();
     config.caller_health = health;

@@ -189,6 +189,7 @@ async fn a_list_full_of_do_not_call_numbers_pauses_the_campaign() {
 async fn an_agent_that_forgets_its_disclosures_pauses_the_campaign_and_one_that_does_not_finishes()
 {
     let mut world = hostile_world("guard-disclosures", 34, |c| {
+        c.reports_disclosures = true;
         c.disclosures_forgotten = 0.5;
         c.campaign.guardrails.max_missed_disclosure_percent = 20;
     })
@@ -203,12 +204,13 @@ async fn an_agent_that_forgets_its_disclosures_pauses_the_campaign_and_one_that_
     let mut campaign = campaign();
     campaign.guardrails.max_missed_disclosure_percent = 5;
     let contacts = contacts_in(&["212"], 80);
-    let calm = WorldConfig::calm(
+    let mut calm = WorldConfig::calm(
         "guard-disclosed",
         campaign,
         contacts,
         utc("2026-06-10T14:00:00Z"),
     );
+    calm.reports_disclosures = true;
     let mut world = World::build(calm).await.unwrap();
     let stats = world.run().await.unwrap();
     assert!(

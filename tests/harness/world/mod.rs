@@ -111,7 +111,9 @@ pub struct WorldConfig {
     pub caller_health: domain::caller_health::HealthRule,
     /// Who picks up, by caller number (the simulator's answer model).
     pub answers: adapters::voice::simulator::AnswerModel,
-    /// The share of answered calls on which the simulated agent forgets its disclosures.
+    /// Whether the simulated agent reports its disclosures (off by default: one report more
+    /// per answered call, for worlds that do not judge them), and the share it forgets.
+    pub reports_disclosures: bool,
     pub disclosures_forgotten: f64,
 }
 
@@ -158,6 +160,7 @@ impl WorldConfig {
             },
             answers: Default::default(),
             caller_health: Default::default(),
+            reports_disclosures: false,
             disclosures_forgotten: 0.0,
         }
     }
@@ -355,6 +358,7 @@ impl World {
         sim_config.outcomes = settings.outcomes.clone();
         sim_config.outages = settings.outages.clone();
         sim_config.answers = settings.answers.clone();
+        sim_config.reports_disclosures = settings.reports_disclosures;
         sim_config.disclosures_forgotten = settings.disclosures_forgotten;
         sim_config.account.calls_per_second = settings.calls_per_second;
         let simulator = Arc::new(Simulator::new(sim_config, Arc::new(clock.clone())));

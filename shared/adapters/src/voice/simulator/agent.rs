@@ -145,7 +145,10 @@ impl Simulator {
             Outcome::Completed | Outcome::OptedOut | Outcome::CallbackRequested
         );
         let forgets = self.config.disclosures_forgotten;
-        if !heard || (forgets > 0.0 && state.rng.random_bool(forgets.min(1.0))) {
+        if !heard || !self.config.reports_disclosures {
+            return;
+        }
+        if forgets > 0.0 && state.rng.random_bool(forgets.min(1.0)) {
             return;
         }
         let answered = answered.max(placed);

@@ -115,6 +115,9 @@ pub struct SimulatorConfig {
     pub outages: Outages,
     /// Who picks up, by caller number.
     pub answers: AnswerModel,
+    /// Whether the agent reports its disclosures at all (default yes; the dispatch worlds that
+    /// do not judge them leave it off, one report fewer per answered call).
+    pub reports_disclosures: bool,
     /// The share of calls a person answers on which the agent forgets its disclosures (never
     /// identifies the business nor offers the opt-out), 0..=1. Default 0.
     pub disclosures_forgotten: f64,
@@ -134,6 +137,7 @@ impl SimulatorConfig {
             faults: FaultMix::default(),
             outages: Outages::default(),
             answers: AnswerModel::default(),
+            reports_disclosures: true,
             disclosures_forgotten: 0.0,
         }
     }

@@ -45,7 +45,7 @@ fn pool_world(limits: CallerLimits) -> WorldConfig {
     let mut config = WorldConfig::calm(
         "caller-pool",
         campaign,
-        contacts_in(&["212"], scale(120)),
+        contacts_in(&["212"], scale(100)),
         utc("2026-06-10T13:00:00Z"),
     )
     .hostile();
@@ -137,7 +137,7 @@ async fn answer_rate_of(label: &str, pool: &[&str], health: HealthRule) -> f64 {
         "name": label,
         "agent_id": "agent-1",
         "schedule": { "window": all_week("08:00", "21:00") },
-        "pacing": { "max_concurrent_calls": 6, "calls_per_hour": 2000 },
+        "pacing": { "max_concurrent_calls": 20, "calls_per_hour": 5000 },
         "retry": { "max_retries": 0 },
         "call_handling": { "max_call_seconds": 300 }
     }));

@@ -203,7 +203,7 @@ async fn an_agent_that_forgets_its_disclosures_pauses_the_campaign_and_one_that_
     // The same campaign whose agent always discloses runs to its end, never paused.
     let mut campaign = campaign();
     campaign.guardrails.max_missed_disclosure_percent = 5;
-    let contacts = contacts_in(&["212"], 80);
+    let contacts = contacts_in(&["212"], 60);
     let mut calm = WorldConfig::calm(
         "guard-disclosed",
         campaign,

@@ -14,7 +14,7 @@ use domain::phone::E164;
 use domain::webhooks::Event;
 use ports::store::{CallerNumbers, StoreError};
 
-use super::{DynamoStore, Item, aws, condition_held, corrupt, keys, n, s};
+use super::{DynamoStore, Item, condition_held, corrupt, keys, n, s};
 
 /// The rest's end in epoch seconds, kept beside it so a condition can compare it.
 const UNTIL_EPOCH: &str = "until_epoch";
@@ -94,16 +94,12 @@ impl CallerNumbers for DynamoStore {
         if let Some(event) = event {
             items.push(super::webhooks::event_put(&self.table, tenant, event)?);
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_refusal(&err) => Ok(false),
-            Err(err) => Err(aws(err)),
+        // Refused (already resting, no such tenant, or a concurrent write): not written, and
+        // the next judgement decides again.
+        match self.transact_or(items, ports::store::Refusal::Stale).await {
+            Ok(()) => Ok(true),
+            Err(ports::store::WriteError::Refused(_)) => Ok(false),
+            Err(ports::store::WriteError::Store(err)) => Err(err),
         }
     }
 
@@ -113,11 +109,7 @@ impl CallerNumbers for DynamoStore {
         number: &E164,
     ) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant)))
-            .key(keys::SK, s(keys::TENANT_SK))
+            .tenant_update(tenant)
             .update_expression("REMOVE rested.#n")
             .condition_expression("attribute_exists(rested.#n)")
             .expression_attribute_names("#n", number.as_str())
@@ -128,15 +120,23 @@ impl CallerNumbers for DynamoStore {
 }
 
 impl DynamoStore {
-    /// The tenant item's `rested` map, created empty if missing (an entry cannot be set in a
-    /// map that does not exist); false if there is no such tenant.
-    async fn ensure_rest_map(&self, tenant: &TenantId) -> Result<bool, StoreError> {
-        let result = self
-            .client
+    /// An update of the tenant's item (`T#{tenant}` / `TENANT`), to be given its expression.
+    fn tenant_update(
+        &self,
+        tenant: &TenantId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .key(keys::PK, s(keys::tenant_pk(tenant)))
             .key(keys::SK, s(keys::TENANT_SK))
+    }
+
+    /// The tenant item's `rested` map, created empty if missing (an entry cannot be set in a
+    /// map that does not exist); false if there is no such tenant.
+    async fn ensure_rest_map(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        let result = self
+            .tenant_update(tenant)
             .update_expression("SET rested = if_not_exists(rested, :empty)")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":empty", AttributeValue::M(HashMap::new()))
@@ -144,21 +144,6 @@ impl DynamoStore {
             .await;
         condition_held(result)
     }
-}
-
-/// Whether a transaction was cancelled by a condition (not by a conflict or a failure).
-fn is_condition_refusal<R>(
-    err: &aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        R,
-    >,
-) -> bool {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-    matches!(
-        err.as_service_error(),
-        Some(TransactWriteItemsError::TransactionCanceledException(c))
-            if c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-    )
 }
 
 /// A day ledger's figures (missing attributes are zeros).

@@ -1,4 +1,4 @@
-//! US calling-hour rules. Source research: `shared/reference/us-calling-hours.md` (2026-11-25).
+//! US calling-hour rules. Source research: `docs/research/us-calling-hours.md` (2026-11-25).
 //!
 //! Times are the called party's local time. Where a state has separate rules for live and
 //! automated (ADAD / prerecorded) calls, the stricter applies: an AI agent's call is automated,

@@ -39,6 +39,8 @@ pub(crate) async fn progress(
         .filter(|(o, _)| o.connected())
         .map(|(_, n)| n)
         .sum();
+    // One tally (the counters' outcomes, normalized) for both abandonment figures.
+    let tally = counters.tally();
     Ok(Json(ProgressView {
         status: campaign.status,
         as_of: state.clock.now(),
@@ -64,8 +66,8 @@ pub(crate) async fn progress(
         quarantined: counters.quarantined,
         provider_refusals: counters.throttled,
         dnc_hits: counters.dnc_hits,
-        abandoned_calls: counters.tally().abandoned(),
-        abandonment_rate: counters.tally().abandonment_rate(),
+        abandoned_calls: tally.abandoned(),
+        abandonment_rate: tally.abandonment_rate(),
         disclosures_due: counters.disclosures_due,
         disclosures_missed: counters.disclosures_missed,
         pause_reason: campaign.pause_reason,

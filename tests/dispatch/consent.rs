@@ -4,6 +4,7 @@
 
 use chrono::DateTime;
 use domain::lead::{ConsentType, SkipReason};
+use domain::registry::Registry;
 use domain::status::LeadStatus;
 use system_tests::World;
 use system_tests::world::{WorldConfig, contacts_in};
@@ -34,7 +35,14 @@ async fn telemarketing_calls_only_written_consent_and_every_clearance_says_which
         }
     }
     let config = WorldConfig::calm("consent", campaign, contacts, utc("2026-06-10T14:00:00Z"));
-    let (world, stats, findings) = run_and_check(World::build(config).await.unwrap()).await;
+    let world = World::build(config).await.unwrap();
+    // Telemarketing to US numbers needs a fresh extract of the National DNC Registry.
+    let downloaded = "2026-06-01".parse().unwrap();
+    (world
+        .load_registry_extract(Registry::UsNationalDnc, downloaded, &[])
+        .await)
+        .unwrap();
+    let (world, stats, findings) = run_and_check(world).await;
     assert!(stats.finished, "{stats:?}");
     assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
     let mut called = 0;

@@ -17,6 +17,7 @@ mod lifecycle;
 mod outages;
 mod outbound_webhooks;
 mod provider_events;
+mod registries;
 mod scenarios;
 mod set_aside;
 mod twilio_calls;

@@ -85,6 +85,7 @@ async fn every_command_works_against_the_local_runner() {
     a_campaign_is_cancelled_and_an_agent_deleted(&shell, start).await;
     the_do_not_call_list_is_kept(&shell).await;
     a_caller_number_is_rested_and_restored(&shell).await;
+    a_registry_extract_is_uploaded_and_loaded(&shell).await;
     errors_read_as_the_api_gave_them(&shell, &campaign).await;
     crate::support::shutdown(runner).await;
 }
@@ -310,6 +311,37 @@ async fn a_caller_number_is_rested_and_restored(shell: &Shell) {
         .json(&["numbers", "list", "--day", "2026-06-08"])
         .await;
     assert_eq!(list["items"][0]["resting"], false, "{list}");
+}
+
+/// `registries upload|list`: an extract goes through the bucket's notification to the importer,
+/// which loads it and makes it the tenant's newest, fresh.
+async fn a_registry_extract_is_uploaded_and_loaded(shell: &Shell) {
+    let file = shell.file("dnc-212.txt", "2125550100\n212,5550101\nnot a number\n");
+    let upload = (shell.json(&[
+        "registries",
+        "upload",
+        "us_national_dnc",
+        "--downloaded-on",
+        "2026-06-07",
+        &file,
+    ]))
+    .await;
+    assert_eq!(upload["status"], "awaiting_upload", "{upload}");
+    let mut list = Value::Null;
+    for _ in 0..100 {
+        list = shell.json(&["registries", "list"]).await;
+        if !list["registries"][0]["newest"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let us = &list["registries"][0];
+    assert_eq!(
+        (&us["newest"]["numbers"], &us["fresh"]),
+        (&json!(2), &json!(true)),
+        "{list}"
+    );
+    assert_eq!(list["uploads"][0]["bad_lines"], 1, "{list}");
 }
 
 /// A refusal reads as the API's problem (status, code, detail); a revoked key is refused.

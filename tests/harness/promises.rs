@@ -154,6 +154,13 @@ fn every_call_is_cleared(
         if zones != expected {
             findings.push(format!("zones {zones:?} are not the lead's {expected:?}"));
         }
+        let telemarketing = config.purpose == domain::config::Purpose::Telemarketing;
+        if telemarketing
+            && domain::registry::Registry::for_number(&lead.contact.phone).is_some()
+            && record.registry.is_none()
+        {
+            findings.push("telemarketing without its registry's check or exemption".into());
+        }
         if record.at != started_at {
             findings.push(format!(
                 "decided at {} but started at {started_at}",

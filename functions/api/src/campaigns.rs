@@ -373,6 +373,7 @@ pub(crate) async fn launch(
                     "the campaign's end date has passed",
                 ));
             }
+            crate::registries::launch_allowed(&state, &tenant, &config, now).await?;
             check_callable(&state, &c, &config, now).await?;
             match move_status(&state, &c, CampaignStatus::Draft, to, now).await {
                 Ok(()) => {}

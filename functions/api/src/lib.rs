@@ -21,6 +21,7 @@ mod extract;
 pub mod openapi;
 pub mod openapi_links;
 mod progress;
+mod registries;
 mod request_span;
 mod results;
 pub mod state;
@@ -56,6 +57,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/caller-numbers/{number}/rest",
             post(caller_numbers::rest).delete(caller_numbers::restore),
+        )
+        .route("/v1/registries", get(registries::list))
+        .route(
+            "/v1/registries/{registry}/extracts",
+            post(registries::create),
+        )
+        .route(
+            "/v1/registries/{registry}/extracts/{extract_id}",
+            get(registries::get),
         )
         .merge(webhook_routes())
         .route("/v1/dnc", post(dnc::add).get(dnc::list))

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use crate::openapi_links::Links;
 use crate::{
     agents, call_reports, caller_numbers, campaigns, contact_caps, contacts, dnc, progress,
-    results, tenant, webhook_endpoints,
+    registries, results, tenant, webhook_endpoints,
 };
 
 struct BearerAuth;
@@ -135,6 +135,7 @@ impl Modify for ProblemResponses {
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::removals, dnc::bulk,
         contact_caps::get, contact_caps::put,
         caller_numbers::list, caller_numbers::rest, caller_numbers::restore,
+        registries::list, registries::create, registries::get,
         tenant::get,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,
         call_reports::report,
@@ -151,6 +152,7 @@ impl Modify for ProblemResponses {
         (name = "tenant", description = "The key's tenant: its plan, limits and caller numbers (read-only)"),
         (name = "contact-caps", description = "How often the tenant may call one number, over all its campaigns"),
         (name = "caller-numbers", description = "The tenant's caller numbers: each one's day (calls, answer rate, talk time) and its rest"),
+        (name = "registries", description = "Government do-not-call registries (US, Canada, UK, Australia): the tenant's extracts, checked by telemarketing calls"),
         (name = "results", description = "Analytics, exports, reconciliation"),
         (name = "agent reports", description = "What the AI agent reports about a call, with the call's token"),
         (name = "webhooks", description = "Endpoints that hear what happened, signed; their delivery logs"),

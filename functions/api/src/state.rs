@@ -9,7 +9,7 @@ use ports::queue::MessageQueue;
 use ports::schedules::Schedules;
 use ports::store::{
     Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DoNotCall, Exports, Imports,
-    Leads, Quarantine, RateLimits, Reports, TenantPolicies, Tenants, Webhooks,
+    Leads, Quarantine, RateLimits, Registries, Reports, TenantPolicies, Tenants, Webhooks,
 };
 
 /// Every repository the API's handlers use.
@@ -24,6 +24,7 @@ pub trait ApiStore:
     + DoNotCall
     + TenantPolicies
     + CallerNumbers
+    + Registries
     + RateLimits
     + Exports
     + Reports
@@ -43,6 +44,7 @@ impl<T> ApiStore for T where
         + DoNotCall
         + TenantPolicies
         + CallerNumbers
+        + Registries
         + RateLimits
         + Exports
         + Reports

@@ -16,6 +16,14 @@ imported before stay. The operators were alerted; upload the file again as a new
 /// Gives up the import a dead-lettered request was for. An import that already finished is
 /// left as it is; so is a request that names no import.
 pub async fn give_up(importer: &Importer, request: ImportRequest) -> Result<(), ImportError> {
+    if let ImportRequest::Registry {
+        tenant,
+        registry,
+        extract,
+    } = &request
+    {
+        return crate::registry::give_up(importer, tenant, *registry, extract).await;
+    }
     let Some((campaign, import)) = target(request) else {
         return Ok(());
     };
@@ -61,6 +69,7 @@ fn target(request: ImportRequest) -> Option<(CampaignRef, ImportId)> {
     match request {
         ImportRequest::Object { key, .. } => parse_key(&key).map(|(c, i, _)| (c, i)),
         ImportRequest::Continue { campaign, import } => Some((campaign, import)),
+        ImportRequest::Registry { .. } => None,
     }
 }
 

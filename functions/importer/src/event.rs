@@ -2,6 +2,7 @@
 //! continuation of an import.
 
 use domain::ids::{CampaignId, CampaignRef, ImportId, TenantId};
+use domain::registry::Registry;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -20,6 +21,54 @@ pub enum ImportRequest {
         campaign: CampaignRef,
         import: ImportId,
     },
+    /// Load (or carry on loading) a registry extract: its upload arrived at
+    /// `imports/.registries/{tenant}/{registry}/{extract}`, or a continuation.
+    Registry {
+        tenant: TenantId,
+        registry: Registry,
+        extract: String,
+    },
+}
+
+/// The continuation message of a registry extract's load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryContinuation {
+    /// Always `continue_registry`.
+    pub kind: String,
+    pub tenant: String,
+    pub registry: String,
+    pub extract: String,
+}
+
+impl RegistryContinuation {
+    /// The message for an extract.
+    pub fn new(tenant: &TenantId, registry: Registry, extract: &str) -> Self {
+        Self {
+            kind: "continue_registry".into(),
+            tenant: tenant.to_string(),
+            registry: registry.code().to_owned(),
+            extract: extract.to_owned(),
+        }
+    }
+}
+
+/// `imports/.registries/{tenant}/{registry}/{extract}` -> the request to load it.
+pub fn parse_registry_key(key: &str) -> Option<ImportRequest> {
+    let rest = key.strip_prefix("imports/.registries/")?;
+    let mut parts = rest.split('/');
+    let (tenant, registry, extract) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    registry_request(tenant, registry, extract)
+}
+
+fn registry_request(tenant: &str, registry: &str, extract: &str) -> Option<ImportRequest> {
+    Some(ImportRequest::Registry {
+        tenant: TenantId::parse(tenant).ok()?,
+        registry: Registry::parse(registry)?,
+        extract: ImportId::parse(extract).ok()?.to_string(),
+    })
 }
 
 /// The continuation message the importer sends itself.
@@ -73,6 +122,13 @@ pub fn parse_message(body: &str) -> Vec<ImportRequest> {
             _ => Vec::new(),
         };
     }
+    if let Ok(c) = serde_json::from_value::<RegistryContinuation>(value.clone())
+        && c.kind == "continue_registry"
+    {
+        return registry_request(&c.tenant, &c.registry, &c.extract)
+            .into_iter()
+            .collect();
+    }
     let records = value
         .get("Records")
         .and_then(|r| r.as_array())
@@ -89,6 +145,9 @@ pub fn parse_message(body: &str) -> Vec<ImportRequest> {
             let object = r.get("s3")?.get("object")?;
             let key = decode_key(object.get("key")?.as_str()?);
             let size = object.get("size").and_then(|s| s.as_u64());
+            if key.starts_with("imports/.registries/") {
+                return parse_registry_key(&key);
+            }
             Some(ImportRequest::Object { key, size })
         })
         .collect()
@@ -141,6 +200,28 @@ mod tests {
         );
         assert!(parse_message(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#).is_empty());
         assert!(parse_message("not json").is_empty());
+    }
+
+    #[test]
+    fn registry_uploads_and_their_continuations_become_registry_requests() {
+        let body = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},
+            "object":{"key":"imports/.registries/t1/us_national_dnc/01hx","size":42}}}]}"#;
+        let want = ImportRequest::Registry {
+            tenant: TenantId::parse("t1").unwrap(),
+            registry: Registry::UsNationalDnc,
+            extract: "01hx".into(),
+        };
+        assert_eq!(parse_message(body), vec![want.clone()]);
+        let tenant = TenantId::parse("t1").unwrap();
+        let again = RegistryContinuation::new(&tenant, Registry::UsNationalDnc, "01hx");
+        assert_eq!(
+            parse_message(&serde_json::to_string(&again).unwrap()),
+            vec![want]
+        );
+        // Neither a campaign import nor a registry load: unknown registry, extra parts.
+        assert!(parse_registry_key("imports/.registries/t1/national/01hx").is_none());
+        assert!(parse_registry_key("imports/.registries/t1/us_national_dnc/01hx/x").is_none());
+        assert!(parse_key("imports/.registries/t1/us_national_dnc").is_none());
     }
 
     #[test]

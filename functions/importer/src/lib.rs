@@ -13,6 +13,7 @@ pub mod dead_letter;
 pub mod event;
 pub mod job;
 pub mod pipeline;
+pub mod registry;
 pub mod report;
 
 use std::sync::Arc;
@@ -64,6 +65,7 @@ pub trait ImporterStore:
     + ports::store::Leads
     + ports::store::DoNotCall
     + ports::store::Counters
+    + ports::store::Registries
 {
 }
 
@@ -74,6 +76,7 @@ impl<T> ImporterStore for T where
         + ports::store::Leads
         + ports::store::DoNotCall
         + ports::store::Counters
+        + ports::store::Registries
 {
 }
 

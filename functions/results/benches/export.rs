@@ -99,6 +99,7 @@ fn lead(campaign: &CampaignRef, i: usize, t0: DateTime<Utc>) -> Lead {
             consent_at: None,
             consent_type: None,
             consent_reference: None,
+            ebr_until: None,
             custom: custom_fields(i),
         },
         source: ImportSource {

@@ -153,12 +153,26 @@ impl ApiClient {
         bytes: Vec<u8>,
         progress: impl Fn(u64) + Send + Sync + 'static,
     ) -> Result<String, ClientError> {
-        let size = serde_json::json!({ "size_bytes": bytes.len() });
-        let upload = self
-            .post(&format!("/v1/campaigns/{campaign}/imports"), &size)
-            .await?;
+        let path = format!("/v1/campaigns/{campaign}/imports");
+        let upload =
+            (self.upload(&path, serde_json::json!({}), "text/csv", bytes, progress)).await?;
+        Ok(upload["import_id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Asks `path` for a presigned upload URL (`body` with the file's `size_bytes`) and PUTs
+    /// the file there as `content_type`; `progress` is told the bytes sent. Returns the answer
+    /// that gave the URL.
+    pub async fn upload(
+        &self,
+        path: &str,
+        mut body: Value,
+        content_type: &str,
+        bytes: Vec<u8>,
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Value, ClientError> {
+        body["size_bytes"] = serde_json::json!(bytes.len());
+        let upload = self.post(path, &body).await?;
         let url = upload["upload_url"].as_str().unwrap_or_default().to_owned();
-        let import = upload["import_id"].as_str().unwrap_or_default().to_owned();
         let total = bytes.len();
         let chunks: Vec<Vec<u8>> = bytes.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
         let progress = std::sync::Arc::new(progress);
@@ -171,7 +185,7 @@ impl ApiClient {
         let response = self
             .http
             .put(url)
-            .header("content-type", "text/csv")
+            .header("content-type", content_type)
             .header("content-length", total)
             .body(reqwest::Body::wrap_stream(stream))
             .send()
@@ -186,6 +200,6 @@ impl ApiClient {
                 errors: Vec::new(),
             }));
         }
-        Ok(import)
+        Ok(upload)
     }
 }

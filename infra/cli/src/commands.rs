@@ -71,6 +71,26 @@ pub enum Command {
         #[command(subcommand)]
         command: NumberCommand,
     },
+    /// Government do-not-call registries: the tenant's extracts, checked by telemarketing calls.
+    Registries {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Lists each registry with the tenant's newest extract and its age, and recent uploads.
+    List,
+    /// Uploads an extract (the registry's download: one number a line); the importer loads it.
+    Upload {
+        /// `us_national_dnc`, `ca_national_dncl`, `uk_tps` or `au_dncr`.
+        registry: String,
+        /// The day it was downloaded from the registry, `2026-06-01`.
+        #[arg(long)]
+        downloaded_on: String,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -236,7 +256,30 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let answer = numbers(&api, command).await?;
             Ok(print(out, &answer)?)
         }
+        Command::Registries { command } => {
+            let answer = registries(&api, command).await?;
+            Ok(print(out, &answer)?)
+        }
     }
+}
+
+/// The registry commands' answers.
+async fn registries(api: &ApiClient, command: RegistryCommand) -> anyhow::Result<Value> {
+    Ok(match command {
+        RegistryCommand::List => api.get("/v1/registries").await?,
+        RegistryCommand::Upload {
+            registry,
+            downloaded_on,
+            file,
+        } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let path = format!("/v1/registries/{registry}/extracts");
+            let body = json!({ "downloaded_on": downloaded_on });
+            let upload = api.upload(&path, body, "text/plain", bytes, |_| {}).await?;
+            upload["extract"].clone()
+        }
+    })
 }
 
 /// The caller-number commands' answers.

@@ -64,6 +64,78 @@ pub struct CallClearance {
     /// number's ledger, and the tenant's caps then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_calls: Option<TenantCalls>,
+    /// For a telemarketing call to a number in a registry's country: the registry and the
+    /// extract the number was checked against (in the claim's transaction), or the exemption
+    /// relied on instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryClearance>,
+}
+
+/// A clearance's registry part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistryClearance {
+    /// The registry's code (`us_national_dnc`, ...).
+    pub registry: String,
+    /// The extract checked: its upload's id and the day it was downloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extract_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extract_downloaded_on: Option<chrono::NaiveDate>,
+    /// Instead of a check: why the listed number could be called (`ebr_until ...`,
+    /// `consent express_written`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<String>,
+}
+
+impl RegistryClearance {
+    /// What a registry check recorded (`None` when the call owed the registries nothing).
+    pub fn of(check: &crate::registry::RegistryCheck) -> Option<Self> {
+        use crate::registry::RegistryCheck;
+        match check {
+            RegistryCheck::Check { registry, extract } => Some(Self {
+                registry: registry.code().to_owned(),
+                extract_id: Some(extract.id.clone()),
+                extract_downloaded_on: Some(extract.downloaded_on),
+                exemption: None,
+            }),
+            RegistryCheck::Exempt {
+                registry,
+                exemption,
+            } => Some(Self {
+                registry: registry.code().to_owned(),
+                extract_id: None,
+                extract_downloaded_on: None,
+                exemption: Some(exemption.describe()),
+            }),
+            RegistryCheck::NotNeeded | RegistryCheck::NoFreshExtract { .. } => None,
+        }
+    }
+
+    /// What does not hold of it at `at`: an unknown registry, or an extract too old (or none)
+    /// without an exemption.
+    fn findings(&self, at: DateTime<Utc>) -> Option<String> {
+        let Some(registry) = crate::registry::Registry::parse(&self.registry) else {
+            return Some(format!("unknown registry {:?}", self.registry));
+        };
+        if self.exemption.is_some() {
+            return None;
+        }
+        match self.extract_downloaded_on {
+            None => Some(format!(
+                "{} was neither checked nor exempt",
+                registry.code()
+            )),
+            Some(day) if (at.date_naive() - day).num_days() > registry.max_age_days() as i64 => {
+                Some(format!(
+                    "the {} extract of {day} was older than {} days",
+                    registry.code(),
+                    registry.max_age_days()
+                ))
+            }
+            Some(_) => None,
+        }
+    }
 }
 
 /// A clearance's tenant-wide frequency part: flat and short, since it is stored with every
@@ -172,6 +244,7 @@ pub fn clearance(
         caller_number: caller_number.to_owned(),
         caller_reason: None,
         tenant_calls: tenant_calls.map(|(counts, caps)| TenantCalls::new(counts, caps)),
+        registry: None,
     }
 }
 
@@ -306,6 +379,9 @@ pub fn verify(record: &CallClearance, config: &CampaignConfig) -> Vec<String> {
             "{} calls in 24 hours reached the cap",
             record.calls_in_24h
         ));
+    }
+    if let Some(finding) = (record.registry.as_ref()).and_then(|r| r.findings(record.at)) {
+        fail(finding);
     }
     match record.tenant_calls {
         None => fail("no tenant-wide call counts: the frequency caps were not checked".into()),

@@ -52,6 +52,7 @@ pub mod local_range;
 pub mod pacing;
 pub mod phone;
 pub mod plan;
+pub mod registry;
 pub mod results;
 pub mod retry;
 pub mod status;

@@ -35,6 +35,10 @@ pub(crate) struct TenantTerms {
     pub dial_weight: u32,
     /// Its caller numbers' rests (the dialers skip a number while its rest holds).
     pub rests: std::sync::Arc<[(domain::phone::E164, domain::caller_health::NumberRest)]>,
+    /// Its newest loaded extract of each government do-not-call registry.
+    pub registries: std::sync::Arc<
+        std::collections::BTreeMap<domain::registry::Registry, domain::registry::RegistryExtract>,
+    >,
 }
 
 impl TenantTerms {
@@ -69,6 +73,11 @@ impl<S: Tenants> Engine<S> {
                     Some((number, rest.clone()))
                 })
                 .collect(),
+            registries: std::sync::Arc::new(
+                (record.as_ref())
+                    .map(|t| t.registry_extracts())
+                    .unwrap_or_default(),
+            ),
         };
         self.tenants.put(tenant.clone(), now, terms.clone());
         Ok(terms)

@@ -6,7 +6,8 @@
 //!    frequency caps; a number at a cap waits for the instant the caps allow.
 //!    Claim the call: one transaction moves the lead from its lease to Calling, on the
 //!    condition that the lease (version) is still this message's, the campaign is Active, the
-//!    number is not on the tenant's DNC list, its ledger is the one counted (the call is added
+//!    number is not on the tenant's DNC list (nor, for telemarketing, in its registry's
+//!    extract: `registries`), its ledger is the one counted (the call is added
 //!    to it), a concurrency slot and a rolling-hour start are free, the provider account has a
 //!    calls-per-second token for this second and, where it caps simultaneous calls, a free
 //!    line (its live calls over every tenant), and the caller number is under its hourly and
@@ -43,6 +44,10 @@ use crate::{Engine, EngineError, LoadedCampaign, std_duration};
 
 /// The agent report API's path (served with the provider events).
 pub const REPORT_PATH: &str = "/v1/call-reports";
+
+/// What a dial message that paused its campaign came to (an account problem, no fresh
+/// registry extract).
+pub const PAUSED: &str = "handed back, campaign paused";
 
 /// What became of a queued lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +121,10 @@ where
         if let Some(done) = self.screen_before_claim(message, &loaded, now).await? {
             return Ok(done);
         }
+        let registry = match self.registry_owed(message, &loaded, now).await? {
+            Ok(check) => check,
+            Err(done) => return Ok(done),
+        };
         // The caller number, still the tenant's (one withdrawn since the campaign started stops
         // being used within the tenant cache's TTL) and under its limits: a number the claim
         // finds at its limit is skipped for the next closest, at most once each.
@@ -126,7 +135,7 @@ where
                 Err(done) => return Ok(done),
             };
             self.crash_point("dial.before_claim")?;
-            match self.claim(&chosen, &loaded, now).await? {
+            match self.claim(&chosen, &loaded, &registry, now).await? {
                 Claim::Won { calling, attempt } => break (chosen, *calling, attempt),
                 Claim::CallerFull => full.push(chosen.call.from),
                 Claim::Lost(done) => return Ok(done),
@@ -190,6 +199,7 @@ where
         &self,
         message: &DialMessage,
         loaded: &LoadedCampaign,
+        registry: &domain::registry::RegistryCheck,
         now: DateTime<Utc>,
     ) -> Result<Claim, EngineError> {
         let lead = &message.lead;
@@ -224,6 +234,7 @@ where
             let from = message.call.from.as_str();
             let mut cleared = clearance(lead, config, now, from, Some(tenant_calls));
             cleared.caller_reason = message.call.chosen_because.clone();
+            cleared.registry = domain::clearance::RegistryClearance::of(registry);
             call.clearance = Some(cleared);
             // On an account that caps simultaneous calls the call takes one of its lines.
             call.account_slot = account_lines.map(|_| account.id.clone());
@@ -243,6 +254,7 @@ where
             tenant: bucket.limit.map(|share| (tenant.clone(), share)),
         });
         guards.account_lines = account_lines;
+        guards.not_on_registry = crate::registries::registry_guard(registry, message);
         let write = LeadWrite {
             lead: &key,
             expected_version: lead.state.version,
@@ -455,6 +467,10 @@ where
                 self.skip(campaign, lead, SkipReason::DoNotCall).await?;
                 DialOutcome::Done("on the do-not-call list: skipped")
             }
+            Refusal::Registry => {
+                self.skip(campaign, lead, SkipReason::OnRegistry).await?;
+                DialOutcome::Done("on a do-not-call registry: skipped")
+            }
             // No slot this minute: back to the due index for a later tick.
             Refusal::Pacing => {
                 self.defer(campaign, lead, now + Duration::minutes(1))
@@ -479,42 +495,6 @@ where
                 DialOutcome::Later(StdDuration::from_millis(next_second.max(1) as u64))
             }
         })
-    }
-
-    /// Pauses the message's campaign for an account problem the provider named (if it is still
-    /// Active: a person's pause or resume since is never undone).
-    pub(crate) async fn pause_for_account(
-        &self,
-        message: &DialMessage,
-        problem: &str,
-        now: DateTime<Utc>,
-    ) -> Result<DialOutcome, EngineError> {
-        const DONE: DialOutcome = DialOutcome::Done("account problem: released, campaign paused");
-        let campaign = &message.campaign;
-        let Some(record) = self.store.get_campaign(campaign).await? else {
-            return Ok(DONE);
-        };
-        if record.status != domain::status::CampaignStatus::Active {
-            return Ok(DONE);
-        }
-        let reason = domain::guardrails::PauseReason::account_problem(problem, now);
-        let (from, to) = (
-            domain::status::CampaignStatus::Active,
-            domain::status::CampaignStatus::Paused,
-        );
-        let event = self.status_event(campaign, from, to, now, Some(&reason));
-        match (self.store)
-            .pause_with_reason(campaign, record.active_since, &reason, event.as_ref())
-            .await
-        {
-            Ok(()) => {
-                self.announce(&campaign.tenant, event.as_slice()).await;
-                emf::put(Metric::count("GuardrailTrips", 1.0).with("Guardrail", "account_problem"));
-                Ok(DONE)
-            }
-            Err(ports::store::WriteError::Refused(_)) => Ok(DONE),
-            Err(err) => Err(err.into()),
-        }
     }
 
     /// Puts a lead whose call was certainly not placed back, without counting the attempt;

@@ -47,7 +47,10 @@ impl World {
                 let before = PhaseRequests::of(&self.requests);
                 let finished = self.tick(&mut stats).await?;
                 self.count_phase(&mut stats, "tick", before);
-                if stop_at.is_none() && !stats.guardrail_trips.is_empty() {
+                // Paused by a guardrail (the tick), or by a dialer (an account problem, no fresh
+                // registry extract).
+                let paused_by_dialer = stats.dial_outcomes.contains_key(engine::dial::PAUSED);
+                if stop_at.is_none() && (!stats.guardrail_trips.is_empty() || paused_by_dialer) {
                     stop_at = self.settings.stop_after_pause.map(|wait| now + wait);
                 }
                 if finished {

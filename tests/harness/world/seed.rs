@@ -183,3 +183,47 @@ async fn seed_leads_and_launch(
         .await?;
     Ok((config, damaged))
 }
+
+impl super::World {
+    /// The tenant's extract of `registry` downloaded on `downloaded_on`, listing `numbers`,
+    /// loaded as the importer loads one (its numbers, then the record saved loaded, which
+    /// makes it the tenant's newest of the registry).
+    pub async fn load_registry_extract(
+        &self,
+        registry: domain::registry::Registry,
+        downloaded_on: chrono::NaiveDate,
+        numbers: &[domain::phone::E164],
+    ) -> anyhow::Result<()> {
+        use ports::store::{ExtractRecord, ExtractStatus, Registries};
+        let now = super::now_of(&self.clock);
+        let tenant = self.campaign.tenant.clone();
+        let mut record = ExtractRecord {
+            tenant: tenant.clone(),
+            registry,
+            id: format!("x{}", downloaded_on.format("%Y%m%d")),
+            downloaded_on,
+            status: ExtractStatus::Loading,
+            offset: 0,
+            etag: None,
+            lines: 0,
+            numbers: 0,
+            bad_lines: 0,
+            first_bad_lines: Vec::new(),
+            refusal: None,
+            created_at: now,
+            loaded_at: None,
+        };
+        self.store.create_extract(&record).await?;
+        let expires = domain::registry::RegistryExtract::entries_expire_at(downloaded_on, registry);
+        (self.store)
+            .load_registry_numbers(&tenant, registry, numbers, expires)
+            .await?;
+        record.status = ExtractStatus::Loaded;
+        record.lines = numbers.len() as u64;
+        record.numbers = numbers.len() as u64;
+        record.offset = 1;
+        record.loaded_at = Some(now);
+        self.store.save_extract(&record, 0).await?;
+        Ok(())
+    }
+}

@@ -80,6 +80,7 @@ fn clearance_at(at: chrono::DateTime<chrono::Utc>) -> CallClearance {
             last_7_days: 2,
             per_7_days: 7,
         }),
+        registry: None,
     }
 }
 

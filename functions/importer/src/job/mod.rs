@@ -64,6 +64,17 @@ pub async fn run(
             (campaign, import, Some(key), size)
         }
         ImportRequest::Continue { campaign, import } => (campaign, import, None, None),
+        ImportRequest::Registry {
+            tenant,
+            registry,
+            extract,
+        } => {
+            let span = tracing::info_span!("registry_extract", %tenant,
+                registry = registry.code(), extract = %extract);
+            return crate::registry::run(importer, &tenant, registry, &extract, deadline)
+                .instrument(span)
+                .await;
+        }
     };
     let span = tracing::info_span!("import", tenant = %campaign_ref.tenant,
         campaign = %campaign_ref.campaign, import = %import_id);

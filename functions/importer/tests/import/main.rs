@@ -6,5 +6,6 @@ mod dead_letters;
 mod lead_ids;
 mod lifecycle;
 mod pinned;
+mod registries;
 mod resume;
 mod support;

@@ -66,7 +66,7 @@ impl CallerNumbers for DynamoStore {
         unless_resting: bool,
         event: Option<&Event>,
     ) -> Result<bool, StoreError> {
-        if !self.ensure_rest_map(tenant).await? {
+        if !self.ensure_tenant_map(tenant, "rested").await? {
             return Ok(false);
         }
         let mut value = serde_dynamo::to_item::<_, HashMap<String, AttributeValue>>(rest)
@@ -121,7 +121,7 @@ impl CallerNumbers for DynamoStore {
 
 impl DynamoStore {
     /// An update of the tenant's item (`T#{tenant}` / `TENANT`), to be given its expression.
-    fn tenant_update(
+    pub(crate) fn tenant_update(
         &self,
         tenant: &TenantId,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
@@ -132,13 +132,19 @@ impl DynamoStore {
             .key(keys::SK, s(keys::TENANT_SK))
     }
 
-    /// The tenant item's `rested` map, created empty if missing (an entry cannot be set in a
-    /// map that does not exist); false if there is no such tenant.
-    async fn ensure_rest_map(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+    /// The tenant item's map attribute `name` (`rested`, `registries`), created empty if
+    /// missing (an entry cannot be set in a map that does not exist); false if there is no such
+    /// tenant.
+    pub(crate) async fn ensure_tenant_map(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+    ) -> Result<bool, StoreError> {
         let result = self
             .tenant_update(tenant)
-            .update_expression("SET rested = if_not_exists(rested, :empty)")
+            .update_expression("SET #map = if_not_exists(#map, :empty)")
             .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#map", name)
             .expression_attribute_values(":empty", AttributeValue::M(HashMap::new()))
             .send()
             .await;

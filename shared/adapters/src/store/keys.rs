@@ -16,7 +16,7 @@ pub const PK: &str = "pk";
 /// a number's ledger (`N#`) in `leads/number_calls.rs`.
 pub const PARTITION_PREFIXES: &[&str] = &[
     "T#", "KEY#", "C#", "L#", "D#", "S#", "DNC#", "DNCLOG#", "N#", "CPS#", "DEMAND#", "RATE#",
-    "EV#", "WD#", "WQ#", "LINES#", "CN#",
+    "EV#", "WD#", "WQ#", "LINES#", "CN#", "RG#",
 ];
 /// Sort key attribute.
 pub const SK: &str = "sk";
@@ -41,6 +41,27 @@ use ::ports::store::LEAD_SHARDS;
 pub fn tenant_pk(tenant: &TenantId) -> String {
     format!("T#{tenant}")
 }
+
+/// Partitions of a registry's numbers for a tenant, one of 100 by the number's last two
+/// digits (uniform over any list), so loading millions of numbers is not held to one
+/// partition's write rate; the sort key is the number. A dial-time check is one key.
+pub fn registry_pk(
+    tenant: &TenantId,
+    registry: domain::registry::Registry,
+    number: &E164,
+) -> String {
+    let digits = number.digits();
+    let shard = &digits[digits.len().saturating_sub(2)..];
+    format!("RG#{tenant}#{}#{shard}", registry.code())
+}
+
+/// Sort key of a registry extract's upload on the tenant's partition.
+pub fn registry_extract_sk(registry: domain::registry::Registry, id: &str) -> String {
+    format!("REGISTRY#{}#{id}", registry.code())
+}
+
+/// Prefix of every registry extract's upload on the tenant's partition.
+pub const REGISTRY_EXTRACT_PREFIX: &str = "REGISTRY#";
 
 /// Sort key of the tenant item.
 pub const TENANT_SK: &str = "TENANT";

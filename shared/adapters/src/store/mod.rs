@@ -46,6 +46,7 @@ pub mod keys;
 mod leads;
 mod quarantine;
 mod rate;
+mod registries;
 mod results;
 mod tenants;
 pub mod webhooks;

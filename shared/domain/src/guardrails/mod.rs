@@ -51,6 +51,9 @@ pub enum Guardrail {
     /// The provider refused a call for a problem of the account or configuration (not judged
     /// over a window: one such refusal pauses the campaign).
     AccountProblem,
+    /// A telemarketing call found no extract of its country's do-not-call registry fresh enough
+    /// to rely on (not judged over a window: the first such call pauses the campaign).
+    StaleRegistry,
 }
 
 impl Guardrail {
@@ -75,6 +78,7 @@ impl Guardrail {
             Self::AgentUnavailable => "agent_unavailable",
             Self::MissedDisclosures => "missed_disclosures",
             Self::AccountProblem => "account_problem",
+            Self::StaleRegistry => "stale_registry",
         }
     }
 
@@ -96,6 +100,7 @@ impl Guardrail {
                 format!("{count} of {sample} answered calls missed a required disclosure")
             }
             Self::AccountProblem => format!("the provider refused {count} of {sample} calls"),
+            Self::StaleRegistry => "no fresh registry extract".to_owned(),
         }
     }
 }
@@ -204,7 +209,7 @@ impl HealthCounts {
             ),
             Guardrail::MissedDisclosures => (self.disclosures_missed, self.disclosures_due),
             // Not judged over a window.
-            Guardrail::AccountProblem => (0, 0),
+            Guardrail::AccountProblem | Guardrail::StaleRegistry => (0, 0),
         }
     }
 }
@@ -264,6 +269,20 @@ impl PauseReason {
                 trip.guardrail.describe(trip.count, trip.sample),
                 trip.limit_percent
             ),
+        }
+    }
+
+    /// The reason for a pause of a telemarketing campaign whose call found no extract of its
+    /// country's registry fresh enough (`problem`: which, and how old).
+    pub fn stale_registry(problem: &str, at: DateTime<Utc>) -> Self {
+        PauseReason {
+            guardrail: Guardrail::StaleRegistry,
+            count: 1,
+            sample: 1,
+            limit_percent: 0,
+            window_minutes: 0,
+            at,
+            message: format!("{problem}, then resume (no contact's attempt was used)"),
         }
     }
 

@@ -28,6 +28,9 @@ pub enum Column {
     ConsentType,
     /// The written consent's agreement: a form id, a URL, a document reference.
     ConsentReference,
+    /// Until when an established business relationship allows telemarketing calls despite a
+    /// registry (a date or a date and time).
+    EbrUntil,
     /// Address state: its calling rules apply on top of the area code's.
     State,
     /// Any other column: a field for the agent, under its header as written.
@@ -131,6 +134,16 @@ const ALIASES: &[(&str, &[&str])] = &[
             "consent_document",
         ],
     ),
+    (
+        "ebr_until",
+        &[
+            "ebr_until",
+            "ebr_expires",
+            "ebr_end",
+            "ebr_expires_at",
+            "established_business_relationship_until",
+        ],
+    ),
     ("state", &["state", "province", "state_code", "us_state"]),
 ];
 
@@ -208,6 +221,7 @@ impl HeaderMap {
                             "consent_at" => Column::ConsentAt,
                             "consent_type" => Column::ConsentType,
                             "consent_reference" => Column::ConsentReference,
+                            "ebr_until" => Column::EbrUntil,
                             _ => Column::State,
                         },
                     ),

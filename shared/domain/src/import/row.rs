@@ -172,10 +172,7 @@ fn fill_contact(
                 return Err("invalid_consent_source");
             }
             Column::ConsentSource => contact.consent_source = Some(value.to_owned()),
-            Column::ConsentAt => match parse_consent_time(value) {
-                Some(t) => contact.consent_at = Some(t),
-                None => return Err("invalid_consent_time"),
-            },
+            Column::ConsentAt | Column::EbrUntil => fill_time(column, value, contact)?,
             Column::ConsentType | Column::ConsentReference => {
                 fill_consent_scope(column, value, contact)?;
             }
@@ -307,6 +304,20 @@ fn state_code(value: &str) -> Option<&str> {
         .find(|(name, _)| *name == lower)
         .map(|(_, code)| *code)
         .or(Some(value.trim()))
+}
+
+/// A time column: when consent was given, until when a business relationship runs.
+fn fill_time(
+    column: &Column,
+    value: &str,
+    contact: &mut crate::lead::Contact,
+) -> Result<(), &'static str> {
+    let at = parse_consent_time(value);
+    match column {
+        Column::EbrUntil => contact.ebr_until = Some(at.ok_or("invalid_ebr_until")?),
+        _ => contact.consent_at = Some(at.ok_or("invalid_consent_time")?),
+    }
+    Ok(())
 }
 
 /// The consent's type and the written agreement's reference.

@@ -46,6 +46,10 @@ pub struct Contact {
     /// For written consent, the signed agreement: a form id, a URL, a document reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_reference: Option<String>,
+    /// An established business relationship (a purchase, or an inquiry) allows telemarketing
+    /// calls to the number despite a registry until this instant (`ebr_until` column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ebr_until: Option<DateTime<Utc>>,
     /// Every other column, for the agent to personalize the call.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub custom: BTreeMap<String, String>,
@@ -67,6 +71,7 @@ impl Contact {
             consent_at: None,
             consent_type: None,
             consent_reference: None,
+            ebr_until: None,
             custom: BTreeMap::new(),
         }
     }

@@ -39,6 +39,9 @@ pub enum SkipReason {
     Manual,
     /// The number is on the tenant's Do-Not-Call list.
     DoNotCall,
+    /// A telemarketing call's number is in the tenant's extract of its country's government
+    /// do-not-call registry, and the contact is not exempt.
+    OnRegistry,
     /// The campaign requires consent and the lead has none.
     NoConsent,
     /// The campaign requires evidence of consent (its source and time) and the lead's row
@@ -61,6 +64,7 @@ impl SkipReason {
         match self {
             Self::Manual => "manual",
             Self::DoNotCall => "do_not_call",
+            Self::OnRegistry => "on_registry",
             Self::NoConsent => "no_consent",
             Self::NoConsentEvidence => "no_consent_evidence",
             Self::ConsentInsufficient => "consent_insufficient",

@@ -1,16 +1,17 @@
 //! The clearances export: one row per attempt and zone, saying what allowed the call and what
-//! the agent disclosed on it (as it reported: the business identified, the opt-out offered) — for an
+//! the agent disclosed on it (as it reported: the business identified, the opt-out offered) and,
+//! for telemarketing, the registry extract checked or the exemption relied on — for an
 //! auditor's spreadsheet, or a script that re-checks every call. Cells are neutralized like
 //! the results export's.
 
 use chrono::SecondsFormat;
 
 use super::export::neutralize;
-use crate::clearance::TenantCalls;
+use crate::clearance::{RegistryClearance, TenantCalls};
 use crate::lead::Lead;
 
 /// The columns, in order.
-pub const CLEARANCE_COLUMNS: [&str; 29] = [
+pub const CLEARANCE_COLUMNS: [&str; 32] = [
     "lead_id",
     "phone",
     "attempt",
@@ -40,6 +41,9 @@ pub const CLEARANCE_COLUMNS: [&str; 29] = [
     "caller_reason",
     "identified_at",
     "opt_out_offered_at",
+    "registry",
+    "registry_extract_downloaded_on",
+    "registry_exemption",
 ];
 
 /// The header row.
@@ -60,6 +64,9 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
                 .as_ref()
                 .map(|t| field(t).to_string())
                 .unwrap_or_default()
+        };
+        let registry = |field: fn(&RegistryClearance) -> Option<String>| {
+            c.registry.as_ref().and_then(field).unwrap_or_default()
         };
         for zone in &c.zones {
             let row = [
@@ -96,6 +103,9 @@ pub fn clearance_rows(lead: &Lead) -> Vec<Vec<String>> {
                     .opt_out_offered_at
                     .map(time)
                     .unwrap_or_default(),
+                registry(|r| Some(r.registry.clone())),
+                registry(|r| r.extract_downloaded_on.map(|d| d.to_string())),
+                registry(|r| r.exemption.clone()),
             ];
             rows.push(
                 row.iter()

@@ -7,6 +7,7 @@ use domain::caller_health::NumberRest;
 use domain::ids::{ApiKeyId, TenantId};
 use domain::phone::E164;
 use domain::plan::Plan;
+use domain::registry::{Registry, RegistryExtract};
 use serde::{Deserialize, Serialize};
 
 /// A tenant as stored.
@@ -39,6 +40,10 @@ pub struct TenantRecord {
     /// Written one entry at a time (`CallerNumbers`), never by a whole-record write.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rested: BTreeMap<String, NumberRest>,
+    /// Its newest loaded extract of each government do-not-call registry (by registry code).
+    /// Written one entry at a time (`Registries`), never by a whole-record write.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub registries: BTreeMap<String, RegistryExtract>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -52,6 +57,14 @@ impl TenantRecord {
     /// Whether the tenant's agents may call from `number`.
     pub fn may_call_from(&self, number: &E164) -> bool {
         self.caller_numbers.contains(number)
+    }
+
+    /// Its newest loaded extract of each registry (unknown codes, from a later version, are
+    /// left out).
+    pub fn registry_extracts(&self) -> BTreeMap<Registry, RegistryExtract> {
+        (self.registries.iter())
+            .filter_map(|(code, extract)| Some((Registry::parse(code)?, extract.clone())))
+            .collect()
     }
 
     /// The numbers resting at `now`.
@@ -81,6 +94,7 @@ impl TenantRecord {
             allowed_countries: home_country_only(),
             contact_caps: domain::contact_caps::ContactCaps::default(),
             rested: BTreeMap::new(),
+            registries: BTreeMap::new(),
             created_at: now,
         }
     }

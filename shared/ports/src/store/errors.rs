@@ -48,6 +48,9 @@ pub enum Refusal {
     /// The number is on the tenant's Do-Not-Call list.
     #[error("the number is on the Do-Not-Call list")]
     DoNotCall,
+    /// The number is in the tenant's extract of a government do-not-call registry.
+    #[error("the number is on a do-not-call registry")]
+    Registry,
     /// The campaign's concurrency or rolling-hour budget is used up.
     #[error("the campaign's pacing limit is reached")]
     Pacing,

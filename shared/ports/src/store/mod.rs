@@ -8,6 +8,7 @@ mod errors;
 mod jobs;
 mod listing;
 mod records;
+mod registries;
 mod repos;
 mod transition;
 mod webhooks;
@@ -25,6 +26,7 @@ pub use counters::{CampaignCounters, QuietHint};
 pub use due::{DueBatch, DueRead, DueScan, ShardRead};
 pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
+pub use registries::{ExtractRecord, ExtractStatus, Registries};
 pub use repos::is_dnc;
 pub use repos::{
     AccountDemand, Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DoNotCall,

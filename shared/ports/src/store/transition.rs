@@ -29,6 +29,9 @@ pub struct Guards {
     pub campaign_status: Option<CampaignStatus>,
     /// This number must not be on the tenant's Do-Not-Call list.
     pub not_on_dnc: Option<E164>,
+    /// This number must not be in the tenant's extracts of this registry (a telemarketing call
+    /// to a number in the registry's country, see [`domain::registry::check`]).
+    pub not_on_registry: Option<(domain::registry::Registry, E164)>,
     /// Take a concurrency slot and a rolling-hour start.
     pub pacing: Option<PacingGuard>,
     /// Take a provider calls-per-second token.

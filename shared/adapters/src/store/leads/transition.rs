@@ -21,6 +21,7 @@ enum Part {
     Stats,
     Campaign,
     Dnc,
+    Registry,
     ProviderRate,
     AccountLines,
     NumberCalls,
@@ -35,6 +36,7 @@ impl Part {
             Part::Stats => Refusal::Pacing,
             Part::Campaign => Refusal::CampaignStatus,
             Part::Dnc => Refusal::DoNotCall,
+            Part::Registry => Refusal::Registry,
             Part::ProviderRate => Refusal::ProviderRate,
             Part::AccountLines => Refusal::AccountLines,
             Part::NumberCalls => Refusal::NumberCallsMoved,
@@ -213,6 +215,7 @@ impl DynamoStore {
         let only_lead = stats.is_none()
             && guards.campaign_status.is_none()
             && guards.not_on_dnc.is_none()
+            && guards.not_on_registry.is_none()
             && guards.provider_rate.is_none()
             && write.counters.account_slot.is_none()
             && guards.add_to_dnc.is_none()
@@ -259,7 +262,7 @@ impl DynamoStore {
     }
 
     /// The guards that only check: the campaign still in a status, the number not on the
-    /// tenant's DNC list.
+    /// tenant's DNC list nor in its extract of a registry.
     fn guard_checks(
         &self,
         c: &CampaignRef,
@@ -291,6 +294,19 @@ impl DynamoStore {
                 .map_err(|e| corrupt("request", e))?;
             parts.push((
                 Part::Dnc,
+                TransactWriteItem::builder().condition_check(check).build(),
+            ));
+        }
+        if let Some((registry, number)) = &guards.not_on_registry {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::registry_pk(&c.tenant, *registry, number)))
+                .key(keys::SK, s(number.as_str()))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| corrupt("request", e))?;
+            parts.push((
+                Part::Registry,
                 TransactWriteItem::builder().condition_check(check).build(),
             ));
         }

@@ -47,6 +47,22 @@ pub enum Holiday {
     Thanksgiving,
     /// December 25.
     Christmas,
+    /// January 26 (Australia).
+    AustraliaDay,
+    /// Monday after Easter (Australia).
+    EasterMonday,
+    /// April 25 (Australia).
+    AnzacDay,
+    /// December 26 (Australia).
+    BoxingDay,
+    /// Monday before May 25 (Canada: British Columbia).
+    VictoriaDay,
+    /// July 1 (Canada).
+    CanadaDay,
+    /// First Monday of August (British Columbia).
+    BritishColumbiaDay,
+    /// September 30 (Canada's National Day for Truth and Reconciliation; British Columbia).
+    TruthAndReconciliationDay,
 }
 
 /// The federal legal holidays (5 U.S.C. 6103).
@@ -90,6 +106,18 @@ impl Holiday {
             H::VeteransDay => NaiveDate::from_ymd_opt(year, 11, 11),
             H::Thanksgiving => NaiveDate::from_weekday_of_month_opt(year, 11, Thu, 4),
             H::Christmas => NaiveDate::from_ymd_opt(year, 12, 25),
+            H::AustraliaDay => NaiveDate::from_ymd_opt(year, 1, 26),
+            H::EasterMonday => easter(year).map(|d| d + Duration::days(1)),
+            H::AnzacDay => NaiveDate::from_ymd_opt(year, 4, 25),
+            H::BoxingDay => NaiveDate::from_ymd_opt(year, 12, 26),
+            // The Monday before May 25 (May 18 when the 25th is itself a Monday).
+            H::VictoriaDay => NaiveDate::from_ymd_opt(year, 5, 25).map(|may_25| {
+                let back = i64::from(may_25.weekday().num_days_from_monday());
+                may_25 - Duration::days(if back == 0 { 7 } else { back })
+            }),
+            H::CanadaDay => NaiveDate::from_ymd_opt(year, 7, 1),
+            H::BritishColumbiaDay => NaiveDate::from_weekday_of_month_opt(year, 8, Mon, 1),
+            H::TruthAndReconciliationDay => NaiveDate::from_ymd_opt(year, 9, 30),
         }
     }
 
@@ -105,6 +133,11 @@ impl Holiday {
                 | H::PioneerDay
                 | H::VeteransDay
                 | H::Christmas
+                | H::AustraliaDay
+                | H::AnzacDay
+                | H::BoxingDay
+                | H::CanadaDay
+                | H::TruthAndReconciliationDay
         )
     }
 
@@ -133,6 +166,22 @@ impl Holiday {
 /// Whether `date` is any of `holidays` (or the day one of them is observed).
 pub fn is_any(holidays: &[Holiday], date: NaiveDate) -> bool {
     holidays.iter().any(|h| h.covers(date))
+}
+
+/// Whether `date` is the Monday or Tuesday after a weekend on which one of the fixed-date
+/// `holidays` fell: where a holiday on a weekend is moved to the next weekdays (Australia's
+/// substitute days; the Tuesday covers a Christmas and Boxing Day that both fall on the weekend,
+/// and otherwise bans one day more: the safe side).
+pub fn substitutes_any(holidays: &[Holiday], date: NaiveDate) -> bool {
+    let back = match date.weekday() {
+        Weekday::Mon => [1, 2],
+        Weekday::Tue => [2, 3],
+        _ => return false,
+    };
+    holidays.iter().filter(|h| h.is_fixed_date()).any(|h| {
+        back.iter()
+            .any(|days| h.date_in(date.year()) == Some(date - Duration::days(*days)))
+    })
 }
 
 /// Easter Sunday (Gregorian), by the anonymous Gregorian algorithm (Meeus/Jones/Butcher).

@@ -29,6 +29,12 @@ impl LocalRange {
         }
     }
 
+    /// A range from minutes after midnight, for tables (panics at compile time on a bad one).
+    pub const fn minutes(start: u16, end: u16) -> Self {
+        assert!(start < end && end <= MINUTES_PER_DAY);
+        Self { start, end }
+    }
+
     /// A range from minutes after midnight.
     pub fn from_minutes(start: u16, end: u16) -> Result<Self, InvalidRange> {
         if start < end && end <= MINUTES_PER_DAY {

@@ -6,9 +6,14 @@
 //! area code's state and the address state when both are known: both apply). Intersecting the
 //! allowed hours of all of them is the conservative reading of overlapping laws.
 //!
-//! The data lives in [`us`]; to add or change a rule, edit that table, bump
+//! Abroad, a number of a country in the table carries the country as a jurisdiction (`CA`,
+//! `GB`, `AU`), and a Canadian area code its province (`CA-BC`), so their rules apply the same
+//! way, on top of the baseline (which stays: it is the conservative default everywhere).
+//!
+//! The data lives in [`us`] and [`abroad`]; to add or change a rule, edit that table, bump
 //! [`us::RULESET_VERSION`], and add an example test for the new rule.
 
+pub mod abroad;
 pub mod us;
 
 use chrono::{Datelike, NaiveDate};
@@ -40,6 +45,9 @@ pub struct CallingRule {
     pub holiday_hours: Option<LocalRange>,
     /// Most calls to one number in 24 hours, where the law caps it.
     pub max_calls_per_24h: Option<u8>,
+    /// A fixed-date holiday on a weekend also bans the Monday and Tuesday after (where the law
+    /// moves it to the next weekdays, as Australia's substitute days).
+    pub holidays_move_to_weekdays: bool,
     /// The first day the rule applies; `None` when it is older than any campaign.
     pub effective_from: Option<(i32, u32, u32)>,
     /// The citation.
@@ -61,7 +69,9 @@ impl CallingRule {
 
     /// The allowed local hours on `date` (already in the called party's zone), or `None`.
     pub fn hours_on(&self, date: NaiveDate) -> Option<LocalRange> {
-        if !self.holidays.is_empty() && holidays::is_any(self.holidays, date) {
+        let substitute =
+            self.holidays_move_to_weekdays && holidays::substitutes_any(self.holidays, date);
+        if !self.holidays.is_empty() && (holidays::is_any(self.holidays, date) || substitute) {
             let day = self.hours[date.weekday().num_days_from_monday() as usize]?;
             return self.holiday_hours.and_then(|h| day.intersect(h));
         }
@@ -78,6 +88,9 @@ pub struct RuleSet {
     pub baseline: &'static CallingRule,
     /// Applied when the lead may be in the rule's jurisdiction.
     pub subdivisions: &'static [CallingRule],
+    /// Countries outside the US (`CA`, `GB`, `AU`) and their provinces (`CA-BC`), applied the
+    /// same way: a number of the country carries the country as a jurisdiction.
+    pub abroad: &'static [CallingRule],
 }
 
 impl RuleSet {
@@ -88,9 +101,13 @@ impl RuleSet {
 
     /// The rule for a subdivision such as `US-FL`, if it has one.
     pub fn rule_for(&self, subdivision: &str) -> Option<&'static CallingRule> {
-        self.subdivisions
-            .iter()
+        (self.subdivisions.iter().chain(self.abroad))
             .find(|r| r.jurisdiction.eq_ignore_ascii_case(subdivision))
+    }
+
+    /// The rule of a country outside the US (`CA`, `GB`, `AU`), if the table has one.
+    pub fn country_rule(&self, country: &str) -> Option<&'static CallingRule> {
+        (self.abroad.iter()).find(|r| r.jurisdiction.len() == 2 && r.jurisdiction == country)
     }
 
     /// The local hours allowed on `date` for a lead that may be in any of `subdivisions`:

@@ -12,17 +12,19 @@ use super::{CallingRule, Confidence, RuleSet};
 use crate::holidays::{FEDERAL, Holiday};
 use crate::local_range::LocalRange;
 
-/// Bump when any rule below changes; decisions record the version they used.
-pub const RULESET_VERSION: &str = "us-2026-11-25";
+/// Bump when any rule here or in [`super::abroad`] changes; decisions record the version
+/// they used.
+pub const RULESET_VERSION: &str = "us-ca-gb-au-2026-12-07";
 
-/// The rule set: federal baseline plus states.
+/// The rule set: federal baseline plus states, and the countries abroad with their provinces.
 pub static RULES: RuleSet = RuleSet {
     version: RULESET_VERSION,
     baseline: &FEDERAL_BASELINE,
     subdivisions: STATES,
+    abroad: super::abroad::ABROAD,
 };
 
-const fn h(start_hour: u16, end_hour: u16) -> Option<LocalRange> {
+pub(super) const fn h(start_hour: u16, end_hour: u16) -> Option<LocalRange> {
     Some(LocalRange::hours(start_hour, end_hour))
 }
 
@@ -48,6 +50,7 @@ pub static FEDERAL_BASELINE: CallingRule = CallingRule {
     holidays: &[],
     holiday_hours: None,
     max_calls_per_24h: None,
+    holidays_move_to_weekdays: false,
     effective_from: None,
     source: "47 CFR 64.1200(c)(1); 16 CFR 310.4(c)",
     confidence: Confidence::High,
@@ -130,7 +133,7 @@ const UTAH_HOLIDAYS: &[Holiday] = &[
     Holiday::Christmas,
 ];
 
-const fn rule(
+pub(super) const fn rule(
     jurisdiction: &'static str,
     hours: [Option<LocalRange>; 7],
     source: &'static str,
@@ -142,6 +145,7 @@ const fn rule(
         holidays: &[],
         holiday_hours: None,
         max_calls_per_24h: None,
+        holidays_move_to_weekdays: false,
         effective_from: None,
         source,
         confidence,

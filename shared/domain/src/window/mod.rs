@@ -117,6 +117,12 @@ impl Subdivision {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A whole country outside the US as a jurisdiction (`CA`, `GB`, `AU`): only for a
+    /// number's own country, never read from a row (where `CA` is California).
+    fn country(code: &str) -> Self {
+        Self(code.to_owned())
+    }
 }
 
 impl TryFrom<String> for Subdivision {
@@ -154,6 +160,16 @@ impl LeadLocation {
             None => number.candidate_zones().to_vec(),
         };
         let mut subdivisions = Vec::new();
+        // A number of a country abroad with rules of its own carries the country (a US number
+        // answers its region without a parse).
+        if let Some(region) = number.region().map(|r| r.code())
+            && region != "US"
+            && crate::legal::RuleSet::current()
+                .country_rule(&region)
+                .is_some()
+        {
+            subdivisions.push(Subdivision::country(&region));
+        }
         if let Some(code) = number.nanp_subdivision()
             && let Ok(sub) = Subdivision::parse(code)
         {

@@ -496,6 +496,7 @@ static NO_RULES: RuleSet = RuleSet {
     version: "test-none",
     baseline: &NO_RULES_BASELINE,
     subdivisions: &[],
+    abroad: &[],
 };
 
 #[test]

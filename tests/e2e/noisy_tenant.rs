@@ -1,5 +1,5 @@
 //! A tenant hammering the API never holds up the providers' callbacks: with the tenant's
-//! request limit low and a flood of its requests answered `429`, every webhook the network
+//! request limit low and a flood of its requests answered `429`, every provider event the network
 //! delivers is still taken and the campaign runs to completion. (Deployed, the provider routes
 //! are on an API of their own as well: `tests/functions/template.rs`.)
 

@@ -2,8 +2,8 @@
 //! AWS emulator: the API and the provider routes (call events, call flows, agent reports) on a localhost port, the importer fed by
 //! the bucket's notification queue, ticks fired from the **schedules stored in the emulator**
 //! (this runner plays EventBridge Scheduler: launch -> schedule -> tick is the real path),
-//! dialer workers long-polling the dial queue, and the simulated phone network calling the
-//! webhook back over HTTP, signed. A virtual clock runs `speed` times faster than real time so
+//! dialer workers long-polling the dial queue, and the simulated phone network sending its
+//! provider events back over HTTP, signed. A virtual clock runs `speed` times faster than real time so
 //! a day of calling takes minutes; queue delays are scaled to match.
 
 pub mod demo;
@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
-    /// Port for the API and webhooks (0: any free port).
+    /// Port for the API and the provider routes (0: any free port).
     pub port: u16,
     /// Virtual seconds per real second.
     pub speed: f64,
@@ -289,7 +289,7 @@ impl Runner {
 
 /// The loops that stand in for AWS around the functions: the results worker, the scheduler
 /// firing ticks, the dialers, the importer, the webhook worker and its sweep, and the
-/// simulated network delivering the provider's webhooks.
+/// simulated network delivering the provider's events.
 struct Loops {
     engine: Arc<Engine<DynamoStore>>,
     schedules: EventBridgeSchedules,
@@ -405,7 +405,7 @@ fn local_store(
 }
 
 /// The engine as the local runner runs it: over the emulator, its delays scaled to the
-/// clock's speed, results jobs on the results queue, webhooks to this runner.
+/// clock's speed, results jobs on the results queue, provider events to this runner.
 fn local_engine(
     store: Arc<DynamoStore>,
     app: &AppConfig,
@@ -452,7 +452,8 @@ fn local_deliveries(
     }))
 }
 
-/// Serves the API and the call-event webhooks until stopped.
+/// Serves the API and the provider routes (provider events, call flows, agent reports) until
+/// stopped.
 async fn serve_http(
     listener: tokio::net::TcpListener,
     router: axum::Router,
@@ -537,7 +538,7 @@ fn platform_event(
     rewrite_event(kind, url, body, now)
 }
 
-/// The phone network's side: deliver each due webhook over HTTP to its callback URL.
+/// The phone network's side: deliver each due provider event over HTTP to its callback URL.
 async fn network_loop(
     simulator: Arc<Simulator>,
     clock: Arc<ScaledClock>,
@@ -547,17 +548,12 @@ async fn network_loop(
     let refuse = || refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let http = reqwest::Client::new();
     loop {
-        for webhook in simulator.take_due(clock.now()) {
+        for event in simulator.take_due(clock.now()) {
             // A platform's own events, in its format and signature (its fake's part).
-            let (url, body, headers) =
-                match platform_event(&webhook.url, &webhook.body, clock.now()) {
-                    Some(event) => (event.url, event.body, event.headers),
-                    None => (
-                        webhook.url.clone(),
-                        webhook.body.clone(),
-                        webhook.headers.clone(),
-                    ),
-                };
+            let (url, body, headers) = match platform_event(&event.url, &event.body, clock.now()) {
+                Some(event) => (event.url, event.body, event.headers),
+                None => (event.url.clone(), event.body.clone(), event.headers.clone()),
+            };
             let mut request = http.post(&url).body(body);
             for (name, value) in &headers {
                 request = request.header(name, value);
@@ -566,11 +562,11 @@ async fn network_loop(
                 Ok(response) if response.status().is_success() => {}
                 Ok(response) => {
                     refuse();
-                    tracing::warn!(status = %response.status(), url = %webhook.url, "webhook refused")
+                    tracing::warn!(status = %response.status(), url = %event.url, "provider event refused")
                 }
                 Err(err) => {
                     refuse();
-                    tracing::warn!(error = %err, "webhook delivery failed")
+                    tracing::warn!(error = %err, "provider event delivery failed")
                 }
             }
         }

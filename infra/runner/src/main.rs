@@ -24,7 +24,7 @@ struct Args {
     /// Where the virtual clock starts (RFC 3339). Default: Monday 2026-06-08 08:30 New York time.
     #[arg(long)]
     start: Option<DateTime<Utc>>,
-    /// Switch on the simulated network's faults (lost, duplicated, late webhooks; 429/503/timeouts).
+    /// Switch on the simulated network's faults (lost, duplicated, late provider events; 429/503/timeouts).
     #[arg(long)]
     faults: bool,
     /// Seed of the simulated network.

@@ -523,7 +523,7 @@ async fn update(
 }
 
 /// A world on the Twilio adapter whose Twilio is a [`FakeTwilio`], with the engine's
-/// call-events routes (webhooks, call flow, agent reports) served over HTTP where the fake
+/// call-events routes (provider events, call flow, agent reports) served over HTTP where the fake
 /// delivers its callbacks.
 pub async fn world(
     label: &str,

@@ -55,7 +55,8 @@ pub const DEFAULT_CALLBACK_OVERRIDES: &str = "rc=3&rp=4xx,5xx,ct,rt";
 pub struct TwilioConfig {
     /// The account SID (`AC...`).
     pub account_sid: String,
-    /// The auth token (signs webhooks, authenticates requests). Never logged.
+    /// The auth token (signs Twilio's requests to us, our provider events; authenticates ours).
+    /// Never logged.
     pub auth_token: String,
     /// API base URL (tests point it at a local server).
     #[serde(default = "default_api_base")]
@@ -193,7 +194,7 @@ fn form_with_twiml(
         ("StatusCallbackMethod", "POST".into()),
     ];
     // Only the end of the call moves state; progress callbacks (initiated, ringing, answered)
-    // would cost three more webhook requests and Lambda invocations per call for nothing.
+    // would cost three more provider events and Lambda invocations per call for nothing.
     form.push(("StatusCallbackEvent", "completed".into()));
     match request.voicemail {
         Voicemail::NotDetected => {}

@@ -15,7 +15,7 @@ pub async fn watch(
     campaign: &str,
     every: Duration,
 ) -> Result<Value, ClientError> {
-    let mut screen = Screen::new();
+    let mut screen = Screen::new(MultiProgress::new(), std::io::stdout().is_terminal());
     loop {
         let p = client
             .get(&format!("/v1/campaigns/{campaign}/progress"))
@@ -43,8 +43,9 @@ struct Screen {
 }
 
 impl Screen {
-    fn new() -> Self {
-        let bars = MultiProgress::new();
+    /// Bars drawn by `bars` (stderr, or a test's in-memory terminal); `interactive`: a person's
+    /// terminal, else the plain lines are printed too.
+    fn new(bars: MultiProgress, interactive: bool) -> Self {
         let style = ProgressStyle::with_template(
             "{prefix:>10} [{bar:40.green/white}] {pos:>5}/{len:5} {msg}",
         )
@@ -64,7 +65,7 @@ impl Screen {
             completed: bars.add(ProgressBar::new(0).with_style(style).with_prefix("reached")),
             status: bars.add(line("")),
             outcomes: bars.add(line("")),
-            interactive: std::io::stdout().is_terminal(),
+            interactive,
             last_plain: String::new(),
             _bars: bars,
         }
@@ -141,5 +142,43 @@ impl Screen {
         ] {
             bar.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use indicatif::{InMemoryTerm, MultiProgress, ProgressDrawTarget};
+    use serde_json::json;
+
+    use super::Screen;
+
+    fn progress(finished: u64, status: &str) -> serde_json::Value {
+        json!({"status": status, "total": 10, "finished": finished, "completed": finished / 2,
+               "in_flight": 1, "remaining": 10 - finished, "calls_placed": finished,
+               "by_status": {"failed": 0, "skipped": 0}, "outcomes": {"completed": finished}})
+    }
+
+    #[test]
+    fn each_refresh_redraws_the_bars_in_place_rather_than_adding_lines() {
+        let term = InMemoryTerm::new(12, 140);
+        let target = ProgressDrawTarget::term_like_with_hz(Box::new(term.clone()), 255);
+        let mut screen = Screen::new(MultiProgress::with_draw_target(target), true);
+        for finished in [2, 5, 7] {
+            screen.show(&progress(finished, "active"));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            screen.finished.tick();
+        }
+        let shown = term.contents();
+        assert_eq!(
+            shown.matches("finished [").count(),
+            1,
+            "one bar, redrawn:\n{shown}"
+        );
+        assert_eq!(shown.matches("outcomes:").count(), 1, "{shown}");
+        assert!(shown.contains("7/10"), "the latest figures:\n{shown}");
+        assert!(
+            !shown.contains("2/10"),
+            "the first refresh was drawn over:\n{shown}"
+        );
     }
 }

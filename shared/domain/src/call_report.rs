@@ -331,6 +331,45 @@ impl ReportBody {
         }
         Ok(report)
     }
+
+    /// The report as [`Self::into_report`] reads it, each invalid field dropped rather than
+    /// the whole refused (what a platform's analysis learnt cannot be sent back for a fix: an
+    /// opt-out must not be lost to an oversized result or a callback time in the past); the
+    /// fields dropped, with why. `None` when nothing valid is left.
+    pub fn into_report_dropping_invalid(
+        mut self,
+        now: DateTime<Utc>,
+    ) -> (Option<AgentReport>, Vec<InvalidReport>) {
+        let mut dropped = Vec::new();
+        loop {
+            match self.clone().into_report(now) {
+                Ok(report) => return (Some(report), dropped),
+                Err(invalid) => {
+                    let field = invalid
+                        .field
+                        .split('.')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let cleared = match field.as_str() {
+                        "results" => !std::mem::take(&mut self.results).is_empty(),
+                        "callback_at" => self.callback_at.take().is_some(),
+                        "disposition" => self.disposition.take().is_some(),
+                        "identified_at" => self.identified_at.take().is_some(),
+                        "opt_out_offered_at" => self.opt_out_offered_at.take().is_some(),
+                        _ => false,
+                    };
+                    let said_nothing = invalid.field.is_empty();
+                    if !said_nothing {
+                        dropped.push(invalid);
+                    }
+                    if !cleared {
+                        return (None, dropped);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -372,6 +411,38 @@ mod tests {
         b.results.insert("plan".into(), "silver".into());
         assert_eq!(known.merge(&b).unwrap_err().field, "results.plan");
         assert_eq!(known.results["plan"], "gold");
+    }
+
+    #[test]
+    fn a_platforms_findings_keep_the_opt_out_when_another_field_is_invalid() {
+        let now = at("2026-06-10T12:00:00Z");
+        let mut results = BTreeMap::new();
+        results.insert("notes".to_owned(), "x".repeat(5000));
+        let body = ReportBody {
+            opt_out: true,
+            callback_at: Some(at("2020-01-01T00:00:00Z")),
+            results,
+            ..ReportBody::default()
+        };
+        let (report, dropped) = body.into_report_dropping_invalid(now);
+        let report = report.expect("the opt-out stands");
+        assert!(report.opt_out);
+        assert_eq!((report.callback_at, report.results.len()), (None, 0));
+        let fields: Vec<&str> = dropped.iter().map(|d| d.field.as_str()).collect();
+        assert!(
+            fields.iter().any(|f| f.starts_with("callback_at")),
+            "{fields:?}"
+        );
+        assert!(
+            fields.iter().any(|f| f.starts_with("results")),
+            "{fields:?}"
+        );
+        // Nothing valid left: nothing to apply.
+        let past = ReportBody {
+            callback_at: Some(at("2020-01-01T00:00:00Z")),
+            ..ReportBody::default()
+        };
+        assert_eq!(past.into_report_dropping_invalid(now).0, None);
     }
 
     fn body_with_callback(at: DateTime<Utc>) -> ReportBody {

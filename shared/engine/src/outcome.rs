@@ -120,6 +120,9 @@ where
         report: &AttemptReport,
         details: &AttemptDetails,
     ) -> Result<Applied, EngineError> {
+        if let Some(learnt) = &details.learnt {
+            self.apply_learnt(reference, learnt).await?;
+        }
         let key = LeadRef {
             campaign: reference.campaign.clone(),
             lead: reference.lead.clone(),

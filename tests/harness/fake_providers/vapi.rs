@@ -221,11 +221,13 @@ async fn list_calls(
         return error(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
     let since: Option<DateTime<Utc>> = query.get("createdAtGe").and_then(|t| t.parse().ok());
+    let until: Option<DateTime<Utc>> = query.get("createdAtLe").and_then(|t| t.parse().ok());
+    let limit: usize = (query.get("limit").and_then(|l| l.parse().ok())).unwrap_or(100);
     let mut calls = Vec::new();
     // As Vapi would: also a call whose create answer was lost (the fake kept its overrides when
     // the simulator placed it, whatever it answered).
     for call in fake.simulator.calls() {
-        if since.is_some_and(|s| call.placed_at < s) {
+        if since.is_some_and(|s| call.placed_at < s) || until.is_some_and(|u| call.placed_at > u) {
             continue;
         }
         let Some(overrides) = kept_for(&call.reference) else {
@@ -234,6 +236,10 @@ async fn list_calls(
         let lookup = fake.lookup(&call.reference, &call.to).await;
         calls.extend(call_object(&call.provider_call_id, &overrides, &lookup));
     }
+    // As Vapi: at most `limit` calls (0-1000, default 100). The order is not documented: the
+    // fake answers newest first, and a lookup must not depend on it.
+    calls.reverse();
+    calls.truncate(limit.min(1000));
     axum::Json(calls).into_response()
 }
 
@@ -267,6 +273,25 @@ pub fn server_message(url: &str, event: &SimulatorEvent) -> Option<ProviderReque
         headers,
         body,
     })
+}
+
+/// An `end-of-call-report` for the call `reference` names, ended for `reason` with `structured`
+/// as the analysis' structured data (a test's own, rather than the simulated network's).
+pub fn end_of_call_report(
+    reference: &CallReference,
+    call_id: &str,
+    reason: &str,
+    structured: Value,
+) -> Option<ProviderRequest> {
+    let overrides = kept_for(reference)?;
+    let url = overrides["server"]["url"].as_str()?.to_owned();
+    let call = json!({ "id": call_id, "status": "in-progress", "assistantOverrides": overrides });
+    let message = json!({"type": "end-of-call-report", "endedReason": reason,
+        "analysis": {"structuredData": structured},
+        "startedAt": "2026-06-10T12:00:00Z", "endedAt": "2026-06-10T12:01:30Z", "call": call});
+    let body = serde_json::to_vec(&json!({ "message": message })).ok()?;
+    let headers = server_headers(&overrides);
+    Some(ProviderRequest { url, headers, body })
 }
 
 /// The simulated agent's report (the report API's body) as Vapi sends a call of the assistant's

@@ -214,6 +214,7 @@ fn details_of(call: &AgentCall) -> AttemptDetails {
         duration_seconds: call.duration_seconds,
         provider_call_id: Some(call.call_id.clone()),
         disposition: call.disposition.clone(),
+        ..Default::default()
     }
 }
 

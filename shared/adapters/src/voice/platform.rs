@@ -1,9 +1,10 @@
 //! What the hosted agent platforms (Retell AI, Vapi) have in common below their wire formats:
-//! an end reason read as an [`Ending`], a conversation's outcome taken from what the platform's
-//! post-call analysis learnt, the reference in a per-call webhook URL, an account known by its
-//! API key.
+//! an end reason read as an [`Ending`], what the platform's post-call analysis learnt read as
+//! a report body (applied by the report API's rules), the reference in a per-call URL, an
+//! account known by its API key.
 
 use chrono::{DateTime, Utc};
+use domain::call_report::ReportBody;
 use domain::retry::{AttemptReport, Outcome};
 use serde_json::Value;
 
@@ -64,23 +65,24 @@ pub fn reason_table_markdown<'a>(
     out
 }
 
-/// The report of an ended call from its ending and, for a conversation, what its analysis
-/// learnt (`None`: no analysis yet). A conversation without analysis is `None` while
-/// `wait_for_analysis`, else simply completed.
+/// The report of an ended call from its ending and, for a conversation, the outcome its
+/// analysis gives (`None`: no analysis yet): completed, or the platform's own voicemail verdict.
+/// What the agent learnt (an opt-out, a callback time) travels as the details' report body. A
+/// conversation without analysis is `None` while `wait_for_analysis`, else simply completed.
 pub fn report(
     ending: Ending,
-    learnt: Option<(Outcome, Option<DateTime<Utc>>)>,
+    analysed: Option<Outcome>,
     wait_for_analysis: bool,
 ) -> Option<AttemptReport> {
-    let (outcome, temporary, callback_at) = match (ending, learnt) {
-        (Ending::Final { outcome, temporary }, _) => (outcome, temporary, None),
+    let (outcome, temporary) = match (ending, analysed) {
+        (Ending::Final { outcome, temporary }, _) => (outcome, temporary),
         (Ending::Conversation, None) if wait_for_analysis => return None,
-        (Ending::Conversation, None) => (Outcome::Completed, false, None),
-        (Ending::Conversation, Some((outcome, callback_at))) => (outcome, false, callback_at),
+        (Ending::Conversation, None) => (Outcome::Completed, false),
+        (Ending::Conversation, Some(outcome)) => (outcome, false),
     };
     Some(AttemptReport {
         outcome,
-        callback_at,
+        callback_at: None,
         voicemail_left: false,
         temporary,
     })
@@ -105,19 +107,50 @@ pub(crate) fn key_account_id(platform: &str, api_key: &str) -> String {
     format!("{platform}:{}", hex::encode(&digest[..6]))
 }
 
-/// What an agent's post-call data says it learnt, in the fields our set-up guide asks the
-/// platforms' analysis to fill: `opt_out` (boolean) wins, then `callback_at` (RFC 3339); else
-/// the conversation simply completed.
-pub(crate) fn learnt_from(data: &Value) -> (Outcome, Option<DateTime<Utc>>) {
-    let callback_at = data["callback_at"]
-        .as_str()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
-    if data["opt_out"].as_bool() == Some(true) {
-        (Outcome::OptedOut, None)
-    } else if callback_at.is_some() {
-        (Outcome::CallbackRequested, callback_at)
-    } else {
-        (Outcome::Completed, None)
-    }
+/// The fields of an agent's post-call data (the analysis our set-up guide asks the platforms to
+/// fill) that are the report API's own; every other scalar field is one of the campaign's
+/// results.
+const REPORT_FIELDS: [&str; 6] = [
+    "opt_out",
+    "callback_at",
+    "transfer",
+    "identified_at",
+    "opt_out_offered_at",
+    "disposition",
+];
+
+/// What an agent's post-call data says it learnt, as a report body the engine applies by the
+/// report API's rules: `opt_out` (boolean), `callback_at`, `identified_at`,
+/// `opt_out_offered_at` (RFC 3339), and every other string, number or boolean field as a
+/// result. (The disposition is the attempt's own, from the same data.) `None` when the data
+/// says nothing.
+pub(crate) fn learnt_body(data: &Value) -> Option<ReportBody> {
+    let fields = data.as_object()?;
+    let time = |name: &str| {
+        data[name]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let results = (fields.iter())
+        .filter(|(name, _)| !REPORT_FIELDS.contains(&name.as_str()))
+        .filter_map(|(name, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            Some((name.clone(), text))
+        })
+        .collect();
+    let body = ReportBody {
+        opt_out: data["opt_out"].as_bool() == Some(true),
+        callback_at: time("callback_at"),
+        identified_at: time("identified_at"),
+        opt_out_offered_at: time("opt_out_offered_at"),
+        results,
+        ..ReportBody::default()
+    };
+    (body != ReportBody::default()).then_some(body)
 }

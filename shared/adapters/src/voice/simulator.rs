@@ -292,6 +292,7 @@ impl Simulator {
             duration_seconds: talk,
             provider_call_id: None,
             disposition: disposition.map(str::to_owned),
+            ..Default::default()
         };
         let ring = Duration::seconds(i64::from(ring));
         (
@@ -490,6 +491,7 @@ impl VoiceProvider for Simulator {
                     duration_seconds: event.duration_seconds,
                     provider_call_id: Some(event.call_id.clone()),
                     disposition: event.disposition,
+                    ..Default::default()
                 },
             },
             ("ended", None) => {

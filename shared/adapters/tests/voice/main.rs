@@ -2,6 +2,7 @@
 //! requests they send, how they read answers and errors, and their webhook verification.
 
 mod http_agent;
+mod platforms;
 mod twilio;
 mod twilio_callbacks;
 mod twilio_twiml;

@@ -435,7 +435,7 @@ impl LeadState {
             report: call.report,
             answered_by: call.answered_by,
             fields_left_out: call.fields_left_out,
-            transferred: call.transferred,
+            transferred: call.transferred || details.transferred,
             clearance: call.clearance,
         };
         self.call = None;
@@ -498,6 +498,11 @@ pub struct AttemptDetails {
     pub provider_call_id: Option<String>,
     /// The agent's disposition.
     pub disposition: Option<String>,
+    /// The provider handed the call to another number itself (a platform's transfer).
+    pub transferred: bool,
+    /// What the agent's platform learnt after the call (its analysis), as a report body: applied
+    /// by the report API's rules before the outcome, an invalid field dropped, never the rest.
+    pub learnt: Option<crate::call_report::ReportBody>,
 }
 
 /// A whole lead.

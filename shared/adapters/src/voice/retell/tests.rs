@@ -163,24 +163,38 @@ fn a_conversation_waits_for_its_analysis_which_says_opt_out_callback_or_voicemai
     assert!(wire::report_of(&call("user_hangup", json!(null)), true).is_none());
     let plain = wire::report_of(&call("user_hangup", json!(null)), false).unwrap();
     assert_eq!(plain.outcome, Outcome::Completed);
+    // What the agent learnt is a report body, applied by the report API's rules (the engine
+    // turns the completed call into an opt-out or a callback from it).
     let opted = call(
         "agent_hangup",
         json!({"custom_analysis_data": {"opt_out": true}}),
     );
     assert_eq!(
         wire::report_of(&opted, true).unwrap().outcome,
-        Outcome::OptedOut
+        Outcome::Completed
     );
+    assert!(wire::details_of(&opted).learnt.unwrap().opt_out);
     let callback = call(
         "user_hangup",
-        json!({"custom_analysis_data": {"callback_at": "2026-06-11T15:00:00Z", "disposition": "busy_now"}}),
+        json!({"custom_analysis_data": {"callback_at": "2026-06-11T15:00:00Z",
+            "disposition": "busy_now", "plan": "gold", "seats": 12}}),
     );
-    let report = wire::report_of(&callback, true).unwrap();
-    assert_eq!(report.outcome, Outcome::CallbackRequested);
+    let learnt = wire::details_of(&callback).learnt.unwrap();
     assert_eq!(
-        report.callback_at.unwrap().to_rfc3339(),
+        learnt.callback_at.unwrap().to_rfc3339(),
         "2026-06-11T15:00:00+00:00"
     );
+    let results: Vec<(&str, &str)> = (learnt.results.iter())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        results,
+        [("plan", "gold"), ("seats", "12")],
+        "structured results kept"
+    );
+    // Retell's transfer tool handed the call on.
+    assert!(wire::details_of(&call("call_transfer", json!(null))).transferred);
+    assert!(!wire::details_of(&callback).transferred);
     assert_eq!(
         wire::details_of(&callback).disposition.as_deref(),
         Some("busy_now")

@@ -217,18 +217,20 @@ pub fn report_of(call: &RetellCall, wait_for_analysis: bool) -> Option<AttemptRe
         .disconnection_reason
         .as_deref()
         .unwrap_or("error_unknown");
-    // Retell's own voicemail verdict wins; else the analysis fields our guide asks for.
-    let learnt = call.call_analysis.as_ref().map(|a| {
+    // Retell's own voicemail verdict; else a completed conversation, and what the agent learnt
+    // travels in the details (`details_of`).
+    let analysed = call.call_analysis.as_ref().map(|a| {
         if a.in_voicemail == Some(true) {
-            (Outcome::Voicemail, None)
+            Outcome::Voicemail
         } else {
-            platform::learnt_from(a.custom_analysis_data.as_ref().unwrap_or(&Value::Null))
+            Outcome::Completed
         }
     });
-    platform::report(ending(reason), learnt, wait_for_analysis)
+    platform::report(ending(reason), analysed, wait_for_analysis)
 }
 
-/// Duration, id and the agent's disposition (its analysis' `disposition`, else the reason).
+/// Duration, id, the agent's disposition (its analysis' `disposition`, else the reason), a
+/// transfer, and what the analysis learnt as a report body.
 pub fn details_of(call: &RetellCall) -> AttemptDetails {
     let disposition = call
         .call_analysis
@@ -237,9 +239,15 @@ pub fn details_of(call: &RetellCall) -> AttemptDetails {
         .and_then(|d| d["disposition"].as_str())
         .map(str::to_owned)
         .or_else(|| call.disconnection_reason.clone());
+    let learnt = (call.call_analysis.as_ref())
+        .and_then(|a| a.custom_analysis_data.as_ref())
+        .and_then(platform::learnt_body);
     AttemptDetails {
         duration_seconds: (call.duration_ms.unwrap_or(0) / 1000) as u32,
         provider_call_id: Some(call.call_id.clone()),
         disposition,
+        // Retell's transfer tool handed the call on (`call_transfer`).
+        transferred: call.disconnection_reason.as_deref() == Some("call_transfer"),
+        learnt,
     }
 }

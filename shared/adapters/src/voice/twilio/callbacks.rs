@@ -121,6 +121,7 @@ fn details(sid: &str, duration: u32, sip_response: Option<u16>) -> AttemptDetail
         provider_call_id: Some(sid.to_owned()),
         // A failure's SIP response is the line's own reason: kept on the attempt.
         disposition: sip_response.map(|code| format!("sip_{code}")),
+        ..Default::default()
     }
 }
 

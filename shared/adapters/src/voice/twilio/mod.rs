@@ -287,6 +287,7 @@ fn lookup_of(call: CallResource) -> CallLookup {
                 duration_seconds: duration,
                 provider_call_id: Some(call.sid),
                 disposition: None,
+                ..Default::default()
             },
         },
         None => CallLookup::InProgress {

@@ -255,17 +255,13 @@ impl VoiceProvider for Vapi {
             None => {
                 // No filter by metadata or number exists: the calls created since the claim,
                 // matched on the reference (unique per attempt).
-                let since = (claimed_at - LOOKUP_SLACK)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-                let path = format!("/call?createdAtGe={since}&limit=1000");
-                let calls = self
-                    .get_json::<Vec<VapiCall>>(&path)
-                    .await?
-                    .unwrap_or_default();
                 let wanted = reference.path();
-                calls
-                    .into_iter()
-                    .find(|c| c.reference() == Some(wanted.as_str()))
+                // The create follows the claim within one dialer invocation (minutes at most).
+                let window = (
+                    claimed_at - LOOKUP_SLACK,
+                    claimed_at + chrono::Duration::days(1),
+                );
+                self.created_between(&wanted, window, MAX_SPLITS).await?
             }
         };
         Ok(match call {
@@ -282,6 +278,57 @@ impl VoiceProvider for Vapi {
         })
     }
 }
+
+impl Vapi {
+    /// The call whose reference is `wanted` among those created in `window`. Vapi's list has
+    /// no pages, only `createdAt` bounds and at most 1,000 calls an answer: a full answer that
+    /// lacks the call is split in two halves, each asked again, `splits` times at most; a
+    /// window still full then is an error (looked up again later), never "not found", which
+    /// would release a call that may exist and dial it twice.
+    fn created_between<'a>(
+        &'a self,
+        wanted: &'a str,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        splits: u8,
+    ) -> futures::future::BoxFuture<'a, Result<Option<VapiCall>, LookupError>> {
+        Box::pin(async move {
+            let at = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let path = format!(
+                "/call?createdAtGe={}&createdAtLe={}&limit={LIST_LIMIT}",
+                at(from),
+                at(to)
+            );
+            let calls = (self.get_json::<Vec<VapiCall>>(&path).await?).unwrap_or_default();
+            let full = calls.len() >= LIST_LIMIT;
+            if let Some(call) = (calls.into_iter()).find(|c| c.reference() == Some(wanted)) {
+                return Ok(Some(call));
+            }
+            if !full {
+                return Ok(None);
+            }
+            let middle = from + (to - from) / 2;
+            if splits == 0 || middle <= from {
+                return Err(LookupError(format!(
+                    "more than {LIST_LIMIT} calls created between {} and {}",
+                    at(from),
+                    at(to)
+                )));
+            }
+            match self
+                .created_between(wanted, (from, middle), splits - 1)
+                .await?
+            {
+                Some(call) => Ok(Some(call)),
+                None => self.created_between(wanted, (middle, to), splits - 1).await,
+            }
+        })
+    }
+}
+
+/// The most calls Vapi's list answers at once (its `limit`'s maximum).
+const LIST_LIMIT: usize = 1000;
+/// How many times a full list's window is halved before the lookup gives up for now.
+const MAX_SPLITS: u8 = 12;
 
 #[cfg(test)]
 mod tests;

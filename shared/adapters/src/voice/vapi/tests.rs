@@ -207,7 +207,22 @@ fn a_conversation_ends_on_its_end_of_call_report_with_what_the_analysis_learnt()
     let CallEventKind::Ended { report, details } = event.kind else {
         panic!("{:?}", event.kind)
     };
-    assert_eq!(report.outcome, Outcome::CallbackRequested);
+    assert_eq!(
+        report.outcome,
+        Outcome::Completed,
+        "the engine applies what was learnt"
+    );
+    let learnt = details
+        .learnt
+        .expect("the structured data, as a report body");
+    assert_eq!(
+        learnt.callback_at.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-06-11T15:00:00+00:00")
+    );
+    assert!(
+        learnt.results.is_empty(),
+        "the disposition is the attempt's own"
+    );
     assert_eq!(details.duration_seconds, 90);
     assert_eq!(details.disposition.as_deref(), Some("later"));
     let opted = message(
@@ -221,8 +236,18 @@ fn a_conversation_ends_on_its_end_of_call_report_with_what_the_analysis_learnt()
         .parse_event(&delivered(opted, r, secret.clone()), now)
         .unwrap();
     assert!(
-        matches!(event.kind, CallEventKind::Ended { ref report, .. } if report.outcome == Outcome::OptedOut)
+        matches!(event.kind, CallEventKind::Ended { ref details, .. }
+        if details.learnt.as_ref().is_some_and(|l| l.opt_out))
     );
+    let forwarded = message(
+        "end-of-call-report",
+        r,
+        json!({"endedReason": "assistant-forwarded-call", "analysis": {}}),
+    );
+    let event = vapi
+        .parse_event(&delivered(forwarded, r, secret.clone()), now)
+        .unwrap();
+    assert!(matches!(event.kind, CallEventKind::Ended { ref details, .. } if details.transferred));
     assert!(!format!("{vapi:?}").contains("\"key\""));
 }
 

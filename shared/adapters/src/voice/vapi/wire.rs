@@ -205,15 +205,14 @@ pub fn report_of(call: &VapiCall, wait_for_analysis: bool) -> Option<AttemptRepo
         return None;
     }
     let reason = call.ended_reason.as_deref().unwrap_or("");
-    let learnt = call
-        .analysis
-        .as_ref()
-        .map(|a| platform::learnt_from(a.structured_data.as_ref().unwrap_or(&Value::Null)));
-    platform::report(ending(reason), learnt, wait_for_analysis)
+    // An analysis is a completed conversation; what it learnt travels in the details.
+    let analysed = (call.analysis.as_ref()).map(|_| domain::retry::Outcome::Completed);
+    platform::report(ending(reason), analysed, wait_for_analysis)
 }
 
-/// Duration (from `startedAt` to `endedAt`), id, and the disposition (the structured data's
-/// `disposition`, else the `endedReason`).
+/// Duration (from `startedAt` to `endedAt`), id, the disposition (the structured data's
+/// `disposition`, else the `endedReason`), a transfer, and what the structured data learnt as a
+/// report body.
 pub fn details_of(call: &VapiCall) -> AttemptDetails {
     let seconds = match (call.started_at, call.ended_at) {
         (Some(start), Some(end)) => (end - start).num_seconds().max(0) as u32,
@@ -226,10 +225,16 @@ pub fn details_of(call: &VapiCall) -> AttemptDetails {
         .and_then(|d| d["disposition"].as_str())
         .map(str::to_owned)
         .or_else(|| call.ended_reason.clone());
+    let learnt = (call.analysis.as_ref())
+        .and_then(|a| a.structured_data.as_ref())
+        .and_then(platform::learnt_body);
     AttemptDetails {
         duration_seconds: seconds,
         provider_call_id: Some(call.id.clone()),
         disposition,
+        // The assistant's transfer tool forwarded the call.
+        transferred: call.ended_reason.as_deref() == Some("assistant-forwarded-call"),
+        learnt,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Caller numbers in the console, in a real browser: an agent's pool and its limits are edited
 //! in the agent form (a number the tenant does not own refused beside the field), and a number
-//! is rested and restored from the account page, whose table shows each number's day.
+//! is rested and restored from the account page, whose table shows each number's day; an
+//! extract of the National DNC Registry is uploaded there and shown loaded and fresh.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ async fn a_pool_is_edited_and_a_number_rested_and_restored_from_the_console() {
     sign_in(&mut browser, &runner.base_url, &key).await;
     the_agent_form_edits_the_pool_and_its_limits(&mut browser, &api, &agent).await;
     a_number_is_rested_and_restored(&mut browser, &api).await;
+    a_registry_extract_is_uploaded_from_the_account_page(&mut browser, &api).await;
     browser.close().await;
     crate::support::shutdown(runner).await;
 }
@@ -121,4 +123,47 @@ async fn a_number_is_rested_and_restored(browser: &mut Browser, api: &campaigns_
         (listed["items"].as_array().unwrap().iter()).all(|n| n["resting"] == false),
         "{listed}"
     );
+}
+
+async fn a_registry_extract_is_uploaded_from_the_account_page(
+    browser: &mut Browser,
+    api: &campaigns_cli::ApiClient,
+) {
+    let fresh = "document.querySelector(\"#registry-table tr[data-registry='us_national_dnc'] [data-fresh]\")?.dataset.fresh";
+    browser.click("a[data-nav=account]").await;
+    browser.find("#registry-table").await;
+    assert_eq!(
+        browser.eval(fresh).await,
+        json!("false"),
+        "none uploaded yet"
+    );
+    browser
+        .assert_every_control_is_labelled("the account page with the registries")
+        .await;
+    let file = std::env::temp_dir().join(format!("dnc-{}.txt", std::process::id()));
+    std::fs::write(&file, "2125550100\n212,5550101\nnot a number\n").unwrap();
+    // The runner's day (its clock is virtual), not the browser's.
+    browser
+        .eval("document.querySelector('#downloaded-on').value = '2026-06-08'")
+        .await;
+    browser
+        .find("#registry-file")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("the file input takes the extract");
+    browser.click("#registry-upload button[type=submit]").await;
+    browser
+        .until(
+            "the extract is loaded",
+            Duration::from_secs(30),
+            &format!("{fresh} === 'true'"),
+        )
+        .await;
+    let row = "#registry-table tr[data-registry='us_national_dnc']";
+    let shown = browser.text(&format!("{row} td:nth-child(3)")).await;
+    assert_eq!(shown, "2", "two numbers loaded");
+    let listed = api.get("/v1/registries").await.unwrap();
+    assert_eq!(listed["uploads"][0]["bad_lines"], 1, "{listed}");
+    browser.shot("registry-loaded").await;
 }

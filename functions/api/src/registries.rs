@@ -30,6 +30,9 @@ pub(crate) struct RegistryView {
     registry: String,
     /// Its name.
     name: String,
+    /// The country whose numbers it lists (ISO 3166-1 alpha-2; the US registry also lists its
+    /// territories').
+    country: String,
     /// The oldest, in days, an extract may be to be relied on (31 in the US and Canada, 28 for
     /// the TPS, 30 for Australia).
     max_age_days: u64,
@@ -140,6 +143,7 @@ pub(crate) async fn list(
             RegistryView {
                 registry: registry.code().to_owned(),
                 name: registry.name().to_owned(),
+                country: registry.country().to_owned(),
                 max_age_days: registry.max_age_days(),
                 age_days: extract.as_ref().map(|e| e.age_days(now)),
                 fresh: extract.as_ref().is_some_and(|e| e.fresh_at(registry, now)),

@@ -113,6 +113,11 @@ impl Registry {
         self.terms().name
     }
 
+    /// The country (ISO 3166-1 alpha-2) whose numbers it lists.
+    pub fn country(self) -> &'static str {
+        self.terms().country
+    }
+
     /// Parses a code.
     pub fn parse(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == code)

@@ -1,7 +1,8 @@
 // Account: the tenant's plan and its limits, the caller numbers and countries the operators
-// allowed (read-only), how each number is doing today (rest and restore), and the caps on calls
-// to one person across all campaigns (editable).
-import { api } from './api.js';
+// allowed (read-only), how each number is doing today (rest and restore), the government
+// do-not-call registries' extracts (upload), and the caps on calls to one person across all
+// campaigns (editable).
+import { api, putFile } from './api.js';
 import { h, render, field, showError, clearErrors, announce, fmt, label } from './ui.js';
 
 /** The tenant (`GET /v1/tenant`): plan, limits, caller numbers, countries. */
@@ -11,6 +12,7 @@ export async function accountPage() {
   const [tenant, caps] = await Promise.all([tenantInfo(), api('GET', '/v1/contact-caps')]);
   const form = capsForm(caps);
   const health = h('section', { className: 'card', 'aria-labelledby': 'health-heading' });
+  const registries = h('section', { className: 'card', id: 'registries', 'aria-labelledby': 'registries-heading' });
   render(h('h1', {}, 'Account'),
     h('section', { className: 'card', 'aria-labelledby': 'plan-heading' },
       h('h2', { id: 'plan-heading' }, 'Plan and limits'),
@@ -23,8 +25,9 @@ export async function accountPage() {
       h('h3', {}, 'Countries you may call'),
       h('p', { id: 'countries' }, tenant.allowed_countries.join(', ') || 'none')),
     health,
+    registries,
     form);
-  await loadHealth();
+  await Promise.all([loadHealth(), registriesSection(registries)]);
 
   /** Each number's day (`GET /v1/caller-numbers`), with rest and restore. */
   async function loadHealth() {
@@ -106,4 +109,67 @@ function capsForm(caps) {
     }
   };
   return form;
+}
+
+/**
+ * The registries telemarketing calls are checked against (`GET /v1/registries`): each one's
+ * newest loaded extract, its age and whether it may be relied on; and an upload of a new extract
+ * (`POST /v1/registries/{registry}/extracts`, then the file on the presigned URL), followed until
+ * the importer has loaded it.
+ */
+async function registriesSection(section) {
+  const { registries, uploads } = await api('GET', '/v1/registries');
+  const title = (r) => `${r.name.replace(/^the /, '')} (${r.country})`;
+  const lines = (n) => `${fmt.number(n)} bad ${n === 1 ? 'line' : 'lines'}`;
+  const choice = h('select', { id: 'registry' }, registries.map((r) => h('option', { value: r.registry }, title(r))));
+  const day = h('input', { type: 'date', id: 'downloaded-on', value: new Date().toISOString().slice(0, 10) });
+  const file = h('input', { type: 'file', id: 'registry-file', accept: '.txt,.csv,text/plain,text/csv' });
+  const status = h('p', { id: 'registry-upload-status', role: 'status' });
+  const upload = h('form', { id: 'registry-upload', noValidate: true },
+    h('div', { className: 'row' },
+      field('Registry', 'registry', choice),
+      field('Downloaded on', 'downloaded_on', day, 'the day you downloaded it from the registry'),
+      field('Extract file', 'size_bytes', file, 'the registry\'s own download: one number a line')),
+    h('button', { type: 'submit' }, 'Upload extract'), status);
+  section.replaceChildren(
+    h('h2', { id: 'registries-heading' }, 'Government do-not-call registries'),
+    h('p', { className: 'hint' }, 'Telemarketing calls to a registry\'s country are checked against your newest extract of it, and wait while it is older than the registry allows.'),
+    h('table', { id: 'registry-table' },
+      h('thead', {}, h('tr', {}, ['Registry', 'Newest extract', 'Numbers', 'May be relied on'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, registries.map((r) => h('tr', { dataset: { registry: r.registry } },
+        h('td', {}, title(r)),
+        h('td', {}, r.newest ? `downloaded ${r.newest.downloaded_on} (${r.age_days} days ago; limit ${r.max_age_days})` : 'none uploaded'),
+        h('td', {}, r.newest ? fmt.number(r.newest.numbers) : '–'),
+        h('td', { dataset: { fresh: String(r.fresh) } }, r.fresh ? 'Yes' : 'No'))))),
+    uploads.length ? h('p', { className: 'hint', id: 'last-upload' }, `Last upload: ${uploads[0].registry}, ${label(uploads[0].status).toLowerCase()}, ${fmt.number(uploads[0].numbers)} numbers, ${lines(uploads[0].bad_lines)}.`) : null,
+    upload);
+  upload.onsubmit = async (event) => {
+    event.preventDefault();
+    clearErrors(upload);
+    const chosen = file.files[0];
+    if (!chosen) {
+      status.textContent = 'Choose the extract file first.';
+      return;
+    }
+    try {
+      const created = await api('POST', `/v1/registries/${choice.value}/extracts`, { downloaded_on: day.value, size_bytes: chosen.size });
+      await putFile(created, chosen, () => {});
+      status.textContent = 'Uploaded; loading.';
+      const done = await waitForExtract(choice.value, created.extract.id);
+      announce(`Extract ${label(done.status).toLowerCase()}`);
+      await registriesSection(section);
+    } catch (error) {
+      showError(upload, error);
+    }
+  };
+}
+
+/** Polls an extract's upload until the importer has loaded or refused it (ten minutes at most). */
+async function waitForExtract(registry, id) {
+  const deadline = Date.now() + 10 * 60 * 1000;
+  for (;;) {
+    const record = await api('GET', `/v1/registries/${registry}/extracts/${id}`);
+    if (record.status === 'loaded' || record.status === 'refused' || Date.now() > deadline) return record;
+    await new Promise((resolve) => { setTimeout(resolve, 1000); });
+  }
 }

@@ -357,11 +357,12 @@ async fn analytics_agree_with_the_leads(
     counters: &CampaignCounters,
 ) -> anyhow::Result<()> {
     let hours = o.store.hourly_counters(o.campaign).await?;
-    let served = Analytics::compute(&counters.tally(), &hours);
+    let served = Analytics::compute(&counters.tally(), &hours, o.now);
     let states: Vec<_> = leads.iter().map(|l| &l.state).collect();
     let truth = Analytics::compute(
         &Tally::of(states.iter().copied()),
         &hourly_from_leads(states.iter().copied()),
+        o.now,
     );
     if served != truth {
         f.fail(

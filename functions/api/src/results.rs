@@ -33,7 +33,11 @@ pub(crate) async fn analytics(
         state.store.counters(&campaign),
         state.store.hourly_counters(&campaign)
     )?;
-    Ok(Json(Analytics::compute(&counters.tally(), &hours)))
+    Ok(Json(Analytics::compute(
+        &counters.tally(),
+        &hours,
+        state.clock.now(),
+    )))
 }
 
 /// What an export holds.

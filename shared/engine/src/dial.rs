@@ -314,10 +314,8 @@ where
                 epoch_minute: now.timestamp().div_euclid(60),
             }),
             hourly: Some(HourlyIncrement {
-                hour: hour_of(now),
                 started: 1,
-                connected: 0,
-                talk_seconds: 0,
+                ..HourlyIncrement::at(hour_of(now))
             }),
             record_number_call: Some(number_call),
             caller_use: Some(CallerUseGuard {

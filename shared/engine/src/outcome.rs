@@ -64,10 +64,8 @@ pub(crate) fn release_guards(
             started_at,
         }),
         hourly: started_at.map(|started| HourlyIncrement {
-            hour: hour_of(started),
             started: -1,
-            connected: 0,
-            talk_seconds: 0,
+            ..HourlyIncrement::at(hour_of(started))
         }),
         ..Guards::default()
     }
@@ -85,10 +83,11 @@ fn outcome_guards(
         // The attempt's outcome, with what the agent reported during the call.
         add_to_dnc: (record.outcome == Outcome::OptedOut).then(|| lead.contact.phone.clone()),
         hourly: Some(HourlyIncrement {
-            hour: hour_of(record.started_at),
-            started: 0,
             connected: i64::from(report.outcome.connected()),
             talk_seconds: i64::from(record.duration_seconds),
+            answered: i64::from(domain::caller_health::answered(report.outcome)),
+            abandoned: i64::from(report.outcome == Outcome::AgentUnavailable),
+            ..HourlyIncrement::at(hour_of(record.started_at))
         }),
         events,
         caller_outcome: (lead.state.call.as_ref())

@@ -233,8 +233,8 @@ where
 }
 
 /// The hour bucket a report moves: an amended outcome that changes whether the call connected
-/// (an `agent_unavailable` call the agent then reports on) moves the connected count of the
-/// hour the call started, as the totals move with the outcome counts.
+/// or was abandoned (an `agent_unavailable` call the agent then reports on) moves those counts
+/// of the hour the call started, as the totals move with the outcome counts.
 fn amended_hour(
     next: &domain::lead::LeadState,
     attempt: u8,
@@ -244,13 +244,15 @@ fn amended_hour(
         return None;
     };
     let after = next.log.iter().find(|r| r.attempt == attempt)?;
-    let moved = i64::from(after.outcome.connected()) - i64::from(outcome_before.connected());
-    (moved != 0).then(|| HourlyIncrement {
-        hour: crate::outcome::hour_of(after.started_at),
-        started: 0,
-        connected: moved,
-        talk_seconds: 0,
-    })
+    let moved =
+        |of: fn(Outcome) -> bool| i64::from(of(after.outcome)) - i64::from(of(outcome_before));
+    let hour = HourlyIncrement {
+        connected: moved(Outcome::connected),
+        answered: moved(domain::caller_health::answered),
+        abandoned: moved(|o| o == Outcome::AgentUnavailable),
+        ..HourlyIncrement::at(crate::outcome::hour_of(after.started_at))
+    };
+    (hour.connected != 0 || hour.answered != 0 || hour.abandoned != 0).then_some(hour)
 }
 
 /// The counters a report moves: the lead's status (a cancelled retry, a scheduled callback)

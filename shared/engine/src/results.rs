@@ -251,12 +251,7 @@ fn tally_drift(stored: &Tally, actual: &Tally) -> Vec<Drift> {
 }
 
 fn hourly_drift(stored: &[HourTally], actual: &[HourTally]) -> Vec<(HourTally, Vec<Drift>)> {
-    let zero = |hour| HourTally {
-        hour,
-        started: 0,
-        connected: 0,
-        talk_seconds: 0,
-    };
+    let zero = HourTally::empty;
     let stored: BTreeMap<_, _> = stored.iter().map(|h| (h.hour, *h)).collect();
     let actual: BTreeMap<_, _> = actual.iter().map(|h| (h.hour, *h)).collect();
     let hours: std::collections::BTreeSet<_> =
@@ -270,6 +265,8 @@ fn hourly_drift(stored: &[HourTally], actual: &[HourTally]) -> Vec<(HourTally, V
             ("started", s.started, a.started),
             ("connected", s.connected, a.connected),
             ("talk_seconds", s.talk_seconds, a.talk_seconds),
+            ("answered", s.answered, a.answered),
+            ("abandoned", s.abandoned, a.abandoned),
         ]
         .into_iter()
         .filter(|(_, s, a)| s != a)

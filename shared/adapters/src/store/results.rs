@@ -167,6 +167,8 @@ impl Reports for DynamoStore {
                 started: num(&item, "started"),
                 connected: num(&item, "connected"),
                 talk_seconds: num(&item, "talk_seconds"),
+                answered: num(&item, "answered"),
+                abandoned: num(&item, "abandoned"),
             });
         }
         Ok(hours)
@@ -187,6 +189,8 @@ impl Reports for DynamoStore {
             .item("started", n(hour.started))
             .item("connected", n(hour.connected))
             .item("talk_seconds", n(hour.talk_seconds))
+            .item("answered", n(hour.answered))
+            .item("abandoned", n(hour.abandoned))
             .send()
             .await
             .map_err(aws)?;

@@ -66,6 +66,12 @@ pub struct Analytics {
     pub outcomes: Vec<OutcomeShare>,
     /// Calls per hour, oldest first; hours without calls are absent.
     pub timeline: Vec<HourPoint>,
+    /// Over the 30 days before the request (the Telemarketing Sales Rule's window), calls a
+    /// person answered, those abandoned (no agent came on), and their share (absent before the
+    /// first answered call). The FTC allows at most 3 %.
+    pub answered_calls_30d: i64,
+    pub abandoned_calls_30d: i64,
+    pub abandonment_rate_30d: Option<f64>,
 }
 
 fn ratio(num: i64, den: i64) -> Option<f64> {
@@ -73,8 +79,10 @@ fn ratio(num: i64, den: i64) -> Option<f64> {
 }
 
 impl Analytics {
-    /// Analytics from a campaign's counters and its hourly items.
-    pub fn compute(counters: &Tally, hours: &[HourTally]) -> Self {
+    /// Analytics from a campaign's counters and its hourly items, at `now`.
+    pub fn compute(counters: &Tally, hours: &[HourTally], now: DateTime<Utc>) -> Self {
+        let (abandoned_30d, answered_30d, rate_30d) =
+            super::tally::abandonment_since(hours, now - chrono::Duration::days(30));
         let leads = counters.total();
         let completed = counters.count(LeadStatus::Completed);
         let finished: i64 = LeadStatus::ALL
@@ -124,6 +132,9 @@ impl Analytics {
             attempts_per_lead: ratio(counters.attempts, leads),
             outcomes,
             timeline,
+            answered_calls_30d: answered_30d,
+            abandoned_calls_30d: abandoned_30d,
+            abandonment_rate_30d: rate_30d,
         }
     }
 }
@@ -149,7 +160,7 @@ mod tests {
 
     #[test]
     fn rates_are_computed_from_counters() {
-        let a = Analytics::compute(&tally(), &[]);
+        let a = Analytics::compute(&tally(), &[], now());
         assert_eq!(a.leads, 8);
         assert_eq!(a.leads_finished, 4);
         assert_eq!(a.completion_rate, Some(3.0 / 8.0));
@@ -165,7 +176,7 @@ mod tests {
 
     #[test]
     fn outcome_distribution_is_sorted_by_count_and_drops_zeros() {
-        let a = Analytics::compute(&tally(), &[]);
+        let a = Analytics::compute(&tally(), &[], now());
         let names: Vec<_> = a.outcomes.iter().map(|o| o.outcome).collect();
         assert_eq!(
             names,
@@ -177,22 +188,46 @@ mod tests {
 
     #[test]
     fn an_empty_campaign_has_no_rates_rather_than_nan() {
-        let a = Analytics::compute(&Tally::default(), &[]);
+        let a = Analytics::compute(&Tally::default(), &[], now());
         assert_eq!(a.completion_rate, None);
         assert_eq!(a.connection_rate, None);
         assert_eq!(a.average_call_seconds, None);
         assert!(a.outcomes.is_empty());
     }
 
+    fn now() -> DateTime<Utc> {
+        "2026-06-08T18:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn abandonment_is_read_over_the_thirty_days_before_now() {
+        let h = |at: &str, answered, abandoned| HourTally {
+            answered,
+            abandoned,
+            ..HourTally::empty(at.parse().unwrap())
+        };
+        let hours = [
+            h("2026-05-01T10:00:00Z", 50, 25), // over 30 days before: left out
+            h("2026-05-10T10:00:00Z", 40, 2),
+            h("2026-06-08T17:00:00Z", 60, 1),
+        ];
+        let a = Analytics::compute(&Tally::default(), &hours, now());
+        assert_eq!((a.answered_calls_30d, a.abandoned_calls_30d), (100, 3));
+        assert_eq!(a.abandonment_rate_30d, Some(0.03));
+        assert_eq!(
+            Analytics::compute(&Tally::default(), &[], now()).abandonment_rate_30d,
+            None
+        );
+    }
+
     #[test]
     fn the_timeline_is_ordered_and_skips_empty_hours() {
         let h = |hour: u32, started| HourTally {
-            hour: format!("2026-06-08T{hour:02}:00:00Z").parse().unwrap(),
             started,
             connected: started / 2,
-            talk_seconds: 0,
+            ..HourTally::empty(format!("2026-06-08T{hour:02}:00:00Z").parse().unwrap())
         };
-        let a = Analytics::compute(&tally(), &[h(15, 4), h(14, 6), h(16, 0)]);
+        let a = Analytics::compute(&tally(), &[h(15, 4), h(14, 6), h(16, 0)], now());
         let hours: Vec<_> = a.timeline.iter().map(|p| p.calls_started).collect();
         assert_eq!(hours, vec![6, 4]);
     }

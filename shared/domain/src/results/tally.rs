@@ -110,6 +110,24 @@ pub struct HourTally {
     /// Calls answered by a person or a machine.
     pub connected: i64,
     pub talk_seconds: i64,
+    /// Calls a person answered (the agent then spoke or not), and of those the abandoned ones
+    /// (no agent came on): a trailing abandonment rate is read from these.
+    pub answered: i64,
+    pub abandoned: i64,
+}
+
+impl HourTally {
+    /// An hour with nothing in it.
+    pub fn empty(hour: DateTime<Utc>) -> Self {
+        Self {
+            hour,
+            started: 0,
+            connected: 0,
+            talk_seconds: 0,
+            answered: 0,
+            abandoned: 0,
+        }
+    }
 }
 
 fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
@@ -123,17 +141,14 @@ fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
 pub struct Timeline(BTreeMap<DateTime<Utc>, HourTally>);
 
 impl Timeline {
-    fn count(&mut self, at: DateTime<Utc>, connected: bool, talk_seconds: u32) {
+    fn count(&mut self, at: DateTime<Utc>, outcome: Option<Outcome>, talk_seconds: u32) {
         let hour = hour_of(at);
-        let h = self.0.entry(hour).or_insert(HourTally {
-            hour,
-            started: 0,
-            connected: 0,
-            talk_seconds: 0,
-        });
+        let h = self.0.entry(hour).or_insert(HourTally::empty(hour));
         h.started += 1;
-        h.connected += i64::from(connected);
+        h.connected += i64::from(outcome.is_some_and(Outcome::connected));
         h.talk_seconds += i64::from(talk_seconds);
+        h.answered += i64::from(outcome.is_some_and(crate::caller_health::answered));
+        h.abandoned += i64::from(outcome == Some(Outcome::AgentUnavailable));
     }
 
     /// Adds one lead's calls.
@@ -141,12 +156,12 @@ impl Timeline {
         for record in &lead.log {
             self.count(
                 record.started_at,
-                record.outcome.connected(),
+                Some(record.outcome),
                 record.duration_seconds,
             );
         }
         if let Some(call) = &lead.call {
-            self.count(call.started_at, false, 0);
+            self.count(call.started_at, None, 0);
         }
     }
 
@@ -154,6 +169,17 @@ impl Timeline {
     pub fn into_hours(self) -> Vec<HourTally> {
         self.0.into_values().collect()
     }
+}
+
+/// Abandoned calls per call a person answered over the hours from `since` on (a trailing
+/// window: the Telemarketing Sales Rule's 30 days), with the two counts; `None` before the first
+/// such call.
+pub fn abandonment_since(hours: &[HourTally], since: DateTime<Utc>) -> (i64, i64, Option<f64>) {
+    let (abandoned, answered) = (hours.iter())
+        .filter(|h| h.hour >= hour_of(since))
+        .fold((0, 0), |(ab, an), h| (ab + h.abandoned, an + h.answered));
+    let rate = (answered > 0).then(|| abandoned as f64 / answered as f64);
+    (abandoned, answered, rate)
 }
 
 /// The [`Timeline`] of many leads.

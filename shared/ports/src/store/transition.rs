@@ -161,4 +161,21 @@ pub struct HourlyIncrement {
     /// Calls connected.
     pub connected: i64,
     pub talk_seconds: i64,
+    /// Calls a person answered, and of those the abandoned ones (no agent came on).
+    pub answered: i64,
+    pub abandoned: i64,
+}
+
+impl HourlyIncrement {
+    /// Nothing moved yet in the hour starting at `hour` (fill what moves).
+    pub fn at(hour: DateTime<Utc>) -> Self {
+        Self {
+            hour,
+            started: 0,
+            connected: 0,
+            talk_seconds: 0,
+            answered: 0,
+            abandoned: 0,
+        }
+    }
 }

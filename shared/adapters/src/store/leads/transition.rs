@@ -409,6 +409,8 @@ impl DynamoStore {
             e.add("started", h.started);
             e.add("connected", h.connected);
             e.add("talk_seconds", h.talk_seconds);
+            e.add("answered", h.answered);
+            e.add("abandoned", h.abandoned);
             if !e.add.is_empty() {
                 let update = e.update(&self.table, keys::campaign_pk(c), keys::hour_sk(h.hour))?;
                 parts.push((

@@ -196,22 +196,9 @@ pub(crate) async fn create(
             ),
         ));
     }
-    let record = ExtractRecord {
-        tenant: tenant.clone(),
-        registry,
-        id: ulid::Ulid::generate().to_string().to_lowercase(),
-        downloaded_on: request.downloaded_on,
-        status: ExtractStatus::AwaitingUpload,
-        offset: 0,
-        etag: None,
-        lines: 0,
-        numbers: 0,
-        bad_lines: 0,
-        first_bad_lines: Vec::new(),
-        refusal: None,
-        created_at: now,
-        loaded_at: None,
-    };
+    let id = ulid::Ulid::generate().to_string().to_lowercase();
+    let record =
+        ExtractRecord::awaiting_upload(tenant.clone(), registry, id, request.downloaded_on, now);
     state.store.create_extract(&record).await?;
     let ttl = state.settings.upload_url_ttl;
     let url = (state.blobs)

@@ -197,22 +197,10 @@ impl super::World {
         use ports::store::{ExtractRecord, ExtractStatus, Registries};
         let now = super::now_of(&self.clock);
         let tenant = self.campaign.tenant.clone();
-        let mut record = ExtractRecord {
-            tenant: tenant.clone(),
-            registry,
-            id: format!("x{}", downloaded_on.format("%Y%m%d")),
-            downloaded_on,
-            status: ExtractStatus::Loading,
-            offset: 0,
-            etag: None,
-            lines: 0,
-            numbers: 0,
-            bad_lines: 0,
-            first_bad_lines: Vec::new(),
-            refusal: None,
-            created_at: now,
-            loaded_at: None,
-        };
+        let id = format!("x{}", downloaded_on.format("%Y%m%d"));
+        let mut record =
+            ExtractRecord::awaiting_upload(tenant.clone(), registry, id, downloaded_on, now);
+        record.status = ExtractStatus::Loading;
         self.store.create_extract(&record).await?;
         let expires = domain::registry::RegistryExtract::entries_expire_at(downloaded_on, registry);
         (self.store)

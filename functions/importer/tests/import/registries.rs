@@ -25,22 +25,9 @@ async fn upload(
     day: &str,
     body: &str,
 ) -> ExtractRecord {
-    let record = ExtractRecord {
-        tenant: tenant.clone(),
-        registry: Registry::UsNationalDnc,
-        id: id.into(),
-        downloaded_on: day.parse().unwrap(),
-        status: ExtractStatus::AwaitingUpload,
-        offset: 0,
-        etag: None,
-        lines: 0,
-        numbers: 0,
-        bad_lines: 0,
-        first_bad_lines: Vec::new(),
-        refusal: None,
-        created_at: t0(),
-        loaded_at: None,
-    };
+    let registry = Registry::UsNationalDnc;
+    let day = day.parse().unwrap();
+    let record = ExtractRecord::awaiting_upload(tenant.clone(), registry, id, day, t0());
     world.store.create_extract(&record).await.unwrap();
     world.upload(&record.upload_key(), body.as_bytes()).await;
     record

@@ -66,6 +66,32 @@ pub struct ExtractRecord {
 }
 
 impl ExtractRecord {
+    /// A new upload of `registry`'s extract downloaded on `downloaded_on`, waiting for its file.
+    pub fn awaiting_upload(
+        tenant: TenantId,
+        registry: Registry,
+        id: impl Into<String>,
+        downloaded_on: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            tenant,
+            registry,
+            id: id.into(),
+            downloaded_on,
+            status: ExtractStatus::AwaitingUpload,
+            offset: 0,
+            etag: None,
+            lines: 0,
+            numbers: 0,
+            bad_lines: 0,
+            first_bad_lines: Vec::new(),
+            refusal: None,
+            created_at: now,
+            loaded_at: None,
+        }
+    }
+
     /// The bucket key its file is uploaded to. Under `imports/` so the bucket's notification
     /// brings it to the importer; `.registries` is no tenant id, so no campaign import's key.
     pub fn upload_key(&self) -> String {

@@ -14,6 +14,8 @@ where a JSON schema cannot say them (infra/contract-test.sh loads this file).
 - Agents: a Twilio agent's `provider_agent_ref` is its media stream's `wss://` URL without a
   query or fragment, at most 600 characters as TwiML writes it (a schema-valid reference of
   another shape is given that form; the OpenAPI pattern cannot depend on `provider`).
+- Registry extracts: `downloaded_on` within the registry's age limit of today (a relation to
+  the server's clock a schema cannot state): a schema-valid date becomes yesterday.
 """
 
 import json
@@ -80,6 +82,8 @@ def map_body(ctx, body):
         return _endpoint(body)
     if path.startswith("/v1/agents") and isinstance(body, dict):
         return _agent(body)
+    if path == "/v1/registries/{registry}/extracts" and isinstance(body, dict):
+        return _extract(body)
     if not path.startswith("/v1/campaigns") or not isinstance(body, dict):
         return body
     schedule = body.get("schedule")
@@ -171,6 +175,21 @@ def _agent(body):
     if body.get("provider") == "twilio" and isinstance(ref, str) and ref.strip():
         path = re.sub(r"[^A-Za-z0-9/_.-]", "", ref)[:500]
         body = dict(body, provider_agent_ref=f"wss://agents.example.com/{path}")
+    return body
+
+
+def _extract(body):
+    """A registry extract downloaded within the registry's age limit of the server's day (the
+    local run's clock starts now): a schema-valid date is moved to yesterday; anything else is
+    left as given, for the API to refuse."""
+    day = body.get("downloaded_on")
+    if isinstance(day, str):
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            return body
+        yesterday = datetime.now(timezone.utc).date().toordinal() - 1
+        body["downloaded_on"] = date.fromordinal(yesterday).isoformat()
     return body
 
 

@@ -123,7 +123,7 @@ impl Modify for ProblemResponses {
     info(title = "Outbound calling campaigns", version = "1.0.0",
         description = "Create campaigns, upload contacts, launch, watch progress. Errors are application/problem+json."),
     modifiers(&BearerAuth, &ProblemResponses, &Links),
-    components(schemas(domain::config::RangeSpec)),
+    components(schemas(domain::config::RangeSpec, domain::registry::Registry)),
     security(("api_key" = [])),
     paths(
         agents::create, agents::list, agents::get, agents::update, agents::delete,

@@ -1,7 +1,7 @@
 //! Operation ids and OpenAPI links: each creating operation names the operations that take
 //! the id it returns, so a client (and the contract test's stateful phase) can chain real ids —
-//! an agent into a campaign, a campaign into its lifecycle, contacts and results, an import or
-//! an export into its status, a page of leads into a lead.
+//! an agent into a campaign, a campaign into its lifecycle, contacts and results, an import,
+//! an export or a registry extract into its status, a page of leads into a lead.
 
 use serde_json::{Value, json};
 use utoipa::Modify;
@@ -93,6 +93,17 @@ fn links() -> Vec<LinkSet> {
                 "get",
                 format!("{CAMPAIGN}/exports/{{export_id}}"),
                 same_campaign(("export_id", "$response.body#/id")),
+            )],
+        ),
+        (
+            "post",
+            "/v1/registries/{registry}/extracts".into(),
+            "201",
+            vec![(
+                "get",
+                "/v1/registries/{registry}/extracts/{extract_id}".into(),
+                json!({"registry": "$request.path.registry",
+                       "extract_id": "$response.body#/extract/id"}),
             )],
         ),
         (

@@ -160,7 +160,7 @@ pub(crate) async fn list(
 
 /// Issues a presigned URL to upload an extract of the registry; the importer loads it.
 #[utoipa::path(post, path = "/v1/registries/{registry}/extracts", tag = "registries",
-    params(("registry" = String, Path, description = "us_national_dnc, ca_national_dncl, uk_tps or au_dncr")),
+    params(("registry" = Registry, Path, description = "us_national_dnc, ca_national_dncl, uk_tps or au_dncr")),
     request_body = NewExtract,
     responses((status = 201, body = ExtractUpload), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -221,7 +221,7 @@ pub(crate) async fn create(
 
 /// One upload of an extract, with its progress.
 #[utoipa::path(get, path = "/v1/registries/{registry}/extracts/{extract_id}", tag = "registries",
-    params(("registry" = String, Path), ("extract_id" = String, Path)),
+    params(("registry" = Registry, Path), ("extract_id" = String, Path)),
     responses((status = 200, body = ExtractView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub(crate) async fn get(
     State(state): State<AppState>,

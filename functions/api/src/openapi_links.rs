@@ -35,11 +35,10 @@ type Target = (&'static str, String, Value);
 /// The links of one response: (method, path, status, targets).
 type LinkSet = (&'static str, String, &'static str, Vec<Target>);
 
-fn links() -> Vec<LinkSet> {
+/// Every operation on a campaign, given the id a created campaign answers.
+fn per_campaign() -> Vec<Target> {
     let campaign_id = json!({"campaign_id": "$response.body#/id"});
-    let same_campaign =
-        |extra: (&str, &str)| json!({"campaign_id": "$request.path.campaign_id", extra.0: extra.1});
-    let per_campaign: Vec<Target> = [
+    [
         ("get", ""),
         ("put", ""),
         ("delete", ""),
@@ -61,7 +60,12 @@ fn links() -> Vec<LinkSet> {
     ]
     .into_iter()
     .map(|(method, tail)| (method, format!("{CAMPAIGN}{tail}"), campaign_id.clone()))
-    .collect();
+    .collect()
+}
+
+fn links() -> Vec<LinkSet> {
+    let same_campaign =
+        |extra: (&str, &str)| json!({"campaign_id": "$request.path.campaign_id", extra.0: extra.1});
     let agent_id = json!({"agent_id": "$response.body#/id"});
     vec![
         (
@@ -74,7 +78,7 @@ fn links() -> Vec<LinkSet> {
                 ("delete", "/v1/agents/{agent_id}".into(), agent_id),
             ],
         ),
-        ("post", "/v1/campaigns".into(), "201", per_campaign),
+        ("post", "/v1/campaigns".into(), "201", per_campaign()),
         (
             "post",
             format!("{CAMPAIGN}/imports"),

@@ -221,6 +221,37 @@ impl AgentReport {
     }
 }
 
+impl AgentReport {
+    /// Merges `other` as [`Self::merge`] does, but field by field: a field that conflicts with
+    /// what is known (the first stands) or would make the report invalid is left out and named,
+    /// and the rest is merged — for a report that cannot be sent back for a fix (what a
+    /// platform's analysis learnt), so an opt-out is never lost to another field.
+    pub fn merge_what_fits(&mut self, other: &AgentReport) -> Vec<ReportConflict> {
+        let mut other = other.clone();
+        let mut left_out = Vec::new();
+        loop {
+            let Err(conflict) = self.merge(&other) else {
+                return left_out;
+            };
+            let removed = match conflict.field.split_once('.') {
+                Some(("results", name)) => other.results.remove(name).is_some(),
+                _ => match conflict.field.as_str() {
+                    "results" => !std::mem::take(&mut other.results).is_empty(),
+                    "disposition" => other.disposition.take().is_some(),
+                    "callback_at" => other.callback_at.take().is_some(),
+                    "identified_at" => other.identified_at.take().is_some(),
+                    "opt_out_offered_at" => other.opt_out_offered_at.take().is_some(),
+                    _ => false,
+                },
+            };
+            left_out.push(conflict);
+            if !removed {
+                return left_out;
+            }
+        }
+    }
+}
+
 fn set_once<T: Clone + PartialEq>(
     known: &mut Option<T>,
     new: &Option<T>,
@@ -443,6 +474,24 @@ mod tests {
             ..ReportBody::default()
         };
         assert_eq!(past.into_report_dropping_invalid(now).0, None);
+    }
+
+    #[test]
+    fn merging_what_fits_keeps_the_opt_out_beside_a_conflicting_result() {
+        let mut known = AgentReport::default();
+        known.results.insert("plan".into(), "gold".into());
+        let mut learnt = AgentReport {
+            opt_out: true,
+            ..AgentReport::default()
+        };
+        learnt.results.insert("plan".into(), "silver".into());
+        learnt.results.insert("seats".into(), "3".into());
+        let left_out = known.merge_what_fits(&learnt);
+        assert!(known.opt_out);
+        assert_eq!(known.results["plan"], "gold", "the first stands");
+        assert_eq!(known.results["seats"], "3");
+        let fields: Vec<&str> = left_out.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["results.plan"]);
     }
 
     fn body_with_callback(at: DateTime<Utc>) -> ReportBody {

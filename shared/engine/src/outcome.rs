@@ -119,9 +119,6 @@ where
         report: &AttemptReport,
         details: &AttemptDetails,
     ) -> Result<Applied, EngineError> {
-        if let Some(learnt) = &details.learnt {
-            self.apply_learnt(reference, learnt).await?;
-        }
         let key = LeadRef {
             campaign: reference.campaign.clone(),
             lead: reference.lead.clone(),
@@ -149,7 +146,7 @@ where
             details,
         } = *reported;
         let now = self.clock.now();
-        let Some(lead) = self.store.get_lead(key).await? else {
+        let Some(mut lead) = self.store.get_lead(key).await? else {
             return Ok(Some(Applied::Ignored("unknown lead")));
         };
         let on_this_call = lead.state.status == LeadStatus::Calling
@@ -168,6 +165,9 @@ where
         let Some(campaign) = self.cached_campaign(&reference.campaign, None).await? else {
             return Ok(Some(Applied::Ignored("unknown campaign")));
         };
+        if let Some(learnt) = &details.learnt {
+            learn(&mut lead, reference, learnt, now);
+        }
         let report = &self.agent_judged(lead.state.call.as_ref(), report, details);
         let Some((next, record)) =
             self.settle_attempt(&lead, &campaign, reference.attempt, report, details, now)
@@ -304,5 +304,27 @@ fn reports_this_call(
     match (known, details.provider_call_id.as_deref()) {
         (Some(known), Some(reported)) => known == reported,
         _ => true,
+    }
+}
+
+/// What a platform's analysis learnt about the call (`AttemptDetails::learnt`), merged into the
+/// call's report by the agent report API's rules, in the outcome's own write (one write, so an
+/// opt-out lands on the DNC list with the outcome): a field those rules refuse (a callback time
+/// in the past, results over their bounds) or one the agent already reported otherwise is left
+/// out and logged, never the rest.
+fn learn(
+    lead: &mut Lead,
+    reference: &CallReference,
+    learnt: &domain::call_report::ReportBody,
+    now: DateTime<Utc>,
+) {
+    let (report, dropped) = learnt.clone().into_report_dropping_invalid(now);
+    let left_out = match (report, lead.state.call.as_mut()) {
+        (Some(report), Some(call)) => call.report.merge_what_fits(&report),
+        _ => Vec::new(),
+    };
+    let fields = (dropped.iter().map(|d| &d.field)).chain(left_out.iter().map(|c| &c.field));
+    for field in fields {
+        tracing::warn!(%reference, %field, "a field the platform's analysis reported was left out");
     }
 }

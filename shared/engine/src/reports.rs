@@ -90,31 +90,6 @@ where
     /// Applies a report the agent's platform carried for the attempt `reference` names (its
     /// authentication, checked by the provider's adapter, binds it to that attempt): the same
     /// rules as [`Self::apply_agent_report`].
-    /// What a platform's analysis learnt about an ended call (`AttemptDetails::learnt`),
-    /// applied by the report API's rules before the call's outcome: an invalid field (a callback
-    /// time in the past, results over their bounds) is dropped and logged, never the rest, so an
-    /// opt-out is never lost to it.
-    pub(crate) async fn apply_learnt(
-        &self,
-        reference: &CallReference,
-        body: &domain::call_report::ReportBody,
-    ) -> Result<(), EngineError> {
-        let (report, dropped) = body.clone().into_report_dropping_invalid(self.clock.now());
-        for invalid in &dropped {
-            tracing::warn!(%reference, field = %invalid.field, why = %invalid.message,
-                "a field the platform's analysis reported was dropped");
-        }
-        let Some(report) = report else {
-            return Ok(());
-        };
-        if let ReportOutcome::Refused(refused) =
-            self.apply_platform_report(reference, &report).await?
-        {
-            tracing::warn!(%reference, %refused, "the platform's analysis was refused");
-        }
-        Ok(())
-    }
-
     pub async fn apply_platform_report(
         &self,
         reference: &CallReference,

@@ -72,18 +72,21 @@ async fn require_outbound_agent(
             "the agent is inbound-only; choose an outbound or hybrid agent",
         ));
     }
-    tenant_allows(state, tenant, config, &agent).await
+    tenant_allows(state, tenant, config, &agent)
+        .await
+        .map(|_| ())
 }
 
 /// What the operators allow the tenant: the agent calls from one of its registered caller
 /// numbers, and the transfer number is in one of its countries (another tenant's number or a
-/// premium destination abroad would spend someone else's money).
+/// premium destination abroad would spend someone else's money). Answers the tenant's record,
+/// for the launch's other checks.
 async fn tenant_allows(
     state: &AppState,
     tenant: &TenantId,
     config: &CampaignConfig,
     agent: &ports::store::AgentRecord,
-) -> Result<(), ApiError> {
+) -> Result<ports::store::TenantRecord, ApiError> {
     let record = (state.store.get_tenant(tenant).await?).ok_or(ApiError::Unauthorized)?;
     let from = domain::agent::Agent::parse(&agent.spec).map(|a| a.caller_number);
     if !from.as_ref().is_ok_and(|n| record.may_call_from(n)) {
@@ -103,7 +106,7 @@ async fn tenant_allows(
             ),
         ));
     }
-    Ok(())
+    Ok(record)
 }
 
 fn transition(
@@ -356,24 +359,26 @@ pub(crate) async fn launch(
                     "the campaign's agent is inbound-only; use an outbound or hybrid agent",
                 ));
             }
-            if let Err(ApiError::Validation(errors)) =
-                tenant_allows(&state, &tenant, &config, &agent).await
-            {
-                let detail = errors
-                    .into_iter()
-                    .map(|e| format!("{}: {}", e.field, e.message));
-                return Err(ApiError::conflict(
-                    "not_allowed_for_tenant",
-                    detail.collect::<Vec<_>>().join("; "),
-                ));
-            }
+            let tenant_record = match tenant_allows(&state, &tenant, &config, &agent).await {
+                Ok(record) => record,
+                Err(ApiError::Validation(errors)) => {
+                    let detail = errors
+                        .into_iter()
+                        .map(|e| format!("{}: {}", e.field, e.message));
+                    return Err(ApiError::conflict(
+                        "not_allowed_for_tenant",
+                        detail.collect::<Vec<_>>().join("; "),
+                    ));
+                }
+                Err(err) => return Err(err),
+            };
             if config.ends_at.is_some_and(|end| end <= now) {
                 return Err(ApiError::conflict(
                     "campaign_ended",
                     "the campaign's end date has passed",
                 ));
             }
-            crate::registries::launch_allowed(&state, &tenant, &config, now).await?;
+            crate::registries::launch_allowed(&tenant_record, &config, now)?;
             check_callable(&state, &c, &config, now).await?;
             match move_status(&state, &c, CampaignStatus::Draft, to, now).await {
                 Ok(()) => {}

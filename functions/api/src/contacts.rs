@@ -30,6 +30,36 @@ pub fn upload_key(tenant: &str, campaign: &str, import: &str) -> String {
     format!("imports/{tenant}/{campaign}/{import}.csv")
 }
 
+/// A presigned PUT of exactly `size_bytes` bytes of `content_type` to `key`: the URL, the
+/// headers the upload must send, and when the URL expires (contacts and registry extracts).
+pub(crate) struct PresignedPut {
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Signs an upload of `key` for the deployment's upload TTL.
+pub(crate) async fn presigned_put(
+    state: &AppState,
+    key: &str,
+    content_type: &str,
+    size_bytes: u64,
+    now: DateTime<Utc>,
+) -> Result<PresignedPut, ApiError> {
+    let ttl = state.settings.upload_url_ttl;
+    let url = (state.blobs)
+        .presign_put(key, content_type, size_bytes, ttl)
+        .await?;
+    Ok(PresignedPut {
+        url,
+        headers: BTreeMap::from([
+            ("content-type".to_owned(), content_type.to_owned()),
+            ("content-length".to_owned(), size_bytes.to_string()),
+        ]),
+        expires_at: now + Duration::from_std(ttl).unwrap_or_default(),
+    })
+}
+
 /// What the file to upload is.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,21 +103,15 @@ pub(crate) async fn create_import(
     let key = upload_key(tenant.as_str(), campaign.id.as_str(), id.as_str());
     let record = ImportRecord::awaiting_upload(id.clone(), campaign.reference(), key.clone(), now);
     state.store.put_import(&record, None).await?;
-    let ttl = state.settings.upload_url_ttl;
-    let url = (state.blobs)
-        .presign_put(&key, "text/csv", upload.size_bytes, ttl)
-        .await?;
+    let put = presigned_put(&state, &key, "text/csv", upload.size_bytes, now).await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadView {
             import_id: id.to_string(),
-            upload_url: url,
+            upload_url: put.url,
             method: "PUT".into(),
-            headers: BTreeMap::from([
-                ("content-type".to_owned(), "text/csv".to_owned()),
-                ("content-length".to_owned(), upload.size_bytes.to_string()),
-            ]),
-            expires_at: now + Duration::from_std(ttl).unwrap_or_default(),
+            headers: put.headers,
+            expires_at: put.expires_at,
             object_key: key,
         }),
     ))

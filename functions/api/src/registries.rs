@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::registry::{Registry, RegistryExtract};
 use ports::store::{ExtractRecord, ExtractStatus};
 use serde::{Deserialize, Serialize};
@@ -133,8 +133,11 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
 ) -> Result<Json<RegistryList>, ApiError> {
-    let record = (state.store.get_tenant(&tenant).await?).ok_or(ApiError::Unauthorized)?;
-    let newest = record.registry_extracts();
+    let (record, uploads) = tokio::try_join!(
+        state.store.get_tenant(&tenant),
+        state.store.list_extracts(&tenant, LISTED_UPLOADS)
+    )?;
+    let newest = (record.ok_or(ApiError::Unauthorized)?).registry_extracts();
     let now = state.clock.now();
     let registries = Registry::ALL
         .into_iter()
@@ -151,7 +154,6 @@ pub(crate) async fn list(
             }
         })
         .collect();
-    let uploads = state.store.list_extracts(&tenant, LISTED_UPLOADS).await?;
     Ok(Json(RegistryList {
         registries,
         uploads: uploads.into_iter().map(ExtractView::from).collect(),
@@ -200,21 +202,17 @@ pub(crate) async fn create(
     let record =
         ExtractRecord::awaiting_upload(tenant.clone(), registry, id, request.downloaded_on, now);
     state.store.create_extract(&record).await?;
-    let ttl = state.settings.upload_url_ttl;
-    let url = (state.blobs)
-        .presign_put(&record.upload_key(), "text/plain", request.size_bytes, ttl)
-        .await?;
+    let key = record.upload_key();
+    let put =
+        crate::contacts::presigned_put(&state, &key, "text/plain", request.size_bytes, now).await?;
     Ok((
         StatusCode::CREATED,
         Json(ExtractUpload {
             extract: record.into(),
-            upload_url: url,
+            upload_url: put.url,
             method: "PUT".into(),
-            headers: BTreeMap::from([
-                ("content-type".to_owned(), "text/plain".to_owned()),
-                ("content-length".to_owned(), request.size_bytes.to_string()),
-            ]),
-            expires_at: now + Duration::from_std(ttl).unwrap_or_default(),
+            headers: put.headers,
+            expires_at: put.expires_at,
         }),
     ))
 }
@@ -238,9 +236,8 @@ pub(crate) async fn get(
 /// region's country (409 `registry_extract_stale` otherwise, saying which and how old). Leads of
 /// other countries are held to their own registry at dial time, where a missing or old extract
 /// pauses the campaign.
-pub(crate) async fn launch_allowed(
-    state: &AppState,
-    tenant: &domain::ids::TenantId,
+pub(crate) fn launch_allowed(
+    record: &ports::store::TenantRecord,
     config: &domain::config::CampaignConfig,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
@@ -250,7 +247,6 @@ pub(crate) async fn launch_allowed(
     let Some(registry) = Registry::for_region(config.default_region) else {
         return Ok(());
     };
-    let record = (state.store.get_tenant(tenant).await?).ok_or(ApiError::Unauthorized)?;
     let newest = record.registry_extracts().remove(&registry);
     if newest.as_ref().is_some_and(|e| e.fresh_at(registry, now)) {
         return Ok(());

@@ -130,10 +130,7 @@ impl Registry {
 
     /// The registry that lists `number`'s region, if any.
     pub fn for_number(number: &E164) -> Option<Self> {
-        let region = number.region()?.code();
-        Self::ALL
-            .into_iter()
-            .find(|r| r.terms().regions.contains(&region.as_str()))
+        Self::for_region(number.region()?)
     }
 
     /// The registry of a campaign's default region, if any.

@@ -54,10 +54,20 @@ async fn two_tenants_never_hold_more_live_calls_than_the_account_has_lines() {
     // The first campaign's promises, the account's lines over both tenants, and the count of
     // lines in use equal to the live calls holding one (none, now).
     assert!(findings.violations.is_empty(), "{:#?}", findings.violations);
-    assert_eq!(
-        findings.figures["peak_account_lines"],
-        i64::from(LINES),
-        "the campaigns wanted more than the account's lines, and got all of them"
+    // The lines bound: claims were refused for them (the count stood at the limit), and the
+    // network saw nearly all of them live at once. (The network's peak may trail the count by
+    // a line under load: a claimed line is held before its call is placed.)
+    let refused = stats
+        .dial_outcomes
+        .get("every line of the account busy: handed back");
+    assert!(
+        refused.is_some_and(|n| *n > 0),
+        "the campaigns wanted more than the account's lines: {stats:?}"
+    );
+    assert!(
+        findings.figures["peak_account_lines"] >= i64::from(LINES) - 1,
+        "{:?}",
+        findings.figures
     );
     every_campaign_keeps_its_promises(&world).await;
     for campaign in world.campaigns() {

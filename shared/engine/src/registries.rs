@@ -1,7 +1,7 @@
 //! What a telemarketing call owes the government do-not-call registries, at dial time: the
 //! tenant's newest extract of the number's registry (from its cached record) must be fresh, and
 //! the number is then checked against it in the claim's transaction (one key); a contact with a
-//! running business relationship or the consent the registry accepts is exempt. A call that
+//! running business relationship is exempt where the registry honours one. A call that
 //! finds no fresh extract pauses its campaign, with the reason, and its lead goes back unspent.
 
 use chrono::{DateTime, Utc};

@@ -24,12 +24,15 @@ fn event(job: &ResultsJob, source_arn: &str) -> SqsEvent {
 #[tokio::test]
 async fn a_dead_lettered_export_is_marked_failed_and_a_finished_one_is_left_alone() {
     let world = world("export-dlq", 1).await;
+    let bucket = std::sync::Arc::new(adapters::blobs::S3Blobs::new(
+        adapters::aws::s3_client(&world.env.config),
+        world.env.resources.name("DataBucket").unwrap(),
+    ));
     let worker = results::Worker {
         store: world.store.clone(),
-        blobs: std::sync::Arc::new(adapters::blobs::S3Blobs::new(
-            adapters::aws::s3_client(&world.env.config),
-            world.env.resources.name("DataBucket").unwrap(),
-        )),
+        blobs: bucket.clone(),
+        reads: bucket,
+        lead_key: None,
         clock: std::sync::Arc::new(world.clock.clone()),
         dead_letter_queue_arn: Some(RESULTS_DLQ.to_owned()),
     };

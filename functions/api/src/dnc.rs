@@ -27,7 +27,7 @@ pub(crate) struct DncRequest {
     number: String,
 }
 
-fn normalize(raw: &str, field: &str) -> Result<E164, ApiError> {
+pub(crate) fn normalize(raw: &str, field: &str) -> Result<E164, ApiError> {
     E164::normalize(raw, DefaultRegion::us())
         .map(|n| n.e164)
         .map_err(|e| ApiError::field(field, e.to_string()))

@@ -20,6 +20,7 @@ pub mod error;
 mod extract;
 pub mod openapi;
 pub mod openapi_links;
+mod privacy;
 mod progress;
 mod registries;
 mod request_span;
@@ -72,6 +73,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/dnc/check", post(dnc::check))
         .route("/v1/dnc/remove", post(dnc::remove))
         .route("/v1/dnc/removals", get(dnc::removals))
+        .route("/v1/privacy/erase", post(privacy::erase))
+        .route(
+            "/v1/privacy/erasures/{erasure_id}",
+            get(privacy::get_erasure),
+        )
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
     let csv = Router::new()
         .route("/v1/dnc/bulk", post(dnc::bulk))

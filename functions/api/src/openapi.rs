@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::openapi_links::Links;
 use crate::{
-    agents, call_reports, caller_numbers, campaigns, contact_caps, contacts, dnc, progress,
-    registries, results, tenant, webhook_endpoints,
+    agents, call_reports, caller_numbers, campaigns, contact_caps, contacts, dnc, privacy,
+    progress, registries, results, tenant, webhook_endpoints,
 };
 
 struct BearerAuth;
@@ -133,6 +133,7 @@ impl Modify for ProblemResponses {
         contacts::create_import, contacts::list_imports, contacts::get_import,
         contacts::list_leads, contacts::get_lead, contacts::skip_lead, contacts::preview, contacts::dry_run,
         dnc::add, dnc::list, dnc::check, dnc::remove, dnc::removals, dnc::bulk,
+        privacy::erase, privacy::get_erasure,
         contact_caps::get, contact_caps::put,
         caller_numbers::list, caller_numbers::rest, caller_numbers::restore,
         registries::list, registries::create, registries::get,
@@ -149,6 +150,7 @@ impl Modify for ProblemResponses {
         (name = "lifecycle", description = "Launch, pause, resume, cancel"),
         (name = "contacts", description = "Uploads, imports, leads, preview, dry run"),
         (name = "dnc", description = "The tenant's Do-Not-Call list"),
+        (name = "privacy", description = "Erasing a person's number from everything the tenant holds"),
         (name = "tenant", description = "The key's tenant: its plan, limits and caller numbers (read-only)"),
         (name = "contact-caps", description = "How often the tenant may call one number, over all its campaigns"),
         (name = "caller-numbers", description = "The tenant's caller numbers: each one's day (calls, answer rate, talk time) and its rest"),

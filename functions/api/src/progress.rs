@@ -64,6 +64,7 @@ pub(crate) async fn progress(
             .map(|(o, n)| (o.as_str().to_owned(), *n))
             .collect::<BTreeMap<_, _>>(),
         quarantined: counters.quarantined,
+        erased: counters.erased,
         provider_refusals: counters.throttled,
         dnc_hits: counters.dnc_hits,
         abandoned_calls: tally.abandoned(),
@@ -140,6 +141,9 @@ pub struct ProgressView {
     /// Leads set aside because their stored data cannot be read (not in `total`); listed by
     /// `GET /v1/campaigns/{campaign_id}/quarantine`.
     pub quarantined: i64,
+    /// Leads erased at a person's request (`POST /v1/privacy/erase`): not in `total`, their
+    /// calls out of every count.
+    pub erased: i64,
     /// Call requests the provider refused with 429 or 503 (each put its lead back).
     pub provider_refusals: i64,
     /// Leads found on the do-not-call list when their call came (skipped).

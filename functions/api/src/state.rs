@@ -8,8 +8,8 @@ use ports::blobs::Blobs;
 use ports::queue::MessageQueue;
 use ports::schedules::Schedules;
 use ports::store::{
-    Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DoNotCall, Exports, Imports,
-    Leads, Quarantine, RateLimits, Registries, Reports, TenantPolicies, Tenants, Webhooks,
+    Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DoNotCall, Erasures, Exports,
+    Imports, Leads, Quarantine, RateLimits, Registries, Reports, TenantPolicies, Tenants, Webhooks,
 };
 
 /// Every repository the API's handlers use.
@@ -30,6 +30,7 @@ pub trait ApiStore:
     + Reports
     + Quarantine
     + Webhooks
+    + Erasures
 {
 }
 
@@ -50,6 +51,7 @@ impl<T> ApiStore for T where
         + Reports
         + Quarantine
         + Webhooks
+        + Erasures
 {
 }
 

@@ -10,19 +10,22 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ports::metrics::install(adapters::emf::StdoutEmf { service: "dialer" });
     let config = AppConfig::from_env()?;
     let sdk = adapters::aws::load_config().await;
-    // Both secrets at once: init waits for one round trip to Secrets Manager, not two.
-    let (providers, call_tokens) = tokio::join!(
+    // The secrets at once: init waits for one round trip to Secrets Manager, not three.
+    let lead_id_secret = bootstrap::wiring::required_var("LEAD_ID_SECRET_ARN")?;
+    let (providers, call_tokens, lead_ids) = tokio::join!(
         bootstrap::providers::from_env(&sdk),
-        bootstrap::lead_ids::call_token_key(&sdk)
+        bootstrap::lead_ids::call_token_key(&sdk),
+        bootstrap::lead_ids::key(&sdk, &lead_id_secret)
     );
-    let (providers, call_tokens) = (providers?, call_tokens?);
+    let (providers, call_tokens, lead_ids) = (providers?, call_tokens?, lead_ids?);
     let provider_base_url = public_base_url()?;
     let share = std::env::var("TENANT_CPS_SHARE_PERCENT").map_or(Ok(100), |v| v.parse())?;
     let engine = Arc::new(
         build_engine(&config, &sdk, providers)
             .with_provider_base_url(&provider_base_url)
             .with_tenant_cps_share(share)
-            .with_call_token_key(call_tokens),
+            .with_call_token_key(call_tokens)
+            .with_erased_numbers(lead_ids),
     );
     // Records that must wait are sent again, delayed, on the dial queue.
     let queue = Arc::new(adapters::queue::SqsQueue::new(

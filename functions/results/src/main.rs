@@ -13,15 +13,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     ports::metrics::install(adapters::emf::StdoutEmf { service: "results" });
     let sdk = adapters::aws::load_config().await;
+    let bucket = Arc::new(S3Blobs::new(
+        adapters::aws::s3_client(&sdk),
+        required_var("DATA_BUCKET")?,
+    ));
     let worker = Worker {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             required_var("TABLE_NAME")?,
         )),
-        blobs: Arc::new(S3Blobs::new(
-            adapters::aws::s3_client(&sdk),
-            required_var("DATA_BUCKET")?,
-        )),
+        blobs: bucket.clone(),
+        reads: bucket,
+        lead_key: Some(bootstrap::lead_ids::key(&sdk, &required_var("LEAD_ID_SECRET_ARN")?).await?),
         clock: Arc::new(SystemClock),
         dead_letter_queue_arn: std::env::var("RESULTS_DEAD_LETTER_QUEUE_ARN").ok(),
     };

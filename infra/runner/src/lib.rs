@@ -187,10 +187,31 @@ fn local_importer(
         continuations: Arc::new(adapters::queue::SqsQueue::new(queue.0, &queue.1)),
         clock,
         faults: Arc::new(NoFaults),
-        // Locally a fixed key: the emulator's data is throwaway.
-        lead_id_key: domain::ids::LeadIdKey::new("local-runner-lead-id-key").expect("long enough"),
+        lead_id_key: local_lead_id_key(),
         settings: importer::ImportSettings::default(),
     })
+}
+
+/// The results worker over the emulator's bucket.
+fn local_worker(
+    store: Arc<DynamoStore>,
+    bucket: Arc<S3Blobs>,
+    clock: Arc<ScaledClock>,
+) -> results::Worker<DynamoStore> {
+    results::Worker {
+        store,
+        blobs: bucket.clone(),
+        reads: bucket,
+        lead_key: Some(local_lead_id_key()),
+        clock,
+        dead_letter_queue_arn: None,
+    }
+}
+
+/// The deployment's lead id key, locally a fixed one (the emulator's data is throwaway): the
+/// importer's lead ids, the erasures' lead ids and markers, the dialers' erased-number check.
+pub fn local_lead_id_key() -> domain::ids::LeadIdKey {
+    domain::ids::LeadIdKey::new("local-runner-lead-id-key").expect("long enough")
 }
 
 impl Runner {
@@ -237,12 +258,11 @@ impl Runner {
         let loops = Loops {
             engine: engine.clone(),
             schedules,
-            worker: results::Worker {
-                store: store.clone(),
-                blobs: Arc::new(S3Blobs::new(s3.clone(), &bucket)),
-                clock: clock.clone(),
-                dead_letter_queue_arn: None,
-            },
+            worker: local_worker(
+                store.clone(),
+                Arc::new(S3Blobs::new(s3.clone(), &bucket)),
+                clock.clone(),
+            ),
             importer: local_importer(
                 store.clone(),
                 (s3, bucket),
@@ -418,7 +438,8 @@ fn local_engine(
     let speed = clock.speed();
     let mut engine = build_engine_on(store, app, sdk, providers, clock.clone(), 1.0 / speed)
         .with_results_queue(results_queue)
-        .with_provider_base_url(base_url);
+        .with_provider_base_url(base_url)
+        .with_erased_numbers(local_lead_id_key());
     // Two real seconds from deciding to call to the network: the window must stay open that long.
     engine.settings.call_start_margin = engine
         .settings

@@ -192,6 +192,17 @@ impl Blobs for S3Blobs {
     ) -> Result<Box<dyn BlobUpload>, BlobError> {
         Ok(Box::new(self.multipart(key, content_type).await?))
     }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(aws)?;
+        Ok(())
+    }
 }
 
 /// S3's smallest part of a multipart upload (except the last); parts are sent at this size.

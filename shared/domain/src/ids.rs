@@ -90,6 +90,11 @@ id_type!(
     "export"
 );
 id_type!(
+    /// One erasure of a person's number from a tenant's data.
+    ErasureId,
+    "erasure"
+);
+id_type!(
     /// An API key's public id (the secret itself is never stored).
     ApiKeyId,
     "api key"
@@ -157,6 +162,26 @@ impl LeadIdKey {
         (secret.len() >= 16)
             .then_some(Self(secret))
             .ok_or(WeakLeadIdKey)
+    }
+}
+
+impl LeadIdKey {
+    /// HMAC-SHA-256 with this key over `parts`, each followed by a zero byte, in hex: a value
+    /// that names its input to whoever holds the key and to nobody else (an erased number's
+    /// marker, see `crate::erasure`).
+    pub fn mac_hex(&self, parts: &[&str]) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac =
+            hmac::Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        for part in parts {
+            mac.update(part.as_bytes());
+            mac.update(&[0u8]);
+        }
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 

@@ -19,6 +19,7 @@
 //! | [`phone`] | E.164 normalization, candidate time zones and NANP area-code states |
 //! | [`legal`] | the versioned table of legal calling hours (federal and state) |
 //! | [`disclosures`] | what an AI voice owes at the start of a call, and whether the agent reported it |
+//! | [`erasure`] | erasing a person: the keyed marker an erased number leaves, which file rows name a number, the record of what was erased |
 //! | [`eligibility`] | whether a due lead may be dialed now (consent, window, daily caps) |
 //! | [`holidays`] | the holidays those rules refer to |
 //! | [`window`] | whether a lead may be called now, and if not, when it may next be |
@@ -41,6 +42,7 @@ pub mod config;
 pub mod contact_caps;
 pub mod disclosures;
 pub mod eligibility;
+pub mod erasure;
 pub mod fair_share;
 pub mod guardrails;
 pub mod holidays;

@@ -308,6 +308,10 @@ where
         Guards {
             campaign_status: Some(CampaignStatus::Active),
             not_on_dnc: Some(message.lead.contact.phone.clone()),
+            not_erased: self.settings.erased_numbers.as_ref().map(|key| {
+                let c = &message.campaign;
+                domain::erasure::number_marker(key, &c.tenant, &message.lead.contact.phone)
+            }),
             pacing: Some(PacingGuard {
                 max_concurrent: config.pacing.max_concurrent_calls,
                 calls_per_hour: config.pacing.calls_per_hour,

@@ -23,6 +23,7 @@ pub mod caller_health;
 mod contact_caps;
 mod cps_share;
 pub mod dial;
+pub mod erasure;
 pub mod messages;
 mod moves;
 mod outcome;
@@ -97,6 +98,9 @@ pub struct Settings {
     /// Signs and verifies the per-call tokens agents report with ([`reports`]). The default is
     /// a fixed key for local runs and tests; deployed functions always set the deployment's
     /// (`bootstrap` refuses to start without it).
+    /// The deployment's lead id key: with it every claim also checks that the number was
+    /// not erased (`domain::erasure::number_marker`); without it (unit tests) it does not.
+    pub erased_numbers: Option<domain::ids::LeadIdKey>,
     pub call_tokens: domain::call_token::CallTokenKey,
     /// How long after a call's longest duration its agent may still report.
     pub report_grace: chrono::Duration,
@@ -124,6 +128,7 @@ impl Settings {
             tenant_cps_share_percent: 100,
             dialing_mark: chrono::Duration::seconds(30),
             demand_cache_ttl: chrono::Duration::seconds(5),
+            erased_numbers: None,
             call_tokens: domain::call_token::CallTokenKey::new(LOCAL_CALL_TOKEN_KEY)
                 .expect("the local key is long enough"),
             report_grace: chrono::Duration::minutes(30),
@@ -253,6 +258,12 @@ impl<S> Engine<S> {
     /// With the deployment's key for call tokens.
     pub fn with_call_token_key(mut self, key: domain::call_token::CallTokenKey) -> Self {
         self.settings.call_tokens = key;
+        self
+    }
+
+    /// With the deployment's lead id key: claims refuse erased numbers.
+    pub fn with_erased_numbers(mut self, key: domain::ids::LeadIdKey) -> Self {
+        self.settings.erased_numbers = Some(key);
         self
     }
 

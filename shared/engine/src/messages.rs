@@ -1,7 +1,7 @@
 //! What the tick puts on the dial queue.
 
 use chrono::{DateTime, Utc};
-use domain::ids::{CampaignRef, ExportId};
+use domain::ids::{CampaignRef, ErasureId, ExportId, TenantId};
 use domain::lead::Lead;
 use domain::phone::E164;
 use ports::queue::{MessageQueue, Outgoing, QueueError};
@@ -77,13 +77,23 @@ pub enum ResultsJob {
         /// Whether to repair drift.
         repair: bool,
     },
+    /// Erase `number` from the tenant's data (the erasure `erasure`, already recorded). The
+    /// message is the only place the worker learns the number from: the record never holds it.
+    Erase {
+        tenant: TenantId,
+        erasure: ErasureId,
+        number: E164,
+    },
 }
 
 impl ResultsJob {
-    /// The campaign the job is about.
-    pub fn campaign(&self) -> &CampaignRef {
+    /// What the job is about, for logs: a campaign (`tenant/campaign`) or a tenant.
+    pub fn scope(&self) -> String {
         match self {
-            Self::Export { campaign, .. } | Self::Reconcile { campaign, .. } => campaign,
+            Self::Export { campaign, .. } | Self::Reconcile { campaign, .. } => {
+                campaign.to_string()
+            }
+            Self::Erase { tenant, .. } => tenant.to_string(),
         }
     }
 
@@ -92,6 +102,7 @@ impl ResultsJob {
         match self {
             Self::Export { .. } => "export",
             Self::Reconcile { .. } => "reconcile",
+            Self::Erase { .. } => "erase",
         }
     }
 

@@ -22,9 +22,15 @@ const PAGE: usize = 1000;
 pub use crate::messages::ResultsJob;
 
 /// The repositories the results jobs read and write.
-pub trait ResultsStore: Imports + Exports + Counters + Reports + LeadPages {}
+pub trait ResultsStore:
+    Imports + Exports + Counters + Reports + LeadPages + crate::erasure::ErasureStore
+{
+}
 
-impl<T> ResultsStore for T where T: Imports + Exports + Counters + Reports + LeadPages {}
+impl<T> ResultsStore for T where
+    T: Imports + Exports + Counters + Reports + LeadPages + crate::erasure::ErasureStore
+{
+}
 
 /// Why a job failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +50,9 @@ pub enum ResultsError {
     /// The job names an export that was never recorded.
     #[error("export {0} is not recorded")]
     UnknownExport(ExportId),
+    /// An erasure job reached a worker without the bucket reads and the key it needs.
+    #[error("this worker cannot run erasures: it has no lead id key")]
+    NoErasureTools,
 }
 
 /// Appends rows to `out` as CSV.
@@ -102,7 +111,7 @@ pub async fn run_export<S: ResultsStore>(
         .ok_or_else(|| ResultsError::UnknownExport(export.clone()))?;
     if matches!(
         record.status,
-        ExportStatus::Completed | ExportStatus::Failed
+        ExportStatus::Completed | ExportStatus::Failed | ExportStatus::Withdrawn
     ) {
         return Ok(record);
     }
@@ -346,14 +355,28 @@ pub async fn reconcile<S: ResultsStore>(
 
 /// Runs one job.
 #[tracing::instrument(name = "results_job", skip_all, fields(
-    tenant = %job.campaign().tenant, campaign = %job.campaign().campaign, job = job.kind()))]
+    scope = %job.scope(), job = job.kind()))]
 pub async fn run_job<S: ResultsStore>(
     store: &S,
     blobs: &dyn Blobs,
     job: &ResultsJob,
     clock: Arc<dyn ports::Clock>,
+    erasure: Option<crate::erasure::ErasureTools<'_>>,
 ) -> Result<(), ResultsError> {
     match job {
+        ResultsJob::Erase {
+            tenant,
+            erasure: id,
+            number,
+        } => {
+            let tools = erasure.ok_or(ResultsError::NoErasureTools)?;
+            let job = crate::erasure::EraseJob {
+                tenant,
+                erasure: id,
+                number,
+            };
+            crate::erasure::run_erasure(store, tools, job, clock.now()).await?;
+        }
         ResultsJob::Export { campaign, export } => {
             run_export(store, blobs, campaign, export, || clock.now()).await?;
         }
@@ -367,6 +390,10 @@ pub async fn run_job<S: ResultsStore>(
 /// What the user reads on an export given up.
 pub const EXPORT_GAVE_UP: &str = "gave_up: the export failed repeatedly and was stopped; the operators were alerted. \
 Request a new export";
+
+/// What the user reads on an erasure given up.
+pub const ERASURE_GAVE_UP: &str = "gave_up: the erasure failed repeatedly and was stopped; the operators were alerted. \
+What it lists was erased; ask again to finish the rest";
 
 /// A job whose message reached the dead-letter queue: an export still queued or running is
 /// marked failed (an export that finished is left as it is); a reconciliation is only counted
@@ -385,8 +412,20 @@ pub async fn give_up_job<S: ResultsStore>(
         record.finished_at = Some(now);
         store.save_export(&record).await?;
     }
+    if let ResultsJob::Erase {
+        tenant, erasure, ..
+    } = job
+        && let Some(mut record) = store.get_erasure(tenant, erasure).await?
+        && record.status == domain::erasure::ErasureStatus::Running
+    {
+        record.status = domain::erasure::ErasureStatus::Failed;
+        record.error = Some(ERASURE_GAVE_UP.to_owned());
+        record.finished_at = Some(now);
+        store.put_erasure(&record).await?;
+    }
     tracing::error!(
-        ?job,
+        job = job.kind(),
+        scope = %job.scope(),
         "results job given up after its message reached the dead-letter queue"
     );
     ports::metrics::put(ports::metrics::Metric::count("ResultsJobsGivenUp", 1.0));

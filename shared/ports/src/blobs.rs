@@ -39,6 +39,8 @@ pub trait Blobs: Send + Sync {
     /// Starts writing `key` in parts: nothing is visible under it until the upload finishes.
     async fn upload(&self, key: &str, content_type: &str)
     -> Result<Box<dyn BlobUpload>, BlobError>;
+    /// Deletes `key` (no error if it is already gone; the bucket keeps no older versions).
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
 }
 
 /// An object being written in parts.

@@ -372,8 +372,7 @@ impl World {
             copies: settings.copies.max(1),
         });
         let providers = providers_for(&settings, &simulator, &clock).await?;
-        let mut engine_settings = Settings::new("http://engine.test");
-        engine_settings.quiet_horizon = settings.quiet_horizon;
+        let engine_settings = engine_settings(&settings);
         let mut engine = Engine::new(
             store.clone(),
             queue,
@@ -586,4 +585,12 @@ async fn receive_visible(
         .send()
         .await?;
     Ok(out.messages.unwrap_or_default())
+}
+
+/// The engine's settings in a world: its quiet horizon, erased numbers checked.
+fn engine_settings(settings: &WorldConfig) -> Settings {
+    let mut engine = Settings::new("http://engine.test");
+    engine.quiet_horizon = settings.quiet_horizon;
+    engine.erased_numbers = Some(seed::world_lead_id_key());
+    engine
 }

@@ -215,3 +215,8 @@ impl super::World {
         Ok(())
     }
 }
+
+/// The worlds' deployment key: erased numbers' markers (every world's claims check them).
+pub fn world_lead_id_key() -> domain::ids::LeadIdKey {
+    domain::ids::LeadIdKey::new("world-lead-id-key-000").expect("long enough")
+}

@@ -11,6 +11,7 @@ mod contract;
 mod dnc;
 mod first_tick;
 mod isolation;
+mod privacy;
 mod registries;
 mod results;
 mod settings;

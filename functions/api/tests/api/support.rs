@@ -40,6 +40,8 @@ pub struct App {
     pub results_queue: String,
     pub sqs: aws_sdk_sqs::Client,
     pub blobs: Arc<dyn Blobs>,
+    /// The same bucket read (the erasure job reads reports).
+    pub reads: Arc<S3Blobs>,
     pub store: Arc<DynamoStore>,
     pub schedules: EventBridgeSchedules,
     /// The dial queue (what a tick enqueues).
@@ -92,10 +94,11 @@ impl App {
             "arn:aws:lambda:us-east-1:123456789012:function:tick",
             "arn:aws:iam::123456789012:role/scheduler",
         );
-        let blobs: Arc<dyn Blobs> = Arc::new(S3Blobs::new(
+        let reads = Arc::new(S3Blobs::new(
             emulator::s3_client(&env.config),
             env.resources.name("DataBucket").unwrap(),
         ));
+        let blobs: Arc<dyn Blobs> = reads.clone();
         let clock = ManualClock::at(t0());
         let sqs = aws_sdk_sqs::Client::new(&env.config);
         let results_queue = env.resources.name("ResultsQueue").unwrap().to_owned();
@@ -140,6 +143,7 @@ impl App {
             results_queue,
             sqs,
             blobs,
+            reads,
             router: api::router(state),
             store,
             schedules,
@@ -158,7 +162,13 @@ impl App {
             for body in &bodies {
                 let job: engine::results::ResultsJob = serde_json::from_str(body).unwrap();
                 let clock = Arc::new(ManualClock::at(t0()));
-                engine::results::run_job(self.store.as_ref(), self.blobs.as_ref(), &job, clock)
+                let tools = engine::erasure::ErasureTools {
+                    blobs: self.blobs.as_ref(),
+                    reads: self.reads.as_ref(),
+                    key: &lead_id_key(),
+                };
+                let (store, blobs) = (self.store.as_ref(), self.blobs.as_ref());
+                engine::results::run_job(store, blobs, &job, clock, Some(tools))
                     .await
                     .unwrap();
                 ran += 1;
@@ -388,4 +398,9 @@ pub fn assert_problem(r: &Response, status: StatusCode, code: &str) {
     assert_eq!(r.body["code"], code, "{:?}", r.body);
     assert_eq!(r.body["status"], status.as_u16());
     assert_eq!(r.body["type"], format!("urn:campaigns:problem:{code}"));
+}
+
+/// The lead id key the API tests' results jobs (and imports) use.
+pub fn lead_id_key() -> domain::ids::LeadIdKey {
+    domain::ids::LeadIdKey::new("api-tests-lead-id-key").expect("long enough")
 }

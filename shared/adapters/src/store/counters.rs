@@ -55,6 +55,7 @@ pub(crate) fn decode_counters(
                 "talk_seconds" => out.talk_seconds = num(value),
                 "in_flight" => out.in_flight = num(value),
                 super::quarantine::QUARANTINED_COUNT => out.quarantined = num(value),
+                super::erasure::ERASED_COUNT => out.erased = num(value),
                 "hour_starts" => out.hour_starts = num(value),
                 "throttled" => out.throttled = num(value),
                 "dnc_hits" => out.dnc_hits = num(value),

@@ -16,7 +16,7 @@ pub const PK: &str = "pk";
 /// a number's ledger (`N#`) in `leads/number_calls.rs`.
 pub const PARTITION_PREFIXES: &[&str] = &[
     "T#", "KEY#", "C#", "L#", "D#", "S#", "DNC#", "DNCLOG#", "N#", "CPS#", "DEMAND#", "RATE#",
-    "EV#", "WD#", "WQ#", "LINES#", "CN#", "RG#",
+    "EV#", "WD#", "WQ#", "LINES#", "CN#", "RG#", "ERASED#",
 ];
 /// Sort key attribute.
 pub const SK: &str = "sk";
@@ -170,6 +170,20 @@ pub fn dnc_pk(tenant: &TenantId) -> String {
 pub fn dnc_sk(number: &E164) -> String {
     number.to_string()
 }
+
+/// The partition of a tenant's erased numbers: one item a number, its sort key the number's
+/// keyed marker (`domain::erasure::number_marker`), checked by every claim.
+pub fn erased_pk(tenant: &TenantId) -> String {
+    format!("ERASED#{tenant}")
+}
+
+/// Sort key of an erasure's record on the tenant's partition.
+pub fn erasure_sk(id: &domain::ids::ErasureId) -> String {
+    format!("ERASURE#{id}")
+}
+
+/// The call ledger's sort key on a number's partition.
+pub const NUMBER_CALLS_SK: &str = "CALLS";
 
 /// The partition of a tenant's DNC removals: apart from the list, so listing the list never
 /// meets them. Sort key `{removed_at}#{E.164}`: newest last.

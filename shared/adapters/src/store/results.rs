@@ -40,12 +40,12 @@ fn tally_attributes(tally: &Tally) -> Vec<(String, i64)> {
 }
 
 #[derive(Serialize, Deserialize)]
-struct ExportItem {
+pub(super) struct ExportItem {
     pk: String,
     sk: String,
     kind: String,
     #[serde(flatten)]
-    record: ExportRecord,
+    pub(super) record: ExportRecord,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -302,6 +302,14 @@ impl E164 {
         &self.0[1..]
     }
 
+    /// The digits after the country calling code (the national significant number), when a
+    /// region claims the number.
+    pub fn national_digits(&self) -> Option<&str> {
+        let region = self.region()?;
+        let code = PHONE_NUMBER_UTIL.get_country_code_for_region(region.0)?;
+        self.digits().strip_prefix(code.to_string().as_str())
+    }
+
     /// Whether calling the number costs more than a call should: premium-rate and shared-cost
     /// ranges (by the number type in libphonenumber's metadata) and satellite networks
     /// (`+870` Inmarsat, `+881` global mobile satellite, `+882` international networks, by

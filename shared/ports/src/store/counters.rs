@@ -31,6 +31,8 @@ pub struct CampaignCounters {
     pub quiet: Option<QuietHint>,
     /// Leads set aside because their stored item does not decode (not in `by_status`).
     pub quarantined: i64,
+    /// Leads erased at a person's request (not in `by_status`, their calls out of every count).
+    pub erased: i64,
     /// Call requests the provider refused with 429 or 503 (each released its lead).
     pub throttled: i64,
     /// Leads found on the DNC list at dial time.

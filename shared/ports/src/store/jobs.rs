@@ -143,6 +143,9 @@ pub enum ExportStatus {
     Completed,
     /// Gave up (the reason is on the record).
     Failed,
+    /// Written, then deleted because it held a person's data that was erased (the reason is
+    /// on the record); a new export leaves the erased out.
+    Withdrawn,
 }
 
 impl ExportStatus {
@@ -153,6 +156,7 @@ impl ExportStatus {
             Self::Running => "running",
             Self::Completed => "completed",
             Self::Failed => "failed",
+            Self::Withdrawn => "withdrawn",
         }
     }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod counters;
 mod due;
+mod erasure;
 mod errors;
 mod jobs;
 mod listing;
@@ -24,6 +25,7 @@ pub use listing::{
 
 pub use counters::{CampaignCounters, QuietHint};
 pub use due::{DueBatch, DueRead, DueScan, ShardRead};
+pub use erasure::{Erasures, NumberForgotten};
 pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use registries::{ExtractRecord, ExtractStatus, Registries};

@@ -29,6 +29,9 @@ pub struct Guards {
     pub campaign_status: Option<CampaignStatus>,
     /// This number must not be on the tenant's Do-Not-Call list.
     pub not_on_dnc: Option<E164>,
+    /// No number of the tenant's with this marker may have been erased (see
+    /// [`domain::erasure::number_marker`]): set when the dialer holds the key.
+    pub not_erased: Option<String>,
     /// This number must not be in the tenant's extracts of this registry (a telemarketing call
     /// to a number in the registry's country, see [`domain::registry::check`]).
     pub not_on_registry: Option<(domain::registry::Registry, E164)>,

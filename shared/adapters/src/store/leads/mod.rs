@@ -8,7 +8,7 @@ mod list;
 mod number_calls;
 #[cfg(feature = "test-support")]
 mod seed;
-mod transition;
+pub(crate) mod transition;
 
 use std::collections::HashMap;
 

@@ -27,7 +27,7 @@ const VERSION: &str = "version";
 
 use keys::number_pk;
 
-const CALLS_SK: &str = "CALLS";
+const CALLS_SK: &str = keys::NUMBER_CALLS_SK;
 
 /// When a ledger whose newest call started at `at` may be deleted.
 fn expiry(at: DateTime<Utc>) -> i64 {

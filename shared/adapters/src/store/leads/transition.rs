@@ -47,17 +47,17 @@ impl Part {
 
 /// An update expression under construction.
 #[derive(Default)]
-pub(super) struct Expr {
-    pub(super) set: Vec<String>,
+pub(crate) struct Expr {
+    pub(crate) set: Vec<String>,
     add: Vec<String>,
-    pub(super) remove: Vec<String>,
-    pub(super) conditions: Vec<String>,
-    pub(super) names: HashMap<String, String>,
+    pub(crate) remove: Vec<String>,
+    pub(crate) conditions: Vec<String>,
+    pub(crate) names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
 }
 
 impl Expr {
-    pub(super) fn name(&mut self, attr: &str) -> String {
+    pub(crate) fn name(&mut self, attr: &str) -> String {
         let placeholder = format!(
             "#{}",
             attr.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -66,18 +66,18 @@ impl Expr {
         placeholder
     }
 
-    pub(super) fn value(&mut self, v: AttributeValue) -> String {
+    pub(crate) fn value(&mut self, v: AttributeValue) -> String {
         let placeholder = format!(":v{}", self.values.len());
         self.values.insert(placeholder.clone(), v);
         placeholder
     }
 
-    pub(super) fn set(&mut self, attr: &str, v: AttributeValue) {
+    pub(crate) fn set(&mut self, attr: &str, v: AttributeValue) {
         let (name, value) = (self.name(attr), self.value(v));
         self.set.push(format!("{name} = {value}"));
     }
 
-    pub(super) fn add(&mut self, attr: &str, amount: i64) {
+    pub(crate) fn add(&mut self, attr: &str, amount: i64) {
         if amount != 0 {
             let (name, value) = (self.name(attr), self.value(n(amount)));
             self.add.push(format!("{name} {value}"));
@@ -102,7 +102,7 @@ impl Expr {
         (!self.conditions.is_empty()).then(|| self.conditions.join(" AND "))
     }
 
-    pub(super) fn update(self, table: &str, pk: String, sk: String) -> Result<Update, StoreError> {
+    pub(crate) fn update(self, table: &str, pk: String, sk: String) -> Result<Update, StoreError> {
         let expression = self.update_expression();
         let condition = self.condition();
         Update::builder()
@@ -215,6 +215,7 @@ impl DynamoStore {
         let only_lead = stats.is_none()
             && guards.campaign_status.is_none()
             && guards.not_on_dnc.is_none()
+            && guards.not_erased.is_none()
             && guards.not_on_registry.is_none()
             && guards.provider_rate.is_none()
             && write.counters.account_slot.is_none()
@@ -262,7 +263,7 @@ impl DynamoStore {
     }
 
     /// The guards that only check: the campaign still in a status, the number not on the
-    /// tenant's DNC list nor in its extract of a registry.
+    /// tenant's DNC list, not erased, nor in its extract of a registry.
     fn guard_checks(
         &self,
         c: &CampaignRef,
@@ -292,6 +293,20 @@ impl DynamoStore {
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
                 .map_err(|e| corrupt("request", e))?;
+            parts.push((
+                Part::Dnc,
+                TransactWriteItem::builder().condition_check(check).build(),
+            ));
+        }
+        if let Some(marker) = &guards.not_erased {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::erased_pk(&c.tenant)))
+                .key(keys::SK, s(marker.clone()))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| corrupt("request", e))?;
+            // An erased number is refused as one on the DNC list is: the lead is skipped.
             parts.push((
                 Part::Dnc,
                 TransactWriteItem::builder().condition_check(check).build(),

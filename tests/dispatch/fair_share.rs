@@ -131,6 +131,7 @@ pub(crate) async fn every_campaign_keeps_its_promises(world: &World) {
             simulator: &world.simulator,
             now: world.clock.now(),
             dnc_added: &world.dnc_added,
+            erased: &[],
         };
         let findings = promises::check_observed(observed, true).await.unwrap();
         assert!(

@@ -118,6 +118,7 @@ async fn every_campaign_keeps_its_promises(world: &World) -> Vec<domain::lead::L
                 simulator: &world.simulator,
                 now: world.clock.now(),
                 dnc_added: &world.dnc_added,
+                erased: &[],
             },
             true,
         )

@@ -9,6 +9,7 @@ mod adapters;
 mod caller_numbers;
 mod caller_pool;
 mod consent;
+mod erasure;
 mod fair_share;
 mod frequency;
 mod full_reports;

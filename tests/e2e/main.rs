@@ -119,6 +119,7 @@ async fn assert_every_promise_kept(runner: &Runner, c: &CampaignRef, imported: u
             simulator: &runner.simulator,
             now: runner.clock.now(),
             dnc_added: &[],
+            erased: &[],
         },
         true,
     )

@@ -87,6 +87,7 @@ async fn campaign_through(provider: LocalProvider) {
             simulator: &runner.simulator,
             now: runner.clock.now(),
             dnc_added: &[],
+            erased: &[],
         },
         true,
     )

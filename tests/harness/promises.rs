@@ -52,6 +52,9 @@ pub struct Observed<'a> {
     pub now: DateTime<Utc>,
     /// Numbers put on the DNC list by the test, and when.
     pub dnc_added: &'a [(E164, DateTime<Utc>)],
+    /// Numbers erased by the test, and when: their calls before then left no record (the
+    /// erasure deleted it, at the person's request; its own record counts the attempts).
+    pub erased: &'a [(E164, DateTime<Utc>)],
 }
 
 /// Checks every promise. `finished`: the run drained the campaign, so every lead must be final.
@@ -64,6 +67,7 @@ pub async fn check(world: &World, finished: bool) -> anyhow::Result<Findings> {
             simulator: &world.simulator,
             now: world.clock.now(),
             dnc_added: &world.dnc_added,
+            erased: world.erased_numbers(),
         },
         finished,
     )
@@ -104,7 +108,14 @@ pub async fn check_observed(o: Observed<'_>, finished: bool) -> anyhow::Result<F
     outcomes_true_to_the_line(&mut f, &calls, &leads);
     never_a_dnc_number(&mut f, &calls, &leads, o.dnc_added);
     never_outside_the_window(&mut f, &calls, &leads, o.config);
-    every_call_is_cleared(&mut f, &calls, &leads, o.config);
+    let kept: Vec<SimulatedCall> = (calls.into_iter())
+        .filter(|c| {
+            !o.erased
+                .iter()
+                .any(|(n, at)| *n == c.to && c.placed_at <= *at)
+        })
+        .collect();
+    every_call_is_cleared(&mut f, &kept, &leads, o.config);
     Ok(f)
 }
 

@@ -2,6 +2,7 @@
 
 mod damage;
 mod doubles;
+mod erasure;
 mod hooks;
 mod run;
 mod seed;
@@ -68,6 +69,8 @@ pub struct WorldConfig {
     pub account_lines: Option<u32>,
     /// Numbers put on the DNC list at an offset from the start.
     pub dnc_additions: Vec<(Duration, E164)>,
+    /// Those numbers are erased instead, then imported again (see `erasure.rs`).
+    pub erase_dnc_additions: bool,
     /// Give up after this much virtual time.
     pub max_virtual: Duration,
     /// Seed leads with batch writes instead of conditional puts (large benchmark campaigns).
@@ -139,6 +142,7 @@ impl WorldConfig {
             calls_per_second: 5,
             account_lines: None,
             dnc_additions: Vec::new(),
+            erase_dnc_additions: false,
             max_virtual: Duration::days(14),
             bulk_seed: false,
             provider: ProviderKind::Simulator,

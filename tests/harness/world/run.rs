@@ -97,7 +97,10 @@ impl World {
             self.store
                 .add_dnc(&self.campaign.tenant, &number, "api", at)
                 .await?;
-            self.dnc_added.push((number, at));
+            self.dnc_added.push((number.clone(), at));
+            if self.settings.erase_dnc_additions {
+                self.erase_and_import_again(&number, at).await?;
+            }
         }
         Ok(())
     }

@@ -152,7 +152,7 @@ async fn seed_leads_and_launch(
         .iter()
         .enumerate()
         .map(|(i, contact)| Lead {
-            id: LeadId::derive(&campaign.campaign, &contact.phone),
+            id: LeadId::keyed(&world_lead_id_key(), &campaign.campaign, &contact.phone),
             contact: contact.clone(),
             source: ImportSource {
                 import_id: import.clone(),

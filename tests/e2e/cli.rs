@@ -86,6 +86,7 @@ async fn every_command_works_against_the_local_runner() {
     the_do_not_call_list_is_kept(&shell).await;
     a_caller_number_is_rested_and_restored(&shell).await;
     a_registry_extract_is_uploaded_and_loaded(&shell).await;
+    a_person_is_erased_with_the_export_already_written(&shell, &campaign).await;
     errors_read_as_the_api_gave_them(&shell, &campaign).await;
     crate::support::shutdown(runner).await;
 }
@@ -225,6 +226,47 @@ async fn contacts_are_imported_and_the_campaign_runs(shell: &Shell, id: &str) {
         3,
         "a header and the two leads: {file}"
     );
+}
+
+/// `privacy erase`: Ann's number out of the finished campaign, the export already written
+/// included; a new export leaves her out.
+async fn a_person_is_erased_with_the_export_already_written(shell: &Shell, campaign: &str) {
+    let written = shell.json(&["campaigns", "export", campaign]).await;
+    let url = written["download_url"].as_str().unwrap().to_owned();
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    let erasure = shell.json(&["privacy", "erase", "(212) 555-0100"]).await;
+    assert_eq!(erasure["status"], "completed", "{erasure}");
+    let leads = erasure["erased"]["leads"].as_array().unwrap();
+    assert_eq!(leads.len(), 1, "{erasure}");
+    assert_eq!(leads[0]["campaign_id"], campaign);
+    assert!(
+        (erasure["erased"]["exports"].as_array().unwrap()).contains(&written["id"]),
+        "{erasure}"
+    );
+    assert_eq!(erasure["erased"]["uploads"].as_array().unwrap().len(), 1);
+    assert!(!erasure.to_string().contains("5550100"), "{erasure}");
+    // S3 answers a missing object 403 to a signer that may not list the bucket (the API's).
+    let gone = reqwest::get(&url).await.unwrap().status();
+    assert!(
+        [403, 404].contains(&gone.as_u16()),
+        "the export already written is deleted: {gone}"
+    );
+    let again = shell
+        .json(&["privacy", "get", erasure["id"].as_str().unwrap()])
+        .await;
+    assert_eq!(again, erasure);
+    let progress = shell.json(&["campaigns", "progress", campaign]).await;
+    assert_eq!(
+        (&progress["total"], &progress["erased"]),
+        (&json!(1), &json!(1))
+    );
+    let export = shell.json(&["campaigns", "export", campaign]).await;
+    let file = reqwest::get(export["download_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    let file = file.text().await.unwrap();
+    assert_eq!(file.lines().count(), 2, "a header and Bo: {file}");
+    assert!(!file.contains("5550100"), "{file}");
 }
 
 /// `campaigns cancel`, `agents delete`.

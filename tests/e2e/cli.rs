@@ -81,6 +81,8 @@ async fn every_command_works_against_the_local_runner() {
         dir,
     };
     shell.key = operator_sets_up_a_tenant(&shell).await;
+    let retention = shell.json(&["privacy", "retention", "--days", "30"]).await;
+    assert_eq!(retention["days"], 30, "{retention}");
     let campaign = a_campaign_runs_from_upload_to_export(&shell, start).await;
     a_campaign_is_cancelled_and_an_agent_deleted(&shell, start).await;
     the_do_not_call_list_is_kept(&shell).await;
@@ -231,6 +233,22 @@ async fn contacts_are_imported_and_the_campaign_runs(shell: &Shell, id: &str) {
 /// `privacy erase`: Ann's number out of the finished campaign, the export already written
 /// included; a new export leaves her out.
 async fn a_person_is_erased_with_the_export_already_written(shell: &Shell, campaign: &str) {
+    // The tick that completed the campaign queued its leads' retention.
+    let mut ended = shell.json(&["campaigns", "get", campaign]).await;
+    for _ in 0..100 {
+        if ended["personal_data_until"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        ended = shell.json(&["campaigns", "get", campaign]).await;
+    }
+    let until = ended["personal_data_until"]
+        .as_str()
+        .expect("retention applied");
+    let until: chrono::DateTime<chrono::Utc> = until.parse().unwrap();
+    let completed: chrono::DateTime<chrono::Utc> =
+        ended["updated_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(until - completed, chrono::Duration::days(30), "{ended}");
     let written = shell.json(&["campaigns", "export", campaign]).await;
     let url = written["download_url"].as_str().unwrap().to_owned();
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);

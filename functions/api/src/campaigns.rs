@@ -496,6 +496,13 @@ pub(crate) async fn cancel(
     let counters = state.store.counters(&c).await?;
     if counters.open() == 0 {
         state.schedules.delete(&c).await?;
+        // Ended here, not by a tick: its leads' retention is queued here too.
+        engine::results::ResultsJob::Retain {
+            campaign: c.clone(),
+        }
+        .enqueue(state.results.as_ref())
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
     } else {
         // Draining needs ticks, even if the campaign was paused or had not started.
         state

@@ -75,6 +75,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/dnc/removals", get(dnc::removals))
         .route("/v1/privacy/erase", post(privacy::erase))
         .route(
+            "/v1/privacy/retention",
+            get(privacy::get_retention).put(privacy::put_retention),
+        )
+        .route(
             "/v1/privacy/erasures/{erasure_id}",
             get(privacy::get_erasure),
         )

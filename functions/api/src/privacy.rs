@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::erasure::{ErasedFile, ErasureRecord};
 use domain::ids::ErasureId;
+use domain::status::CampaignStatus;
 use engine::results::ResultsJob;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -172,4 +173,77 @@ pub(crate) async fn get_erasure(
         .await?
         .ok_or(ApiError::NotFound("erasure"))?;
     Ok(Json(record.into()))
+}
+
+/// The longest retention (ten years).
+pub const MAX_RETENTION_DAYS: u16 = 3650;
+
+/// The tenant's retention.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionView {
+    /// Days after a campaign ends (completes, or is cancelled) that its leads are kept, 1-3650;
+    /// `null`: kept until erased.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub days: Option<u16>,
+}
+
+/// The tenant's retention: how long an ended campaign's leads are kept.
+#[utoipa::path(get, path = "/v1/privacy/retention", tag = "privacy",
+    responses((status = 200, body = RetentionView), (status = 401, body = Problem)))]
+pub(crate) async fn get_retention(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<Json<RetentionView>, ApiError> {
+    let record = state.store.get_tenant(&tenant).await?;
+    let record = record.ok_or(ApiError::NotFound("tenant"))?;
+    Ok(Json(RetentionView {
+        days: record.retention_days,
+    }))
+}
+
+/// Sets the tenant's retention. Every ended campaign's leads are then given the expiry it asks
+/// for (its end plus the days; DynamoDB deletes them within days of it) or, with `null`, have
+/// it taken off, in the background; a campaign that ends later gets it when it ends. Its
+/// counters and analytics stay. Files follow the bucket's own rules (exports 30 days, uploads
+/// and reports 90).
+#[utoipa::path(put, path = "/v1/privacy/retention", tag = "privacy", request_body = RetentionView,
+    responses((status = 200, body = RetentionView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+pub(crate) async fn put_retention(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    ValidJson(request): ValidJson<RetentionView>,
+) -> Result<Json<RetentionView>, ApiError> {
+    if let Some(days) = request.days
+        && !(1..=MAX_RETENTION_DAYS).contains(&days)
+    {
+        return Err(ApiError::field(
+            "days",
+            "must be 1-3650 days, or null to keep the leads",
+        ));
+    }
+    if !state.store.set_retention(&tenant, request.days).await? {
+        return Err(ApiError::NotFound("tenant"));
+    }
+    for status in [CampaignStatus::Completed, CampaignStatus::Cancelled] {
+        let mut after = None;
+        loop {
+            let (page, next) = (state.store)
+                .list_campaigns(&tenant, Some(status), after.as_ref(), 100)
+                .await?;
+            for campaign in page {
+                let campaign = campaign.reference();
+                (ResultsJob::Retain { campaign })
+                    .enqueue(state.results.as_ref())
+                    .await
+                    .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+            }
+            match next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(Json(request))
 }

@@ -40,6 +40,10 @@ pub struct TenantView {
     pub caller_numbers: Vec<String>,
     /// Countries (ISO 3166-1 alpha-2) its leads and transfer numbers may be in.
     pub allowed_countries: Vec<String>,
+    /// Days after a campaign ends that its leads are kept (`PUT /v1/privacy/retention`);
+    /// absent: kept until erased.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u16>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -71,6 +75,7 @@ pub(crate) async fn get(
             .map(|n| n.as_str().to_owned())
             .collect(),
         allowed_countries: record.allowed_countries,
+        retention_days: record.retention_days,
         created_at: record.created_at,
     }))
 }

@@ -92,6 +92,9 @@ pub struct CampaignView {
     /// Why a guardrail paused it (absent unless a guardrail did; resume clears it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_reason: Option<domain::guardrails::PauseReason>,
+    /// When its leads expire (its end plus the tenant's retention; absent: they are kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data_until: Option<DateTime<Utc>>,
 }
 
 impl From<CampaignRecord> for CampaignView {
@@ -104,6 +107,7 @@ impl From<CampaignRecord> for CampaignView {
             created_at: r.created_at,
             updated_at: r.updated_at,
             pause_reason: r.pause_reason,
+            personal_data_until: r.personal_data_until,
         }
     }
 }

@@ -130,6 +130,11 @@ impl ApiClient {
         self.request(Method::POST, path, Some(body)).await
     }
 
+    /// PUT with a JSON body.
+    pub async fn put(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        self.request(Method::PUT, path, Some(body)).await
+    }
+
     /// A CSV body (`text/csv`), JSON out: the bulk Do-Not-Call upload.
     pub async fn post_csv(&self, path: &str, csv: Vec<u8>) -> Result<Value, ClientError> {
         let request = self

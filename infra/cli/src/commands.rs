@@ -79,23 +79,8 @@ pub enum Command {
     /// A person's data: erase their number from everything the tenant holds.
     Privacy {
         #[command(subcommand)]
-        command: PrivacyCommand,
+        command: crate::privacy::PrivacyCommand,
     },
-}
-
-#[derive(Subcommand)]
-pub enum PrivacyCommand {
-    /// Erases a number (any format with a country code, or a US national number): on the DNC
-    /// list at once, then its leads, reports, exports and uploads deleted; prints what was
-    /// erased once the erasure ends.
-    Erase {
-        number: String,
-        /// Print the accepted erasure without waiting for it to end.
-        #[arg(long)]
-        no_wait: bool,
-    },
-    /// An erasure: where it is and what it erased.
-    Get { id: String },
 }
 
 #[derive(Subcommand)]
@@ -281,39 +266,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             Ok(print(out, &answer)?)
         }
         Command::Privacy { command } => {
-            let answer = privacy(&api, command).await?;
+            let answer = crate::privacy::run(&api, command).await?;
             Ok(print(out, &answer)?)
         }
-    }
-}
-
-/// How long `privacy erase` waits for the erasure to end before printing it as it is.
-const ERASURE_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// The privacy commands' answers.
-async fn privacy(api: &ApiClient, command: PrivacyCommand) -> anyhow::Result<Value> {
-    let (id, wait) = match command {
-        PrivacyCommand::Get { id } => (id, false),
-        PrivacyCommand::Erase { number, no_wait } => {
-            let accepted = api
-                .post("/v1/privacy/erase", &json!({ "number": number }))
-                .await?;
-            if no_wait {
-                return Ok(accepted);
-            }
-            let id = accepted["id"].as_str().unwrap_or_default().to_owned();
-            (id, true)
-        }
-    };
-    let path = format!("/v1/privacy/erasures/{id}");
-    let deadline = std::time::Instant::now() + ERASURE_WAIT;
-    loop {
-        let erasure = api.get(&path).await?;
-        let running = erasure["status"] == "running";
-        if !wait || !running || std::time::Instant::now() > deadline {
-            return Ok(erasure);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
 

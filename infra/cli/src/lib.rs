@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod commands;
+pub mod privacy;
 pub mod watch;
 
 pub use client::{ApiClient, ClientError};

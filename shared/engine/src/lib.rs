@@ -32,6 +32,7 @@ pub mod provider_events;
 mod registries;
 pub mod reports;
 pub mod results;
+pub mod retention;
 pub mod tick;
 mod ttl_cache;
 pub mod webhooks;

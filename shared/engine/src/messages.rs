@@ -77,6 +77,9 @@ pub enum ResultsJob {
         /// Whether to repair drift.
         repair: bool,
     },
+    /// Give an ended campaign's leads the expiry the tenant's retention asks for (or take it
+    /// off when the tenant keeps its leads).
+    Retain { campaign: CampaignRef },
     /// Erase `number` from the tenant's data (the erasure `erasure`, already recorded). The
     /// message is the only place the worker learns the number from: the record never holds it.
     Erase {
@@ -90,18 +93,19 @@ impl ResultsJob {
     /// What the job is about, for logs: a campaign (`tenant/campaign`) or a tenant.
     pub fn scope(&self) -> String {
         match self {
-            Self::Export { campaign, .. } | Self::Reconcile { campaign, .. } => {
-                campaign.to_string()
-            }
+            Self::Export { campaign, .. }
+            | Self::Reconcile { campaign, .. }
+            | Self::Retain { campaign } => campaign.to_string(),
             Self::Erase { tenant, .. } => tenant.to_string(),
         }
     }
 
-    /// `export` or `reconcile` (for logs and metrics).
+    /// `export`, `reconcile`, `retain` or `erase` (for logs and metrics).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Export { .. } => "export",
             Self::Reconcile { .. } => "reconcile",
+            Self::Retain { .. } => "retain",
             Self::Erase { .. } => "erase",
         }
     }

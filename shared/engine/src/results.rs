@@ -13,7 +13,7 @@ use domain::import::header::{Column, HeaderMap};
 use domain::lead::Lead;
 use domain::results::{ExportLayout, HourTally, Tally, Timeline, clearance_header, clearance_rows};
 use ports::blobs::{BlobError, Blobs};
-use ports::store::{Counters, Exports, Imports, LeadPages, Reports};
+use ports::store::{Counters, Exports, Imports, LeadPages, Reports, Retention, Tenants};
 use ports::store::{ExportKind, ExportRecord, ExportStatus, StoreError, WriteError};
 
 /// Leads read per page.
@@ -23,12 +23,26 @@ pub use crate::messages::ResultsJob;
 
 /// The repositories the results jobs read and write.
 pub trait ResultsStore:
-    Imports + Exports + Counters + Reports + LeadPages + crate::erasure::ErasureStore
+    Imports
+    + Exports
+    + Counters
+    + Reports
+    + LeadPages
+    + Tenants
+    + Retention
+    + crate::erasure::ErasureStore
 {
 }
 
 impl<T> ResultsStore for T where
-    T: Imports + Exports + Counters + Reports + LeadPages + crate::erasure::ErasureStore
+    T: Imports
+        + Exports
+        + Counters
+        + Reports
+        + LeadPages
+        + Tenants
+        + Retention
+        + crate::erasure::ErasureStore
 {
 }
 
@@ -144,20 +158,20 @@ pub async fn run_export<S: ResultsStore>(
 /// the shards' queries sent at once, so reading a large campaign waits on a quarter of the
 /// sequential queries. Rounds come in shard order; memory holds one round
 /// (`LEAD_SHARDS` pages of [`PAGE`] leads).
-struct ShardRounds {
+pub(crate) struct ShardRounds {
     /// Per shard: where to continue (`Some(None)`: from the start), `None` once read out.
     afters: Vec<Option<Option<String>>>,
 }
 
 impl ShardRounds {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             afters: vec![Some(None); usize::from(ports::store::LEAD_SHARDS)],
         }
     }
 
     /// The next round's leads, or `None` when every shard has been read out.
-    async fn next<S: ResultsStore>(
+    pub(crate) async fn next<S: ResultsStore>(
         &mut self,
         store: &S,
         campaign: &CampaignRef,
@@ -382,6 +396,9 @@ pub async fn run_job<S: ResultsStore>(
         }
         ResultsJob::Reconcile { campaign, repair } => {
             reconcile(store, campaign, *repair, clock.now()).await?;
+        }
+        ResultsJob::Retain { campaign } => {
+            crate::retention::retain(store, campaign).await?;
         }
     }
     Ok(())

@@ -311,3 +311,124 @@ async fn an_erasure_refuses_what_is_not_a_number_and_another_tenants_erasure_is_
     assert_eq!(app.get(&other, &path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&acme, &path).await.status, StatusCode::OK);
 }
+
+/// The `expires_at` (TTL) of a lead's stored item.
+async fn lead_expiry(app: &App, lead: &domain::ids::LeadRef) -> Option<i64> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let shard = lead.lead.shard(ports::store::LEAD_SHARDS);
+    let pk = format!(
+        "L#{}#{}#{shard}",
+        lead.campaign.tenant, lead.campaign.campaign
+    );
+    let item = (app.store.client().get_item())
+        .table_name(app.store.table())
+        .key("pk", AttributeValue::S(pk))
+        .key("sk", AttributeValue::S(lead.lead.to_string()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the lead is stored");
+    item.get("expires_at")
+        .map(|v| v.as_n().unwrap().parse().unwrap())
+}
+
+/// `PUT /v1/privacy/retention` with `body`.
+async fn put_retention(app: &App, key: &str, body: serde_json::Value) -> crate::support::Response {
+    let path = "/v1/privacy/retention";
+    app.call(key, axum::http::Method::PUT, path, Some(body))
+        .await
+}
+
+#[tokio::test]
+async fn a_retention_gives_ended_campaigns_leads_their_expiry_and_taking_it_off_keeps_them() {
+    use domain::status::CampaignStatus::{Cancelled, Draft};
+    use ports::store::{CampaignStatuses, Campaigns};
+    let app = App::spawn("retention").await;
+    let s = Seeded::new(&app).await;
+    let ended = ports::Clock::now(&app.clock);
+    let cancel = app.store.set_campaign_status(&s.c, Draft, Cancelled, ended);
+    cancel.await.unwrap();
+    let running = app.campaign(&s.key, "acme", 1).await;
+
+    let set = put_retention(&app, &s.key, json!({ "days": 30 })).await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    let read = app.get(&s.key, "/v1/privacy/retention").await;
+    assert_eq!(read.body["days"], 30);
+    let tenant = app.get(&s.key, "/v1/tenant").await;
+    assert_eq!(tenant.body["retention_days"], 30);
+    assert_eq!(app.run_results_jobs().await, 1, "one ended campaign");
+    let until = ended + Duration::days(30);
+    for lead in [&s.person, &s.other] {
+        let expiry = lead_expiry(&app, &s.lead_ref(lead)).await;
+        assert_eq!(expiry, Some(until.timestamp()));
+    }
+    let path = format!("/v1/campaigns/{}", s.campaign);
+    let view = app.get(&s.key, &path).await;
+    let rfc3339 = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(view.body["personal_data_until"], json!(rfc3339));
+    let running = app.get(&s.key, &format!("/v1/campaigns/{running}")).await;
+    let open = running.body.get("personal_data_until");
+    assert!(open.is_none(), "a campaign still open keeps its leads");
+
+    let keep = put_retention(&app, &s.key, json!({ "days": null })).await;
+    assert_eq!(keep.status, StatusCode::OK);
+    app.run_results_jobs().await;
+    let expiry = lead_expiry(&app, &s.lead_ref(&s.person)).await;
+    assert_eq!(expiry, None, "the expiry is taken off");
+    let record = app.store.get_campaign(&s.c).await.unwrap().unwrap();
+    assert_eq!(record.personal_data_until, None);
+    for bad in [
+        json!({ "days": 0 }),
+        json!({ "days": 3651 }),
+        json!({ "weeks": 2 }),
+    ] {
+        let refused = put_retention(&app, &s.key, bad.clone()).await;
+        assert!(
+            refused.status.is_client_error(),
+            "{bad}: {:?}",
+            refused.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_cancelled_with_nothing_open_gets_the_retention_at_once() {
+    use axum::http::Method;
+    use domain::status::CampaignStatus;
+    use ports::store::CampaignStatuses;
+    let app = App::spawn("retention-cancel").await;
+    let key = app.tenant("acme", Plan::Enterprise).await;
+    let body = Some(json!({ "days": 7 }));
+    let set = app
+        .call(&key, Method::PUT, "/v1/privacy/retention", body)
+        .await;
+    assert_eq!(set.status, StatusCode::OK);
+    assert_eq!(app.run_results_jobs().await, 0, "no campaign has ended yet");
+    let campaign = app.campaign(&key, "acme", 0).await;
+    let c = CampaignRef {
+        tenant: TenantId::parse("acme").unwrap(),
+        campaign: CampaignId::parse(&campaign).unwrap(),
+    };
+    let now = ports::Clock::now(&app.clock);
+    let paused =
+        (app.store).set_campaign_status(&c, CampaignStatus::Draft, CampaignStatus::Paused, now);
+    paused.await.unwrap();
+    let cancelled = app
+        .post(&key, &format!("/v1/campaigns/{campaign}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        cancelled.body["status"], "cancelled",
+        "{:?}",
+        cancelled.body
+    );
+    assert_eq!(
+        app.run_results_jobs().await,
+        1,
+        "the retain job the cancel queued"
+    );
+    let view = app.get(&key, &format!("/v1/campaigns/{campaign}")).await;
+    let until = (now + Duration::days(7)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(view.body["personal_data_until"], json!(until));
+}

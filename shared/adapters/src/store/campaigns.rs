@@ -41,6 +41,7 @@ impl Campaigns for DynamoStore {
             updated_at: new.now,
             active_since: None,
             pause_reason: None,
+            personal_data_until: None,
         };
         let item = CampaignItem {
             pk: keys::tenant_pk(&c.tenant),

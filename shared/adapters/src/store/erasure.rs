@@ -10,16 +10,22 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, WriteRequest};
+use chrono::{DateTime, Utc};
 use domain::erasure::ErasureRecord;
-use domain::ids::{CampaignRef, ErasureId, LeadRef, TenantId};
+use domain::ids::{CampaignRef, ErasureId, LeadId, LeadRef, TenantId};
 use domain::lead::Lead;
 use domain::phone::E164;
 use domain::results::{Tally, Timeline};
-use ports::store::{Erasures, ExportRecord, NumberForgotten, Refusal, StoreError, WriteError};
+use ports::store::{
+    Erasures, ExportRecord, NumberForgotten, Refusal, Retention, StoreError, WriteError,
+};
 use serde::{Deserialize, Serialize};
 
 use super::leads::transition::Expr;
 use super::{DynamoStore, PrefixRead, aws, corrupt, decode_record, decode_records, keys, s};
+
+/// Lead expiries written at once by a `retain` job.
+const EXPIRY_WRITES_AT_ONCE: usize = 16;
 
 /// The campaign counter of erased leads.
 pub(crate) const ERASED_COUNT: &str = "erased";
@@ -91,6 +97,37 @@ impl DynamoStore {
                 return Ok(found);
             }
         }
+    }
+
+    /// One lead's expiry set (or taken off); a lead already gone is left so.
+    async fn expire_lead(
+        &self,
+        lead: LeadRef,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = keys::lead_key(&lead);
+        let mut e = Expr::default();
+        match at {
+            Some(at) => e.set(keys::EXPIRES_AT, super::n(at.timestamp())),
+            None => {
+                let name = e.name(keys::EXPIRES_AT);
+                e.remove.push(name);
+            }
+        }
+        e.conditions.push("attribute_exists(pk)".into());
+        let update = e.update(&self.table, pk, sk)?;
+        let result = self
+            .client
+            .update_item()
+            .set_table_name(Some(update.table_name().to_owned()))
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+            .send()
+            .await;
+        super::condition_held(result).map(|_| ())
     }
 
     /// Whether an item exists (strongly consistent).
@@ -277,5 +314,63 @@ impl Erasures for DynamoStore {
         decode_records(Some(items), "exports", |i: super::results::ExportItem| {
             i.record
         })
+    }
+}
+
+#[async_trait]
+impl Retention for DynamoStore {
+    async fn expire_leads(
+        &self,
+        campaign: &CampaignRef,
+        leads: &[LeadId],
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        for chunk in leads.chunks(EXPIRY_WRITES_AT_ONCE) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for lead in chunk {
+                let lead = LeadRef {
+                    campaign: campaign.clone(),
+                    lead: lead.clone(),
+                };
+                writes.push(self.expire_lead(lead, at));
+            }
+            for written in futures::future::join_all(writes).await {
+                written?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn set_personal_data_until(
+        &self,
+        campaign: &CampaignRef,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let mut e = Expr::default();
+        match at {
+            Some(at) => e.set("personal_data_until", s(at.to_rfc3339())),
+            None => {
+                let name = e.name("personal_data_until");
+                e.remove.push(name);
+            }
+        }
+        e.conditions.push("attribute_exists(pk)".into());
+        let update = e.update(
+            &self.table,
+            keys::tenant_pk(&campaign.tenant),
+            keys::campaign_sk(&campaign.campaign),
+        )?;
+        let result = self
+            .client
+            .update_item()
+            .set_table_name(Some(update.table_name().to_owned()))
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+            .send()
+            .await;
+        super::condition_held(result).map(|_| ())
     }
 }

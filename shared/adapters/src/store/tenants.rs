@@ -209,6 +209,19 @@ impl TenantPolicies for DynamoStore {
         let caps = serde_dynamo::to_attribute_value(caps).map_err(|e| corrupt(tenant, e))?;
         self.set_on_tenant(tenant, &[("contact_caps", caps)]).await
     }
+
+    async fn set_retention(
+        &self,
+        tenant: &TenantId,
+        days: Option<u16>,
+    ) -> Result<bool, StoreError> {
+        let days = match days {
+            Some(days) => super::n(days),
+            None => aws_sdk_dynamodb::types::AttributeValue::Null(true),
+        };
+        self.set_on_tenant(tenant, &[("retention_days", days)])
+            .await
+    }
 }
 
 impl DynamoStore {

@@ -210,9 +210,9 @@ impl<S: TickStore> Engine<S> {
         }
     }
 
-    /// A campaign with nothing left open: its counters are reconciled with its leads (a job
-    /// on the results queue, queued first so a failure retries the whole step next minute),
-    /// then its schedule is deleted.
+    /// A campaign with nothing left open: its counters are reconciled with its leads and its
+    /// leads given the tenant's retention (jobs on the results queue, queued first so a
+    /// failure retries the whole step next minute), then its schedule is deleted.
     async fn finish(&self, campaign: &CampaignRef) -> Result<(), EngineError> {
         if let Some(queue) = &self.results {
             let job = crate::messages::ResultsJob::Reconcile {
@@ -220,6 +220,9 @@ impl<S: TickStore> Engine<S> {
                 repair: true,
             };
             job.enqueue(queue.as_ref()).await?;
+            let campaign = campaign.clone();
+            let retain = crate::messages::ResultsJob::Retain { campaign };
+            retain.enqueue(queue.as_ref()).await?;
         }
         self.schedules.delete(campaign).await?;
         Ok(())

@@ -44,6 +44,10 @@ pub struct TenantRecord {
     /// Written one entry at a time (`Registries`), never by a whole-record write.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub registries: BTreeMap<String, RegistryExtract>,
+    /// How many days after a campaign ends its leads (every personal datum the table holds
+    /// of its contacts) are deleted; none: kept until erased (see `domain::erasure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u16>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -95,6 +99,7 @@ impl TenantRecord {
             contact_caps: domain::contact_caps::ContactCaps::default(),
             rested: BTreeMap::new(),
             registries: BTreeMap::new(),
+            retention_days: None,
             created_at: now,
         }
     }

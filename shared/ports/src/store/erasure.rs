@@ -1,9 +1,10 @@
-//! Erasing a person's number from a tenant's data: the store's part (see
+//! Erasing a person's number from a tenant's data, and the leads' retention: the store's part (see
 //! `engine::erasure` for the whole job, `domain::erasure` for the marker and the record).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::erasure::ErasureRecord;
-use domain::ids::{CampaignRef, ErasureId, LeadRef, TenantId};
+use domain::ids::{CampaignRef, ErasureId, LeadId, LeadRef, TenantId};
 use domain::lead::Lead;
 use domain::phone::E164;
 
@@ -53,4 +54,24 @@ pub trait Erasures: Send + Sync {
 
     /// A campaign's exports, any status.
     async fn exports_of(&self, campaign: &CampaignRef) -> Result<Vec<ExportRecord>, StoreError>;
+}
+
+/// The leads' retention: their expiry (the table's TTL) and the campaign's record of it.
+#[async_trait]
+pub trait Retention: Send + Sync {
+    /// Sets the leads' expiry (`expires_at`, the table's TTL: DynamoDB deletes them within
+    /// days of it) or, with `None`, takes it off; a lead already gone is skipped.
+    async fn expire_leads(
+        &self,
+        campaign: &CampaignRef,
+        leads: &[LeadId],
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+
+    /// Records on the campaign when its leads expire (`None`: they do not).
+    async fn set_personal_data_until(
+        &self,
+        campaign: &CampaignRef,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
 }

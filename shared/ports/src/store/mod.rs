@@ -25,7 +25,7 @@ pub use listing::{
 
 pub use counters::{CampaignCounters, QuietHint};
 pub use due::{DueBatch, DueRead, DueScan, ShardRead};
-pub use erasure::{Erasures, NumberForgotten};
+pub use erasure::{Erasures, NumberForgotten, Retention};
 pub use errors::{Refusal, StoreError, WriteError};
 pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use registries::{ExtractRecord, ExtractStatus, Registries};

@@ -34,6 +34,10 @@ pub struct CampaignRecord {
     /// Why a guardrail paused it; cleared when it becomes Active again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_reason: Option<domain::guardrails::PauseReason>,
+    /// Its leads expire (DynamoDB's TTL deletes them) at this instant: its end plus the
+    /// tenant's retention, written by the results worker's `retain` job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data_until: Option<DateTime<Utc>>,
 }
 
 impl CampaignRecord {

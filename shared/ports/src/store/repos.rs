@@ -337,6 +337,10 @@ pub trait TenantPolicies: Send + Sync {
         tenant: &TenantId,
         caps: ContactCaps,
     ) -> Result<bool, StoreError>;
+    /// Replaces the tenant's retention (days after a campaign ends that its leads are kept;
+    /// none: kept); false if no such tenant.
+    async fn set_retention(&self, tenant: &TenantId, days: Option<u16>)
+    -> Result<bool, StoreError>;
 }
 
 /// A tenant's caller numbers as the dialers use them: each number's days (calls, answers, talk

@@ -185,7 +185,11 @@ pub struct RetentionView {
     /// Days after a campaign ends (completes, or is cancelled) that its leads are kept, 1-3650;
     /// `null`: kept until erased.
     #[schema(minimum = 1, maximum = 3650)]
-    pub days: Option<u16>,
+    #[serde(
+        default,
+        deserialize_with = "domain::config::whole_number::optional_u32"
+    )]
+    pub days: Option<u32>,
 }
 
 /// The tenant's retention: how long an ended campaign's leads are kept.
@@ -198,7 +202,7 @@ pub(crate) async fn get_retention(
     let record = state.store.get_tenant(&tenant).await?;
     let record = record.ok_or(ApiError::NotFound("tenant"))?;
     Ok(Json(RetentionView {
-        days: record.retention_days,
+        days: record.retention_days.map(u32::from),
     }))
 }
 
@@ -215,15 +219,17 @@ pub(crate) async fn put_retention(
     Tenant(tenant): Tenant,
     ValidJson(request): ValidJson<RetentionView>,
 ) -> Result<Json<RetentionView>, ApiError> {
-    if let Some(days) = request.days
-        && !(1..=MAX_RETENTION_DAYS).contains(&days)
-    {
-        return Err(ApiError::field(
-            "days",
-            "must be 1-3650 days, or null to keep the leads",
-        ));
-    }
-    if !state.store.set_retention(&tenant, request.days).await? {
+    let days = match request.days {
+        None => None,
+        Some(days) => match u16::try_from(days) {
+            Ok(days) if (1..=MAX_RETENTION_DAYS).contains(&days) => Some(days),
+            _ => {
+                let message = "must be 1-3650 days, or null to keep the leads";
+                return Err(ApiError::field("days", message));
+            }
+        },
+    };
+    if !state.store.set_retention(&tenant, days).await? {
         return Err(ApiError::NotFound("tenant"));
     }
     for status in [CampaignStatus::Completed, CampaignStatus::Cancelled] {

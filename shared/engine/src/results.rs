@@ -310,13 +310,36 @@ fn hourly_drift(stored: &[HourTally], actual: &[HourTally]) -> Vec<(HourTally, V
 /// difference, and with `repair` rewrites them. The rewrite is conditional on the counters
 /// being unchanged since before the leads were read, so a campaign that moved meanwhile is
 /// reported, not "repaired" with a stale count (run it again when the campaign is quiet; at
-/// completion it always is). The report is stored as the campaign's last reconciliation.
+/// completion it always is). The report is stored as the campaign's last reconciliation. A
+/// campaign whose leads expired by the tenant's retention is not reconciled (zeros are not
+/// the truth of it): the report says so.
 pub async fn reconcile<S: ResultsStore>(
     store: &S,
     campaign: &CampaignRef,
     repair: bool,
     now: DateTime<Utc>,
 ) -> Result<ReconcileReport, ResultsError> {
+    let expired = store
+        .get_campaign(campaign)
+        .await?
+        .and_then(|c| c.personal_data_until)
+        .filter(|until| *until <= now);
+    if let Some(until) = expired {
+        // Its leads are (being) deleted by the retention: the counters are all that is left.
+        let report = ReconcileReport {
+            campaign: campaign.clone(),
+            at: now,
+            leads: 0,
+            drift: Vec::new(),
+            repaired: false,
+            note: Some(format!(
+                "not reconciled: the leads expired by the tenant's retention at {}; the counters are kept as they were",
+                until.to_rfc3339()
+            )),
+        };
+        store.put_reconcile_report(campaign, &report).await?;
+        return Ok(report);
+    }
     let before = store.counters(campaign).await?.tally();
     let stored_hours = store.hourly_counters(campaign).await?;
     let mut actual = Tally::default();

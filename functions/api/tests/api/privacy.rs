@@ -372,6 +372,15 @@ async fn a_retention_gives_ended_campaigns_leads_their_expiry_and_taking_it_off_
     let open = running.body.get("personal_data_until");
     assert!(open.is_none(), "a campaign still open keeps its leads");
 
+    let later = until + Duration::days(1);
+    let report = engine::results::reconcile(app.store.as_ref(), &s.c, true, later).await;
+    let report = report.unwrap();
+    assert!(!report.repaired && report.drift.is_empty(), "{report:?}");
+    assert!(
+        report.note.unwrap().contains("retention"),
+        "expired: not reconciled"
+    );
+
     let keep = put_retention(&app, &s.key, json!({ "days": null })).await;
     assert_eq!(keep.status, StatusCode::OK);
     app.run_results_jobs().await;

@@ -22,6 +22,22 @@ pub fn u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> 
     u64_value(deserializer)
 }
 
+/// An optional `u32` (`null` or absent: none) that may be written as an integral float.
+pub fn optional_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    match Option::<Number>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Number::Int(n)) => u32::try_from(n)
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("{n} is out of range"))),
+        Some(Number::Float(f)) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => {
+            Ok(Some(f as u32))
+        }
+        Some(Number::Float(f)) => Err(D::Error::custom(format!(
+            "{f} is not a whole number of the allowed range"
+        ))),
+    }
+}
+
 fn u64_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     match Number::deserialize(deserializer)? {
         Number::Int(n) => Ok(n),
@@ -54,5 +70,22 @@ mod tests {
         assert_eq!(read(r#"{"n": -1}"#), None);
         assert_eq!(read(r#"{"n": 4294967296}"#), None);
         assert_eq!(read(r#"{"n": "30"}"#), None);
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Maybe {
+        #[serde(default, deserialize_with = "super::optional_u32")]
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn an_optional_whole_number_may_be_null_absent_or_an_integral_float() {
+        let read = |json: &str| serde_json::from_str::<Maybe>(json).ok().map(|p| p.n);
+        assert_eq!(read(r#"{"n": 1581.0}"#), Some(Some(1581)));
+        assert_eq!(read(r#"{"n": 7}"#), Some(Some(7)));
+        assert_eq!(read(r#"{"n": null}"#), Some(None));
+        assert_eq!(read(r#"{}"#), Some(None));
+        assert_eq!(read(r#"{"n": 1.5}"#), None);
+        assert_eq!(read(r#"{"n": -3}"#), None);
     }
 }

@@ -116,6 +116,15 @@ impl DynamoStore {
         }
         e.conditions.push("attribute_exists(pk)".into());
         let update = e.update(&self.table, pk, sk)?;
+        self.update_if_there(update).await
+    }
+
+    /// Sends one update built for a transaction on its own; an item that is not there (its
+    /// condition failed) is left so.
+    async fn update_if_there(
+        &self,
+        update: aws_sdk_dynamodb::types::Update,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
@@ -360,17 +369,6 @@ impl Retention for DynamoStore {
             keys::tenant_pk(&campaign.tenant),
             keys::campaign_sk(&campaign.campaign),
         )?;
-        let result = self
-            .client
-            .update_item()
-            .set_table_name(Some(update.table_name().to_owned()))
-            .set_key(Some(update.key().clone()))
-            .update_expression(update.update_expression())
-            .set_condition_expression(update.condition_expression().map(str::to_owned))
-            .set_expression_attribute_names(update.expression_attribute_names().cloned())
-            .set_expression_attribute_values(update.expression_attribute_values().cloned())
-            .send()
-            .await;
-        super::condition_held(result).map(|_| ())
+        self.update_if_there(update).await
     }
 }

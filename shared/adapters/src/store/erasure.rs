@@ -125,17 +125,7 @@ impl DynamoStore {
         &self,
         update: aws_sdk_dynamodb::types::Update,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .set_table_name(Some(update.table_name().to_owned()))
-            .set_key(Some(update.key().clone()))
-            .update_expression(update.update_expression())
-            .set_condition_expression(update.condition_expression().map(str::to_owned))
-            .set_expression_attribute_names(update.expression_attribute_names().cloned())
-            .set_expression_attribute_values(update.expression_attribute_values().cloned())
-            .send()
-            .await;
+        let result = self.update_item_of(update).send().await;
         super::condition_held(result).map(|_| ())
     }
 
@@ -163,7 +153,8 @@ impl DynamoStore {
     }
 
     /// The lead's calls out of the campaign's hourly items (those that exist: an hour item is
-    /// written with the call that starts it, so one missing means nothing to take out).
+    /// written with the call that starts it, so one missing means nothing to take out). The
+    /// lead's hours are at most its attempts (12), so they come in one batch read.
     async fn hours_without(
         &self,
         campaign: &CampaignRef,
@@ -175,13 +166,19 @@ impl DynamoStore {
         if hours.is_empty() {
             return Ok(Vec::new());
         }
-        let read = PrefixRead {
-            consistent: true,
-            ..PrefixRead::default()
-        };
-        let stored_hours: std::collections::HashSet<String> = self
-            .items_with_prefix(keys::campaign_pk(campaign), keys::HOUR_PREFIX, read)
-            .await?
+        // Only the lead's own hours (at most one per attempt), read by key, keys only.
+        let pk = keys::campaign_pk(campaign);
+        let mut request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .consistent_read(true)
+            .projection_expression("sk");
+        for hour in &hours {
+            request = request.keys(std::collections::HashMap::from([
+                (keys::PK.to_owned(), s(pk.clone())),
+                (keys::SK.to_owned(), s(keys::hour_sk(hour.hour))),
+            ]));
+        }
+        let request = request.build().map_err(|e| corrupt("erasure", e))?;
+        let stored_hours: std::collections::HashSet<String> = (self.batch_get(request).await?)
             .iter()
             .filter_map(|item| item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned())
             .collect();

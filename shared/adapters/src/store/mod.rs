@@ -138,6 +138,21 @@ pub const BULK_BACKOFF: [std::time::Duration; 8] = {
 };
 
 impl DynamoStore {
+    /// An `UpdateItem` request doing what `update` (built for a transaction) does, alone.
+    pub(crate) fn update_item_of(
+        &self,
+        update: aws_sdk_dynamodb::types::Update,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(update.table_name())
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+    }
+
     /// Every item of partition `pk` whose sort key begins with `prefix`, page after page.
     pub(crate) async fn items_with_prefix(
         &self,

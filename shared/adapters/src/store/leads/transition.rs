@@ -463,17 +463,7 @@ impl DynamoStore {
     }
 
     async fn single_update(&self, update: Update) -> Result<(), WriteError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(update.table_name())
-            .set_key(Some(update.key().clone()))
-            .update_expression(update.update_expression())
-            .set_condition_expression(update.condition_expression().map(str::to_owned))
-            .set_expression_attribute_names(update.expression_attribute_names().cloned())
-            .set_expression_attribute_values(update.expression_attribute_values().cloned())
-            .send()
-            .await;
+        let result = self.update_item_of(update).send().await;
         conditional(result).map(|_| ())
     }
 

@@ -105,20 +105,6 @@ pub struct Erased {
     pub call_ledger: bool,
 }
 
-impl Erased {
-    /// Adds what a later pass erased.
-    pub fn extend(&mut self, more: Erased) {
-        self.leads.extend(more.leads);
-        self.exports.extend(more.exports);
-        self.import_reports.extend(more.import_reports);
-        self.uploads.extend(more.uploads);
-        self.imports.extend(more.imports);
-        self.dnc_entry |= more.dnc_entry;
-        self.dnc_log_entries += more.dnc_log_entries;
-        self.call_ledger |= more.call_ledger;
-    }
-}
-
 /// An erasure as recorded on the tenant (it never holds the number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErasureRecord {

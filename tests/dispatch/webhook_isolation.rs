@@ -2,7 +2,6 @@
 //! accept connections and never answer, another tenant's events reach its receiver on the
 //! first pass of the worker, and the dead endpoints are tried only until their circuits open.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use domain::ids::TenantId;
@@ -14,7 +13,7 @@ use ports::store::{
     EndpointRecord, TenantRecord, Tenants, WebhookDeliveries, WebhookEndpoints, WebhookEvents,
 };
 use system_tests::World;
-use system_tests::webhook_receiver::{Behaviour, Receiver};
+use system_tests::webhook_receiver::{Behaviour, Receiver, black_hole};
 use system_tests::world::{DeliveryStats, WorldConfig, contacts_in};
 
 use crate::scenarios::{all_week, spec, utc};
@@ -22,22 +21,6 @@ use crate::scenarios::{all_week, spec, utc};
 const DEAD_ENDPOINTS: usize = 5;
 const NOISY_EVENTS: usize = 20;
 const QUIET_EVENTS: usize = 6;
-
-/// A server that accepts every connection and never answers; counts the connections.
-async fn black_hole() -> (String, Arc<AtomicU64>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let accepted = Arc::new(AtomicU64::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            held.push(socket);
-        }
-    });
-    (url, accepted)
-}
 
 async fn endpoint(world: &World, tenant: &TenantId, id: String, url: &str) {
     let now = world.clock.now();

@@ -68,6 +68,7 @@ async fn every_command_works_against_the_local_runner() {
         prefix: emulator::unique_prefix("cli"),
         tenant_requests_per_second: None,
         table_access: crate::support::table_access(),
+        isolation: Default::default(),
         provider: Default::default(),
     })
     .await

@@ -29,6 +29,7 @@ pub async fn console_world() -> (Runner, ApiClient, String, Value) {
         prefix: emulator::unique_prefix("console"),
         tenant_requests_per_second: None,
         table_access: crate::support::table_access(),
+        isolation: Default::default(),
         provider: Default::default(),
     };
     let (runner, api, agent, key) = runner_with_agent_and_key(config, "console").await;

@@ -211,6 +211,7 @@ async fn a_500_lead_campaign_runs_to_completion_through_the_api_with_faults_and_
             prefix: emulator::unique_prefix("e2e"),
             tenant_requests_per_second: None,
             table_access: crate::support::table_access(),
+            isolation: Default::default(),
             provider: Default::default(),
         },
         "e2e",
@@ -336,6 +337,9 @@ mod console_manage;
 mod console_numbers;
 mod console_settings;
 mod logs;
+mod noisy_neighbour;
+#[path = "../examples/support/noisy_neighbour.rs"]
+mod noisy_scenario;
 mod noisy_tenant;
 mod platforms;
 mod quarantine;

@@ -30,6 +30,7 @@ async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
             prefix: emulator::unique_prefix("noisy"),
             tenant_requests_per_second: Some(1),
             table_access: crate::support::table_access(),
+            isolation: Default::default(),
             provider: Default::default(),
         },
         "noisy",

@@ -48,6 +48,7 @@ async fn campaign_through(provider: LocalProvider) {
         prefix: emulator::unique_prefix("e2er"),
         tenant_requests_per_second: None,
         table_access: crate::support::table_access(),
+        isolation: Default::default(),
         provider,
     })
     .await

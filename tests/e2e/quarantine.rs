@@ -78,6 +78,7 @@ async fn campaign_with_leads(
             prefix: emulator::unique_prefix("e2eq"),
             tenant_requests_per_second: None,
             table_access: crate::support::table_access(),
+            isolation: Default::default(),
             provider: Default::default(),
         },
         "qt",

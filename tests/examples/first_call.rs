@@ -35,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         prefix: emulator::unique_prefix("first-call"),
         tenant_requests_per_second: None,
         table_access: None,
+        isolation: Default::default(),
         provider: Default::default(),
     })
     .await?;

@@ -4,6 +4,7 @@
 //! receiver gets (and answers) the same event twice.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -97,4 +98,20 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
         tokio::time::sleep(b.stall).await;
     }
     StatusCode::OK
+}
+
+/// A server that accepts every connection and never answers; counts the connections.
+pub async fn black_hole() -> (String, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicU64::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (url, accepted)
 }

@@ -9,6 +9,10 @@ use engine::webhooks::Deliveries;
 use super::sleep_or_stop;
 use super::sources::batch_source;
 
+/// Batches of the webhook queue handled at once, as the template's event source allows
+/// (`MaximumConcurrency: 10`): a batch waiting on a slow endpoint holds one of them.
+const CONCURRENT_BATCHES: usize = 10;
+
 /// Handles the webhook queue's batches as Lambda would.
 pub(crate) async fn webhook_loop(
     deliveries: Arc<Deliveries>,
@@ -16,11 +20,22 @@ pub(crate) async fn webhook_loop(
     url: String,
     stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let deliveries = deliveries.as_ref();
-    batch_source(sqs, url, stopped, |event| {
-        webhooks::handle_batch(deliveries, event)
-    })
-    .await;
+    let pollers = (0..CONCURRENT_BATCHES).map(|_| {
+        let (deliveries, sqs, url, stopped) = (
+            deliveries.clone(),
+            sqs.clone(),
+            url.clone(),
+            stopped.clone(),
+        );
+        async move {
+            let deliveries = deliveries.as_ref();
+            batch_source(sqs, url, stopped, |event| {
+                webhooks::handle_batch(deliveries, event)
+            })
+            .await
+        }
+    });
+    futures::future::join_all(pollers).await;
 }
 
 /// Runs the sweep every virtual minute.

@@ -8,6 +8,9 @@
 
 pub mod demo;
 mod hooks;
+pub mod measure;
+mod network;
+mod scheduler;
 mod sources;
 
 use std::sync::Arc;
@@ -26,7 +29,7 @@ use chrono::{DateTime, Utc};
 use emulator::{Provisioned, ResourceSpecs};
 use engine::{Engine, Providers};
 use ports::queue::MessageQueue;
-use ports::{Clock, NoFaults, ScaledClock};
+use ports::{NoFaults, ScaledClock};
 use tokio::task::JoinSet;
 
 /// How to run.
@@ -53,6 +56,9 @@ pub struct RunnerConfig {
     /// Which provider the demo's agent uses: the simulator itself, or a real adapter against
     /// a local fake of its platform (the simulated network still decides each call's fate).
     pub provider: LocalProvider,
+    /// The protections between tenants: on, but for the noisy-neighbour benchmark's run
+    /// without them.
+    pub isolation: measure::Isolation,
 }
 
 /// The voice provider of a local run.
@@ -146,15 +152,42 @@ pub struct Runner {
     pub provider: LocalProvider,
     /// The network's provider events our routes answered with anything but a 2xx (or never answered).
     pub refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
+    /// When the dialers were told each lead's call should start.
+    pub planned_starts: measure::PlannedStarts,
     tasks: JoinSet<()>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// The API's state: the engine's table and clock, launch's first tick run in the request.
+fn api_state(
+    config: &RunnerConfig,
+    engine: &Arc<Engine<DynamoStore>>,
+    schedules: Arc<EventBridgeSchedules>,
+    blobs: Arc<S3Blobs>,
+    results: Arc<dyn MessageQueue>,
+    webhooks: Arc<SqsQueue>,
+) -> api::AppState {
+    api::AppState {
+        store: engine.store.clone(),
+        schedules,
+        blobs,
+        results,
+        clock: engine.clock.clone(),
+        settings: local_api_settings(config),
+        tick_now: Some(engine.clone()),
+        webhooks: Some(webhooks),
+    }
+}
+
 /// One local user and the contract test's bursts on a sped-up clock: the per-tenant request
 /// limit is the deployment's concern (tested in the API's own tests), unless a test sets one.
-fn local_api_settings(tenant_requests_per_second: Option<u32>) -> api::ApiSettings {
+fn local_api_settings(config: &RunnerConfig) -> api::ApiSettings {
+    let limit = match config.isolation {
+        measure::Isolation::On => config.tenant_requests_per_second,
+        measure::Isolation::Off => None,
+    };
     api::ApiSettings {
-        tenant_requests_per_second: tenant_requests_per_second.unwrap_or(10_000),
+        tenant_requests_per_second: limit.unwrap_or(10_000),
         local_webhook_targets: true,
         ..api::ApiSettings::default()
     }
@@ -229,27 +262,25 @@ impl Runner {
             Arc::new(SqsQueue::new(sqs.clone(), &results_queue_url));
         let engine = local_engine(
             local_store(&sdk, &app, config.table_access.clone()),
-            &app,
-            &sdk,
+            (&app, &sdk),
             local_providers(config.provider, &simulator).await?,
             &clock,
             results_queue.clone(),
             &base_url,
+            config.isolation,
         );
         let store = engine.store.clone();
         let schedules = schedules_for(&sdk, &app);
-        let s3 = emulator::s3_client(&sdk);
-        let bucket = resources.name("DataBucket")?.to_owned();
-        let api = api::AppState {
-            store: store.clone(),
-            schedules: Arc::new(schedules.clone()),
-            blobs: Arc::new(S3Blobs::new(s3.clone(), &bucket)),
-            results: results_queue,
-            clock: clock.clone(),
-            settings: local_api_settings(config.tenant_requests_per_second),
-            tick_now: Some(engine.clone()),
-            webhooks: Some(Arc::new(SqsQueue::new(sqs.clone(), &app.webhook_queue_url))),
-        };
+        let (s3, bucket) = (emulator::s3_client(&sdk), resources.name("DataBucket")?);
+        let bucket = bucket.to_owned();
+        let api = api_state(
+            &config,
+            &engine,
+            Arc::new(schedules.clone()),
+            Arc::new(S3Blobs::new(s3.clone(), &bucket)),
+            results_queue,
+            Arc::new(SqsQueue::new(sqs.clone(), &app.webhook_queue_url)),
+        );
         let router = local_router(api, &engine);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let refused_provider_events = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -271,15 +302,17 @@ impl Runner {
             ),
             simulator: simulator.clone(),
             refused_provider_events: refused_provider_events.clone(),
-            deliveries: local_deliveries(&store, &sqs, &app, &clock)?,
+            deliveries: local_deliveries(&store, &sqs, &app, &clock, config.isolation)?,
             webhook_queue_url: app.webhook_queue_url.clone(),
             sqs,
             results_queue_url,
             dial_queue_url: app.dial_queue_url.clone(),
             import_queue_url: resources.name("ImportQueue")?.to_owned(),
             dialers: config.dialers.max(1),
+            planned_starts: measure::PlannedStarts::default(),
             clock: clock.clone(),
         };
+        let planned_starts = loops.planned_starts.clone();
         loops.spawn(&mut tasks, stopped);
         Ok(Runner {
             base_url,
@@ -291,6 +324,7 @@ impl Runner {
             engine,
             provider: config.provider,
             refused_provider_events,
+            planned_starts,
             tasks,
             stop,
         })
@@ -325,6 +359,7 @@ struct Loops {
     results_queue_url: String,
     dial_queue_url: String,
     dialers: usize,
+    planned_starts: measure::PlannedStarts,
     clock: Arc<ScaledClock>,
 }
 
@@ -338,7 +373,7 @@ impl Loops {
             stopped.clone(),
         );
         tasks.spawn(CALLER.scope("results", results));
-        tasks.spawn(scheduler_loop(
+        tasks.spawn(scheduler::scheduler_loop(
             self.engine.clone(),
             self.schedules,
             self.clock.clone(),
@@ -349,7 +384,7 @@ impl Loops {
                 self.engine.clone(),
                 self.sqs.clone(),
                 self.dial_queue_url.clone(),
-                self.clock.clone(),
+                (self.clock.clone(), self.planned_starts.clone()),
                 stopped.clone(),
             ));
         }
@@ -366,7 +401,7 @@ impl Loops {
         let (importer, url) = (self.importer, self.import_queue_url);
         let imports = sources::importer_loop(importer, self.sqs, url, stopped.clone());
         tasks.spawn(CALLER.scope("importer", imports));
-        tasks.spawn(network_loop(
+        tasks.spawn(network::network_loop(
             self.simulator,
             self.clock,
             self.refused_provider_events,
@@ -428,12 +463,12 @@ fn local_store(
 /// clock's speed, results jobs on the results queue, provider events to this runner.
 fn local_engine(
     store: Arc<DynamoStore>,
-    app: &AppConfig,
-    sdk: &SdkConfig,
+    (app, sdk): (&AppConfig, &SdkConfig),
     providers: Providers,
     clock: &Arc<ScaledClock>,
     results_queue: Arc<dyn MessageQueue>,
     base_url: &str,
+    isolation: measure::Isolation,
 ) -> Arc<Engine<DynamoStore>> {
     let speed = clock.speed();
     let mut engine = build_engine_on(store, app, sdk, providers, clock.clone(), 1.0 / speed)
@@ -451,6 +486,7 @@ fn local_engine(
         s.demand_cache_ttl * speed as i32,
         s.dialing_mark * speed as i32,
     );
+    s.fair_cps_shares = isolation == measure::Isolation::On;
     Arc::new(engine)
 }
 
@@ -461,6 +497,7 @@ fn local_deliveries(
     sqs: &aws_sdk_sqs::Client,
     app: &AppConfig,
     clock: &Arc<ScaledClock>,
+    isolation: measure::Isolation,
 ) -> anyhow::Result<Arc<engine::webhooks::Deliveries>> {
     let queue =
         SqsQueue::new(sqs.clone(), &app.webhook_queue_url).with_delay_scale(1.0 / clock.speed());
@@ -469,7 +506,10 @@ fn local_deliveries(
         queue: Arc::new(queue),
         sender: Arc::new(adapters::webhook_sender::HttpWebhookSender::new(true)?),
         clock: clock.clone(),
-        guards: Default::default(),
+        guards: match isolation {
+            measure::Isolation::On => Default::default(),
+            measure::Isolation::Off => engine::webhooks::guard::EndpointGuards::unguarded(),
+        },
     }))
 }
 
@@ -492,107 +532,5 @@ async fn sleep_or_stop(stopped: &mut tokio::sync::watch::Receiver<bool>, real: D
     tokio::select! {
         _ = tokio::time::sleep(real) => false,
         _ = stopped.wait_for(|s| *s) => true,
-    }
-}
-
-/// EventBridge Scheduler's part: every virtual minute, fire each enabled schedule stored in the
-/// emulator (within its start and end) at the tick handler, with the schedule's own input.
-async fn scheduler_loop(
-    engine: Arc<Engine<DynamoStore>>,
-    schedules: EventBridgeSchedules,
-    clock: Arc<ScaledClock>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let minute = clock.real(Duration::from_secs(60));
-    // A campaign's tick still running when the next minute comes is not started twice (the
-    // engine would be safe, but the work would be wasted).
-    let running: Arc<std::sync::Mutex<std::collections::HashSet<String>>> = Arc::default();
-    loop {
-        let now = clock.now();
-        match schedules.list().await {
-            Ok(list) => {
-                for schedule in list {
-                    let live = schedule.enabled
-                        && schedule.start.is_none_or(|s| s <= now)
-                        && schedule.end.is_none_or(|e| now <= e);
-                    if let (true, Some(input)) = (live, schedule.input) {
-                        if !running
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(schedule.name.clone())
-                        {
-                            continue;
-                        }
-                        let (engine, running, name) =
-                            (engine.clone(), running.clone(), schedule.name);
-                        tokio::spawn(CALLER.scope("tick", async move {
-                            if let Err(err) = tick::handle(&engine, input).await {
-                                tracing::warn!(error = %err, "tick failed");
-                            }
-                            running
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .remove(&name);
-                        }));
-                    }
-                }
-            }
-            Err(err) => tracing::warn!(error = %err, "listing schedules failed"),
-        }
-        if sleep_or_stop(&mut stopped, minute).await {
-            return;
-        }
-    }
-}
-
-/// The network's event to `url` as the platform sends it, when `url` is a Retell or Vapi
-/// call's route.
-fn platform_event(
-    url: &str,
-    body: &[u8],
-    now: DateTime<Utc>,
-) -> Option<ports::voice::ProviderRequest> {
-    use system_tests::fake_providers::{ProviderKind, rewrite_event};
-    let kind = [ProviderKind::Retell, ProviderKind::Vapi]
-        .into_iter()
-        .find(|k| url.contains(&format!("/v1/call-events/{}/", k.name())))?;
-    rewrite_event(kind, url, body, now)
-}
-
-/// The phone network's side: deliver each due provider event over HTTP to its callback URL.
-async fn network_loop(
-    simulator: Arc<Simulator>,
-    clock: Arc<ScaledClock>,
-    refused: Arc<std::sync::atomic::AtomicU64>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let refuse = || refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let http = reqwest::Client::new();
-    loop {
-        for event in simulator.take_due(clock.now()) {
-            // A platform's own events, in its format and signature (its fake's part).
-            let (url, body, headers) = match platform_event(&event.url, &event.body, clock.now()) {
-                Some(event) => (event.url, event.body, event.headers),
-                None => (event.url.clone(), event.body.clone(), event.headers.clone()),
-            };
-            let mut request = http.post(&url).body(body);
-            for (name, value) in &headers {
-                request = request.header(name, value);
-            }
-            match request.send().await {
-                Ok(response) if response.status().is_success() => {}
-                Ok(response) => {
-                    refuse();
-                    tracing::warn!(status = %response.status(), url = %event.url, "provider event refused")
-                }
-                Err(err) => {
-                    refuse();
-                    tracing::warn!(error = %err, "provider event delivery failed")
-                }
-            }
-        }
-        if sleep_or_stop(&mut stopped, Duration::from_millis(50)).await {
-            return;
-        }
     }
 }

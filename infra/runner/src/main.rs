@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
         prefix: emulator::unique_prefix("local"),
         tenant_requests_per_second: None,
         table_access: None,
+        isolation: Default::default(),
         provider: args.provider,
     })
     .await?;

@@ -33,11 +33,12 @@ pub(crate) async fn dialer_loop(
     engine: Arc<Engine<DynamoStore>>,
     sqs: aws_sdk_sqs::Client,
     url: String,
-    clock: Arc<ScaledClock>,
+    (clock, planned): (Arc<ScaledClock>, crate::measure::PlannedStarts),
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
         for record in sqs_event(&messages).records {
+            planned.record(record.body.as_deref());
             let (engine, sqs, url, clock) =
                 (engine.clone(), sqs.clone(), url.clone(), clock.clone());
             tokio::spawn(CALLER.scope("dialer", async move {

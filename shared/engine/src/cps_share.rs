@@ -44,6 +44,12 @@ impl<S: AccountDemand + Tenants> Engine<S> {
         let limit = account.calls_per_second;
         let cap = (self.settings.tenant_cps_share_percent < 100)
             .then(|| self.settings.tenant_calls_per_second(limit));
+        if !self.settings.fair_cps_shares {
+            return Ok(TenantBucket {
+                limit: cap,
+                fair: false,
+            });
+        }
         let weight = self.tenant_terms(tenant).await?.dial_weight;
         let dialing = self.dialing_on(account, tenant, weight, now).await?;
         let share = in_reserved_part(now)

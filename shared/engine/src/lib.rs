@@ -90,6 +90,10 @@ pub struct Settings {
     /// may use in any second, at least one call, on top of its fair share (`cps_share`). 100
     /// (the default): no cap beyond the fair share, so a lone tenant may use the whole account.
     pub tenant_cps_share_percent: u32,
+    /// Whether each tenant dialing on a shared account holds its weighted share of the
+    /// account's seconds (`cps_share`). Always on in a deployment; the noisy-neighbour
+    /// benchmark turns it off to measure what the shares are worth.
+    pub fair_cps_shares: bool,
     /// How long a dialer's mark that its tenant is dialing on an account lasts: a tenant that
     /// stops dialing keeps its share of the account's seconds this long at most.
     pub dialing_mark: chrono::Duration,
@@ -127,6 +131,7 @@ impl Settings {
             call_start_margin: chrono::Duration::seconds(60),
             quiet_horizon: chrono::Duration::minutes(5),
             tenant_cps_share_percent: 100,
+            fair_cps_shares: true,
             dialing_mark: chrono::Duration::seconds(30),
             demand_cache_ttl: chrono::Duration::seconds(5),
             erased_numbers: None,

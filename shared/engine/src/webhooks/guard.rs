@@ -62,15 +62,28 @@ struct Health {
 #[derive(Debug, Default, Clone)]
 pub struct EndpointGuards {
     all: Arc<Mutex<HashMap<String, Health>>>,
+    /// Admit every try and never open a circuit ([`EndpointGuards::unguarded`]).
+    off: bool,
 }
 
 impl EndpointGuards {
+    /// Guards that admit every try: no circuit, no cap in flight. Never in a deployment; the
+    /// noisy-neighbour benchmark uses them to measure what the guards are worth.
+    pub fn unguarded() -> Self {
+        Self {
+            off: true,
+            ..Self::default()
+        }
+    }
+
     /// Whether `endpoint` may be tried at `now`. A circuit whose time is up lets one probe
     /// through and stays open meanwhile (for everyone else) until the probe is judged.
     pub fn admit(&self, endpoint: &str, now: DateTime<Utc>) -> Admission {
         let mut all = self.all.lock().unwrap_or_else(|p| p.into_inner());
         let health = all.entry(endpoint.to_owned()).or_default();
-        if let Some(until) = health.open_until {
+        if self.off {
+            // Measuring without the guards: every try goes out.
+        } else if let Some(until) = health.open_until {
             if now < until {
                 return Admission::Open {
                     until,
@@ -105,7 +118,7 @@ impl EndpointGuards {
             return;
         }
         health.consecutive_failures += 1;
-        if health.consecutive_failures >= OPEN_AFTER {
+        if health.consecutive_failures >= OPEN_AFTER && !self.off {
             health.open_until = Some(now + OPEN_FOR);
         }
     }
@@ -124,6 +137,19 @@ mod tests {
             Admission::Try(permit) => permit,
             other => panic!("{endpoint} not admitted at {now}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn unguarded_admits_every_try_and_never_opens() {
+        let guards = EndpointGuards::unguarded();
+        for _ in 0..(OPEN_AFTER * 2) {
+            let permit = try_now(&guards, "dead", at(0));
+            guards.finished(permit, false, at(0));
+        }
+        let held: Vec<Permit> = (0..MAX_IN_FLIGHT + 1)
+            .map(|_| try_now(&guards, "dead", at(1)))
+            .collect();
+        assert_eq!(held.len() as u32, MAX_IN_FLIGHT + 1);
     }
 
     #[test]

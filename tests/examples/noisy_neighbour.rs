@@ -39,11 +39,13 @@ fn row(isolation: Isolation, report: &Report) -> String {
     let calls: usize = report.tenants.values().map(|t| t.calls).sum();
     let leads: usize = report.tenants.values().map(|t| t.leads).sum();
     format!(
-        "| {isolation:?} | {} | {delivered}/{events} | {} | {answers} / {limited} / {} ms | {} | {} / {} | {} | {calls}/{leads} | {} s / {:.0} s |",
+        "| {isolation:?} | {} | {delivered}/{events} | {} | {answers} / {limited} / {} ms | {} | {} / {} | {} / {} | {} | {calls}/{leads} | {} s / {:.0} s |",
         seconds(&all(|t| &t.webhook_delays_ms)),
         seconds(&all(|t| &t.start_waits_ms)),
         quantile(&all(|t| &t.api_latencies_ms), 0.99),
         seconds(&report.tenants[NOISY].start_waits_ms),
+        report.tenants[NOISY].dial_tries,
+        report.tenants[NOISY].calls,
         report.flood_sent,
         report.flood_limited,
         report.dead_connections,
@@ -66,9 +68,9 @@ async fn main() -> anyhow::Result<()> {
         scenario::SPEED
     );
     println!(
-        "| isolation | ordinary webhook delay p50 / p99 / max (virtual s) | ordinary events delivered | ordinary calls' wait past plan p50 / p99 / max (virtual s) | ordinary console answers / 429 / p99 latency | noisy calls' wait p50 / p99 / max | noisy flood sent / 429 | dead-endpoint tries | calls / leads | run (virtual / real) |"
+        "| isolation | ordinary webhook delay p50 / p99 / max (virtual s) | ordinary events delivered | ordinary calls' wait past plan p50 / p99 / max (virtual s) | ordinary console answers / 429 / p99 latency | noisy calls' wait p50 / p99 / max | noisy dial tries / calls | noisy flood sent / 429 | dead-endpoint tries | calls / leads | run (virtual / real) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for isolation in [Isolation::On, Isolation::Off] {
         let prefix = emulator::unique_prefix("bench-neighbour");
         let runner = Runner::start(scenario::runner_config(prefix, isolation, None)).await?;

@@ -28,18 +28,24 @@ pub enum Isolation {
 #[derive(Debug, Clone, Default)]
 pub struct PlannedStarts {
     all: Arc<Mutex<HashMap<LeadKey, DateTime<Utc>>>>,
+    /// Dial messages handed to the dialer, each try of a waiting one counted, by tenant.
+    tries: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 /// A lead by campaign (`tenant/campaign`) and lead id.
 type LeadKey = (String, String);
 
 impl PlannedStarts {
-    /// Notes a dial message's plan (the latest plan of a lead wins: a lead handed back and
-    /// leased again is planned anew).
+    /// Notes a dial message handed to the dialer and its plan (the latest plan of a lead wins:
+    /// a lead handed back and leased again is planned anew).
     pub(crate) fn record(&self, body: Option<&str>) {
         let Some(message) = body.and_then(|b| serde_json::from_str::<DialMessage>(b).ok()) else {
             return;
         };
+        let tenant = message.campaign.tenant.to_string();
+        *(self.tries.lock().unwrap_or_else(|p| p.into_inner()))
+            .entry(tenant)
+            .or_default() += 1;
         let key = (message.campaign.to_string(), message.lead.id.to_string());
         let mut all = self.all.lock().unwrap_or_else(|p| p.into_inner());
         let planned = all.entry(key).or_insert(message.not_before);
@@ -50,5 +56,12 @@ impl PlannedStarts {
     pub fn planned(&self, campaign: &CampaignRef, lead: &LeadId) -> Option<DateTime<Utc>> {
         let all = self.all.lock().unwrap_or_else(|p| p.into_inner());
         all.get(&(campaign.to_string(), lead.to_string())).copied()
+    }
+
+    /// How many times the dialers were handed `tenant`'s dial messages (a message waiting for
+    /// its time or refused a second's budget is handed over again).
+    pub fn tries(&self, tenant: &str) -> u64 {
+        let tries = self.tries.lock().unwrap_or_else(|p| p.into_inner());
+        tries.get(tenant).copied().unwrap_or(0)
     }
 }

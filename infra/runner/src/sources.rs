@@ -38,11 +38,16 @@ pub(crate) async fn dialer_loop(
 ) {
     while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
         for record in sqs_event(&messages).records {
-            planned.record(record.body.as_deref());
-            let (engine, sqs, url, clock) =
-                (engine.clone(), sqs.clone(), url.clone(), clock.clone());
+            let (engine, sqs, url, clock, planned) = (
+                engine.clone(),
+                sqs.clone(),
+                url.clone(),
+                clock.clone(),
+                planned.clone(),
+            );
             tokio::spawn(CALLER.scope("dialer", async move {
                 loop {
+                    planned.record(record.body.as_deref());
                     match dialer::handle_record(&engine, &record).await {
                         dialer::RecordResult::Done => {
                             if let Some(receipt) = &record.receipt_handle {

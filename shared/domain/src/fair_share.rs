@@ -53,6 +53,38 @@ pub fn reserved_share(
     (others > 0).then(|| weighted_share(limit, weight, weight.max(1) + others))
 }
 
+/// How long a start may wait past its plan and still try again at the next chance.
+pub const PROMPT_RETRIES_FOR: chrono::Duration = chrono::Duration::seconds(2);
+/// The longest a start in a backlog waits between tries, before its spread.
+pub const MOST_BETWEEN_TRIES: chrono::Duration = chrono::Duration::seconds(8);
+
+/// When a start refused for the provider's rate tries again. `next_chance` is the soonest it
+/// could succeed (the lending part of this second after a refused share, the next second after
+/// a spent account); `planned` is when it was meant to start; `salt` spreads a backlog's tries.
+///
+/// A start that has waited less than [`PROMPT_RETRIES_FOR`] tries at the next chance, so a
+/// tenant within its share waits at most a second or two. One that has waited longer is in a
+/// backlog: it tries again after half its wait so far (at most [`MOST_BETWEEN_TRIES`]),
+/// stretched by 0.5-1.5 by `salt`. Every try of a refused start is a refused transaction,
+/// which DynamoDB bills, and they all land on the account's one bucket item: a backlog of 100
+/// starts retrying every half second makes 200 claims a second for the account's few calls,
+/// where this makes about 25 — still many more than the account starts, so its seconds stay
+/// full.
+pub fn retry_after_refusal(
+    now: DateTime<Utc>,
+    planned: DateTime<Utc>,
+    next_chance: DateTime<Utc>,
+    salt: u64,
+) -> DateTime<Utc> {
+    let waited = now - planned;
+    if waited < PROMPT_RETRIES_FOR {
+        return next_chance;
+    }
+    let base = (waited / 2).min(MOST_BETWEEN_TRIES).num_milliseconds();
+    let stretch = 500 + (salt % 1001) as i64; // per mille, 500..=1500
+    next_chance.max(now + chrono::Duration::milliseconds(base * stretch / 1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,7 +121,48 @@ mod tests {
         assert_eq!(lending_starts(at(120)), at(500));
     }
 
+    fn at(ms: i64) -> DateTime<Utc> {
+        "2026-06-08T14:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            + chrono::Duration::milliseconds(ms)
+    }
+
+    #[test]
+    fn a_start_that_has_barely_waited_tries_at_the_next_chance() {
+        assert_eq!(
+            retry_after_refusal(at(1_900), at(0), at(2_000), 7),
+            at(2_000)
+        );
+    }
+
+    #[test]
+    fn a_start_in_a_backlog_tries_after_half_its_wait_spread_and_bounded() {
+        // Waited 6 s: about 3 s more, stretched by 0.5 (salt 0) to 1.5 (salt 1000).
+        assert_eq!(
+            retry_after_refusal(at(6_000), at(0), at(7_000), 0),
+            at(7_500)
+        );
+        assert_eq!(
+            retry_after_refusal(at(6_000), at(0), at(7_000), 1_000),
+            at(10_500)
+        );
+        // Waited a minute: at most 8 s, stretched.
+        assert_eq!(
+            retry_after_refusal(at(60_000), at(0), at(61_000), 1_000),
+            at(72_000)
+        );
+    }
+
     proptest! {
+        #[test]
+        fn a_refused_start_never_tries_before_its_next_chance_nor_long_after(
+            waited in 0i64..600_000, chance in 1i64..1_000, salt in any::<u64>()
+        ) {
+            let now = at(waited);
+            let next = retry_after_refusal(now, at(0), now + chrono::Duration::milliseconds(chance), salt);
+            prop_assert!(next >= now + chrono::Duration::milliseconds(chance));
+            prop_assert!(next <= now + chrono::Duration::milliseconds(12_000));
+        }
+
         #[test]
         fn every_share_is_between_one_call_and_the_limit(
             limit in 1u32..10_000, weight in 0u32..100, others in proptest::collection::vec(0u32..100, 0..20)

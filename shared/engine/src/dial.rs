@@ -282,8 +282,8 @@ where
         match err {
             // A start refused its fair share may have the others' unused part of the second.
             WriteError::Refused(Refusal::ProviderRate) if fair => {
-                let lent = domain::fair_share::lending_starts(now) - now;
-                Ok(Claim::Lost(DialOutcome::Later(std_duration(lent))))
+                let lent = domain::fair_share::lending_starts(now);
+                Ok(Claim::Lost(rate_refused(message, lent, now)))
             }
             WriteError::Refused(Refusal::CallerLimit) => {
                 emf::put(Metric::count("CallerLimitRefusals", 1.0));
@@ -485,13 +485,16 @@ where
                 self.defer(campaign, lead, now + ACCOUNT_LINE_WAIT).await?;
                 DialOutcome::Done("every line of the account busy: handed back")
             }
-            // This second's provider budget is spent: try again next second, lease kept.
+            // This second's provider budget is spent: try again next second (later in a
+            // backlog), lease kept.
+            Refusal::ProviderRate => {
+                let second = (now.timestamp_millis().div_euclid(1000) + 1) * 1000;
+                let next_second = DateTime::from_timestamp_millis(second).unwrap_or(now);
+                rate_refused(message, next_second, now)
+            }
             // Another campaign's call to the number came first: count again shortly. (A caller
             // number at its limit is the claim's to handle: another number is tried.)
-            Refusal::ProviderRate
-            | Refusal::Conflict
-            | Refusal::NumberCallsMoved
-            | Refusal::CallerLimit => {
+            Refusal::Conflict | Refusal::NumberCallsMoved | Refusal::CallerLimit => {
                 let next_second = (now + Duration::seconds(1)).timestamp_millis() / 1000 * 1000
                     - now.timestamp_millis();
                 DialOutcome::Later(StdDuration::from_millis(next_second.max(1) as u64))
@@ -571,4 +574,23 @@ where
             variables,
         }
     }
+}
+
+/// A start refused for the provider's rate: tried again at `next_chance`, or later when it is
+/// in a backlog (`domain::fair_share::retry_after_refusal`), spread by its lead's id.
+fn rate_refused(
+    message: &DialMessage,
+    next_chance: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DialOutcome {
+    use std::hash::{Hash, Hasher};
+    let mut salt = std::hash::DefaultHasher::new();
+    message.lead.id.hash(&mut salt);
+    let at = domain::fair_share::retry_after_refusal(
+        now,
+        message.not_before,
+        next_chance,
+        salt.finish(),
+    );
+    DialOutcome::Later(std_duration(at - now))
 }

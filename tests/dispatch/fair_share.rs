@@ -98,10 +98,11 @@ async fn small_tenants_get_their_share_of_the_accounts_seconds_beside_a_huge_one
     let used = busy as f64 / (*last - *first + 1) as f64;
     let waits = &stats.start_waits;
     println!(
-        "fair share: huge {} calls, 95% of them over {} s, {:.0}% of those seconds used to the account's limit; waits (ms) p50/p95/max: {}",
+        "fair share: huge {} calls, 95% of them over {} s, {:.0}% of those seconds used to the account's limit; {} dial deliveries in all; waits (ms) p50/p95/max: {}",
         huge_starts.len(),
         last - first + 1,
         used * 100.0,
+        stats.dial_deliveries,
         describe(waits)
     );
     for small in ["tenant-2", "tenant-3"] {

@@ -56,7 +56,7 @@ pub fn reserved_share(
 /// How long a start may wait past its plan and still try again at the next chance.
 pub const PROMPT_RETRIES_FOR: chrono::Duration = chrono::Duration::seconds(2);
 /// The longest a start in a backlog waits between tries, before its spread.
-pub const MOST_BETWEEN_TRIES: chrono::Duration = chrono::Duration::seconds(8);
+pub const MOST_BETWEEN_TRIES: chrono::Duration = chrono::Duration::seconds(4);
 
 /// When a start refused for the provider's rate tries again. `next_chance` is the soonest it
 /// could succeed (the lending part of this second after a refused share, the next second after
@@ -67,9 +67,10 @@ pub const MOST_BETWEEN_TRIES: chrono::Duration = chrono::Duration::seconds(8);
 /// backlog: it tries again after half its wait so far (at most [`MOST_BETWEEN_TRIES`]),
 /// stretched by 0.5-1.5 by `salt`. Every try of a refused start is a refused transaction,
 /// which DynamoDB bills, and they all land on the account's one bucket item: a backlog of 100
-/// starts retrying every half second makes 200 claims a second for the account's few calls,
-/// where this makes about 25 — still many more than the account starts, so its seconds stay
-/// full.
+/// starts retrying every half second makes up to 200 claims a second for the account's few
+/// calls, where this makes about 25 — still many more than the account starts, so its seconds
+/// stay full. The price: a backlog is served roughly newest first (a new start tries at once,
+/// an old one every few seconds), so its oldest wait longer, still well inside the lease.
 pub fn retry_after_refusal(
     now: DateTime<Utc>,
     planned: DateTime<Utc>,
@@ -145,10 +146,10 @@ mod tests {
             retry_after_refusal(at(6_000), at(0), at(7_000), 1_000),
             at(10_500)
         );
-        // Waited a minute: at most 8 s, stretched.
+        // Waited a minute: at most 4 s, stretched.
         assert_eq!(
             retry_after_refusal(at(60_000), at(0), at(61_000), 1_000),
-            at(72_000)
+            at(66_000)
         );
     }
 
@@ -160,7 +161,7 @@ mod tests {
             let now = at(waited);
             let next = retry_after_refusal(now, at(0), now + chrono::Duration::milliseconds(chance), salt);
             prop_assert!(next >= now + chrono::Duration::milliseconds(chance));
-            prop_assert!(next <= now + chrono::Duration::milliseconds(12_000));
+            prop_assert!(next <= now + chrono::Duration::milliseconds(chance.max(6_000)));
         }
 
         #[test]

@@ -3,14 +3,14 @@
 //! delivers is still taken and the campaign runs to completion. (Deployed, the provider routes
 //! are on an API of their own as well: `tests/functions/template.rs`.)
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use adapters::voice::simulator::SimulatorConfig;
 use chrono::{DateTime, Utc};
 use local_runner::RunnerConfig;
 use serde_json::json;
+use system_tests::flood::Flood;
 
 use super::support::{runner_with_agent_and_key, wait_for};
 
@@ -38,7 +38,8 @@ async fn provider_callbacks_keep_landing_while_a_tenant_floods_the_api() {
     .await;
     let id = launched_campaign(&api, &agent).await;
 
-    let flood = Flood::start(&runner.base_url, &key);
+    // The same tenant's key, sending as fast as eight tasks can.
+    let flood = Flood::start(&runner.base_url, &key, 8, Duration::ZERO);
     let progress = wait_for("completion", Duration::from_secs(600), || {
         let (api, path) = (api.clone(), format!("/v1/campaigns/{id}/progress"));
         async move {
@@ -112,55 +113,4 @@ async fn launched_campaign(api: &campaigns_cli::ApiClient, agent: &serde_json::V
     .await;
 
     id
-}
-
-/// The same tenant's key, sending as fast as eight tasks can.
-struct Flood {
-    sent: Arc<AtomicU64>,
-    limited: Arc<AtomicU64>,
-    flooding: Arc<std::sync::atomic::AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Flood {
-    fn start(base_url: &str, key: &str) -> Self {
-        let (sent, limited) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-        let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let (http, url, key) = (
-                reqwest::Client::new(),
-                format!("{base_url}/v1/campaigns"),
-                key.to_owned(),
-            );
-            let (sent, limited, flooding) = (sent.clone(), limited.clone(), flooding.clone());
-            tasks.push(tokio::spawn(async move {
-                while flooding.load(Ordering::Relaxed) {
-                    let response = http.get(&url).bearer_auth(&key).send().await;
-                    sent.fetch_add(1, Ordering::Relaxed);
-                    if response.is_ok_and(|r| r.status() == 429) {
-                        limited.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }));
-        }
-        Self {
-            sent,
-            limited,
-            flooding,
-            tasks,
-        }
-    }
-
-    /// Stops it; requests sent and answered 429.
-    async fn stop(self) -> (u64, u64) {
-        self.flooding.store(false, Ordering::Relaxed);
-        for task in self.tasks {
-            task.await.unwrap();
-        }
-        (
-            self.sent.load(Ordering::Relaxed),
-            self.limited.load(Ordering::Relaxed),
-        )
-    }
 }

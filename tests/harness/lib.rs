@@ -12,6 +12,7 @@
 pub mod crash;
 pub mod fake_providers;
 pub mod fake_twilio;
+pub mod flood;
 pub mod frequency;
 pub mod promises;
 pub mod table_policy;

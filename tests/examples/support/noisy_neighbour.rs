@@ -27,6 +27,7 @@ use local_runner::{Runner, RunnerConfig};
 use ports::Clock;
 use ports::store::{Campaigns, WebhookDeliveries};
 use serde_json::{Value, json};
+use system_tests::flood::Flood;
 use system_tests::webhook_receiver::{Behaviour, Receiver, black_hole};
 
 /// The noisy tenant's endpoints that never answer.
@@ -233,7 +234,7 @@ async fn measured(
     let (started, real_start) = (runner.clock.now(), Instant::now());
     launch(&tenants[0]).await?;
     // Its flood starts with its campaign (its own launch would be refused by its own limit).
-    let flood = Flood::start(&runner.base_url, &tenants[0].key);
+    let flood = Flood::start(&runner.base_url, &tenants[0].key, FLOOD_TASKS, FLOOD_GAP);
     // The huge campaign takes the account first; the ordinary tenants come to it busy.
     wait_until(
         "the noisy tenant's first call",
@@ -476,60 +477,6 @@ pub fn quantile(values: &[i64], q: f64) -> i64 {
         return 0;
     }
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
-/// A tenant's requests sent as fast as [`FLOOD_TASKS`] tasks can.
-struct Flood {
-    sent: Arc<AtomicU64>,
-    limited: Arc<AtomicU64>,
-    flooding: Arc<AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Flood {
-    fn start(base_url: &str, key: &str) -> Self {
-        let (sent, limited) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-        let flooding = Arc::new(AtomicBool::new(true));
-        let tasks = (0..FLOOD_TASKS)
-            .map(|_| {
-                let (http, url, key) = (
-                    reqwest::Client::new(),
-                    format!("{base_url}/v1/campaigns"),
-                    key.to_owned(),
-                );
-                let (sent, limited, flooding) = (sent.clone(), limited.clone(), flooding.clone());
-                tokio::spawn(async move {
-                    while flooding.load(Ordering::Relaxed) {
-                        let next = tokio::time::Instant::now() + FLOOD_GAP;
-                        let response = http.get(&url).bearer_auth(&key).send().await;
-                        sent.fetch_add(1, Ordering::Relaxed);
-                        if response.is_ok_and(|r| r.status() == 429) {
-                            limited.fetch_add(1, Ordering::Relaxed);
-                        }
-                        tokio::time::sleep_until(next).await;
-                    }
-                })
-            })
-            .collect();
-        Self {
-            sent,
-            limited,
-            flooding,
-            tasks,
-        }
-    }
-
-    /// Stops the flood; requests sent and answered 429.
-    async fn stop(self) -> (u64, u64) {
-        self.flooding.store(false, Ordering::Relaxed);
-        for task in self.tasks {
-            let _ = task.await;
-        }
-        (
-            self.sent.load(Ordering::Relaxed),
-            self.limited.load(Ordering::Relaxed),
-        )
-    }
 }
 
 /// What an ordinary tenant's console got.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use engine::webhooks::Deliveries;
 
 use super::sleep_or_stop;
-use super::sources::batch_source;
+use super::sources::concurrent_batch_source;
 
 /// Batches of the webhook queue handled at once, as the template's event source allows
 /// (`MaximumConcurrency: 10`): a batch waiting on a slow endpoint holds one of them.
@@ -20,22 +20,11 @@ pub(crate) async fn webhook_loop(
     url: String,
     stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let pollers = (0..CONCURRENT_BATCHES).map(|_| {
-        let (deliveries, sqs, url, stopped) = (
-            deliveries.clone(),
-            sqs.clone(),
-            url.clone(),
-            stopped.clone(),
-        );
-        async move {
-            let deliveries = deliveries.as_ref();
-            batch_source(sqs, url, stopped, |event| {
-                webhooks::handle_batch(deliveries, event)
-            })
-            .await
-        }
-    });
-    futures::future::join_all(pollers).await;
+    concurrent_batch_source(sqs, url, stopped, CONCURRENT_BATCHES, move |event| {
+        let deliveries = deliveries.clone();
+        async move { webhooks::handle_batch(&deliveries, event).await }
+    })
+    .await;
 }
 
 /// Runs the sweep every virtual minute.

@@ -144,6 +144,39 @@ pub(crate) async fn batch_source<F, Fut>(
     }
 }
 
+/// The same for a function whose event source runs up to `limit` batches at once
+/// (`ScalingConfig.MaximumConcurrency`): one long poll receives, each batch is handled on its
+/// own task while fewer than `limit` are. (One poll, not `limit`: the emulator's long polls
+/// each keep a thread busy.)
+pub(crate) async fn concurrent_batch_source<F, Fut>(
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    limit: usize,
+    handle: F,
+) where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: std::future::Future<Output = aws_lambda_events::event::sqs::SqsBatchResponse>
+        + Send
+        + 'static,
+{
+    let places = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
+    while let Some(messages) = receive(&sqs, &url, &mut stopped).await {
+        if messages.is_empty() {
+            continue;
+        }
+        let Ok(place) = places.clone().acquire_owned().await else {
+            return;
+        };
+        let (batch, sqs, url) = (handle(sqs_event(&messages)), sqs.clone(), url.clone());
+        tokio::spawn(CALLER.scope(CALLER.get(), async move {
+            let response = batch.await;
+            delete_done(&sqs, &url, &messages, &response).await;
+            drop(place);
+        }));
+    }
+}
+
 /// The SQS event source's part for the results worker.
 pub(crate) async fn results_loop(
     worker: results::Worker<DynamoStore>,

@@ -487,17 +487,11 @@ where
             }
             // This second's provider budget is spent: try again next second (later in a
             // backlog), lease kept.
-            Refusal::ProviderRate => {
-                let second = (now.timestamp_millis().div_euclid(1000) + 1) * 1000;
-                let next_second = DateTime::from_timestamp_millis(second).unwrap_or(now);
-                rate_refused(message, next_second, now)
-            }
+            Refusal::ProviderRate => rate_refused(message, next_second(now), now),
             // Another campaign's call to the number came first: count again shortly. (A caller
             // number at its limit is the claim's to handle: another number is tried.)
             Refusal::Conflict | Refusal::NumberCallsMoved | Refusal::CallerLimit => {
-                let next_second = (now + Duration::seconds(1)).timestamp_millis() / 1000 * 1000
-                    - now.timestamp_millis();
-                DialOutcome::Later(StdDuration::from_millis(next_second.max(1) as u64))
+                DialOutcome::Later(std_duration(next_second(now) - now))
             }
         })
     }
@@ -574,6 +568,12 @@ where
             variables,
         }
     }
+}
+
+/// The start of the second after `now`'s.
+fn next_second(now: DateTime<Utc>) -> DateTime<Utc> {
+    let second = (now.timestamp_millis().div_euclid(1000) + 1) * 1000;
+    DateTime::from_timestamp_millis(second).unwrap_or(now + Duration::seconds(1))
 }
 
 /// A start refused for the provider's rate: tried again at `next_chance`, or later when it is

@@ -328,17 +328,7 @@ impl DynamoStore {
 
     /// A move between two live (or two not-live) statuses: one conditional update.
     async fn update_status(&self, status: Update) -> Result<(), WriteError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(status.table_name())
-            .set_key(Some(status.key().clone()))
-            .update_expression(status.update_expression())
-            .set_condition_expression(status.condition_expression().map(str::to_owned))
-            .set_expression_attribute_names(status.expression_attribute_names().cloned())
-            .set_expression_attribute_values(status.expression_attribute_values().cloned())
-            .send()
-            .await;
+        let result = self.update_item_of(status).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(err)

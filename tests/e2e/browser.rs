@@ -209,9 +209,17 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css}: no option {value}: {e}"));
     }
 
-    /// The text of what `css` matches.
+    /// The text of what `css` matches; when a live view redrew it between finding and reading,
+    /// reads the one now on screen.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect(css)
+        for _ in 0..STALE_RETRIES {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if e.is_stale_element_reference() => continue,
+                Err(e) => panic!("reading '{css}': {e}"),
+            }
+        }
+        panic!("'{css}' was replaced each time it was found ({STALE_RETRIES} tries)");
     }
 
     /// Waits until the script `condition` (an expression) is true on the page.

@@ -10,6 +10,7 @@ pub mod demo;
 mod hooks;
 pub mod measure;
 mod network;
+pub use network::RefusedEvents;
 mod scheduler;
 mod sources;
 
@@ -151,7 +152,7 @@ pub struct Runner {
     /// The demo agent's provider.
     pub provider: LocalProvider,
     /// The network's provider events our routes answered with anything but a 2xx (or never answered).
-    pub refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
+    pub refused_provider_events: network::RefusedEvents,
     /// When the dialers were told each lead's call should start.
     pub planned_starts: measure::PlannedStarts,
     tasks: JoinSet<()>,
@@ -283,7 +284,7 @@ impl Runner {
         );
         let router = local_router(api, &engine);
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let refused_provider_events = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let refused_provider_events = network::RefusedEvents::default();
         let mut tasks = JoinSet::new();
         tasks.spawn(serve_http(listener, router, stopped.clone()));
         let loops = Loops {
@@ -352,7 +353,7 @@ struct Loops {
     /// The import queue (polled for the importer; its continuations go there).
     import_queue_url: String,
     simulator: Arc<Simulator>,
-    refused_provider_events: Arc<std::sync::atomic::AtomicU64>,
+    refused_provider_events: network::RefusedEvents,
     deliveries: Arc<engine::webhooks::Deliveries>,
     webhook_queue_url: String,
     sqs: aws_sdk_sqs::Client,

@@ -25,40 +25,95 @@ fn platform_event(
     rewrite_event(kind, url, body, now)
 }
 
-/// The phone network's side: deliver each due provider event over HTTP to its callback URL.
+/// The provider events our routes answered with anything but a 2xx (or never answered), each
+/// with why: a test that finds one can tell a refused signature (403) from a failed store (500).
+#[derive(Clone, Default)]
+pub struct RefusedEvents(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl RefusedEvents {
+    /// How many events were refused.
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Each refusal: the answer (or the transport error) and the route.
+    pub fn reasons(&self) -> Vec<String> {
+        self.lock().clone()
+    }
+
+    fn record(&self, reason: String) {
+        self.lock().push(reason);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// How many provider events the network has in flight at once. Real providers send each
+/// call's events on their own; one at a time, a slow answer (a loaded emulator) held every
+/// later event back, by minutes of virtual time at 300x, until call tokens and signatures
+/// expired in the queue: a delay no real network adds.
+const EVENTS_IN_FLIGHT: usize = 16;
+
+/// The phone network's side: deliver each due provider event over HTTP to its callback URL,
+/// up to [`EVENTS_IN_FLIGHT`] at once.
 pub(crate) async fn network_loop(
     simulator: Arc<Simulator>,
     clock: Arc<ScaledClock>,
-    refused: Arc<std::sync::atomic::AtomicU64>,
+    refused: RefusedEvents,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let refuse = || refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let http = reqwest::Client::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(EVENTS_IN_FLIGHT));
+    let mut in_flight = tokio::task::JoinSet::new();
     loop {
         for event in simulator.take_due(clock.now()) {
-            // A platform's own events, in its format and signature (its fake's part).
-            let (url, body, headers) = match platform_event(&event.url, &event.body, clock.now()) {
-                Some(event) => (event.url, event.body, event.headers),
-                None => (event.url.clone(), event.body.clone(), event.headers.clone()),
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
             };
-            let mut request = http.post(&url).body(body);
-            for (name, value) in &headers {
-                request = request.header(name, value);
-            }
-            match request.send().await {
-                Ok(response) if response.status().is_success() => {}
-                Ok(response) => {
-                    refuse();
-                    tracing::warn!(status = %response.status(), url = %event.url, "provider event refused")
-                }
-                Err(err) => {
-                    refuse();
-                    tracing::warn!(error = %err, "provider event delivery failed")
-                }
-            }
+            let (http, clock, refused) = (http.clone(), clock.clone(), refused.clone());
+            in_flight.spawn(async move {
+                deliver(&http, &event, clock.now(), &refused).await;
+                drop(slot);
+            });
         }
+        while in_flight.try_join_next().is_some() {}
         if sleep_or_stop(&mut stopped, Duration::from_millis(50)).await {
             return;
+        }
+    }
+}
+
+/// Sends one event, signed (where a platform signs) as it leaves at `now`.
+async fn deliver(
+    http: &reqwest::Client,
+    event: &ports::voice::ProviderRequest,
+    now: DateTime<Utc>,
+    refused: &RefusedEvents,
+) {
+    // A platform's own events, in its format and signature (its fake's part).
+    let (url, body, headers) = match platform_event(&event.url, &event.body, now) {
+        Some(event) => (event.url, event.body, event.headers),
+        None => (event.url.clone(), event.body.clone(), event.headers.clone()),
+    };
+    let mut request = http.post(&url).body(body);
+    for (name, value) in &headers {
+        request = request.header(name, value);
+    }
+    match request.send().await {
+        Ok(response) if response.status().is_success() => {}
+        Ok(response) => {
+            let status = response.status();
+            tracing::warn!(%status, %url, "provider event refused");
+            let said = response.text().await.unwrap_or_default();
+            refused.record(format!("{status} {said:.200} from {url}"));
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "provider event delivery failed");
+            refused.record(format!("no answer from {url}: {err}"));
         }
     }
 }

@@ -76,7 +76,7 @@ pub(crate) async fn network_loop(
             };
             let (http, clock, refused) = (http.clone(), clock.clone(), refused.clone());
             in_flight.spawn(async move {
-                deliver(&http, &event, clock.now(), &refused).await;
+                deliver(&http, &event, &clock, &refused).await;
                 drop(slot);
             });
         }
@@ -87,23 +87,43 @@ pub(crate) async fn network_loop(
     }
 }
 
-/// Sends one event, signed (where a platform signs) as it leaves at `now`.
+/// How many times the agent sends a report our API answered "send it again" (503 with
+/// `Retry-After`, as the report API documents) before it gives up.
+const REPORT_TRIES: u32 = 3;
+/// The agent report API's route.
+const REPORTS_PATH: &str = "/v1/call-reports";
+
+/// Sends one event, signed (where a platform signs) as it leaves; a report the API asked to
+/// have sent again is, after the `Retry-After` it gave (on the runner's clock).
 async fn deliver(
     http: &reqwest::Client,
     event: &ports::voice::ProviderRequest,
-    now: DateTime<Utc>,
+    clock: &ScaledClock,
     refused: &RefusedEvents,
 ) {
-    // A platform's own events, in its format and signature (its fake's part).
-    let (url, body, headers) = match platform_event(&event.url, &event.body, now) {
-        Some(event) => (event.url, event.body, event.headers),
-        None => (event.url.clone(), event.body.clone(), event.headers.clone()),
+    let mut tries = 0;
+    let answer = loop {
+        tries += 1;
+        // A platform's own events, in its format and signature (its fake's part).
+        let (url, body, headers) = match platform_event(&event.url, &event.body, clock.now()) {
+            Some(event) => (event.url, event.body, event.headers),
+            None => (event.url.clone(), event.body.clone(), event.headers.clone()),
+        };
+        let mut request = http.post(&url).body(body);
+        for (name, value) in &headers {
+            request = request.header(name, value);
+        }
+        let answer = request.send().await;
+        let again = answer.as_ref().ok().and_then(send_again_after);
+        match again {
+            Some(after) if tries < REPORT_TRIES && url.contains(REPORTS_PATH) => {
+                tokio::time::sleep(clock.real(after)).await;
+            }
+            _ => break (url, answer),
+        }
     };
-    let mut request = http.post(&url).body(body);
-    for (name, value) in &headers {
-        request = request.header(name, value);
-    }
-    match request.send().await {
+    let (url, answer) = answer;
+    match answer {
         Ok(response) if response.status().is_success() => {}
         Ok(response) => {
             let status = response.status();
@@ -116,4 +136,13 @@ async fn deliver(
             refused.record(format!("no answer from {url}: {err}"));
         }
     }
+}
+
+/// The wait a 503 with `Retry-After` (in seconds) asks for.
+fn send_again_after(response: &reqwest::Response) -> Option<Duration> {
+    if response.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        return None;
+    }
+    let seconds = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    Some(Duration::from_secs(seconds.to_str().ok()?.parse().ok()?))
 }

@@ -302,6 +302,15 @@ async fn find_lead(
     Ok((key, lead))
 }
 
+/// The lead with its attempt records, to show.
+async fn with_records(state: &AppState, key: &LeadRef, mut lead: Lead) -> Result<Lead, ApiError> {
+    let one = std::slice::from_mut(&mut lead);
+    (state.store)
+        .attach_records(&key.campaign, one, ports::store::RecordsWanted::All)
+        .await?;
+    Ok(lead)
+}
+
 /// Reads a lead with its attempt history.
 #[utoipa::path(get, path = "/v1/campaigns/{campaign_id}/leads/{lead_id}", tag = "contacts",
     params(("campaign_id" = String, Path), ("lead_id" = String, Path)),
@@ -311,8 +320,8 @@ pub(crate) async fn get_lead(
     Tenant(tenant): Tenant,
     Path((campaign_id, lead_id)): Path<(String, String)>,
 ) -> Result<Json<LeadView>, ApiError> {
-    let (_, lead) = find_lead(&state, &tenant, campaign_id, lead_id).await?;
-    Ok(Json(lead.into()))
+    let (key, lead) = find_lead(&state, &tenant, campaign_id, lead_id).await?;
+    Ok(Json(with_records(&state, &key, lead).await?.into()))
 }
 
 /// Skips a lead that is not final and not on a call.
@@ -328,7 +337,7 @@ pub(crate) async fn skip_lead(
     for _ in 0..3 {
         let (key, lead) = find_lead(&state, &tenant, campaign_id.clone(), lead_id.clone()).await?;
         if lead.state.status == LeadStatus::Skipped {
-            return Ok(Json(lead.into()));
+            return Ok(Json(with_records(&state, &key, lead).await?.into()));
         }
         let mut next = lead.state.clone();
         next.skip(SkipReason::Manual)
@@ -347,13 +356,11 @@ pub(crate) async fn skip_lead(
         };
         match state.store.write_transition(write).await {
             Ok(()) => {
-                return Ok(Json(
-                    Lead {
-                        state: next,
-                        ..lead
-                    }
-                    .into(),
-                ));
+                let skipped = Lead {
+                    state: next,
+                    ..lead
+                };
+                return Ok(Json(with_records(&state, &key, skipped).await?.into()));
             }
             Err(WriteError::Refused(Refusal::Stale | Refusal::Conflict)) => continue,
             Err(e) => return Err(e.into()),

@@ -26,7 +26,7 @@ use domain::phone::E164;
 use ports::blobs::{BlobReads, Blobs};
 use ports::store::{
     Campaigns, Erasures, ExportStatus, Exports, ImportRecord, ImportStatus, Imports, Leads,
-    Refusal, WriteError,
+    RecordsWanted, Refusal, WriteError,
 };
 
 use crate::results::ResultsError;
@@ -132,9 +132,14 @@ async fn erase_lead<S: ErasureStore + ?Sized>(
     lead: &LeadRef,
 ) -> Result<Option<ErasedLead>, ResultsError> {
     for _ in 0..LEAD_TRIES {
-        let Some(stored) = store.get_lead(lead).await? else {
+        let Some(mut stored) = store.get_lead(lead).await? else {
             return Ok(None);
         };
+        // Its records: their counts leave the campaign with it, and their items go.
+        let records = std::slice::from_mut(&mut stored);
+        store
+            .attach_records(&lead.campaign, records, RecordsWanted::All)
+            .await?;
         match store.erase_lead(lead, &stored).await {
             Ok(()) => {
                 return Ok(Some(ErasedLead {

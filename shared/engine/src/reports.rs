@@ -11,7 +11,9 @@ use domain::lead::{CounterDelta, Lead};
 use domain::retry::Outcome;
 use domain::status::LeadStatus;
 use domain::webhooks::EventType;
-use ports::store::{Campaigns, Guards, HourlyIncrement, LeadWrite, Leads, Refusal, WriteError};
+use ports::store::{
+    Campaigns, Guards, HourlyIncrement, LeadWrite, Leads, RecordsWanted, Refusal, WriteError,
+};
 use ports::voice::CallReference;
 use tracing::Instrument;
 
@@ -106,9 +108,18 @@ where
         report: &AgentReport,
         now: DateTime<Utc>,
     ) -> Result<Option<ReportOutcome>, EngineError> {
-        let Some(lead) = self.store.get_lead(&claims.lead).await? else {
+        let Some(mut lead) = self.store.get_lead(&claims.lead).await? else {
             return Ok(Some(ReportOutcome::Refused(ReportRefused::NoSuchAttempt)));
         };
+        // The attempt's record, for a report that comes after its end (the one record this
+        // write then rewrites).
+        if lead.state.call.as_ref().map(|c| c.attempt) != Some(claims.attempt) {
+            let one = std::slice::from_mut(&mut lead);
+            let which = RecordsWanted::Attempt(claims.attempt);
+            (self.store)
+                .attach_records(&claims.lead.campaign, one, which)
+                .await?;
+        }
         let Some(campaign) = self.cached_campaign(&claims.lead.campaign, None).await? else {
             return Ok(Some(ReportOutcome::Refused(ReportRefused::NoSuchAttempt)));
         };

@@ -13,7 +13,9 @@ use domain::import::header::{Column, HeaderMap};
 use domain::lead::Lead;
 use domain::results::{ExportLayout, HourTally, Tally, Timeline, clearance_header, clearance_rows};
 use ports::blobs::{BlobError, Blobs};
-use ports::store::{Counters, Exports, Imports, LeadPages, Reports, Retention, Tenants};
+use ports::store::{
+    Counters, Exports, Imports, LeadPages, RecordsWanted, Reports, Retention, Tenants,
+};
 use ports::store::{ExportKind, ExportRecord, ExportStatus, StoreError, WriteError};
 
 /// Leads read per page.
@@ -161,12 +163,24 @@ pub async fn run_export<S: ResultsStore>(
 pub(crate) struct ShardRounds {
     /// Per shard: where to continue (`Some(None)`: from the start), `None` once read out.
     afters: Vec<Option<Option<String>>>,
+    /// Whether each round's leads come with their attempt records.
+    records: bool,
 }
 
 impl ShardRounds {
+    /// Rounds of the leads alone.
     pub(crate) fn new() -> Self {
         Self {
             afters: vec![Some(None); usize::from(ports::store::LEAD_SHARDS)],
+            records: false,
+        }
+    }
+
+    /// Rounds of the leads with their attempt records (exports, reconciliation).
+    pub(crate) fn with_records() -> Self {
+        Self {
+            records: true,
+            ..Self::new()
         }
     }
 
@@ -193,6 +207,11 @@ impl ShardRounds {
             leads.extend(page.leads);
             self.afters[shard] = (!page.exhausted).then_some(page.after);
         }
+        if self.records {
+            store
+                .attach_records(campaign, &mut leads, RecordsWanted::All)
+                .await?;
+        }
         Ok(Some(leads))
     }
 }
@@ -217,7 +236,7 @@ async fn write_export<S: ResultsStore>(
     // One CSV writer per page, over one buffer handed to the upload after each page.
     let mut buffer = Vec::with_capacity(1 << 20);
     let mut rows = 0u64;
-    let mut rounds = ShardRounds::new();
+    let mut rounds = ShardRounds::with_records();
     let result: Result<(), ResultsError> = async {
         write_rows(&mut buffer, [header])?;
         while let Some(round) = rounds.next(store, campaign).await? {
@@ -345,7 +364,7 @@ pub async fn reconcile<S: ResultsStore>(
     let mut actual = Tally::default();
     let mut timeline = Timeline::default();
     let mut leads = 0u64;
-    let mut rounds = ShardRounds::new();
+    let mut rounds = ShardRounds::with_records();
     while let Some(round) = rounds.next(store, campaign).await? {
         for lead in &round {
             actual.add(&lead.state);

@@ -38,7 +38,9 @@ pub async fn retain<S: ResultsStore>(
     let mut rounds = ShardRounds::new();
     let mut leads = 0usize;
     while let Some(round) = rounds.next(store, campaign).await? {
-        let ids: Vec<_> = round.into_iter().map(|lead| lead.id).collect();
+        let ids: Vec<_> = (round.into_iter())
+            .map(|lead| (lead.id, lead.state.attempts))
+            .collect();
         leads += ids.len();
         store.expire_leads(campaign, &ids, until).await?;
     }

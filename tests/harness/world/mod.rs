@@ -215,8 +215,7 @@ pub struct RunStats {
     pub dial_deliveries: u64,
     /// Webhook deliveries handled.
     pub provider_event_deliveries: u64,
-    /// Twilio call-flow requests (the redirect after the agent's stream), and the transfers
-    /// they answered.
+    /// Twilio call-flow requests (the redirect after the agent's stream), and their transfers.
     pub call_flows: u64,
     pub transfers: u64,
     /// Agent reports (agent report API) handled, and those that recorded something new.
@@ -236,9 +235,10 @@ pub struct RunStats {
     pub virtual_elapsed: Duration,
     /// Dial messages per outcome description.
     pub dial_outcomes: BTreeMap<String, u64>,
-    /// Per tenant, how long each call started after its planned start (milliseconds of virtual
-    /// time): what waiting for a calls-per-second token cost it.
+    /// Per tenant, each call's start after its planned start (virtual ms): its wait for CPS.
     pub start_waits: BTreeMap<String, Vec<i64>>,
+    /// The largest dial message the queue carried, in bytes (SQS takes at most 256 KiB).
+    pub largest_dial_message: usize,
     /// AWS requests per phase: `tick`, `dial`, `webhook` (the engine's own), and `poll`
     /// (SQS receive and delete: the Lambda event source's work).
     pub requests: BTreeMap<&'static str, PhaseRequests>,

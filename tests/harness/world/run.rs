@@ -287,6 +287,7 @@ impl World {
         let before = PhaseRequests::of(&self.requests);
         for (p, result) in results {
             stats.dial_deliveries += 1;
+            stats.largest_dial_message = stats.largest_dial_message.max(p.body.len());
             match result {
                 Ok(DialOutcome::Done(what)) => {
                     *stats.dial_outcomes.entry(what.to_owned()).or_default() += 1;

@@ -100,23 +100,30 @@ impl DynamoStore {
     }
 
     /// One lead's expiry set (or taken off); a lead already gone is left so.
+    /// The lead's expiry and its attempt records' (every attempt's key: one never finished
+    /// has no item, and is skipped).
     async fn expire_lead(
         &self,
         lead: LeadRef,
+        attempts: u8,
         at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let (pk, sk) = keys::lead_key(&lead);
-        let mut e = Expr::default();
-        match at {
-            Some(at) => e.set(keys::EXPIRES_AT, super::n(at.timestamp())),
-            None => {
-                let name = e.name(keys::EXPIRES_AT);
-                e.remove.push(name);
+        let items = std::iter::once(keys::lead_key(&lead))
+            .chain((1..=attempts).map(|attempt| keys::record_key(&lead, attempt)));
+        for (pk, sk) in items {
+            let mut e = Expr::default();
+            match at {
+                Some(at) => e.set(keys::EXPIRES_AT, super::n(at.timestamp())),
+                None => {
+                    let name = e.name(keys::EXPIRES_AT);
+                    e.remove.push(name);
+                }
             }
+            e.conditions.push("attribute_exists(pk)".into());
+            let update = e.update(&self.table, pk, sk)?;
+            self.update_if_there(update).await?;
         }
-        e.conditions.push("attribute_exists(pk)".into());
-        let update = e.update(&self.table, pk, sk)?;
-        self.update_if_there(update).await
+        Ok(())
     }
 
     /// Sends one update built for a transaction on its own; an item that is not there (its
@@ -291,6 +298,17 @@ impl Erasures for DynamoStore {
             TransactWriteItem::builder().update(stats).build(),
         ];
         items.extend(self.hours_without(&lead.campaign, stored).await?);
+        // Its attempt records: every attempt's key (one never finished has none to delete).
+        for attempt in 1..=stored.state.attempts {
+            let (pk, sk) = keys::record_key(lead, attempt);
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(pk))
+                .key(keys::SK, s(sk))
+                .build()
+                .map_err(|e| corrupt("erasure", e))?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
         let line = stored
             .state
             .call
@@ -328,17 +346,17 @@ impl Retention for DynamoStore {
     async fn expire_leads(
         &self,
         campaign: &CampaignRef,
-        leads: &[LeadId],
+        leads: &[(LeadId, u8)],
         at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         for chunk in leads.chunks(EXPIRY_WRITES_AT_ONCE) {
             let mut writes = Vec::with_capacity(chunk.len());
-            for lead in chunk {
+            for (lead, attempts) in chunk {
                 let lead = LeadRef {
                     campaign: campaign.clone(),
                     lead: lead.clone(),
                 };
-                writes.push(self.expire_lead(lead, at));
+                writes.push(self.expire_lead(lead, *attempts, at));
             }
             for written in futures::future::join_all(writes).await {
                 written?;

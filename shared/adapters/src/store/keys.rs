@@ -15,8 +15,8 @@ pub const PK: &str = "pk";
 /// the template names no other). Webhook keys (`EV#`, `WD#`, `WQ#`) are built in `webhooks.rs`,
 /// a number's ledger (`N#`) in `leads/number_calls.rs`.
 pub const PARTITION_PREFIXES: &[&str] = &[
-    "T#", "KEY#", "C#", "L#", "D#", "S#", "DNC#", "DNCLOG#", "N#", "CPS#", "DEMAND#", "RATE#",
-    "EV#", "WD#", "WQ#", "LINES#", "CN#", "RG#", "ERASED#",
+    "T#", "KEY#", "C#", "L#", "R#", "D#", "S#", "DNC#", "DNCLOG#", "N#", "CPS#", "DEMAND#",
+    "RATE#", "EV#", "WD#", "WQ#", "LINES#", "CN#", "RG#", "ERASED#",
 ];
 /// Sort key attribute.
 pub const SK: &str = "sk";
@@ -128,6 +128,21 @@ pub fn lead_key(lead: &LeadRef) -> (String, String) {
     (
         lead_pk(&lead.campaign, lead.lead.shard(LEAD_SHARDS)),
         lead.lead.to_string(),
+    )
+}
+
+/// The partition of a lead's attempt records: its own shard's, beside (not in) the leads', so
+/// a page of leads reads no record.
+pub fn record_pk(c: &CampaignRef, shard: u8) -> String {
+    format!("R#{}#{}#{shard}", c.tenant, c.campaign)
+}
+
+/// The key of a lead's attempt record: its lead id and the attempt, three digits (attempts are
+/// counted in a `u8`) so a lead's records sort in attempt order.
+pub fn record_key(lead: &LeadRef, attempt: u8) -> (String, String) {
+    (
+        record_pk(&lead.campaign, lead.lead.shard(LEAD_SHARDS)),
+        format!("{}#{attempt:03}", lead.lead),
     )
 }
 
@@ -301,6 +316,7 @@ mod tests {
             api_key_hash_pk("abc"),
             campaign_pk(&c),
             lead_pk(&c, 1),
+            record_pk(&c, 1),
             due_shard_pk(&c, DueKind::Dial, 0),
             status_pk(&c, LeadStatus::Pending, 0),
             dnc_pk(tenant),

@@ -218,8 +218,12 @@ pub struct LeadState {
     /// The call in progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<ActiveCall>,
-    /// Finished attempts, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Finished attempts' records, oldest first, as far as this copy knows them. Never
+    /// serialized: each record is an item of its own (the store writes those a transition
+    /// puts here and attaches them where attempts are shown), so neither the lead item nor a
+    /// dial message grows with what agents report. Read still from a lead stored before then,
+    /// so its next transition moves them out.
+    #[serde(default, skip_serializing)]
     pub log: Vec<AttemptRecord>,
     /// Why the lead was skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -118,7 +118,6 @@ impl LeadState {
             self.bump();
             return Ok(ReportEffect::OnCall);
         }
-        let last = self.log.last().map(|r| r.attempt);
         let Some(index) = self.log.iter().position(|r| r.attempt == attempt) else {
             return Err(ReportRefused::NoSuchAttempt);
         };
@@ -130,7 +129,9 @@ impl LeadState {
         if !record.report.merge(report)? {
             return Ok(ReportEffect::Unchanged);
         }
-        let is_last = last == Some(attempt) && self.call.is_none();
+        // The latest attempt (a call given back before it was placed gave its number back),
+        // known without the other attempts' records.
+        let is_last = attempt == self.attempts && self.call.is_none();
         self.amend_settled(index, is_last, campaign_running, now);
         self.bump();
         Ok(ReportEffect::Amended { outcome_before })

@@ -60,11 +60,12 @@ pub trait Erasures: Send + Sync {
 #[async_trait]
 pub trait Retention: Send + Sync {
     /// Sets the leads' expiry (`expires_at`, the table's TTL: DynamoDB deletes them within
-    /// days of it) or, with `None`, takes it off; a lead already gone is skipped.
+    /// days of it), and their attempt records' (each lead with its attempts started), or, with
+    /// `None`, takes it off; an item already gone is skipped.
     async fn expire_leads(
         &self,
         campaign: &CampaignRef,
-        leads: &[LeadId],
+        leads: &[(LeadId, u8)],
         at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
 

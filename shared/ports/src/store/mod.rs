@@ -31,9 +31,9 @@ pub use records::{AgentRecord, CampaignRecord, NewCampaign};
 pub use registries::{ExtractRecord, ExtractStatus, Registries};
 pub use repos::is_dnc;
 pub use repos::{
-    AccountDemand, Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DoNotCall,
-    DueLeads, Exports, Imports, LeadPages, Leads, Quarantine, RateLimits, Reports, TenantPolicies,
-    Tenants,
+    AccountDemand, Agents, AttemptRecords, CallerNumbers, CampaignStatuses, Campaigns, Counters,
+    DoNotCall, DueLeads, Exports, Imports, LeadPages, Leads, Quarantine, RateLimits, RecordsWanted,
+    Reports, TenantPolicies, Tenants,
 };
 pub use transition::{
     CallerOutcome, CallerUseGuard, CpsGuard, Guards, HourlyIncrement, LeadWrite, NumberCallGuard,

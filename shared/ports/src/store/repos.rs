@@ -168,13 +168,42 @@ pub trait Counters: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// A campaign's leads.
+/// Which of a lead's attempt records to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordsWanted {
+    /// Every finished attempt's (a lead's page, its export, its erasure).
+    All,
+    /// One attempt's (a report about it).
+    Attempt(u8),
+}
+
+/// The attempt records of leads: each finished attempt's record (its clearance, what the
+/// provider and the agent reported) is an item of its own, written in the transaction that
+/// closes or amends the attempt, so the lead item keeps only what dialing needs and stays the
+/// same size however much agents report. Reads that show or export attempts attach them;
+/// the dial path never reads them.
 #[async_trait]
-pub trait Leads: Send + Sync {
+pub trait AttemptRecords: Send + Sync {
+    /// Reads the records `which` names of each of `leads` (one batched read per hundred) and
+    /// puts them in each lead's `state.log`, oldest first, beside any the lead item still
+    /// carried from before records were items of their own.
+    async fn attach_records(
+        &self,
+        campaign: &CampaignRef,
+        leads: &mut [Lead],
+        which: RecordsWanted,
+    ) -> Result<(), StoreError>;
+}
+
+/// A campaign's leads. Every transition write also writes the attempt records in the new
+/// state's `log` (see [`AttemptRecords`]).
+#[async_trait]
+pub trait Leads: AttemptRecords + Send + Sync {
     /// The lead (strongly consistent); one whose item does not decode is set aside and reads
     /// as absent.
     async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError>;
-    /// A page of a campaign's leads, optionally of one status, with where the next page starts.
+    /// A page of a campaign's leads, optionally of one status, with where the next page starts,
+    /// with their attempt records.
     async fn list_leads(
         &self,
         campaign: &CampaignRef,
@@ -182,7 +211,7 @@ pub trait Leads: Send + Sync {
         cursor: Option<LeadCursor>,
         limit: usize,
     ) -> Result<(Vec<Lead>, Option<LeadCursor>), StoreError>;
-    /// Every lead of a campaign.
+    /// Every lead of a campaign, with its attempt records.
     async fn all_leads(&self, campaign: &CampaignRef) -> Result<Vec<Lead>, StoreError>;
     /// Writes each new lead unless one with the same id (same number) exists in the campaign,
     /// up to `concurrency` writes at a time; one outcome per lead, in order. An existing lead

@@ -6,6 +6,7 @@ pub(crate) use caller_use::CALLS as CALLER_CALLS;
 mod due;
 mod list;
 mod number_calls;
+pub(crate) mod records;
 #[cfg(feature = "test-support")]
 mod seed;
 pub(crate) mod transition;
@@ -18,7 +19,7 @@ use domain::ids::{CampaignRef, LeadId, LeadRef};
 use domain::lead::{Contact, DueKind, ImportSource, Lead, LeadState};
 use domain::status::LeadStatus;
 use futures::{StreamExt, TryStreamExt};
-use ports::store::{InsertOutcome, LeadCursor, LeadWrite, Leads};
+use ports::store::{AttemptRecords, InsertOutcome, LeadCursor, LeadWrite, Leads, RecordsWanted};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
@@ -179,6 +180,28 @@ fn read_lead(item: HashMap<String, AttributeValue>) -> Result<Lead, Unreadable> 
 }
 
 impl DynamoStore {
+    /// The new lead, then the attempt records its state carries (an import's carry none; a
+    /// lead seeded with a history does), as its transitions would write them.
+    async fn put_new_lead_with_records(
+        &self,
+        campaign: &CampaignRef,
+        item: HashMap<String, AttributeValue>,
+        lead: &Lead,
+    ) -> Result<InsertOutcome, StoreError> {
+        let outcome = self.put_new_lead(campaign, item).await?;
+        if matches!(outcome, InsertOutcome::Inserted) {
+            let key = LeadRef {
+                campaign: campaign.clone(),
+                lead: lead.id.clone(),
+            };
+            for record in &lead.state.log {
+                let update = records::record_update(&self.table, &key, record)?;
+                self.update_item_of(update).send().await.map_err(aws)?;
+            }
+        }
+        Ok(outcome)
+    }
+
     async fn put_new_lead(
         &self,
         campaign: &CampaignRef,
@@ -242,7 +265,10 @@ impl Leads for DynamoStore {
         cursor: Option<LeadCursor>,
         limit: usize,
     ) -> Result<(Vec<Lead>, Option<LeadCursor>), StoreError> {
-        self.list_page(campaign, status, cursor, limit).await
+        let (mut leads, next) = self.list_page(campaign, status, cursor, limit).await?;
+        self.attach_records(campaign, &mut leads, RecordsWanted::All)
+            .await?;
+        Ok((leads, next))
     }
 
     /// Every lead of a campaign (tests, reconciliation, export): pages through all shards.
@@ -273,9 +299,8 @@ impl Leads for DynamoStore {
             .map(|lead| builder.item(lead))
             .collect::<Result<Vec<_>, _>>()?;
         futures::stream::iter(
-            items
-                .into_iter()
-                .map(|item| self.put_new_lead(campaign, item)),
+            (items.into_iter().enumerate())
+                .map(|(i, item)| self.put_new_lead_with_records(campaign, item, &leads[i])),
         )
         .buffered(concurrency.max(1))
         .try_collect()

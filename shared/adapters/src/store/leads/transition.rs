@@ -213,6 +213,7 @@ impl DynamoStore {
             stats.add(super::super::counters::DUE_CHANGES, 1);
         }
         let only_lead = stats.is_none()
+            && write.state.log.is_empty()
             && guards.campaign_status.is_none()
             && guards.not_on_dnc.is_none()
             && guards.not_erased.is_none()
@@ -233,6 +234,15 @@ impl DynamoStore {
             Part::Lead,
             TransactWriteItem::builder().update(lead).build(),
         ));
+        // The attempt records this transition closed or amended (or a lead stored before
+        // records were items still carried), each an item of its own.
+        for record in &write.state.log {
+            let update = super::records::record_update(&self.table, write.lead, record)?;
+            parts.push((
+                Part::Other,
+                TransactWriteItem::builder().update(update).build(),
+            ));
+        }
         if let Some(stats) = stats {
             let update = stats.update(&self.table, keys::campaign_pk(c), keys::STATS_SK.into())?;
             parts.push((

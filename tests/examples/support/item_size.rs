@@ -99,8 +99,11 @@ fn item_kind(item: &std::collections::HashMap<String, AttributeValue>) -> String
             .unwrap_or_default()
     };
     let (pk, sk) = (text("pk"), text("sk"));
+    if pk.starts_with("R#") {
+        return "attempt record".into();
+    }
     if pk.starts_with("L#") {
-        let called = item.values().any(value_mentions_log) || item.contains_key("log");
+        let called = item.values().any(value_mentions_attempts);
         return if called {
             "lead, called".into()
         } else {
@@ -115,8 +118,8 @@ fn item_kind(item: &std::collections::HashMap<String, AttributeValue>) -> String
     }
 }
 
-/// A lead's state (a map, or JSON text) with a call log: the lead has been called.
-fn value_mentions_log(v: &AttributeValue) -> bool {
-    v.as_m().is_ok_and(|m| m.contains_key("log"))
-        || v.as_s().is_ok_and(|text| text.contains("\"log\""))
+/// A lead's state (JSON text) that counts an attempt: the lead has been called.
+fn value_mentions_attempts(v: &AttributeValue) -> bool {
+    v.as_s()
+        .is_ok_and(|text| text.contains("\"attempts\":") && !text.contains("\"attempts\":0"))
 }

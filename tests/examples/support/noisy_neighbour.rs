@@ -25,7 +25,7 @@ use domain::webhooks::DeliveryStatus;
 use local_runner::measure::Isolation;
 use local_runner::{Runner, RunnerConfig};
 use ports::Clock;
-use ports::store::{Campaigns, WebhookDeliveries};
+use ports::store::{Campaigns, Leads, WebhookDeliveries};
 use serde_json::{Value, json};
 use system_tests::flood::Flood;
 use system_tests::webhook_receiver::{Behaviour, Receiver, black_hole};
@@ -67,8 +67,10 @@ pub struct TenantFigures {
     /// When half its calls had started, and when the last did.
     pub call_at_p50: Option<DateTime<Utc>>,
     pub last_call_at: Option<DateTime<Utc>>,
-    /// Virtual seconds from the first launch to its campaign's completion.
+    /// Virtual seconds from the first launch to its campaign's completion (as recorded on the
+    /// campaign), and from its last call's end to that completion.
     pub completed_after_s: i64,
+    pub completion_lag_s: Option<i64>,
     /// `call.completed` events recorded for the tenant's endpoint(s).
     pub events: usize,
     /// Each delivered event's delay from being recorded to reaching the receiver, virtual
@@ -109,8 +111,8 @@ impl Report {
         let mut lines: Vec<String> = (self.tenants.iter())
             .map(|(id, t)| {
                 format!(
-                    "{id}: {}/{} called ({} dial tries, completed after {} s), waits {} s, webhooks {} of {} in {} s, console {}/{} 429, p99 {} ms",
-                    t.calls, t.leads, t.dial_tries, t.completed_after_s, s(&t.start_waits_ms), t.webhook_delays_ms.len(), t.events,
+                    "{id}: {}/{} called ({} dial tries, completed after {} s, {:?} s after its last call ended), waits {} s, webhooks {} of {} in {} s, console {}/{} 429, p99 {} ms",
+                    t.calls, t.leads, t.dial_tries, t.completed_after_s, t.completion_lag_s, s(&t.start_waits_ms), t.webhook_delays_ms.len(), t.events,
                     s(&t.webhook_delays_ms), t.api_answers, t.api_limited, quantile(&t.api_latencies_ms, 0.99)
                 )
             })
@@ -274,8 +276,8 @@ async fn measured(
         .zip(std::iter::once(None).chain(answers.into_iter().map(Some)))
         .zip(completed_after)
     {
-        let mut figures = figures(runner, tenant).await?;
-        figures.completed_after_s = after;
+        let (mut figures, completed_at) = figures(runner, tenant).await?;
+        figures.completed_after_s = completed_at.map_or(after, |at| (at - started).num_seconds());
         if let Some(c) = console {
             (
                 figures.api_answers,
@@ -418,7 +420,11 @@ async fn wait_until(
 }
 
 /// The tenant's calls, their waits past plan, its deliveries' delays.
-async fn figures(runner: &Runner, tenant: &Tenant) -> anyhow::Result<TenantFigures> {
+/// The tenant's figures, and when its campaign completed.
+async fn figures(
+    runner: &Runner,
+    tenant: &Tenant,
+) -> anyhow::Result<(TenantFigures, Option<DateTime<Utc>>)> {
     let mut figures = TenantFigures {
         leads: tenant.leads,
         ..TenantFigures::default()
@@ -462,7 +468,21 @@ async fn figures(runner: &Runner, tenant: &Tenant) -> anyhow::Result<TenantFigur
             }
         }
     }
-    Ok(figures)
+    let campaign = CampaignRef {
+        tenant: id,
+        campaign: CampaignId::parse(tenant.campaign.clone())?,
+    };
+    let leads = runner.store.all_leads(&campaign).await?;
+    let last_end = (leads.iter())
+        .flat_map(|l| l.state.log.iter().map(|r| r.ended_at))
+        .max();
+    let completed_at = (runner.store.get_campaign(&campaign).await?)
+        .filter(|r| r.status == CampaignStatus::Completed)
+        .map(|r| r.updated_at);
+    figures.completion_lag_s = completed_at
+        .zip(last_end)
+        .map(|(done, end)| (done - end).num_seconds());
+    Ok((figures, completed_at))
 }
 
 fn delay_ms(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {

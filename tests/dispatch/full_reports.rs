@@ -128,6 +128,17 @@ async fn a_lead_whose_every_attempt_carries_the_largest_report_is_still_dialed()
         .await
         .unwrap();
     assert_eq!(shown[0].state.log, state.log);
+    // A page listed to be screened (launch, the dry run) reads no record; every lead with its
+    // history (exports, reconciliation) does.
+    let (page, _) = (world
+        .store
+        .list_leads(&world.campaign, None, None, 10)
+        .await)
+        .unwrap();
+    assert!(page.iter().all(|l| l.state.log.is_empty()), "{page:?}");
+    let all = world.store.all_leads(&world.campaign).await.unwrap();
+    let listed = all.iter().find(|l| l.id == lead.id).unwrap();
+    assert_eq!(listed.state.log, state.log);
 
     let run = world.run().await.unwrap();
     let calls = world.simulator.calls();

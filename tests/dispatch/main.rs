@@ -15,6 +15,7 @@ mod frequency;
 mod full_reports;
 mod guardrails;
 mod lifecycle;
+mod named_pools;
 mod outages;
 mod outbound_webhooks;
 mod provider_events;

@@ -43,6 +43,14 @@ async fn require_registered_number(
     if !record.may_call_from(&agent.caller_number) {
         return Err(ApiError::field("caller_number", unregistered));
     }
+    if let Some(name) = &agent.named_pool
+        && !record.caller_pools.contains_key(name)
+    {
+        return Err(ApiError::field(
+            "named_pool",
+            crate::caller_pools::NO_SUCH_POOL,
+        ));
+    }
     match (agent.caller_pool.iter()).position(|n| !record.may_call_from(n)) {
         // Positions in the normalized pool: the default and repeats are left out of it.
         Some(i) => Err(ApiError::field(&format!("caller_pool[{i}]"), unregistered)),
@@ -56,6 +64,15 @@ async fn live_campaigns_using(
     tenant: &TenantId,
     agent: &AgentId,
 ) -> Result<Vec<String>, ApiError> {
+    live_campaigns_where(state, tenant, |c| c.config.agent == *agent).await
+}
+
+/// The ids of the tenant's live campaigns that `uses` picks.
+pub(crate) async fn live_campaigns_where(
+    state: &AppState,
+    tenant: &TenantId,
+    uses: impl Fn(&ports::store::CampaignRecord) -> bool,
+) -> Result<Vec<String>, ApiError> {
     let mut using = Vec::new();
     let mut after = None;
     loop {
@@ -65,7 +82,7 @@ async fn live_campaigns_using(
             .await?;
         using.extend(
             page.into_iter()
-                .filter(|c| c.status.is_live() && c.config.agent == *agent)
+                .filter(|c| c.status.is_live() && uses(c))
                 .map(|c| c.id.to_string()),
         );
         match next {

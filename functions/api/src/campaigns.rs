@@ -95,6 +95,14 @@ async fn tenant_allows(
             "the agent's caller number is not one of the tenant's registered caller numbers",
         ));
     }
+    if let Some(name) = &config.named_pool
+        && !record.caller_pools.contains_key(name)
+    {
+        return Err(ApiError::field(
+            "named_pool",
+            crate::caller_pools::NO_SUCH_POOL,
+        ));
+    }
     if let Some(transfer) = &config.call_handling.transfer_number
         && !record.may_reach(transfer)
     {

@@ -56,6 +56,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/webhooks.js", JS),
     asset!("js/deliveries.js", JS),
     asset!("js/account.js", JS),
+    asset!("js/pools.js", JS),
 ];
 
 /// `GET /`: the console's page.

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use domain::config::{BlackoutSpec, CampaignConfig};
 use domain::eligibility::{Screen, screen};
-use domain::ids::{ImportId, LeadId, LeadRef};
+use domain::ids::{CampaignRef, ImportId, LeadId, LeadRef};
 use domain::lead::{CounterDelta, Lead, SkipReason};
 use domain::status::LeadStatus;
 use ports::store::{ImportRecord, LeadCursor, Refusal, WriteError};
@@ -214,10 +214,11 @@ pub(crate) async fn list_leads(
     };
     let c = campaign.reference();
     let Some(search) = search else {
-        let (leads, next) = state
+        let (mut leads, next) = state
             .store
             .list_leads(&c, query.status, cursor, limit)
             .await?;
+        attach_all(&state, &c, &mut leads).await?;
         return Ok(Json(LeadPage {
             items: leads.into_iter().map(LeadView::from).collect(),
             next_cursor: next.map(|c| c.encode()),
@@ -229,12 +230,10 @@ pub(crate) async fn list_leads(
         let want = limit - items.len();
         let (leads, after) = state.store.list_leads(&c, query.status, next, want).await?;
         scanned += leads.len();
-        items.extend(
-            leads
-                .into_iter()
-                .filter(|l| search.matches(l))
-                .map(LeadView::from),
-        );
+        // Records are read for the matches only.
+        let mut matches: Vec<Lead> = leads.into_iter().filter(|l| search.matches(l)).collect();
+        attach_all(&state, &c, &mut matches).await?;
+        items.extend(matches.into_iter().map(LeadView::from));
         next = after;
         if next.is_none() || items.len() == limit || scanned >= SEARCH_SCAN {
             break;
@@ -304,11 +303,17 @@ async fn find_lead(
 
 /// The lead with its attempt records, to show.
 async fn with_records(state: &AppState, key: &LeadRef, mut lead: Lead) -> Result<Lead, ApiError> {
-    let one = std::slice::from_mut(&mut lead);
-    (state.store)
-        .attach_records(&key.campaign, one, ports::store::RecordsWanted::All)
-        .await?;
+    attach_all(state, &key.campaign, std::slice::from_mut(&mut lead)).await?;
     Ok(lead)
+}
+
+/// Attaches every attempt record to leads about to be shown (a page's worth: one batched
+/// read per 100 records).
+async fn attach_all(state: &AppState, c: &CampaignRef, leads: &mut [Lead]) -> Result<(), ApiError> {
+    (state.store)
+        .attach_records(c, leads, ports::store::RecordsWanted::All)
+        .await?;
+    Ok(())
 }
 
 /// Reads a lead with its attempt history.
@@ -420,10 +425,9 @@ pub(crate) async fn preview(
 ) -> Result<Json<PreviewView>, ApiError> {
     let campaign = find(&state, &tenant, campaign_id).await?;
     let limit = sample_size(query.limit, 10, 200)?;
-    let (leads, _) = state
-        .store
-        .list_leads(&campaign.reference(), None, None, limit)
-        .await?;
+    let c = campaign.reference();
+    let (mut leads, _) = state.store.list_leads(&c, None, None, limit).await?;
+    attach_all(&state, &c, &mut leads).await?;
     let now = state.clock.now();
     let items = leads
         .into_iter()

@@ -11,6 +11,7 @@ mod agents;
 pub mod auth;
 mod call_reports;
 mod caller_numbers;
+mod caller_pools;
 mod campaigns;
 pub mod console;
 mod contact_caps;
@@ -58,6 +59,13 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/caller-numbers/{number}/rest",
             post(caller_numbers::rest).delete(caller_numbers::restore),
+        )
+        .route("/v1/caller-pools", get(caller_pools::list))
+        .route(
+            "/v1/caller-pools/{name}",
+            get(caller_pools::get)
+                .put(caller_pools::put)
+                .delete(caller_pools::delete),
         )
         .route("/v1/registries", get(registries::list))
         .route(

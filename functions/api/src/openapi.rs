@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::openapi_links::Links;
 use crate::{
-    agents, call_reports, caller_numbers, campaigns, contact_caps, contacts, dnc, privacy,
-    progress, registries, results, tenant, webhook_endpoints,
+    agents, call_reports, caller_numbers, caller_pools, campaigns, contact_caps, contacts, dnc,
+    privacy, progress, registries, results, tenant, webhook_endpoints,
 };
 
 struct BearerAuth;
@@ -136,6 +136,7 @@ impl Modify for ProblemResponses {
         privacy::erase, privacy::get_erasure, privacy::get_retention, privacy::put_retention,
         contact_caps::get, contact_caps::put,
         caller_numbers::list, caller_numbers::rest, caller_numbers::restore,
+        caller_pools::list, caller_pools::get, caller_pools::put, caller_pools::delete,
         registries::list, registries::create, registries::get,
         tenant::get,
         results::analytics, results::create_export, results::get_export, results::request_reconcile, results::last_reconcile,

@@ -27,6 +27,9 @@ pub struct AgentView {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<String>)]
     pub caller_pool: Vec<domain::agent::CallerNumberText>,
+    /// The tenant's named pool it calls from instead (its numbers, limits and health rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_pool: Option<String>,
     /// Calls each of its numbers may start per UTC hour and day.
     pub caller_limits: domain::caller_limits::CallerLimits,
     /// When one of its pool's numbers rests.
@@ -57,6 +60,7 @@ impl From<AgentRecord> for AgentView {
             provider: r.spec.provider,
             caller_number: r.spec.caller_number,
             caller_pool: r.spec.caller_pool,
+            named_pool: r.spec.named_pool,
             caller_limits: r.spec.caller_limits.unwrap_or_default(),
             caller_health: r.spec.caller_health.unwrap_or_default(),
             provider_agent_ref: r.spec.provider_agent_ref,

@@ -71,6 +71,11 @@ pub enum Command {
         #[command(subcommand)]
         command: NumberCommand,
     },
+    /// Named caller pools, which agents and campaigns call from (`named_pool`).
+    Pools {
+        #[command(subcommand)]
+        command: crate::pools::PoolCommand,
+    },
     /// Government do-not-call registries: the tenant's extracts, checked by telemarketing calls.
     Registries {
         #[command(subcommand)]
@@ -267,6 +272,10 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         Command::Privacy { command } => {
             let answer = crate::privacy::run(&api, command).await?;
+            Ok(print(out, &answer)?)
+        }
+        Command::Pools { command } => {
+            let answer = crate::pools::run(&api, command).await?;
             Ok(print(out, &answer)?)
         }
     }

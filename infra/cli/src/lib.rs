@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod commands;
+pub mod pools;
 pub mod privacy;
 pub mod watch;
 

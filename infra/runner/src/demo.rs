@@ -21,6 +21,10 @@ pub const DEMO_CALLER_NUMBER: &str = "+14155550199";
 /// Chicago numbers, so the sample's contacts there are called from a local number.
 pub const DEMO_CALLER_POOL: [&str; 2] = ["+12125550199", "+13125550199"];
 
+/// The demo tenant's named caller pool: [`DEMO_CALLER_NUMBER`] (the default) and
+/// [`DEMO_CALLER_POOL`], which the demo agent calls from.
+pub const DEMO_POOL: &str = "local";
+
 /// A tenant and its key on the runner, with [`DEMO_CALLER_NUMBER`] and [`DEMO_CALLER_POOL`]
 /// registered.
 pub async fn demo_tenant(runner: &Runner, id: &str) -> anyhow::Result<String> {
@@ -70,15 +74,22 @@ pub async fn prepare(
     csv: &[u8],
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<(String, Value)> {
+    // Local presence from a named pool of the tenant's numbers; limits above the defaults,
+    // for a small, warm sample list.
+    let numbers: Vec<&str> = std::iter::once(DEMO_CALLER_NUMBER)
+        .chain(DEMO_CALLER_POOL)
+        .collect();
+    let pool = json!({ "numbers": numbers, "limits": { "per_hour": 300, "per_day": 2000 } });
+    client
+        .put(&format!("/v1/caller-pools/{DEMO_POOL}"), &pool)
+        .await?;
     let agent = client
         .post(
             "/v1/agents",
             &json!({
                 "name": "Ava", "mode": "outbound", "provider": provider,
                 "caller_number": "+1 415 555 0199", "provider_agent_ref": "ava-renewals",
-                // Local presence; limits above the defaults, for a small, warm sample list.
-                "caller_pool": DEMO_CALLER_POOL,
-                "caller_limits": { "per_hour": 300, "per_day": 2000 },
+                "named_pool": DEMO_POOL,
                 "voicemail_message": "Hi, this is Ava about your renewal. I'll try again later."
             }),
         )

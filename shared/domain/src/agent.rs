@@ -70,6 +70,15 @@ pub struct AgentSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub caller_pool: Vec<CallerNumberText>,
+    /// A named pool of the tenant's (`/v1/caller-pools`) its calls come from instead of
+    /// `caller_number` and `caller_pool`, with that pool's limits and health rule; `caller_pool`
+    /// must then be empty. A campaign may name another pool over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 40, pattern = "^[a-z0-9][a-z0-9_-]*$")
+    )]
+    pub named_pool: Option<String>,
     /// How many calls each of its numbers (the default and the pool) may start per UTC hour
     /// and per UTC day, over every campaign; absent = the defaults (30 an hour, 150 a day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +147,8 @@ pub struct Agent {
     pub caller_number: E164,
     /// The rest of its caller pool (normalized, without the default or repeats).
     pub caller_pool: Vec<E164>,
+    /// The tenant's named pool it calls from instead (`domain::caller_pool`).
+    pub named_pool: Option<String>,
     /// Calls each of its numbers may start per hour and per day.
     pub caller_limits: CallerLimits,
     /// When one of its numbers rests.
@@ -163,6 +174,19 @@ fn caller_pool(raw: &[CallerNumberText], bad: &mut impl FnMut(&str, String)) -> 
         }
     }
     pool
+}
+
+/// A named pool is a pool's name, and replaces the agent's own list.
+fn check_named_pool(spec: &AgentSpec, bad: &mut impl FnMut(&str, String)) {
+    let Some(name) = &spec.named_pool else { return };
+    if let Err(message) = crate::caller_pool::check_pool_name(name) {
+        bad("named_pool", message);
+    } else if !spec.caller_pool.is_empty() {
+        bad(
+            "caller_pool",
+            "must be empty when the agent calls from a named pool".into(),
+        );
+    }
 }
 
 /// Twilio connects the call to the agent's media stream at this URL: `wss://` only, no query
@@ -237,6 +261,7 @@ impl Agent {
             bad("caller_number", e.to_string());
         }
         let pool = caller_pool(&spec.caller_pool, &mut bad);
+        check_named_pool(spec, &mut bad);
         let limits = spec.caller_limits.unwrap_or_default();
         let health = spec.caller_health.unwrap_or_default();
         for error in
@@ -282,6 +307,7 @@ impl Agent {
                 provider: spec.provider.clone(),
                 caller_pool: pool.into_iter().filter(|n| *n != caller.e164).collect(),
                 caller_number: caller.e164,
+                named_pool: spec.named_pool.clone(),
                 caller_limits: limits,
                 caller_health: health,
                 provider_agent_ref: agent_ref.to_owned(),
@@ -303,6 +329,7 @@ impl Agent {
             caller_pool: (self.caller_pool.iter())
                 .map(|n| CallerNumberText(n.to_string()))
                 .collect(),
+            named_pool: self.named_pool.clone(),
             caller_limits: Some(self.caller_limits),
             caller_health: Some(self.caller_health),
             provider_agent_ref: self.provider_agent_ref.clone(),
@@ -324,6 +351,7 @@ mod tests {
             provider: "simulator".into(),
             caller_number: "(415) 555-2671".into(),
             caller_pool: Vec::new(),
+            named_pool: None,
             caller_limits: None,
             caller_health: None,
             provider_agent_ref: "agent-ava".into(),
@@ -396,6 +424,28 @@ mod tests {
         let agent = Agent::parse(&spec()).unwrap();
         assert_eq!(agent.caller_number.as_str(), "+14155552671");
         assert_eq!(Agent::parse(&agent.spec()).unwrap(), agent);
+    }
+
+    #[test]
+    fn an_agent_names_a_pool_or_lists_numbers_never_both() {
+        let named = AgentSpec {
+            named_pool: Some("east".into()),
+            ..spec()
+        };
+        assert_eq!(
+            Agent::parse(&named).unwrap().named_pool.as_deref(),
+            Some("east")
+        );
+        let both = AgentSpec {
+            caller_pool: vec!["+12125550100".into()],
+            ..named.clone()
+        };
+        assert_eq!(field_errors(&both), ["caller_pool"]);
+        let badly_named = AgentSpec {
+            named_pool: Some("East Coast".into()),
+            ..spec()
+        };
+        assert_eq!(field_errors(&badly_named), ["named_pool"]);
     }
 
     #[test]

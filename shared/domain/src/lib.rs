@@ -37,6 +37,7 @@ pub mod call_token;
 pub mod caller_choice;
 pub mod caller_health;
 pub mod caller_limits;
+pub mod caller_pool;
 pub mod clearance;
 pub mod config;
 pub mod contact_caps;

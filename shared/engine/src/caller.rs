@@ -1,5 +1,6 @@
 //! The dialer's choice of caller number (local presence, `domain::caller_choice`): among the
-//! agent's pool, the nearest to the contact of the numbers still registered for the tenant
+//! campaign's pool (a named pool of the tenant's, read from the tenant record, else the
+//! agent's own), the nearest to the contact of the numbers still registered for the tenant
 //! and not at their limits (`domain::caller_limits`), spread by lead and attempt so a retry may
 //! go out from another number.
 
@@ -43,10 +44,24 @@ where
         now: DateTime<Utc>,
     ) -> Result<Result<DialMessage, DialOutcome>, EngineError> {
         let terms = self.tenant_terms(&message.campaign.tenant).await?;
-        let default = &message.call.from;
-        let pool: Vec<_> = std::iter::once(default.clone())
-            .chain(message.call.pool.iter().cloned())
-            .collect();
+        let (default, pool, limits) = match &message.call.named_pool {
+            None => (
+                &message.call.from,
+                std::iter::once(message.call.from.clone())
+                    .chain(message.call.pool.iter().cloned())
+                    .collect::<Vec<_>>(),
+                message.call.limits,
+            ),
+            Some(name) => match terms.pools.get(name) {
+                Some(named) => (&named.default, named.numbers.clone(), named.limits),
+                None => {
+                    self.defer(&message.campaign, message.lead.clone(), now)
+                        .await?;
+                    let problem = format!("the caller pool '{name}' no longer exists");
+                    return Ok(Err(self.pause_for_account(message, &problem, now).await?));
+                }
+            },
+        };
         let mut spread = std::collections::hash_map::DefaultHasher::new();
         (message.lead.id.as_str(), message.lead.state.attempts).hash(&mut spread);
         let registered = |n: &E164| terms.caller_numbers.contains(n);
@@ -72,10 +87,11 @@ where
             return Ok(Err(self.pause_for_account(message, &problem, now).await?));
         };
         let mut chosen = message.clone();
-        if !message.call.pool.is_empty() {
+        if pool.len() > 1 {
             chosen.call.chosen_because = Some(choice.closeness.describe());
         }
         chosen.call.from = choice.number;
+        chosen.call.limits = limits;
         Ok(Ok(chosen))
     }
 }

@@ -1,5 +1,5 @@
 //! Number health, watched by the tick (`domain::caller_health`): every few minutes the tick of
-//! a campaign whose agent calls from a pool reads today's figures of the pool's numbers (one
+//! a campaign that calls from a pool (the agent's, or a named pool of the tenant's) reads today's figures of the pool's numbers (one
 //! batch read, off the dial path) and rests each number answered far less than the rest of its
 //! pool. The rest is written on the tenant item with its `caller_number.rested` event (once:
 //! not over a rest that still holds), and the dialers skip the number from their next read of
@@ -11,7 +11,7 @@ use domain::caller_limits::ledger_day;
 use domain::ids::CampaignRef;
 use domain::phone::E164;
 use ports::metrics::{self as emf, Metric};
-use ports::store::{AgentRecord, CallerNumbers};
+use ports::store::{AgentRecord, CallerNumbers, Tenants};
 
 use crate::{Engine, EngineError};
 
@@ -19,25 +19,41 @@ use crate::{Engine, EngineError};
 /// slowly; one campaign's tick each such minute is plenty).
 pub const HEALTH_EVERY_MINUTES: u32 = 5;
 
-impl<S: CallerNumbers> Engine<S> {
-    /// Rests the numbers of `agent`'s pool that its health rule finds answered far less than
-    /// the rest of the pool today; the numbers rested. Nothing for an agent without a pool, or
-    /// off the minutes the health is judged.
+impl<S: CallerNumbers + Tenants> Engine<S> {
+    /// Rests the numbers of the campaign's pool (the tenant's pool `named`, else `agent`'s own)
+    /// that its health rule finds answered far less than the rest of the pool today; the
+    /// numbers rested. Nothing for a single number, a named pool no longer there, or off the
+    /// minutes the health is judged.
     pub(crate) async fn watch_caller_health(
         &self,
         campaign: &CampaignRef,
         agent: &AgentRecord,
+        named: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<E164>, EngineError> {
-        if agent.spec.caller_pool.is_empty() || !now.minute().is_multiple_of(HEALTH_EVERY_MINUTES) {
+        if !now.minute().is_multiple_of(HEALTH_EVERY_MINUTES) {
             return Ok(Vec::new());
         }
-        let pool: Vec<E164> = std::iter::once(&agent.spec.caller_number)
-            .chain(agent.spec.caller_pool.iter().map(|n| &n.0))
-            .filter_map(|n| E164::parse_strict(n).ok())
-            .collect();
-        let rule = agent.spec.caller_health.unwrap_or_default();
         let tenant = &campaign.tenant;
+        let (pool, rule) = match named {
+            Some(name) => {
+                let terms = self.tenant_terms(tenant).await?;
+                let Some(pool) = terms.pools.get(name) else {
+                    return Ok(Vec::new());
+                };
+                (pool.numbers.clone(), pool.health)
+            }
+            None => (
+                std::iter::once(&agent.spec.caller_number)
+                    .chain(agent.spec.caller_pool.iter().map(|n| &n.0))
+                    .filter_map(|n| E164::parse_strict(n).ok())
+                    .collect::<Vec<_>>(),
+                agent.spec.caller_health.unwrap_or_default(),
+            ),
+        };
+        if pool.len() < 2 {
+            return Ok(Vec::new());
+        }
         let days = (self.store)
             .caller_days(tenant, &pool, ledger_day(now))
             .await?;

@@ -35,6 +35,8 @@ pub(crate) struct TenantTerms {
     pub dial_weight: u32,
     /// Its caller numbers' rests (the dialers skip a number while its rest holds).
     pub rests: std::sync::Arc<[(domain::phone::E164, domain::caller_health::NumberRest)]>,
+    /// Its named caller pools (`domain::caller_pool`), by name.
+    pub pools: std::sync::Arc<std::collections::BTreeMap<String, domain::caller_pool::CallerPool>>,
     /// Its newest loaded extract of each government do-not-call registry.
     pub registries: std::sync::Arc<
         std::collections::BTreeMap<domain::registry::Registry, domain::registry::RegistryExtract>,
@@ -73,6 +75,11 @@ impl<S: Tenants> Engine<S> {
                     Some((number, rest.clone()))
                 })
                 .collect(),
+            pools: std::sync::Arc::new(
+                (record.as_ref())
+                    .map(|t| t.caller_pools.clone())
+                    .unwrap_or_default(),
+            ),
             registries: std::sync::Arc::new(
                 (record.as_ref())
                     .map(|t| t.registry_extracts())

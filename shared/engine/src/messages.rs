@@ -17,6 +17,11 @@ pub struct CallSettings {
     /// The rest of the agent's caller pool: the dialer calls from the one nearest the contact.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pool: Vec<E164>,
+    /// The tenant's named pool the call comes from instead of `from` and `pool` (the
+    /// campaign's, else the agent's): the dialer reads its numbers and limits from the tenant
+    /// record it reads anyway, so a change to the pool reaches the next dial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_pool: Option<String>,
     /// Why the dialer chose `from` from the pool (set by the dialer, never sent).
     #[serde(skip)]
     pub chosen_because: Option<String>,
@@ -37,6 +42,7 @@ impl CallSettings {
             provider: provider.to_owned(),
             from,
             pool: Vec::new(),
+            named_pool: None,
             chosen_because: None,
             limits: Default::default(),
             agent_ref: agent_ref.to_owned(),

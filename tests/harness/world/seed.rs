@@ -113,6 +113,7 @@ async fn seed_tenant_and_agent(
             caller_pool: (settings.caller_pool.iter())
                 .map(|n| n.as_str().into())
                 .collect(),
+            named_pool: None,
             caller_limits: Some(settings.caller_limits),
             caller_health: Some(settings.caller_health),
             provider_agent_ref: "ava".into(),

@@ -1,8 +1,9 @@
 // Account: the tenant's plan and its limits, the caller numbers and countries the operators
-// allowed (read-only), how each number is doing today (rest and restore), the government
+// allowed (read-only), the named caller pools (`pools.js`), how each number is doing today (rest and restore), the government
 // do-not-call registries' extracts (upload), and the caps on calls to one person across all
 // campaigns (editable).
 import { api, putFile } from './api.js';
+import { poolsSection } from './pools.js';
 import { h, render, field, showError, clearErrors, announce, fmt, label } from './ui.js';
 
 /** The tenant (`GET /v1/tenant`): plan, limits, caller numbers, countries. */
@@ -12,6 +13,7 @@ export async function accountPage() {
   const [tenant, caps] = await Promise.all([tenantInfo(), api('GET', '/v1/contact-caps')]);
   const form = capsForm(caps);
   const health = h('section', { className: 'card', 'aria-labelledby': 'health-heading' });
+  const pools = h('section', { className: 'card', id: 'pools', 'aria-labelledby': 'pools-heading' });
   const registries = h('section', { className: 'card', id: 'registries', 'aria-labelledby': 'registries-heading' });
   render(h('h1', {}, 'Account'),
     h('section', { className: 'card', 'aria-labelledby': 'plan-heading' },
@@ -24,10 +26,11 @@ export async function accountPage() {
       h('p', { className: 'hint' }, 'Your agents call only from these numbers. Your operator registers them; ask them to add one.'),
       h('h3', {}, 'Countries you may call'),
       h('p', { id: 'countries' }, tenant.allowed_countries.join(', ') || 'none')),
+    pools,
     health,
     registries,
     form);
-  await Promise.all([loadHealth(), registriesSection(registries)]);
+  await Promise.all([loadHealth(), poolsSection(pools, tenant.caller_numbers), registriesSection(registries)]);
 
   /** Each number's day (`GET /v1/caller-numbers`), with rest and restore. */
   async function loadHealth() {

@@ -46,6 +46,8 @@ export async function agentsPage() {
       h('datalist', { id: 'registered-numbers' }, numbers.map((n) => h('option', { value: n }))),
       field('Caller pool', 'caller_pool', input((agent?.caller_pool || []).join(', '), { inputMode: 'tel' }),
         'Optional: more of your registered numbers, separated by commas. Each call goes out from the one nearest the contact (same area code, state, time zone), else the caller number above.'),
+      field('Named pool', 'named_pool', input(agent?.named_pool, { maxLength: 40 }),
+        'Optional, instead of a caller pool: one of your caller pools (Account page), whose numbers and limits the calls use.'),
       h('div', { className: 'row' },
         field('Calls per number per hour', 'caller_limits.per_hour', number(agent?.caller_limits?.per_hour ?? 30, 3600), '1–3600; default 30, over every campaign.'),
         field('Calls per number per day', 'caller_limits.per_day', number(agent?.caller_limits?.per_day ?? 150, 86400), '1–86400, not below the hourly limit; default 150.')),
@@ -66,6 +68,7 @@ export async function agentsPage() {
         provider_agent_ref: e.provider_agent_ref.value, voicemail_message: e.voicemail_message.value.trim() || null,
         voice: e.voice.value.trim() || null, language: e.language.value.trim() || null,
         caller_pool: e.caller_pool.value.split(',').map((n) => n.trim()).filter(Boolean),
+        named_pool: e.named_pool.value.trim() || null,
         caller_limits: { per_hour: Number(e['caller_limits.per_hour'].value), per_day: Number(e['caller_limits.per_day'].value) },
         // Not edited here (the API's `caller_health`): kept as it is.
         ...(agent?.caller_health ? { caller_health: agent.caller_health } : {}),

@@ -12,6 +12,7 @@ export async function reviewStep(form, campaign, agent, back) {
   const later = c.schedule?.starts_at && new Date(c.schedule.starts_at) > new Date();
   const settings = [
     ['Name', c.name], ['Description', c.description || '—'], ['Agent', agent ? `${agent.name} (${agent.caller_number})` : c.agent_id],
+    ['Caller pool', c.named_pool || agent?.named_pool || 'the agent\'s numbers'],
     ['Call window (contact\'s local time)', window.join('; ') || 'no day open'],
     ['Blackout dates', (c.schedule?.blackout || []).map((b) => (b.to ? `${b.from} to ${b.to}` : b.from)).join(', ') || 'none'],
     ['Start', c.schedule?.starts_at ? fmt.when(c.schedule.starts_at) : 'when launched'], ['End', c.schedule?.ends_at ? fmt.when(c.schedule.ends_at) : 'none'],

@@ -45,6 +45,7 @@ function basicStep(form, state, go) {
   const name = h('input', { type: 'text', value: config?.name || '', required: true, maxLength: 200 });
   const description = h('textarea', { rows: 3, maxLength: 2000 }, config?.description || '');
   const region = h('input', { type: 'text', value: config?.default_region || 'US', size: 2, maxLength: 2, className: 'short' });
+  const pool = h('input', { type: 'text', value: config?.named_pool || '', maxLength: 40 });
   const agent = h('select', { className: 'wide', required: true },
     h('option', { value: '' }, 'Choose an agent…'),
     state.agents.map((a) => h('option', { value: a.id, selected: a.id === config?.agent_id }, `${a.name} (${a.mode})`)));
@@ -58,6 +59,7 @@ function basicStep(form, state, go) {
       : h('div', { className: 'notice', dataset: { field: 'agent_id' } },
         h('p', {}, 'There is no Outbound or Hybrid agent yet; a campaign needs one to make its calls.'),
         h('a', { className: 'button', href: '#/agents' }, 'Add an agent')),
+    field('Caller pool', 'named_pool', pool, 'Optional: one of your caller pools (Account page); its numbers are used instead of the agent\'s.'),
     nav(null, 'Next: upload contacts'));
   form.onsubmit = async (event) => {
     event.preventDefault();
@@ -68,6 +70,7 @@ function basicStep(form, state, go) {
       description: description.value.trim() || null,
       agent_id: agent.value,
       default_region: region.value.trim().toUpperCase(),
+      named_pool: pool.value.trim() || null,
     };
     try {
       state.campaign = config

@@ -3,6 +3,7 @@
 
 mod agents;
 mod caller_numbers;
+mod caller_pools;
 mod campaigns;
 mod console;
 mod contact_caps;

@@ -124,6 +124,7 @@ impl World {
                 provider: "simulator".into(),
                 caller_number: "+14155550100".into(),
                 caller_pool: Vec::new(),
+                named_pool: None,
                 caller_limits: None,
                 caller_health: None,
                 provider_agent_ref: "ava".into(),

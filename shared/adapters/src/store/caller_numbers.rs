@@ -1,7 +1,8 @@
 //! A tenant's caller numbers as the dialers use them (`CallerNumbers`): each number's day
 //! ledgers (`CN#{tenant}#{E.164}` / `DAY#{date}`, counted by the claims; see
 //! `leads/caller_use.rs`) and its rests, kept on the tenant item as one map entry per number
-//! (`rested.{E.164}`), so the dialers' cached read of the tenant sees them.
+//! (`rested.{E.164}`), so the dialers' cached read of the tenant sees them; its named pools
+//! likewise, one entry per pool (`caller_pools.{name}`).
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
 use chrono::NaiveDate;
 use domain::caller_health::{NumberDay, NumberRest};
+use domain::caller_pool::CallerPool;
 use domain::ids::TenantId;
 use domain::phone::E164;
 use domain::webhooks::Event;
@@ -117,7 +119,48 @@ impl CallerNumbers for DynamoStore {
             .await;
         condition_held(result)
     }
+
+    async fn put_caller_pool(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        pool: &CallerPool,
+        max_pools: usize,
+    ) -> Result<bool, StoreError> {
+        if !self.ensure_tenant_map(tenant, POOLS).await? {
+            return Ok(false);
+        }
+        let value = serde_dynamo::to_item::<_, HashMap<String, AttributeValue>>(pool)
+            .map_err(|e| corrupt(name, e))?;
+        // A new pool only while there is room; replacing one always (the count stays).
+        let result = self
+            .tenant_update(tenant)
+            .update_expression("SET #pools.#n = :pool")
+            .condition_expression("attribute_exists(#pools.#n) OR size(#pools) < :max")
+            .expression_attribute_names("#pools", POOLS)
+            .expression_attribute_names("#n", name)
+            .expression_attribute_values(":pool", AttributeValue::M(value))
+            .expression_attribute_values(":max", n(max_pools as i64))
+            .send()
+            .await;
+        condition_held(result)
+    }
+
+    async fn remove_caller_pool(&self, tenant: &TenantId, name: &str) -> Result<bool, StoreError> {
+        let result = self
+            .tenant_update(tenant)
+            .update_expression("REMOVE #pools.#n")
+            .condition_expression("attribute_exists(#pools.#n)")
+            .expression_attribute_names("#pools", POOLS)
+            .expression_attribute_names("#n", name)
+            .send()
+            .await;
+        condition_held(result)
+    }
 }
+
+/// The tenant item's map of named pools (`TenantRecord::caller_pools`).
+const POOLS: &str = "caller_pools";
 
 impl DynamoStore {
     /// An update of the tenant's item (`T#{tenant}` / `TENANT`), to be given its expression.

@@ -78,6 +78,14 @@ pub struct CampaignSpec {
         schema(format = "agent-id", pattern = "^[A-Za-z0-9_-]{1,64}$")
     )]
     pub agent_id: String,
+    /// A named pool of the tenant's (`/v1/caller-pools`) the calls come from, over the
+    /// agent's own numbers or pool; absent = the agent's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 40, pattern = "^[a-z0-9][a-z0-9_-]*$")
+    )]
+    pub named_pool: Option<String>,
     /// When calls may be made.
     #[serde(default)]
     pub schedule: ScheduleSpec,
@@ -305,6 +313,8 @@ pub struct CampaignConfig {
     pub description: Option<String>,
     /// The calling agent.
     pub agent: AgentId,
+    /// The tenant's named caller pool the calls come from, over the agent's numbers.
+    pub named_pool: Option<String>,
     /// Weekly window in the contact's local time.
     pub window: WeeklyWindow,
     /// First instant calls may be made.
@@ -395,6 +405,13 @@ impl CampaignConfig {
         }
         let description = parse_description(&spec, &mut errors);
         let agent = errors.check("agent_id", AgentId::parse(spec.agent_id.clone()));
+        if let Some(Err(message)) = spec
+            .named_pool
+            .as_deref()
+            .map(crate::caller_pool::check_pool_name)
+        {
+            errors.add("named_pool", message);
+        }
 
         let window = schedule::parse_window(&spec.schedule.window, &mut errors);
         schedule::check_dates(&spec.schedule, &mut errors);
@@ -429,6 +446,7 @@ impl CampaignConfig {
             name,
             description: description.map(str::to_owned),
             agent,
+            named_pool: spec.named_pool.clone(),
             window,
             starts_at: spec.schedule.starts_at,
             ends_at: spec.schedule.ends_at,

@@ -65,7 +65,10 @@ impl<S: TickStore> Engine<S> {
             mut quiet,
         } = work;
         // Best effort: a failed health read must not stop the campaign dialing.
-        if let Err(err) = self.watch_caller_health(&campaign, &agent, now).await {
+        let named_pool = (loaded.config.named_pool.clone()).or(agent.spec.named_pool.clone());
+        if let Err(err) =
+            (self.watch_caller_health(&campaign, &agent, named_pool.as_deref(), now)).await
+        {
             tracing::warn!(%campaign, error = %err, "caller number health not judged");
         }
         record_lag(&due, now);
@@ -82,6 +85,7 @@ impl<S: TickStore> Engine<S> {
                 .map(|n| domain::phone::E164::parse_strict(&n.0))
                 .collect::<Result<_, _>>()
                 .map_err(|_| EngineError::InvalidAgent(campaign.clone()))?,
+            named_pool,
             chosen_because: None,
             limits: agent.spec.caller_limits.unwrap_or_default(),
             agent_ref: agent.spec.provider_agent_ref.clone(),

@@ -33,19 +33,28 @@ use domain::ids::CampaignRef;
 use domain::lead::{DueKind, SkipReason};
 use domain::status::{CampaignStatus, LeadStatus};
 use ports::store::LEAD_SHARDS;
-use ports::store::{Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DueLeads, Leads};
+use ports::store::{
+    Agents, CallerNumbers, CampaignStatuses, Campaigns, Counters, DueLeads, Leads, Tenants,
+};
 use ports::store::{CampaignCounters, DueBatch, WriteError};
 
 use crate::{Engine, EngineError, LoadedCampaign, bounded};
 
 /// The repositories the tick uses.
 pub trait TickStore:
-    Campaigns + CampaignStatuses + Counters + DueLeads + Leads + Agents + CallerNumbers
+    Campaigns + CampaignStatuses + Counters + DueLeads + Leads + Agents + CallerNumbers + Tenants
 {
 }
 
 impl<T> TickStore for T where
-    T: Campaigns + CampaignStatuses + Counters + DueLeads + Leads + Agents + CallerNumbers
+    T: Campaigns
+        + CampaignStatuses
+        + Counters
+        + DueLeads
+        + Leads
+        + Agents
+        + CallerNumbers
+        + Tenants
 {
 }
 

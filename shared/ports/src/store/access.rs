@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use domain::caller_health::NumberRest;
+use domain::caller_pool::CallerPool;
 use domain::ids::{ApiKeyId, TenantId};
 use domain::phone::E164;
 use domain::plan::Plan;
@@ -40,6 +41,10 @@ pub struct TenantRecord {
     /// Written one entry at a time (`CallerNumbers`), never by a whole-record write.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rested: BTreeMap<String, NumberRest>,
+    /// Its named caller pools (by name), which agents and campaigns call from. Written one
+    /// entry at a time (`CallerNumbers`), never by a whole-record write.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub caller_pools: BTreeMap<String, CallerPool>,
     /// Its newest loaded extract of each government do-not-call registry (by registry code).
     /// Written one entry at a time (`Registries`), never by a whole-record write.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -98,6 +103,7 @@ impl TenantRecord {
             allowed_countries: home_country_only(),
             contact_caps: domain::contact_caps::ContactCaps::default(),
             rested: BTreeMap::new(),
+            caller_pools: BTreeMap::new(),
             registries: BTreeMap::new(),
             retention_days: None,
             created_at: now,

@@ -202,8 +202,9 @@ pub trait Leads: AttemptRecords + Send + Sync {
     /// The lead (strongly consistent); one whose item does not decode is set aside and reads
     /// as absent.
     async fn get_lead(&self, lead: &LeadRef) -> Result<Option<Lead>, StoreError>;
-    /// A page of a campaign's leads, optionally of one status, with where the next page starts,
-    /// with their attempt records.
+    /// A page of a campaign's leads, optionally of one status, with where the next page starts;
+    /// without their attempt records (callers that show history attach them:
+    /// [`AttemptRecords::attach_records`]), so screening a page costs no record reads.
     async fn list_leads(
         &self,
         campaign: &CampaignRef,
@@ -400,6 +401,17 @@ pub trait CallerNumbers: Send + Sync {
         tenant: &TenantId,
         number: &E164,
     ) -> Result<bool, StoreError>;
+    /// Creates or replaces the named pool `name`, unless that would make the tenant keep more
+    /// than `max_pools` pools (false: not written).
+    async fn put_caller_pool(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        pool: &domain::caller_pool::CallerPool,
+        max_pools: usize,
+    ) -> Result<bool, StoreError>;
+    /// Removes the named pool; false when there was none.
+    async fn remove_caller_pool(&self, tenant: &TenantId, name: &str) -> Result<bool, StoreError>;
 }
 
 /// Per-tenant request budgets: one shared API must not let one tenant's burst starve the rest.

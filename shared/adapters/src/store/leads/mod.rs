@@ -265,18 +265,18 @@ impl Leads for DynamoStore {
         cursor: Option<LeadCursor>,
         limit: usize,
     ) -> Result<(Vec<Lead>, Option<LeadCursor>), StoreError> {
-        let (mut leads, next) = self.list_page(campaign, status, cursor, limit).await?;
-        self.attach_records(campaign, &mut leads, RecordsWanted::All)
-            .await?;
-        Ok((leads, next))
+        self.list_page(campaign, status, cursor, limit).await
     }
 
-    /// Every lead of a campaign (tests, reconciliation, export): pages through all shards.
+    /// Every lead of a campaign with its attempt records (tests, reconciliation, export):
+    /// pages through all shards, attaching each page's records.
     async fn all_leads(&self, campaign: &CampaignRef) -> Result<Vec<Lead>, StoreError> {
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
-            let (page, next) = self.list_leads(campaign, None, cursor, 500).await?;
+            let (mut page, next) = self.list_page(campaign, None, cursor, 500).await?;
+            self.attach_records(campaign, &mut page, RecordsWanted::All)
+                .await?;
             all.extend(page);
             match next {
                 Some(next) => cursor = Some(next),

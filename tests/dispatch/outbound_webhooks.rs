@@ -80,6 +80,7 @@ async fn register(world: &World, url: &str) {
             },
             secret: SECRET.into(),
             previous_secret: None,
+            circuit_open_until: None,
             created_at: world.clock.now(),
             updated_at: world.clock.now(),
         })

@@ -224,6 +224,7 @@ async fn an_opt_out_reported_after_the_call_is_told_as_one_lead_opted_out() {
         },
         secret: "whsec_late".into(),
         previous_secret: None,
+        circuit_open_until: None,
         created_at: world.clock.now(),
         updated_at: world.clock.now(),
     };

@@ -35,6 +35,7 @@ async fn endpoint(world: &World, tenant: &TenantId, id: String, url: &str) {
         },
         secret: "whsec_isolation".into(),
         previous_secret: None,
+        circuit_open_until: None,
         created_at: now,
         updated_at: now,
     };
@@ -170,5 +171,76 @@ async fn only_until_their_circuits_opened(world: &World, noisy: &TenantId, accep
     assert!(
         not_tried >= DEAD_ENDPOINTS * (NOISY_EVENTS - OPEN_AFTER as usize - 1),
         "deliveries behind open circuits: {not_tried}"
+    );
+}
+
+/// A world with webhooks and a tenant `noisy` whose one endpoint is a black hole; the
+/// connections it accepted.
+async fn one_dead_endpoint(label: &str) -> (World, TenantId, std::sync::Arc<AtomicU64>) {
+    let campaign = spec(serde_json::json!({
+        "name": "Quiet",
+        "agent_id": "agent-1",
+        "schedule": { "window": all_week("08:00", "21:00") }
+    }));
+    let start = utc("2026-06-10T14:00:00Z");
+    let mut config = WorldConfig::calm(label, campaign, contacts_in(&["212"], 1), start);
+    config.webhook_outbox = true;
+    let world = World::build(config).await.unwrap();
+    let noisy = TenantId::parse("noisy-neighbour").unwrap();
+    let record = TenantRecord::new(noisy.clone(), "Noisy", Plan::Enterprise, world.clock.now());
+    world.store.create_tenant(&record).await.unwrap();
+    let (dead, accepted) = black_hole().await;
+    endpoint(&world, &noisy, "we_dead".into(), &dead).await;
+    (world, noisy, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_circuit_one_worker_opened_is_kept_by_a_worker_that_never_tried_the_endpoint() {
+    let (world, noisy, accepted) = one_dead_endpoint("isolation-shared").await;
+    let timeout = std::time::Duration::from_millis(300);
+    let first = world.webhook_worker(timeout).unwrap();
+    events(&world, &noisy, NOISY_EVENTS, first.queue.as_ref()).await;
+    let mut stats = DeliveryStats::default();
+    world.drain_webhook_queue(&first, &mut stats).await.unwrap();
+    let learnt = accepted.load(Ordering::SeqCst);
+    assert!(
+        learnt <= u64::from(OPEN_AFTER + 1),
+        "{learnt} tries to open it"
+    );
+    let shared = (world.store.endpoints(&noisy).await.unwrap().into_iter())
+        .find(|e| e.id == "we_dead")
+        .and_then(|e| e.circuit_open_until);
+    let until = shared.expect("the opened circuit is on the endpoint's item");
+    assert!(until > world.clock.now(), "{until}");
+
+    // A cold worker (a new Lambda container) takes the next events: it tries nothing.
+    let second = world.webhook_worker(timeout).unwrap();
+    events(&world, &noisy, QUIET_EVENTS, second.queue.as_ref()).await;
+    world
+        .drain_webhook_queue(&second, &mut stats)
+        .await
+        .unwrap();
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        learnt,
+        "no try from the second worker: {stats:?}"
+    );
+    let log = world
+        .store
+        .deliveries(&noisy, "we_dead", 100)
+        .await
+        .unwrap();
+    let waiting = (log.iter())
+        .filter(|d| {
+            (d.attempts.iter()).any(|a| {
+                a.error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("not tried"))
+            })
+        })
+        .count();
+    assert!(
+        waiting >= NOISY_EVENTS + QUIET_EVENTS - OPEN_AFTER as usize - 1,
+        "{waiting} waiting"
     );
 }

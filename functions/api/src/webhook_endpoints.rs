@@ -32,6 +32,10 @@ pub struct EndpointView {
     /// While a rotated-out secret still signs beside the new one: until when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// After failures in a row its deliveries are not tried before this (then one try decides
+    /// whether they resume); absent while it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -45,6 +49,7 @@ impl From<EndpointRecord> for EndpointView {
             description: r.spec.description,
             enabled: r.spec.enabled,
             previous_secret_expires_at: r.previous_secret.map(|p| p.until),
+            paused_until: r.circuit_open_until,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -178,6 +183,7 @@ pub(crate) async fn create(
         spec,
         secret,
         previous_secret: None,
+        circuit_open_until: None,
         created_at: now,
         updated_at: now,
     };

@@ -187,6 +187,29 @@ impl WebhookEndpoints for DynamoStore {
         conditional(result).map(|_| ())
     }
 
+    async fn set_endpoint_circuit(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        open_until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant)))
+            .key(keys::SK, s(endpoint_sk(id)))
+            .condition_expression("attribute_exists(pk)");
+        let update = match open_until {
+            Some(until) => update
+                .update_expression("SET circuit_open_until = :until")
+                .expression_attribute_values(":until", s(until.to_rfc3339())),
+            None => update.update_expression("REMOVE circuit_open_until"),
+        };
+        // An endpoint removed meanwhile has no circuit to keep.
+        crate::store::condition_held(update.send().await).map(|_| ())
+    }
+
     async fn delete_endpoint(&self, tenant: &TenantId, id: &str) -> Result<(), WriteError> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)

@@ -22,6 +22,7 @@ fn endpoint(f: &Fixture, n: usize, events: Vec<EventType>) -> EndpointRecord {
         },
         secret: "whsec_test".into(),
         previous_secret: None,
+        circuit_open_until: None,
         created_at: t0(),
         updated_at: t0(),
     }

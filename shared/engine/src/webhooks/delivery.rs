@@ -23,7 +23,7 @@ use ports::store::{DeliveryRecord, StoreError, WebhookJob, Webhooks, WriteError}
 use ports::webhook_sender::{WebhookRequest, WebhookSender};
 
 use super::enqueue;
-use super::guard::{self, Admission, EndpointGuards};
+use super::guard::{self, Admission, EndpointGuards, Judgement};
 use crate::EngineError;
 
 /// How long a swept job is hidden from the next sweeps (the queue delivers it meanwhile).
@@ -126,6 +126,8 @@ impl Deliveries {
             delivery.next_at = None;
             return self.settle(delivery, JobOutcome::GaveUp).await;
         };
+        self.guards
+            .adopt(endpoint_id, endpoint.circuit_open_until, now);
         let permit = match self.guards.admit(endpoint_id, now) {
             Admission::Try(permit) => permit,
             Admission::Busy => return self.wait_for_a_place(&delivery).await,
@@ -151,7 +153,8 @@ impl Deliveries {
         let (attempt, answer) = self.try_once(&delivery, &endpoint, now).await?;
         keep_attempt(&mut delivery, attempt);
         let delivered = answer.as_ref().is_ok_and(|c| (200..300).contains(c));
-        self.guards.finished(permit, delivered, self.clock.now());
+        let judged = self.guards.finished(permit, delivered, self.clock.now());
+        self.share_circuit(&endpoint, judged).await;
         let outcome = match answer {
             Ok(code) if delivered => {
                 delivery.status = DeliveryStatus::Delivered;
@@ -165,6 +168,21 @@ impl Deliveries {
             }
         };
         self.settle(delivery, outcome).await
+    }
+
+    /// Writes what this try taught of the endpoint on its item, for the other workers: its
+    /// circuit opened, or closed again after it had been shared as open. Best effort: a
+    /// worker that misses it learns with tries of its own, as before.
+    async fn share_circuit(&self, endpoint: &ports::store::EndpointRecord, judged: Judgement) {
+        let open_until = match judged {
+            Judgement::Opened(until) => Some(until),
+            Judgement::Closed if endpoint.circuit_open_until.is_some() => None,
+            Judgement::Closed | Judgement::Failed => return,
+        };
+        let write = (self.store).set_endpoint_circuit(&endpoint.tenant, &endpoint.id, open_until);
+        if let Err(err) = write.await {
+            tracing::warn!(endpoint = %endpoint.id, error = %err, "endpoint circuit not shared");
+        }
     }
 
     /// The endpoint has its most tries in flight: the job comes back after

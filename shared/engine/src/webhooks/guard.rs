@@ -2,9 +2,13 @@
 //! and nothing at all once it has failed [`OPEN_AFTER`] times in a row — its circuit opens for
 //! [`OPEN_FOR`], then one probe decides (a success closes it, a failure opens it again).
 //!
-//! Kept in the worker's memory, per endpoint: each warm worker learns within a few tries that
-//! an endpoint is down, so the breaker costs no table write per try. A cold worker starts
-//! closed and learns again, which at the queue's concurrency is a handful of tries.
+//! Kept in the worker's memory, per endpoint, so the breaker costs no table write per try; and
+//! shared through the endpoint's item, which every delivery reads anyway: the worker whose
+//! circuit opens writes until when on the endpoint ([`Judgement::Opened`]), and every other
+//! worker adopts it ([`EndpointGuards::adopt`]) instead of learning again with tries of its
+//! own — under load, each worker's learning tries to a dead endpoint held up its batches and
+//! delayed other tenants' deliveries. Once that time is up each worker's next try is a probe:
+//! one failure opens the circuit again, one success closes it for everyone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +33,17 @@ pub enum Admission {
     Open { until: DateTime<Utc>, failures: u32 },
     /// [`MAX_IN_FLIGHT`] tries are already in flight to the endpoint.
     Busy,
+}
+
+/// What judging a try changed, for the endpoint's shared state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    /// The circuit opened (or opened again) until then.
+    Opened(DateTime<Utc>),
+    /// A success: the circuit is closed.
+    Closed,
+    /// A failure that did not open it.
+    Failed,
 }
 
 /// One admitted try. Dropping it without [`EndpointGuards::finished`] (an error before the
@@ -105,7 +120,7 @@ impl EndpointGuards {
 
     /// Judges an admitted try: a success closes the circuit, the [`OPEN_AFTER`]th failure in a
     /// row (or a failed probe) opens it for [`OPEN_FOR`].
-    pub fn finished(&self, mut permit: Permit, succeeded: bool, now: DateTime<Utc>) {
+    pub fn finished(&self, mut permit: Permit, succeeded: bool, now: DateTime<Utc>) -> Judgement {
         permit.judged = true;
         let mut all = self.all.lock().unwrap_or_else(|p| p.into_inner());
         let health = all.entry(permit.endpoint.clone()).or_default();
@@ -115,11 +130,30 @@ impl EndpointGuards {
                 in_flight: health.in_flight,
                 ..Health::default()
             };
-            return;
+            return Judgement::Closed;
         }
         health.consecutive_failures += 1;
         if health.consecutive_failures >= OPEN_AFTER && !self.off {
-            health.open_until = Some(now + OPEN_FOR);
+            let until = now + OPEN_FOR;
+            health.open_until = Some(until);
+            return Judgement::Opened(until);
+        }
+        Judgement::Failed
+    }
+
+    /// Takes on what another worker learnt of `endpoint` (its item's open circuit, `shared`):
+    /// while that holds, nothing is tried; after it, the next try is a probe whose failure
+    /// opens the circuit again at once. A circuit this worker opened itself is kept.
+    pub fn adopt(&self, endpoint: &str, shared: Option<DateTime<Utc>>, now: DateTime<Utc>) {
+        let Some(until) = shared else { return };
+        if self.off {
+            return;
+        }
+        let mut all = self.all.lock().unwrap_or_else(|p| p.into_inner());
+        let health = all.entry(endpoint.to_owned()).or_default();
+        health.consecutive_failures = health.consecutive_failures.max(OPEN_AFTER);
+        if until > now && health.open_until.is_none_or(|mine| mine < until) {
+            health.open_until = Some(until);
         }
     }
 }
@@ -183,6 +217,43 @@ mod tests {
         guards.finished(permit, false, at(10));
         let permit = try_now(&guards, "dead", at(10));
         guards.finished(permit, true, at(10));
+    }
+
+    #[test]
+    fn a_circuit_another_worker_opened_is_adopted_and_its_probe_decides_at_once() {
+        let (opener, other) = (EndpointGuards::default(), EndpointGuards::default());
+        let mut judged = Vec::new();
+        for _ in 0..OPEN_AFTER {
+            let permit = try_now(&opener, "dead", at(0));
+            judged.push(opener.finished(permit, false, at(0)));
+        }
+        let until = at(0) + OPEN_FOR;
+        assert_eq!(judged.last(), Some(&Judgement::Opened(until)));
+        assert!(
+            judged[..judged.len() - 1]
+                .iter()
+                .all(|j| *j == Judgement::Failed)
+        );
+        // The other worker never tried it: it adopts the circuit from the endpoint's item.
+        other.adopt("dead", Some(until), at(1));
+        assert!(matches!(other.admit("dead", at(1)), Admission::Open { .. }));
+        // Time is up: its probe fails once and the circuit opens again.
+        other.adopt("dead", Some(until), at(6));
+        let probe = try_now(&other, "dead", at(6));
+        assert_eq!(
+            other.finished(probe, false, at(6)),
+            Judgement::Opened(at(6) + OPEN_FOR)
+        );
+        // A worker whose probe succeeds closes it.
+        let third = EndpointGuards::default();
+        third.adopt("dead", Some(until), at(6));
+        let probe = try_now(&third, "dead", at(6));
+        assert_eq!(third.finished(probe, true, at(6)), Judgement::Closed);
+        let _ = try_now(&third, "dead", at(6));
+        // Unguarded workers adopt nothing.
+        let off = EndpointGuards::unguarded();
+        off.adopt("dead", Some(until), at(1));
+        let _ = try_now(&off, "dead", at(1));
     }
 
     #[test]

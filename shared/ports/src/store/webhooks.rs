@@ -22,6 +22,11 @@ pub struct EndpointRecord {
     /// The secret before the last rotation, still signing beside it until its time is up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret: Option<PreviousSecret>,
+    /// Until when its deliveries are not tried: a worker's circuit breaker opened after
+    /// failures in a row, shared here so the other workers need not learn it with tries of
+    /// their own (`engine::webhooks::guard`). Past: the next try is a probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_open_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -115,6 +120,13 @@ pub trait WebhookEndpoints: Send + Sync {
     ) -> Result<(), WriteError>;
     /// Removes an endpoint (its deliveries expire with their TTL).
     async fn delete_endpoint(&self, tenant: &TenantId, id: &str) -> Result<(), WriteError>;
+    /// Records the endpoint's circuit as open until then (none: closed); nothing if it is gone.
+    async fn set_endpoint_circuit(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        open_until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
     /// Replaces an endpoint's secret `old` with `new`; `old` keeps signing beside it until
     /// `previous_until` (none: not at all). Refused if the secret is no longer `old` (another
     /// rotation came first) or the endpoint is gone.

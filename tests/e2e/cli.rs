@@ -88,6 +88,7 @@ async fn every_command_works_against_the_local_runner() {
     a_campaign_is_cancelled_and_an_agent_deleted(&shell, start).await;
     the_do_not_call_list_is_kept(&shell).await;
     a_caller_number_is_rested_and_restored(&shell).await;
+    a_named_pool_is_kept(&shell).await;
     a_registry_extract_is_uploaded_and_loaded(&shell).await;
     a_person_is_erased_with_the_export_already_written(&shell, &campaign).await;
     errors_read_as_the_api_gave_them(&shell, &campaign).await;
@@ -372,6 +373,33 @@ async fn a_caller_number_is_rested_and_restored(shell: &Shell) {
         .json(&["numbers", "list", "--day", "2026-06-08"])
         .await;
     assert_eq!(list["items"][0]["resting"], false, "{list}");
+}
+
+/// `pools put|get|list|delete`: a pool of the tenant's number, with its limits; one with a
+/// number the tenant does not own refused by field.
+async fn a_named_pool_is_kept(shell: &Shell) {
+    let args = [
+        "pools",
+        "put",
+        "east",
+        "+1 415 555 0199",
+        "--per-hour",
+        "12",
+        "--per-day",
+        "60",
+    ];
+    let put = shell.json(&args).await;
+    assert_eq!(put["numbers"], json!(["+14155550199"]), "{put}");
+    assert_eq!(put["limits"], json!({ "per_hour": 12, "per_day": 60 }));
+    let one = shell.json(&["pools", "get", "east"]).await;
+    assert_eq!(one["default"], "+14155550199", "{one}");
+    let refused = (shell.run(&["pools", "put", "west", "+1 212 555 0100"])).await;
+    let refused = refused.expect_err("a number the tenant does not own");
+    assert!(refused.contains("numbers[0]"), "{refused}");
+    let deleted = shell.json(&["pools", "delete", "east"]).await;
+    assert_eq!(deleted["deleted"], "east");
+    let list = shell.json(&["pools", "list"]).await;
+    assert_eq!(list["items"], json!([]), "{list}");
 }
 
 /// `registries upload|list`: an extract goes through the bucket's notification to the importer,

@@ -154,7 +154,7 @@ async fn create_with_the_wizard(browser: &mut Browser, api: &ApiClient, agent: &
     assert_eq!(view["config"]["retry"]["max_retries"], 0);
     assert_eq!(
         view["config"]["schedule"]["ends_at"],
-        "2026-06-08T22:00:00Z"
+        "2026-06-09T03:00:00Z"
     );
     assert_eq!(
         view["config"]["schedule"]["blackout"],
@@ -474,7 +474,7 @@ async fn a_bad_call_window_and_blackout_show_their_field_errors(
     browser.shot("field-error").await;
 }
 
-/// Steps 3 and 4: a long Monday, fast pacing, an end three virtual hours in, no retries.
+/// Steps 3 and 4: a long Monday, fast pacing, an end eight virtual hours in, no retries.
 async fn schedule_and_rules(browser: &mut Browser) {
     for (name, value) in [
         ("monday.start", "08:00"),
@@ -497,10 +497,11 @@ async fn schedule_and_rules(browser: &mut Browser) {
             "2026-07-03..2026-07-05",
         )
         .await;
-    // Three virtual hours: leads the agents asked to call back later are skipped as it ends.
+    // Eight virtual hours (96 s at 300x, room for the wizard on a loaded machine): leads the
+    // agents asked to call back later are skipped as it ends.
     browser
         .eval(
-            "(() => { const d = new Date('2026-06-08T22:00:00Z'), p = (n) => String(n).padStart(2, '0'); \
+            "(() => { const d = new Date('2026-06-09T03:00:00Z'), p = (n) => String(n).padStart(2, '0'); \
              document.querySelector(\"input[name='schedule.ends_at']\").value = \
              `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`; })()",
         )

@@ -113,6 +113,19 @@ fn read_event(
 }
 
 impl DynamoStore {
+    /// An update of one endpoint's item, to be given its expression.
+    fn endpoint_update(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant)))
+            .key(keys::SK, s(endpoint_sk(id)))
+    }
+
     fn tenant_count_update(&self, tenant: &TenantId, change: i64) -> Result<Update, StoreError> {
         let mut update = Update::builder()
             .table_name(&self.table)
@@ -173,11 +186,7 @@ impl WebhookEndpoints for DynamoStore {
     ) -> Result<(), WriteError> {
         let spec = serde_dynamo::to_attribute_value(spec).map_err(|e| corrupt(id, e))?;
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant)))
-            .key(keys::SK, s(endpoint_sk(id)))
+            .endpoint_update(tenant, id)
             .update_expression("SET spec = :spec, updated_at = :now")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":spec", spec)
@@ -193,13 +202,8 @@ impl WebhookEndpoints for DynamoStore {
         id: &str,
         open_until: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant)))
-            .key(keys::SK, s(endpoint_sk(id)))
-            .condition_expression("attribute_exists(pk)");
+        let update =
+            (self.endpoint_update(tenant, id)).condition_expression("attribute_exists(pk)");
         let update = match open_until {
             Some(until) => update
                 .update_expression("SET circuit_open_until = :until")
@@ -235,11 +239,7 @@ impl WebhookEndpoints for DynamoStore {
         previous_until: Option<DateTime<Utc>>,
     ) -> Result<(), WriteError> {
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant)))
-            .key(keys::SK, s(endpoint_sk(id)))
+            .endpoint_update(tenant, id)
             .condition_expression("attribute_exists(pk) AND secret = :old")
             .expression_attribute_values(":old", s(old.to_owned()))
             .expression_attribute_values(":new", s(new.to_owned()));

@@ -73,7 +73,11 @@ pub(crate) struct RestRequest {
     reason: Option<String>,
 }
 
-async fn tenant_record(state: &AppState, tenant: &TenantId) -> Result<TenantRecord, ApiError> {
+/// The calling tenant's record (its registered numbers, rests and pools).
+pub(crate) async fn tenant_record(
+    state: &AppState,
+    tenant: &TenantId,
+) -> Result<TenantRecord, ApiError> {
     (state.store.get_tenant(tenant).await?).ok_or(ApiError::Unauthorized)
 }
 

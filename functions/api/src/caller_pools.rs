@@ -9,13 +9,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::caller_pool::{CallerPool, CallerPoolSpec, MAX_POOLS, check_pool_name};
-use domain::ids::TenantId;
-use ports::store::TenantRecord;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Tenant;
+use crate::caller_numbers::tenant_record;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
 
@@ -35,10 +34,6 @@ pub(crate) struct CallerPoolView {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CallerPoolList {
     items: Vec<CallerPoolView>,
-}
-
-async fn tenant_record(state: &AppState, tenant: &TenantId) -> Result<TenantRecord, ApiError> {
-    (state.store.get_tenant(tenant).await?).ok_or(ApiError::Unauthorized)
 }
 
 fn views(pools: BTreeMap<String, CallerPool>) -> Vec<CallerPoolView> {
